@@ -1,0 +1,147 @@
+/* wr2v-engine.c: engines by name, settings, and the rules every engine
+ * shares. */
+#include "wr2v-engine.h"
+#include "wr2v-error.h"
+#include "wr2v-prompt.h"
+
+#include <string.h>
+
+const gchar *
+wr2v_phase_name (Wr2vPhase phase)
+{
+  static const gchar *names[] = { "prepare", "upload", "submit", "queued",
+    "generating", "download", "decode"
+  };
+
+  return phase <= WR2V_PHASE_DECODE ? names[phase] : "unknown";
+}
+
+void
+wr2v_engine_settings_clear (Wr2vEngineSettings * s)
+{
+  if (s->api_key) {
+    /* don't leave the key in freed memory */
+    memset (s->api_key, 0, strlen (s->api_key));
+    g_free (s->api_key);
+  }
+  g_free (s->api_url);
+  g_free (s->model);
+  g_free (s->region);
+  g_free (s->workflow);
+  memset (s, 0, sizeof *s);
+}
+
+void
+wr2v_engine_settings_copy (Wr2vEngineSettings * dst,
+    const Wr2vEngineSettings * src)
+{
+  *dst = *src;
+  dst->api_key = g_strdup (src->api_key);
+  dst->api_url = g_strdup (src->api_url);
+  dst->model = g_strdup (src->model);
+  dst->region = g_strdup (src->region);
+  dst->workflow = g_strdup (src->workflow);
+}
+
+typedef Wr2vEngine *(*EngineConstructor) (void);
+
+static const struct
+{
+  const gchar *name;
+  EngineConstructor create;
+} engines[] = {
+  {"preview", wr2v_engine_preview_new},
+  {"wavespeed", wr2v_engine_wavespeed_new},
+};
+
+Wr2vEngine *
+wr2v_engine_new (const gchar * name, const Wr2vEngineSettings * settings,
+    GError ** error)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (engines); i++) {
+    if (g_strcmp0 (engines[i].name, name) == 0) {
+      Wr2vEngine *engine = engines[i].create ();
+
+      if (settings)
+        wr2v_engine_settings_copy (&engine->settings, settings);
+      return engine;
+    }
+  }
+  g_set_error (error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED,
+      "Unknown engine \"%s\"", name ? name : "(null)");
+  return NULL;
+}
+
+void
+wr2v_engine_free (Wr2vEngine * engine)
+{
+  if (!engine)
+    return;
+  if (engine->klass->finalize)
+    engine->klass->finalize (engine);
+  wr2v_engine_settings_clear (&engine->settings);
+  g_free (engine);
+}
+
+gboolean
+wr2v_engine_check (Wr2vEngine * engine, const Wr2vRequest * req,
+    GError ** error)
+{
+  guint n = req->references->len;
+  g_autofree gchar *stripped = g_strstrip (g_strdup (req->prompt ?
+          req->prompt : ""));
+
+  if (!*stripped) {
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST,
+        "The prompt is empty. Set the prompt property to describe the clip, "
+        "naming references as \"Video 1\", \"Image 2\" and so on.");
+    return FALSE;
+  }
+  if (n == 0) {
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST,
+        "No reference is linked. Link at least one reference video "
+        "(pad video_%%u) or image (pad image_%%u).");
+    return FALSE;
+  }
+  if (n > WR2V_MAX_REFERENCES) {
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST,
+        "%u references are linked (%u videos, %u images), but at most %d "
+        "are allowed in all. Unlink %u of them.", n,
+        wr2v_request_count (req, WR2V_REF_VIDEO),
+        wr2v_request_count (req, WR2V_REF_IMAGE), WR2V_MAX_REFERENCES,
+        n - WR2V_MAX_REFERENCES);
+    return FALSE;
+  }
+  if (!wr2v_prompt_check_mentions (req->prompt, req, error))
+    return FALSE;
+  if (engine->klass->check && !engine->klass->check (engine, req, error))
+    return FALSE;
+  return TRUE;
+}
+
+gdouble
+wr2v_engine_estimate_cost (Wr2vEngine * engine, const Wr2vRequest * req)
+{
+  if (!engine->klass->estimate_cost)
+    return -1.0;
+  return engine->klass->estimate_cost (engine, req);
+}
+
+gboolean
+wr2v_cancellable_sleep (GCancellable * cancellable, gint64 usec,
+    GError ** error)
+{
+  GPollFD pfd;
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+  if (usec <= 0)
+    return TRUE;
+  if (!cancellable || !g_cancellable_make_pollfd (cancellable, &pfd)) {
+    g_usleep (usec);
+    return !g_cancellable_set_error_if_cancelled (cancellable, error);
+  }
+  g_poll (&pfd, 1, (gint) MIN (usec / 1000 + 1, G_MAXINT));
+  g_cancellable_release_fd (cancellable);
+  return !g_cancellable_set_error_if_cancelled (cancellable, error);
+}

@@ -1,0 +1,178 @@
+/* wr2v-engine.h: the engine interface and the job that drives it.
+ *
+ * An engine is one file that fills a Wr2vEngineClass. Local engines that
+ * render in-process implement generate(); remote engines implement
+ * prepare -> submit -> poll -> fetch, and the shared driver (wr2v_job_run)
+ * does the rest the same way for all of them: result store lookup, the
+ * journal that makes a submit happen once, polling with backoff, the
+ * request timeout, storing the clip before anything decodes it.
+ *
+ * Everything here runs on the job's own thread and stops promptly when the
+ * job's GCancellable is cancelled.
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <gst/gst.h>
+
+#include "wr2v-request.h"
+#include "wr2v-store.h"
+
+G_BEGIN_DECLS
+
+typedef struct _Wr2vEngine Wr2vEngine;
+typedef struct _Wr2vJob Wr2vJob;
+
+typedef enum
+{
+  WR2V_PHASE_PREPARE,           /* preparing references */
+  WR2V_PHASE_UPLOAD,
+  WR2V_PHASE_SUBMIT,
+  WR2V_PHASE_QUEUED,
+  WR2V_PHASE_GENERATING,
+  WR2V_PHASE_DOWNLOAD,
+  WR2V_PHASE_DECODE,
+} Wr2vPhase;
+
+const gchar *wr2v_phase_name (Wr2vPhase phase);
+
+typedef struct
+{
+  /* A phase began or made progress; @text is for humans. */
+  void (*phase) (gpointer user_data, Wr2vPhase phase, const gchar * text);
+  /* A fact about the job, posted as a "wanr2v/<name>" element message.
+   * Takes ownership of @facts. */
+  void (*message) (gpointer user_data, GstStructure * facts);
+  gpointer user_data;
+} Wr2vJobObserver;
+
+typedef enum
+{
+  WR2V_POLL_QUEUED,
+  WR2V_POLL_RUNNING,
+  WR2V_POLL_SUCCEEDED,
+  WR2V_POLL_FAILED,
+} Wr2vPollState;
+
+typedef struct
+{
+  Wr2vPollState state;
+  gchar *status;                /* the provider's own word */
+  gchar *output_url;            /* when SUCCEEDED */
+  gchar *error_code;            /* when FAILED */
+  gchar *error_message;
+  gint step, steps;             /* progress when known, else 0 / 0 */
+} Wr2vPollResult;
+
+void wr2v_poll_result_clear (Wr2vPollResult * res);
+
+typedef struct
+{
+  gchar *api_key;               /* never logged */
+  gchar *api_url;               /* NULL: the engine's default */
+  gchar *model;                 /* NULL: the engine's default */
+  gchar *region;
+  gchar *workflow;
+  guint request_timeout_s;      /* whole job */
+  guint poll_interval_ms;       /* first delay, then backoff */
+  guint poll_interval_max_ms;   /* backoff cap */
+  gdouble max_cost;             /* USD, <= 0: no limit */
+  guint64 max_download_bytes;
+} Wr2vEngineSettings;
+
+void wr2v_engine_settings_clear (Wr2vEngineSettings * s);
+void wr2v_engine_settings_copy (Wr2vEngineSettings * dst,
+    const Wr2vEngineSettings * src);
+
+typedef struct
+{
+  const gchar *name;
+  /* what a request must satisfy on this engine (durations, sizes, counts) */
+  gboolean (*check) (Wr2vEngine * engine, const Wr2vRequest * req,
+      GError ** error);
+  /* USD per job, or a negative value when the engine is free */
+  gdouble (*estimate_cost) (Wr2vEngine * engine, const Wr2vRequest * req);
+  /* what, besides the request, changes the result (model, workflow) */
+  gchar *(*identity) (Wr2vEngine * engine);
+
+  /* local engines */
+  gboolean (*generate) (Wr2vEngine * engine, Wr2vJob * job,
+      const gchar * out_path, GError ** error);
+
+  /* remote engines */
+  gboolean (*prepare) (Wr2vEngine * engine, Wr2vJob * job, GError ** error);
+  gchar *(*submit) (Wr2vEngine * engine, Wr2vJob * job, GError ** error);
+  gboolean (*poll) (Wr2vEngine * engine, Wr2vJob * job, const gchar * job_id,
+      Wr2vPollResult * res, GError ** error);
+  gboolean (*fetch) (Wr2vEngine * engine, Wr2vJob * job, const gchar * url,
+      const gchar * out_path, GError ** error);
+  /* best effort, on stop: lets a local GPU go (ComfyUI) */
+  void (*cancel_remote) (Wr2vEngine * engine, const gchar * job_id);
+
+  void (*finalize) (Wr2vEngine * engine);
+} Wr2vEngineClass;
+
+struct _Wr2vEngine
+{
+  const Wr2vEngineClass *klass;
+  Wr2vEngineSettings settings;
+  gpointer priv;
+};
+
+/* Engines by name: "preview", "wavespeed", ... NULL and an error when the
+ * name is unknown. */
+Wr2vEngine *wr2v_engine_new (const gchar * name,
+    const Wr2vEngineSettings * settings, GError ** error);
+void wr2v_engine_free (Wr2vEngine * engine);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Wr2vEngine, wr2v_engine_free);
+
+/* Validates @req for @engine: the generic rules and the engine's own. */
+gboolean wr2v_engine_check (Wr2vEngine * engine, const Wr2vRequest * req,
+    GError ** error);
+gdouble wr2v_engine_estimate_cost (Wr2vEngine * engine,
+    const Wr2vRequest * req);
+
+struct _Wr2vJob
+{
+  Wr2vRequest *request;         /* borrowed */
+  Wr2vEngine *engine;           /* borrowed */
+  Wr2vStore *store;             /* borrowed */
+  GCancellable *cancellable;    /* borrowed */
+  Wr2vJobObserver observer;
+
+  gchar *hash;                  /* the request's key in the store */
+  gchar *job_id;                /* the provider's, once known */
+  gchar *source_url;            /* where the clip was downloaded from */
+  gboolean from_cache;
+  /* on failure: job-id, provider-code, provider-message, http-status */
+  GstStructure *error_details;
+};
+
+void wr2v_job_init (Wr2vJob * job, Wr2vRequest * req, Wr2vEngine * engine,
+    Wr2vStore * store, GCancellable * cancellable);
+void wr2v_job_clear (Wr2vJob * job);
+
+/* Runs the job to a stored clip and returns its path. */
+gchar *wr2v_job_run (Wr2vJob * job, GError ** error);
+
+/* For engines: report a phase / post a fact / note error details. */
+void wr2v_job_phase (Wr2vJob * job, Wr2vPhase phase, const gchar * format,
+    ...) G_GNUC_PRINTF (3, 4);
+void wr2v_job_post (Wr2vJob * job, GstStructure * facts);
+void wr2v_job_detail_string (Wr2vJob * job, const gchar * field,
+    const gchar * value);
+void wr2v_job_detail_int (Wr2vJob * job, const gchar * field, gint value);
+
+/* Sleeps up to @usec; FALSE (and G_IO_ERROR_CANCELLED) when cancelled. */
+gboolean wr2v_cancellable_sleep (GCancellable * cancellable, gint64 usec,
+    GError ** error);
+
+/* Checks that @path holds a playable video clip (a quick discovery). */
+gboolean wr2v_clip_check (const gchar * path, GCancellable * cancellable,
+    GError ** error);
+
+/* Engine constructors, one per engine file. */
+Wr2vEngine *wr2v_engine_preview_new (void);
+Wr2vEngine *wr2v_engine_wavespeed_new (void);
+
+G_END_DECLS

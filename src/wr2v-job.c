@@ -1,0 +1,403 @@
+/* wr2v-job.c: runs a request on an engine, the same way for every engine.
+ *
+ * The order of writes is what makes a paid job safe:
+ *   1. a stored result for the request's hash is served as is;
+ *   2. a journal entry with a job id is resumed (polled), never resubmitted;
+ *   3. otherwise the journal says "submitting" before the submit is sent
+ *      and gets the job id as soon as it is known;
+ *   4. the clip is downloaded to tmp/, checked, and renamed into results/
+ *      before anything decodes it; only then is the journal entry removed.
+ */
+#include "wr2v-engine.h"
+#include "wr2v-error.h"
+
+#include <string.h>
+#include <glib/gstdio.h>
+#include <gst/pbutils/pbutils.h>
+
+GST_DEBUG_CATEGORY_STATIC (wr2v_job_debug);
+#define GST_CAT_DEFAULT wr2v_job_debug
+
+#define DEFAULT_POLL_INTERVAL_MS 2000
+#define DEFAULT_POLL_MAX_MS 10000
+#define DEFAULT_TIMEOUT_S (30 * 60)
+
+void
+wr2v_poll_result_clear (Wr2vPollResult * res)
+{
+  g_free (res->status);
+  g_free (res->output_url);
+  g_free (res->error_code);
+  g_free (res->error_message);
+  memset (res, 0, sizeof *res);
+}
+
+void
+wr2v_job_init (Wr2vJob * job, Wr2vRequest * req, Wr2vEngine * engine,
+    Wr2vStore * store, GCancellable * cancellable)
+{
+  static gsize once;
+
+  if (g_once_init_enter (&once)) {
+    GST_DEBUG_CATEGORY_INIT (wr2v_job_debug, "wanr2vjob", 0,
+        "wanr2v job driver");
+    g_once_init_leave (&once, 1);
+  }
+  memset (job, 0, sizeof *job);
+  job->request = req;
+  job->engine = engine;
+  job->store = store;
+  job->cancellable = cancellable;
+}
+
+void
+wr2v_job_clear (Wr2vJob * job)
+{
+  g_free (job->hash);
+  g_free (job->job_id);
+  g_free (job->source_url);
+  if (job->error_details)
+    gst_structure_free (job->error_details);
+  memset (job, 0, sizeof *job);
+}
+
+void
+wr2v_job_phase (Wr2vJob * job, Wr2vPhase phase, const gchar * format, ...)
+{
+  g_autofree gchar *text = NULL;
+  va_list args;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  GST_DEBUG ("phase %s: %s", wr2v_phase_name (phase), text);
+  if (job->observer.phase)
+    job->observer.phase (job->observer.user_data, phase, text);
+}
+
+void
+wr2v_job_post (Wr2vJob * job, GstStructure * facts)
+{
+  GST_DEBUG ("%" GST_PTR_FORMAT, facts);
+  if (job->observer.message)
+    job->observer.message (job->observer.user_data, facts);
+  else
+    gst_structure_free (facts);
+}
+
+static GstStructure *
+details (Wr2vJob * job)
+{
+  if (!job->error_details)
+    job->error_details = gst_structure_new_empty ("wanr2v-error");
+  return job->error_details;
+}
+
+void
+wr2v_job_detail_string (Wr2vJob * job, const gchar * field,
+    const gchar * value)
+{
+  if (value)
+    gst_structure_set (details (job), field, G_TYPE_STRING, value, NULL);
+}
+
+void
+wr2v_job_detail_int (Wr2vJob * job, const gchar * field, gint value)
+{
+  gst_structure_set (details (job), field, G_TYPE_INT, value, NULL);
+}
+
+gboolean
+wr2v_clip_check (const gchar * path, GCancellable * cancellable,
+    GError ** error)
+{
+  g_autoptr (GstDiscoverer) disc = NULL;
+  g_autoptr (GstDiscovererInfo) info = NULL;
+  g_autofree gchar *uri = NULL;
+  GList *videos;
+  GError *err = NULL;
+  gboolean ok;
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+  uri = gst_filename_to_uri (path, NULL);
+  disc = gst_discoverer_new (10 * GST_SECOND, &err);
+  if (!disc) {
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_INTERNAL,
+        "Cannot check the clip: %s", err->message);
+    g_error_free (err);
+    return FALSE;
+  }
+  info = gst_discoverer_discover_uri (disc, uri, &err);
+  videos = info ? gst_discoverer_info_get_video_streams (info) : NULL;
+  ok = info && gst_discoverer_info_get_result (info) == GST_DISCOVERER_OK &&
+      videos != NULL;
+  if (!ok)
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_BAD_RESULT,
+        "The delivered file is not a playable video clip (%s)",
+        err ? err->message : "no video stream");
+  gst_discoverer_stream_info_list_free (videos);
+  g_clear_error (&err);
+  return ok;
+}
+
+static gchar *
+engine_identity (Wr2vEngine * engine)
+{
+  g_autofree gchar *id = engine->klass->identity ?
+      engine->klass->identity (engine) : NULL;
+
+  return g_strdup_printf ("%s:%s", engine->klass->name, id ? id : "");
+}
+
+static void
+post_result (Wr2vJob * job, const gchar * path)
+{
+  wr2v_job_post (job, gst_structure_new ("wanr2v/result",
+          "engine", G_TYPE_STRING, job->engine->klass->name,
+          "job-id", G_TYPE_STRING, job->job_id ? job->job_id : "",
+          "location", G_TYPE_STRING, path,
+          "source-url", G_TYPE_STRING, job->source_url ? job->source_url : "",
+          "cached", G_TYPE_BOOLEAN, job->from_cache, NULL));
+}
+
+/* Moves a finished tmp file into the store, after checking it plays. */
+static gchar *
+store_clip (Wr2vJob * job, gchar * tmp, GError ** error)
+{
+  Wr2vResultMeta meta = {
+    .engine = (gchar *) job->engine->klass->name,
+    .job_id = job->job_id,
+    .source_url = job->source_url,
+  };
+  gchar *path;
+
+  if (!wr2v_clip_check (tmp, job->cancellable, error)) {
+    g_unlink (tmp);
+    return NULL;
+  }
+  path = wr2v_store_commit (job->store, job->hash, tmp, &meta, error);
+  if (!path)
+    g_unlink (tmp);
+  return path;
+}
+
+static gchar *
+run_local (Wr2vJob * job, GError ** error)
+{
+  g_autofree gchar *tmp = wr2v_store_new_temp (job->store, ".mp4", error);
+
+  if (!tmp)
+    return NULL;
+  wr2v_job_phase (job, WR2V_PHASE_GENERATING, "rendering with %s",
+      job->engine->klass->name);
+  if (!job->engine->klass->generate (job->engine, job, tmp, error)) {
+    g_unlink (tmp);
+    return NULL;
+  }
+  return store_clip (job, tmp, error);
+}
+
+static gboolean
+submit_once (Wr2vJob * job, GError ** error)
+{
+  const Wr2vEngineClass *klass = job->engine->klass;
+  Wr2vEngineSettings *s = &job->engine->settings;
+  gdouble cost = wr2v_engine_estimate_cost (job->engine, job->request);
+  GError *err = NULL;
+  gchar *id;
+
+  if (s->max_cost > 0 && cost > s->max_cost) {
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_COST,
+        "This job is estimated at USD %.2f, above max-cost (USD %.2f). "
+        "Raise max-cost, or lower the duration or resolution.", cost,
+        s->max_cost);
+    return FALSE;
+  }
+  if (klass->prepare) {
+    wr2v_job_phase (job, WR2V_PHASE_PREPARE, "preparing references");
+    if (!klass->prepare (job->engine, job, error))
+      return FALSE;
+  }
+  if (!wr2v_store_journal_begin (job->store, job->hash, klass->name, error))
+    return FALSE;
+  wr2v_job_phase (job, WR2V_PHASE_SUBMIT, "submitting the job to %s",
+      klass->name);
+  id = klass->submit (job->engine, job, &err);
+  if (!id) {
+    /* Only a submit that surely created nothing may be forgotten; one
+     * that may have created a paid job keeps its journal entry so that
+     * the next run does not pay again. */
+    if (!g_error_matches (err, WR2V_ERROR, WR2V_ERROR_MAYBE_SUBMITTED))
+      wr2v_store_journal_clear (job->store, job->hash);
+    g_propagate_error (error, err);
+    return FALSE;
+  }
+  job->job_id = id;
+  if (!wr2v_store_journal_set_job (job->store, job->hash, klass->name, id,
+          error))
+    return FALSE;
+  wr2v_job_post (job, gst_structure_new ("wanr2v/submitted",
+          "engine", G_TYPE_STRING, klass->name,
+          "job-id", G_TYPE_STRING, id, NULL));
+  return TRUE;
+}
+
+static gboolean
+poll_until_done (Wr2vJob * job, gchar ** url, GError ** error)
+{
+  const Wr2vEngineClass *klass = job->engine->klass;
+  Wr2vEngineSettings *s = &job->engine->settings;
+  guint timeout_s = s->request_timeout_s ? s->request_timeout_s :
+      DEFAULT_TIMEOUT_S;
+  gint64 interval = (s->poll_interval_ms ? s->poll_interval_ms :
+      DEFAULT_POLL_INTERVAL_MS) * (gint64) 1000;
+  gint64 cap = (s->poll_interval_max_ms ? s->poll_interval_max_ms :
+      DEFAULT_POLL_MAX_MS) * (gint64) 1000;
+  gint64 deadline = g_get_monotonic_time () + timeout_s * G_USEC_PER_SEC;
+  g_autofree gchar *last_status = NULL;
+  gint last_step = -1;
+
+  cap = MAX (cap, interval);
+  for (;;) {
+    Wr2vPollResult res = { 0, };
+    gint64 now;
+
+    if (!klass->poll (job->engine, job, job->job_id, &res, error)) {
+      wr2v_poll_result_clear (&res);
+      return FALSE;
+    }
+    if (g_strcmp0 (res.status, last_status) != 0 || res.step != last_step) {
+      Wr2vPhase phase = res.state == WR2V_POLL_QUEUED ?
+          WR2V_PHASE_QUEUED : WR2V_PHASE_GENERATING;
+
+      if (res.steps > 0)
+        wr2v_job_phase (job, phase, "job %s: %s (step %d of %d)",
+            job->job_id, res.status ? res.status : "running", res.step,
+            res.steps);
+      else
+        wr2v_job_phase (job, phase, "job %s: %s", job->job_id,
+            res.status ? res.status : "running");
+      wr2v_job_post (job, gst_structure_new ("wanr2v/status",
+              "job-id", G_TYPE_STRING, job->job_id,
+              "status", G_TYPE_STRING, res.status ? res.status : "",
+              "step", G_TYPE_INT, res.step,
+              "steps", G_TYPE_INT, res.steps, NULL));
+      g_free (last_status);
+      last_status = g_strdup (res.status);
+      last_step = res.step;
+    }
+    if (res.state == WR2V_POLL_SUCCEEDED) {
+      *url = g_steal_pointer (&res.output_url);
+      wr2v_poll_result_clear (&res);
+      return TRUE;
+    }
+    wr2v_poll_result_clear (&res);
+
+    now = g_get_monotonic_time ();
+    if (now >= deadline) {
+      wr2v_job_detail_string (job, "job-id", job->job_id);
+      g_set_error (error, WR2V_ERROR, WR2V_ERROR_TIMEOUT,
+          "Job %s did not finish within request-timeout (%u s). It may "
+          "still finish: run the same pipeline again to resume waiting for "
+          "it (it will not be submitted or paid for again), or raise "
+          "request-timeout.", job->job_id, timeout_s);
+      return FALSE;
+    }
+    if (!wr2v_cancellable_sleep (job->cancellable, MIN (interval,
+                deadline - now), error))
+      return FALSE;
+    interval = MIN (interval * 2, cap);
+  }
+}
+
+static gchar *
+run_remote (Wr2vJob * job, GError ** error)
+{
+  const Wr2vEngineClass *klass = job->engine->klass;
+  g_autoptr (Wr2vJournalEntry) entry =
+      wr2v_store_journal_get (job->store, job->hash);
+  g_autofree gchar *url = NULL;
+  g_autofree gchar *tmp = NULL;
+  GError *err = NULL;
+  gchar *path;
+
+  if (entry && entry->job_id) {
+    job->job_id = g_strdup (entry->job_id);
+    GST_INFO ("resuming job %s for request %s", job->job_id, job->hash);
+    wr2v_job_post (job, gst_structure_new ("wanr2v/resumed",
+            "engine", G_TYPE_STRING, klass->name,
+            "job-id", G_TYPE_STRING, job->job_id, NULL));
+  } else if (entry) {
+    g_autofree gchar *name = g_strdup_printf ("%s.json", job->hash);
+    g_autofree gchar *jpath = g_build_filename (wr2v_store_dir (job->store),
+        "journal", name, NULL);
+
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_MAYBE_SUBMITTED,
+        "An earlier run of this same request stopped while it was being "
+        "submitted, so a paid job may already exist. Check the provider's "
+        "dashboard; to submit it again anyway, delete %s.", jpath);
+    return NULL;
+  } else if (!submit_once (job, error)) {
+    return NULL;
+  }
+
+  if (!poll_until_done (job, &url, &err)) {
+    /* A job that ended (failed, unknown) is over: the next run may submit
+     * the request afresh. Anything else keeps the entry for a resume. */
+    if (g_error_matches (err, WR2V_ERROR, WR2V_ERROR_JOB_FAILED) ||
+        g_error_matches (err, WR2V_ERROR, WR2V_ERROR_NOT_FOUND))
+      wr2v_store_journal_clear (job->store, job->hash);
+    wr2v_job_detail_string (job, "job-id", job->job_id);
+    g_propagate_error (error, err);
+    return NULL;
+  }
+
+  job->source_url = g_strdup (url);
+  tmp = wr2v_store_new_temp (job->store, ".mp4", error);
+  if (!tmp)
+    return NULL;
+  wr2v_job_phase (job, WR2V_PHASE_DOWNLOAD, "downloading the clip of job %s",
+      job->job_id);
+  if (!klass->fetch (job->engine, job, url, tmp, error)) {
+    g_unlink (tmp);
+    wr2v_job_detail_string (job, "job-id", job->job_id);
+    return NULL;
+  }
+  path = store_clip (job, tmp, error);
+  if (path)
+    wr2v_store_journal_clear (job->store, job->hash);
+  return path;
+}
+
+gchar *
+wr2v_job_run (Wr2vJob * job, GError ** error)
+{
+  g_autofree gchar *identity = engine_identity (job->engine);
+  g_autoptr (Wr2vResultMeta) meta = NULL;
+  gchar *path;
+
+  g_free (job->hash);
+  job->hash = wr2v_request_hash (job->request, identity);
+  GST_INFO ("request %s on %s", job->hash, identity);
+
+  path = wr2v_store_lookup (job->store, job->hash, &meta);
+  if (path) {
+    job->from_cache = TRUE;
+    if (meta) {
+      job->job_id = g_strdup (meta->job_id);
+      job->source_url = g_strdup (meta->source_url);
+    }
+    GST_INFO ("served from the result store: %s", path);
+    post_result (job, path);
+    return path;
+  }
+
+  if (job->engine->klass->generate)
+    path = run_local (job, error);
+  else
+    path = run_remote (job, error);
+  if (path)
+    post_result (job, path);
+  return path;
+}

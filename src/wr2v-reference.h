@@ -1,0 +1,56 @@
+/* wr2v-reference.h: turns what arrives on a reference pad into a file.
+ *
+ * Already-encoded inputs (MP4, JPEG, PNG) are written as they came: no
+ * decode, no re-encode. Raw video is encoded to H.264 MP4 by a small
+ * GStreamer pipeline (appsrc ! videoconvert ! videoscale ! x264enc !
+ * mp4mux ! filesink), scaled down to fit the requested output size and
+ * trimmed to the reference duration. A raw image keeps its first frame, as
+ * PNG.
+ *
+ * push() runs on the pad's streaming thread; finish() runs on the job
+ * thread and waits (cancellably) for the encoder to close the file.
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <gst/gst.h>
+
+#include "wr2v-request.h"
+
+G_BEGIN_DECLS
+
+typedef struct _Wr2vRefWriter Wr2vRefWriter;
+
+/* @path: where the file goes; @max_duration: most nanoseconds of video
+ * kept (GST_CLOCK_TIME_NONE: all); @max_width/@max_height: the box raw
+ * video is scaled down into (0: keep). */
+Wr2vRefWriter *wr2v_ref_writer_new (Wr2vRefKind kind, const gchar * path,
+    GstClockTime max_duration, gint max_width, gint max_height);
+void wr2v_ref_writer_free (Wr2vRefWriter * w);
+
+/* The stream's caps; NULL-safe. Raw video, video/quicktime, image/jpeg,
+ * image/png. FALSE when the caps can't be used. */
+gboolean wr2v_ref_writer_set_caps (Wr2vRefWriter * w, GstCaps * caps,
+    GError ** error);
+
+/* One buffer in. Returns GST_FLOW_EOS once the reference is complete
+ * (reference duration reached, or an image's first frame taken): the pad
+ * then stops taking data. When no caps came (filesrc with no typefind),
+ * the first buffer is typefound. */
+GstFlowReturn wr2v_ref_writer_push (Wr2vRefWriter * w, GstBuffer * buf,
+    GError ** error);
+
+/* No more input (EOS or duration reached). Cheap, non-blocking. */
+void wr2v_ref_writer_end (Wr2vRefWriter * w);
+gboolean wr2v_ref_writer_is_complete (Wr2vRefWriter * w);
+/* Nanoseconds of video taken so far. */
+GstClockTime wr2v_ref_writer_duration (Wr2vRefWriter * w);
+
+/* Waits for the file to be complete and fills ref->path, mime, sha256. */
+gboolean wr2v_ref_writer_finish (Wr2vRefWriter * w, Wr2vReference * ref,
+    GCancellable * cancellable, GError ** error);
+
+/* Unblocks a push() waiting on the encoder and stops it, from any thread. */
+void wr2v_ref_writer_abort (Wr2vRefWriter * w);
+
+G_END_DECLS

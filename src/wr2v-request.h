@@ -1,0 +1,97 @@
+/* wr2v-request.h: what the user asked for, independent of any engine.
+ *
+ * A request holds the prompt, the generation parameters and the prepared
+ * references (files on disk with their content hash). Its canonical form
+ * (a JSON document with a fixed field order) and the SHA-256 of that form
+ * key the result store and the job journal: the same request gives the same
+ * key on every run and every machine.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define WR2V_MAX_REFERENCES 5
+
+typedef enum
+{
+  WR2V_RESOLUTION_720P,
+  WR2V_RESOLUTION_1080P,
+} Wr2vResolution;
+
+typedef enum
+{
+  WR2V_ASPECT_16_9,
+  WR2V_ASPECT_9_16,
+  WR2V_ASPECT_1_1,
+  WR2V_ASPECT_4_3,
+  WR2V_ASPECT_3_4,
+} Wr2vAspectRatio;
+
+typedef enum
+{
+  WR2V_REF_VIDEO,
+  WR2V_REF_IMAGE,
+} Wr2vRefKind;
+
+typedef struct
+{
+  Wr2vRefKind kind;
+  guint pad_index;              /* N of the pad video_N / image_N */
+  guint number;                 /* the number the prompt uses ("Video 1") */
+  gchar *path;                  /* prepared file, or NULL when only uri is known */
+  gchar *mime;                  /* "video/mp4", "image/jpeg", "image/png" */
+  gchar *sha256;                /* hex digest of the file's bytes */
+  gchar *uri;                   /* a URL the user already has, or NULL */
+} Wr2vReference;
+
+typedef struct
+{
+  gchar *prompt;
+  gchar *negative_prompt;       /* NULL or "" when unset */
+  guint duration;               /* seconds */
+  Wr2vResolution resolution;
+  Wr2vAspectRatio aspect_ratio;
+  gboolean aspect_ratio_set;    /* the user chose it: send it to the API */
+  gint64 seed;                  /* -1 = unset */
+  gboolean prompt_expansion;
+  GPtrArray *references;        /* Wr2vReference*, in prompt order */
+} Wr2vRequest;
+
+Wr2vRequest *wr2v_request_new (void);
+void wr2v_request_free (Wr2vRequest * req);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Wr2vRequest, wr2v_request_free);
+
+Wr2vReference *wr2v_reference_new (Wr2vRefKind kind, guint pad_index);
+void wr2v_reference_free (Wr2vReference * ref);
+
+/* Takes ownership of @ref. */
+void wr2v_request_add_reference (Wr2vRequest * req, Wr2vReference * ref);
+
+/* Sorts references into prompt order (videos by ascending pad index, then
+ * images by ascending pad index) and assigns their numbers 1..n. */
+void wr2v_request_number_references (Wr2vRequest * req);
+
+guint wr2v_request_count (const Wr2vRequest * req, Wr2vRefKind kind);
+
+/* Canonical JSON of the request for @engine_id (engine name and model, as
+ * they change what comes out). Free with g_free. */
+gchar *wr2v_request_canonical (const Wr2vRequest * req, const gchar * engine_id);
+
+/* SHA-256 (hex) of the canonical form. */
+gchar *wr2v_request_hash (const Wr2vRequest * req, const gchar * engine_id);
+
+/* Output size of the hosted Wan 2.x models for a resolution and aspect
+ * ratio. */
+void wr2v_output_size (Wr2vResolution res, Wr2vAspectRatio ar,
+    gint * width, gint * height);
+
+const gchar *wr2v_resolution_nick (Wr2vResolution res);
+const gchar *wr2v_aspect_ratio_nick (Wr2vAspectRatio ar);
+const gchar *wr2v_ref_kind_word (Wr2vRefKind kind);  /* "Video" / "Image" */
+
+/* SHA-256 of a file's bytes, hex. */
+gchar *wr2v_file_sha256 (const gchar * path, GError ** error);
+
+G_END_DECLS
