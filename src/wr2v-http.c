@@ -1,1 +1,1090 @@
-/* placeholder until the HTTP client lands */
+/* wr2v-http.c: the HTTP client over libcurl.
+ *
+ * Each transfer is an easy handle run on a multi handle taken from a small
+ * per-client pool. The multi handle keeps the connection and DNS caches
+ * (keep-alive between polls), and curl_multi_wakeup() lets a cancellation
+ * interrupt curl_multi_poll() at once instead of waiting for libcurl's next
+ * progress callback (up to a second when the line is idle).
+ *
+ * Redirects are followed here, not by libcurl, so that every hop goes
+ * through the same URL policy (https, or http to loopback) and the key is
+ * only sent to the origin it was meant for.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include "config.h"
+
+#include "wr2v-http.h"
+#include "wr2v-error.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+#include <gst/gst.h>
+
+#ifndef VERSION
+#define VERSION "0"
+#endif
+
+GST_DEBUG_CATEGORY_STATIC (wr2v_http_debug);
+#define GST_CAT_DEFAULT wr2v_http_debug
+
+#define DEFAULT_MEMORY_CAP (4 * 1024 * 1024)
+#define DEFAULT_FILE_CAP (G_GUINT64_CONSTANT (1) << 30)
+/* what we keep of a non-2xx body while downloading: enough for a message */
+#define ERROR_BODY_CAP (64 * 1024)
+#define DEFAULT_CONNECT_TIMEOUT_S 20
+#define DEFAULT_LOW_SPEED_TIME_S 60
+#define MAX_REDIRECTS 5
+#define MAX_IDLE_MULTIS 4
+
+struct _Wr2vHttp
+{
+  GMutex lock;
+  GSList *idle;                 /* CURLM*, each with its connection cache */
+};
+
+typedef struct
+{
+  const Wr2vHttpRequest *req;
+  Wr2vHttpResponse *resp;
+  CURL *easy;
+
+  GByteArray *mem;
+  FILE *file;
+  gboolean mode_decided;
+  gboolean to_file;
+  guint64 cap;
+  gboolean cap_exceeded;
+  gint write_errno;
+
+  FILE *upload;
+
+  curl_off_t last_dl, last_ul;
+} Transfer;
+
+static void
+wr2v_http_global_init (void)
+{
+  static gsize once = 0;
+
+  if (g_once_init_enter (&once)) {
+    curl_global_init (CURL_GLOBAL_DEFAULT);
+    GST_DEBUG_CATEGORY_INIT (wr2v_http_debug, "wanr2vhttp", 0,
+        "wanr2v HTTP client (never logs keys, headers or bodies)");
+    g_once_init_leave (&once, 1);
+  }
+}
+
+Wr2vHttp *
+wr2v_http_new (void)
+{
+  Wr2vHttp *http;
+
+  wr2v_http_global_init ();
+  http = g_new0 (Wr2vHttp, 1);
+  g_mutex_init (&http->lock);
+  return http;
+}
+
+void
+wr2v_http_free (Wr2vHttp * http)
+{
+  GSList *l;
+
+  if (!http)
+    return;
+  for (l = http->idle; l; l = l->next)
+    curl_multi_cleanup (l->data);
+  g_slist_free (http->idle);
+  g_mutex_clear (&http->lock);
+  g_free (http);
+}
+
+void
+wr2v_http_response_clear (Wr2vHttpResponse * resp)
+{
+  if (!resp)
+    return;
+  g_clear_pointer (&resp->body, g_bytes_unref);
+  g_clear_pointer (&resp->content_type, g_free);
+  g_clear_pointer (&resp->effective_url, g_free);
+  g_clear_pointer (&resp->headers, g_hash_table_unref);
+  memset (resp, 0, sizeof (*resp));
+  resp->retry_after_s = -1;
+}
+
+static CURLM *
+take_multi (Wr2vHttp * http)
+{
+  CURLM *multi = NULL;
+
+  g_mutex_lock (&http->lock);
+  if (http->idle) {
+    multi = http->idle->data;
+    http->idle = g_slist_delete_link (http->idle, http->idle);
+  }
+  g_mutex_unlock (&http->lock);
+  if (!multi)
+    multi = curl_multi_init ();
+  return multi;
+}
+
+static void
+give_multi (Wr2vHttp * http, CURLM * multi)
+{
+  g_mutex_lock (&http->lock);
+  if (g_slist_length (http->idle) < MAX_IDLE_MULTIS) {
+    http->idle = g_slist_prepend (http->idle, multi);
+    multi = NULL;
+  }
+  g_mutex_unlock (&http->lock);
+  if (multi)
+    curl_multi_cleanup (multi);
+}
+
+/* --- URL policy --- */
+
+typedef struct
+{
+  gchar *scheme;                /* lower case */
+  gchar *host;                  /* without IPv6 brackets */
+  gchar *port;
+} UrlParts;
+
+static void
+url_parts_clear (UrlParts * p)
+{
+  g_free (p->scheme);
+  g_free (p->host);
+  g_free (p->port);
+}
+
+static gboolean
+url_split (const gchar * url, UrlParts * out)
+{
+  CURLU *u;
+  char *scheme = NULL, *host = NULL, *port = NULL;
+  gboolean ok = FALSE;
+
+  memset (out, 0, sizeof (*out));
+  if (!url)
+    return FALSE;
+  u = curl_url ();
+  if (!u)
+    return FALSE;
+  if (curl_url_set (u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+      curl_url_get (u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+      curl_url_get (u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+      curl_url_get (u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) ==
+      CURLUE_OK) {
+    gsize len = strlen (host);
+
+    out->scheme = g_ascii_strdown (scheme, -1);
+    if (len >= 2 && host[0] == '[' && host[len - 1] == ']')
+      out->host = g_strndup (host + 1, len - 2);
+    else
+      out->host = g_strdup (host);
+    out->port = g_strdup (port);
+    ok = TRUE;
+  }
+  curl_free (scheme);
+  curl_free (host);
+  curl_free (port);
+  curl_url_cleanup (u);
+  return ok;
+}
+
+static gboolean
+host_is_loopback (const gchar * host)
+{
+  GInetAddress *addr;
+  gboolean ret;
+  const gchar *zone;
+  gchar *bare;
+
+  if (g_ascii_strcasecmp (host, "localhost") == 0)
+    return TRUE;
+  /* an IPv6 zone id ("::1%lo") is not part of the address */
+  zone = strchr (host, '%');
+  bare = zone ? g_strndup (host, zone - host) : g_strdup (host);
+  addr = g_inet_address_new_from_string (bare);
+  g_free (bare);
+  ret = addr && g_inet_address_get_is_loopback (addr);
+  g_clear_object (&addr);
+  return ret;
+}
+
+gchar *
+wr2v_http_url_for_log (const gchar * url)
+{
+  CURLU *u;
+  char *clean = NULL;
+  gchar *ret;
+
+  if (!url)
+    return g_strdup ("(none)");
+  u = curl_url ();
+  if (!u || curl_url_set (u, CURLUPART_URL, url, 0) != CURLUE_OK) {
+    curl_url_cleanup (u);
+    return g_strdup ("(invalid URL)");
+  }
+  curl_url_set (u, CURLUPART_USER, NULL, 0);
+  curl_url_set (u, CURLUPART_PASSWORD, NULL, 0);
+  curl_url_set (u, CURLUPART_OPTIONS, NULL, 0);
+  curl_url_set (u, CURLUPART_QUERY, NULL, 0);
+  curl_url_set (u, CURLUPART_FRAGMENT, NULL, 0);
+  if (curl_url_get (u, CURLUPART_URL, &clean, 0) == CURLUE_OK)
+    ret = g_strdup (clean);
+  else
+    ret = g_strdup ("(invalid URL)");
+  curl_free (clean);
+  curl_url_cleanup (u);
+  return ret;
+}
+
+gboolean
+wr2v_http_url_allowed (const gchar * url, GError ** error)
+{
+  UrlParts p;
+  gboolean ok = FALSE;
+  gchar *shown;
+
+  if (!url_split (url, &p)) {
+    shown = wr2v_http_url_for_log (url);
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
+        "\"%s\" is not a usable http(s) URL", shown);
+    g_free (shown);
+    return FALSE;
+  }
+  if (g_strcmp0 (p.scheme, "https") == 0) {
+    ok = TRUE;
+  } else if (g_strcmp0 (p.scheme, "http") == 0) {
+    ok = host_is_loopback (p.host);
+    if (!ok)
+      g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
+          "refusing plain http:// to %s: use https (plain http is only "
+          "allowed to a loopback address such as 127.0.0.1)", p.host);
+  } else {
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
+        "refusing a %s:// URL: only https (or http to loopback) is used",
+        p.scheme);
+  }
+  url_parts_clear (&p);
+  return ok;
+}
+
+static gboolean
+url_same_origin (const gchar * a, const gchar * b)
+{
+  UrlParts pa, pb;
+  gboolean same;
+
+  if (!url_split (a, &pa))
+    return FALSE;
+  if (!url_split (b, &pb)) {
+    url_parts_clear (&pa);
+    return FALSE;
+  }
+  same = g_strcmp0 (pa.scheme, pb.scheme) == 0 &&
+      g_ascii_strcasecmp (pa.host, pb.host) == 0 &&
+      g_strcmp0 (pa.port, pb.port) == 0;
+  url_parts_clear (&pa);
+  url_parts_clear (&pb);
+  return same;
+}
+
+static gboolean
+url_is_loopback (const gchar * url)
+{
+  UrlParts p;
+  gboolean ret;
+
+  if (!url_split (url, &p))
+    return FALSE;
+  ret = host_is_loopback (p.host);
+  url_parts_clear (&p);
+  return ret;
+}
+
+gboolean
+wr2v_http_status_is_transient (guint status)
+{
+  return status == 429 || status == 500 || status == 502 || status == 503 ||
+      status == 504;
+}
+
+gchar *
+wr2v_http_escape_segment (const gchar * s)
+{
+  return g_uri_escape_string (s ? s : "", NULL, FALSE);
+}
+
+/* --- callbacks --- */
+
+static size_t
+on_write (char *ptr, size_t size, size_t nmemb, void *data)
+{
+  Transfer *t = data;
+  gsize n = size * nmemb;
+
+  if (!t->mode_decided) {
+    long code = 0;
+
+    curl_easy_getinfo (t->easy, CURLINFO_RESPONSE_CODE, &code);
+    t->to_file = t->file != NULL && code >= 200 && code < 300;
+    t->mode_decided = TRUE;
+  }
+
+  if (t->file && !t->to_file) {
+    /* an error page while downloading: keep its start, drop the rest */
+    if (t->mem->len < ERROR_BODY_CAP)
+      g_byte_array_append (t->mem, (const guint8 *) ptr,
+          MIN (n, ERROR_BODY_CAP - t->mem->len));
+    t->resp->body_bytes += n;
+    return n;
+  }
+  if (t->resp->body_bytes + n > t->cap) {
+    t->cap_exceeded = TRUE;
+    return 0;
+  }
+
+  if (t->to_file) {
+    if (fwrite (ptr, 1, n, t->file) != n) {
+      t->write_errno = errno ? errno : EIO;
+      return 0;
+    }
+  } else {
+    g_byte_array_append (t->mem, (const guint8 *) ptr, n);
+  }
+  t->resp->body_bytes += n;
+  return n;
+}
+
+static size_t
+on_header (char *buf, size_t size, size_t nitems, void *data)
+{
+  Transfer *t = data;
+  gsize n = size * nitems;
+  const gchar *colon;
+  gchar *name, *value;
+
+  /* a new status line starts a new header set (100 Continue, redirects,
+   * a proxy's CONNECT answer) */
+  if (n >= 5 && memcmp (buf, "HTTP/", 5) == 0) {
+    g_hash_table_remove_all (t->resp->headers);
+    return n;
+  }
+  colon = memchr (buf, ':', n);
+  if (!colon || colon == buf)
+    return n;
+  name = g_ascii_strdown (buf, colon - buf);
+  value = g_strndup (colon + 1, n - (colon + 1 - buf));
+  g_strstrip (value);
+  g_hash_table_replace (t->resp->headers, name, value);
+  return n;
+}
+
+static size_t
+on_read (char *buf, size_t size, size_t nitems, void *data)
+{
+  Transfer *t = data;
+  size_t n = fread (buf, 1, size * nitems, t->upload);
+
+  if (n == 0 && ferror (t->upload))
+    return CURL_READFUNC_ABORT;
+  return n;
+}
+
+static int
+on_xferinfo (void *data, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+  Transfer *t = data;
+  const Wr2vHttpRequest *req = t->req;
+
+  if (g_cancellable_is_cancelled (req->cancellable))
+    return 1;
+  if (ulnow > 0)
+    t->resp->request_sent = TRUE;
+  if (req->progress) {
+    if (ulnow != t->last_ul && ultotal > 0) {
+      t->last_ul = ulnow;
+      req->progress (req->progress_data, TRUE, ulnow, ultotal);
+    }
+    if (dlnow != t->last_dl) {
+      t->last_dl = dlnow;
+      req->progress (req->progress_data, FALSE, dlnow, MAX (dltotal, 0));
+    }
+  }
+  return 0;
+}
+
+static void
+on_cancelled (GCancellable * cancellable, gpointer multi)
+{
+  curl_multi_wakeup (multi);
+}
+
+/* Runs @easy to completion on a pooled multi handle. */
+static CURLcode
+run_easy (Wr2vHttp * http, CURL * easy, GCancellable * cancellable,
+    gboolean * cancelled)
+{
+  CURLM *multi = take_multi (http);
+  CURLcode result = CURLE_OK;
+  gboolean done = FALSE;
+  gulong handler = 0;
+
+  *cancelled = FALSE;
+  if (!multi)
+    return CURLE_OUT_OF_MEMORY;
+  if (curl_multi_add_handle (multi, easy) != CURLM_OK) {
+    give_multi (http, multi);
+    return CURLE_FAILED_INIT;
+  }
+  if (cancellable)
+    handler = g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled),
+        multi, NULL);
+
+  while (!done) {
+    int running = 0, left;
+    CURLMsg *msg;
+
+    if (g_cancellable_is_cancelled (cancellable)) {
+      *cancelled = TRUE;
+      result = CURLE_ABORTED_BY_CALLBACK;
+      break;
+    }
+    if (curl_multi_perform (multi, &running) != CURLM_OK) {
+      result = CURLE_FAILED_INIT;
+      break;
+    }
+    while ((msg = curl_multi_info_read (multi, &left))) {
+      if (msg->msg == CURLMSG_DONE && msg->easy_handle == easy) {
+        result = msg->data.result;
+        done = TRUE;
+      }
+    }
+    if (done)
+      break;
+    if (running == 0) {
+      result = CURLE_FAILED_INIT;
+      break;
+    }
+    /* curl shortens this to its own next timer; a cancel wakes it up */
+    if (curl_multi_poll (multi, NULL, 0, 1000, NULL) != CURLM_OK) {
+      result = CURLE_FAILED_INIT;
+      break;
+    }
+  }
+
+  if (handler)
+    g_cancellable_disconnect (cancellable, handler);
+  curl_multi_remove_handle (multi, easy);
+  give_multi (http, multi);
+  if (result == CURLE_ABORTED_BY_CALLBACK &&
+      g_cancellable_is_cancelled (cancellable))
+    *cancelled = TRUE;
+  return result;
+}
+
+/* --- one request --- */
+
+static gboolean
+header_value_ok (const gchar * s)
+{
+  for (; *s; s++) {
+    if ((guchar) * s < 0x20 || *s == 0x7f)
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+slist_free_wiped (struct curl_slist *list)
+{
+  struct curl_slist *l;
+
+  /* the Authorization line is in there: don't leave it in freed memory */
+  for (l = list; l; l = l->next)
+    memset (l->data, 0, strlen (l->data));
+  curl_slist_free_all (list);
+}
+
+static const gchar *
+method_name (Wr2vHttpMethod m)
+{
+  switch (m) {
+    case WR2V_HTTP_POST:
+      return "POST";
+    case WR2V_HTTP_PUT:
+      return "PUT";
+    default:
+      return "GET";
+  }
+}
+
+static void
+set_transfer_error (GError ** error, CURLcode code, const gchar * errbuf,
+    const gchar * shown)
+{
+  const gchar *what = errbuf[0] ? errbuf : curl_easy_strerror (code);
+
+  switch (code) {
+    case CURLE_OPERATION_TIMEDOUT:
+      g_set_error (error, WR2V_ERROR, WR2V_ERROR_NETWORK,
+          "%s did not answer in time (%s)", shown, what);
+      break;
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+      g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
+          "cannot use %s: %s", shown, what);
+      break;
+    case CURLE_READ_ERROR:
+      g_set_error (error, WR2V_ERROR, WR2V_ERROR_STORE,
+          "could not read the file to send to %s: %s", shown, what);
+      break;
+    default:
+      g_set_error (error, WR2V_ERROR, WR2V_ERROR_NETWORK,
+          "could not complete the request to %s: %s", shown, what);
+      break;
+  }
+}
+
+static gboolean
+perform_once (Wr2vHttp * http, const Wr2vHttpRequest * req,
+    const gchar * url, const gchar * bearer, Wr2vHttpResponse * resp,
+    gchar ** redirect, GError ** error)
+{
+  Transfer t = { 0, };
+  CURL *easy = NULL;
+  curl_mime *mime = NULL;
+  struct curl_slist *headers = NULL;
+  char errbuf[CURL_ERROR_SIZE] = { 0 };
+  gchar *shown = wr2v_http_url_for_log (url);
+  gboolean ok = FALSE, cancelled = FALSE;
+  CURLcode code;
+  long status = 0;
+  curl_off_t pretransfer = 0;
+  long request_size = 0;
+  char *ct = NULL, *eff = NULL, *loc = NULL;
+  guint i;
+
+  *redirect = NULL;
+  t.req = req;
+  t.resp = resp;
+  t.mem = g_byte_array_new ();
+  resp->headers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      g_free);
+  resp->retry_after_s = -1;
+
+  if (req->download_path) {
+    int fd = g_open (req->download_path,
+        O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+    if (fd < 0 || !(t.file = fdopen (fd, "wb"))) {
+      int e = errno;
+
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, WR2V_ERROR, WR2V_ERROR_STORE,
+          "could not write %s: %s", req->download_path, g_strerror (e));
+      goto out;
+    }
+    t.cap = req->max_body_bytes ? req->max_body_bytes : DEFAULT_FILE_CAP;
+  } else {
+    t.cap = req->max_body_bytes ? req->max_body_bytes : DEFAULT_MEMORY_CAP;
+  }
+
+  easy = curl_easy_init ();
+  if (!easy) {
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_INTERNAL,
+        "could not create a libcurl handle");
+    goto out;
+  }
+  t.easy = easy;
+
+  /* headers: the key goes here and nowhere else */
+  if (bearer) {
+    gchar *line;
+
+    if (!*bearer || !header_value_ok (bearer)) {
+      g_set_error (error, WR2V_ERROR, WR2V_ERROR_NO_CREDENTIALS,
+          "the API key is empty or contains a line break or control "
+          "character; check how it was set");
+      goto out;
+    }
+    line = g_strconcat ("Authorization: Bearer ", bearer, NULL);
+    headers = curl_slist_append (headers, line);
+    memset (line, 0, strlen (line));
+    g_free (line);
+  }
+  for (i = 0; req->headers && req->headers[i]; i++) {
+    if (!header_value_ok (req->headers[i])) {
+      g_set_error (error, WR2V_ERROR, WR2V_ERROR_INTERNAL,
+          "an extra HTTP header contains a control character");
+      goto out;
+    }
+    headers = curl_slist_append (headers, req->headers[i]);
+  }
+  if (req->method != WR2V_HTTP_GET) {
+    /* no 100-continue round trip (and no 1 s stall on servers without it) */
+    headers = curl_slist_append (headers, "Expect:");
+  }
+
+  curl_easy_setopt (easy, CURLOPT_URL, url);
+#if LIBCURL_VERSION_NUM >= 0x075500
+  curl_easy_setopt (easy, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt (easy, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+#else
+  curl_easy_setopt (easy, CURLOPT_PROTOCOLS,
+      (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
+  curl_easy_setopt (easy, CURLOPT_REDIR_PROTOCOLS, (long) CURLPROTO_HTTPS);
+#endif
+  /* redirects are followed by wr2v_http_perform, through the URL policy */
+  curl_easy_setopt (easy, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt (easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt (easy, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt (easy, CURLOPT_SSL_VERIFYHOST, 2L);
+  curl_easy_setopt (easy, CURLOPT_CONNECTTIMEOUT,
+      (long) (req->connect_timeout_s ? req->connect_timeout_s :
+          DEFAULT_CONNECT_TIMEOUT_S));
+  curl_easy_setopt (easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt (easy, CURLOPT_LOW_SPEED_TIME,
+      (long) (req->low_speed_time_s ? req->low_speed_time_s :
+          DEFAULT_LOW_SPEED_TIME_S));
+  if (req->timeout_s)
+    curl_easy_setopt (easy, CURLOPT_TIMEOUT, (long) req->timeout_s);
+  curl_easy_setopt (easy, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt (easy, CURLOPT_USERAGENT, "gst-wanr2v/" VERSION);
+  curl_easy_setopt (easy, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt (easy, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt (easy, CURLOPT_XFERINFOFUNCTION, on_xferinfo);
+  curl_easy_setopt (easy, CURLOPT_XFERINFODATA, &t);
+  curl_easy_setopt (easy, CURLOPT_WRITEFUNCTION, on_write);
+  curl_easy_setopt (easy, CURLOPT_WRITEDATA, &t);
+  curl_easy_setopt (easy, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt (easy, CURLOPT_HEADERDATA, &t);
+  /* refuses at once when Content-Length announces more than the cap */
+  curl_easy_setopt (easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) t.cap);
+  /* a loopback service is never reached through a proxy: the proxy's
+   * loopback is another machine's, and plain http would carry the key */
+  if (url_is_loopback (url))
+    curl_easy_setopt (easy, CURLOPT_NOPROXY, "*");
+  if (headers)
+    curl_easy_setopt (easy, CURLOPT_HTTPHEADER, headers);
+
+  switch (req->method) {
+    case WR2V_HTTP_GET:
+      curl_easy_setopt (easy, CURLOPT_HTTPGET, 1L);
+      break;
+    case WR2V_HTTP_POST:
+      if (req->parts) {
+        mime = curl_mime_init (easy);
+        for (i = 0; i < req->n_parts; i++) {
+          const Wr2vHttpFormPart *p = &req->parts[i];
+          curl_mimepart *part = curl_mime_addpart (mime);
+
+          curl_mime_name (part, p->name);
+          if (p->file_path) {
+            if (!g_file_test (p->file_path, G_FILE_TEST_IS_REGULAR)) {
+              g_set_error (error, WR2V_ERROR, WR2V_ERROR_STORE,
+                  "could not read %s to upload it", p->file_path);
+              goto out;
+            }
+            curl_mime_filedata (part, p->file_path);
+            if (p->filename)
+              curl_mime_filename (part, p->filename);
+          } else {
+            curl_mime_data (part, p->value ? p->value : "",
+                CURL_ZERO_TERMINATED);
+          }
+          if (p->content_type)
+            curl_mime_type (part, p->content_type);
+        }
+        curl_easy_setopt (easy, CURLOPT_MIMEPOST, mime);
+      } else {
+        gsize len = 0;
+        const gchar *data = req->body ? g_bytes_get_data (req->body, &len)
+            : "";
+
+        if (req->content_type) {
+          gchar *line = g_strconcat ("Content-Type: ", req->content_type,
+              NULL);
+          headers = curl_slist_append (headers, line);
+          g_free (line);
+          curl_easy_setopt (easy, CURLOPT_HTTPHEADER, headers);
+        }
+        curl_easy_setopt (easy, CURLOPT_POST, 1L);
+        curl_easy_setopt (easy, CURLOPT_POSTFIELDSIZE_LARGE,
+            (curl_off_t) len);
+        curl_easy_setopt (easy, CURLOPT_POSTFIELDS, data ? data : "");
+      }
+      break;
+    case WR2V_HTTP_PUT:{
+      GStatBuf st;
+
+      if (!req->upload_path || g_stat (req->upload_path, &st) != 0 ||
+          !(t.upload = g_fopen (req->upload_path, "rb"))) {
+        g_set_error (error, WR2V_ERROR, WR2V_ERROR_STORE,
+            "could not read %s to upload it",
+            req->upload_path ? req->upload_path : "(no file)");
+        goto out;
+      }
+      if (req->content_type) {
+        gchar *line = g_strconcat ("Content-Type: ", req->content_type,
+            NULL);
+        headers = curl_slist_append (headers, line);
+        g_free (line);
+        curl_easy_setopt (easy, CURLOPT_HTTPHEADER, headers);
+      }
+      curl_easy_setopt (easy, CURLOPT_UPLOAD, 1L);
+      curl_easy_setopt (easy, CURLOPT_READFUNCTION, on_read);
+      curl_easy_setopt (easy, CURLOPT_READDATA, &t);
+      curl_easy_setopt (easy, CURLOPT_INFILESIZE_LARGE,
+          (curl_off_t) st.st_size);
+      break;
+    }
+  }
+
+  GST_DEBUG ("%s %s", method_name (req->method), shown);
+  code = run_easy (http, easy, req->cancellable, &cancelled);
+
+  curl_easy_getinfo (easy, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_getinfo (easy, CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
+  curl_easy_getinfo (easy, CURLINFO_REQUEST_SIZE, &request_size);
+  resp->status = status;
+  /* conservative: once the connection was ready, the server may have it */
+  if (status > 0 || pretransfer > 0 || request_size > 0)
+    resp->request_sent = TRUE;
+  if (curl_easy_getinfo (easy, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct)
+    resp->content_type = g_strdup (ct);
+  if (curl_easy_getinfo (easy, CURLINFO_EFFECTIVE_URL, &eff) == CURLE_OK
+      && eff)
+    resp->effective_url = g_strdup (eff);
+  if (curl_easy_getinfo (easy, CURLINFO_REDIRECT_URL, &loc) == CURLE_OK
+      && loc)
+    *redirect = g_strdup (loc);
+
+  if (t.file) {
+    if (fclose (t.file) != 0 && !t.write_errno && t.to_file)
+      t.write_errno = errno ? errno : EIO;
+    t.file = NULL;
+  }
+
+  if (cancelled) {
+    GST_DEBUG ("%s %s: cancelled", method_name (req->method), shown);
+    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+        "Operation was cancelled");
+    goto out;
+  }
+  if (t.cap_exceeded || code == CURLE_FILESIZE_EXCEEDED) {
+    gchar *limit = g_format_size (t.cap);
+
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
+        "the response from %s is larger than the limit of %s (%"
+        G_GUINT64_FORMAT " bytes)%s", shown, limit, t.cap,
+        req->download_path ? "; raise max-download-bytes if it is expected"
+        : "");
+    g_free (limit);
+    goto out;
+  }
+  if (t.write_errno) {
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_STORE,
+        "could not write %s: %s", req->download_path,
+        g_strerror (t.write_errno));
+    goto out;
+  }
+  if (code != CURLE_OK) {
+    GST_DEBUG ("%s %s: %s", method_name (req->method), shown,
+        curl_easy_strerror (code));
+    set_transfer_error (error, code, errbuf, shown);
+    goto out;
+  }
+
+  {
+    const gchar *ra = g_hash_table_lookup (resp->headers, "retry-after");
+
+    if (ra && g_ascii_isdigit (ra[0])) {
+      guint64 v = g_ascii_strtoull (ra, NULL, 10);
+
+      resp->retry_after_s = MIN (v, G_MAXINT32);
+    } else if (ra) {
+      time_t when = curl_getdate (ra, NULL);
+
+      if (when > 0) {
+        gint64 delta = (gint64) when - g_get_real_time () / G_USEC_PER_SEC;
+        resp->retry_after_s = MAX (delta, 0);
+      }
+    }
+  }
+
+  if (!t.to_file)
+    resp->body = g_byte_array_free_to_bytes (g_steal_pointer (&t.mem));
+  GST_DEBUG ("%s %s: HTTP %ld, %" G_GUINT64_FORMAT " bytes%s",
+      method_name (req->method), shown, status, resp->body_bytes,
+      t.to_file ? " to file" : "");
+  ok = TRUE;
+
+out:
+  if (t.file)
+    fclose (t.file);
+  if (t.upload)
+    fclose (t.upload);
+  if (t.mem)
+    g_byte_array_unref (t.mem);
+  if (easy)
+    curl_easy_cleanup (easy);
+  if (mime)
+    curl_mime_free (mime);
+  slist_free_wiped (headers);
+  g_free (shown);
+  return ok;
+}
+
+gboolean
+wr2v_http_perform (Wr2vHttp * http, const Wr2vHttpRequest * req,
+    Wr2vHttpResponse * resp, GError ** error)
+{
+  gchar *url, *location = NULL;
+  guint hop;
+
+  g_return_val_if_fail (http != NULL, FALSE);
+  g_return_val_if_fail (req != NULL && req->url != NULL, FALSE);
+  g_return_val_if_fail (resp != NULL, FALSE);
+
+  wr2v_http_response_clear (resp);
+  if (g_cancellable_set_error_if_cancelled (req->cancellable, error))
+    return FALSE;
+  if (!wr2v_http_url_allowed (req->url, error))
+    return FALSE;
+
+  url = g_strdup (req->url);
+  for (hop = 0;; hop++) {
+    /* the key only goes to the origin it was given for */
+    const gchar *bearer = req->bearer && (hop == 0 ||
+        url_same_origin (req->url, url)) ? req->bearer : NULL;
+    gboolean sent_before = resp->request_sent;
+    GError *local = NULL;
+    gchar *shown;
+
+    wr2v_http_response_clear (resp);
+    resp->request_sent = sent_before;
+    g_clear_pointer (&location, g_free);
+    if (!perform_once (http, req, url, bearer, resp, &location, error))
+      break;
+
+    if (!req->follow_redirects || req->method != WR2V_HTTP_GET ||
+        !location || !(resp->status == 301 || resp->status == 302 ||
+            resp->status == 303 || resp->status == 307 ||
+            resp->status == 308)) {
+      g_free (url);
+      g_free (location);
+      return TRUE;
+    }
+    shown = wr2v_http_url_for_log (location);
+    if (hop + 1 > MAX_REDIRECTS) {
+      g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
+          "too many redirects (the last one to %s)", shown);
+      g_free (shown);
+      break;
+    }
+    if (!wr2v_http_url_allowed (location, &local)) {
+      g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
+          "refused a redirect: %s", local->message);
+      g_error_free (local);
+      g_free (shown);
+      break;
+    }
+    GST_DEBUG ("redirected (HTTP %u) to %s", resp->status, shown);
+    g_free (shown);
+    g_free (url);
+    url = g_steal_pointer (&location);
+  }
+  g_free (url);
+  g_free (location);
+  return FALSE;
+}
+
+/* Waits @ms or until @cancellable is cancelled. */
+static gboolean
+sleep_cancellable (GCancellable * cancellable, guint ms, GError ** error)
+{
+  GPollFD pfd;
+  gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
+
+  if (!cancellable || !g_cancellable_make_pollfd (cancellable, &pfd)) {
+    g_usleep ((gulong) ms * 1000);
+    return !g_cancellable_set_error_if_cancelled (cancellable, error);
+  }
+  while (!g_cancellable_is_cancelled (cancellable)) {
+    gint64 left = end - g_get_monotonic_time ();
+
+    if (left <= 0)
+      break;
+    g_poll (&pfd, 1, (gint) ((left + 999) / 1000));
+  }
+  g_cancellable_release_fd (cancellable);
+  return !g_cancellable_set_error_if_cancelled (cancellable, error);
+}
+
+gboolean
+wr2v_http_perform_retry (Wr2vHttp * http, const Wr2vHttpRequest * req,
+    const Wr2vHttpRetry * retry, Wr2vHttpResponse * resp, GError ** error)
+{
+  guint max_attempts = retry && retry->max_attempts ? retry->max_attempts : 5;
+  guint base = retry && retry->base_delay_ms ? retry->base_delay_ms : 500;
+  guint max_delay = retry && retry->max_delay_ms ? retry->max_delay_ms :
+      10000;
+  guint max_ra = retry && retry->max_retry_after_s ?
+      retry->max_retry_after_s : 60;
+  guint delay = base;
+  guint attempt;
+
+  g_return_val_if_fail (req != NULL, FALSE);
+
+  if (req->method != WR2V_HTTP_GET) {
+    /* a POST may have created something (a paid job): never again */
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_INTERNAL,
+        "only GET requests may be retried");
+    return FALSE;
+  }
+
+  for (attempt = 1;; attempt++) {
+    GError *local = NULL;
+    gboolean ok, transient;
+    guint wait_ms;
+    gchar *shown;
+
+    ok = wr2v_http_perform (http, req, resp, &local);
+    resp->attempts = attempt;
+    if (ok)
+      transient = wr2v_http_status_is_transient (resp->status);
+    else
+      transient = g_error_matches (local, WR2V_ERROR, WR2V_ERROR_NETWORK);
+
+    if (!transient || attempt >= max_attempts) {
+      if (!ok)
+        g_propagate_error (error, local);
+      return ok;
+    }
+
+    /* "equal jitter": half fixed, half random, so clients spread out */
+    wait_ms = delay / 2 + g_random_int_range (0, delay / 2 + 1);
+    if (ok && resp->retry_after_s >= 0)
+      wait_ms = MAX (wait_ms, MIN ((guint64) resp->retry_after_s,
+              max_ra) * 1000);
+
+    shown = wr2v_http_url_for_log (req->url);
+    if (ok)
+      GST_INFO ("GET %s: HTTP %u, retrying in %u ms (attempt %u of %u)",
+          shown, resp->status, wait_ms, attempt + 1, max_attempts);
+    else
+      GST_INFO ("GET %s: %s, retrying in %u ms (attempt %u of %u)",
+          shown, local->message, wait_ms, attempt + 1, max_attempts);
+    g_free (shown);
+    g_clear_error (&local);
+
+    if (!sleep_cancellable (req->cancellable, wait_ms, error))
+      return FALSE;
+    delay = MIN ((guint64) delay * 2, max_delay);
+  }
+}
+
+/* --- JSON --- */
+
+gboolean
+wr2v_http_json_depth_ok (const gchar * data, gsize len, guint max_depth)
+{
+  gboolean in_string = FALSE, escaped = FALSE;
+  guint depth = 0;
+  gsize i;
+
+  for (i = 0; i < len; i++) {
+    gchar c = data[i];
+
+    if (in_string) {
+      if (escaped)
+        escaped = FALSE;
+      else if (c == '\\')
+        escaped = TRUE;
+      else if (c == '"')
+        in_string = FALSE;
+      continue;
+    }
+    switch (c) {
+      case '"':
+        in_string = TRUE;
+        break;
+      case '[':
+      case '{':
+        if (++depth > max_depth)
+          return FALSE;
+        break;
+      case ']':
+      case '}':
+        if (depth > 0)
+          depth--;
+        break;
+      default:
+        break;
+    }
+  }
+  return TRUE;
+}
+
+JsonNode *
+wr2v_http_parse_json (GBytes * body, GError ** error)
+{
+  const gchar *data = NULL;
+  gsize len = 0;
+  JsonParser *parser;
+  JsonNode *root;
+  GError *local = NULL;
+
+  if (body)
+    data = g_bytes_get_data (body, &len);
+  if (!data || len == 0) {
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
+        "the service sent an empty answer where JSON was expected");
+    return NULL;
+  }
+  if (len > WR2V_HTTP_JSON_MAX_BYTES) {
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
+        "the service sent a JSON answer of %" G_GSIZE_FORMAT
+        " bytes, more than the %d bytes accepted", len,
+        WR2V_HTTP_JSON_MAX_BYTES);
+    return NULL;
+  }
+  /* json-glib has no depth limit of its own */
+  if (!wr2v_http_json_depth_ok (data, len, WR2V_HTTP_JSON_MAX_DEPTH)) {
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
+        "the service sent JSON nested deeper than %d levels",
+        WR2V_HTTP_JSON_MAX_DEPTH);
+    return NULL;
+  }
+  parser = json_parser_new_immutable ();
+  if (!json_parser_load_from_data (parser, data, len, &local)) {
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
+        "the service sent malformed JSON: %s", local->message);
+    g_error_free (local);
+    g_object_unref (parser);
+    return NULL;
+  }
+  root = json_parser_steal_root (parser);
+  g_object_unref (parser);
+  if (!root) {
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
+        "the service sent an empty JSON document");
+    return NULL;
+  }
+  return root;
+}

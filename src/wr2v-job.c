@@ -395,6 +395,12 @@ wr2v_job_run (Wr2vJob * job, GError ** error)
 
   if (job->engine->klass->generate)
     path = run_local (job, error);
+  else if (!job->engine->klass->submit) {
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED,
+        "The %s engine is not available in this build",
+        job->engine->klass->name);
+    path = NULL;
+  }
   else
     path = run_remote (job, error);
   if (path)

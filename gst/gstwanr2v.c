@@ -1,0 +1,290 @@
+/**
+ * SECTION:element-wanr2v
+ * @title: wanr2v
+ *
+ * Turns reference videos and images plus a text prompt into a new video
+ * clip that keeps the referenced characters, props and scenes (Wan 2.7
+ * Reference-to-Video and its peers), and pushes the clip's frames
+ * downstream as raw video.
+ *
+ * References arrive on request pads: `video_%u` takes raw video or an MP4
+ * file (linked straight from filesrc, it is not re-encoded), `image_%u`
+ * takes raw video (first frame), JPEG or PNG. At most 5 references in all.
+ *
+ * The prompt names references the way Wan 2.7 numbers them: video pads
+ * first, in ascending pad index ("Video 1", "Video 2", ...), then image
+ * pads continue the count ("Image 3", ...). With video_0, video_1 and
+ * image_0 linked, the prompt may say "Video 2 holds Image 3". The mapping
+ * is logged and posted as a `wanr2v/references` element message.
+ *
+ * Generation starts once every reference pad has ended (EOS, or
+ * #GstWanR2v:reference-duration of a live source) and runs on its own
+ * thread. Progress is posted as GST_MESSAGE_PROGRESS and as `wanr2v/...`
+ * element messages: `wanr2v/engine`, `wanr2v/references`, `wanr2v/cost`,
+ * `wanr2v/submitted`, `wanr2v/status`, `wanr2v/resumed`, `wanr2v/result`.
+ *
+ * The engine is chosen with #GstWanR2v:engine. `preview` is built in and
+ * offline: it renders an animatic of the request (the named references
+ * moving over a background, with the prompt as a caption). It is for
+ * blocking out scenes and testing pipelines; it is not AI generation.
+ *
+ * Every clip goes through the result store in #GstWanR2v:cache-dir
+ * before it is decoded: an identical request is served from there, and an
+ * interrupted hosted job is resumed, not paid for twice.
+ *
+ * Internally, wanr2v is `wanr2vgen ! decodebin3 ! videoconvert`.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 -e wanr2v name=g engine=preview \
+ *     prompt="Video 1 hands Image 3 to Video 2 in a sunny park" \
+ *     ! videoconvert ! x264enc ! mp4mux ! filesink location=clip.mp4 \
+ *     videotestsrc num-buffers=60 pattern=ball ! g.video_0 \
+ *     videotestsrc num-buffers=60 pattern=smpte ! g.video_1 \
+ *     videotestsrc num-buffers=1 pattern=pinwheel ! g.image_0
+ * ]| Two reference videos and one image through the preview engine into an
+ * MP4 file.
+ * |[
+ * gst-launch-1.0 wanr2v name=g prompt="Video 1 walks on the beach" \
+ *     reference-duration=3 ! videoconvert ! autovideosink \
+ *     videotestsrc is-live=true ! g.video_0
+ * ]| A live source as a reference: its first 3 seconds are used.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstwanr2v.h"
+#include "gstwanr2vgen.h"
+#include "gstwanr2vprops.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_wanr2v_debug);
+#define GST_CAT_DEFAULT gst_wanr2v_debug
+
+static GstStaticPadTemplate video_template =
+GST_STATIC_PAD_TEMPLATE ("video_%u", GST_PAD_SINK, GST_PAD_REQUEST,
+    GST_STATIC_CAPS ("video/x-raw(ANY); video/quicktime"));
+static GstStaticPadTemplate image_template =
+GST_STATIC_PAD_TEMPLATE ("image_%u", GST_PAD_SINK, GST_PAD_REQUEST,
+    GST_STATIC_CAPS ("video/x-raw(ANY); image/jpeg; image/png"));
+static GstStaticPadTemplate src_template =
+GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS ("video/x-raw(ANY)"));
+
+struct _GstWanR2v
+{
+  GstBin parent;
+
+  GstElement *gen;
+  GstElement *decodebin;
+  GstElement *convert;
+  GstPad *srcpad;               /* ghost of convert's src */
+};
+
+static void gst_wanr2v_child_proxy_init (gpointer g_iface,
+    gpointer iface_data);
+
+#define gst_wanr2v_parent_class parent_class
+G_DEFINE_TYPE_WITH_CODE (GstWanR2v, gst_wanr2v, GST_TYPE_BIN,
+    G_IMPLEMENT_INTERFACE (GST_TYPE_CHILD_PROXY, gst_wanr2v_child_proxy_init));
+GST_ELEMENT_REGISTER_DEFINE (wanr2v, "wanr2v", GST_RANK_NONE,
+    GST_TYPE_WANR2V);
+
+/* Every property lives on wanr2vgen; the bin forwards by name. */
+static void
+gst_wanr2v_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstWanR2v *self = GST_WANR2V (object);
+
+  g_object_set_property (G_OBJECT (self->gen), pspec->name, value);
+}
+
+static void
+gst_wanr2v_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GstWanR2v *self = GST_WANR2V (object);
+
+  g_object_get_property (G_OBJECT (self->gen), pspec->name, value);
+}
+
+static GstPad *
+gst_wanr2v_request_new_pad (GstElement * element, GstPadTemplate * templ,
+    const gchar * name, const GstCaps * caps)
+{
+  GstWanR2v *self = GST_WANR2V (element);
+  GstPad *target, *ghost;
+
+  target = gst_element_request_pad_simple (self->gen, name ? name :
+      templ->name_template);
+  if (!target)
+    return NULL;
+  ghost = gst_ghost_pad_new_from_template (GST_OBJECT_NAME (target), target,
+      templ);
+  gst_object_unref (target);
+  gst_pad_set_active (ghost, GST_STATE (element) > GST_STATE_READY);
+  gst_element_add_pad (element, ghost);
+  return ghost;
+}
+
+static void
+gst_wanr2v_release_pad (GstElement * element, GstPad * pad)
+{
+  GstWanR2v *self = GST_WANR2V (element);
+  GstPad *target = gst_ghost_pad_get_target (GST_GHOST_PAD (pad));
+
+  gst_pad_set_active (pad, FALSE);
+  gst_element_remove_pad (element, pad);
+  if (target) {
+    gst_element_release_request_pad (self->gen, target);
+    gst_object_unref (target);
+  }
+}
+
+static void
+on_decodebin_pad_added (GstElement * decodebin, GstPad * pad, GstWanR2v * self)
+{
+  GstPad *sink = gst_element_get_static_pad (self->convert, "sink");
+  g_autoptr (GstCaps) caps = gst_pad_query_caps (pad, NULL);
+  GstPadLinkReturn link;
+
+  if (gst_pad_is_linked (sink) || !gst_caps_get_size (caps) ||
+      !g_str_has_prefix (gst_structure_get_name (gst_caps_get_structure (caps,
+                  0)), "video/")) {
+    GST_DEBUG_OBJECT (self, "ignoring %" GST_PTR_FORMAT, pad);
+    gst_object_unref (sink);
+    return;
+  }
+
+  /* In a live pipeline the clip is ready long after the clock started:
+   * shift its running time to now so that sinks and compositors do not
+   * drop it as late. Timestamps stay from 0. */
+  if (GST_STATE (self) == GST_STATE_PLAYING) {
+    GstClockTime now = gst_element_get_current_running_time (GST_ELEMENT
+        (self));
+
+    if (GST_CLOCK_TIME_IS_VALID (now)) {
+      GST_INFO_OBJECT (self, "live pipeline: clip starts at running time %"
+          GST_TIME_FORMAT, GST_TIME_ARGS (now));
+      gst_pad_set_offset (self->srcpad, now);
+    }
+  }
+
+  link = gst_pad_link (pad, sink);
+  if (GST_PAD_LINK_FAILED (link))
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        ("Cannot decode the generated clip"),
+        ("linking decodebin3 failed: %s", gst_pad_link_get_name (link)));
+  gst_object_unref (sink);
+}
+
+static GstStateChangeReturn
+gst_wanr2v_change_state (GstElement * element, GstStateChange transition)
+{
+  GstWanR2v *self = GST_WANR2V (element);
+
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED)
+    gst_pad_set_offset (self->srcpad, 0);
+  return GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+}
+
+/* GstChildProxy: properties of the request pads (video_0::uri) and of
+ * the bin's children. */
+static GObject *
+gst_wanr2v_child_proxy_get_child_by_name (GstChildProxy * proxy,
+    const gchar * name)
+{
+  GstWanR2v *self = GST_WANR2V (proxy);
+  GstPad *pad = gst_element_get_static_pad (self->gen, name);
+
+  if (pad)
+    return G_OBJECT (pad);
+  return G_OBJECT (gst_bin_get_by_name (GST_BIN (self), name));
+}
+
+static GObject *
+gst_wanr2v_child_proxy_get_child_by_index (GstChildProxy * proxy,
+    guint index)
+{
+  GstWanR2v *self = GST_WANR2V (proxy);
+
+  return gst_child_proxy_get_child_by_index (GST_CHILD_PROXY (self->gen),
+      index);
+}
+
+static guint
+gst_wanr2v_child_proxy_get_children_count (GstChildProxy * proxy)
+{
+  GstWanR2v *self = GST_WANR2V (proxy);
+
+  return gst_child_proxy_get_children_count (GST_CHILD_PROXY (self->gen));
+}
+
+static void
+gst_wanr2v_child_proxy_init (gpointer g_iface, gpointer iface_data)
+{
+  GstChildProxyInterface *iface = g_iface;
+
+  iface->get_child_by_name = gst_wanr2v_child_proxy_get_child_by_name;
+  iface->get_child_by_index = gst_wanr2v_child_proxy_get_child_by_index;
+  iface->get_children_count = gst_wanr2v_child_proxy_get_children_count;
+}
+
+static void
+gst_wanr2v_class_init (GstWanR2vClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+
+  GST_DEBUG_CATEGORY_INIT (gst_wanr2v_debug, "wanr2v", 0,
+      "Wan reference-to-video");
+
+  gobject_class->set_property = gst_wanr2v_set_property;
+  gobject_class->get_property = gst_wanr2v_get_property;
+  gst_wanr2v_install_properties (gobject_class);
+
+  gst_element_class_add_static_pad_template (element_class, &video_template);
+  gst_element_class_add_static_pad_template (element_class, &image_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class,
+      "Wan reference-to-video", "Source/Video/Generator",
+      "Generates a video clip that keeps the characters, props and scenes "
+      "of reference videos and images, from a text prompt (Wan 2.7 R2V, "
+      "or an offline preview), and outputs it as raw video",
+      "gst-wanr2v developers");
+
+  element_class->request_new_pad =
+      GST_DEBUG_FUNCPTR (gst_wanr2v_request_new_pad);
+  element_class->release_pad = GST_DEBUG_FUNCPTR (gst_wanr2v_release_pad);
+  element_class->change_state = GST_DEBUG_FUNCPTR (gst_wanr2v_change_state);
+}
+
+static void
+gst_wanr2v_init (GstWanR2v * self)
+{
+  GstPad *pad;
+
+  self->gen = gst_element_factory_make ("wanr2vgen", "gen");
+  self->decodebin = gst_element_factory_make ("decodebin3", "decode");
+  self->convert = gst_element_factory_make ("videoconvert", "convert");
+  /* decodebin3 is in gst-plugins-base: a missing one is a broken install,
+   * reported by the state change failing with no element to run. */
+  g_assert (self->gen);
+  if (!self->decodebin || !self->convert) {
+    g_critical ("wanr2v needs decodebin3 and videoconvert "
+        "(gstreamer1.0-plugins-base)");
+    return;
+  }
+  gst_bin_add_many (GST_BIN (self), self->gen, self->decodebin,
+      self->convert, NULL);
+  gst_element_link (self->gen, self->decodebin);
+  g_signal_connect (self->decodebin, "pad-added",
+      G_CALLBACK (on_decodebin_pad_added), self);
+
+  pad = gst_element_get_static_pad (self->convert, "src");
+  self->srcpad = gst_ghost_pad_new_from_template ("src", pad,
+      gst_static_pad_template_get (&src_template));
+  gst_object_unref (pad);
+  gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
+}

@@ -1,0 +1,1180 @@
+/**
+ * SECTION:element-wanr2vgen
+ * @title: wanr2vgen
+ *
+ * The core of #wanr2v: collects reference videos and images on request
+ * pads, runs one reference-to-video job on an engine, stores the delivered
+ * MP4 in the result store and outputs its bytes as `video/quicktime`, in
+ * push or pull mode. Use it alone when you want the clip exactly as the
+ * engine delivered it; use #wanr2v for decoded raw video.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 wanr2vgen name=g prompt="Video 1 waves at the camera" \
+ *     ! filesink location=clip.mp4 \
+ *     videotestsrc num-buffers=60 ! g.video_0
+ * ]|
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstwanr2vgen.h"
+#include "gstwanr2vprops.h"
+#include "gstwanr2vrefpad.h"
+#include "wr2v-error.h"
+#include "wr2v-prompt.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+
+GST_DEBUG_CATEGORY_STATIC (gst_wanr2v_gen_debug);
+#define GST_CAT_DEFAULT gst_wanr2v_gen_debug
+
+/* what the preview engine and the hosted APIs can take without a decode */
+#define VIDEO_CAPS "video/x-raw(ANY); video/quicktime"
+#define IMAGE_CAPS "video/x-raw(ANY); image/jpeg; image/png"
+
+static GstStaticPadTemplate video_template =
+GST_STATIC_PAD_TEMPLATE ("video_%u", GST_PAD_SINK, GST_PAD_REQUEST,
+    GST_STATIC_CAPS (VIDEO_CAPS));
+static GstStaticPadTemplate image_template =
+GST_STATIC_PAD_TEMPLATE ("image_%u", GST_PAD_SINK, GST_PAD_REQUEST,
+    GST_STATIC_CAPS (IMAGE_CAPS));
+static GstStaticPadTemplate src_template =
+GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS ("video/quicktime"));
+
+#define READ_BLOCKSIZE (256 * 1024)
+
+struct _GstWanR2vGen
+{
+  GstBaseSrc parent;
+
+  GMutex lock;                  /* everything below */
+  GCond cond;
+
+  /* properties */
+  gchar *prompt;
+  gchar *negative_prompt;
+  guint duration;
+  Wr2vResolution resolution;
+  Wr2vAspectRatio aspect_ratio;
+  gboolean aspect_ratio_set;
+  gint64 seed;
+  gboolean prompt_expansion;
+  GstWanR2vEngine engine;
+  gdouble reference_duration;
+  gchar *cache_dir;
+  gchar *result_location;
+  Wr2vEngineSettings settings;
+  gdouble estimated_cost;
+
+  /* pads */
+  GList *ref_pads;              /* GstWanR2vRefPad*, owned by the element */
+  guint next_video, next_image;
+
+  /* one run, from READY to PAUSED and back */
+  const gchar *engine_name;     /* picked at READY->PAUSED */
+  gchar *work_dir;              /* reference files, removed on stop */
+  GCancellable *cancellable;
+  GThread *job_thread;
+  gboolean job_started;
+  gboolean job_done;
+  gboolean job_failed;
+  gboolean flushing;
+  gint result_fd;
+  guint64 result_size;
+};
+
+#define gst_wanr2v_gen_parent_class parent_class
+static void gst_wanr2v_gen_child_proxy_init (gpointer g_iface,
+    gpointer iface_data);
+G_DEFINE_TYPE_WITH_CODE (GstWanR2vGen, gst_wanr2v_gen, GST_TYPE_BASE_SRC,
+    G_IMPLEMENT_INTERFACE (GST_TYPE_CHILD_PROXY,
+        gst_wanr2v_gen_child_proxy_init));
+GST_ELEMENT_REGISTER_DEFINE (wanr2vgen, "wanr2vgen", GST_RANK_NONE,
+    GST_TYPE_WANR2V_GEN);
+
+/* --- properties --- */
+
+static void
+gst_wanr2v_gen_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstWanR2vGen *self = GST_WANR2V_GEN (object);
+  Wr2vEngineSettings *s = &self->settings;
+
+  g_mutex_lock (&self->lock);
+  switch (prop_id) {
+    case PROP_PROMPT:
+      g_free (self->prompt);
+      self->prompt = g_value_dup_string (value);
+      break;
+    case PROP_NEGATIVE_PROMPT:
+      g_free (self->negative_prompt);
+      self->negative_prompt = g_value_dup_string (value);
+      break;
+    case PROP_DURATION:
+      self->duration = g_value_get_uint (value);
+      break;
+    case PROP_RESOLUTION:
+      self->resolution = g_value_get_enum (value);
+      break;
+    case PROP_ASPECT_RATIO:
+      self->aspect_ratio = g_value_get_enum (value);
+      self->aspect_ratio_set = TRUE;
+      break;
+    case PROP_SEED:
+      self->seed = g_value_get_int64 (value);
+      break;
+    case PROP_PROMPT_EXPANSION:
+      self->prompt_expansion = g_value_get_boolean (value);
+      break;
+    case PROP_ENGINE:
+      self->engine = g_value_get_enum (value);
+      break;
+    case PROP_REFERENCE_DURATION:
+      self->reference_duration = g_value_get_double (value);
+      break;
+    case PROP_CACHE_DIR:
+      g_free (self->cache_dir);
+      self->cache_dir = g_value_dup_string (value);
+      break;
+    case PROP_RESULT_LOCATION:
+      g_free (self->result_location);
+      self->result_location = g_value_dup_string (value);
+      break;
+    case PROP_API_KEY:
+      g_free (s->api_key);
+      s->api_key = g_value_dup_string (value);
+      break;
+    case PROP_API_URL:
+      g_free (s->api_url);
+      s->api_url = g_value_dup_string (value);
+      break;
+    case PROP_MODEL:
+      g_free (s->model);
+      s->model = g_value_dup_string (value);
+      break;
+    case PROP_REQUEST_TIMEOUT:
+      s->request_timeout_s = g_value_get_uint (value);
+      break;
+    case PROP_POLL_INTERVAL:
+      s->poll_interval_ms = g_value_get_uint (value);
+      break;
+    case PROP_MAX_COST:
+      s->max_cost = g_value_get_double (value);
+      break;
+    case PROP_MAX_DOWNLOAD_SIZE:
+      s->max_download_bytes = g_value_get_uint64 (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+gst_wanr2v_gen_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GstWanR2vGen *self = GST_WANR2V_GEN (object);
+  Wr2vEngineSettings *s = &self->settings;
+
+  g_mutex_lock (&self->lock);
+  switch (prop_id) {
+    case PROP_PROMPT:
+      g_value_set_string (value, self->prompt);
+      break;
+    case PROP_NEGATIVE_PROMPT:
+      g_value_set_string (value, self->negative_prompt);
+      break;
+    case PROP_DURATION:
+      g_value_set_uint (value, self->duration);
+      break;
+    case PROP_RESOLUTION:
+      g_value_set_enum (value, self->resolution);
+      break;
+    case PROP_ASPECT_RATIO:
+      g_value_set_enum (value, self->aspect_ratio);
+      break;
+    case PROP_SEED:
+      g_value_set_int64 (value, self->seed);
+      break;
+    case PROP_PROMPT_EXPANSION:
+      g_value_set_boolean (value, self->prompt_expansion);
+      break;
+    case PROP_ENGINE:
+      g_value_set_enum (value, self->engine);
+      break;
+    case PROP_REFERENCE_DURATION:
+      g_value_set_double (value, self->reference_duration);
+      break;
+    case PROP_CACHE_DIR:
+      g_value_set_string (value, self->cache_dir);
+      break;
+    case PROP_RESULT_LOCATION:
+      g_value_set_string (value, self->result_location);
+      break;
+    case PROP_API_URL:
+      g_value_set_string (value, s->api_url);
+      break;
+    case PROP_MODEL:
+      g_value_set_string (value, s->model);
+      break;
+    case PROP_REQUEST_TIMEOUT:
+      g_value_set_uint (value, s->request_timeout_s);
+      break;
+    case PROP_POLL_INTERVAL:
+      g_value_set_uint (value, s->poll_interval_ms);
+      break;
+    case PROP_MAX_COST:
+      g_value_set_double (value, s->max_cost);
+      break;
+    case PROP_ESTIMATED_COST:
+      g_value_set_double (value, self->estimated_cost);
+      break;
+    case PROP_MAX_DOWNLOAD_SIZE:
+      g_value_set_uint64 (value, s->max_download_bytes);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  g_mutex_unlock (&self->lock);
+}
+
+/* --- errors --- */
+
+/* Posts @err as the element error a user can act on, with the job's
+ * details (job id, provider code, HTTP status) in the details structure. */
+static void
+post_error (GstWanR2vGen * self, const GError * err, GstStructure * details)
+{
+  GQuark domain = GST_STREAM_ERROR;
+  gint code = GST_STREAM_ERROR_FAILED;
+  GstStructure *d = details ? gst_structure_copy (details) :
+      gst_structure_new_empty ("details");
+  g_autofree gchar *debug = NULL;
+
+  if (err->domain == WR2V_ERROR) {
+    switch ((Wr2vErrorCode) err->code) {
+      case WR2V_ERROR_INVALID_REQUEST:
+      case WR2V_ERROR_UNSUPPORTED:
+      case WR2V_ERROR_COST:
+        domain = GST_LIBRARY_ERROR;
+        code = GST_LIBRARY_ERROR_SETTINGS;
+        break;
+      case WR2V_ERROR_NO_CREDENTIALS:
+        domain = GST_CORE_ERROR;
+        code = GST_CORE_ERROR_FAILED;
+        break;
+      case WR2V_ERROR_NOT_AUTHORIZED:
+        domain = GST_RESOURCE_ERROR;
+        code = GST_RESOURCE_ERROR_NOT_AUTHORIZED;
+        break;
+      case WR2V_ERROR_NOT_FOUND:
+        domain = GST_RESOURCE_ERROR;
+        code = GST_RESOURCE_ERROR_NOT_FOUND;
+        break;
+      case WR2V_ERROR_STORE:
+        domain = GST_RESOURCE_ERROR;
+        code = GST_RESOURCE_ERROR_OPEN_WRITE;
+        break;
+      case WR2V_ERROR_NETWORK:
+      case WR2V_ERROR_MAYBE_SUBMITTED:
+        domain = GST_RESOURCE_ERROR;
+        code = GST_RESOURCE_ERROR_READ;
+        break;
+      case WR2V_ERROR_BAD_RESULT:
+      case WR2V_ERROR_PROTOCOL:
+        domain = GST_STREAM_ERROR;
+        code = GST_STREAM_ERROR_DECODE;
+        break;
+      default:
+        break;
+    }
+  }
+  gst_structure_set (d, "wanr2v-error-code", G_TYPE_INT, err->code, NULL);
+  debug = gst_structure_to_string (d);
+  gst_element_message_full_with_details (GST_ELEMENT (self),
+      GST_MESSAGE_ERROR, domain, code, g_strdup (err->message),
+      g_steal_pointer (&debug), __FILE__, GST_FUNCTION, __LINE__, d);
+}
+
+/* --- the request --- */
+
+/* The request as the properties and pads describe it; references carry
+ * no content yet. Called with the lock held. */
+static Wr2vRequest *
+build_request (GstWanR2vGen * self)
+{
+  Wr2vRequest *req = wr2v_request_new ();
+
+  req->prompt = g_strdup (self->prompt);
+  req->negative_prompt = g_strdup (self->negative_prompt);
+  req->duration = self->duration;
+  req->resolution = self->resolution;
+  req->aspect_ratio = self->aspect_ratio;
+  req->aspect_ratio_set = self->aspect_ratio_set;
+  req->seed = self->seed;
+  req->prompt_expansion = self->prompt_expansion;
+  for (GList * l = self->ref_pads; l; l = l->next) {
+    GstWanR2vRefPad *pad = l->data;
+    Wr2vReference *ref = wr2v_reference_new (pad->kind, pad->index);
+
+    GST_OBJECT_LOCK (pad);
+    ref->uri = g_strdup (pad->uri);
+    GST_OBJECT_UNLOCK (pad);
+    wr2v_request_add_reference (req, ref);
+  }
+  wr2v_request_number_references (req);
+  return req;
+}
+
+static GstWanR2vRefPad *
+pad_for_reference (GstWanR2vGen * self, const Wr2vReference * ref)
+{
+  for (GList * l = self->ref_pads; l; l = l->next) {
+    GstWanR2vRefPad *pad = l->data;
+
+    if (pad->kind == ref->kind && pad->index == ref->pad_index)
+      return pad;
+  }
+  return NULL;
+}
+
+/* "auto": a hosted engine when its key is there, else the preview. */
+static const gchar *
+pick_engine (GstWanR2vGen * self, const gchar ** why)
+{
+  if (self->engine != GST_WANR2V_ENGINE_AUTO) {
+    *why = "set by the engine property";
+    return gst_wanr2v_engine_name (self->engine);
+  }
+  if (self->settings.api_key || g_getenv ("WAVESPEED_API_KEY")) {
+    *why = "auto: a WaveSpeed API key is set";
+    return "wavespeed";
+  }
+  *why = "auto: no API key is set, so the offline preview engine renders "
+      "an animatic";
+  return "preview";
+}
+
+static const gchar *
+key_variable (const gchar * engine)
+{
+  return g_str_equal (engine, "wavespeed") ? "WAVESPEED_API_KEY" : NULL;
+}
+
+static gboolean
+check_writable_parent (const gchar * location, GError ** error)
+{
+  g_autofree gchar *dir = g_path_get_dirname (location);
+
+  if (g_file_test (location, G_FILE_TEST_IS_DIR)) {
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_STORE,
+        "result-location %s is a directory; give a file name ending in "
+        ".mp4.", location);
+    return FALSE;
+  }
+  if (g_access (dir, W_OK | X_OK) != 0) {
+    int e = errno;
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_STORE,
+        "Cannot write result-location %s: %s. Choose a writable directory.",
+        location, g_strerror (e));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Everything that can be known before any data: the prompt, the pads,
+ * the engine's limits, the directories. Fails the state change with an
+ * error the user can act on, before anything is paid for. */
+static gboolean
+validate (GstWanR2vGen * self)
+{
+  g_autoptr (Wr2vRequest) req = NULL;
+  g_autoptr (Wr2vEngine) engine = NULL;
+  g_autoptr (Wr2vStore) store = NULL;
+  g_autoptr (GString) mapping = g_string_new (NULL);
+  GstStructure *refs;
+  GError *err = NULL;
+  const gchar *why;
+  gdouble cost;
+
+  g_mutex_lock (&self->lock);
+  req = build_request (self);
+  self->engine_name = pick_engine (self, &why);
+  engine = wr2v_engine_new (self->engine_name, &self->settings, &err);
+  if (engine && !wr2v_engine_check (engine, req, &err))
+    g_clear_pointer (&engine, wr2v_engine_free);
+  if (!err)
+    store = wr2v_store_open (self->cache_dir, &err);
+  if (!err && self->result_location)
+    check_writable_parent (self->result_location, &err);
+  cost = engine ? wr2v_engine_estimate_cost (engine, req) : -1.0;
+  self->estimated_cost = MAX (cost, 0.0);
+  g_mutex_unlock (&self->lock);
+
+  if (err) {
+    post_error (self, err, NULL);
+    g_error_free (err);
+    return FALSE;
+  }
+
+  GST_INFO_OBJECT (self, "engine %s (%s)", self->engine_name, why);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self),
+          gst_structure_new ("wanr2v/engine", "engine", G_TYPE_STRING,
+              self->engine_name, "reason", G_TYPE_STRING, why, NULL)));
+
+  /* The numbering the prompt must use, for the log and the app. */
+  refs = gst_structure_new_empty ("wanr2v/references");
+  for (guint i = 0; i < req->references->len; i++) {
+    Wr2vReference *ref = g_ptr_array_index (req->references, i);
+    g_autofree gchar *name = g_strdup_printf ("%s %u",
+        wr2v_ref_kind_word (ref->kind), ref->number);
+    g_autofree gchar *pad = g_strdup_printf ("%s_%u",
+        ref->kind == WR2V_REF_VIDEO ? "video" : "image", ref->pad_index);
+
+    gst_structure_set (refs, pad, G_TYPE_STRING, name, NULL);
+    g_string_append_printf (mapping, "%s%s = %s", i ? ", " : "", pad, name);
+  }
+  GST_INFO_OBJECT (self, "prompt numbering: %s", mapping->str);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), refs));
+
+  if (cost >= 0)
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_element (GST_OBJECT (self),
+            gst_structure_new ("wanr2v/cost", "engine", G_TYPE_STRING,
+                self->engine_name, "estimated-usd", G_TYPE_DOUBLE, cost,
+                "currency", G_TYPE_STRING, "USD", NULL)));
+  g_object_notify (G_OBJECT (self), "estimated-cost");
+  return TRUE;
+}
+
+/* --- the job thread --- */
+
+static void
+post_progress (GstWanR2vGen * self, GstProgressType type, const gchar * code,
+    const gchar * text)
+{
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_progress (GST_OBJECT (self), type, code, text));
+}
+
+static void
+on_phase (gpointer user_data, Wr2vPhase phase, const gchar * text)
+{
+  GstWanR2vGen *self = user_data;
+
+  post_progress (self, GST_PROGRESS_TYPE_CONTINUE, wr2v_phase_name (phase),
+      text);
+}
+
+static void
+on_message (gpointer user_data, GstStructure * facts)
+{
+  GstWanR2vGen *self = user_data;
+
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), facts));
+}
+
+/* Copies the clip, as delivered, to result-location: temp file + rename,
+ * so the location holds the whole clip or nothing new. */
+static gboolean
+save_result (const gchar * path, const gchar * location, GError ** error)
+{
+  g_autofree gchar *tmp = g_strdup_printf ("%s.part", location);
+  g_autoptr (GFile) from = g_file_new_for_path (path);
+  g_autoptr (GFile) to = g_file_new_for_path (tmp);
+  GError *err = NULL;
+
+  if (!g_file_copy (from, to, G_FILE_COPY_OVERWRITE, NULL, NULL, NULL, &err)
+      || g_rename (tmp, location) != 0) {
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_STORE,
+        "Cannot save the clip to result-location %s: %s. The clip is kept "
+        "in the result store at %s.", location,
+        err ? err->message : g_strerror (errno), path);
+    g_clear_error (&err);
+    g_unlink (tmp);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gpointer
+job_thread_func (gpointer data)
+{
+  GstWanR2vGen *self = data;
+  g_autoptr (Wr2vRequest) req = NULL;
+  g_autoptr (Wr2vEngine) engine = NULL;
+  g_autoptr (Wr2vStore) store = NULL;
+  g_autofree gchar *path = NULL;
+  g_autofree gchar *location = NULL;
+  Wr2vJob job;
+  GError *err = NULL;
+  Wr2vEngineSettings settings;
+  const gchar *var;
+  gint fd = -1;
+
+  g_mutex_lock (&self->lock);
+  req = build_request (self);
+  wr2v_engine_settings_copy (&settings, &self->settings);
+  location = g_strdup (self->result_location);
+  store = wr2v_store_open (self->cache_dir, &err);
+  g_mutex_unlock (&self->lock);
+
+  post_progress (self, GST_PROGRESS_TYPE_START, "generate",
+      "Generating the clip");
+
+  /* The API key: the property, else the engine's environment variable. */
+  var = key_variable (self->engine_name);
+  if (!settings.api_key && var && g_getenv (var))
+    settings.api_key = g_strdup (g_getenv (var));
+  if (!settings.max_download_bytes)
+    settings.max_download_bytes = DEFAULT_MAX_DOWNLOAD_SIZE;
+  if (!err)
+    engine = wr2v_engine_new (self->engine_name, &settings, &err);
+  wr2v_engine_settings_clear (&settings);
+
+  /* The encoders of raw references close their files. */
+  post_progress (self, GST_PROGRESS_TYPE_CONTINUE, "prepare",
+      "Preparing references");
+  for (guint i = 0; !err && i < req->references->len; i++) {
+    Wr2vReference *ref = g_ptr_array_index (req->references, i);
+    GstWanR2vRefPad *pad;
+
+    g_mutex_lock (&self->lock);
+    pad = pad_for_reference (self, ref);
+    g_mutex_unlock (&self->lock);
+    if (pad && pad->writer)
+      wr2v_ref_writer_finish (pad->writer, ref, self->cancellable, &err);
+  }
+  if (!err && !wr2v_engine_check (engine, req, &err))
+    g_assert (err);
+
+  wr2v_job_init (&job, req, engine, store, self->cancellable);
+  job.observer.phase = on_phase;
+  job.observer.message = on_message;
+  job.observer.user_data = self;
+  if (!err)
+    path = wr2v_job_run (&job, &err);
+  if (!err && location)
+    save_result (path, location, &err);
+  if (!err) {
+    fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0)
+      g_set_error (&err, WR2V_ERROR, WR2V_ERROR_STORE,
+          "Cannot open the stored clip %s: %s", path, g_strerror (errno));
+  }
+
+  if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+    GST_INFO_OBJECT (self, "job cancelled");
+    post_progress (self, GST_PROGRESS_TYPE_CANCELED, "generate",
+        "Generation stopped");
+  } else if (err) {
+    GST_WARNING_OBJECT (self, "job failed: %s", err->message);
+    post_error (self, err, job.error_details);
+    post_progress (self, GST_PROGRESS_TYPE_ERROR, "generate", err->message);
+  } else {
+    GStatBuf st;
+
+    GST_INFO_OBJECT (self, "clip ready: %s", path);
+    post_progress (self, GST_PROGRESS_TYPE_CONTINUE, "decode",
+        "Decoding the clip");
+    post_progress (self, GST_PROGRESS_TYPE_COMPLETE, "generate",
+        job.from_cache ? "Clip served from the result store" : "Clip ready");
+    g_mutex_lock (&self->lock);
+    self->result_fd = fd;
+    self->result_size = fstat (fd, &st) == 0 ? (guint64) st.st_size : 0;
+    g_mutex_unlock (&self->lock);
+  }
+  wr2v_job_clear (&job);
+
+  g_mutex_lock (&self->lock);
+  self->job_done = TRUE;
+  self->job_failed = err != NULL;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+  g_clear_error (&err);
+  return NULL;
+}
+
+/* Starts the job once every reference pad is complete. Called with the
+ * lock held. */
+static void
+maybe_start_job (GstWanR2vGen * self)
+{
+  if (self->job_started || !self->cancellable || !self->ref_pads)
+    return;
+  for (GList * l = self->ref_pads; l; l = l->next)
+    if (!GST_WANR2V_REF_PAD (l->data)->complete)
+      return;
+  GST_INFO_OBJECT (self, "all references complete, starting the job");
+  self->job_started = TRUE;
+  self->job_thread = g_thread_new ("wanr2v-job", job_thread_func, self);
+}
+
+/* --- reference pads --- */
+
+static void
+complete_pad (GstWanR2vGen * self, GstWanR2vRefPad * pad)
+{
+  g_mutex_lock (&self->lock);
+  if (!pad->complete) {
+    pad->complete = TRUE;
+    if (pad->writer)
+      wr2v_ref_writer_end (pad->writer);
+    GST_DEBUG_OBJECT (pad, "reference complete");
+    maybe_start_job (self);
+  }
+  g_mutex_unlock (&self->lock);
+}
+
+static Wr2vRefWriter *
+ensure_writer (GstWanR2vGen * self, GstWanR2vRefPad * pad)
+{
+  g_mutex_lock (&self->lock);
+  if (!pad->writer && self->work_dir) {
+    gint w, h;
+    GstClockTime max = self->reference_duration * GST_SECOND;
+
+    wr2v_output_size (self->resolution, self->aspect_ratio, &w, &h);
+    g_free (pad->file);
+    pad->file = g_strdup_printf ("%s/%s", self->work_dir,
+        GST_OBJECT_NAME (pad));
+    pad->writer = wr2v_ref_writer_new (pad->kind, pad->file, max, w, h);
+  }
+  g_mutex_unlock (&self->lock);
+  return pad->writer;
+}
+
+static void
+post_stream_error (GstWanR2vGen * self, GstWanR2vRefPad * pad, GError * err)
+{
+  GST_ELEMENT_ERROR (self, STREAM, WRONG_TYPE, ("%s", err->message),
+      ("pad %s", GST_OBJECT_NAME (pad)));
+  g_error_free (err);
+}
+
+static GstFlowReturn
+gst_wanr2v_gen_ref_chain (GstPad * gpad, GstObject * parent, GstBuffer * buf)
+{
+  GstWanR2vGen *self = GST_WANR2V_GEN (parent);
+  GstWanR2vRefPad *pad = GST_WANR2V_REF_PAD (gpad);
+  Wr2vRefWriter *writer;
+  GError *err = NULL;
+  GstFlowReturn ret;
+
+  if (pad->complete) {
+    gst_buffer_unref (buf);
+    return GST_FLOW_EOS;
+  }
+  writer = ensure_writer (self, pad);
+  if (!writer) {
+    gst_buffer_unref (buf);
+    return GST_FLOW_FLUSHING;
+  }
+  ret = wr2v_ref_writer_push (writer, buf, &err);
+  gst_buffer_unref (buf);
+  if (err) {
+    post_stream_error (self, pad, err);
+    return ret == GST_FLOW_OK ? GST_FLOW_ERROR : ret;
+  }
+  if (ret == GST_FLOW_EOS)
+    complete_pad (self, pad);
+  return ret;
+}
+
+static gboolean
+gst_wanr2v_gen_ref_event (GstPad * gpad, GstObject * parent, GstEvent * event)
+{
+  GstWanR2vGen *self = GST_WANR2V_GEN (parent);
+  GstWanR2vRefPad *pad = GST_WANR2V_REF_PAD (gpad);
+  gboolean ret = TRUE;
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_CAPS:{
+      GstCaps *caps;
+      Wr2vRefWriter *writer = ensure_writer (self, pad);
+      GError *err = NULL;
+
+      gst_event_parse_caps (event, &caps);
+      if (writer && !wr2v_ref_writer_set_caps (writer, caps, &err)) {
+        post_stream_error (self, pad, err);
+        ret = FALSE;
+      }
+      break;
+    }
+    case GST_EVENT_EOS:
+      complete_pad (self, pad);
+      break;
+    case GST_EVENT_FLUSH_START:
+      /* New data will follow: this reference starts over, and a job
+       * built from the old data no longer matches the input. */
+      g_mutex_lock (&self->lock);
+      if (pad->writer)
+        wr2v_ref_writer_abort (pad->writer);
+      if (self->job_started && self->cancellable)
+        g_cancellable_cancel (self->cancellable);
+      g_mutex_unlock (&self->lock);
+      break;
+    case GST_EVENT_FLUSH_STOP:
+      g_mutex_lock (&self->lock);
+      if (!self->job_started) {
+        g_clear_pointer (&pad->writer, wr2v_ref_writer_free);
+        pad->complete = FALSE;
+      }
+      g_mutex_unlock (&self->lock);
+      break;
+    default:
+      /* References end here: nothing is forwarded downstream. */
+      break;
+  }
+  gst_event_unref (event);
+  return ret;
+}
+
+static gboolean
+gst_wanr2v_gen_ref_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_CAPS:
+    case GST_QUERY_ACCEPT_CAPS:
+      return gst_pad_query_default (pad, parent, query);
+    case GST_QUERY_ALLOCATION:
+      /* any allocator will do: buffers are encoded or written, not kept */
+      return TRUE;
+    default:
+      /* never forward to the src pad: references are not the output */
+      return FALSE;
+  }
+}
+
+static GstPad *
+gst_wanr2v_gen_request_new_pad (GstElement * element, GstPadTemplate * templ,
+    const gchar * name, const GstCaps * caps)
+{
+  GstWanR2vGen *self = GST_WANR2V_GEN (element);
+  gboolean video = g_str_equal (templ->name_template, "video_%u");
+  GstWanR2vRefPad *pad;
+  g_autofree gchar *pad_name = NULL;
+  guint index;
+  gint total;
+
+  g_mutex_lock (&self->lock);
+  if (name && sscanf (name, video ? "video_%u" : "image_%u", &index) == 1) {
+    for (GList * l = self->ref_pads; l; l = l->next) {
+      GstWanR2vRefPad *p = l->data;
+      if (p->index == index && (p->kind == WR2V_REF_VIDEO) == video) {
+        g_mutex_unlock (&self->lock);
+        GST_WARNING_OBJECT (self, "pad %s already exists", name);
+        return NULL;
+      }
+    }
+  } else {
+    index = video ? self->next_video : self->next_image;
+  }
+  if (video)
+    self->next_video = MAX (self->next_video, index + 1);
+  else
+    self->next_image = MAX (self->next_image, index + 1);
+  total = g_list_length (self->ref_pads) + 1;
+  g_mutex_unlock (&self->lock);
+
+  /* A 6th reference is accepted here and refused when the pipeline
+   * starts, with an error that states the limit: refusing the pad would
+   * only show gst-launch's generic "could not link". */
+  if (total > WR2V_MAX_REFERENCES)
+    GST_WARNING_OBJECT (self, "%d references linked, at most %d allowed",
+        total, WR2V_MAX_REFERENCES);
+
+  pad_name = g_strdup_printf (video ? "video_%u" : "image_%u", index);
+  pad = g_object_new (GST_TYPE_WANR2V_REF_PAD, "name", pad_name,
+      "direction", GST_PAD_SINK, "template", templ, NULL);
+  pad->kind = video ? WR2V_REF_VIDEO : WR2V_REF_IMAGE;
+  pad->index = index;
+  gst_pad_set_chain_function (GST_PAD (pad),
+      GST_DEBUG_FUNCPTR (gst_wanr2v_gen_ref_chain));
+  gst_pad_set_event_function (GST_PAD (pad),
+      GST_DEBUG_FUNCPTR (gst_wanr2v_gen_ref_event));
+  gst_pad_set_query_function (GST_PAD (pad),
+      GST_DEBUG_FUNCPTR (gst_wanr2v_gen_ref_query));
+
+  g_mutex_lock (&self->lock);
+  self->ref_pads = g_list_append (self->ref_pads, gst_object_ref (pad));
+  g_mutex_unlock (&self->lock);
+
+  if (GST_STATE (element) > GST_STATE_READY)
+    gst_pad_set_active (GST_PAD (pad), TRUE);
+  gst_element_add_pad (element, GST_PAD (pad));
+  gst_child_proxy_child_added (GST_CHILD_PROXY (element), G_OBJECT (pad),
+      GST_OBJECT_NAME (pad));
+  return GST_PAD (pad);
+}
+
+static void
+gst_wanr2v_gen_release_pad (GstElement * element, GstPad * pad)
+{
+  GstWanR2vGen *self = GST_WANR2V_GEN (element);
+  GList *link;
+
+  g_mutex_lock (&self->lock);
+  link = g_list_find (self->ref_pads, pad);
+  if (link) {
+    self->ref_pads = g_list_delete_link (self->ref_pads, link);
+    gst_object_unref (pad);
+  }
+  g_mutex_unlock (&self->lock);
+
+  gst_child_proxy_child_removed (GST_CHILD_PROXY (element), G_OBJECT (pad),
+      GST_OBJECT_NAME (pad));
+  gst_pad_set_active (pad, FALSE);
+  gst_element_remove_pad (element, pad);
+}
+
+/* --- GstChildProxy, for per-pad properties (video_0::uri=...) --- */
+
+static GObject *
+gst_wanr2v_gen_child_proxy_get_child_by_index (GstChildProxy * proxy,
+    guint index)
+{
+  GstWanR2vGen *self = GST_WANR2V_GEN (proxy);
+  GObject *obj;
+
+  g_mutex_lock (&self->lock);
+  obj = g_list_nth_data (self->ref_pads, index);
+  if (obj)
+    g_object_ref (obj);
+  g_mutex_unlock (&self->lock);
+  return obj;
+}
+
+static guint
+gst_wanr2v_gen_child_proxy_get_children_count (GstChildProxy * proxy)
+{
+  GstWanR2vGen *self = GST_WANR2V_GEN (proxy);
+  guint n;
+
+  g_mutex_lock (&self->lock);
+  n = g_list_length (self->ref_pads);
+  g_mutex_unlock (&self->lock);
+  return n;
+}
+
+static void
+gst_wanr2v_gen_child_proxy_init (gpointer g_iface, gpointer iface_data)
+{
+  GstChildProxyInterface *iface = g_iface;
+
+  iface->get_child_by_index = gst_wanr2v_gen_child_proxy_get_child_by_index;
+  iface->get_children_count = gst_wanr2v_gen_child_proxy_get_children_count;
+}
+
+/* --- the output: the stored clip's bytes --- */
+
+static GstFlowReturn
+gst_wanr2v_gen_create (GstBaseSrc * src, guint64 offset, guint size,
+    GstBuffer ** out)
+{
+  GstWanR2vGen *self = GST_WANR2V_GEN (src);
+  GstBuffer *buf;
+  GstMapInfo map;
+  gssize n;
+  gint fd;
+
+  /* Block until the clip is stored; unlock() or a stop wakes us. */
+  g_mutex_lock (&self->lock);
+  while (!self->job_done && !self->flushing)
+    g_cond_wait (&self->cond, &self->lock);
+  if (self->flushing) {
+    g_mutex_unlock (&self->lock);
+    return GST_FLOW_FLUSHING;
+  }
+  if (self->job_failed) {
+    g_mutex_unlock (&self->lock);
+    /* the job thread posted the error already */
+    return GST_FLOW_ERROR;
+  }
+  fd = self->result_fd;
+  if (offset >= self->result_size) {
+    g_mutex_unlock (&self->lock);
+    return GST_FLOW_EOS;
+  }
+  size = MIN (size, self->result_size - offset);
+  g_mutex_unlock (&self->lock);
+
+  buf = gst_buffer_new_allocate (NULL, size, NULL);
+  gst_buffer_map (buf, &map, GST_MAP_WRITE);
+  n = pread (fd, map.data, size, offset);
+  gst_buffer_unmap (buf, &map);
+  if (n <= 0) {
+    gst_buffer_unref (buf);
+    GST_ELEMENT_ERROR (self, RESOURCE, READ, ("Cannot read the stored clip"),
+        ("pread: %s", n < 0 ? g_strerror (errno) : "unexpected end"));
+    return GST_FLOW_ERROR;
+  }
+  gst_buffer_resize (buf, 0, n);
+  GST_BUFFER_OFFSET (buf) = offset;
+  GST_BUFFER_OFFSET_END (buf) = offset + n;
+  *out = buf;
+  return GST_FLOW_OK;
+}
+
+static gboolean
+gst_wanr2v_gen_get_size (GstBaseSrc * src, guint64 * size)
+{
+  GstWanR2vGen *self = GST_WANR2V_GEN (src);
+  gboolean known;
+
+  g_mutex_lock (&self->lock);
+  known = self->job_done && !self->job_failed;
+  *size = self->result_size;
+  g_mutex_unlock (&self->lock);
+  return known;
+}
+
+static gboolean
+gst_wanr2v_gen_is_seekable (GstBaseSrc * src)
+{
+  /* a file in the store: random access once it exists */
+  return TRUE;
+}
+
+static gboolean
+gst_wanr2v_gen_unlock (GstBaseSrc * src)
+{
+  GstWanR2vGen *self = GST_WANR2V_GEN (src);
+
+  g_mutex_lock (&self->lock);
+  self->flushing = TRUE;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+  return TRUE;
+}
+
+static gboolean
+gst_wanr2v_gen_unlock_stop (GstBaseSrc * src)
+{
+  GstWanR2vGen *self = GST_WANR2V_GEN (src);
+
+  g_mutex_lock (&self->lock);
+  self->flushing = FALSE;
+  g_mutex_unlock (&self->lock);
+  return TRUE;
+}
+
+/* --- state --- */
+
+static gboolean
+start_run (GstWanR2vGen * self)
+{
+  GError *err = NULL;
+  gchar *dir = g_dir_make_tmp ("wanr2v-XXXXXX", &err);
+
+  if (!dir) {
+    post_error (self, err, NULL);
+    g_error_free (err);
+    return FALSE;
+  }
+  g_mutex_lock (&self->lock);
+  self->work_dir = dir;
+  self->cancellable = g_cancellable_new ();
+  self->job_started = self->job_done = self->job_failed = FALSE;
+  self->flushing = FALSE;
+  self->result_fd = -1;
+  self->result_size = 0;
+  for (GList * l = self->ref_pads; l; l = l->next) {
+    GstWanR2vRefPad *pad = l->data;
+    pad->complete = FALSE;
+    g_clear_pointer (&pad->writer, wr2v_ref_writer_free);
+  }
+  g_mutex_unlock (&self->lock);
+  return TRUE;
+}
+
+/* Wakes every thread that could be waiting: the job (network, encoder,
+ * renderer), the reference pads (blocked in an encoder), create(). */
+static void
+interrupt_run (GstWanR2vGen * self)
+{
+  g_mutex_lock (&self->lock);
+  if (self->cancellable)
+    g_cancellable_cancel (self->cancellable);
+  for (GList * l = self->ref_pads; l; l = l->next) {
+    GstWanR2vRefPad *pad = l->data;
+    if (pad->writer)
+      wr2v_ref_writer_abort (pad->writer);
+  }
+  self->flushing = TRUE;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+remove_dir (const gchar * dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const gchar *name;
+
+  while (d && (name = g_dir_read_name (d))) {
+    g_autofree gchar *path = g_build_filename (dir, name, NULL);
+    g_unlink (path);
+  }
+  g_rmdir (dir);
+}
+
+static void
+end_run (GstWanR2vGen * self)
+{
+  GThread *thread;
+
+  g_mutex_lock (&self->lock);
+  thread = g_steal_pointer (&self->job_thread);
+  g_mutex_unlock (&self->lock);
+  if (thread)
+    g_thread_join (thread);
+
+  g_mutex_lock (&self->lock);
+  for (GList * l = self->ref_pads; l; l = l->next) {
+    GstWanR2vRefPad *pad = l->data;
+    g_clear_pointer (&pad->writer, wr2v_ref_writer_free);
+    pad->complete = FALSE;
+  }
+  if (self->work_dir)
+    remove_dir (self->work_dir);
+  g_clear_pointer (&self->work_dir, g_free);
+  g_clear_object (&self->cancellable);
+  if (self->result_fd >= 0)
+    close (self->result_fd);
+  self->result_fd = -1;
+  self->job_started = self->job_done = FALSE;
+  g_mutex_unlock (&self->lock);
+}
+
+static GstStateChangeReturn
+gst_wanr2v_gen_change_state (GstElement * element, GstStateChange transition)
+{
+  GstWanR2vGen *self = GST_WANR2V_GEN (element);
+  GstStateChangeReturn ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      if (!validate (self) || !start_run (self))
+        return GST_STATE_CHANGE_FAILURE;
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      /* before the pads deactivate: they wait for blocked threads */
+      interrupt_run (self);
+      break;
+    default:
+      break;
+  }
+
+  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+
+  switch (transition) {
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      end_run (self);
+      break;
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      if (ret == GST_STATE_CHANGE_FAILURE) {
+        interrupt_run (self);
+        end_run (self);
+      }
+      break;
+    default:
+      break;
+  }
+  return ret;
+}
+
+static void
+gst_wanr2v_gen_finalize (GObject * object)
+{
+  GstWanR2vGen *self = GST_WANR2V_GEN (object);
+
+  g_list_free_full (self->ref_pads, gst_object_unref);
+  g_free (self->prompt);
+  g_free (self->negative_prompt);
+  g_free (self->cache_dir);
+  g_free (self->result_location);
+  wr2v_engine_settings_clear (&self->settings);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_wanr2v_gen_class_init (GstWanR2vGenClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseSrcClass *basesrc_class = GST_BASE_SRC_CLASS (klass);
+
+  GST_DEBUG_CATEGORY_INIT (gst_wanr2v_gen_debug, "wanr2vgen", 0,
+      "wanr2v core element");
+
+  gobject_class->set_property = gst_wanr2v_gen_set_property;
+  gobject_class->get_property = gst_wanr2v_gen_get_property;
+  gobject_class->finalize = gst_wanr2v_gen_finalize;
+  gst_wanr2v_install_properties (gobject_class);
+
+  gst_element_class_add_static_pad_template_with_gtype (element_class,
+      &video_template, GST_TYPE_WANR2V_REF_PAD);
+  gst_element_class_add_static_pad_template_with_gtype (element_class,
+      &image_template, GST_TYPE_WANR2V_REF_PAD);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class,
+      "Wan reference-to-video generator (delivered clip)",
+      "Source/Video/Generator",
+      "Generates a clip from reference videos, images and a prompt and "
+      "outputs the MP4 as delivered by the engine",
+      "gst-wanr2v developers");
+
+  element_class->request_new_pad =
+      GST_DEBUG_FUNCPTR (gst_wanr2v_gen_request_new_pad);
+  element_class->release_pad = GST_DEBUG_FUNCPTR (gst_wanr2v_gen_release_pad);
+  element_class->change_state =
+      GST_DEBUG_FUNCPTR (gst_wanr2v_gen_change_state);
+
+  basesrc_class->create = GST_DEBUG_FUNCPTR (gst_wanr2v_gen_create);
+  basesrc_class->get_size = GST_DEBUG_FUNCPTR (gst_wanr2v_gen_get_size);
+  basesrc_class->is_seekable = GST_DEBUG_FUNCPTR (gst_wanr2v_gen_is_seekable);
+  basesrc_class->unlock = GST_DEBUG_FUNCPTR (gst_wanr2v_gen_unlock);
+  basesrc_class->unlock_stop = GST_DEBUG_FUNCPTR (gst_wanr2v_gen_unlock_stop);
+
+  gst_type_mark_as_plugin_api (GST_TYPE_WANR2V_ENGINE, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_WANR2V_RESOLUTION, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_WANR2V_ASPECT_RATIO, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_WANR2V_REF_PAD, 0);
+}
+
+static void
+gst_wanr2v_gen_init (GstWanR2vGen * self)
+{
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+  self->duration = DEFAULT_DURATION;
+  self->resolution = WR2V_RESOLUTION_720P;
+  self->aspect_ratio = WR2V_ASPECT_16_9;
+  self->seed = DEFAULT_SEED;
+  self->prompt_expansion = DEFAULT_PROMPT_EXPANSION;
+  self->engine = GST_WANR2V_ENGINE_AUTO;
+  self->reference_duration = DEFAULT_REFERENCE_DURATION;
+  self->settings.request_timeout_s = DEFAULT_REQUEST_TIMEOUT;
+  self->settings.poll_interval_ms = DEFAULT_POLL_INTERVAL;
+  self->settings.max_download_bytes = DEFAULT_MAX_DOWNLOAD_SIZE;
+  self->estimated_cost = -1.0;
+  self->result_fd = -1;
+  gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_BYTES);
+  gst_base_src_set_blocksize (GST_BASE_SRC (self), READ_BLOCKSIZE);
+}

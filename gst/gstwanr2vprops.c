@@ -1,0 +1,94 @@
+/* gstwanr2vprops.c: property specs, with units and defaults in blurbs. */
+#include "gstwanr2vprops.h"
+#include "gstwanr2vtypes.h"
+#include "wr2v-request.h"
+
+void
+gst_wanr2v_install_properties (GObjectClass * klass)
+{
+  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+      GST_PARAM_MUTABLE_READY;
+
+  g_object_class_install_property (klass, PROP_PROMPT,
+      g_param_spec_string ("prompt", "Prompt",
+          "What the clip shows. Name references as \"Video 1\", \"Video 2\" "
+          "(video pads in ascending order), then \"Image 3\" ... (image pads "
+          "continue the count). Required", NULL, rw));
+  g_object_class_install_property (klass, PROP_NEGATIVE_PROMPT,
+      g_param_spec_string ("negative-prompt", "Negative prompt",
+          "What the clip should avoid (default: none)", NULL, rw));
+  g_object_class_install_property (klass, PROP_DURATION,
+      g_param_spec_uint ("duration", "Duration",
+          "Clip length in seconds. Hosted Wan 2.7: 5, 10 or 15; preview: "
+          "1 to 15", 1, 60, DEFAULT_DURATION, rw));
+  g_object_class_install_property (klass, PROP_RESOLUTION,
+      g_param_spec_enum ("resolution", "Resolution",
+          "Output resolution tier", GST_TYPE_WANR2V_RESOLUTION,
+          WR2V_RESOLUTION_720P, rw));
+  g_object_class_install_property (klass, PROP_ASPECT_RATIO,
+      g_param_spec_enum ("aspect-ratio", "Aspect ratio",
+          "Output aspect ratio; sent to hosted engines only when set",
+          GST_TYPE_WANR2V_ASPECT_RATIO, WR2V_ASPECT_16_9, rw));
+  g_object_class_install_property (klass, PROP_SEED,
+      g_param_spec_int64 ("seed", "Seed",
+          "Random seed for a repeatable result; -1 leaves it to the engine",
+          -1, G_MAXINT32, DEFAULT_SEED, rw));
+  g_object_class_install_property (klass, PROP_PROMPT_EXPANSION,
+      g_param_spec_boolean ("prompt-expansion", "Prompt expansion",
+          "Let a hosted engine rewrite the prompt in more detail",
+          DEFAULT_PROMPT_EXPANSION, rw));
+  g_object_class_install_property (klass, PROP_ENGINE,
+      g_param_spec_enum ("engine", "Engine",
+          "Where the clip is generated. auto: wavespeed when "
+          "WAVESPEED_API_KEY or api-key is set, else preview",
+          GST_TYPE_WANR2V_ENGINE, GST_WANR2V_ENGINE_AUTO, rw));
+  g_object_class_install_property (klass, PROP_REFERENCE_DURATION,
+      g_param_spec_double ("reference-duration", "Reference duration",
+          "Most seconds taken from each raw reference video; a live source "
+          "(camera) completes its pad when this much has arrived",
+          0.1, 3600.0, DEFAULT_REFERENCE_DURATION, rw));
+  g_object_class_install_property (klass, PROP_CACHE_DIR,
+      g_param_spec_string ("cache-dir", "Cache directory",
+          "Result store and job journal (default: "
+          "$XDG_CACHE_HOME/gstreamer-1.0/wanr2v)", NULL, rw));
+  g_object_class_install_property (klass, PROP_RESULT_LOCATION,
+      g_param_spec_string ("result-location", "Result location",
+          "Also save the generated MP4 here, as delivered, not re-encoded "
+          "(default: none)", NULL, rw));
+  g_object_class_install_property (klass, PROP_API_KEY,
+      g_param_spec_string ("api-key", "API key",
+          "Key of the hosted engine; write-only, never logged (default: "
+          "WAVESPEED_API_KEY from the environment)", NULL,
+          G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (klass, PROP_API_URL,
+      g_param_spec_string ("api-url", "API URL",
+          "Base URL of the hosted engine, for proxies and tests (default: "
+          "the engine's, e.g. https://api.wavespeed.ai)", NULL, rw));
+  g_object_class_install_property (klass, PROP_MODEL,
+      g_param_spec_string ("model", "Model",
+          "Model id on the hosted engine (default: the engine's, e.g. "
+          "alibaba/wan-2.7/reference-to-video)", NULL, rw));
+  g_object_class_install_property (klass, PROP_REQUEST_TIMEOUT,
+      g_param_spec_uint ("request-timeout", "Request timeout",
+          "Most seconds to wait for a whole job; an unfinished job is "
+          "resumed by the next run", 1, G_MAXUINT, DEFAULT_REQUEST_TIMEOUT,
+          rw));
+  g_object_class_install_property (klass, PROP_POLL_INTERVAL,
+      g_param_spec_uint ("poll-interval", "Poll interval",
+          "First delay between job status checks in milliseconds; it then "
+          "doubles up to 10 s", 10, 600000, DEFAULT_POLL_INTERVAL, rw));
+  g_object_class_install_property (klass, PROP_MAX_COST,
+      g_param_spec_double ("max-cost", "Maximum cost",
+          "Refuse a job whose estimated cost is above this, in USD, before "
+          "anything is sent (0: no limit)", 0.0, G_MAXDOUBLE, 0.0, rw));
+  g_object_class_install_property (klass, PROP_ESTIMATED_COST,
+      g_param_spec_double ("estimated-cost", "Estimated cost",
+          "Estimated cost of the job in USD, known from PAUSED on (0 for "
+          "free engines, -1 before)", -1.0, G_MAXDOUBLE, -1.0,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (klass, PROP_MAX_DOWNLOAD_SIZE,
+      g_param_spec_uint64 ("max-download-size", "Maximum download size",
+          "Largest clip accepted from a server, in bytes", 1024, G_MAXUINT64,
+          DEFAULT_MAX_DOWNLOAD_SIZE, rw));
+}

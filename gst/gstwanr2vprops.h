@@ -1,0 +1,48 @@
+/* gstwanr2vprops.h: the properties wanr2v and wanr2vgen share.
+ *
+ * wanr2vgen stores them; wanr2v (the bin) installs the same list and
+ * forwards every get and set to its wanr2vgen by name, so a property is
+ * defined once, here.
+ */
+#pragma once
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+enum
+{
+  PROP_0,
+  PROP_PROMPT,
+  PROP_NEGATIVE_PROMPT,
+  PROP_DURATION,
+  PROP_RESOLUTION,
+  PROP_ASPECT_RATIO,
+  PROP_SEED,
+  PROP_PROMPT_EXPANSION,
+  PROP_ENGINE,
+  PROP_REFERENCE_DURATION,
+  PROP_CACHE_DIR,
+  PROP_RESULT_LOCATION,
+  PROP_API_KEY,
+  PROP_API_URL,
+  PROP_MODEL,
+  PROP_REQUEST_TIMEOUT,
+  PROP_POLL_INTERVAL,
+  PROP_MAX_COST,
+  PROP_ESTIMATED_COST,
+  PROP_MAX_DOWNLOAD_SIZE,
+  PROP_LAST
+};
+
+#define DEFAULT_DURATION 5
+#define DEFAULT_SEED -1
+#define DEFAULT_PROMPT_EXPANSION FALSE
+#define DEFAULT_REFERENCE_DURATION 10.0
+#define DEFAULT_REQUEST_TIMEOUT (30 * 60)
+#define DEFAULT_POLL_INTERVAL 2000
+#define DEFAULT_MAX_DOWNLOAD_SIZE (G_GUINT64_CONSTANT (1) << 30)
+
+void gst_wanr2v_install_properties (GObjectClass * klass);
+
+G_END_DECLS

@@ -1,0 +1,28 @@
+/* gstwanr2vtypes.h: the enum GTypes of the element's properties. */
+#pragma once
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  GST_WANR2V_ENGINE_AUTO,
+  GST_WANR2V_ENGINE_PREVIEW,
+  GST_WANR2V_ENGINE_WAVESPEED,
+} GstWanR2vEngine;
+
+#define GST_TYPE_WANR2V_ENGINE (gst_wanr2v_engine_get_type ())
+GType gst_wanr2v_engine_get_type (void);
+
+/* values match Wr2vResolution / Wr2vAspectRatio */
+#define GST_TYPE_WANR2V_RESOLUTION (gst_wanr2v_resolution_get_type ())
+GType gst_wanr2v_resolution_get_type (void);
+
+#define GST_TYPE_WANR2V_ASPECT_RATIO (gst_wanr2v_aspect_ratio_get_type ())
+GType gst_wanr2v_aspect_ratio_get_type (void);
+
+/* The engine name used by the core for a concrete (non-auto) value. */
+const gchar *gst_wanr2v_engine_name (GstWanR2vEngine engine);
+
+G_END_DECLS
