@@ -657,7 +657,7 @@ build_pipeline (Render * r, const Wr2vRequest * req, const gchar * out_path,
    * the same on every machine (x264 is deterministic per thread count). */
   gst_util_set_object_arg (G_OBJECT (enc), "speed-preset", "veryfast");
   gst_util_set_object_arg (G_OBJECT (enc), "pass", "qual");
-  g_object_set (enc, "quantizer", 23, "threads", 2, "key-int-max",
+  g_object_set (enc, "quantizer", 23, "threads", 2, "sliced-threads", TRUE, "key-int-max",
       2 * PREVIEW_FPS, NULL);
   g_object_set (sink, "location", out_path, NULL);
 
@@ -756,8 +756,11 @@ wait_render (Render * r, GError ** error)
 static void
 render_clear (Render * r)
 {
-  if (r->pipeline)
+  if (r->pipeline) {
+    GST_DEBUG ("stopping the pipeline");
     gst_element_set_state (r->pipeline, GST_STATE_NULL);
+    GST_DEBUG ("stopped");
+  }
   for (guint i = 0; i < r->n_tiles; i++) {
     g_clear_object (&r->tiles[i].comp_pad);
     g_free (r->tiles[i].label);
