@@ -50,11 +50,13 @@ typedef struct _Render Render;
 typedef struct
 {
   Render *render;
-  const Wr2vReference *ref;
-  gchar *label;
+  Wr2vRefKind kind;
+  gchar *path;                  /* copied: a cancelled render outlives the job */
+  gchar *label;                 /* "Video 1" */
   gint box_w, box_h;            /* tiles are fitted into this box */
   gint key_x[PREVIEW_MAX_KEYS]; /* the box's position at each key time */
   gint key_y[PREVIEW_MAX_KEYS];
+  GstElement *source, *decoder; /* to tell which reference failed */
   GstElement *convert;          /* where decodebin's video pad goes */
   GstElement *sizefilter;       /* gets the tile size once caps are known */
   GstPad *comp_pad;             /* owned ref on the compositor pad */
@@ -63,7 +65,7 @@ typedef struct
 
 struct _Render
 {
-  Wr2vJob *job;
+  Wr2vJob *job;                 /* NULL once handed to the teardown pool */
   GstElement *pipeline;
   GstBus *bus;
   gint width, height;
@@ -74,7 +76,14 @@ struct _Render
   GstPad *layer_pad;            /* owned ref on the drifting layer's pad */
   Tile tiles[WR2V_MAX_REFERENCES];
   guint n_tiles;
+  gchar *unlink_path;           /* removed after teardown when set */
 };
+
+typedef struct
+{
+  /* stops cancelled renders off the job thread; see preview_generate() */
+  GThreadPool *teardown;
+} PreviewEngine;
 
 static gboolean
 preview_check (Wr2vEngine * engine, const Wr2vRequest * req, GError ** error)
@@ -426,7 +435,7 @@ on_pad_added (GstElement * decodebin, GstPad * pad, Tile * t)
   sinkpad = gst_element_get_static_pad (t->convert, "sink");
   if (gst_pad_link (pad, sinkpad) != GST_PAD_LINK_OK)
     post_error (decodebin, "The preview engine can't show %s (%s): its "
-        "decoded video can't be converted.", t->label, t->ref->path);
+        "decoded video can't be converted.", t->label, t->path);
   gst_object_unref (sinkpad);
 }
 
@@ -436,14 +445,14 @@ on_no_more_pads (GstElement * decodebin, Tile * t)
   /* the compositor would wait forever for this tile */
   if (!g_atomic_int_get (&t->linked))
     post_error (decodebin, "The preview engine found no picture in %s (%s); "
-        "use a video or image file there.", t->label, t->ref->path);
+        "use a video or image file there.", t->label, t->path);
 }
 
 static gboolean
 add_tile (Render * r, GstElement * comp, Tile * t, guint zorder,
     GError ** error)
 {
-  gboolean image = t->ref->kind == WR2V_REF_IMAGE;
+  gboolean image = t->kind == WR2V_REF_IMAGE;
   GstElement *src, *dec, *scale, *label, *last;
   GstPad *srcpad;
   g_autofree gchar *font = NULL;
@@ -456,7 +465,9 @@ add_tile (Render * r, GstElement * comp, Tile * t, guint zorder,
       || !(t->sizefilter = add_element (r, "capsfilter", error))
       || !(label = add_element (r, "textoverlay", error)))
     return FALSE;
-  g_object_set (src, "location", t->ref->path, NULL);
+  t->source = src;
+  t->decoder = dec;
+  g_object_set (src, "location", t->path, NULL);
   g_signal_connect (dec, "autoplug-continue",
       G_CALLBACK (on_autoplug_continue), NULL);
   g_signal_connect (dec, "pad-added", G_CALLBACK (on_pad_added), t);
@@ -621,7 +632,8 @@ build_pipeline (Render * r, const Wr2vRequest * req, const gchar * out_path,
       }
       t = &r->tiles[r->n_tiles++];
       t->render = r;
-      t->ref = ref;
+      t->kind = ref->kind;
+      t->path = g_strdup (ref->path);
       t->label = g_strdup_printf ("%s %u", wr2v_ref_kind_word (ref->kind),
           ref->number);
       break;
@@ -657,7 +669,7 @@ build_pipeline (Render * r, const Wr2vRequest * req, const gchar * out_path,
    * the same on every machine (x264 is deterministic per thread count). */
   gst_util_set_object_arg (G_OBJECT (enc), "speed-preset", "veryfast");
   gst_util_set_object_arg (G_OBJECT (enc), "pass", "qual");
-  g_object_set (enc, "quantizer", 23, "threads", 2, "sliced-threads", TRUE, "key-int-max",
+  g_object_set (enc, "quantizer", 23, "threads", 2, "rc-lookahead", 5, "key-int-max",
       2 * PREVIEW_FPS, NULL);
   g_object_set (sink, "location", out_path, NULL);
 

@@ -17,9 +17,11 @@ Faults are switched on with POST /_control (or --fault), e.g.
 
 Fault names: 401, poll-429 (with Retry-After: "retry_after", default 1),
 poll-500/502/503/504, poll-malformed, poll-404, submit-hang, submit-500,
-submit-malformed, upload-slow, poll-slow, download-reset,
-download-truncated, download-stall, download-chunked, download-redirect,
-download-redirect-http, job-fail, never-finish. "times" counts how often a
+submit-malformed, upload-slow, poll-slow ("seconds"), download-reset,
+download-truncated, download-stall, download-chunked,
+download-redirect ("to": a Location, default the CDN route),
+download-redirect-http (the output URL is plain http to another host),
+job-fail ("code", "status"), never-finish. "times" counts how often a
 fault fires (default: always).
 
 GET /_stats answers what was received: counts per route, the submit bodies,
@@ -191,8 +193,10 @@ class Handler(BaseHTTPRequestHandler):
         m = re.fullmatch(r"/redirect/([A-Za-z0-9_.-]+)\.mp4", path)
         if m:
             self.record("redirect")
+            with STATE_LOCK:
+                f = STATE.faults.get("download-redirect") or {}
             self.send_response(302)
-            self.send_header("Location", "/cdn/%s.mp4" % m.group(1))
+            self.send_header("Location", f.get("to") or "/cdn/%s.mp4" % m.group(1))
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
