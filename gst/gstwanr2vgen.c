@@ -159,6 +159,14 @@ gst_wanr2v_gen_set_property (GObject * object, guint prop_id,
       g_free (s->model);
       s->model = g_value_dup_string (value);
       break;
+    case PROP_REGION:
+      g_free (s->region);
+      s->region = g_value_dup_string (value);
+      break;
+    case PROP_WORKFLOW:
+      g_free (s->workflow);
+      s->workflow = g_value_dup_string (value);
+      break;
     case PROP_REQUEST_TIMEOUT:
       s->request_timeout_s = g_value_get_uint (value);
       break;
@@ -225,6 +233,12 @@ gst_wanr2v_gen_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_MODEL:
       g_value_set_string (value, s->model);
+      break;
+    case PROP_REGION:
+      g_value_set_string (value, s->region);
+      break;
+    case PROP_WORKFLOW:
+      g_value_set_string (value, s->workflow);
       break;
     case PROP_REQUEST_TIMEOUT:
       g_value_set_uint (value, s->request_timeout_s);
@@ -348,7 +362,6 @@ pad_for_reference (GstWanR2vGen * self, const Wr2vReference * ref)
   return NULL;
 }
 
-/* "auto": a hosted engine when its key is there, else the preview. */
 static const gchar *
 pick_engine (GstWanR2vGen * self, const gchar ** why)
 {
@@ -356,19 +369,7 @@ pick_engine (GstWanR2vGen * self, const gchar ** why)
     *why = "set by the engine property";
     return gst_wanr2v_engine_name (self->engine);
   }
-  if (self->settings.api_key || g_getenv ("WAVESPEED_API_KEY")) {
-    *why = "auto: a WaveSpeed API key is set";
-    return "wavespeed";
-  }
-  *why = "auto: no API key is set, so the offline preview engine renders "
-      "an animatic";
-  return "preview";
-}
-
-static const gchar *
-key_variable (const gchar * engine)
-{
-  return g_str_equal (engine, "wavespeed") ? "WAVESPEED_API_KEY" : NULL;
+  return wr2v_engine_pick_auto (&self->settings, why);
 }
 
 static gboolean
@@ -522,7 +523,6 @@ job_thread_func (gpointer data)
   Wr2vJob job;
   GError *err = NULL;
   Wr2vEngineSettings settings;
-  const gchar *var;
   gint fd = -1;
 
   g_mutex_lock (&self->lock);
@@ -535,10 +535,6 @@ job_thread_func (gpointer data)
   post_progress (self, GST_PROGRESS_TYPE_START, "generate",
       "Generating the clip");
 
-  /* The API key: the property, else the engine's environment variable. */
-  var = key_variable (self->engine_name);
-  if (!settings.api_key && var && g_getenv (var))
-    settings.api_key = g_strdup (g_getenv (var));
   if (!settings.max_download_bytes)
     settings.max_download_bytes = DEFAULT_MAX_DOWNLOAD_SIZE;
   if (!err)

@@ -40,7 +40,8 @@ gst_wanr2v_install_properties (GObjectClass * klass)
   g_object_class_install_property (klass, PROP_ENGINE,
       g_param_spec_enum ("engine", "Engine",
           "Where the clip is generated. auto: wavespeed when "
-          "WAVESPEED_API_KEY or api-key is set, else preview",
+          "WAVESPEED_API_KEY or api-key is set, else dashscope when "
+          "DASHSCOPE_API_KEY is set, else preview",
           GST_TYPE_WANR2V_ENGINE, GST_WANR2V_ENGINE_AUTO, rw));
   g_object_class_install_property (klass, PROP_REFERENCE_DURATION,
       g_param_spec_double ("reference-duration", "Reference duration",
@@ -58,7 +59,8 @@ gst_wanr2v_install_properties (GObjectClass * klass)
   g_object_class_install_property (klass, PROP_API_KEY,
       g_param_spec_string ("api-key", "API key",
           "Key of the hosted engine; write-only, never logged (default: "
-          "WAVESPEED_API_KEY from the environment)", NULL,
+          "WAVESPEED_API_KEY or DASHSCOPE_API_KEY from the environment, "
+          "as the engine needs)", NULL,
           G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (klass, PROP_API_URL,
@@ -72,8 +74,9 @@ gst_wanr2v_install_properties (GObjectClass * klass)
   g_object_class_install_property (klass, PROP_REQUEST_TIMEOUT,
       g_param_spec_uint ("request-timeout", "Request timeout",
           "Most seconds to wait for a whole job; an unfinished job is "
-          "resumed by the next run", 1, G_MAXUINT, DEFAULT_REQUEST_TIMEOUT,
-          rw));
+          "resumed by the next run. 0: the engine's default (1800 for "
+          "hosted engines, 7200 for comfyui, whose local jobs may take an "
+          "hour)", 0, G_MAXUINT, DEFAULT_REQUEST_TIMEOUT, rw));
   g_object_class_install_property (klass, PROP_POLL_INTERVAL,
       g_param_spec_uint ("poll-interval", "Poll interval",
           "First delay between job status checks in milliseconds; it then "
@@ -87,6 +90,16 @@ gst_wanr2v_install_properties (GObjectClass * klass)
           "Estimated cost of the job in USD, known from PAUSED on (0 for "
           "free engines, -1 before)", -1.0, G_MAXDOUBLE, -1.0,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (klass, PROP_REGION,
+      g_param_spec_string ("region", "Region",
+          "dashscope: singapore, us or beijing, choosing the API's base URL; "
+          "key, model and region must match (default: singapore)", NULL,
+          rw));
+  g_object_class_install_property (klass, PROP_WORKFLOW,
+      g_param_spec_string ("workflow", "Workflow",
+          "comfyui: path to an API-format workflow JSON with wanr2v "
+          "placeholders (default: the shipped Wan2.1 VACE 1.3B "
+          "reference-to-video workflow)", NULL, rw));
   g_object_class_install_property (klass, PROP_MAX_DOWNLOAD_SIZE,
       g_param_spec_uint64 ("max-download-size", "Maximum download size",
           "Largest clip accepted from a server, in bytes", 1024, G_MAXUINT64,

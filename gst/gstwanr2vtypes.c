@@ -12,6 +12,11 @@ gst_wanr2v_engine_get_type (void)
         "Built-in offline animatic (no network, no key, no GPU)", "preview"},
     {GST_WANR2V_ENGINE_WAVESPEED,
         "WaveSpeedAI hosted Wan 2.7 Reference-to-Video (paid)", "wavespeed"},
+    {GST_WANR2V_ENGINE_DASHSCOPE,
+        "Alibaba Cloud Model Studio (DashScope) wan2.7-r2v (paid)",
+        "dashscope"},
+    {GST_WANR2V_ENGINE_COMFYUI,
+        "ComfyUI on your own GPU running open Wan models (local)", "comfyui"},
     {0, NULL, NULL}
   };
 
@@ -27,6 +32,10 @@ gst_wanr2v_engine_name (GstWanR2vEngine engine)
   switch (engine) {
     case GST_WANR2V_ENGINE_WAVESPEED:
       return "wavespeed";
+    case GST_WANR2V_ENGINE_DASHSCOPE:
+      return "dashscope";
+    case GST_WANR2V_ENGINE_COMFYUI:
+      return "comfyui";
     case GST_WANR2V_ENGINE_PREVIEW:
     default:
       return "preview";

@@ -73,7 +73,7 @@ typedef struct
   gchar *model;                 /* NULL: the engine's default */
   gchar *region;
   gchar *workflow;
-  guint request_timeout_s;      /* whole job */
+  guint request_timeout_s;      /* whole job; 0: the engine's default */
   guint poll_interval_ms;       /* first delay, then backoff */
   guint poll_interval_max_ms;   /* backoff cap */
   gdouble max_cost;             /* USD, <= 0: no limit */
@@ -87,6 +87,11 @@ void wr2v_engine_settings_copy (Wr2vEngineSettings * dst,
 typedef struct
 {
   const gchar *name;
+  /* environment variable holding the API key, or NULL (no key needed) */
+  const gchar *key_variable;
+  /* request-timeout when the user leaves it at 0: minutes for a hosted
+   * API, an hour or more for a local GPU */
+  guint default_timeout_s;
   /* what a request must satisfy on this engine (durations, sizes, counts) */
   gboolean (*check) (Wr2vEngine * engine, const Wr2vRequest * req,
       GError ** error);
@@ -106,7 +111,9 @@ typedef struct
       Wr2vPollResult * res, GError ** error);
   gboolean (*fetch) (Wr2vEngine * engine, Wr2vJob * job, const gchar * url,
       const gchar * out_path, GError ** error);
-  /* best effort, on stop: lets a local GPU go (ComfyUI) */
+  /* best effort, on stop: lets a local GPU go (ComfyUI). A job cancelled
+   * this way is over: the journal forgets it. Hosted engines leave it
+   * NULL, so that a paid job keeps running and is resumed next time. */
   void (*cancel_remote) (Wr2vEngine * engine, const gchar * job_id);
 
   void (*finalize) (Wr2vEngine * engine);
@@ -125,6 +132,11 @@ Wr2vEngine *wr2v_engine_new (const gchar * name,
     const Wr2vEngineSettings * settings, GError ** error);
 void wr2v_engine_free (Wr2vEngine * engine);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Wr2vEngine, wr2v_engine_free);
+
+/* The engine "auto" stands for: the first hosted engine whose key is in
+ * @settings or the environment, else "preview". @why says which and why. */
+const gchar *wr2v_engine_pick_auto (const Wr2vEngineSettings * settings,
+    const gchar ** why);
 
 /* Validates @req for @engine: the generic rules and the engine's own. */
 gboolean wr2v_engine_check (Wr2vEngine * engine, const Wr2vRequest * req,
@@ -174,5 +186,7 @@ gboolean wr2v_clip_check (const gchar * path, GCancellable * cancellable,
 /* Engine constructors, one per engine file. */
 Wr2vEngine *wr2v_engine_preview_new (void);
 Wr2vEngine *wr2v_engine_wavespeed_new (void);
+Wr2vEngine *wr2v_engine_dashscope_new (void);
+Wr2vEngine *wr2v_engine_comfyui_new (void);
 
 G_END_DECLS

@@ -343,6 +343,11 @@ run_remote (Wr2vJob * job, GError ** error)
   }
 
   if (!poll_until_done (job, &url, &err)) {
+    if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+        klass->cancel_remote) {
+      klass->cancel_remote (job->engine, job->job_id);
+      wr2v_store_journal_clear (job->store, job->hash);
+    }
     /* A job that ended (failed, unknown) is over: the next run may submit
      * the request afresh. Anything else keeps the entry for a resume. */
     if (g_error_matches (err, WR2V_ERROR, WR2V_ERROR_JOB_FAILED) ||
