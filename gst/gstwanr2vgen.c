@@ -84,6 +84,7 @@ struct _GstWanR2vGen
   gboolean job_started;
   gboolean job_done;
   gboolean job_failed;
+  gboolean job_cancelled;
   gboolean flushing;
   gint result_fd;
   guint64 result_size;
@@ -597,7 +598,9 @@ job_thread_func (gpointer data)
 
   g_mutex_lock (&self->lock);
   self->job_done = TRUE;
-  self->job_failed = err != NULL;
+  self->job_cancelled = g_error_matches (err, G_IO_ERROR,
+      G_IO_ERROR_CANCELLED);
+  self->job_failed = err != NULL && !self->job_cancelled;
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
   g_clear_error (&err);
@@ -891,7 +894,8 @@ gst_wanr2v_gen_create (GstBaseSrc * src, guint64 offset, guint size,
   g_mutex_lock (&self->lock);
   while (!self->job_done && !self->flushing)
     g_cond_wait (&self->cond, &self->lock);
-  if (self->flushing) {
+  if (self->flushing || self->job_cancelled) {
+    /* a stop or a flush on a reference pad: no error, nothing to serve */
     g_mutex_unlock (&self->lock);
     return GST_FLOW_FLUSHING;
   }
@@ -932,7 +936,7 @@ gst_wanr2v_gen_get_size (GstBaseSrc * src, guint64 * size)
   gboolean known;
 
   g_mutex_lock (&self->lock);
-  known = self->job_done && !self->job_failed;
+  known = self->job_done && !self->job_failed && !self->job_cancelled;
   *size = self->result_size;
   g_mutex_unlock (&self->lock);
   return known;
@@ -985,6 +989,7 @@ start_run (GstWanR2vGen * self)
   self->work_dir = dir;
   self->cancellable = g_cancellable_new ();
   self->job_started = self->job_done = self->job_failed = FALSE;
+  self->job_cancelled = FALSE;
   self->flushing = FALSE;
   self->result_fd = -1;
   self->result_size = 0;

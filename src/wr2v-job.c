@@ -381,11 +381,15 @@ wr2v_job_run (Wr2vJob * job, GError ** error)
   g_autofree gchar *identity = engine_identity (job->engine);
   g_autoptr (Wr2vResultMeta) meta = NULL;
   gchar *path;
+  gint lock;
 
   g_free (job->hash);
   job->hash = wr2v_request_hash (job->request, identity);
   GST_INFO ("request %s on %s", job->hash, identity);
 
+  lock = wr2v_store_lock (job->store, job->hash, job->cancellable, error);
+  if (lock < 0)
+    return NULL;
   path = wr2v_store_lookup (job->store, job->hash, &meta);
   if (path) {
     job->from_cache = TRUE;
@@ -394,6 +398,7 @@ wr2v_job_run (Wr2vJob * job, GError ** error)
       job->source_url = g_strdup (meta->source_url);
     }
     GST_INFO ("served from the result store: %s", path);
+    wr2v_store_unlock (lock);
     post_result (job, path);
     return path;
   }

@@ -3,6 +3,7 @@
 #include "wr2v-error.h"
 
 #include <errno.h>
+#include <sys/file.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
@@ -449,6 +450,60 @@ wr2v_store_journal_clear (Wr2vStore * store, const gchar * hash)
     return;
   path = journal_path (store, hash);
   g_unlink (path);
+}
+
+/* --- locks --- */
+
+gint
+wr2v_store_lock (Wr2vStore * store, const gchar * hash,
+    GCancellable * cancellable, GError ** error)
+{
+  g_autofree gchar *name = NULL;
+  g_autofree gchar *path = NULL;
+  gint fd;
+
+  g_return_val_if_fail (is_digest (hash), -1);
+  name = g_strdup_printf ("%s.lock", hash);
+  path = g_build_filename (store->journal, name, NULL);
+  fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    int e = errno;
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_STORE,
+        "Cannot create %s: %s. Set cache-dir to a writable directory.", path,
+        g_strerror (e));
+    return -1;
+  }
+  /* Polling with a cancellable sleep, so that a stop never waits for the
+   * other run to finish. */
+  while (flock (fd, LOCK_EX | LOCK_NB) != 0) {
+    GPollFD pfd;
+
+    if (errno != EWOULDBLOCK && errno != EINTR) {
+      int e = errno;
+      g_set_error (error, WR2V_ERROR, WR2V_ERROR_STORE, "Cannot lock %s: %s",
+          path, g_strerror (e));
+      close (fd);
+      return -1;
+    }
+    if (g_cancellable_set_error_if_cancelled (cancellable, error)) {
+      close (fd);
+      return -1;
+    }
+    if (cancellable && g_cancellable_make_pollfd (cancellable, &pfd)) {
+      g_poll (&pfd, 1, 100);
+      g_cancellable_release_fd (cancellable);
+    } else {
+      g_usleep (100000);
+    }
+  }
+  return fd;
+}
+
+void
+wr2v_store_unlock (gint fd)
+{
+  if (fd >= 0)
+    close (fd);
 }
 
 /* --- uploads --- */

@@ -11,7 +11,7 @@
  */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -81,6 +81,17 @@ void wr2v_store_journal_clear (Wr2vStore * store, const gchar * hash);
 
 Wr2vJournalEntry *wr2v_journal_entry_parse (const gchar * data, gssize len,
     GError ** error);
+
+/* --- one run per request at a time --- */
+
+/* Takes the request's lock (an flock on journal/<hash>.lock, released by
+ * the kernel if the process dies), waiting while another pipeline or
+ * process runs the same request, so that it is submitted once and the
+ * second run is served from the store. Returns an fd for
+ * wr2v_store_unlock(), or -1 with an error (cancelled, or the store). */
+gint wr2v_store_lock (Wr2vStore * store, const gchar * hash,
+    GCancellable * cancellable, GError ** error);
+void wr2v_store_unlock (gint fd);
 
 /* --- uploaded references --- */
 

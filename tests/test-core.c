@@ -284,6 +284,69 @@ test_store (void)
   remove_tree (dir);
 }
 
+static gboolean
+cancel_later (gpointer data)
+{
+  g_cancellable_cancel (G_CANCELLABLE (data));
+  return G_SOURCE_REMOVE;
+}
+
+static gpointer
+run_one_iteration (gpointer ctx)
+{
+  g_main_context_iteration (ctx, TRUE);
+  return NULL;
+}
+
+static gpointer
+lock_in_thread (gpointer data)
+{
+  Wr2vStore *store = data;
+  g_autoptr (GCancellable) c = g_cancellable_new ();
+  g_autoptr (GMainContext) ctx = g_main_context_new ();
+  GSource *timeout = g_timeout_source_new (100);
+  GError *err = NULL;
+  gint fd;
+
+  /* cancel from a timer thread so the blocked lock call sees it */
+  g_source_set_callback (timeout, cancel_later, c, NULL);
+  g_source_attach (timeout, ctx);
+  g_source_unref (timeout);
+  {
+    GThread *t = g_thread_new ("canceller", run_one_iteration, ctx);
+    fd = wr2v_store_lock (store, "0123456789abcdef0123456789abcdef"
+        "0123456789abcdef0123456789abcdef", c, &err);
+    g_thread_join (t);
+  }
+  g_assert_cmpint (fd, ==, -1);
+  g_assert_error (err, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&err);
+  return NULL;
+}
+
+/* A second run of the same request waits for the first (flock), and a
+ * stop interrupts that wait. */
+static void
+test_store_lock (void)
+{
+  g_autofree gchar *dir = make_tmp_dir ();
+  g_autoptr (Wr2vStore) store = wr2v_store_open (dir, NULL);
+  const gchar *hash =
+      "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+  gint fd = wr2v_store_lock (store, hash, NULL, NULL);
+  gint64 t0 = g_get_monotonic_time ();
+  gint fd2;
+
+  g_assert_cmpint (fd, >=, 0);
+  g_thread_join (g_thread_new ("locker", lock_in_thread, store));
+  g_assert_cmpint (g_get_monotonic_time () - t0, <, 2 * G_USEC_PER_SEC);
+  wr2v_store_unlock (fd);
+  fd2 = wr2v_store_lock (store, hash, NULL, NULL);
+  g_assert_cmpint (fd2, >=, 0);
+  wr2v_store_unlock (fd2);
+  remove_tree (dir);
+}
+
 static void
 test_store_unwritable (void)
 {
@@ -361,6 +424,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/cancellable-sleep", test_cancellable_sleep);
   g_test_add_func ("/store/roundtrip", test_store);
   g_test_add_func ("/store/unwritable", test_store_unwritable);
+  g_test_add_func ("/store/lock", test_store_lock);
   g_test_add_func ("/store/garbage-records", test_records_reject_garbage);
   return g_test_run ();
 }
