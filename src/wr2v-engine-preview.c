@@ -26,7 +26,7 @@
 #include "wr2v-error.h"
 #include "wr2v-prompt.h"
 
-#include <string.h>
+#include <errno.h>
 #include <glib/gstdio.h>
 #include <gst/controller/controller.h>
 
@@ -59,6 +59,7 @@ typedef struct
   GstElement *source, *decoder; /* to tell which reference failed */
   GstElement *convert;          /* where decodebin's video pad goes */
   GstElement *sizefilter;       /* gets the tile size once caps are known */
+  GstElement *labeller;         /* and the label's font size */
   GstPad *comp_pad;             /* owned ref on the compositor pad */
   gint linked;                  /* atomic: decodebin's video pad is linked */
 } Tile;
@@ -195,8 +196,7 @@ hsv_argb (gdouble h, gdouble s, gdouble v)
       break;
   }
   return 0xff000000u | ((guint32) ((r + m) * 255 + 0.5) << 16) |
-      ((guint32) ((g + m) * 255 + 0.5) << 8) | (guint32) ((b + m) * 255 +
-      0.5);
+      ((guint32) ((g + m) * 255 + 0.5) << 8) | (guint32) ((b + m) * 255 + 0.5);
 }
 
 static gint
@@ -301,9 +301,6 @@ link_failed (GError ** error, const gchar * what)
 }
 
 static void
-post_error (GstElement * src, const gchar * format, ...) G_GNUC_PRINTF (2, 3);
-
-static void
 post_error (GstElement * src, const gchar * format, ...)
 {
   GError *err;
@@ -405,6 +402,7 @@ on_pad_added (GstElement * decodebin, GstPad * pad, Tile * t)
   gint src_w = 0, src_h = 0, par_n = 1, par_d = 1, w, h;
   GstCaps *size;
   GstPad *sinkpad;
+  gchar *font;
 
   if (!caps)
     caps = gst_pad_query_caps (pad, NULL);
@@ -426,6 +424,10 @@ on_pad_added (GstElement * decodebin, GstPad * pad, Tile * t)
       "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
   g_object_set (t->sizefilter, "caps", size, NULL);
   gst_caps_unref (size);
+  font = g_strdup_printf ("Sans Bold %dpx", CLAMP (MIN (w, h) / 8, 10,
+          t->box_h / 9));
+  g_object_set (t->labeller, "font-desc", font, NULL);
+  g_free (font);
   /* the path moves the box; the tile sits centred in it */
   animate (t->comp_pad, "xpos", r->key_time, t->key_x, r->n_keys,
       (t->box_w - w) / 2);
@@ -455,7 +457,6 @@ add_tile (Render * r, GstElement * comp, Tile * t, guint zorder,
   gboolean image = t->kind == WR2V_REF_IMAGE;
   GstElement *src, *dec, *scale, *label, *last;
   GstPad *srcpad;
-  g_autofree gchar *font = NULL;
   g_autofree gchar *text = g_markup_escape_text (t->label, -1);
 
   if (!(src = add_element (r, "filesrc", error))
@@ -473,14 +474,13 @@ add_tile (Render * r, GstElement * comp, Tile * t, guint zorder,
   g_signal_connect (dec, "pad-added", G_CALLBACK (on_pad_added), t);
   g_signal_connect (dec, "no-more-pads", G_CALLBACK (on_no_more_pads), t);
 
-  font = g_strdup_printf ("Sans Bold %dpx", MAX (10, t->box_h / 9));
-  g_object_set (label, "text", text, "font-desc", font, "auto-resize", FALSE,
+  t->labeller = label;
+  g_object_set (label, "text", text, "auto-resize", FALSE,
       "shaded-background", TRUE, "xpad", 6, "ypad", 4, NULL);
   gst_util_set_object_arg (G_OBJECT (label), "valignment", "top");
   gst_util_set_object_arg (G_OBJECT (label), "halignment", "left");
   if (!gst_element_link (src, dec)
-      || !gst_element_link_many (t->convert, scale, t->sizefilter, label,
-          NULL))
+      || !gst_element_link_many (t->convert, scale, t->sizefilter, label, NULL))
     return link_failed (error, "reference tiles");
   last = label;
 
@@ -566,7 +566,8 @@ build_pipeline (Render * r, const Wr2vRequest * req, const gchar * out_path,
 {
   GstElement *comp, *outcaps, *caption, *enc, *mux, *sink;
   g_autoptr (GRand) rand = preview_rand_new (req);
-  g_autoptr (GArray) named = wr2v_prompt_named_references (req->prompt, req);
+  g_autoptr (GArray) named =
+      wr2v_prompt_named_references (req->prompt ? req->prompt : "", req);
   g_autofree gchar *font = NULL;
   g_autofree gchar *text = NULL;
   gint layer_x[2], layer_y[2], layer_w, layer_h, caption_px;
@@ -665,12 +666,14 @@ build_pipeline (Render * r, const Wr2vRequest * req, const gchar * out_path,
 
   /* An animatic needs no more than veryfast at constant quality: it is
    * several times cheaper than the default (medium, CBR) and mostly static
-   * pictures still look clean. A fixed thread count keeps the bitstream
+   * pictures still look clean. x264enc's own rc-lookahead default (40)
+   * would override the preset's; 5 keeps fewer frames in flight, which
+   * also makes stopping cheaper. A fixed thread count keeps the bitstream
    * the same on every machine (x264 is deterministic per thread count). */
   gst_util_set_object_arg (G_OBJECT (enc), "speed-preset", "veryfast");
   gst_util_set_object_arg (G_OBJECT (enc), "pass", "qual");
-  g_object_set (enc, "quantizer", 23, "threads", 2, "rc-lookahead", 5, "key-int-max",
-      2 * PREVIEW_FPS, NULL);
+  g_object_set (enc, "quantizer", 23, "threads", 2, "rc-lookahead", 5,
+      "key-int-max", 2 * PREVIEW_FPS, NULL);
   g_object_set (sink, "location", out_path, NULL);
 
   if (!gst_element_link_many (comp, outcaps, caption, enc, mux, sink, NULL))
@@ -690,14 +693,37 @@ on_cancelled (GCancellable * cancellable, GstBus * bus)
           gst_structure_new_empty (MSG_CANCEL)));
 }
 
+/* The reference whose branch posted @msg, if any. */
+static const Tile *
+tile_of (Render * r, GstMessage * msg)
+{
+  for (guint i = 0; i < r->n_tiles; i++) {
+    const Tile *t = &r->tiles[i];
+
+    if (t->decoder && (GST_MESSAGE_SRC (msg) == GST_OBJECT (t->source)
+            || gst_object_has_as_ancestor (GST_MESSAGE_SRC (msg),
+                GST_OBJECT (t->decoder))))
+      return t;
+  }
+  return NULL;
+}
+
+typedef enum
+{
+  RENDER_DONE,
+  RENDER_FAILED,
+  RENDER_CANCELLED,
+} RenderResult;
+
 /* Waits for EOS, an error or cancellation; reports progress meanwhile. */
-static gboolean
+static RenderResult
 wait_render (Render * r, GError ** error)
 {
   GCancellable *cancellable = r->job->cancellable;
+  RenderResult result = RENDER_FAILED;
   gulong handler = 0;
   gint last_frames = -1, idle = 0;
-  gboolean ok = FALSE, done = FALSE;
+  gboolean done = FALSE;
 
   if (cancellable)
     handler = g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled),
@@ -724,17 +750,24 @@ wait_render (Render * r, GError ** error)
 
     switch (GST_MESSAGE_TYPE (msg)) {
       case GST_MESSAGE_EOS:
-        ok = done = TRUE;
+        result = RENDER_DONE;
+        done = TRUE;
         break;
       case GST_MESSAGE_ERROR:{
+        const Tile *t = tile_of (r, msg);
         GError *err = NULL;
         gchar *debug = NULL;
 
         gst_message_parse_error (msg, &err, &debug);
         GST_WARNING ("render failed: %s (%s)", err->message,
             GST_STR_NULL (debug));
-        g_set_error (error, WR2V_ERROR, WR2V_ERROR_INTERNAL,
-            "The preview render failed: %s", err->message);
+        if (t)
+          g_set_error (error, WR2V_ERROR, WR2V_ERROR_INTERNAL,
+              "The preview render could not read %s (%s): %s", t->label,
+              t->path, err->message);
+        else
+          g_set_error (error, WR2V_ERROR, WR2V_ERROR_INTERNAL,
+              "The preview render failed: %s", err->message);
         g_clear_error (&err);
         g_free (debug);
         done = TRUE;
@@ -747,6 +780,7 @@ wait_render (Render * r, GError ** error)
         if (gst_structure_has_name (s, MSG_CANCEL)) {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
               "Operation was cancelled");
+          result = RENDER_CANCELLED;
           done = TRUE;
         } else if (gst_structure_get_int (s, "percent", &pct)) {
           wr2v_job_phase (r->job, WR2V_PHASE_GENERATING,
@@ -762,57 +796,69 @@ wait_render (Render * r, GError ** error)
 
   if (cancellable)
     g_cancellable_disconnect (cancellable, handler);
-  return ok;
+  return result;
 }
 
 static void
-render_clear (Render * r)
+render_free (Render * r)
 {
   if (r->pipeline) {
     GST_DEBUG ("stopping the pipeline");
     gst_element_set_state (r->pipeline, GST_STATE_NULL);
     GST_DEBUG ("stopped");
   }
+  if (r->unlink_path)
+    g_unlink (r->unlink_path);
   for (guint i = 0; i < r->n_tiles; i++) {
     g_clear_object (&r->tiles[i].comp_pad);
+    g_free (r->tiles[i].path);
     g_free (r->tiles[i].label);
   }
   g_clear_object (&r->layer_pad);
   g_clear_object (&r->bus);
   g_clear_object (&r->pipeline);
+  g_free (r->unlink_path);
+  g_free (r);
+}
+
+static void
+teardown_func (gpointer data, gpointer user_data)
+{
+  render_free (data);
 }
 
 static gboolean
 preview_generate (Wr2vEngine * engine, Wr2vJob * job, const gchar * out_path,
     GError ** error)
 {
+  PreviewEngine *priv = engine->priv;
   const Wr2vRequest *req = job->request;
-  Render r = { 0, };
-  gboolean ok = FALSE;
+  RenderResult result = RENDER_FAILED;
+  Render *r;
 
   if (!preview_check (engine, req, error))
     return FALSE;
   if (g_cancellable_set_error_if_cancelled (job->cancellable, error))
     return FALSE;
 
-  r.job = job;
-  wr2v_output_size (req->resolution, req->aspect_ratio, &r.width, &r.height);
-  r.frames_total = req->duration * PREVIEW_FPS;
+  r = g_new0 (Render, 1);
+  r->job = job;
+  wr2v_output_size (req->resolution, req->aspect_ratio, &r->width, &r->height);
+  r->frames_total = req->duration * PREVIEW_FPS;
   /* a key every second or so: a calm drift, not a jitter */
-  r.n_keys = MIN (PREVIEW_MAX_KEYS, req->duration + 1);
-  r.n_keys = MAX (r.n_keys, 2);
-  for (guint k = 0; k < r.n_keys; k++)
-    r.key_time[k] = gst_util_uint64_scale (req->duration * GST_SECOND, k,
-        r.n_keys - 1);
+  r->n_keys = CLAMP (req->duration + 1, 2, PREVIEW_MAX_KEYS);
+  for (guint k = 0; k < r->n_keys; k++)
+    r->key_time[k] = gst_util_uint64_scale (req->duration * GST_SECOND, k,
+        r->n_keys - 1);
 
-  GST_INFO ("rendering %ux%u, %u s, seed %" G_GINT64_FORMAT " to %s",
-      r.width, r.height, req->duration, req->seed, out_path);
+  GST_INFO ("rendering %dx%d, %u s, seed %" G_GINT64_FORMAT " to %s",
+      r->width, r->height, req->duration, req->seed, out_path);
   wr2v_job_phase (job, WR2V_PHASE_GENERATING, "rendering preview: 0%%");
 
-  if (build_pipeline (&r, req, out_path, error)) {
-    if (gst_element_set_state (r.pipeline, GST_STATE_PLAYING) ==
+  if (build_pipeline (r, req, out_path, error)) {
+    if (gst_element_set_state (r->pipeline, GST_STATE_PLAYING) ==
         GST_STATE_CHANGE_FAILURE) {
-      GstMessage *msg = gst_bus_pop_filtered (r.bus, GST_MESSAGE_ERROR);
+      GstMessage *msg = gst_bus_pop_filtered (r->bus, GST_MESSAGE_ERROR);
       GError *err = NULL;
 
       if (msg)
@@ -824,12 +870,24 @@ preview_generate (Wr2vEngine * engine, Wr2vJob * job, const gchar * out_path,
       if (msg)
         gst_message_unref (msg);
     } else {
-      ok = wait_render (&r, error);
+      result = wait_render (r, error);
     }
   }
-  render_clear (&r);
+  r->job = NULL;
 
-  if (!ok) {
+  if (result == RENDER_CANCELLED) {
+    /* Stopping x264enc encodes the frames it holds back, tens of ms at
+     * 1080p: do that on the pool so that a cancel returns at once. The
+     * partial file goes now; on POSIX its open descriptor keeps writing to
+     * the unlinked inode until the pipeline is down. */
+    if (g_unlink (out_path) != 0 && errno != ENOENT)
+      r->unlink_path = g_strdup (out_path);
+    g_thread_pool_push (priv->teardown, r, NULL);
+    return FALSE;
+  }
+
+  render_free (r);
+  if (result != RENDER_DONE) {
     /* never leave a partial clip behind */
     g_unlink (out_path);
     return FALSE;
@@ -838,12 +896,23 @@ preview_generate (Wr2vEngine * engine, Wr2vJob * job, const gchar * out_path,
   return TRUE;
 }
 
+static void
+preview_finalize (Wr2vEngine * engine)
+{
+  PreviewEngine *priv = engine->priv;
+
+  /* waits for cancelled renders still stopping */
+  g_thread_pool_free (priv->teardown, FALSE, TRUE);
+  g_free (priv);
+}
+
 static const Wr2vEngineClass preview_class = {
   .name = "preview",
   .check = preview_check,
   .estimate_cost = preview_estimate_cost,
   .identity = preview_identity,
   .generate = preview_generate,
+  .finalize = preview_finalize,
 };
 
 Wr2vEngine *
@@ -851,13 +920,18 @@ wr2v_engine_preview_new (void)
 {
   static gsize once;
   Wr2vEngine *engine;
+  PreviewEngine *priv;
 
   if (g_once_init_enter (&once)) {
     GST_DEBUG_CATEGORY_INIT (wr2v_preview_debug, "wanr2vpreview", 0,
         "wanr2v preview engine");
     g_once_init_leave (&once, 1);
   }
+  priv = g_new0 (PreviewEngine, 1);
+  /* shared threads: nothing runs here unless a render was cancelled */
+  priv->teardown = g_thread_pool_new (teardown_func, NULL, 1, FALSE, NULL);
   engine = g_new0 (Wr2vEngine, 1);
   engine->klass = &preview_class;
+  engine->priv = priv;
   return engine;
 }
