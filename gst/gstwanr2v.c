@@ -75,6 +75,10 @@ struct _GstWanR2v
 {
   GstBin parent;
 
+  /* the clip's first timestamp (an MP4 edit list for B-frames), taken
+   * off so that timestamps start from 0 */
+  GstClockTime shift;
+
   GstElement *gen;
   GstElement *decodebin;
   GstElement *convert;
@@ -125,6 +129,9 @@ gst_wanr2v_request_new_pad (GstElement * element, GstPadTemplate * templ,
   gst_object_unref (target);
   gst_pad_set_active (ghost, GST_STATE (element) > GST_STATE_READY);
   gst_element_add_pad (element, ghost);
+  /* lets gst-launch apply "video_0::uri=..." once the pad exists */
+  gst_child_proxy_child_added (GST_CHILD_PROXY (element), G_OBJECT (ghost),
+      GST_OBJECT_NAME (ghost));
   return ghost;
 }
 
@@ -134,12 +141,61 @@ gst_wanr2v_release_pad (GstElement * element, GstPad * pad)
   GstWanR2v *self = GST_WANR2V (element);
   GstPad *target = gst_ghost_pad_get_target (GST_GHOST_PAD (pad));
 
+  gst_child_proxy_child_removed (GST_CHILD_PROXY (element), G_OBJECT (pad),
+      GST_OBJECT_NAME (pad));
   gst_pad_set_active (pad, FALSE);
   gst_element_remove_pad (element, pad);
   if (target) {
     gst_element_release_request_pad (self->gen, target);
     gst_object_unref (target);
   }
+}
+
+/* qtdemux starts a clip with B-frames at its edit list offset (e.g. two
+ * frames): move the segment and timestamps so the first frame is at 0,
+ * keeping later segments (after a seek) in step. */
+static GstPadProbeReturn
+shift_to_zero (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GstWanR2v *self = user_data;
+
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+
+    if (self->shift == 0)
+      return GST_PAD_PROBE_OK;
+    buf = gst_buffer_make_writable (buf);
+    if (GST_BUFFER_PTS_IS_VALID (buf))
+      GST_BUFFER_PTS (buf) -= MIN (self->shift, GST_BUFFER_PTS (buf));
+    if (GST_BUFFER_DTS_IS_VALID (buf))
+      GST_BUFFER_DTS (buf) -= MIN (self->shift, GST_BUFFER_DTS (buf));
+    GST_PAD_PROBE_INFO_DATA (info) = buf;
+  } else if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) ==
+      GST_EVENT_SEGMENT) {
+    GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+    const GstSegment *in;
+    GstSegment seg;
+
+    gst_event_parse_segment (event, &in);
+    if (in->format != GST_FORMAT_TIME)
+      return GST_PAD_PROBE_OK;
+    if (!GST_CLOCK_TIME_IS_VALID (self->shift))
+      self->shift = in->start;
+    if (self->shift == 0)
+      return GST_PAD_PROBE_OK;
+    gst_segment_copy_into (in, &seg);
+    seg.start -= MIN (self->shift, seg.start);
+    if (GST_CLOCK_TIME_IS_VALID (seg.stop))
+      seg.stop -= MIN (self->shift, seg.stop);
+    seg.position -= MIN (self->shift, seg.position);
+    GST_DEBUG_OBJECT (self, "clip starts at %" GST_TIME_FORMAT
+        ", shifting to 0", GST_TIME_ARGS (self->shift));
+    GST_PAD_PROBE_INFO_DATA (info) = gst_event_new_segment (&seg);
+    gst_event_set_seqnum (GST_PAD_PROBE_INFO_DATA (info),
+        gst_event_get_seqnum (event));
+    gst_event_unref (event);
+  }
+  return GST_PAD_PROBE_OK;
 }
 
 static void
@@ -171,6 +227,9 @@ on_decodebin_pad_added (GstElement * decodebin, GstPad * pad, GstWanR2v * self)
     }
   }
 
+  self->shift = GST_CLOCK_TIME_NONE;
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, shift_to_zero, self, NULL);
   link = gst_pad_link (pad, sink);
   if (GST_PAD_LINK_FAILED (link))
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,

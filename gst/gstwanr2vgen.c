@@ -943,6 +943,33 @@ gst_wanr2v_gen_get_size (GstBaseSrc * src, guint64 * size)
 }
 
 static gboolean
+gst_wanr2v_gen_query (GstBaseSrc * src, GstQuery * query)
+{
+  GstWanR2vGen *self = GST_WANR2V_GEN (src);
+
+  if (GST_QUERY_TYPE (query) == GST_QUERY_DURATION) {
+    GstFormat format;
+    gboolean known;
+    guint64 size;
+
+    /* Only the byte length is ours to tell (-1 until the clip is stored,
+     * as typefind expects an answer); declining other formats lets
+     * qtdemux answer in time. */
+    gst_query_parse_duration (query, &format, NULL);
+    if (format != GST_FORMAT_BYTES)
+      return FALSE;
+    g_mutex_lock (&self->lock);
+    known = self->job_done && !self->job_failed && !self->job_cancelled;
+    size = self->result_size;
+    g_mutex_unlock (&self->lock);
+    gst_query_set_duration (query, GST_FORMAT_BYTES, known ? (gint64) size :
+        -1);
+    return TRUE;
+  }
+  return GST_BASE_SRC_CLASS (parent_class)->query (src, query);
+}
+
+static gboolean
 gst_wanr2v_gen_is_seekable (GstBaseSrc * src)
 {
   /* a file in the store: random access once it exists */
@@ -1150,6 +1177,7 @@ gst_wanr2v_gen_class_init (GstWanR2vGenClass * klass)
   basesrc_class->create = GST_DEBUG_FUNCPTR (gst_wanr2v_gen_create);
   basesrc_class->get_size = GST_DEBUG_FUNCPTR (gst_wanr2v_gen_get_size);
   basesrc_class->is_seekable = GST_DEBUG_FUNCPTR (gst_wanr2v_gen_is_seekable);
+  basesrc_class->query = GST_DEBUG_FUNCPTR (gst_wanr2v_gen_query);
   basesrc_class->unlock = GST_DEBUG_FUNCPTR (gst_wanr2v_gen_unlock);
   basesrc_class->unlock_stop = GST_DEBUG_FUNCPTR (gst_wanr2v_gen_unlock_stop);
 

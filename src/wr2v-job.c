@@ -403,16 +403,17 @@ wr2v_job_run (Wr2vJob * job, GError ** error)
     return path;
   }
 
-  if (job->engine->klass->generate)
+  if (job->engine->klass->generate) {
     path = run_local (job, error);
-  else if (!job->engine->klass->submit) {
+  } else if (job->engine->klass->submit) {
+    path = run_remote (job, error);
+  } else {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED,
         "The %s engine is not available in this build",
         job->engine->klass->name);
     path = NULL;
   }
-  else
-    path = run_remote (job, error);
+  wr2v_store_unlock (lock);
   if (path)
     post_result (job, path);
   return path;

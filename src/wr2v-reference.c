@@ -113,6 +113,36 @@ fit_size (gint w, gint h, gint max_w, gint max_h, gint * out_w, gint * out_h)
   *out_h = MAX (2, ((gint) (h * scale)) & ~1);
 }
 
+static GstPadProbeReturn
+hash_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  Wr2vRefWriter *w = user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstMapInfo map;
+
+  if (gst_buffer_map (buf, &map, GST_MAP_READ)) {
+    g_checksum_update (w->checksum, map.data, map.size);
+    gst_buffer_unmap (buf, &map);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* mp4mux writes the wall-clock time into the file, so two encodes of the
+ * same frames differ; the H.264 stream does not (x264 is deterministic).
+ * Its hash is the reference's content key, so that a repeated request
+ * with the same raw reference is found in the result store. */
+static void
+hash_encoded_stream (Wr2vRefWriter * w)
+{
+  GstElement *h264 = gst_bin_get_by_name (GST_BIN (w->pipeline), "h264");
+  GstPad *pad = gst_element_get_static_pad (h264, "src");
+
+  w->checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, hash_buffer, w, NULL);
+  gst_object_unref (pad);
+  gst_object_unref (h264);
+}
+
 static gboolean
 build_encoder (Wr2vRefWriter * w, GError ** error)
 {
@@ -126,7 +156,8 @@ build_encoder (Wr2vRefWriter * w, GError ** error)
   desc = g_strdup_printf ("appsrc name=src format=time max-bytes=0 "
       "max-buffers=4 block=true ! videoconvert ! videoscale ! "
       "capsfilter name=size ! x264enc speed-preset=veryfast ! "
-      "video/x-h264,profile=high ! mp4mux ! filesink location=\"%s\"", loc);
+      "capsfilter name=h264 caps=video/x-h264,profile=high ! mp4mux ! "
+      "filesink location=\"%s\"", loc);
   w->pipeline = gst_parse_launch_full (desc, NULL, GST_PARSE_FLAG_FATAL_ERRORS,
       &err);
   if (!w->pipeline) {
@@ -137,6 +168,7 @@ build_encoder (Wr2vRefWriter * w, GError ** error)
     return FALSE;
   }
   gst_object_ref_sink (w->pipeline);
+  hash_encoded_stream (w);
   w->appsrc = gst_bin_get_by_name (GST_BIN (w->pipeline), "src");
   w->capsfilter = gst_bin_get_by_name (GST_BIN (w->pipeline), "size");
   /* the bin keeps them alive */
@@ -447,6 +479,10 @@ wr2v_ref_writer_finish (Wr2vRefWriter * w, Wr2vReference * ref,
       if (!empty && !wait_encoder (w, cancellable, error))
         return FALSE;
       gst_element_set_state (w->pipeline, GST_STATE_NULL);
+      if (!empty) {
+        g_free (ref->sha256);
+        ref->sha256 = g_strdup (g_checksum_get_string (w->checksum));
+      }
       break;
     case MODE_IMAGE:
       empty = w->image == NULL;
