@@ -485,6 +485,14 @@ on_message (gpointer user_data, GstStructure * facts)
 {
   GstWanR2vGen *self = user_data;
 
+  /* An engine's warning (e.g. ComfyUI renders 480p, not 720p) is also a
+   * GStreamer warning, which gst-launch prints. */
+  if (gst_structure_has_name (facts, "wanr2v/warning")) {
+    const gchar *text = gst_structure_get_string (facts, "message");
+
+    GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS, ("%s", text ? text :
+            "engine warning"), ("%" GST_PTR_FORMAT, facts));
+  }
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self), facts));
 }
@@ -573,6 +581,15 @@ job_thread_func (gpointer data)
           "Cannot open the stored clip %s: %s", path, g_strerror (errno));
   }
 
+  /* A stop mid-submit may end in "maybe submitted" rather than
+   * "cancelled" (the engine keeps the journal entry): still a stop. */
+  if (err && g_cancellable_is_cancelled (self->cancellable)
+      && !g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+    GST_INFO_OBJECT (self, "stopped: %s", err->message);
+    g_clear_error (&err);
+    g_set_error_literal (&err, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+        "stopped");
+  }
   if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
     GST_INFO_OBJECT (self, "job cancelled");
     post_progress (self, GST_PROGRESS_TYPE_CANCELED, "generate",

@@ -65,8 +65,10 @@ gst_wanr2v_install_properties (GObjectClass * klass)
           GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (klass, PROP_API_URL,
       g_param_spec_string ("api-url", "API URL",
-          "Base URL of the hosted engine, for proxies and tests (default: "
-          "the engine's, e.g. https://api.wavespeed.ai)", NULL, rw));
+          "Base URL of the engine's API, for proxies and tests (default: "
+          "https://api.wavespeed.ai for wavespeed, the region's for "
+          "dashscope, http://127.0.0.1:8188 for comfyui). Plain http only "
+          "to loopback", NULL, rw));
   g_object_class_install_property (klass, PROP_MODEL,
       g_param_spec_string ("model", "Model",
           "Model id on the hosted engine (default: the engine's, e.g. "
@@ -97,9 +99,12 @@ gst_wanr2v_install_properties (GObjectClass * klass)
           rw));
   g_object_class_install_property (klass, PROP_WORKFLOW,
       g_param_spec_string ("workflow", "Workflow",
-          "comfyui: path to an API-format workflow JSON with wanr2v "
-          "placeholders (default: the shipped Wan2.1 VACE 1.3B "
-          "reference-to-video workflow)", NULL, rw));
+          "comfyui: path to an API-format workflow JSON whose string values "
+          "\"{{prompt}}\", \"{{negative_prompt}}\", \"{{seed}}\", "
+          "\"{{width}}\", \"{{height}}\", \"{{length}}\", \"{{fps}}\", "
+          "\"{{reference_image}}\" or \"{{reference_images}}\" are filled "
+          "in (default: the shipped Wan2.1 VACE 1.3B reference-to-video "
+          "workflow, 480p; see docs/engines/comfyui.md)", NULL, rw));
   g_object_class_install_property (klass, PROP_MAX_DOWNLOAD_SIZE,
       g_param_spec_uint64 ("max-download-size", "Maximum download size",
           "Largest clip accepted from a server, in bytes", 1024, G_MAXUINT64,

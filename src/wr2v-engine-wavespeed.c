@@ -315,8 +315,7 @@ set_http_error (Wr2vEngine * engine, Wr2vJob * job,
         "smaller references", what, tail);
   } else if (st >= 400) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST,
-        "WaveSpeed refused the request while %s (HTTP %u)%s", what, st,
-        tail);
+        "WaveSpeed refused the request while %s (HTTP %u)%s", what, st, tail);
   } else {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
         "WaveSpeed answered HTTP %u while %s%s", st, what, tail);
@@ -361,8 +360,7 @@ check_envelope (Wr2vEngine * engine, Wr2vJob * job, JsonObject * root,
 /* --- check, cost, identity --- */
 
 static gboolean
-wavespeed_check (Wr2vEngine * engine, const Wr2vRequest * req,
-    GError ** error)
+wavespeed_check (Wr2vEngine * engine, const Wr2vRequest * req, GError ** error)
 {
   guint i, videos, total;
   gboolean duration_ok = FALSE;
@@ -505,11 +503,9 @@ uploaded_forget (Wr2vEngine * engine, Wr2vJob * job)
     g_hash_table_remove (priv->uploaded, ref->sha256);
     g_mutex_unlock (&priv->lock);
     if (job->store &&
-        (url = wr2v_store_upload_lookup (job->store, scope, ref->sha256,
-                0))) {
+        (url = wr2v_store_upload_lookup (job->store, scope, ref->sha256, 0))) {
       /* an expiry in the past makes the store treat it as gone */
-      wr2v_store_upload_remember (job->store, scope, ref->sha256, url, 1,
-          NULL);
+      wr2v_store_upload_remember (job->store, scope, ref->sha256, url, 1, NULL);
       g_free (url);
     }
   }
@@ -572,10 +568,11 @@ upload_one (Wr2vEngine * engine, Wr2vJob * job, const gchar * key,
   WavespeedPriv *priv = get_priv (engine);
   const gchar *word = wr2v_ref_kind_word (ref->kind);
   gchar *label = g_strdup_printf ("%s %u", word, ref->number);
-  gchar *filename, *url = NULL, *what, *size_text;
+  gchar *filename, *route = NULL, *url = NULL, *what, *size_text;
   Wr2vHttpFormPart part = { 0, };
   Wr2vHttpRequest hr = { 0, };
   Wr2vHttpResponse resp = { 0, };
+  Wr2vHttpRetry retry = { 3, 1000, 8000, 30, TRUE };
   ProgressState ps = { job, label, -10, 0 };
   JsonNode *node = NULL;
   JsonObject *root = NULL, *data;
@@ -601,8 +598,8 @@ upload_one (Wr2vEngine * engine, Wr2vJob * job, const gchar * key,
     goto out;
   }
 
-  url = api_route (engine, "media/upload/binary", error);
-  if (!url)
+  route = api_route (engine, "media/upload/binary", error);
+  if (!route)
     goto out;
 
   /* a neutral name: local file names say nothing the service needs */
@@ -613,7 +610,7 @@ upload_one (Wr2vEngine * engine, Wr2vJob * job, const gchar * key,
   part.filename = filename;
   part.content_type = ref->mime;
   hr.method = WR2V_HTTP_POST;
-  hr.url = url;
+  hr.url = route;
   hr.bearer = key;
   hr.parts = &part;
   hr.n_parts = 1;
@@ -626,11 +623,9 @@ upload_one (Wr2vEngine * engine, Wr2vJob * job, const gchar * key,
       size_text);
   g_free (size_text);
 
-  g_clear_pointer (&url, g_free);
   what = g_strdup_printf ("uploading %s", label);
-  /* an upload creates nothing billable: safe to send again on failure,
-   * but it is a POST, so the retry is left to the next run */
-  if (!wr2v_http_perform (priv->http, &hr, &resp, error)) {
+  /* an upload creates nothing billable: safe to send again */
+  if (!wr2v_http_perform_retry (priv->http, &hr, &retry, &resp, error)) {
     g_free (what);
     g_free (filename);
     goto out;
@@ -662,6 +657,7 @@ out:
   if (node)
     json_node_unref (node);
   wr2v_http_response_clear (&resp);
+  g_free (route);
   g_free (label);
   return url;
 }
@@ -922,6 +918,8 @@ wavespeed_submit (Wr2vEngine * engine, Wr2vJob * job, GError ** error)
   /* never retried: a second POST is a second paid job */
   if (!wr2v_http_perform (priv->http, &hr, &resp, &local)) {
     if (!resp.request_sent) {
+      if (local->domain == WR2V_ERROR)
+        g_prefix_error (&local, "no job was created: ");
       g_propagate_error (error, local);
     } else if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
       /* stopped after sending: not a plain cancel, or the driver would
@@ -1010,10 +1008,11 @@ set_job_failed (Wr2vEngine * engine, Wr2vJob * job, const gchar * job_id,
         "moderation (code 1200: %s): change the prompt or the references",
         job_id, message ? message : "no reason given");
   } else if (code == 1400 || code == 1401) {
-    msg = g_strdup_printf ("WaveSpeed job %s has a %s parameter (code %"
+    msg = g_strdup_printf ("WaveSpeed job %s %s (code %"
         G_GINT64_FORMAT ": %s): check duration, resolution, aspect-ratio, "
         "seed, the prompt and the references", job_id,
-        code == 1400 ? "missing" : "invalid", code,
+        code == 1400 ? "is missing a parameter" :
+        "has an invalid parameter", code,
         message ? message : "no detail given");
   } else if (code == 1402) {
     msg = g_strdup_printf ("WaveSpeed job %s could not fetch a reference "

@@ -724,8 +724,7 @@ perform_once (Wr2vHttp * http, const Wr2vHttpRequest * req,
           curl_easy_setopt (easy, CURLOPT_HTTPHEADER, headers);
         }
         curl_easy_setopt (easy, CURLOPT_POST, 1L);
-        curl_easy_setopt (easy, CURLOPT_POSTFIELDSIZE_LARGE,
-            (curl_off_t) len);
+        curl_easy_setopt (easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) len);
         curl_easy_setopt (easy, CURLOPT_POSTFIELDS, data ? data : "");
       }
       break;
@@ -767,11 +766,9 @@ perform_once (Wr2vHttp * http, const Wr2vHttpRequest * req,
     resp->request_sent = TRUE;
   if (curl_easy_getinfo (easy, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct)
     resp->content_type = g_strdup (ct);
-  if (curl_easy_getinfo (easy, CURLINFO_EFFECTIVE_URL, &eff) == CURLE_OK
-      && eff)
+  if (curl_easy_getinfo (easy, CURLINFO_EFFECTIVE_URL, &eff) == CURLE_OK && eff)
     resp->effective_url = g_strdup (eff);
-  if (curl_easy_getinfo (easy, CURLINFO_REDIRECT_URL, &loc) == CURLE_OK
-      && loc)
+  if (curl_easy_getinfo (easy, CURLINFO_REDIRECT_URL, &loc) == CURLE_OK && loc)
     *redirect = g_strdup (loc);
 
   if (t.file) {
@@ -827,8 +824,15 @@ perform_once (Wr2vHttp * http, const Wr2vHttpRequest * req,
     }
   }
 
-  if (!t.to_file)
-    resp->body = g_byte_array_free_to_bytes (g_steal_pointer (&t.mem));
+  if (!t.to_file) {
+    /* a NUL after the data (not counted): text bodies read as C strings */
+    guint len = t.mem->len;
+    static const guint8 nul = 0;
+
+    g_byte_array_append (t.mem, &nul, 1);
+    resp->body = g_bytes_new_take (g_byte_array_free (g_steal_pointer
+            (&t.mem), FALSE), len);
+  }
   GST_DEBUG ("%s %s: HTTP %ld, %" G_GUINT64_FORMAT " bytes%s",
       method_name (req->method), shown, status, resp->body_bytes,
       t.to_file ? " to file" : "");
@@ -942,8 +946,7 @@ wr2v_http_perform_retry (Wr2vHttp * http, const Wr2vHttpRequest * req,
 {
   guint max_attempts = retry && retry->max_attempts ? retry->max_attempts : 5;
   guint base = retry && retry->base_delay_ms ? retry->base_delay_ms : 500;
-  guint max_delay = retry && retry->max_delay_ms ? retry->max_delay_ms :
-      10000;
+  guint max_delay = retry && retry->max_delay_ms ? retry->max_delay_ms : 10000;
   guint max_ra = retry && retry->max_retry_after_s ?
       retry->max_retry_after_s : 60;
   guint delay = base;
@@ -951,10 +954,11 @@ wr2v_http_perform_retry (Wr2vHttp * http, const Wr2vHttpRequest * req,
 
   g_return_val_if_fail (req != NULL, FALSE);
 
-  if (req->method != WR2V_HTTP_GET) {
+  if (req->method != WR2V_HTTP_GET && !(req->method == WR2V_HTTP_POST &&
+          retry && retry->post_is_idempotent)) {
     /* a POST may have created something (a paid job): never again */
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_INTERNAL,
-        "only GET requests may be retried");
+        "only GET requests (and idempotent POSTs) may be retried");
     return FALSE;
   }
 
@@ -985,11 +989,13 @@ wr2v_http_perform_retry (Wr2vHttp * http, const Wr2vHttpRequest * req,
 
     shown = wr2v_http_url_for_log (req->url);
     if (ok)
-      GST_INFO ("GET %s: HTTP %u, retrying in %u ms (attempt %u of %u)",
-          shown, resp->status, wait_ms, attempt + 1, max_attempts);
+      GST_INFO ("%s %s: HTTP %u, retrying in %u ms (attempt %u of %u)",
+          method_name (req->method), shown, resp->status, wait_ms,
+          attempt + 1, max_attempts);
     else
-      GST_INFO ("GET %s: %s, retrying in %u ms (attempt %u of %u)",
-          shown, local->message, wait_ms, attempt + 1, max_attempts);
+      GST_INFO ("%s %s: %s, retrying in %u ms (attempt %u of %u)",
+          method_name (req->method), shown, local->message, wait_ms,
+          attempt + 1, max_attempts);
     g_free (shown);
     g_clear_error (&local);
 

@@ -87,7 +87,9 @@ typedef struct
 typedef struct
 {
   guint status;                 /* 0 when no response came */
-  GBytes *body;                 /* NULL when streamed to download_path */
+  /* NULL when streamed to download_path; the data is followed by a NUL
+   * byte that the size does not count */
+  GBytes *body;
   gchar *content_type;          /* NULL when absent */
   gchar *effective_url;         /* after redirects */
   gint64 retry_after_s;         /* Retry-After in seconds, -1 when absent */
@@ -108,6 +110,9 @@ typedef struct
   guint base_delay_ms;          /* 500, doubling */
   guint max_delay_ms;           /* 10000 */
   guint max_retry_after_s;      /* 60: longer Retry-After values are capped */
+  /* Also retry this POST: only for one whose repetition creates nothing
+   * billable (a media upload). Never for a submit. */
+  gboolean post_is_idempotent;
 } Wr2vHttpRetry;
 
 Wr2vHttp *wr2v_http_new (void);
@@ -123,8 +128,9 @@ gboolean wr2v_http_perform (Wr2vHttp * http, const Wr2vHttpRequest * req,
 
 /* A GET (or a download) retried on 429 (honouring Retry-After, capped),
  * 500/502/503/504 and connection errors, with capped exponential backoff
- * and jitter; cancellable while it waits. Refuses other methods. When the
- * attempts run out, the last answer or error is returned. */
+ * and jitter; cancellable while it waits. Refuses other methods unless
+ * @retry says the POST is idempotent. When the attempts run out, the last
+ * answer or error is returned. */
 gboolean wr2v_http_perform_retry (Wr2vHttp * http,
     const Wr2vHttpRequest * req, const Wr2vHttpRetry * retry,
     Wr2vHttpResponse * resp, GError ** error);

@@ -10,6 +10,7 @@
  */
 #include "wr2v-engine.h"
 #include "wr2v-error.h"
+#include "wr2v-http.h"
 
 #include <string.h>
 #include <glib/gstdio.h>
@@ -358,7 +359,9 @@ run_remote (Wr2vJob * job, GError ** error)
     return NULL;
   }
 
-  job->source_url = g_strdup (url);
+  /* Where the clip came from, for the record and the wanr2v/result
+   * message: without the query, which holds a signed download token. */
+  job->source_url = wr2v_http_url_for_log (url);
   tmp = wr2v_store_new_temp (job->store, ".mp4", error);
   if (!tmp)
     return NULL;

@@ -1,32 +1,50 @@
 #!/usr/bin/env python3
 """A fake WaveSpeed API for the tests (standard library only).
 
-Implements the routes the wavespeed engine uses, as described in
-docs/providers.md: media upload (multipart, field "file"), submit
+Implements the routes the wavespeed engine uses, as described in the
+shared docs/providers.md: media upload (multipart, field "file"), submit
 (POST /api/v3/<model>), poll (GET /api/v3/predictions/<id>/result) and a
-CDN route that serves the result MP4. It listens on 127.0.0.1 on a random
-port and prints "PORT <n>" (or writes it to --port-file).
+CDN route that serves the result MP4 given with --result-mp4. It listens
+on 127.0.0.1 on a random port and prints "PORT <n>" (and writes it to
+--port-file if given). API routes check "Authorization: Bearer <--api-key>"
+and answer 401 otherwise. Jobs complete after --polls polls (or after
+--job-seconds). With --exit-with-stdin it exits when its stdin closes, so
+a test that crashes does not leave it running.
 
-Faults are switched on with POST /_control (or --fault), e.g.
+Faults are switched on with POST /_control (or --fault NAME[:TIMES]):
   {"fault": "poll-503", "times": 2}   503 on the next two polls
-  {"fault": "job-fail", "code": 1200} the next job fails with that code
+  {"fault": "job-fail", "code": 1200} the next jobs fail with that code
+  {"clear_fault": "job-fail"}         that fault off
   {"reset": true}                     no faults, counters zeroed
   {"create_job": "pred_x"}            a job that exists without a submit
   {"polls": 3}                        polls before a job completes
   {"delay_ms": 300}                   every API answer comes late
 
-Fault names: 401, poll-429 (with Retry-After: "retry_after", default 1),
-poll-500/502/503/504, poll-malformed, poll-404, submit-hang, submit-500,
-submit-malformed, upload-slow, poll-slow ("seconds"), download-reset,
-download-truncated, download-stall, download-chunked,
-download-redirect ("to": a Location, default the CDN route),
-download-redirect-http (the output URL is plain http to another host),
-job-fail ("code", "status"), never-finish. "times" counts how often a
-fault fires (default: always).
+Fault names ("times" counts how often one fires; default: always):
+  401                   any API route answers 401
+  poll-429              429 with Retry-After ("retry_after", default 1)
+  poll-500, poll-502, poll-503, poll-504
+  poll-malformed        200 with broken JSON
+  poll-404              unknown prediction
+  poll-envelope-401     HTTP 200 whose envelope says {"code": 401}
+  poll-slow             the poll answers after "seconds" (default 30)
+  submit-hang           the body is read, the answer never comes
+  submit-500, submit-malformed (200 with broken JSON; the job exists)
+  upload-slow           the upload answers after "seconds"
+  upload-503
+  download-reset        half the clip, then a TCP reset
+  download-truncated    half the clip, with a matching Content-Length
+  download-stall        half the clip, then silence for "seconds"
+  download-chunked      the clip without Content-Length
+  download-redirect     the output URL redirects ("to", default the CDN)
+  download-redirect-http  the output URL is plain http to another host
+  job-fail              the job ends with "code" and "status" (failed)
+  never-finish          the job stays "processing"
 
 GET /_stats answers what was received: counts per route, the submit bodies,
-the uploads, and every request's headers with Authorization replaced by
-"auth_ok" (whether it carried the right key).
+the uploads, the jobs, and every request's headers with Authorization
+replaced by "auth_ok" (whether it carried the right key) and
+"has_authorization".
 """
 
 import argparse
@@ -268,8 +286,12 @@ class Handler(BaseHTTPRequestHandler):
             return
         with STATE_LOCK:
             slow = STATE.take_fault("upload-slow")
+            u503 = STATE.take_fault("upload-503")
         if slow is not None:
             time.sleep(float(slow.get("seconds", 30)))
+        if u503 is not None:
+            self.send_json(503, {"code": 503, "message": "busy"})
+            return
         self.api_delay()
         ctype = self.headers.get("Content-Type", "")
         m = re.search(r'boundary="?([^";]+)"?', ctype)
@@ -342,7 +364,8 @@ class Handler(BaseHTTPRequestHandler):
         with STATE_LOCK:
             fired = None
             for name in ("poll-429", "poll-500", "poll-502", "poll-503",
-                         "poll-504", "poll-malformed", "poll-404", "poll-slow"):
+                         "poll-504", "poll-malformed", "poll-404", "poll-slow",
+                         "poll-envelope-401"):
                 f = STATE.take_fault(name)
                 if f is not None:
                     fired = (name, f)
@@ -356,6 +379,10 @@ class Handler(BaseHTTPRequestHandler):
                 return
             if name == "poll-malformed":
                 self.send_raw(200, b'{"code":200,"data":{"status":', "application/json")
+                return
+            if name == "poll-envelope-401":
+                # HTTP 200, but the envelope carries the error
+                self.send_json(200, {"code": 401, "message": "invalid key"})
                 return
             if name == "poll-404":
                 self.send_json(404, {"code": 404, "message": "prediction not found"})
@@ -472,8 +499,17 @@ def main():
                     help="complete jobs after this time instead of --polls")
     ap.add_argument("--fault", action="append",
                     help="NAME[:TIMES], as with /_control")
+    ap.add_argument("--exit-with-stdin", action="store_true",
+                    help="exit when stdin closes (the test died)")
     args = ap.parse_args()
     STATE = State(args)
+
+    if args.exit_with_stdin:
+        def watch():
+            while sys.stdin.buffer.read(4096):
+                pass
+            os._exit(0)
+        threading.Thread(target=watch, daemon=True).start()
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
