@@ -216,14 +216,11 @@ submit_once (Wr2vJob * job, GError ** error)
     return FALSE;
   }
   if (klass->prepare) {
-    wr2v_job_phase (job, WR2V_PHASE_PREPARE, "preparing references");
     if (!klass->prepare (job->engine, job, error))
       return FALSE;
   }
   if (!wr2v_store_journal_begin (job->store, job->hash, klass->name, error))
     return FALSE;
-  wr2v_job_phase (job, WR2V_PHASE_SUBMIT, "submitting the job to %s",
-      klass->name);
   id = klass->submit (job->engine, job, &err);
   if (!id) {
     /* Only a submit that surely created nothing may be forgotten; one
@@ -365,8 +362,6 @@ run_remote (Wr2vJob * job, GError ** error)
   tmp = wr2v_store_new_temp (job->store, ".mp4", error);
   if (!tmp)
     return NULL;
-  wr2v_job_phase (job, WR2V_PHASE_DOWNLOAD, "downloading the clip of job %s",
-      job->job_id);
   if (!klass->fetch (job->engine, job, url, tmp, error)) {
     g_unlink (tmp);
     wr2v_job_detail_string (job, "job-id", job->job_id);
