@@ -61,8 +61,7 @@ gst_wanr2v_install_properties (GObjectClass * klass)
           "Key of the hosted engine; write-only, never logged (default: "
           "WAVESPEED_API_KEY or DASHSCOPE_API_KEY from the environment, "
           "as the engine needs)", NULL,
-          G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (klass, PROP_API_URL,
       g_param_spec_string ("api-url", "API URL",
           "Base URL of the engine's API, for proxies and tests (default: "
@@ -95,8 +94,7 @@ gst_wanr2v_install_properties (GObjectClass * klass)
   g_object_class_install_property (klass, PROP_REGION,
       g_param_spec_string ("region", "Region",
           "dashscope: singapore, us or beijing, choosing the API's base URL; "
-          "key, model and region must match (default: singapore)", NULL,
-          rw));
+          "key, model and region must match (default: singapore)", NULL, rw));
   g_object_class_install_property (klass, PROP_WORKFLOW,
       g_param_spec_string ("workflow", "Workflow",
           "comfyui: path to an API-format workflow JSON whose string values "

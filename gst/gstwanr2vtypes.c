@@ -13,7 +13,7 @@ gst_wanr2v_engine_get_type (void)
     {GST_WANR2V_ENGINE_WAVESPEED,
         "WaveSpeedAI hosted Wan 2.7 Reference-to-Video (paid)", "wavespeed"},
     {GST_WANR2V_ENGINE_DASHSCOPE,
-        "Alibaba Cloud Model Studio (DashScope) wan2.7-r2v (paid)",
+          "Alibaba Cloud Model Studio (DashScope) wan2.7-r2v (paid)",
         "dashscope"},
     {GST_WANR2V_ENGINE_COMFYUI,
         "ComfyUI on your own GPU running open Wan models (local)", "comfyui"},

@@ -57,8 +57,7 @@ static const struct
 };
 
 const gchar *
-wr2v_engine_pick_auto (const Wr2vEngineSettings * settings,
-    const gchar ** why)
+wr2v_engine_pick_auto (const Wr2vEngineSettings * settings, const gchar ** why)
 {
   const gchar *key = settings ? settings->api_key : NULL;
   const gchar *ws = g_getenv ("WAVESPEED_API_KEY");
@@ -97,8 +96,7 @@ wr2v_engine_new (const gchar * name, const Wr2vEngineSettings * settings,
         engine->settings.api_key = g_strdup (g_getenv (var));
       }
       if (!engine->settings.request_timeout_s)
-        engine->settings.request_timeout_s =
-            engine->klass->default_timeout_s;
+        engine->settings.request_timeout_s = engine->klass->default_timeout_s;
       return engine;
     }
   }
