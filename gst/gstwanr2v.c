@@ -83,6 +83,12 @@ struct _GstWanR2v
   GstElement *decodebin;
   GstElement *convert;
   GstPad *srcpad;               /* ghost of convert's src */
+
+  /* EOS waits for the job thread: see hold_eos() */
+  GMutex lock;
+  GCond cond;
+  gboolean job_over;
+  gboolean flushing;
 };
 
 static void gst_wanr2v_child_proxy_init (gpointer g_iface,
@@ -198,6 +204,65 @@ shift_to_zero (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
+/* wanr2vgen serves a downloaded clip as soon as it is checked, while its
+ * job thread makes it durable in the result store and then posts
+ * wanr2v/result and writes result-location. A short clip can be decoded
+ * before that is done: EOS waits for the job's end (its last progress
+ * message), so that the result message and file come before EOS, as they
+ * did when the clip was served only once stored. The wait is a few ms at
+ * most, and a stop or a flush ends it. */
+static GstPadProbeReturn
+hold_eos (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GstWanR2v *self = user_data;
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+
+  g_mutex_lock (&self->lock);
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_FLUSH_START:
+      self->flushing = TRUE;
+      g_cond_broadcast (&self->cond);
+      break;
+    case GST_EVENT_FLUSH_STOP:
+      self->flushing = FALSE;
+      break;
+    case GST_EVENT_EOS:
+      if (!self->job_over)
+        GST_DEBUG_OBJECT (self, "EOS waits for the job to finish");
+      while (!self->job_over && !self->flushing)
+        g_cond_wait (&self->cond, &self->lock);
+      break;
+    default:
+      break;
+  }
+  g_mutex_unlock (&self->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+gst_wanr2v_handle_message (GstBin * bin, GstMessage * msg)
+{
+  GstWanR2v *self = GST_WANR2V (bin);
+
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_PROGRESS &&
+      GST_MESSAGE_SRC (msg) == GST_OBJECT_CAST (self->gen)) {
+    GstProgressType type;
+    g_autofree gchar *code = NULL;
+    g_autofree gchar *text = NULL;
+
+    gst_message_parse_progress (msg, &type, &code, &text);
+    if (g_strcmp0 (code, "generate") == 0 &&
+        (type == GST_PROGRESS_TYPE_COMPLETE || type == GST_PROGRESS_TYPE_ERROR
+            || type == GST_PROGRESS_TYPE_CANCELED)) {
+      g_mutex_lock (&self->lock);
+      self->job_over = TRUE;
+      g_cond_broadcast (&self->cond);
+      g_mutex_unlock (&self->lock);
+    }
+  }
+  GST_BIN_CLASS (parent_class)->handle_message (bin, msg);
+}
+
 static void
 on_decodebin_pad_added (GstElement * decodebin, GstPad * pad, GstWanR2v * self)
 {
@@ -230,6 +295,8 @@ on_decodebin_pad_added (GstElement * decodebin, GstPad * pad, GstWanR2v * self)
   self->shift = GST_CLOCK_TIME_NONE;
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
       GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, shift_to_zero, self, NULL);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM |
+      GST_PAD_PROBE_TYPE_EVENT_FLUSH, hold_eos, self, NULL);
   link = gst_pad_link (pad, sink);
   if (GST_PAD_LINK_FAILED (link))
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
@@ -238,14 +305,60 @@ on_decodebin_pad_added (GstElement * decodebin, GstPad * pad, GstWanR2v * self)
   gst_object_unref (sink);
 }
 
+/* Until the clip is decoded there is no upstream to ask: say "not live,
+ * no latency" rather than fail, or a live compositor downstream would
+ * stop producing its other inputs while it waits for this one. */
+static gboolean
+gst_wanr2v_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  GstWanR2v *self = GST_WANR2V (parent);
+
+  if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
+    GstPad *sink = gst_element_get_static_pad (self->convert, "sink");
+    gboolean linked = gst_pad_is_linked (sink);
+
+    gst_object_unref (sink);
+    if (!linked) {
+      gst_query_set_latency (query, FALSE, 0, GST_CLOCK_TIME_NONE);
+      return TRUE;
+    }
+  }
+  return gst_pad_query_default (pad, parent, query);
+}
+
 static GstStateChangeReturn
 gst_wanr2v_change_state (GstElement * element, GstStateChange transition)
 {
   GstWanR2v *self = GST_WANR2V (element);
 
-  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED)
-    gst_pad_set_offset (self->srcpad, 0);
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      gst_pad_set_offset (self->srcpad, 0);
+      g_mutex_lock (&self->lock);
+      self->job_over = self->flushing = FALSE;
+      g_mutex_unlock (&self->lock);
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      /* before the pads deactivate: they wait for a held EOS */
+      g_mutex_lock (&self->lock);
+      self->flushing = TRUE;
+      g_cond_broadcast (&self->cond);
+      g_mutex_unlock (&self->lock);
+      break;
+    default:
+      break;
+  }
   return GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+}
+
+static void
+gst_wanr2v_finalize (GObject * object)
+{
+  GstWanR2v *self = GST_WANR2V (object);
+
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
+  G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
 /* GstChildProxy: properties of the request pads (video_0::uri) and of
@@ -295,12 +408,14 @@ gst_wanr2v_class_init (GstWanR2vClass * klass)
 {
   GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBinClass *bin_class = GST_BIN_CLASS (klass);
 
   GST_DEBUG_CATEGORY_INIT (gst_wanr2v_debug, "wanr2v", 0,
       "Wan reference-to-video");
 
   gobject_class->set_property = gst_wanr2v_set_property;
   gobject_class->get_property = gst_wanr2v_get_property;
+  gobject_class->finalize = gst_wanr2v_finalize;
   gst_wanr2v_install_properties (gobject_class);
 
   gst_element_class_add_static_pad_template (element_class, &video_template);
@@ -317,6 +432,7 @@ gst_wanr2v_class_init (GstWanR2vClass * klass)
       GST_DEBUG_FUNCPTR (gst_wanr2v_request_new_pad);
   element_class->release_pad = GST_DEBUG_FUNCPTR (gst_wanr2v_release_pad);
   element_class->change_state = GST_DEBUG_FUNCPTR (gst_wanr2v_change_state);
+  bin_class->handle_message = GST_DEBUG_FUNCPTR (gst_wanr2v_handle_message);
 }
 
 static void
@@ -324,6 +440,8 @@ gst_wanr2v_init (GstWanR2v * self)
 {
   GstPad *pad;
 
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
   self->gen = gst_element_factory_make ("wanr2vgen", "gen");
   self->decodebin = gst_element_factory_make ("decodebin3", "decode");
   self->convert = gst_element_factory_make ("videoconvert", "convert");
@@ -345,5 +463,6 @@ gst_wanr2v_init (GstWanR2v * self)
   self->srcpad = gst_ghost_pad_new_from_template ("src", pad,
       gst_static_pad_template_get (&src_template));
   gst_object_unref (pad);
+  gst_pad_set_query_function (self->srcpad, gst_wanr2v_src_query);
   gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
 }

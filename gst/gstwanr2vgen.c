@@ -82,7 +82,8 @@ struct _GstWanR2vGen
   GCancellable *cancellable;
   GThread *job_thread;
   gboolean job_started;
-  gboolean job_done;
+  gboolean job_done;            /* the clip can be served (or never will) */
+  gboolean job_finished;        /* the job thread is done: result posted */
   gboolean job_failed;
   gboolean job_cancelled;
   gboolean flushing;
@@ -420,6 +421,19 @@ validate (GstWanR2vGen * self)
   if (!err && self->result_location)
     check_writable_parent (self->result_location, &err);
   cost = engine ? wr2v_engine_estimate_cost (engine, req) : -1.0;
+  /* Known now, so said now: a live reference would otherwise make the
+   * user wait reference-duration for these errors. */
+  if (!err && engine->klass->key_variable && (!engine->settings.api_key
+          || !*engine->settings.api_key))
+    g_set_error (&err, WR2V_ERROR, WR2V_ERROR_NO_CREDENTIALS,
+        "The %s engine needs an API key: set the %s environment variable "
+        "or the api-key property.", self->engine_name,
+        engine->klass->key_variable);
+  if (!err && self->settings.max_cost > 0 && cost > self->settings.max_cost)
+    g_set_error (&err, WR2V_ERROR, WR2V_ERROR_COST,
+        "This job is estimated at USD %.2f, above max-cost (USD %.2f). "
+        "Raise max-cost, or lower the duration or resolution.", cost,
+        self->settings.max_cost);
   self->estimated_cost = MAX (cost, 0.0);
   g_mutex_unlock (&self->lock);
 
@@ -480,10 +494,50 @@ on_phase (gpointer user_data, Wr2vPhase phase, const gchar * text)
       text);
 }
 
+/* The clip at @path is whole and checked: serve it from now on, while the
+ * job thread moves it into the store (an open file follows the rename).
+ * See store_clip() in wr2v-job.c. */
+static void
+serve_clip (GstWanR2vGen * self, const gchar * path)
+{
+  GStatBuf st;
+  gint fd;
+
+  if (!path)
+    return;
+  fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0)
+    return;                     /* opened again once the clip is stored */
+  if (fstat (fd, &st) != 0) {
+    close (fd);
+    return;
+  }
+  post_progress (self, GST_PROGRESS_TYPE_CONTINUE, "decode",
+      "Decoding the clip");
+  g_mutex_lock (&self->lock);
+  if (self->result_fd < 0 && !self->job_done) {
+    GST_DEBUG_OBJECT (self, "serving the checked clip while it is stored");
+    self->result_fd = fd;
+    self->result_size = st.st_size;
+    self->job_done = TRUE;
+    fd = -1;
+    g_cond_broadcast (&self->cond);
+  }
+  g_mutex_unlock (&self->lock);
+  if (fd >= 0)
+    close (fd);
+}
+
 static void
 on_message (gpointer user_data, GstStructure * facts)
 {
   GstWanR2vGen *self = user_data;
+
+  if (gst_structure_has_name (facts, "wanr2v/clip-checked")) {
+    serve_clip (self, gst_structure_get_string (facts, "location"));
+    gst_structure_free (facts);
+    return;
+  }
 
   /* An engine's warning (e.g. ComfyUI renders 480p, not 720p) is also a
    * GStreamer warning, which gst-launch prints. */
@@ -507,7 +561,10 @@ save_result (const gchar * path, const gchar * location, GError ** error)
   g_autoptr (GFile) to = g_file_new_for_path (tmp);
   GError *err = NULL;
 
-  if (!g_file_copy (from, to, G_FILE_COPY_OVERWRITE, NULL, NULL, NULL, &err)
+  /* the user's file gets the user's usual permissions, not the store's
+   * private ones */
+  if (!g_file_copy (from, to, G_FILE_COPY_OVERWRITE |
+          G_FILE_COPY_TARGET_DEFAULT_PERMS, NULL, NULL, NULL, &err)
       || g_rename (tmp, location) != 0) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_STORE,
         "Cannot save the clip to result-location %s: %s. The clip is kept "
@@ -532,6 +589,7 @@ job_thread_func (gpointer data)
   Wr2vJob job;
   GError *err = NULL;
   Wr2vEngineSettings settings;
+  gboolean serving;
   gint fd = -1;
 
   g_mutex_lock (&self->lock);
@@ -574,7 +632,10 @@ job_thread_func (gpointer data)
     path = wr2v_job_run (&job, &err);
   if (!err && location)
     save_result (path, location, &err);
-  if (!err) {
+  g_mutex_lock (&self->lock);
+  serving = self->result_fd >= 0;
+  g_mutex_unlock (&self->lock);
+  if (!err && !serving) {
     fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0)
       g_set_error (&err, WR2V_ERROR, WR2V_ERROR_STORE,
@@ -602,19 +663,23 @@ job_thread_func (gpointer data)
     GStatBuf st;
 
     GST_INFO_OBJECT (self, "clip ready: %s", path);
-    post_progress (self, GST_PROGRESS_TYPE_CONTINUE, "decode",
-        "Decoding the clip");
+    if (!serving)
+      post_progress (self, GST_PROGRESS_TYPE_CONTINUE, "decode",
+          "Decoding the clip");
     post_progress (self, GST_PROGRESS_TYPE_COMPLETE, "generate",
         job.from_cache ? "Clip served from the result store" : "Clip ready");
-    g_mutex_lock (&self->lock);
-    self->result_fd = fd;
-    self->result_size = fstat (fd, &st) == 0 ? (guint64) st.st_size : 0;
-    g_mutex_unlock (&self->lock);
+    if (!serving) {
+      g_mutex_lock (&self->lock);
+      self->result_fd = fd;
+      self->result_size = fstat (fd, &st) == 0 ? (guint64) st.st_size : 0;
+      g_mutex_unlock (&self->lock);
+    }
   }
   wr2v_job_clear (&job);
 
   g_mutex_lock (&self->lock);
   self->job_done = TRUE;
+  self->job_finished = TRUE;
   self->job_cancelled = g_error_matches (err, G_IO_ERROR,
       G_IO_ERROR_CANCELLED);
   self->job_failed = err != NULL && !self->job_cancelled;
@@ -946,6 +1011,25 @@ gst_wanr2v_gen_create (GstBaseSrc * src, guint64 offset, guint size,
   return GST_FLOW_OK;
 }
 
+/* In push mode: the clip may be served while the job thread still
+ * stores it (see serve_clip()); EOS comes after the wanr2v/result message
+ * and result-location, as when the clip was served only once stored. A
+ * stop or a flush (unlock()) ends the wait. In pull mode the demuxer
+ * sends EOS; the wanr2v bin holds it the same way. */
+static GstPadProbeReturn
+hold_eos (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GstWanR2vGen *self = user_data;
+
+  if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) != GST_EVENT_EOS)
+    return GST_PAD_PROBE_OK;
+  g_mutex_lock (&self->lock);
+  while (self->job_started && !self->job_finished && !self->flushing)
+    g_cond_wait (&self->cond, &self->lock);
+  g_mutex_unlock (&self->lock);
+  return GST_PAD_PROBE_OK;
+}
+
 static gboolean
 gst_wanr2v_gen_get_size (GstBaseSrc * src, guint64 * size)
 {
@@ -1033,7 +1117,7 @@ start_run (GstWanR2vGen * self)
   self->work_dir = dir;
   self->cancellable = g_cancellable_new ();
   self->job_started = self->job_done = self->job_failed = FALSE;
-  self->job_cancelled = FALSE;
+  self->job_finished = self->job_cancelled = FALSE;
   self->flushing = FALSE;
   self->result_fd = -1;
   self->result_size = 0;
@@ -1101,7 +1185,7 @@ end_run (GstWanR2vGen * self)
   if (self->result_fd >= 0)
     close (self->result_fd);
   self->result_fd = -1;
-  self->job_started = self->job_done = FALSE;
+  self->job_started = self->job_done = self->job_finished = FALSE;
   g_mutex_unlock (&self->lock);
 }
 
@@ -1223,4 +1307,6 @@ gst_wanr2v_gen_init (GstWanR2vGen * self)
   self->result_fd = -1;
   gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_BYTES);
   gst_base_src_set_blocksize (GST_BASE_SRC (self), READ_BLOCKSIZE);
+  gst_pad_add_probe (GST_BASE_SRC_PAD (self),
+      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, hold_eos, self, NULL);
 }

@@ -51,6 +51,7 @@
 #include "wr2v-engine.h"
 #include "wr2v-error.h"
 #include "wr2v-http.h"
+#include "wr2v-parsers.h"
 #include "wr2v-prompt.h"
 
 GST_DEBUG_CATEGORY_STATIC (wr2v_comfyui_debug);
@@ -166,20 +167,7 @@ uploaded_free (Uploaded * u)
 static gchar *
 server_text (const gchar * text, gsize max)
 {
-  GString *s;
-  const gchar *p;
-  gchar *valid;
-
-  if (!text)
-    return NULL;
-  s = g_string_new (NULL);
-  for (p = text; *p && s->len < max; p++)
-    g_string_append_c (s, ((guchar) * p < 0x20) ? ' ' : *p);
-  if (*p)
-    g_string_append (s, "...");
-  valid = g_utf8_make_valid (s->str, -1);
-  g_string_free (s, TRUE);
-  return valid;
+  return wr2v_parsers_safe_text (text, max, NULL);
 }
 
 static const gchar *
@@ -261,8 +249,12 @@ node_int (JsonNode * n, gint64 def)
   switch (json_node_get_value_type (n)) {
     case G_TYPE_INT64:
       return json_node_get_int (n);
-    case G_TYPE_DOUBLE:
-      return (gint64) json_node_get_double (n);
+    case G_TYPE_DOUBLE:{
+      gdouble d = json_node_get_double (n);
+
+      /* casting a double out of range (or NaN) is undefined */
+      return (d >= -9.2e18 && d <= 9.2e18) ? (gint64) d : def;
+    }
     default:
       return def;
   }
@@ -280,10 +272,10 @@ node_to_string (JsonNode * node)
   return text;
 }
 
-/* A name the server gave for a file: one path component, nothing that
- * could climb out of ComfyUI's folders or be read as an absolute path. */
-static gboolean
-file_name_ok (const gchar * s, gboolean allow_subdirs)
+/* --- answers: pure parsers (wr2v-parsers.h), also run by the fuzzers --- */
+
+gboolean
+wr2v_comfyui_file_name_ok (const gchar * s, gboolean allow_subdirs)
 {
   const gchar *p;
 
@@ -301,12 +293,11 @@ file_name_ok (const gchar * s, gboolean allow_subdirs)
 static gboolean
 subfolder_ok (const gchar * s)
 {
-  return !s || !*s || file_name_ok (s, TRUE);
+  return !s || !*s || wr2v_comfyui_file_name_ok (s, TRUE);
 }
 
-/* A ComfyUI prompt id (a UUID): safe in a path segment and a file. */
-static gboolean
-prompt_id_ok (const gchar * id)
+gboolean
+wr2v_comfyui_prompt_id_ok (const gchar * id)
 {
   const gchar *p;
 
@@ -317,6 +308,390 @@ prompt_id_ok (const gchar * id)
       return FALSE;
   }
   return TRUE;
+}
+
+/* A JSON object answer, or NULL with an error. */
+static JsonNode *
+parse_object (const gchar * data, gsize len, GError ** error)
+{
+  GBytes *bytes = g_bytes_new_static (data ? data : "", data ? len : 0);
+  JsonNode *node = wr2v_http_parse_json (bytes, error);
+
+  g_bytes_unref (bytes);
+  if (node && !JSON_NODE_HOLDS_OBJECT (node)) {
+    g_clear_pointer (&node, json_node_unref);
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL, "not a JSON object");
+  }
+  return node;
+}
+
+void
+wr2v_comfyui_upload_clear (Wr2vComfyuiUpload * u)
+{
+  if (!u)
+    return;
+  g_free (u->name);
+  g_free (u->subfolder);
+  memset (u, 0, sizeof *u);
+}
+
+gboolean
+wr2v_comfyui_parse_upload (const gchar * data, gsize len,
+    Wr2vComfyuiUpload * out, GError ** error)
+{
+  JsonNode *node;
+  JsonObject *root;
+
+  wr2v_comfyui_upload_clear (out);
+  node = parse_object (data, len, error);
+  if (!node)
+    return FALSE;
+  root = json_node_get_object (node);
+  out->name = g_strdup (obj_string (root, "name"));
+  out->subfolder = g_strdup (obj_string (root, "subfolder"));
+  json_node_unref (node);
+  return TRUE;
+}
+
+/* "node 7 (LoadImage): Value not in list: ...; node 1 (...): ..." */
+static gchar *
+summarize_node_errors (JsonObject * node_errors)
+{
+  GString *s = g_string_new (NULL);
+  GList *members, *l;
+  gchar *text;
+
+  if (!node_errors)
+    return g_string_free (s, FALSE);
+  members = json_object_get_members (node_errors);
+  for (l = members; l && s->len < 600; l = l->next) {
+    JsonObject *ne = obj_object (node_errors, l->data);
+    JsonArray *errs = obj_array (ne, "errors");
+    guint i;
+
+    g_string_append_printf (s, "%snode %.80s (%.80s):", s->len ? "; " : "",
+        (const gchar *) l->data, obj_string (ne, "class_type") ?
+        obj_string (ne, "class_type") : "?");
+    for (i = 0; errs && i < json_array_get_length (errs) && i < 3; i++) {
+      JsonNode *en = json_array_get_element (errs, i);
+      JsonObject *e = JSON_NODE_HOLDS_OBJECT (en) ?
+          json_node_get_object (en) : NULL;
+      const gchar *msg = obj_string (e, "message");
+      const gchar *details = obj_string (e, "details");
+
+      /* each part bounded: one hostile string must not cost megabytes */
+      g_string_append_printf (s, " %.300s%s%.300s", msg ? msg : "error",
+          details && *details ? ": " : "", details ? details : "");
+    }
+  }
+  g_list_free (members);
+  text = server_text (s->str, 800);
+  g_string_free (s, TRUE);
+  return text;
+}
+
+void
+wr2v_comfyui_prompt_answer_clear (Wr2vComfyuiPromptAnswer * a)
+{
+  if (!a)
+    return;
+  g_free (a->prompt_id);
+  g_free (a->error_message);
+  g_free (a->node_errors);
+  memset (a, 0, sizeof *a);
+}
+
+gboolean
+wr2v_comfyui_parse_prompt (const gchar * data, gsize len,
+    Wr2vComfyuiPromptAnswer * out, GError ** error)
+{
+  JsonNode *node;
+  JsonObject *root, *ne;
+
+  wr2v_comfyui_prompt_answer_clear (out);
+  out->node_errors = g_strdup ("");
+  node = parse_object (data, len, error);
+  if (!node)
+    return FALSE;
+  root = json_node_get_object (node);
+  out->prompt_id = g_strdup (obj_string (root, "prompt_id"));
+  out->error_message = g_strdup (obj_string (obj_object (root, "error"),
+          "message"));
+  ne = obj_object (root, "node_errors");
+  if (ne) {
+    out->n_node_errors = json_object_get_size (ne);
+    g_free (out->node_errors);
+    out->node_errors = summarize_node_errors (ne);
+  }
+  json_node_unref (node);
+  return TRUE;
+}
+
+/* status.messages: [["execution_error", {...}], ...]; the last one of
+ * @type, or NULL. */
+static JsonObject *
+find_message (JsonObject * status, const gchar * type)
+{
+  JsonArray *msgs = obj_array (status, "messages");
+  JsonObject *found = NULL;
+  guint i;
+
+  for (i = 0; msgs && i < json_array_get_length (msgs); i++) {
+    JsonNode *mn = json_array_get_element (msgs, i);
+    JsonArray *m = JSON_NODE_HOLDS_ARRAY (mn) ? json_node_get_array (mn) : NULL;
+    JsonNode *tn, *dn;
+
+    if (!m || json_array_get_length (m) < 2)
+      continue;
+    tn = json_array_get_element (m, 0);
+    dn = json_array_get_element (m, 1);
+    if (g_strcmp0 (node_string (tn), type) == 0 && JSON_NODE_HOLDS_OBJECT (dn))
+      found = json_node_get_object (dn);
+  }
+  return found;
+}
+
+static gboolean
+is_video_name (const gchar * name)
+{
+  static const gchar *exts[] = { ".mp4", ".webm", ".mkv", ".mov" };
+  gsize len = strlen (name);
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (exts); i++) {
+    gsize n = strlen (exts[i]);
+
+    if (len >= n && g_ascii_strcasecmp (name + len - n, exts[i]) == 0)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* The output file to download: the first video among the outputs'
+ * images/gifs/videos entries, else the first file. */
+static JsonObject *
+choose_output (JsonObject * outputs)
+{
+  static const gchar *kinds[] = { "images", "gifs", "videos" };
+  GList *members = outputs ? json_object_get_members (outputs) : NULL, *l;
+  JsonObject *chosen = NULL, *first = NULL;
+  guint k, i;
+
+  for (l = members; l && !chosen; l = l->next) {
+    JsonObject *out = obj_object (outputs, l->data);
+
+    for (k = 0; k < G_N_ELEMENTS (kinds) && !chosen; k++) {
+      JsonArray *files = obj_array (out, kinds[k]);
+
+      for (i = 0; files && i < json_array_get_length (files); i++) {
+        JsonNode *fn = json_array_get_element (files, i);
+        JsonObject *f = JSON_NODE_HOLDS_OBJECT (fn) ?
+            json_node_get_object (fn) : NULL;
+        const gchar *name = obj_string (f, "filename");
+
+        if (!name)
+          continue;
+        if (!first)
+          first = f;
+        if (is_video_name (name)) {
+          chosen = f;
+          break;
+        }
+      }
+    }
+  }
+  g_list_free (members);
+  return chosen ? chosen : first;
+}
+
+void
+wr2v_comfyui_history_clear (Wr2vComfyuiHistory * h)
+{
+  if (!h)
+    return;
+  g_free (h->status_str);
+  g_free (h->exception_type);
+  g_free (h->exception_message);
+  g_free (h->node_id);
+  g_free (h->node_type);
+  g_free (h->filename);
+  g_free (h->subfolder);
+  g_free (h->type);
+  memset (h, 0, sizeof *h);
+}
+
+gboolean
+wr2v_comfyui_parse_history (const gchar * data, gsize len,
+    const gchar * prompt_id, Wr2vComfyuiHistory * out, GError ** error)
+{
+  JsonNode *node;
+  JsonObject *root, *entry, *status, *err, *progress, *file;
+
+  wr2v_comfyui_history_clear (out);
+  out->completed = TRUE;
+  node = parse_object (data, len, error);
+  if (!node)
+    return FALSE;
+  root = json_node_get_object (node);
+  out->found = prompt_id && json_object_has_member (root, prompt_id);
+  entry = out->found ? obj_object (root, prompt_id) : NULL;
+  if (!entry) {
+    json_node_unref (node);
+    return TRUE;
+  }
+  out->is_object = TRUE;
+  status = obj_object (entry, "status");
+  out->status_str = g_strdup (obj_string (status, "status_str"));
+  out->completed = obj_bool (status, "completed", TRUE);
+
+  /* steps from "progress" messages, which some ComfyUI versions keep */
+  progress = find_message (status, "progress");
+  if (progress) {
+    gint64 value = node_int (json_object_get_member (progress, "value"), 0);
+    gint64 max = node_int (json_object_get_member (progress, "max"), 0);
+
+    if (max > 0 && max <= G_MAXINT && value >= 0 && value <= G_MAXINT) {
+      out->step = value;
+      out->steps = max;
+    }
+  }
+  err = find_message (status, "execution_error");
+  if (err) {
+    out->has_error = TRUE;
+    out->exception_type = g_strdup (obj_string (err, "exception_type"));
+    out->exception_message = g_strdup (obj_string (err,
+            "exception_message"));
+    out->node_id = g_strdup (obj_string (err, "node_id"));
+    out->node_type = g_strdup (obj_string (err, "node_type"));
+  }
+  out->interrupted = find_message (status, "execution_interrupted") != NULL;
+
+  file = choose_output (obj_object (entry, "outputs"));
+  if (file) {
+    out->has_output = TRUE;
+    out->filename = g_strdup (obj_string (file, "filename"));
+    out->subfolder = g_strdup (obj_string (file, "subfolder"));
+    out->type = g_strdup (obj_string (file, "type"));
+  }
+  json_node_unref (node);
+  return TRUE;
+}
+
+void
+wr2v_comfyui_queue_clear (Wr2vComfyuiQueue * q)
+{
+  if (!q)
+    return;
+  if (q->client_prompts)
+    g_ptr_array_unref (q->client_prompts);
+  memset (q, 0, sizeof *q);
+}
+
+/* One queue entry: [number, prompt_id, prompt, extra_data, outputs]. */
+static JsonArray *
+queue_entry (JsonArray * list, guint i)
+{
+  JsonNode *en = json_array_get_element (list, i);
+
+  if (!JSON_NODE_HOLDS_ARRAY (en) ||
+      json_array_get_length (json_node_get_array (en)) < 2)
+    return NULL;
+  return json_node_get_array (en);
+}
+
+gboolean
+wr2v_comfyui_parse_queue (const gchar * data, gsize len,
+    const gchar * prompt_id, const gchar * client_id, Wr2vComfyuiQueue * out,
+    GError ** error)
+{
+  const gchar *lists[] = { "queue_running", "queue_pending" };
+  JsonNode *node;
+  JsonObject *q;
+  JsonArray *running, *pending;
+  guint i, j, n_running, before = 0;
+  gint64 mine = -1;
+
+  wr2v_comfyui_queue_clear (out);
+  out->client_prompts = g_ptr_array_new_with_free_func (g_free);
+  node = parse_object (data, len, error);
+  if (!node)
+    return FALSE;
+  q = json_node_get_object (node);
+  running = obj_array (q, "queue_running");
+  pending = obj_array (q, "queue_pending");
+  n_running = running ? json_array_get_length (running) : 0;
+
+  out->place = WR2V_COMFYUI_QUEUE_ABSENT;
+  for (i = 0; prompt_id && i < n_running; i++) {
+    JsonArray *e = queue_entry (running, i);
+
+    if (e && g_strcmp0 (node_string (json_array_get_element (e, 1)),
+            prompt_id) == 0)
+      out->place = WR2V_COMFYUI_QUEUE_RUNNING;
+  }
+  for (i = 0; prompt_id && out->place == WR2V_COMFYUI_QUEUE_ABSENT &&
+      pending && i < json_array_get_length (pending); i++) {
+    JsonArray *e = queue_entry (pending, i);
+
+    if (e && g_strcmp0 (node_string (json_array_get_element (e, 1)),
+            prompt_id) == 0)
+      mine = node_int (json_array_get_element (e, 0), 0);
+  }
+  if (mine >= 0) {
+    /* the pending list is not sorted: count the lower numbers */
+    for (i = 0; i < json_array_get_length (pending); i++) {
+      JsonArray *e = queue_entry (pending, i);
+
+      if (e && node_int (json_array_get_element (e, 0), G_MAXINT64) < mine)
+        before++;
+    }
+    out->place = WR2V_COMFYUI_QUEUE_PENDING;
+    out->ahead = before + n_running;
+  }
+
+  for (i = 0; client_id && i < G_N_ELEMENTS (lists); i++) {
+    JsonArray *list = obj_array (q, lists[i]);
+
+    for (j = 0; list && j < json_array_get_length (list); j++) {
+      JsonArray *e = queue_entry (list, j);
+      JsonNode *extra;
+      const gchar *id;
+
+      if (!e || json_array_get_length (e) < 4)
+        continue;
+      id = node_string (json_array_get_element (e, 1));
+      extra = json_array_get_element (e, 3);
+      if (JSON_NODE_HOLDS_OBJECT (extra) &&
+          g_strcmp0 (obj_string (json_node_get_object (extra), "client_id"),
+              client_id) == 0 && wr2v_comfyui_prompt_id_ok (id))
+        g_ptr_array_add (out->client_prompts, g_strdup (id));
+    }
+  }
+  json_node_unref (node);
+  return TRUE;
+}
+
+gchar *
+wr2v_comfyui_view_url (const gchar * base, const gchar * filename,
+    const gchar * subfolder, const gchar * type)
+{
+  gchar *ef, *es, *et, *url;
+
+  if (!base || !wr2v_comfyui_file_name_ok (filename, FALSE) ||
+      !subfolder_ok (subfolder))
+    return NULL;
+  /* only ComfyUI's own folders: output for SaveVideo, temp for previews */
+  if (g_strcmp0 (type, "temp") != 0)
+    type = "output";
+  ef = g_uri_escape_string (filename, NULL, FALSE);
+  es = g_uri_escape_string (subfolder ? subfolder : "", NULL, FALSE);
+  et = g_uri_escape_string (type, NULL, FALSE);
+  url = g_strdup_printf ("%s/view?filename=%s&subfolder=%s&type=%s", base,
+      ef, es, et);
+  g_free (ef);
+  g_free (es);
+  g_free (et);
+  return url;
 }
 
 /* --- settings --- */
@@ -1183,8 +1558,7 @@ upload_png (Wr2vEngine * engine, Wr2vJob * job, const gchar * png,
   Wr2vHttpRequest hr = { 0, };
   Wr2vHttpResponse resp = { 0, };
   Wr2vHttpRetry retry = { 3, 500, 4000, 10, TRUE };
-  JsonNode *node = NULL;
-  JsonObject *root;
+  Wr2vComfyuiUpload up = { 0, };
   gchar *url, *sha = NULL, *filename = NULL, *result = NULL;
   const gchar *name, *subfolder;
   GError *local = NULL;
@@ -1229,19 +1603,23 @@ upload_png (Wr2vEngine * engine, Wr2vJob * job, const gchar * png,
     g_free (body);
     goto out;
   }
-  node = wr2v_http_parse_json (resp.body, &local);
-  if (!node || !JSON_NODE_HOLDS_OBJECT (node)) {
-    g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
-        "ComfyUI's answer to the upload of %s is not a JSON object%s%s",
-        label, local ? ": " : "", local ? local->message : "");
-    g_clear_error (&local);
-    goto out;
+  {
+    gsize len = 0;
+    const gchar *data = g_bytes_get_data (resp.body, &len);
+
+    if (!wr2v_comfyui_parse_upload (data, len, &up, &local)) {
+      wr2v_http_hint_content_type (&resp, &local);
+      g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
+          "ComfyUI's answer to the upload of %s is unreadable: %s", label,
+          local->message);
+      g_clear_error (&local);
+      goto out;
+    }
   }
-  root = json_node_get_object (node);
-  name = obj_string (root, "name");
-  subfolder = obj_string (root, "subfolder");
+  name = up.name;
+  subfolder = up.subfolder;
   /* the server may rename: its name is the one to use, if it is safe */
-  if (!file_name_ok (name, FALSE) || !subfolder_ok (subfolder)) {
+  if (!wr2v_comfyui_file_name_ok (name, FALSE) || !subfolder_ok (subfolder)) {
     gchar *shown = server_text (name ? name : "(none)", 80);
     gchar *shown_sub = server_text (subfolder ? subfolder : "", 80);
 
@@ -1261,8 +1639,7 @@ upload_png (Wr2vEngine * engine, Wr2vJob * job, const gchar * png,
       NULL) : g_strdup (name);
 
 out:
-  if (node)
-    json_node_unref (node);
+  wr2v_comfyui_upload_clear (&up);
   wr2v_http_response_clear (&resp);
   g_free (url);
   g_free (sha);
@@ -1409,42 +1786,6 @@ job_seed (Wr2vJob * job)
   return g_random_int ();
 }
 
-/* "node 7 (LoadImage): Value not in list: ...; node 1 (...): ..." */
-static gchar *
-summarize_node_errors (JsonObject * node_errors)
-{
-  GString *s = g_string_new (NULL);
-  GList *members, *l;
-  gchar *text;
-
-  if (!node_errors)
-    return g_string_free (s, FALSE);
-  members = json_object_get_members (node_errors);
-  for (l = members; l && s->len < 600; l = l->next) {
-    JsonObject *ne = obj_object (node_errors, l->data);
-    JsonArray *errs = obj_array (ne, "errors");
-    guint i;
-
-    g_string_append_printf (s, "%snode %s (%s):", s->len ? "; " : "",
-        (const gchar *) l->data, obj_string (ne, "class_type") ?
-        obj_string (ne, "class_type") : "?");
-    for (i = 0; errs && i < json_array_get_length (errs) && i < 3; i++) {
-      JsonNode *en = json_array_get_element (errs, i);
-      JsonObject *e = JSON_NODE_HOLDS_OBJECT (en) ?
-          json_node_get_object (en) : NULL;
-      const gchar *msg = obj_string (e, "message");
-      const gchar *details = obj_string (e, "details");
-
-      g_string_append_printf (s, " %s%s%s", msg ? msg : "error",
-          details && *details ? ": " : "", details ? details : "");
-    }
-  }
-  g_list_free (members);
-  text = server_text (s->str, 800);
-  g_string_free (s, TRUE);
-  return text;
-}
-
 /* Removes the prompts queued under @client_id: after a submit whose
  * answer was lost, so that a rerun does not leave a twin on the GPU. */
 static void
@@ -1453,11 +1794,9 @@ forget_client_prompts (Wr2vEngine * engine, const gchar * client_id)
   ComfyPriv *priv = get_priv (engine);
   Wr2vHttpRequest hr = { 0, };
   Wr2vHttpResponse resp = { 0, };
-  JsonNode *node = NULL;
-  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
+  Wr2vComfyuiQueue q = { 0, };
   gchar *url = api_route (engine, "/queue", NULL);
-  const gchar *lists[] = { "queue_running", "queue_pending" };
-  guint i, j;
+  guint i;
 
   if (!url)
     goto out;
@@ -1466,41 +1805,25 @@ forget_client_prompts (Wr2vEngine * engine, const gchar * client_id)
   hr.timeout_s = CANCEL_TIMEOUT_S;
   hr.connect_timeout_s = CANCEL_TIMEOUT_S;
   if (!wr2v_http_perform (priv->http, &hr, &resp, NULL) ||
-      resp.status != 200 ||
-      !(node = wr2v_http_parse_json (resp.body, NULL)) ||
-      !JSON_NODE_HOLDS_OBJECT (node))
+      resp.status != 200)
     goto out;
-  for (i = 0; i < G_N_ELEMENTS (lists); i++) {
-    JsonArray *q = obj_array (json_node_get_object (node), lists[i]);
+  {
+    gsize len = 0;
+    const gchar *data = g_bytes_get_data (resp.body, &len);
 
-    /* entries: [number, prompt_id, prompt, extra_data, outputs] */
-    for (j = 0; q && j < json_array_get_length (q); j++) {
-      JsonNode *en = json_array_get_element (q, j);
-      JsonArray *e = JSON_NODE_HOLDS_ARRAY (en) ? json_node_get_array (en) :
-          NULL;
-      JsonNode *idn, *extra;
-
-      if (!e || json_array_get_length (e) < 4)
-        continue;
-      idn = json_array_get_element (e, 1);
-      extra = json_array_get_element (e, 3);
-      if (JSON_NODE_HOLDS_OBJECT (extra) &&
-          g_strcmp0 (obj_string (json_node_get_object (extra), "client_id"),
-              client_id) == 0 && prompt_id_ok (node_string (idn)))
-        g_ptr_array_add (ids, g_strdup (node_string (idn)));
-    }
+    if (!wr2v_comfyui_parse_queue (data, len, NULL, client_id, &q, NULL))
+      goto out;
+  }
+  for (i = 0; i < q.client_prompts->len; i++) {
+    GST_INFO ("removing prompt %s of a lost submit",
+        (gchar *) g_ptr_array_index (q.client_prompts, i));
+    engine->klass->cancel_remote (engine,
+        g_ptr_array_index (q.client_prompts, i));
   }
 out:
-  if (node)
-    json_node_unref (node);
+  wr2v_comfyui_queue_clear (&q);
   wr2v_http_response_clear (&resp);
   g_free (url);
-  for (i = 0; i < ids->len; i++) {
-    GST_INFO ("removing prompt %s of a lost submit",
-        (gchar *) g_ptr_array_index (ids, i));
-    engine->klass->cancel_remote (engine, g_ptr_array_index (ids, i));
-  }
-  g_ptr_array_unref (ids);
 }
 
 static gchar *
@@ -1510,14 +1833,15 @@ comfyui_submit (Wr2vEngine * engine, Wr2vJob * job, GError ** error)
   Wr2vRequest *req = job->request;
   Uploaded *up = NULL;
   Values v = { 0, };
-  JsonNode *graph = NULL, *body_node = NULL, *answer = NULL;
-  JsonObject *body_obj, *root;
+  JsonNode *graph = NULL, *body_node = NULL;
+  JsonObject *body_obj;
+  Wr2vComfyuiPromptAnswer answer = { 0, };
+  GError *unreadable = NULL;
   Wr2vHttpRequest hr = { 0, };
   Wr2vHttpResponse resp = { 0, };
   GError *local = NULL;
   gchar *path = NULL, *url = NULL, *body = NULL, *prompt = NULL;
   gchar *client_id = NULL, *id = NULL, *key = NULL;
-  const gchar *sid;
   gboolean small = FALSE;
   guint found = 0;
 
@@ -1591,14 +1915,18 @@ comfyui_submit (Wr2vEngine * engine, Wr2vJob * job, GError ** error)
     goto out;
   }
   wr2v_job_detail_int (job, "http-status", resp.status);
-  answer = resp.body ? wr2v_http_parse_json (resp.body, NULL) : NULL;
-  root = answer && JSON_NODE_HOLDS_OBJECT (answer) ?
-      json_node_get_object (answer) : NULL;
+  {
+    gsize len = 0;
+    const gchar *data = resp.body ? g_bytes_get_data (resp.body, &len) : NULL;
+
+    /* unreadable: no prompt_id, no message, which is handled below */
+    if (!wr2v_comfyui_parse_prompt (data, len, &answer, &unreadable))
+      wr2v_http_hint_content_type (&resp, &unreadable);
+  }
 
   if (resp.status == 400) {
-    JsonObject *err = obj_object (root, "error");
-    gchar *msg = server_text (obj_string (err, "message"), 300);
-    gchar *nodes = summarize_node_errors (obj_object (root, "node_errors"));
+    gchar *msg = server_text (answer.error_message, 300);
+    gchar *nodes = g_strdup (answer.node_errors ? answer.node_errors : "");
     gboolean missing_file = strstr (nodes, "not in list") != NULL ||
         (msg && strstr (msg, "not in list"));
 
@@ -1628,31 +1956,29 @@ comfyui_submit (Wr2vEngine * engine, Wr2vJob * job, GError ** error)
     g_free (text);
     goto out;
   }
-  sid = obj_string (root, "prompt_id");
-  if (!prompt_id_ok (sid)) {
+  if (!wr2v_comfyui_prompt_id_ok (answer.prompt_id)) {
     forget_client_prompts (engine, client_id);
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
-        "ComfyUI's answer to the submit has no usable prompt_id (any job it "
-        "queued was removed again). Is api-url really a ComfyUI server?");
+        "ComfyUI's answer to the submit has no usable prompt_id%s%s%s (any "
+        "job it queued was removed again). Is api-url really a ComfyUI "
+        "server?", unreadable ? " (" : "", unreadable ? unreadable->message :
+        "", unreadable ? ")" : "");
     goto out;
   }
-  if (obj_object (root, "node_errors") &&
-      json_object_get_size (obj_object (root, "node_errors")) > 0) {
-    gchar *nodes = summarize_node_errors (obj_object (root, "node_errors"));
-
+  if (answer.n_node_errors > 0) {
     /* queued anyway: some outputs were valid */
-    GST_WARNING ("ComfyUI queued %s with node errors: %s", sid, nodes);
-    g_free (nodes);
+    GST_WARNING ("ComfyUI queued %s with node errors: %s", answer.prompt_id,
+        answer.node_errors);
   }
-  id = g_strdup (sid);
+  id = g_steal_pointer (&answer.prompt_id);
   GST_INFO ("queued prompt %s (client %s)", id, client_id);
 
 out:
   if (hr.body)
     g_bytes_unref (hr.body);
   wr2v_http_response_clear (&resp);
-  if (answer)
-    json_node_unref (answer);
+  wr2v_comfyui_prompt_answer_clear (&answer);
+  g_clear_error (&unreadable);
   if (body_node)
     json_node_unref (body_node);
   if (graph)
@@ -1668,17 +1994,17 @@ out:
 
 /* --- poll --- */
 
-/* One GET of a JSON object from ComfyUI, retried on 5xx and resets. */
-static JsonNode *
-get_json (Wr2vEngine * engine, Wr2vJob * job, const gchar * route,
-    const gchar * what, guint * status, GError ** error)
+/* One GET from ComfyUI, retried on 5xx and resets: the body of a 200. */
+static GBytes *
+get_body (Wr2vEngine * engine, Wr2vJob * job, const gchar * route,
+    const gchar * what, guint * status, gchar ** content_type,
+    GError ** error)
 {
   ComfyPriv *priv = get_priv (engine);
   Wr2vHttpRequest hr = { 0, };
   Wr2vHttpResponse resp = { 0, };
   Wr2vHttpRetry retry = { 6, 500, 8000, 30 };
-  JsonNode *node = NULL;
-  GError *local = NULL;
+  GBytes *body = NULL;
   gchar *url = api_route (engine, route, error);
 
   if (!url)
@@ -1699,162 +2025,48 @@ get_json (Wr2vEngine * engine, Wr2vJob * job, const gchar * route,
         "ComfyUI answered HTTP %u while %s", resp.status, what);
     goto out;
   }
-  node = wr2v_http_parse_json (resp.body, &local);
-  if (node && !JSON_NODE_HOLDS_OBJECT (node)) {
-    g_clear_pointer (&node, json_node_unref);
-    g_set_error (&local, WR2V_ERROR, WR2V_ERROR_PROTOCOL, "not a JSON object");
-  }
-  if (!node) {
-    g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
-        "ComfyUI's answer while %s is unreadable (%s)", what, local->message);
-    g_clear_error (&local);
-  }
+  body = g_bytes_ref (resp.body);
+  *content_type = g_strdup (resp.content_type);
 out:
   wr2v_http_response_clear (&resp);
   g_free (url);
-  return node;
+  return body;
 }
 
-typedef enum
+static void
+set_unreadable (GError ** error, const gchar * what,
+    const gchar * content_type, GError * local)
 {
-  QUEUE_UNKNOWN,                /* the queue could not be read */
-  QUEUE_ABSENT,
-  QUEUE_PENDING,
-  QUEUE_RUNNING,
-} QueuePlace;
+  Wr2vHttpResponse resp = { 0, };
 
-/* Where @job_id is in ComfyUI's queue; @ahead: jobs before it. */
-static QueuePlace
-queue_place (JsonNode * queue, const gchar * job_id, guint * ahead)
-{
-  JsonObject *q = json_node_get_object (queue);
-  JsonArray *running = obj_array (q, "queue_running");
-  JsonArray *pending = obj_array (q, "queue_pending");
-  gint64 mine = -1;
-  guint i, n_running = running ? json_array_get_length (running) : 0;
-  guint before = 0;
-
-  for (i = 0; i < n_running; i++) {
-    JsonNode *en = json_array_get_element (running, i);
-    JsonArray *e = JSON_NODE_HOLDS_ARRAY (en) ? json_node_get_array (en) : NULL;
-
-    if (e && json_array_get_length (e) >= 2 &&
-        g_strcmp0 (node_string (json_array_get_element (e, 1)), job_id) == 0)
-      return QUEUE_RUNNING;
-  }
-  for (i = 0; pending && i < json_array_get_length (pending); i++) {
-    JsonNode *en = json_array_get_element (pending, i);
-    JsonArray *e = JSON_NODE_HOLDS_ARRAY (en) ? json_node_get_array (en) : NULL;
-
-    if (e && json_array_get_length (e) >= 2 &&
-        g_strcmp0 (node_string (json_array_get_element (e, 1)), job_id) == 0)
-      mine = node_int (json_array_get_element (e, 0), 0);
-  }
-  if (mine < 0)
-    return QUEUE_ABSENT;
-  /* the pending list is not sorted: count the lower numbers */
-  for (i = 0; i < json_array_get_length (pending); i++) {
-    JsonNode *en = json_array_get_element (pending, i);
-    JsonArray *e = JSON_NODE_HOLDS_ARRAY (en) ? json_node_get_array (en) : NULL;
-
-    if (e && json_array_get_length (e) >= 2 &&
-        node_int (json_array_get_element (e, 0), G_MAXINT64) < mine)
-      before++;
-  }
-  *ahead = before + n_running;
-  return QUEUE_PENDING;
+  resp.content_type = (gchar *) content_type;
+  wr2v_http_hint_content_type (&resp, &local);
+  g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
+      "ComfyUI's answer while %s is unreadable (%s)", what, local->message);
+  g_error_free (local);
 }
 
-/* status.messages: [["execution_error", {...}], ...]; the last one of
- * @type, or NULL. */
-static JsonObject *
-find_message (JsonObject * status, const gchar * type)
-{
-  JsonArray *msgs = obj_array (status, "messages");
-  JsonObject *found = NULL;
-  guint i;
-
-  for (i = 0; msgs && i < json_array_get_length (msgs); i++) {
-    JsonNode *mn = json_array_get_element (msgs, i);
-    JsonArray *m = JSON_NODE_HOLDS_ARRAY (mn) ? json_node_get_array (mn) : NULL;
-    JsonNode *tn, *dn;
-
-    if (!m || json_array_get_length (m) < 2)
-      continue;
-    tn = json_array_get_element (m, 0);
-    dn = json_array_get_element (m, 1);
-    if (g_strcmp0 (node_string (tn), type) == 0 && JSON_NODE_HOLDS_OBJECT (dn))
-      found = json_node_get_object (dn);
-  }
-  return found;
-}
-
-static gboolean
-is_video_name (const gchar * name)
-{
-  static const gchar *exts[] = { ".mp4", ".webm", ".mkv", ".mov" };
-  gchar *down = g_ascii_strdown (name, -1);
-  gboolean ok = FALSE;
-  guint i;
-
-  for (i = 0; i < G_N_ELEMENTS (exts); i++)
-    ok |= g_str_has_suffix (down, exts[i]);
-  g_free (down);
-  return ok;
-}
-
-/* The output file to download: the first video among the outputs'
- * images/gifs/videos entries, else the first file; validated. */
+/* The output URL to download, validated. */
 static gchar *
-output_url (Wr2vEngine * engine, const gchar * job_id, JsonObject * outputs,
-    GError ** error)
+output_url (Wr2vEngine * engine, const gchar * job_id,
+    const Wr2vComfyuiHistory * h, GError ** error)
 {
-  static const gchar *kinds[] = { "images", "gifs", "videos" };
-  GList *members = outputs ? json_object_get_members (outputs) : NULL, *l;
-  JsonObject *chosen = NULL, *first = NULL;
-  const gchar *filename, *subfolder, *type;
-  gchar *base = NULL, *url = NULL, *ef, *es, *et;
-  guint k, i;
+  gchar *base, *url;
 
-  for (l = members; l && !chosen; l = l->next) {
-    JsonObject *out = obj_object (outputs, l->data);
-
-    for (k = 0; k < G_N_ELEMENTS (kinds) && !chosen; k++) {
-      JsonArray *files = obj_array (out, kinds[k]);
-
-      for (i = 0; files && i < json_array_get_length (files); i++) {
-        JsonNode *fn = json_array_get_element (files, i);
-        JsonObject *f = JSON_NODE_HOLDS_OBJECT (fn) ?
-            json_node_get_object (fn) : NULL;
-        const gchar *name = obj_string (f, "filename");
-
-        if (!name)
-          continue;
-        if (!first)
-          first = f;
-        if (is_video_name (name)) {
-          chosen = f;
-          break;
-        }
-      }
-    }
-  }
-  g_list_free (members);
-  if (!chosen)
-    chosen = first;
-  if (!chosen) {
+  if (!h->has_output) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_JOB_FAILED,
         "ComfyUI job %s finished without an output file: does the workflow "
         "end in a SaveVideo (or another saving) node?", job_id);
     return NULL;
   }
-
-  filename = obj_string (chosen, "filename");
-  subfolder = obj_string (chosen, "subfolder");
-  type = obj_string (chosen, "type");
-  if (!file_name_ok (filename, FALSE) || !subfolder_ok (subfolder)) {
-    gchar *sf = server_text (filename, 80);
-    gchar *ss = server_text (subfolder ? subfolder : "", 80);
+  base = get_base_url (engine, error);
+  if (!base)
+    return NULL;
+  url = wr2v_comfyui_view_url (base, h->filename, h->subfolder, h->type);
+  g_free (base);
+  if (!url) {
+    gchar *sf = server_text (h->filename, 80);
+    gchar *ss = server_text (h->subfolder ? h->subfolder : "", 80);
 
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
         "ComfyUI job %s names its output \"%s\" (subfolder \"%s\"), which "
@@ -1862,46 +2074,26 @@ output_url (Wr2vEngine * engine, const gchar * job_id, JsonObject * outputs,
         "with \"..\" or \"\\\"); refusing to fetch it", job_id, sf, ss);
     g_free (sf);
     g_free (ss);
-    return NULL;
   }
-  /* only ComfyUI's own folders: output for SaveVideo, temp for previews */
-  if (g_strcmp0 (type, "temp") != 0)
-    type = "output";
-
-  base = get_base_url (engine, error);
-  if (!base)
-    return NULL;
-  ef = g_uri_escape_string (filename, NULL, FALSE);
-  es = g_uri_escape_string (subfolder ? subfolder : "", NULL, FALSE);
-  et = g_uri_escape_string (type, NULL, FALSE);
-  url = g_strdup_printf ("%s/view?filename=%s&subfolder=%s&type=%s", base,
-      ef, es, et);
-  g_free (ef);
-  g_free (es);
-  g_free (et);
-  g_free (base);
   return url;
 }
 
 static void
-set_job_failed (Wr2vJob * job, const gchar * job_id, JsonObject * status,
-    Wr2vPollResult * res, GError ** error)
+set_job_failed (Wr2vJob * job, const gchar * job_id,
+    const Wr2vComfyuiHistory * h, Wr2vPollResult * res, GError ** error)
 {
-  JsonObject *err = find_message (status, "execution_error");
-  JsonObject *intr = find_message (status, "execution_interrupted");
   gchar *msg = NULL, *node = NULL;
 
-  if (err) {
-    gchar *exc = server_text (obj_string (err, "exception_message"), 400);
-    const gchar *type = obj_string (err, "exception_type");
-    const gchar *nid = obj_string (err, "node_id");
-    const gchar *ntype = obj_string (err, "node_type");
+  if (h->has_error) {
+    gchar *exc = server_text (h->exception_message, 400);
+    gchar *type = server_text (h->exception_type, 200);
+    gchar *nid = server_text (h->node_id, 80);
+    gchar *ntype = server_text (h->node_type, 80);
 
     node = g_strdup_printf ("node %s (%s)", nid ? nid : "?",
         ntype ? ntype : "?");
     msg = g_strdup_printf ("%s%s%s", type ? type : "", type ? ": " : "",
         exc ? g_strstrip (exc) : "no message");
-    g_free (exc);
     wr2v_job_detail_string (job, "provider-code", type);
     wr2v_job_detail_string (job, "provider-message", msg);
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_JOB_FAILED,
@@ -1909,7 +2101,11 @@ set_job_failed (Wr2vJob * job, const gchar * job_id, JsonObject * status,
         strstr (msg, "out of memory") || strstr (msg, "OutOfMemory") ||
         strstr (msg, "Allocation on device") ? ". The GPU ran out of "
         "memory: lower duration, use a smaller model, or free the GPU" : "");
-  } else if (intr) {
+    g_free (exc);
+    g_free (type);
+    g_free (nid);
+    g_free (ntype);
+  } else if (h->interrupted) {
     wr2v_job_detail_string (job, "provider-code", "interrupted");
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_JOB_FAILED,
         "ComfyUI job %s was interrupted in ComfyUI (someone pressed "
@@ -1926,33 +2122,18 @@ set_job_failed (Wr2vJob * job, const gchar * job_id, JsonObject * status,
   g_free (node);
 }
 
-/* Steps from "progress" messages, which some ComfyUI versions keep. */
-static void
-read_progress (JsonObject * status, Wr2vPollResult * res)
-{
-  JsonObject *p = find_message (status, "progress");
-
-  if (!p)
-    return;
-  res->step = (gint) node_int (json_object_get_member (p, "value"), 0);
-  res->steps = (gint) node_int (json_object_get_member (p, "max"), 0);
-  if (res->steps <= 0 || res->step < 0)
-    res->step = res->steps = 0;
-}
-
 static gboolean
 comfyui_poll (Wr2vEngine * engine, Wr2vJob * job, const gchar * job_id,
     Wr2vPollResult * res, GError ** error)
 {
-  JsonNode *hist = NULL, *queue = NULL;
-  JsonObject *entry, *status;
+  Wr2vComfyuiHistory h = { 0, };
+  GBytes *body = NULL;
   gchar *route = NULL, *what = NULL, *esc;
-  const gchar *status_str;
-  guint http_status = 0, ahead = 0;
-  gboolean ok = FALSE, completed;
+  guint http_status = 0;
+  gboolean ok = FALSE;
   gint attempt;
 
-  if (!prompt_id_ok (job_id)) {
+  if (!wr2v_comfyui_prompt_id_ok (job_id)) {
     gchar *shown = g_strescape (job_id ? job_id : "", NULL);
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_NOT_FOUND,
         "\"%s\" is not a ComfyUI prompt id", shown);
@@ -1969,17 +2150,31 @@ comfyui_poll (Wr2vEngine * engine, Wr2vJob * job, const gchar * job_id,
    * and a job in neither place (ComfyUI restarted) from one that just
    * finished between the two requests */
   for (attempt = 0;; attempt++) {
-    QueuePlace place;
-    GError *qerr = NULL;
+    Wr2vComfyuiQueue q = { 0, };
+    Wr2vComfyuiQueuePlace place;
+    gboolean place_known;
+    GError *qerr = NULL, *local = NULL;
+    gchar *ctype = NULL;
+    gsize len = 0;
+    const gchar *data;
 
-    hist = get_json (engine, job, route, what, &http_status, error);
-    if (!hist) {
+    g_clear_pointer (&body, g_bytes_unref);
+    body = get_body (engine, job, route, what, &http_status, &ctype, error);
+    if (body) {
+      data = g_bytes_get_data (body, &len);
+      if (!wr2v_comfyui_parse_history (data, len, job_id, &h, &local)) {
+        set_unreadable (error, what, ctype, local);
+        g_clear_pointer (&body, g_bytes_unref);
+      }
+    }
+    g_clear_pointer (&ctype, g_free);
+    if (!body) {
       if (error && *error && (*error)->domain == WR2V_ERROR)
         g_prefix_error (error, "Polling ComfyUI job %s failed (run again "
             "to resume it): ", job_id);
       goto out;
     }
-    if (json_object_has_member (json_node_get_object (hist), job_id))
+    if (h.found)
       break;
     if (attempt > 0) {
       g_set_error (error, WR2V_ERROR, WR2V_ERROR_NOT_FOUND,
@@ -1988,55 +2183,63 @@ comfyui_poll (Wr2vEngine * engine, Wr2vJob * job, const gchar * job_id,
           "Run again to queue it anew.", job_id);
       goto out;
     }
-    queue = get_json (engine, job, "/queue", "reading the queue",
-        &http_status, &qerr);
-    if (!queue) {
+    g_clear_pointer (&body, g_bytes_unref);
+    body = get_body (engine, job, "/queue", "reading the queue",
+        &http_status, &ctype, &qerr);
+    if (body) {
+      data = g_bytes_get_data (body, &len);
+      if (!wr2v_comfyui_parse_queue (data, len, job_id, NULL, &q, &local)) {
+        set_unreadable (&qerr, "reading the queue", ctype, local);
+        g_clear_pointer (&body, g_bytes_unref);
+      }
+    }
+    g_clear_pointer (&ctype, g_free);
+    if (!body) {
       if (g_error_matches (qerr, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
         g_propagate_error (error, qerr);
+        wr2v_comfyui_queue_clear (&q);
         goto out;
       }
       /* can't tell: the history answers next time */
       GST_DEBUG ("queue unreadable: %s", qerr->message);
       g_clear_error (&qerr);
-      place = QUEUE_UNKNOWN;
+      place_known = FALSE;
+      place = WR2V_COMFYUI_QUEUE_RUNNING;
     } else {
-      place = queue_place (queue, job_id, &ahead);
-      g_clear_pointer (&queue, json_node_unref);
+      place_known = TRUE;
+      place = q.place;
     }
-    if (place == QUEUE_ABSENT) {
-      g_clear_pointer (&hist, json_node_unref);
+    if (place_known && place == WR2V_COMFYUI_QUEUE_ABSENT) {
+      wr2v_comfyui_queue_clear (&q);
       continue;
     }
     g_free (res->status);
-    if (place == QUEUE_PENDING) {
+    if (place_known && place == WR2V_COMFYUI_QUEUE_PENDING) {
       res->state = WR2V_POLL_QUEUED;
-      res->status = ahead ? g_strdup_printf ("queued, %u job%s ahead",
-          ahead, ahead == 1 ? "" : "s") : g_strdup ("queued");
+      res->status = q.ahead ? g_strdup_printf ("queued, %u job%s ahead",
+          q.ahead, q.ahead == 1 ? "" : "s") : g_strdup ("queued");
     } else {
       res->state = WR2V_POLL_RUNNING;
       res->status = g_strdup ("running");
     }
+    wr2v_comfyui_queue_clear (&q);
     ok = TRUE;
     goto out;
   }
 
-  entry = obj_object (json_node_get_object (hist), job_id);
-  status = obj_object (entry, "status");
-  status_str = obj_string (status, "status_str");
-  completed = obj_bool (status, "completed", TRUE);
-  read_progress (status, res);
+  res->step = h.step;
+  res->steps = h.steps;
   g_free (res->status);
-  res->status = g_strdup (status_str ? status_str : "done");
+  res->status = server_text (h.status_str ? h.status_str : "done", 64);
 
-  if (!entry) {
+  if (!h.is_object) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
         "ComfyUI's history entry for job %s is not an object; run again to "
         "resume it", job_id);
-  } else if (g_strcmp0 (status_str, "error") == 0 || !completed) {
-    set_job_failed (job, job_id, status, res, error);
+  } else if (g_strcmp0 (h.status_str, "error") == 0 || !h.completed) {
+    set_job_failed (job, job_id, &h, res, error);
   } else {
-    gchar *url = output_url (engine, job_id, obj_object (entry, "outputs"),
-        error);
+    gchar *url = output_url (engine, job_id, &h, error);
 
     if (url) {
       res->state = WR2V_POLL_SUCCEEDED;
@@ -2047,10 +2250,9 @@ comfyui_poll (Wr2vEngine * engine, Wr2vJob * job, const gchar * job_id,
   }
 
 out:
-  if (hist)
-    json_node_unref (hist);
-  if (queue)
-    json_node_unref (queue);
+  if (body)
+    g_bytes_unref (body);
+  wr2v_comfyui_history_clear (&h);
   g_free (route);
   g_free (what);
   return ok;
@@ -2196,10 +2398,9 @@ maybe_running (Wr2vEngine * engine, const gchar * job_id)
   ComfyPriv *priv = get_priv (engine);
   Wr2vHttpRequest hr = { 0, };
   Wr2vHttpResponse resp = { 0, };
-  JsonNode *node = NULL;
+  Wr2vComfyuiQueue q = { 0, };
   gchar *url = api_route (engine, "/queue", NULL);
   gboolean running = TRUE;
-  guint ahead = 0;
 
   if (!url)
     return TRUE;
@@ -2208,12 +2409,14 @@ maybe_running (Wr2vEngine * engine, const gchar * job_id)
   hr.timeout_s = CANCEL_TIMEOUT_S;
   hr.connect_timeout_s = CANCEL_TIMEOUT_S;
   if (wr2v_http_perform (priv->http, &hr, &resp, NULL) &&
-      resp.status == 200 &&
-      (node = wr2v_http_parse_json (resp.body, NULL)) &&
-      JSON_NODE_HOLDS_OBJECT (node))
-    running = queue_place (node, job_id, &ahead) == QUEUE_RUNNING;
-  if (node)
-    json_node_unref (node);
+      resp.status == 200) {
+    gsize len = 0;
+    const gchar *data = g_bytes_get_data (resp.body, &len);
+
+    if (wr2v_comfyui_parse_queue (data, len, job_id, NULL, &q, NULL))
+      running = q.place == WR2V_COMFYUI_QUEUE_RUNNING;
+  }
+  wr2v_comfyui_queue_clear (&q);
   wr2v_http_response_clear (&resp);
   g_free (url);
   return running;
@@ -2224,7 +2427,7 @@ comfyui_cancel_remote (Wr2vEngine * engine, const gchar * job_id)
 {
   gchar *json;
 
-  if (!prompt_id_ok (job_id))
+  if (!wr2v_comfyui_prompt_id_ok (job_id))
     return;
   GST_INFO ("stopping ComfyUI job %s", job_id);
   /* first out of the queue, so it can't start after the interrupt */

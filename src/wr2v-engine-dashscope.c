@@ -22,6 +22,7 @@
 #include "wr2v-engine.h"
 #include "wr2v-error.h"
 #include "wr2v-http.h"
+#include "wr2v-parsers.h"
 #include "wr2v-prompt.h"
 
 GST_DEBUG_CATEGORY_STATIC (wr2v_dashscope_debug);
@@ -274,32 +275,7 @@ endpoint_text (Wr2vEngine * engine)
   return g_strdup_printf ("region %s, %s", regions[r].name, regions[r].base);
 }
 
-/* --- texts from the service --- */
-
-/* A provider text fit for an error message: bounded, one line, and never
- * carrying the key even if a server echoed it. */
-static gchar *
-provider_text (const gchar * text, const gchar * key)
-{
-  GString *s;
-  const gchar *p;
-
-  if (!text || !*text)
-    return NULL;
-  s = g_string_new (NULL);
-  for (p = text; *p && s->len < 400; p++)
-    g_string_append_c (s, ((guchar) * p < 0x20) ? ' ' : *p);
-  if (*p)
-    g_string_append (s, "...");
-  if (key && strlen (key) >= 4)
-    g_string_replace (s, key, "***", 0);
-  if (!g_utf8_validate (s->str, -1, NULL)) {
-    gchar *valid = g_utf8_make_valid (s->str, -1);
-    g_string_free (s, TRUE);
-    return valid;
-  }
-  return g_string_free (s, FALSE);
-}
+/* --- answers: pure parsers (wr2v-parsers.h), also run by the fuzzers --- */
 
 static const gchar *
 obj_string (JsonObject * obj, const gchar * name)
@@ -325,8 +301,12 @@ obj_int (JsonObject * obj, const gchar * name, gint64 def)
   switch (json_node_get_value_type (n)) {
     case G_TYPE_INT64:
       return json_node_get_int (n);
-    case G_TYPE_DOUBLE:
-      return (gint64) json_node_get_double (n);
+    case G_TYPE_DOUBLE:{
+      gdouble d = json_node_get_double (n);
+
+      /* casting a double out of range (or NaN) is undefined */
+      return (d >= -9.2e18 && d <= 9.2e18) ? (gint64) d : def;
+    }
     case G_TYPE_STRING:{
       const gchar *s = json_node_get_string (n);
       gchar *end = NULL;
@@ -351,10 +331,13 @@ obj_object (JsonObject * obj, const gchar * name)
 
 /* A JSON object answer, or NULL with an error. */
 static JsonNode *
-parse_object (GBytes * body, JsonObject ** root, GError ** error)
+parse_object (const gchar * data, gsize len, JsonObject ** root,
+    GError ** error)
 {
-  JsonNode *node = wr2v_http_parse_json (body, error);
+  GBytes *bytes = g_bytes_new_static (data ? data : "", data ? len : 0);
+  JsonNode *node = wr2v_http_parse_json (bytes, error);
 
+  g_bytes_unref (bytes);
   if (!node)
     return NULL;
   if (!JSON_NODE_HOLDS_OBJECT (node)) {
@@ -367,16 +350,203 @@ parse_object (GBytes * body, JsonObject ** root, GError ** error)
   return node;
 }
 
+void
+wr2v_dashscope_answer_clear (Wr2vDashscopeAnswer * a)
+{
+  if (!a)
+    return;
+  g_free (a->request_id);
+  g_free (a->code);
+  g_free (a->message);
+  g_free (a->task_id);
+  g_free (a->task_status);
+  g_free (a->video_url);
+  g_free (a->task_code);
+  g_free (a->task_message);
+  memset (a, 0, sizeof *a);
+  a->usage_duration = a->usage_input_video_duration =
+      a->usage_output_video_duration = -1;
+}
+
+gboolean
+wr2v_dashscope_parse_answer (const gchar * data, gsize len,
+    Wr2vDashscopeAnswer * out, GError ** error)
+{
+  JsonObject *root = NULL, *output, *usage;
+  JsonNode *node;
+
+  wr2v_dashscope_answer_clear (out);
+  node = parse_object (data, len, &root, error);
+  if (!node)
+    return FALSE;
+  out->request_id = g_strdup (obj_string (root, "request_id"));
+  out->code = g_strdup (obj_string (root, "code"));
+  out->message = g_strdup (obj_string (root, "message"));
+  output = obj_object (root, "output");
+  out->task_id = g_strdup (obj_string (output, "task_id"));
+  out->task_status = g_strdup (obj_string (output, "task_status"));
+  out->video_url = g_strdup (obj_string (output, "video_url"));
+  out->task_code = g_strdup (obj_string (output, "code"));
+  out->task_message = g_strdup (obj_string (output, "message"));
+  usage = obj_object (root, "usage");
+  if (usage) {
+    out->has_usage = TRUE;
+    out->usage_duration = obj_int (usage, "duration", -1);
+    out->usage_input_video_duration = obj_int (usage,
+        "input_video_duration", -1);
+    out->usage_output_video_duration = obj_int (usage,
+        "output_video_duration", -1);
+  }
+  json_node_unref (node);
+  return TRUE;
+}
+
+/* A form value from the service: one line of printable text. */
+static gboolean
+field_ok (const gchar * s)
+{
+  if (!s || !*s || strlen (s) > 8192)
+    return FALSE;
+  for (; *s; s++) {
+    if ((guchar) * s < 0x20 || *s == 0x7f)
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* The object key's directory: a relative path of plain characters. */
+static gboolean
+upload_dir_ok (const gchar * s)
+{
+  const gchar *p;
+
+  if (!s || !*s || strlen (s) > 512 || s[0] == '/' || strstr (s, ".."))
+    return FALSE;
+  for (p = s; *p; p++) {
+    if (!g_ascii_isalnum (*p) && !strchr ("-_./", *p))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+void
+wr2v_dashscope_policy_clear (Wr2vDashscopePolicy * p)
+{
+  if (!p)
+    return;
+  g_free (p->upload_host);
+  g_free (p->upload_dir);
+  g_free (p->access_key_id);
+  g_free (p->signature);
+  g_free (p->policy);
+  g_free (p->object_acl);
+  g_free (p->forbid_overwrite);
+  memset (p, 0, sizeof *p);
+}
+
+/* The answer of getPolicy [C: dashscope SDK oss_utils.py]. */
+gboolean
+wr2v_dashscope_parse_policy (const gchar * data, gsize len,
+    Wr2vDashscopePolicy * pol, GError ** error)
+{
+  JsonObject *root = NULL, *d;
+  JsonNode *node;
+  GError *local = NULL;
+  gboolean ok = FALSE;
+
+  wr2v_dashscope_policy_clear (pol);
+  node = parse_object (data, len, &root, &local);
+  if (!node) {
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
+        "DashScope's upload policy is unreadable: %s", local->message);
+    g_error_free (local);
+    return FALSE;
+  }
+  d = obj_object (root, "data");
+  pol->upload_host = g_strdup (obj_string (d, "upload_host"));
+  pol->upload_dir = g_strdup (obj_string (d, "upload_dir"));
+  pol->access_key_id = g_strdup (obj_string (d, "oss_access_key_id"));
+  pol->signature = g_strdup (obj_string (d, "signature"));
+  pol->policy = g_strdup (obj_string (d, "policy"));
+  pol->object_acl = g_strdup (obj_string (d, "x_oss_object_acl"));
+  pol->forbid_overwrite = g_strdup (obj_string (d, "x_oss_forbid_overwrite"));
+  pol->max_file_size_mb = obj_int (d, "max_file_size_mb", -1);
+
+  if (!pol->upload_host || !wr2v_http_url_allowed (pol->upload_host, &local)) {
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
+        "DashScope's upload policy names no usable upload host%s%s",
+        local ? ": " : "", local ? local->message : "");
+    g_clear_error (&local);
+    goto out;
+  }
+  if (!upload_dir_ok (pol->upload_dir) || !field_ok (pol->access_key_id) ||
+      !field_ok (pol->signature) || !field_ok (pol->policy) ||
+      (pol->object_acl && !field_ok (pol->object_acl)) ||
+      (pol->forbid_overwrite && !field_ok (pol->forbid_overwrite))) {
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
+        "DashScope's upload policy lacks a field or has an unusable one");
+    goto out;
+  }
+  ok = TRUE;
+
+out:
+  if (!ok)
+    wr2v_dashscope_policy_clear (pol);
+  json_node_unref (node);
+  return ok;
+}
+
+gboolean
+wr2v_dashscope_task_id_ok (const gchar * id)
+{
+  const gchar *p;
+
+  if (!id || !*id || strlen (id) > 128 || g_str_equal (id, ".") ||
+      g_str_equal (id, ".."))
+    return FALSE;
+  for (p = id; *p; p++) {
+    if (!g_ascii_isalnum (*p) && !strchr ("-_.", *p))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* --- texts from the service --- */
+
+/* A provider text fit for an error message: bounded, one line, and never
+ * carrying the key even if a server echoed it. */
+static gchar *
+provider_text (const gchar * text, const gchar * key)
+{
+  if (!text || !*text)
+    return NULL;
+  return wr2v_parsers_safe_text (text, 400, key);
+}
+
+/* Parses a response body; FALSE when it is not a JSON object. */
+static gboolean
+parse_body (const Wr2vHttpResponse * resp, Wr2vDashscopeAnswer * a,
+    GError ** error)
+{
+  gsize len = 0;
+  const gchar *data = resp->body ? g_bytes_get_data (resp->body, &len) :
+      NULL;
+
+  if (wr2v_dashscope_parse_answer (data, len, a, error))
+    return TRUE;
+  wr2v_http_hint_content_type (resp, error);
+  return FALSE;
+}
+
 /* request_id of an answer, for support tickets: kept in the details. */
 static void
-note_request_id (Wr2vJob * job, JsonObject * root)
+note_request_id (Wr2vJob * job, const Wr2vDashscopeAnswer * a)
 {
-  const gchar *rid = obj_string (root, "request_id");
   gchar *safe;
 
-  if (!job || !rid || !*rid)
+  if (!job || !a || !a->request_id || !*a->request_id)
     return;
-  safe = provider_text (rid, NULL);
+  safe = provider_text (a->request_id, NULL);
   wr2v_job_detail_string (job, "request-id", safe);
   g_free (safe);
 }
@@ -390,23 +560,23 @@ static gchar *
 note_http_error (Wr2vEngine * engine, Wr2vJob * job,
     const Wr2vHttpResponse * resp, gchar ** code_out)
 {
-  JsonNode *node = NULL;
-  JsonObject *root = NULL;
+  Wr2vDashscopeAnswer a = { 0, };
+  gboolean readable = FALSE;
   gchar *msg = NULL, *code = NULL, *why;
   const gchar *key = peek_key (engine);
 
   if (resp->body && g_bytes_get_size (resp->body) > 0) {
-    node = parse_object (resp->body, &root, NULL);
-    if (root) {
-      msg = provider_text (obj_string (root, "message"), key);
-      code = provider_text (obj_string (root, "code"), key);
+    readable = parse_body (resp, &a, NULL);
+    if (readable) {
+      msg = provider_text (a.message, key);
+      code = provider_text (a.code, key);
     }
   }
   if (job) {
     wr2v_job_detail_int (job, "http-status", resp->status);
     wr2v_job_detail_string (job, "provider-code", code);
     wr2v_job_detail_string (job, "provider-message", msg);
-    note_request_id (job, root);
+    note_request_id (job, readable ? &a : NULL);
   }
   why = g_strdup_printf ("HTTP %u%s%s%s%s", resp->status, code ? " " : "",
       code ? code : "", msg ? ": " : "", msg ? msg : "");
@@ -414,8 +584,7 @@ note_http_error (Wr2vEngine * engine, Wr2vJob * job,
     *code_out = g_steal_pointer (&code);
   g_free (code);
   g_free (msg);
-  if (node)
-    json_node_unref (node);
+  wr2v_dashscope_answer_clear (&a);
   return why;
 }
 
@@ -834,70 +1003,14 @@ on_progress (gpointer data, gboolean upload, guint64 now, guint64 total)
   }
 }
 
-/* The answer of getPolicy [C: dashscope SDK oss_utils.py]. */
-typedef struct
-{
-  gchar *upload_host;
-  gchar *upload_dir;
-  gchar *access_key_id;
-  gchar *signature;
-  gchar *policy;
-  gchar *object_acl;
-  gchar *forbid_overwrite;
-  gint64 max_file_size_mb;      /* <= 0: not given */
-} Policy;
-
-static void
-policy_clear (Policy * p)
-{
-  g_free (p->upload_host);
-  g_free (p->upload_dir);
-  g_free (p->access_key_id);
-  g_free (p->signature);
-  g_free (p->policy);
-  g_free (p->object_acl);
-  g_free (p->forbid_overwrite);
-  memset (p, 0, sizeof *p);
-}
-
-/* A form value from the service: one line of printable text. */
-static gboolean
-field_ok (const gchar * s)
-{
-  if (!s || !*s || strlen (s) > 8192)
-    return FALSE;
-  for (; *s; s++) {
-    if ((guchar) * s < 0x20 || *s == 0x7f)
-      return FALSE;
-  }
-  return TRUE;
-}
-
-/* The object key's directory: a relative path of plain characters. */
-static gboolean
-upload_dir_ok (const gchar * s)
-{
-  const gchar *p;
-
-  if (!s || !*s || strlen (s) > 512 || s[0] == '/' || strstr (s, ".."))
-    return FALSE;
-  for (p = s; *p; p++) {
-    if (!g_ascii_isalnum (*p) && !strchr ("-_./", *p))
-      return FALSE;
-  }
-  return TRUE;
-}
-
 static gboolean
 get_policy (Wr2vEngine * engine, Wr2vJob * job, const gchar * key,
-    Policy * pol, GError ** error)
+    Wr2vDashscopePolicy * pol, GError ** error)
 {
   DashscopePriv *priv = get_priv (engine);
   Wr2vHttpRequest hr = { 0, };
   Wr2vHttpResponse resp = { 0, };
   Wr2vHttpRetry retry = { 5, 1000, 15000, 60 };
-  JsonNode *node = NULL;
-  JsonObject *root = NULL, *data;
   gchar *model, *route, *url;
   gboolean ok = FALSE;
   GError *local = NULL;
@@ -927,46 +1040,21 @@ get_policy (Wr2vEngine * engine, Wr2vJob * job, const gchar * key,
     set_http_error (engine, job, &resp, "asking for an upload policy", error);
     goto out;
   }
-  node = parse_object (resp.body, &root, &local);
-  if (!node) {
-    g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
-        "DashScope's upload policy is unreadable: %s", local->message);
-    g_error_free (local);
-    goto out;
-  }
-  data = obj_object (root, "data");
-  pol->upload_host = g_strdup (obj_string (data, "upload_host"));
-  pol->upload_dir = g_strdup (obj_string (data, "upload_dir"));
-  pol->access_key_id = g_strdup (obj_string (data, "oss_access_key_id"));
-  pol->signature = g_strdup (obj_string (data, "signature"));
-  pol->policy = g_strdup (obj_string (data, "policy"));
-  pol->object_acl = g_strdup (obj_string (data, "x_oss_object_acl"));
-  pol->forbid_overwrite = g_strdup (obj_string (data,
-          "x_oss_forbid_overwrite"));
-  pol->max_file_size_mb = obj_int (data, "max_file_size_mb", -1);
+  {
+    gsize len = 0;
+    const gchar *data = resp.body ? g_bytes_get_data (resp.body, &len) :
+        NULL;
 
-  if (!pol->upload_host || !wr2v_http_url_allowed (pol->upload_host, &local)) {
-    g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
-        "DashScope's upload policy names no usable upload host%s%s",
-        local ? ": " : "", local ? local->message : "");
-    g_clear_error (&local);
-    goto out;
-  }
-  if (!upload_dir_ok (pol->upload_dir) || !field_ok (pol->access_key_id) ||
-      !field_ok (pol->signature) || !field_ok (pol->policy) ||
-      (pol->object_acl && !field_ok (pol->object_acl)) ||
-      (pol->forbid_overwrite && !field_ok (pol->forbid_overwrite))) {
-    g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
-        "DashScope's upload policy lacks a field or has an unusable one");
-    goto out;
+    if (!wr2v_dashscope_parse_policy (data, len, pol, error)) {
+      wr2v_http_hint_content_type (&resp, error);
+      goto out;
+    }
   }
   ok = TRUE;
 
 out:
   if (!ok)
-    policy_clear (pol);
-  if (node)
-    json_node_unref (node);
+    wr2v_dashscope_policy_clear (pol);
   wr2v_http_response_clear (&resp);
   g_free (url);
   return ok;
@@ -1047,7 +1135,7 @@ upload_attempt (Wr2vEngine * engine, Wr2vJob * job, const gchar * key,
     gboolean * retry, GError ** error)
 {
   DashscopePriv *priv = get_priv (engine);
-  Policy pol = { 0, };
+  Wr2vDashscopePolicy pol = { 0, };
   Wr2vHttpFormPart parts[9] = { {0,}, };
   Wr2vHttpRequest hr = { 0, };
   Wr2vHttpResponse resp = { 0, };
@@ -1161,7 +1249,7 @@ too_large:
 
 out:
   wr2v_http_response_clear (&resp);
-  policy_clear (&pol);
+  wr2v_dashscope_policy_clear (&pol);
   g_free (filename);
   g_free (object_key);
   return url;
@@ -1393,22 +1481,6 @@ out:
   return body;
 }
 
-/* A task id safe to put in a path and a file name. */
-static gboolean
-task_id_ok (const gchar * id)
-{
-  const gchar *p;
-
-  if (!id || !*id || strlen (id) > 128 || g_str_equal (id, ".") ||
-      g_str_equal (id, ".."))
-    return FALSE;
-  for (p = id; *p; p++) {
-    if (!g_ascii_isalnum (*p) && !strchr ("-_.", *p))
-      return FALSE;
-  }
-  return TRUE;
-}
-
 static void
 set_maybe_submitted (Wr2vJob * job, const gchar * why, GError ** error)
 {
@@ -1436,9 +1508,7 @@ dashscope_submit (Wr2vEngine * engine, Wr2vJob * job, GError ** error)
   Wr2vHttpRequest hr = { 0, };
   Wr2vHttpResponse resp = { 0, };
   GError *local = NULL;
-  JsonNode *node = NULL;
-  JsonObject *root = NULL;
-  const gchar *sid;
+  Wr2vDashscopeAnswer a = { 0, };
   gboolean uses_oss = FALSE;
   guint timeout;
 
@@ -1519,8 +1589,7 @@ dashscope_submit (Wr2vEngine * engine, Wr2vJob * job, GError ** error)
       g_prefix_error (error, "no task was created: ");
     goto out;
   }
-  node = parse_object (resp.body, &root, &local);
-  if (!node) {
+  if (!parse_body (&resp, &a, &local)) {
     gchar *why = g_strdup_printf ("its answer was unreadable (%s)",
         local->message);
     set_maybe_submitted (job, why, error);
@@ -1528,9 +1597,8 @@ dashscope_submit (Wr2vEngine * engine, Wr2vJob * job, GError ** error)
     g_error_free (local);
     goto out;
   }
-  note_request_id (job, root);
-  sid = obj_string (obj_object (root, "output"), "task_id");
-  if (!sid && obj_string (root, "code")) {
+  note_request_id (job, &a);
+  if (!a.task_id && a.code) {
     /* an error envelope with a 200: it says what went wrong */
     Wr2vHttpResponse fake = resp;
 
@@ -1538,16 +1606,15 @@ dashscope_submit (Wr2vEngine * engine, Wr2vJob * job, GError ** error)
     set_http_error (engine, job, &fake, what, error);
     goto out;
   }
-  if (!task_id_ok (sid)) {
+  if (!wr2v_dashscope_task_id_ok (a.task_id)) {
     set_maybe_submitted (job, "its answer had no usable task id", error);
     goto out;
   }
-  id = g_strdup (sid);
+  id = g_steal_pointer (&a.task_id);
   GST_INFO ("submitted task %s", id);
 
 out:
-  if (node)
-    json_node_unref (node);
+  wr2v_dashscope_answer_clear (&a);
   if (hr.body)
     g_bytes_unref (hr.body);
   wr2v_http_response_clear (&resp);
@@ -1624,12 +1691,11 @@ dashscope_poll (Wr2vEngine * engine, Wr2vJob * job, const gchar * job_id,
   /* 429 Throttling is retried here, on a GET; never on a submit */
   Wr2vHttpRetry retry = { 6, 1000, 15000, 60 };
   GError *local = NULL;
-  JsonNode *node = NULL;
-  JsonObject *root = NULL, *output;
+  Wr2vDashscopeAnswer a = { 0, };
   const gchar *status;
   gboolean ok = FALSE;
 
-  if (!task_id_ok (job_id)) {
+  if (!wr2v_dashscope_task_id_ok (job_id)) {
     gchar *shown = g_strescape (job_id ? job_id : "", NULL);
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
         "\"%s\" is not a DashScope task id (letters, digits, '-', '_' and "
@@ -1675,18 +1741,16 @@ dashscope_poll (Wr2vEngine * engine, Wr2vJob * job, const gchar * job_id,
           "attempts, run again to resume it: ", job_id, resp.attempts);
     goto out;
   }
-  node = parse_object (resp.body, &root, &local);
-  if (!node) {
+  if (!parse_body (&resp, &a, &local)) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
         "%s while polling DashScope task %s; run again to resume it",
         local->message, job_id);
     g_error_free (local);
     goto out;
   }
-  output = obj_object (root, "output");
-  status = obj_string (output, "task_status");
+  status = a.task_status;
   if (!status) {
-    if (obj_string (root, "code")) {
+    if (a.code) {
       Wr2vHttpResponse fake = resp;
 
       fake.status = 400;
@@ -1699,18 +1763,18 @@ dashscope_poll (Wr2vEngine * engine, Wr2vJob * job, const gchar * job_id,
     goto out;
   }
   g_free (res->status);
-  res->status = g_strdup (status);
+  /* bounded: it goes into messages; known ones are short */
+  res->status = wr2v_parsers_safe_text (status, 64, NULL);
 
   if (g_str_equal (status, "PENDING")) {
     res->state = WR2V_POLL_QUEUED;
   } else if (g_str_equal (status, "RUNNING")) {
     res->state = WR2V_POLL_RUNNING;
   } else if (g_str_equal (status, "SUCCEEDED")) {
-    const gchar *out_url = obj_string (output, "video_url");
-    JsonObject *usage = obj_object (root, "usage");
+    const gchar *out_url = a.video_url;
 
     if (!out_url) {
-      note_request_id (job, root);
+      note_request_id (job, &a);
       g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
           "DashScope task %s succeeded without a video_url", job_id);
       goto out;
@@ -1722,18 +1786,17 @@ dashscope_poll (Wr2vEngine * engine, Wr2vJob * job, const gchar * job_id,
       g_clear_error (&local);
       goto out;
     }
-    if (usage)
+    if (a.has_usage)
       GST_INFO ("task %s billed %" G_GINT64_FORMAT " s (%" G_GINT64_FORMAT
           " s of reference video, %" G_GINT64_FORMAT " s of output)", job_id,
-          obj_int (usage, "duration", -1),
-          obj_int (usage, "input_video_duration", -1),
-          obj_int (usage, "output_video_duration", -1));
+          a.usage_duration, a.usage_input_video_duration,
+          a.usage_output_video_duration);
     res->state = WR2V_POLL_SUCCEEDED;
     g_free (res->output_url);
     res->output_url = g_strdup (out_url);
   } else if (status_is_failure (status)) {
-    gchar *code = provider_text (obj_string (output, "code"), key);
-    gchar *message = provider_text (obj_string (output, "message"), key);
+    gchar *code = provider_text (a.task_code, key);
+    gchar *message = provider_text (a.task_message, key);
 
     res->state = WR2V_POLL_FAILED;
     g_free (res->error_code);
@@ -1743,7 +1806,7 @@ dashscope_poll (Wr2vEngine * engine, Wr2vJob * job, const gchar * job_id,
     wr2v_job_detail_string (job, "provider-code", code);
     wr2v_job_detail_string (job, "provider-message", message);
     wr2v_job_detail_int (job, "http-status", resp.status);
-    note_request_id (job, root);
+    note_request_id (job, &a);
     set_task_failed (engine, job, job_id, status, code, message, error);
     g_free (code);
     g_free (message);
@@ -1751,7 +1814,7 @@ dashscope_poll (Wr2vEngine * engine, Wr2vJob * job, const gchar * job_id,
   } else if (g_str_equal (status, "UNKNOWN")) {
     /* terminal [C]: the task is gone, polling longer changes nothing */
     wr2v_job_detail_int (job, "http-status", resp.status);
-    note_request_id (job, root);
+    note_request_id (job, &a);
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_NOT_FOUND,
         "DashScope reports task %s as UNKNOWN: the task is unknown or older "
         "than 24 h (or belongs to another key or region). Its result can't "
@@ -1766,8 +1829,7 @@ dashscope_poll (Wr2vEngine * engine, Wr2vJob * job, const gchar * job_id,
   ok = TRUE;
 
 out:
-  if (node)
-    json_node_unref (node);
+  wr2v_dashscope_answer_clear (&a);
   wr2v_http_response_clear (&resp);
   g_free (what);
   g_free (url);

@@ -18,6 +18,7 @@
 #include "wr2v-engine.h"
 #include "wr2v-error.h"
 #include "wr2v-http.h"
+#include "wr2v-parsers.h"
 
 GST_DEBUG_CATEGORY_STATIC (wr2v_wavespeed_debug);
 #define GST_CAT_DEFAULT wr2v_wavespeed_debug
@@ -170,32 +171,7 @@ upload_scope (Wr2vEngine * engine)
   return scope;
 }
 
-/* --- texts from the service --- */
-
-/* A provider text fit for an error message: bounded, one line, and never
- * carrying the key even if a server echoed it. */
-static gchar *
-provider_text (const gchar * text, const gchar * key)
-{
-  GString *s;
-  const gchar *p;
-
-  if (!text)
-    return NULL;
-  s = g_string_new (NULL);
-  for (p = text; *p && s->len < 400; p++)
-    g_string_append_c (s, ((guchar) * p < 0x20) ? ' ' : *p);
-  if (*p)
-    g_string_append (s, "...");
-  if (key && *key && strlen (key) >= 4)
-    g_string_replace (s, key, "***", 0);
-  if (!g_utf8_validate (s->str, -1, NULL)) {
-    gchar *valid = g_utf8_make_valid (s->str, -1);
-    g_string_free (s, TRUE);
-    return valid;
-  }
-  return g_string_free (s, FALSE);
-}
+/* --- answers: pure parsers (wr2v-parsers.h), also run by the fuzzers --- */
 
 static const gchar *
 obj_string (JsonObject * obj, const gchar * name)
@@ -209,28 +185,42 @@ obj_string (JsonObject * obj, const gchar * name)
   return json_node_get_string (n);
 }
 
-/* An integer member, also when sent as a string; @def when absent. */
-static gint64
-obj_int (JsonObject * obj, const gchar * name, gint64 def)
+/* An integer member, also when sent as a string; FALSE when absent or
+ * not a number. */
+static gboolean
+obj_int (JsonObject * obj, const gchar * name, gint64 * out)
 {
   JsonNode *n;
 
   if (!obj || !(n = json_object_get_member (obj, name)) ||
       !JSON_NODE_HOLDS_VALUE (n))
-    return def;
+    return FALSE;
   switch (json_node_get_value_type (n)) {
     case G_TYPE_INT64:
-      return json_node_get_int (n);
-    case G_TYPE_DOUBLE:
-      return (gint64) json_node_get_double (n);
+      *out = json_node_get_int (n);
+      return TRUE;
+    case G_TYPE_DOUBLE:{
+      gdouble d = json_node_get_double (n);
+
+      /* casting a double out of range (or NaN) is undefined */
+      if (!(d >= -9.2e18 && d <= 9.2e18))
+        return FALSE;
+      *out = (gint64) d;
+      return TRUE;
+    }
     case G_TYPE_STRING:{
-      const gchar *s = json_node_get_string (n);
+      const gchar *str = json_node_get_string (n);
       gchar *end = NULL;
-      gint64 v = g_ascii_strtoll (s, &end, 10);
-      return (end && end != s && *end == '\0') ? v : def;
+      gint64 v = g_ascii_strtoll (str, &end, 10);
+
+      if (end && end != str && *end == '\0') {
+        *out = v;
+        return TRUE;
+      }
+      return FALSE;
     }
     default:
-      return def;
+      return FALSE;
   }
 }
 
@@ -245,49 +235,114 @@ obj_object (JsonObject * obj, const gchar * name)
   return json_node_get_object (n);
 }
 
-/* The envelope {"code","message","data"} of an answer, or NULL. */
-static JsonNode *
-parse_envelope (const Wr2vHttpResponse * resp, JsonObject ** root,
-    GError ** error)
+void
+wr2v_wavespeed_answer_clear (Wr2vWavespeedAnswer * a)
 {
-  JsonNode *node = wr2v_http_parse_json (resp->body, error);
+  if (!a)
+    return;
+  g_free (a->message);
+  g_free (a->id);
+  g_free (a->status);
+  g_free (a->output);
+  g_free (a->error);
+  g_free (a->download_url);
+  memset (a, 0, sizeof *a);
+}
 
+gboolean
+wr2v_wavespeed_parse_answer (const gchar * data, gsize len,
+    Wr2vWavespeedAnswer * out, GError ** error)
+{
+  GBytes *bytes = g_bytes_new_static (data ? data : "", data ? len : 0);
+  JsonNode *node = wr2v_http_parse_json (bytes, error);
+  JsonObject *root, *d;
+  JsonNode *outputs;
+  gint64 v;
+
+  g_bytes_unref (bytes);
+  wr2v_wavespeed_answer_clear (out);
   if (!node)
-    return NULL;
+    return FALSE;
   if (!JSON_NODE_HOLDS_OBJECT (node)) {
     json_node_unref (node);
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
         "WaveSpeed answered JSON that is not an object");
-    return NULL;
+    return FALSE;
   }
-  *root = json_node_get_object (node);
-  return node;
+  root = json_node_get_object (node);
+  if (obj_int (root, "code", &v)) {
+    out->has_code = TRUE;
+    out->code = v;
+  }
+  out->message = g_strdup (obj_string (root, "message"));
+  d = obj_object (root, "data");
+  out->id = g_strdup (obj_string (d, "id"));
+  out->status = g_strdup (obj_string (d, "status"));
+  outputs = d ? json_object_get_member (d, "outputs") : NULL;
+  if (outputs && JSON_NODE_HOLDS_ARRAY (outputs) &&
+      json_array_get_length (json_node_get_array (outputs)) > 0) {
+    JsonNode *first = json_array_get_element (json_node_get_array (outputs),
+        0);
+
+    if (JSON_NODE_HOLDS_VALUE (first) &&
+        json_node_get_value_type (first) == G_TYPE_STRING)
+      out->output = g_strdup (json_node_get_string (first));
+  }
+  out->error_code = obj_int (d, "code", &v) ? v : 0;
+  out->error = g_strdup (obj_string (d, "error"));
+  out->download_url = g_strdup (obj_string (d, "download_url"));
+  json_node_unref (node);
+  return TRUE;
 }
 
-/* An HTTP answer that is not a success, as a GError a user can act on. */
-static void
-set_http_error (Wr2vEngine * engine, Wr2vJob * job,
-    const Wr2vHttpResponse * resp, const gchar * what, GError ** error)
+gboolean
+wr2v_wavespeed_job_id_ok (const gchar * id)
 {
-  JsonNode *node = NULL;
-  JsonObject *root = NULL;
-  gchar *msg = NULL;
-  gchar *tail;
-  guint st = resp->status;
-  const gchar *key = engine->settings.api_key ? engine->settings.api_key :
-      g_getenv (KEY_ENV);
+  const gchar *p;
 
-  if (resp->body && g_bytes_get_size (resp->body) > 0) {
-    node = parse_envelope (resp, &root, NULL);
-    if (root)
-      msg = provider_text (obj_string (root, "message"), key);
+  if (!id || !*id || strlen (id) > 128 || g_str_equal (id, ".") ||
+      g_str_equal (id, ".."))
+    return FALSE;
+  for (p = id; *p; p++) {
+    if (!g_ascii_isalnum (*p) && !strchr ("-_.", *p))
+      return FALSE;
   }
+  return TRUE;
+}
+
+/* --- texts from the service --- */
+
+static const gchar *
+peek_key (Wr2vEngine * engine)
+{
+  return engine->settings.api_key ? engine->settings.api_key :
+      g_getenv (KEY_ENV);
+}
+
+/* A provider text fit for an error message: bounded, one line, and never
+ * carrying the key even if a server echoed it. */
+static gchar *
+provider_text (const gchar * text, const gchar * key)
+{
+  return wr2v_parsers_safe_text (text, 400, key);
+}
+
+/* An answer that is not a success (an HTTP status @st, or a 200 whose
+ * envelope says otherwise), as a GError a user can act on. @a: the
+ * parsed answer, or NULL when it was unreadable. */
+static void
+set_answer_error (Wr2vEngine * engine, Wr2vJob * job, guint st,
+    const Wr2vWavespeedAnswer * a, const gchar * what, GError ** error)
+{
+  gchar *msg = a ? provider_text (a->message, peek_key (engine)) : NULL;
+  gchar *tail;
+
   if (job) {
     wr2v_job_detail_int (job, "http-status", st);
     if (msg)
       wr2v_job_detail_string (job, "provider-message", msg);
-    if (root && json_object_has_member (root, "code"))
-      wr2v_job_detail_int (job, "provider-code", obj_int (root, "code", 0));
+    if (a && a->has_code)
+      wr2v_job_detail_int (job, "provider-code", a->code);
   }
   tail = msg ? g_strdup_printf (": %s", msg) : g_strdup ("");
 
@@ -322,38 +377,52 @@ set_http_error (Wr2vEngine * engine, Wr2vJob * job,
   }
   g_free (tail);
   g_free (msg);
-  if (node)
-    json_node_unref (node);
 }
 
-/* A success answer whose envelope says otherwise ({"code": 4xx, ...}). */
-static gboolean
-check_envelope (Wr2vEngine * engine, Wr2vJob * job, JsonObject * root,
-    const gchar * what, GError ** error)
+/* An HTTP answer that is not a success, as a GError a user can act on. */
+static void
+set_http_error (Wr2vEngine * engine, Wr2vJob * job,
+    const Wr2vHttpResponse * resp, const gchar * what, GError ** error)
 {
-  gint64 code = obj_int (root, "code", 200);
-  Wr2vHttpResponse fake = { 0, };
+  Wr2vWavespeedAnswer a = { 0, };
+  gsize len = 0;
+  const gchar *data = resp->body ? g_bytes_get_data (resp->body, &len) :
+      NULL;
+  gboolean readable = len > 0 &&
+      wr2v_wavespeed_parse_answer (data, len, &a, NULL);
+
+  set_answer_error (engine, job, resp->status, readable ? &a : NULL, what,
+      error);
+  wr2v_wavespeed_answer_clear (&a);
+}
+
+/* A success answer whose envelope says otherwise ({"code": 4xx, ...}):
+ * reported as if it came as that HTTP status, which it means. */
+static gboolean
+check_envelope (Wr2vEngine * engine, Wr2vJob * job,
+    const Wr2vWavespeedAnswer * a, const gchar * what, GError ** error)
+{
+  gint64 code = a->has_code ? a->code : 200;
 
   if (code == 200)
     return TRUE;
-  /* report it as if it came as that HTTP status, which it means */
-  fake.status = (code >= 100 && code < 600) ? code : 500;
-  if (job)
-    wr2v_job_detail_int (job, "provider-code", code);
-  {
-    JsonGenerator *gen = json_generator_new ();
-    JsonNode *n = json_node_new (JSON_NODE_OBJECT);
-    gchar *text;
+  set_answer_error (engine, job, (code >= 100 && code < 600) ? code : 500,
+      a, what, error);
+  return FALSE;
+}
 
-    json_node_set_object (n, root);
-    json_generator_set_root (gen, n);
-    text = json_generator_to_data (gen, NULL);
-    fake.body = g_bytes_new_take (text, strlen (text));
-    json_node_unref (n);
-    g_object_unref (gen);
-  }
-  set_http_error (engine, job, &fake, what, error);
-  g_bytes_unref (fake.body);
+/* Parses a 200 answer's body. */
+static gboolean
+parse_body (const Wr2vHttpResponse * resp, Wr2vWavespeedAnswer * a,
+    GError ** error)
+{
+  gsize len = 0;
+  const gchar *data = resp->body ? g_bytes_get_data (resp->body, &len) :
+      NULL;
+
+  if (wr2v_wavespeed_parse_answer (data, len, a, error))
+    return TRUE;
+  wr2v_http_hint_content_type (resp, error);
   return FALSE;
 }
 
@@ -574,11 +643,9 @@ upload_one (Wr2vEngine * engine, Wr2vJob * job, const gchar * key,
   Wr2vHttpResponse resp = { 0, };
   Wr2vHttpRetry retry = { 3, 1000, 8000, 30, TRUE };
   ProgressState ps = { job, label, -10, 0 };
-  JsonNode *node = NULL;
-  JsonObject *root = NULL, *data;
+  Wr2vWavespeedAnswer a = { 0, };
   GStatBuf st;
   guint64 limit;
-  const gchar *download_url;
 
   if (g_stat (ref->path, &st) != 0) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_STORE,
@@ -636,26 +703,23 @@ upload_one (Wr2vEngine * engine, Wr2vJob * job, const gchar * key,
     g_free (what);
     goto out;
   }
-  node = parse_envelope (&resp, &root, error);
-  if (!node || !check_envelope (engine, job, root, what, error)) {
+  if (!parse_body (&resp, &a, error) ||
+      !check_envelope (engine, job, &a, what, error)) {
     g_free (what);
     goto out;
   }
   g_free (what);
-  data = obj_object (root, "data");
-  download_url = obj_string (data, "download_url");
-  if (!url_is_http (download_url)) {
+  if (!url_is_http (a.download_url)) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
         "WaveSpeed's answer to the upload of %s has no download_url", label);
     goto out;
   }
-  url = g_strdup (download_url);
+  url = g_strdup (a.download_url);
   GST_INFO ("uploaded %s (%s)", label, sha);
   uploaded_remember (engine, job, sha, url);
 
 out:
-  if (node)
-    json_node_unref (node);
+  wr2v_wavespeed_answer_clear (&a);
   wr2v_http_response_clear (&resp);
   g_free (route);
   g_free (label);
@@ -837,22 +901,6 @@ out:
   return body;
 }
 
-/* A job id safe to put in a path and a file name. */
-static gboolean
-job_id_ok (const gchar * id)
-{
-  const gchar *p;
-
-  if (!id || !*id || strlen (id) > 128 || g_str_equal (id, ".") ||
-      g_str_equal (id, ".."))
-    return FALSE;
-  for (p = id; *p; p++) {
-    if (!g_ascii_isalnum (*p) && !strchr ("-_.", *p))
-      return FALSE;
-  }
-  return TRUE;
-}
-
 static void
 set_maybe_submitted (Wr2vJob * job, const gchar * why, GError ** error)
 {
@@ -879,9 +927,7 @@ wavespeed_submit (Wr2vEngine * engine, Wr2vJob * job, GError ** error)
   Wr2vHttpRequest hr = { 0, };
   Wr2vHttpResponse resp = { 0, };
   GError *local = NULL;
-  JsonNode *node = NULL;
-  JsonObject *root = NULL;
-  const gchar *sid;
+  Wr2vWavespeedAnswer a = { 0, };
   guint timeout;
 
   if (!(key = get_key (engine, error)))
@@ -953,8 +999,7 @@ wavespeed_submit (Wr2vEngine * engine, Wr2vJob * job, GError ** error)
     g_free (what);
     goto out;
   }
-  node = parse_envelope (&resp, &root, &local);
-  if (!node) {
+  if (!parse_body (&resp, &a, &local)) {
     gchar *why = g_strdup_printf ("its answer was unreadable (%s)",
         local->message);
     set_maybe_submitted (job, why, error);
@@ -963,22 +1008,20 @@ wavespeed_submit (Wr2vEngine * engine, Wr2vJob * job, GError ** error)
     g_free (what);
     goto out;
   }
-  if (!check_envelope (engine, job, root, what, error)) {
+  if (!check_envelope (engine, job, &a, what, error)) {
     g_free (what);
     goto out;
   }
   g_free (what);
-  sid = obj_string (obj_object (root, "data"), "id");
-  if (!job_id_ok (sid)) {
+  if (!wr2v_wavespeed_job_id_ok (a.id)) {
     set_maybe_submitted (job, "its answer had no usable job id", error);
     goto out;
   }
-  id = g_strdup (sid);
+  id = g_steal_pointer (&a.id);
   GST_INFO ("submitted job %s", id);
 
 out:
-  if (node)
-    json_node_unref (node);
+  wr2v_wavespeed_answer_clear (&a);
   if (hr.body)
     g_bytes_unref (hr.body);
   wr2v_http_response_clear (&resp);
@@ -1049,12 +1092,11 @@ wavespeed_poll (Wr2vEngine * engine, Wr2vJob * job, const gchar * job_id,
   Wr2vHttpResponse resp = { 0, };
   Wr2vHttpRetry retry = { 6, 1000, 15000, 60 };
   GError *local = NULL;
-  JsonNode *node = NULL;
-  JsonObject *root = NULL, *data;
+  Wr2vWavespeedAnswer a = { 0, };
   const gchar *status;
   gboolean ok = FALSE;
 
-  if (!job_id_ok (job_id)) {
+  if (!wr2v_wavespeed_job_id_ok (job_id)) {
     gchar *shown = g_strescape (job_id ? job_id : "", NULL);
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
         "\"%s\" is not a WaveSpeed job id (letters, digits, '-', '_' and "
@@ -1104,45 +1146,33 @@ wavespeed_poll (Wr2vEngine * engine, Wr2vJob * job, const gchar * job_id,
           "attempts, run again to resume it: ", job_id, resp.attempts);
     goto out;
   }
-  node = parse_envelope (&resp, &root, &local);
-  if (!node) {
+  if (!parse_body (&resp, &a, &local)) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
         "%s while polling job %s; run again to resume it", local->message,
         job_id);
     g_error_free (local);
     goto out;
   }
-  if (!check_envelope (engine, job, root, what, error))
+  if (!check_envelope (engine, job, &a, what, error))
     goto out;
 
-  data = obj_object (root, "data");
-  status = obj_string (data, "status");
+  status = a.status;
   if (!status) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
         "WaveSpeed's answer for job %s has no status", job_id);
     goto out;
   }
   g_free (res->status);
-  res->status = g_strdup (status);
+  /* bounded: it goes into messages; known ones are short */
+  res->status = wr2v_parsers_safe_text (status, 64, NULL);
 
   if (g_str_equal (status, "created")) {
     res->state = WR2V_POLL_QUEUED;
   } else if (g_str_equal (status, "processing")) {
     res->state = WR2V_POLL_RUNNING;
   } else if (g_str_equal (status, "completed")) {
-    JsonArray *outputs = NULL;
-    JsonNode *first;
-    const gchar *out_url = NULL;
+    const gchar *out_url = a.output;
 
-    if (json_object_has_member (data, "outputs") &&
-        JSON_NODE_HOLDS_ARRAY (json_object_get_member (data, "outputs")))
-      outputs = json_object_get_array_member (data, "outputs");
-    if (outputs && json_array_get_length (outputs) > 0) {
-      first = json_array_get_element (outputs, 0);
-      if (JSON_NODE_HOLDS_VALUE (first) &&
-          json_node_get_value_type (first) == G_TYPE_STRING)
-        out_url = json_node_get_string (first);
-    }
     if (!out_url) {
       g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
           "WaveSpeed job %s completed without an output URL", job_id);
@@ -1160,8 +1190,8 @@ wavespeed_poll (Wr2vEngine * engine, Wr2vJob * job, const gchar * job_id,
     res->output_url = g_strdup (out_url);
   } else if (g_str_equal (status, "failed") ||
       g_str_equal (status, "cancelled") || g_str_equal (status, "timeout")) {
-    gint64 code = obj_int (data, "code", 0);
-    gchar *message = provider_text (obj_string (data, "error"), key);
+    gint64 code = a.error_code;
+    gchar *message = provider_text (a.error, key);
 
     res->state = WR2V_POLL_FAILED;
     g_free (res->error_code);
@@ -1184,8 +1214,7 @@ wavespeed_poll (Wr2vEngine * engine, Wr2vJob * job, const gchar * job_id,
   ok = TRUE;
 
 out:
-  if (node)
-    json_node_unref (node);
+  wr2v_wavespeed_answer_clear (&a);
   wr2v_http_response_clear (&resp);
   g_free (what);
   g_free (url);

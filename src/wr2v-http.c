@@ -18,6 +18,7 @@
 
 #include "wr2v-http.h"
 #include "wr2v-error.h"
+#include "wr2v-parsers.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -64,6 +65,7 @@ typedef struct
   guint64 cap;
   gboolean cap_exceeded;
   gint write_errno;
+  gchar *refused_type;          /* a download's Content-Type, refused */
 
   FILE *upload;
 
@@ -315,6 +317,46 @@ url_is_loopback (const gchar * url)
 }
 
 gboolean
+wr2v_http_content_type_is_media (const gchar * content_type)
+{
+  gchar *type, *semi;
+  gboolean media;
+
+  if (!content_type || !*content_type)
+    return TRUE;
+  type = g_ascii_strdown (content_type, -1);
+  semi = strchr (type, ';');
+  if (semi)
+    *semi = '\0';
+  g_strstrip (type);
+  media = !(g_str_has_prefix (type, "text/") ||
+      g_str_has_prefix (type, "multipart/") ||
+      g_str_equal (type, "application/json") ||
+      g_str_equal (type, "application/xml") ||
+      g_str_equal (type, "application/xhtml+xml") ||
+      g_str_has_suffix (type, "+json") || g_str_has_suffix (type, "+xml"));
+  g_free (type);
+  return media;
+}
+
+void
+wr2v_http_hint_content_type (const Wr2vHttpResponse * resp, GError ** error)
+{
+  gchar *type;
+
+  if (!error || !*error || !resp || !resp->content_type)
+    return;
+  type = g_ascii_strdown (resp->content_type, -1);
+  if (!strstr (type, "json")) {
+    gchar *shown = wr2v_parsers_safe_text (resp->content_type, 100, NULL);
+
+    g_prefix_error (error, "the answer is %s, not JSON: ", shown);
+    g_free (shown);
+  }
+  g_free (type);
+}
+
+gboolean
 wr2v_http_status_is_transient (guint status)
 {
   return status == 429 || status == 500 || status == 502 || status == 503 ||
@@ -337,11 +379,21 @@ on_write (char *ptr, size_t size, size_t nmemb, void *data)
 
   if (!t->mode_decided) {
     long code = 0;
+    char *ct = NULL;
 
     curl_easy_getinfo (t->easy, CURLINFO_RESPONSE_CODE, &code);
     t->to_file = t->file != NULL && code >= 200 && code < 300;
     t->mode_decided = TRUE;
+    /* an error page with a 200 is not the clip: refuse it before a byte
+     * of it lands in the file */
+    if (t->to_file && curl_easy_getinfo (t->easy, CURLINFO_CONTENT_TYPE,
+            &ct) == CURLE_OK && ct && !wr2v_http_content_type_is_media (ct)) {
+      t->refused_type = g_strdup (ct);
+      return 0;
+    }
   }
+  if (t->refused_type)
+    return 0;
 
   if (t->file && !t->to_file) {
     /* an error page while downloading: keep its start, drop the rest */
@@ -783,13 +835,22 @@ perform_once (Wr2vHttp * http, const Wr2vHttpRequest * req,
         "Operation was cancelled");
     goto out;
   }
+  if (t.refused_type) {
+    gchar *type = wr2v_parsers_safe_text (t.refused_type, 100, NULL);
+
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
+        "%s answered with %s instead of a video file (an error or login "
+        "page?); nothing was saved", shown, type);
+    g_free (type);
+    goto out;
+  }
   if (t.cap_exceeded || code == CURLE_FILESIZE_EXCEEDED) {
     gchar *limit = g_format_size (t.cap);
 
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
         "the response from %s is larger than the limit of %s (%"
         G_GUINT64_FORMAT " bytes)%s", shown, limit, t.cap,
-        req->download_path ? "; raise max-download-bytes if it is expected"
+        req->download_path ? "; raise max-download-size if it is expected"
         : "");
     g_free (limit);
     goto out;
@@ -839,6 +900,7 @@ perform_once (Wr2vHttp * http, const Wr2vHttpRequest * req,
   ok = TRUE;
 
 out:
+  g_free (t.refused_type);
   if (t.file)
     fclose (t.file);
   if (t.upload)
@@ -1093,4 +1155,36 @@ wr2v_http_parse_json (GBytes * body, GError ** error)
     return NULL;
   }
   return root;
+}
+
+/* --- text from a server --- */
+
+gchar *
+wr2v_parsers_safe_text (const gchar * text, gsize max, const gchar * secret)
+{
+  GString *s;
+  const gchar *p;
+  gchar *valid;
+
+  if (!text)
+    return NULL;
+  s = g_string_new (NULL);
+  /* the secret goes first: cutting the text could leave a part of it */
+  if (secret && strlen (secret) >= 4 && strstr (text, secret)) {
+    g_string_assign (s, text);
+    g_string_replace (s, secret, "***", 0);
+    text = g_string_free (s, FALSE);
+    s = g_string_new (NULL);
+  } else {
+    secret = NULL;
+  }
+  for (p = text; *p && s->len < max; p++)
+    g_string_append_c (s, ((guchar) * p < 0x20 || *p == 0x7f) ? ' ' : *p);
+  if (*p)
+    g_string_append (s, "...");
+  if (secret)
+    g_free ((gchar *) text);
+  valid = g_utf8_make_valid (s->str, -1);
+  g_string_free (s, TRUE);
+  return valid;
 }

@@ -65,7 +65,11 @@ typedef struct
   const gchar *upload_path;     /* PUT: the file's bytes */
 
   /* A 2xx response body is streamed into this file (created or
-   * truncated); other statuses keep their (short) body in memory. */
+   * truncated); other statuses keep their (short) body in memory. A
+   * download is media: a 2xx answer whose Content-Type is text, HTML, JSON
+   * or XML (an error or login page with a 200) is refused as soon as its
+   * headers arrive (WR2V_ERROR_PROTOCOL), see
+   * wr2v_http_content_type_is_media(). */
   const gchar *download_path;
   /* Cap on the response body: 0 = 4 MiB in memory, 1 GiB to a file. */
   guint64 max_body_bytes;
@@ -142,6 +146,18 @@ gboolean wr2v_http_url_allowed (const gchar * url, GError ** error);
 /* @url without its query, fragment and user info, for logs and error
  * messages (signed result URLs carry tokens in their query). */
 gchar *wr2v_http_url_for_log (const gchar * url);
+
+/* FALSE for a Content-Type that can't be a media file: text/\*,
+ * application/json, application/xml, application/\*+json, \*+xml,
+ * multipart/\*. TRUE for anything else, and when there is none (CDNs
+ * label MP4 video/mp4, application/octet-stream, binary/octet-stream ...). */
+gboolean wr2v_http_content_type_is_media (const gchar * content_type);
+
+/* When @error is set and @resp's Content-Type is not JSON, prefixes the
+ * error with what came instead ("the answer is text/html, not JSON: "):
+ * a proxy's or captive portal's page explains itself. */
+void wr2v_http_hint_content_type (const Wr2vHttpResponse * resp,
+    GError ** error);
 
 /* 429, 500, 502, 503, 504. */
 gboolean wr2v_http_status_is_transient (guint status);

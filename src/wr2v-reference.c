@@ -47,6 +47,12 @@ struct _Wr2vRefWriter
 
   gboolean ended;
   gboolean aborted;
+
+  /* the encoder's end, as its bus tells it (see on_encoder_message) */
+  GMutex lock;
+  GCond cond;
+  gboolean encoded;
+  gchar *encode_error;
 };
 
 static void
@@ -74,6 +80,8 @@ wr2v_ref_writer_new (Wr2vRefKind kind, const gchar * path,
   w->max_width = max_width;
   w->max_height = max_height;
   w->first_pts = GST_CLOCK_TIME_NONE;
+  g_mutex_init (&w->lock);
+  g_cond_init (&w->cond);
   return w;
 }
 
@@ -91,6 +99,9 @@ wr2v_ref_writer_free (Wr2vRefWriter * w)
   if (w->image)
     gst_sample_unref (w->image);
   g_free (w->path);
+  g_free (w->encode_error);
+  g_mutex_clear (&w->lock);
+  g_cond_clear (&w->cond);
   g_free (w);
 }
 
@@ -143,6 +154,33 @@ hash_encoded_stream (Wr2vRefWriter * w)
   gst_object_unref (h264);
 }
 
+/* The encoder's EOS or error, noted where it is posted. A bus wait could
+ * miss the wake-up of a stop: abort() sets the pipeline to NULL, which
+ * flushes its bus, message and all. */
+static GstBusSyncReply
+on_encoder_message (GstBus * bus, GstMessage * msg, gpointer user_data)
+{
+  Wr2vRefWriter *w = user_data;
+
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS ||
+      GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    g_mutex_lock (&w->lock);
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS) {
+      w->encoded = TRUE;
+    } else if (!w->encode_error) {
+      g_autoptr (GError) err = NULL;
+
+      gst_message_parse_error (msg, &err, NULL);
+      w->encode_error = g_strdup (err->message);
+    }
+    g_cond_broadcast (&w->cond);
+    g_mutex_unlock (&w->lock);
+  }
+  /* nobody pops this bus: dropped messages do not pile up */
+  gst_message_unref (msg);
+  return GST_BUS_DROP;
+}
+
 static gboolean
 build_encoder (Wr2vRefWriter * w, GError ** error)
 {
@@ -168,6 +206,11 @@ build_encoder (Wr2vRefWriter * w, GError ** error)
     return FALSE;
   }
   gst_object_ref_sink (w->pipeline);
+  {
+    g_autoptr (GstBus) bus = gst_element_get_bus (w->pipeline);
+
+    gst_bus_set_sync_handler (bus, on_encoder_message, w, NULL);
+  }
   hash_encoded_stream (w);
   w->appsrc = gst_bin_get_by_name (GST_BIN (w->pipeline), "src");
   w->capsfilter = gst_bin_get_by_name (GST_BIN (w->pipeline), "size");
@@ -395,38 +438,47 @@ wr2v_ref_writer_duration (Wr2vRefWriter * w)
 }
 
 static void
-wake_bus (GCancellable * cancellable, GstBus * bus)
+wake_writer (GCancellable * cancellable, Wr2vRefWriter * w)
 {
-  gst_bus_post (bus, gst_message_new_application (NULL,
-          gst_structure_new_empty ("wr2v-cancel")));
+  g_mutex_lock (&w->lock);
+  g_cond_broadcast (&w->cond);
+  g_mutex_unlock (&w->lock);
 }
 
-/* Waits for the encoder's EOS; the cancellable wakes the wait at once. */
+/* Waits for the encoder's EOS; the cancellable or abort() end the wait at
+ * once. */
 static gboolean
 wait_encoder (Wr2vRefWriter * w, GCancellable * cancellable, GError ** error)
 {
-  g_autoptr (GstBus) bus = gst_element_get_bus (w->pipeline);
-  g_autoptr (GstMessage) msg = NULL;
+  g_autofree gchar *failed = NULL;
+  gboolean encoded;
   gulong id = 0;
 
   if (cancellable)
-    id = g_cancellable_connect (cancellable, G_CALLBACK (wake_bus),
-        gst_object_ref (bus), gst_object_unref);
-  msg = gst_bus_timed_pop_filtered (bus, GST_CLOCK_TIME_NONE,
-      GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_APPLICATION);
+    id = g_cancellable_connect (cancellable, G_CALLBACK (wake_writer), w,
+        NULL);
+  g_mutex_lock (&w->lock);
+  while (!w->encoded && !w->encode_error && !w->aborted &&
+      !g_cancellable_is_cancelled (cancellable))
+    g_cond_wait (&w->cond, &w->lock);
+  encoded = w->encoded;
+  failed = g_strdup (w->encode_error);
+  g_mutex_unlock (&w->lock);
   g_cancellable_disconnect (cancellable, id);
 
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
-  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
-    g_autoptr (GError) err = NULL;
-
-    gst_message_parse_error (msg, &err, NULL);
+  if (failed) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_INTERNAL,
-        "Encoding a reference video failed: %s", err->message);
+        "Encoding a reference video failed: %s", failed);
     return FALSE;
   }
-  return GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS;
+  if (!encoded) {
+    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+        "stopped");
+    return FALSE;
+  }
+  return TRUE;
 }
 
 static gboolean
@@ -511,7 +563,10 @@ wr2v_ref_writer_finish (Wr2vRefWriter * w, Wr2vReference * ref,
 void
 wr2v_ref_writer_abort (Wr2vRefWriter * w)
 {
+  g_mutex_lock (&w->lock);
   w->aborted = TRUE;
+  g_cond_broadcast (&w->cond);
+  g_mutex_unlock (&w->lock);
   if (w->pipeline)
     gst_element_set_state (w->pipeline, GST_STATE_NULL);
 }

@@ -12,7 +12,8 @@
 
 /* A record is a few hundred bytes; anything bigger is not ours. */
 #define MAX_RECORD_BYTES (64 * 1024)
-/* A partial file this old belongs to a process that died. */
+/* A partial file this old belongs to a process that died, even when it
+ * can't be checked through its lock. */
 #define STALE_TMP_SECONDS (24 * 3600)
 
 struct _Wr2vStore
@@ -22,6 +23,10 @@ struct _Wr2vStore
   gchar *journal;
   gchar *uploads;
   gchar *tmp;
+  /* our files in tmp/: path -> fd holding an flock on it while this store
+   * is open, so that another store knows the file is still being written */
+  GMutex lock;
+  GHashTable *temp_fds;
 };
 
 gchar *
@@ -51,6 +56,10 @@ make_dir (const gchar * path, GError ** error)
   return TRUE;
 }
 
+/* Removes the partial files of runs that ended without cleaning up (a
+ * crash, a kill): every file in tmp/ whose writer is gone, which its lock
+ * tells, and anything older than a day. A download killed halfway can
+ * weigh as much as a clip: it must not wait a day. */
 static void
 remove_stale_tmp (const gchar * tmp)
 {
@@ -61,10 +70,24 @@ remove_stale_tmp (const gchar * tmp)
   while (d && (name = g_dir_read_name (d))) {
     g_autofree gchar *path = g_build_filename (tmp, name, NULL);
     GStatBuf st;
+    gint fd;
 
-    if (g_stat (path, &st) == 0 && now - st.st_mtime > STALE_TMP_SECONDS)
+    if (g_lstat (path, &st) != 0 || !S_ISREG (st.st_mode))
+      continue;
+    fd = g_open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0);
+    if (fd >= 0 && flock (fd, LOCK_EX | LOCK_NB) == 0)
+      g_unlink (path);          /* nobody holds it: its writer is gone */
+    else if (now - st.st_mtime > STALE_TMP_SECONDS)
       g_unlink (path);
+    if (fd >= 0)
+      close (fd);
   }
+}
+
+static void
+close_fd (gpointer data)
+{
+  close (GPOINTER_TO_INT (data));
 }
 
 Wr2vStore *
@@ -77,6 +100,9 @@ wr2v_store_open (const gchar * dir, GError ** error)
   store->journal = g_build_filename (store->dir, "journal", NULL);
   store->uploads = g_build_filename (store->dir, "uploads", NULL);
   store->tmp = g_build_filename (store->dir, "tmp", NULL);
+  g_mutex_init (&store->lock);
+  store->temp_fds = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      close_fd);
 
   if (!make_dir (store->dir, error) || !make_dir (store->results, error) ||
       !make_dir (store->journal, error) || !make_dir (store->uploads, error)
@@ -96,6 +122,9 @@ wr2v_store_free (Wr2vStore * store)
   g_free (store->journal);
   g_free (store->uploads);
   g_free (store->tmp);
+  if (store->temp_fds)
+    g_hash_table_unref (store->temp_fds);
+  g_mutex_clear (&store->lock);
   g_free (store);
 }
 
@@ -145,7 +174,14 @@ wr2v_store_new_temp (Wr2vStore * store, const gchar * suffix, GError ** error)
         "directory with free space.", store->tmp, g_strerror (e));
     return NULL;
   }
-  close (fd);
+  /* held while this store is open (or until the file is committed): a
+   * store opened meanwhile leaves the file alone, one opened after a
+   * crash removes it */
+  flock (fd, LOCK_EX | LOCK_NB);
+  g_mutex_lock (&store->lock);
+  g_hash_table_replace (store->temp_fds, g_strdup (tmpl), GINT_TO_POINTER
+      (fd));
+  g_mutex_unlock (&store->lock);
   return g_steal_pointer (&tmpl);
 }
 
@@ -348,6 +384,9 @@ wr2v_store_commit (Wr2vStore * store, const gchar * hash,
         "Cannot move the clip into %s: %s", store->results, g_strerror (e));
     return NULL;
   }
+  g_mutex_lock (&store->lock);
+  g_hash_table_remove (store->temp_fds, tmp_path);
+  g_mutex_unlock (&store->lock);
   return g_steal_pointer (&path);
 }
 
@@ -424,7 +463,25 @@ gboolean
 wr2v_store_journal_set_job (Wr2vStore * store, const gchar * hash,
     const gchar * engine, const gchar * job_id, GError ** error)
 {
-  return write_journal (store, hash, engine, job_id, error);
+  GError *local = NULL;
+  gsize len;
+
+  if (write_journal (store, hash, engine, job_id, &local))
+    return TRUE;
+  len = strlen (local->message);
+  if (len > 0 && local->message[len - 1] == '.')
+    local->message[len - 1] = '\0';
+  /* The job exists and may cost money: its id must not be lost with the
+   * write. The "submitting" entry stays, so the next run refuses to
+   * submit again; the user needs the id to find the job. */
+  g_set_error (error, WR2V_ERROR, WR2V_ERROR_STORE,
+      "%s accepted the job as %s, but it could not be recorded in the "
+      "journal: %s. It will not be submitted again by itself (the next run "
+      "stops with \"maybe submitted\"): keep the job id %s to find it on "
+      "the provider's side.", engine && *engine ? engine : "The service",
+      job_id, local->message, job_id);
+  g_error_free (local);
+  return FALSE;
 }
 
 Wr2vJournalEntry *

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# A live camera as a reference: the first REFERENCE-DURATION seconds of
+# /dev/video0 are taken, then the camera's branch ends by itself and the
+# clip is generated and encoded to MP4.
+#
+#   examples/live-camera-reference.sh [OUT.mp4]
+#
+# Without a camera (no readable /dev/video0, or WANR2V_CAMERA=none) a live
+# test source stands in for it: videotestsrc is-live=true.
+#
+# Environment: WANR2V_CAMERA (device, default /dev/video0; "none" for the
+# test source), WANR2V_REFERENCE_DURATION (seconds taken from the camera,
+# default 3), WANR2V_ENGINE (default auto), WANR2V_DURATION (default 5),
+# WANR2V_CACHE_DIR (default: the element's own), WANR2V_PROMPT.
+set -euo pipefail
+top="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export GST_PLUGIN_PATH="$top/build/gst${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
+gst-inspect-1.0 wanr2v >/dev/null 2>&1 || {
+  echo "wanr2v not found: build it first (bash $top/.ci/build) or install it" >&2
+  exit 1
+}
+
+out="${1:-$PWD/live-camera-reference.mp4}"
+engine="${WANR2V_ENGINE:-auto}"
+duration="${WANR2V_DURATION:-5}"
+refdur="${WANR2V_REFERENCE_DURATION:-3}"
+camera="${WANR2V_CAMERA:-/dev/video0}"
+prompt="${WANR2V_PROMPT:-Video 1 waves from the deck of a sailing boat}"
+cache=()
+[ -n "${WANR2V_CACHE_DIR:-}" ] && cache=(cache-dir="$WANR2V_CACHE_DIR")
+
+if [ "$camera" != none ] && [ -r "$camera" ]; then
+  echo "Reference: camera $camera, first $refdur s"
+  source=(v4l2src device="$camera")
+else
+  echo "Reference: no camera, a live test source stands in (first $refdur s)"
+  # shellcheck disable=SC2054  # the commas are in caps, not between elements
+  source=(videotestsrc is-live=true pattern=ball
+    '!' video/x-raw,width=640,height=480,framerate=30/1)
+fi
+
+gst-launch-1.0 \
+  wanr2v name=g engine="$engine" duration="$duration" "${cache[@]}" \
+    reference-duration="$refdur" prompt="$prompt" \
+  ! videoconvert ! x264enc ! mp4mux ! filesink location="$out" \
+  "${source[@]}" ! g.video_0
+
+echo "Wrote $out"
