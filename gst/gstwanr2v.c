@@ -460,8 +460,11 @@ gst_wanr2v_init (GstWanR2v * self)
       G_CALLBACK (on_decodebin_pad_added), self);
 
   pad = gst_element_get_static_pad (self->convert, "src");
+  /* the class's own template: gst_static_pad_template_get() would make a
+   * floating one that nothing sinks, leaked once per element */
   self->srcpad = gst_ghost_pad_new_from_template ("src", pad,
-      gst_static_pad_template_get (&src_template));
+      gst_element_class_get_pad_template (GST_ELEMENT_GET_CLASS (self),
+          "src"));
   gst_object_unref (pad);
   gst_pad_set_query_function (self->srcpad, gst_wanr2v_src_query);
   gst_element_add_pad (GST_ELEMENT (self), self->srcpad);

@@ -559,8 +559,7 @@ wr2v_comfyui_parse_history (const gchar * data, gsize len,
   if (err) {
     out->has_error = TRUE;
     out->exception_type = g_strdup (obj_string (err, "exception_type"));
-    out->exception_message = g_strdup (obj_string (err,
-            "exception_message"));
+    out->exception_message = g_strdup (obj_string (err, "exception_message"));
     out->node_id = g_strdup (obj_string (err, "node_id"));
     out->node_type = g_strdup (obj_string (err, "node_type"));
   }
@@ -1804,8 +1803,7 @@ forget_client_prompts (Wr2vEngine * engine, const gchar * client_id)
   hr.url = url;
   hr.timeout_s = CANCEL_TIMEOUT_S;
   hr.connect_timeout_s = CANCEL_TIMEOUT_S;
-  if (!wr2v_http_perform (priv->http, &hr, &resp, NULL) ||
-      resp.status != 200)
+  if (!wr2v_http_perform (priv->http, &hr, &resp, NULL) || resp.status != 200)
     goto out;
   {
     gsize len = 0;
@@ -1997,8 +1995,7 @@ out:
 /* One GET from ComfyUI, retried on 5xx and resets: the body of a 200. */
 static GBytes *
 get_body (Wr2vEngine * engine, Wr2vJob * job, const gchar * route,
-    const gchar * what, guint * status, gchar ** content_type,
-    GError ** error)
+    const gchar * what, guint * status, gchar ** content_type, GError ** error)
 {
   ComfyPriv *priv = get_priv (engine);
   Wr2vHttpRequest hr = { 0, };
@@ -2408,8 +2405,7 @@ maybe_running (Wr2vEngine * engine, const gchar * job_id)
   hr.url = url;
   hr.timeout_s = CANCEL_TIMEOUT_S;
   hr.connect_timeout_s = CANCEL_TIMEOUT_S;
-  if (wr2v_http_perform (priv->http, &hr, &resp, NULL) &&
-      resp.status == 200) {
+  if (wr2v_http_perform (priv->http, &hr, &resp, NULL) && resp.status == 200) {
     gsize len = 0;
     const gchar *data = g_bytes_get_data (resp.body, &len);
 

@@ -529,8 +529,7 @@ parse_body (const Wr2vHttpResponse * resp, Wr2vDashscopeAnswer * a,
     GError ** error)
 {
   gsize len = 0;
-  const gchar *data = resp->body ? g_bytes_get_data (resp->body, &len) :
-      NULL;
+  const gchar *data = resp->body ? g_bytes_get_data (resp->body, &len) : NULL;
 
   if (wr2v_dashscope_parse_answer (data, len, a, error))
     return TRUE;
@@ -1042,8 +1041,7 @@ get_policy (Wr2vEngine * engine, Wr2vJob * job, const gchar * key,
   }
   {
     gsize len = 0;
-    const gchar *data = resp.body ? g_bytes_get_data (resp.body, &len) :
-        NULL;
+    const gchar *data = resp.body ? g_bytes_get_data (resp.body, &len) : NULL;
 
     if (!wr2v_dashscope_parse_policy (data, len, pol, error)) {
       wr2v_http_hint_content_type (&resp, error);

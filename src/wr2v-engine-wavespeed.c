@@ -386,8 +386,7 @@ set_http_error (Wr2vEngine * engine, Wr2vJob * job,
 {
   Wr2vWavespeedAnswer a = { 0, };
   gsize len = 0;
-  const gchar *data = resp->body ? g_bytes_get_data (resp->body, &len) :
-      NULL;
+  const gchar *data = resp->body ? g_bytes_get_data (resp->body, &len) : NULL;
   gboolean readable = len > 0 &&
       wr2v_wavespeed_parse_answer (data, len, &a, NULL);
 
@@ -417,8 +416,7 @@ parse_body (const Wr2vHttpResponse * resp, Wr2vWavespeedAnswer * a,
     GError ** error)
 {
   gsize len = 0;
-  const gchar *data = resp->body ? g_bytes_get_data (resp->body, &len) :
-      NULL;
+  const gchar *data = resp->body ? g_bytes_get_data (resp->body, &len) : NULL;
 
   if (wr2v_wavespeed_parse_answer (data, len, a, error))
     return TRUE;

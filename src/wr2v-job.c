@@ -179,6 +179,28 @@ typedef struct
   gsize len;
 } Span;
 
+/* Byte-wise reads: the boxes sit at any offset, and GST_READ_UINT32_BE()
+ * is a word load on x86, a misaligned access that UBSan reports. */
+static inline guint32
+read_u32_be (const guint8 * p)
+{
+  return ((guint32) p[0] << 24) | ((guint32) p[1] << 16) |
+      ((guint32) p[2] << 8) | (guint32) p[3];
+}
+
+static inline guint32
+read_u32_le (const guint8 * p)
+{
+  return ((guint32) p[3] << 24) | ((guint32) p[2] << 16) |
+      ((guint32) p[1] << 8) | (guint32) p[0];
+}
+
+static inline guint64
+read_u64_be (const guint8 * p)
+{
+  return ((guint64) read_u32_be (p) << 32) | read_u32_be (p + 4);
+}
+
 /* The next box of @in (advanced past it); FALSE when no whole box is
  * left. */
 static gboolean
@@ -189,12 +211,12 @@ next_box (Span * in, guint32 * type, Span * payload)
 
   if (in->len < 8)
     return FALSE;
-  size = GST_READ_UINT32_BE (in->data);
-  *type = GST_READ_UINT32_LE (in->data + 4);
+  size = read_u32_be (in->data);
+  *type = read_u32_le (in->data + 4);
   if (size == 1) {
     if (in->len < 16)
       return FALSE;
-    size = GST_READ_UINT64_BE (in->data + 8);
+    size = read_u64_be (in->data + 8);
     header = 16;
   } else if (size == 0) {
     size = in->len;
@@ -230,30 +252,30 @@ check_video_track (Span stbl, guint64 file_size, gboolean fragmented)
   guint32 n;
 
   if (!find_box (stbl, FOURCC_stsd, &box) || box.len < 8 ||
-      GST_READ_UINT32_BE (box.data + 4) == 0)
+      read_u32_be (box.data + 4) == 0)
     return "its video track has no sample description";
   if (find_box (stbl, FOURCC_stsz, &box) || find_box (stbl, FOURCC_stz2,
           &box)) {
     if (box.len < 12)
       return "its video track's sample table is damaged";
-    samples = GST_READ_UINT32_BE (box.data + 8);
+    samples = read_u32_be (box.data + 8);
   }
   if (samples == 0)
     return fragmented ? NULL : "its video track has no frames";
 
   if (find_box (stbl, FOURCC_stco, &box)) {
-    n = box.len >= 8 ? GST_READ_UINT32_BE (box.data + 4) : G_MAXUINT32;
+    n = box.len >= 8 ? read_u32_be (box.data + 4) : G_MAXUINT32;
     if (n == G_MAXUINT32 || (box.len - 8) / 4 < n)
       return "its video track's chunk table is damaged";
     for (guint32 i = 0; i < n; i++)
-      if (GST_READ_UINT32_BE (box.data + 8 + 4 * i) >= file_size)
+      if (read_u32_be (box.data + 8 + 4 * i) >= file_size)
         return "its video frames point past the end of the file";
   } else if (find_box (stbl, FOURCC_co64, &box)) {
-    n = box.len >= 8 ? GST_READ_UINT32_BE (box.data + 4) : G_MAXUINT32;
+    n = box.len >= 8 ? read_u32_be (box.data + 4) : G_MAXUINT32;
     if (n == G_MAXUINT32 || (box.len - 8) / 8 < n)
       return "its video track's chunk table is damaged";
     for (guint32 i = 0; i < n; i++)
-      if (GST_READ_UINT64_BE (box.data + 8 + 8 * i) >= file_size)
+      if (read_u64_be (box.data + 8 + 8 * i) >= file_size)
         return "its video frames point past the end of the file";
   } else {
     return "its video track has no chunk table";
@@ -278,7 +300,7 @@ check_moov (Span moov, guint64 file_size, gboolean have_moof)
       continue;
     if (!find_box (trak, FOURCC_mdia, &mdia) ||
         !find_box (mdia, FOURCC_hdlr, &hdlr) || hdlr.len < 12 ||
-        GST_READ_UINT32_LE (hdlr.data + 8) != FOURCC_vide)
+        read_u32_le (hdlr.data + 8) != FOURCC_vide)
       continue;
     if (!find_box (mdia, FOURCC_minf, &minf) ||
         !find_box (minf, FOURCC_stbl, &stbl)) {
@@ -355,14 +377,14 @@ check_mp4 (gint fd, guint64 file_size)
       break;
     if (left < 8)
       return "it ends in the middle of a box (truncated)";
-    size = GST_READ_UINT32_BE (head);
-    type = GST_READ_UINT32_LE (head + 4);
+    size = read_u32_be (head);
+    type = read_u32_le (head + 4);
     if (!printable_fourcc (type) || (offset == 0 && !is_first_box (type)))
       return "it is not an MP4 file";
     if (size == 1) {
       if (left < 16)
         return "it ends in the middle of a box (truncated)";
-      size = GST_READ_UINT64_BE (head + 8);
+      size = read_u64_be (head + 8);
       header = 16;
     } else if (size == 0) {
       size = left;

@@ -179,8 +179,7 @@ wr2v_store_new_temp (Wr2vStore * store, const gchar * suffix, GError ** error)
    * crash removes it */
   flock (fd, LOCK_EX | LOCK_NB);
   g_mutex_lock (&store->lock);
-  g_hash_table_replace (store->temp_fds, g_strdup (tmpl), GINT_TO_POINTER
-      (fd));
+  g_hash_table_replace (store->temp_fds, g_strdup (tmpl), GINT_TO_POINTER (fd));
   g_mutex_unlock (&store->lock);
   return g_steal_pointer (&tmpl);
 }
@@ -604,8 +603,7 @@ wr2v_store_upload_remember (Wr2vStore * store, const gchar * engine,
   g_autofree gchar *path = NULL;
 
   if (!is_engine_name (engine) || !is_digest (content_sha256)) {
-    g_set_error (error, WR2V_ERROR, WR2V_ERROR_STORE,
-        "Bad upload record key");
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_STORE, "Bad upload record key");
     return FALSE;
   }
   path = upload_path (store, engine, content_sha256);

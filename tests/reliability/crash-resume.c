@@ -260,8 +260,7 @@ main (int argc, char **argv)
     return child_main (argv[2], argv[3], atoi (argv[4]), argv[5]);
   }
 
-  seed = env_seed ? strtoul (env_seed, NULL, 10) :
-      (guint32) g_get_real_time ();
+  seed = env_seed ? strtoul (env_seed, NULL, 10) : (guint32) g_get_real_time ();
   rand = g_rand_new_with_seed (seed);
   g_setenv ("WAVESPEED_API_KEY", KEY, TRUE);
   gst_init (&argc, &argv);

@@ -601,8 +601,7 @@ test_tampered_journal (Fixture * fx, gconstpointer data)
         NULL;
 
     wr2v_engine_settings_clear (&s);
-    identity = g_strdup_printf ("%s:%s", engine_names[c->engine],
-        id ? id : "");
+    identity = g_strdup_printf ("%s:%s", engine_names[c->engine], id ? id : "");
     g_free (id);
     wr2v_engine_free (engine);
   }
@@ -718,12 +717,18 @@ main (int argc, char **argv)
   root = g_dir_make_tmp ("wanr2v-hostile-XXXXXX", NULL);
   clip = g_build_filename (root, "clip.mp4", NULL);
   png = g_build_filename (root, "ref.png", NULL);
-  if (!rel_make_clip (clip, 1, 320, 240) ||
-      !rel_run_to_eos ((gchar *) g_strdup_printf ("videotestsrc "
-              "num-buffers=1 ! video/x-raw,width=64,height=64 ! pngenc ! "
-              "filesink location=\"%s\"", png), 30 * GST_SECOND)) {
-    g_printerr ("cannot make the test media (x264enc, pngenc?)\n");
-    return 77;
+  {
+    gchar *desc = g_strdup_printf ("videotestsrc num-buffers=1 ! "
+        "video/x-raw,width=64,height=64 ! pngenc ! filesink "
+        "location=\"%s\"", png);
+    gboolean ok = rel_make_clip (clip, 1, 320, 240) &&
+        rel_run_to_eos (desc, 30 * GST_SECOND);
+
+    g_free (desc);
+    if (!ok) {
+      g_printerr ("cannot make the test media (x264enc, pngenc?)\n");
+      return 77;
+    }
   }
 
   for (e = WS; e <= DS; e++)
@@ -737,8 +742,7 @@ main (int argc, char **argv)
     add ("too-large", e, "announced", test_too_large);
     add ("too-large", e, "endless", test_too_large);
     add ("content-type/download", e, "text/html", test_download_html);
-    add ("content-type/download", e, "application/json",
-        test_download_html);
+    add ("content-type/download", e, "application/json", test_download_html);
     add ("content-type/poll", e, NULL, test_poll_html);
     add ("deep-json", e, "poll", test_deep_json);
     add ("deep-json", e, "submit", test_deep_json);

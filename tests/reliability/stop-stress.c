@@ -103,8 +103,7 @@ on_bus (GstBus * bus, GstMessage * msg, gpointer data)
         w->error = g_strdup (err->message);
         w->error_code = -1;
         if (details)
-          gst_structure_get_int (details, "wanr2v-error-code",
-              &w->error_code);
+          gst_structure_get_int (details, "wanr2v-error-code", &w->error_code);
         g_error_free (err);
       }
       break;

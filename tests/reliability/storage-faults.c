@@ -360,10 +360,14 @@ child_main (int argc, char **argv)
   }
   if (path) {
     g_print ("OK %s\n", path);
+    g_free (path);
+    gst_deinit ();
     return 0;
   }
   g_print ("ERR %d %s\n", err->domain == WR2V_ERROR ? err->code : -1,
       err->message);
+  g_error_free (err);
+  gst_deinit ();
   return 1;
 }
 
@@ -400,8 +404,7 @@ test_journal_dir (Fixture * fx, gconstpointer data)
   gchar *path;
 
   block (journal, FALSE);
-  path = run_job (fx, fx->cache, fx->server->base, "Video 1 sings", NULL,
-      &err);
+  path = run_job (fx, fx->cache, fx->server->base, "Video 1 sings", NULL, &err);
   g_assert_null (path);
   g_assert_error (err, WR2V_ERROR, WR2V_ERROR_STORE);
   g_test_message ("%s", err->message);
@@ -422,8 +425,7 @@ test_lock (Fixture * fx, gconstpointer data)
 
   g_unlink (lock);
   block (lock, TRUE);
-  path = run_job (fx, fx->cache, fx->server->base, "Video 1 hums", NULL,
-      &err);
+  path = run_job (fx, fx->cache, fx->server->base, "Video 1 hums", NULL, &err);
   g_assert_null (path);
   g_assert_error (err, WR2V_ERROR, WR2V_ERROR_STORE);
   g_test_message ("%s", err->message);
@@ -447,8 +449,7 @@ test_journal_begin (Fixture * fx, gconstpointer data)
   g_assert_false (g_file_test (entry, G_FILE_TEST_EXISTS));
 
   block (entry, TRUE);
-  path = run_job (fx, fx->cache, fx->server->base, "Video 1 swims", NULL,
-      &err);
+  path = run_job (fx, fx->cache, fx->server->base, "Video 1 swims", NULL, &err);
   g_assert_null (path);
   g_assert_error (err, WR2V_ERROR, WR2V_ERROR_STORE);
   g_test_message ("%s", err->message);
@@ -458,8 +459,7 @@ test_journal_begin (Fixture * fx, gconstpointer data)
   unblock (entry);
   assert_store_consistent (fx);
 
-  path = run_job (fx, fx->cache, fx->server->base, "Video 1 swims", NULL,
-      &err);
+  path = run_job (fx, fx->cache, fx->server->base, "Video 1 swims", NULL, &err);
   g_assert_no_error (err);
   g_assert_nonnull (path);
   g_assert_cmpuint (submits (fx), ==, 1);
@@ -508,8 +508,7 @@ test_journal_set_job (Fixture * fx, gconstpointer data)
 
   fx->fault_phase = WR2V_PHASE_SUBMIT;
   fx->fault = fault_block_journal_dir;
-  path = run_job (fx, fx->cache, fx->server->base, "Video 1 flies", NULL,
-      &err);
+  path = run_job (fx, fx->cache, fx->server->base, "Video 1 flies", NULL, &err);
   g_assert_null (path);
   g_assert_error (err, WR2V_ERROR, WR2V_ERROR_STORE);
   g_test_message ("%s", err->message);
@@ -526,8 +525,7 @@ test_journal_set_job (Fixture * fx, gconstpointer data)
   unblock (journal);
   fx->fault = NULL;
 
-  path = run_job (fx, fx->cache, fx->server->base, "Video 1 flies", NULL,
-      &err);
+  path = run_job (fx, fx->cache, fx->server->base, "Video 1 flies", NULL, &err);
   g_assert_null (path);
   g_assert_error (err, WR2V_ERROR, WR2V_ERROR_MAYBE_SUBMITTED);
   g_assert_cmpuint (submits (fx), ==, 1);
@@ -558,8 +556,7 @@ test_uploads (Fixture * fx, gconstpointer data)
 
   fx->fault_phase = WR2V_PHASE_UPLOAD;
   fx->fault = fault_block_uploads;
-  path = run_job (fx, fx->cache, fx->server->base, "Video 1 jumps", NULL,
-      &err);
+  path = run_job (fx, fx->cache, fx->server->base, "Video 1 jumps", NULL, &err);
   g_assert_no_error (err);
   g_assert_nonnull (path);
   g_assert_cmpuint (submits (fx), ==, 1);
@@ -591,8 +588,7 @@ test_tmp (Fixture * fx, gconstpointer data)
 
   fx->fault_phase = WR2V_PHASE_GENERATING;
   fx->fault = fault_block_tmp;
-  path = run_job (fx, fx->cache, fx->server->base, "Video 1 dives", NULL,
-      &err);
+  path = run_job (fx, fx->cache, fx->server->base, "Video 1 dives", NULL, &err);
   g_assert_null (path);
   g_assert_error (err, WR2V_ERROR, WR2V_ERROR_STORE);
   g_test_message ("%s", err->message);
@@ -602,8 +598,7 @@ test_tmp (Fixture * fx, gconstpointer data)
   fx->fault = NULL;
   assert_store_consistent (fx);
 
-  path = run_job (fx, fx->cache, fx->server->base, "Video 1 dives", NULL,
-      &err);
+  path = run_job (fx, fx->cache, fx->server->base, "Video 1 dives", NULL, &err);
   g_assert_no_error (err);
   g_assert_nonnull (path);
   g_assert_cmpuint (submits (fx), ==, 1);
@@ -631,8 +626,7 @@ test_download_full (Fixture * fx, gconstpointer data)
   assert_store_consistent (fx);
   g_free (r.message);
 
-  path = run_job (fx, fx->cache, fx->server->base, "Video 1 rows", NULL,
-      &err);
+  path = run_job (fx, fx->cache, fx->server->base, "Video 1 rows", NULL, &err);
   g_assert_no_error (err);
   g_assert_nonnull (path);
   g_assert_cmpuint (submits (fx), ==, 1);
@@ -672,8 +666,7 @@ test_commit (Fixture * fx, gconstpointer data)
 
   fx->fault_phase = WR2V_PHASE_DOWNLOAD;
   fx->fault = fault_block_result_record;
-  path = run_job (fx, fx->cache, fx->server->base, "Video 1 rests", NULL,
-      &err);
+  path = run_job (fx, fx->cache, fx->server->base, "Video 1 rests", NULL, &err);
   g_assert_null (path);
   g_assert_error (err, WR2V_ERROR, WR2V_ERROR_STORE);
   g_test_message ("%s", err->message);
@@ -694,8 +687,7 @@ test_commit (Fixture * fx, gconstpointer data)
     g_dir_close (d);
   }
 
-  path = run_job (fx, fx->cache, fx->server->base, "Video 1 rests", NULL,
-      &err);
+  path = run_job (fx, fx->cache, fx->server->base, "Video 1 rests", NULL, &err);
   g_assert_no_error (err);
   g_assert_nonnull (path);
   g_assert_cmpuint (submits (fx), ==, 1);
@@ -714,8 +706,7 @@ test_result_location_full (Fixture * fx, gconstpointer data)
   ChildResult r;
 
   /* first with room for everything: the clip is in the store */
-  run_child (&r, G_MAXINT64, "pipeline", fx->server->base, fx->cache,
-      location);
+  run_child (&r, G_MAXINT64, "pipeline", fx->server->base, fx->cache, location);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_true (g_file_test (location, G_FILE_TEST_IS_REGULAR));
   g_unlink (location);
@@ -785,8 +776,7 @@ test_read_only (Fixture * fx, gconstpointer data)
     return;
   }
   g_assert_cmpint (g_chmod (dir, 0500), ==, 0);
-  path = run_job (fx, fx->cache, fx->server->base, "Video 1 reads", NULL,
-      &err);
+  path = run_job (fx, fx->cache, fx->server->base, "Video 1 reads", NULL, &err);
   g_chmod (dir, 0700);
   g_assert_null (path);
   g_assert_error (err, WR2V_ERROR, WR2V_ERROR_STORE);
