@@ -10,6 +10,11 @@
  * References arrive on request pads: `video_%u` takes raw video or an MP4
  * file (linked straight from filesrc, it is not re-encoded), `image_%u`
  * takes raw video (first frame), JPEG or PNG. At most 5 references in all.
+ * A pad's `uri` property (`video_0::uri=https://...` in gst-launch) gives
+ * a URL that a hosted engine fetches instead of an upload; a pad with a
+ * uri may be left unlinked. Any other requested pad must be linked when
+ * the pipeline goes to PAUSED, or the state change fails with an error
+ * naming the pad: link it, release it, or set its uri.
  *
  * The prompt names references the way Wan 2.7 numbers them: video pads
  * first, in ascending pad index ("Video 1", "Video 2", ...), then image
@@ -19,9 +24,21 @@
  *
  * Generation starts once every reference pad has ended (EOS, or
  * #GstWanR2v:reference-duration of a live source) and runs on its own
- * thread. Progress is posted as GST_MESSAGE_PROGRESS and as `wanr2v/...`
- * element messages: `wanr2v/engine`, `wanr2v/references`, `wanr2v/cost`,
- * `wanr2v/submitted`, `wanr2v/status`, `wanr2v/resumed`, `wanr2v/result`.
+ * thread. A flush on a reference pad before the clip is served cancels
+ * the job; new data and EOS on that pad then start a new one. Progress is
+ * posted as GST_MESSAGE_PROGRESS (code `generate`: START, CONTINUE per
+ * phase, COMPLETE, CANCELED or ERROR) and as element messages:
+ *
+ * - `wanr2v/engine`: the engine picked and why (at PAUSED)
+ * - `wanr2v/references`: the prompt name of each pad, "Video 1", ...
+ * - `wanr2v/cost`: the estimated cost in USD (hosted engines, at PAUSED)
+ * - `wanr2v/submitted`: the job id of a submitted hosted or ComfyUI job
+ * - `wanr2v/resumed`: a journaled job is polled again, not resubmitted
+ * - `wanr2v/status`: each change of the job's status at the provider
+ * - `wanr2v/result`: the stored clip's location, job id, source URL and
+ *   whether it came from the result store
+ * - `wanr2v/warning`: an engine's warning (e.g. ComfyUI renders 480p),
+ *   also posted as a GStreamer WARNING
  *
  * The engine is chosen with #GstWanR2v:engine. `preview` is built in and
  * offline: it renders an animatic of the request (the named references
@@ -57,15 +74,103 @@
 #include "gstwanr2v.h"
 #include "gstwanr2vgen.h"
 #include "gstwanr2vprops.h"
+#include "gstwanr2vrefpad.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_wanr2v_debug);
 #define GST_CAT_DEFAULT gst_wanr2v_debug
 
+/* --- GstWanR2vBinPad: the bin's request pads --- */
+
+/* A ghost pad of a wanr2vgen reference pad with that pad's properties,
+ * forwarded to it: applications set "uri" on the pad they requested, and
+ * gst-inspect-1.0 lists it under the pad templates. */
+#define GST_TYPE_WANR2V_BIN_PAD (gst_wanr2v_bin_pad_get_type ())
+G_DECLARE_FINAL_TYPE (GstWanR2vBinPad, gst_wanr2v_bin_pad, GST,
+    WANR2V_BIN_PAD, GstGhostPad);
+
+struct _GstWanR2vBinPad
+{
+  GstGhostPad parent;
+};
+
+enum
+{
+  PAD_PROP_0,
+  PAD_PROP_URI,
+};
+
+G_DEFINE_TYPE (GstWanR2vBinPad, gst_wanr2v_bin_pad, GST_TYPE_GHOST_PAD);
+
+static void
+gst_wanr2v_bin_pad_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstPad *target = gst_ghost_pad_get_target (GST_GHOST_PAD (object));
+
+  switch (prop_id) {
+    case PAD_PROP_URI:
+      if (target)
+        g_object_set_property (G_OBJECT (target), pspec->name, value);
+      else
+        GST_WARNING_OBJECT (object, "no target pad, %s not set", pspec->name);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  gst_clear_object (&target);
+}
+
+static void
+gst_wanr2v_bin_pad_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstPad *target = gst_ghost_pad_get_target (GST_GHOST_PAD (object));
+
+  switch (prop_id) {
+    case PAD_PROP_URI:
+      if (target)
+        g_object_get_property (G_OBJECT (target), pspec->name, value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  gst_clear_object (&target);
+}
+
+static void
+gst_wanr2v_bin_pad_class_init (GstWanR2vBinPadClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+
+  gobject_class->set_property = gst_wanr2v_bin_pad_set_property;
+  gobject_class->get_property = gst_wanr2v_bin_pad_get_property;
+
+  /**
+   * GstWanR2vBinPad:uri:
+   *
+   * The #GstWanR2vRefPad:uri of the wanr2vgen pad this pad stands for.
+   */
+  g_object_class_install_property (gobject_class, PAD_PROP_URI,
+      g_param_spec_string ("uri", GST_WANR2V_REF_PAD_URI_NICK,
+          GST_WANR2V_REF_PAD_URI_BLURB, NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+}
+
+static void
+gst_wanr2v_bin_pad_init (GstWanR2vBinPad * pad)
+{
+}
+
+/* --- the bin --- */
+
 static GstStaticPadTemplate video_template =
-GST_STATIC_PAD_TEMPLATE ("video_%u", GST_PAD_SINK, GST_PAD_REQUEST,
+    GST_STATIC_PAD_TEMPLATE ("video_%u", GST_PAD_SINK, GST_PAD_REQUEST,
     GST_STATIC_CAPS ("video/x-raw(ANY); video/quicktime"));
 static GstStaticPadTemplate image_template =
-GST_STATIC_PAD_TEMPLATE ("image_%u", GST_PAD_SINK, GST_PAD_REQUEST,
+    GST_STATIC_PAD_TEMPLATE ("image_%u", GST_PAD_SINK, GST_PAD_REQUEST,
     GST_STATIC_CAPS ("video/x-raw(ANY); image/jpeg; image/png"));
 static GstStaticPadTemplate src_template =
 GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC, GST_PAD_ALWAYS,
@@ -91,14 +196,12 @@ struct _GstWanR2v
   gboolean flushing;
 };
 
-static void gst_wanr2v_child_proxy_init (gpointer g_iface,
-    gpointer iface_data);
+static void gst_wanr2v_child_proxy_init (gpointer g_iface, gpointer iface_data);
 
 #define gst_wanr2v_parent_class parent_class
 G_DEFINE_TYPE_WITH_CODE (GstWanR2v, gst_wanr2v, GST_TYPE_BIN,
     G_IMPLEMENT_INTERFACE (GST_TYPE_CHILD_PROXY, gst_wanr2v_child_proxy_init));
-GST_ELEMENT_REGISTER_DEFINE (wanr2v, "wanr2v", GST_RANK_NONE,
-    GST_TYPE_WANR2V);
+GST_ELEMENT_REGISTER_DEFINE (wanr2v, "wanr2v", GST_RANK_NONE, GST_TYPE_WANR2V);
 
 /* Every property lives on wanr2vgen; the bin forwards by name. */
 static void
@@ -130,8 +233,16 @@ gst_wanr2v_request_new_pad (GstElement * element, GstPadTemplate * templ,
       templ->name_template);
   if (!target)
     return NULL;
-  ghost = gst_ghost_pad_new_from_template (GST_OBJECT_NAME (target), target,
-      templ);
+  ghost = g_object_new (GST_TYPE_WANR2V_BIN_PAD, "name",
+      GST_OBJECT_NAME (target), "direction", GST_PAD_SINK, "template", templ,
+      NULL);
+  if (!gst_ghost_pad_set_target (GST_GHOST_PAD (ghost), target)) {
+    GST_WARNING_OBJECT (self, "cannot target %" GST_PTR_FORMAT, target);
+    gst_object_unref (gst_object_ref_sink (ghost));
+    gst_element_release_request_pad (self->gen, target);
+    gst_object_unref (target);
+    return NULL;
+  }
   gst_object_unref (target);
   gst_pad_set_active (ghost, GST_STATE (element) > GST_STATE_READY);
   gst_element_add_pad (element, ghost);
@@ -251,7 +362,12 @@ gst_wanr2v_handle_message (GstBin * bin, GstMessage * msg)
     g_autofree gchar *text = NULL;
 
     gst_message_parse_progress (msg, &type, &code, &text);
-    if (g_strcmp0 (code, "generate") == 0 &&
+    if (g_strcmp0 (code, "generate") == 0 && type == GST_PROGRESS_TYPE_START) {
+      /* a new job, e.g. after a reference flush cancelled the first */
+      g_mutex_lock (&self->lock);
+      self->job_over = FALSE;
+      g_mutex_unlock (&self->lock);
+    } else if (g_strcmp0 (code, "generate") == 0 &&
         (type == GST_PROGRESS_TYPE_COMPLETE || type == GST_PROGRESS_TYPE_ERROR
             || type == GST_PROGRESS_TYPE_CANCELED)) {
       g_mutex_lock (&self->lock);
@@ -361,36 +477,46 @@ gst_wanr2v_finalize (GObject * object)
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
-/* GstChildProxy: properties of the request pads (video_0::uri) and of
- * the bin's children. */
+/* GstChildProxy: the request pads (video_0::uri, as gst-launch sets it
+ * once "child-added" says the pad exists), then the bin's children by
+ * name. Counted and indexed: the request pads, as on wanr2vgen. */
 static GObject *
 gst_wanr2v_child_proxy_get_child_by_name (GstChildProxy * proxy,
     const gchar * name)
 {
   GstWanR2v *self = GST_WANR2V (proxy);
-  GstPad *pad = gst_element_get_static_pad (self->gen, name);
+  GstPad *pad = gst_element_get_static_pad (GST_ELEMENT (self), name);
 
-  if (pad)
+  if (pad && GST_PAD_IS_SINK (pad))
     return G_OBJECT (pad);
+  gst_clear_object (&pad);
   return G_OBJECT (gst_bin_get_by_name (GST_BIN (self), name));
 }
 
 static GObject *
-gst_wanr2v_child_proxy_get_child_by_index (GstChildProxy * proxy,
-    guint index)
+gst_wanr2v_child_proxy_get_child_by_index (GstChildProxy * proxy, guint index)
 {
-  GstWanR2v *self = GST_WANR2V (proxy);
+  GstElement *element = GST_ELEMENT (proxy);
+  GObject *obj;
 
-  return gst_child_proxy_get_child_by_index (GST_CHILD_PROXY (self->gen),
-      index);
+  GST_OBJECT_LOCK (element);
+  obj = g_list_nth_data (element->sinkpads, index);
+  if (obj)
+    g_object_ref (obj);
+  GST_OBJECT_UNLOCK (element);
+  return obj;
 }
 
 static guint
 gst_wanr2v_child_proxy_get_children_count (GstChildProxy * proxy)
 {
-  GstWanR2v *self = GST_WANR2V (proxy);
+  GstElement *element = GST_ELEMENT (proxy);
+  guint n;
 
-  return gst_child_proxy_get_children_count (GST_CHILD_PROXY (self->gen));
+  GST_OBJECT_LOCK (element);
+  n = element->numsinkpads;
+  GST_OBJECT_UNLOCK (element);
+  return n;
 }
 
 static void
@@ -418,8 +544,10 @@ gst_wanr2v_class_init (GstWanR2vClass * klass)
   gobject_class->finalize = gst_wanr2v_finalize;
   gst_wanr2v_install_properties (gobject_class);
 
-  gst_element_class_add_static_pad_template (element_class, &video_template);
-  gst_element_class_add_static_pad_template (element_class, &image_template);
+  gst_element_class_add_static_pad_template_with_gtype (element_class,
+      &video_template, GST_TYPE_WANR2V_BIN_PAD);
+  gst_element_class_add_static_pad_template_with_gtype (element_class,
+      &image_template, GST_TYPE_WANR2V_BIN_PAD);
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class,
       "Wan reference-to-video", "Source/Video/Generator",
@@ -433,6 +561,8 @@ gst_wanr2v_class_init (GstWanR2vClass * klass)
   element_class->release_pad = GST_DEBUG_FUNCPTR (gst_wanr2v_release_pad);
   element_class->change_state = GST_DEBUG_FUNCPTR (gst_wanr2v_change_state);
   bin_class->handle_message = GST_DEBUG_FUNCPTR (gst_wanr2v_handle_message);
+
+  gst_type_mark_as_plugin_api (GST_TYPE_WANR2V_BIN_PAD, 0);
 }
 
 static void
@@ -463,8 +593,7 @@ gst_wanr2v_init (GstWanR2v * self)
   /* the class's own template: gst_static_pad_template_get() would make a
    * floating one that nothing sinks, leaked once per element */
   self->srcpad = gst_ghost_pad_new_from_template ("src", pad,
-      gst_element_class_get_pad_template (GST_ELEMENT_GET_CLASS (self),
-          "src"));
+      gst_element_class_get_pad_template (GST_ELEMENT_GET_CLASS (self), "src"));
   gst_object_unref (pad);
   gst_pad_set_query_function (self->srcpad, gst_wanr2v_src_query);
   gst_element_add_pad (GST_ELEMENT (self), self->srcpad);

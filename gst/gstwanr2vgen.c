@@ -49,6 +49,10 @@ GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC, GST_PAD_ALWAYS,
 
 #define READ_BLOCKSIZE (256 * 1024)
 
+/* Locking: self->lock guards everything below, and the reference pads'
+ * writer, complete and file fields. Lock order: self->lock, then a pad's
+ * object lock (its uri, its peer); never the other way round. No lock is
+ * held while a thread is joined, nor while a message is posted. */
 struct _GstWanR2vGen
 {
   GstBaseSrc parent;
@@ -86,6 +90,11 @@ struct _GstWanR2vGen
   gboolean job_finished;        /* the job thread is done: result posted */
   gboolean job_failed;
   gboolean job_cancelled;
+  gboolean restart;             /* a reference flush cancelled the job: a
+                                 * new one starts once the pad is complete
+                                 * again, create() waits for it */
+  gboolean joining;             /* a FLUSH_STOP joins the cancelled job */
+  gboolean stopping;            /* PAUSED->READY: no new job */
   gboolean flushing;
   gint result_fd;
   guint64 result_size;
@@ -364,6 +373,76 @@ pad_for_reference (GstWanR2vGen * self, const Wr2vReference * ref)
   return NULL;
 }
 
+/* Whether data can reach @pad: it has a peer and, when it is the target
+ * of a ghost pad (inside the wanr2v bin), the ghost pad has one too. */
+static gboolean
+ref_pad_has_upstream (GstPad * pad)
+{
+  GstPad *peer = gst_pad_get_peer (pad);
+
+  while (peer && GST_IS_PROXY_PAD (peer) && !GST_IS_GHOST_PAD (peer)) {
+    /* the internal pad of a ghost pad: what counts is the ghost's peer */
+    GstProxyPad *ghost = gst_proxy_pad_get_internal (GST_PROXY_PAD (peer));
+
+    gst_object_unref (peer);
+    peer = ghost ? gst_pad_get_peer (GST_PAD (ghost)) : NULL;
+    gst_clear_object (&ghost);
+  }
+  if (!peer)
+    return FALSE;
+  gst_object_unref (peer);
+  return TRUE;
+}
+
+static gboolean
+ref_pad_has_uri (GstWanR2vRefPad * pad)
+{
+  gboolean set;
+
+  GST_OBJECT_LOCK (pad);
+  set = pad->uri && *pad->uri;
+  GST_OBJECT_UNLOCK (pad);
+  return set;
+}
+
+/* The error for reference pads that would never complete: requested, not
+ * linked, no uri. @names is "video_1" or "video_1, image_0"; @n how many.
+ * Nothing upstream sends them data or EOS, so without this the job never
+ * starts and the pipeline waits forever. */
+static void
+set_unlinked_error (GError ** error, const gchar * names, guint n)
+{
+  g_set_error (error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST,
+      "Reference pad%s %s %s requested but not linked, and %s no uri, so "
+      "%s would never complete. Link a source to %s, release %s "
+      "(gst_element_release_request_pad), or set %s uri property to a URL "
+      "a hosted engine fetches.", n > 1 ? "s" : "", names,
+      n > 1 ? "were" : "was", n > 1 ? "have" : "has", n > 1 ? "they" : "it",
+      n > 1 ? "each" : "it", n > 1 ? "them" : "it", n > 1 ? "their" : "its");
+}
+
+/* Checks that every reference pad will complete: linked, or given a uri
+ * only. Called with the lock held. */
+static gboolean
+check_references_linked (GstWanR2vGen * self, GError ** error)
+{
+  g_autoptr (GString) names = g_string_new (NULL);
+  guint n = 0;
+
+  for (GList * l = self->ref_pads; l; l = l->next) {
+    GstWanR2vRefPad *pad = l->data;
+
+    if (ref_pad_has_upstream (GST_PAD (pad)) || ref_pad_has_uri (pad))
+      continue;
+    g_string_append_printf (names, "%s%s", n++ ? ", " : "",
+        GST_OBJECT_NAME (pad));
+  }
+  if (n == 0)
+    return TRUE;
+  set_unlinked_error (error, names->str, n);
+  return FALSE;
+}
+
 static const gchar *
 pick_engine (GstWanR2vGen * self, const gchar ** why)
 {
@@ -416,6 +495,8 @@ validate (GstWanR2vGen * self)
   engine = wr2v_engine_new (self->engine_name, &self->settings, &err);
   if (engine && !wr2v_engine_check (engine, req, &err))
     g_clear_pointer (&engine, wr2v_engine_free);
+  if (!err)
+    check_references_linked (self, &err);
   if (!err)
     store = wr2v_store_open (self->cache_dir, &err);
   if (!err && self->result_location)
@@ -648,8 +729,7 @@ job_thread_func (gpointer data)
       && !g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
     GST_INFO_OBJECT (self, "stopped: %s", err->message);
     g_clear_error (&err);
-    g_set_error_literal (&err, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-        "stopped");
+    g_set_error_literal (&err, G_IO_ERROR, G_IO_ERROR_CANCELLED, "stopped");
   }
   if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
     GST_INFO_OBJECT (self, "job cancelled");
@@ -680,8 +760,7 @@ job_thread_func (gpointer data)
   g_mutex_lock (&self->lock);
   self->job_done = TRUE;
   self->job_finished = TRUE;
-  self->job_cancelled = g_error_matches (err, G_IO_ERROR,
-      G_IO_ERROR_CANCELLED);
+  self->job_cancelled = g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   self->job_failed = err != NULL && !self->job_cancelled;
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
@@ -689,19 +768,65 @@ job_thread_func (gpointer data)
   return NULL;
 }
 
-/* Starts the job once every reference pad is complete. Called with the
- * lock held. */
-static void
+/* Starts the job once every reference pad is complete. A pad with no
+ * upstream is complete from the start when it has a uri (the engine
+ * fetches the reference itself); one with no uri either (requested after
+ * validate() and never linked) fails the run once every linked pad is
+ * complete, rather than wait forever. Called with the lock held; returns
+ * that error, for the caller to post once the lock is released. */
+static GError *
 maybe_start_job (GstWanR2vGen * self)
 {
-  if (self->job_started || !self->cancellable || !self->ref_pads)
-    return;
-  for (GList * l = self->ref_pads; l; l = l->next)
-    if (!GST_WANR2V_REF_PAD (l->data)->complete)
-      return;
+  g_autoptr (GString) unlinked = NULL;
+  GError *err = NULL;
+  guint n = 0;
+
+  if (self->job_started || self->job_done || self->job_failed ||
+      self->stopping || !self->cancellable || !self->ref_pads)
+    return NULL;
+  for (GList * l = self->ref_pads; l; l = l->next) {
+    GstWanR2vRefPad *pad = l->data;
+
+    if (pad->complete)
+      continue;
+    if (ref_pad_has_upstream (GST_PAD (pad)))
+      return NULL;              /* still collecting */
+    if (ref_pad_has_uri (pad)) {
+      GST_DEBUG_OBJECT (pad, "not linked, uri only: complete");
+      pad->complete = TRUE;
+      continue;
+    }
+    if (!unlinked)
+      unlinked = g_string_new (NULL);
+    g_string_append_printf (unlinked, "%s%s", n++ ? ", " : "",
+        GST_OBJECT_NAME (pad));
+  }
+  if (unlinked) {
+    /* no job from now on; create() fails once the error is posted */
+    set_unlinked_error (&err, unlinked->str, n);
+    self->job_failed = TRUE;
+    return err;
+  }
   GST_INFO_OBJECT (self, "all references complete, starting the job");
   self->job_started = TRUE;
   self->job_thread = g_thread_new ("wanr2v-job", job_thread_func, self);
+  return NULL;
+}
+
+/* Posts the error maybe_start_job() returned, then lets create() fail:
+ * the element's error comes before basesrc's "Internal data stream
+ * error". */
+static void
+post_start_error (GstWanR2vGen * self, GError * err)
+{
+  if (!err)
+    return;
+  post_error (self, err, NULL);
+  g_error_free (err);
+  g_mutex_lock (&self->lock);
+  self->job_done = TRUE;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
 }
 
 /* --- reference pads --- */
@@ -709,20 +834,26 @@ maybe_start_job (GstWanR2vGen * self)
 static void
 complete_pad (GstWanR2vGen * self, GstWanR2vRefPad * pad)
 {
+  GError *err = NULL;
+
   g_mutex_lock (&self->lock);
   if (!pad->complete) {
     pad->complete = TRUE;
     if (pad->writer)
       wr2v_ref_writer_end (pad->writer);
     GST_DEBUG_OBJECT (pad, "reference complete");
-    maybe_start_job (self);
+    err = maybe_start_job (self);
   }
   g_mutex_unlock (&self->lock);
+  post_start_error (self, err);
 }
 
+/* The pad's writer, made on first use; @made tells that it is new. */
 static Wr2vRefWriter *
-ensure_writer (GstWanR2vGen * self, GstWanR2vRefPad * pad)
+ensure_writer (GstWanR2vGen * self, GstWanR2vRefPad * pad, gboolean * made)
 {
+  if (made)
+    *made = FALSE;
   g_mutex_lock (&self->lock);
   if (!pad->writer && self->work_dir) {
     gint w, h;
@@ -733,9 +864,64 @@ ensure_writer (GstWanR2vGen * self, GstWanR2vRefPad * pad)
     pad->file = g_strdup_printf ("%s/%s", self->work_dir,
         GST_OBJECT_NAME (pad));
     pad->writer = wr2v_ref_writer_new (pad->kind, pad->file, max, w, h);
+    if (made)
+      *made = TRUE;
   }
   g_mutex_unlock (&self->lock);
   return pad->writer;
+}
+
+/* The state of a run with no job yet, after a reference flush cancelled
+ * one. Called with the lock held, once the job thread is joined. */
+static void
+reset_job (GstWanR2vGen * self)
+{
+  if (self->result_fd >= 0)
+    close (self->result_fd);
+  self->result_fd = -1;
+  self->result_size = 0;
+  self->job_started = self->job_done = self->job_finished = FALSE;
+  self->job_failed = self->job_cancelled = FALSE;
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+  self->restart = FALSE;
+}
+
+/* FLUSH_STOP on @pad: its reference starts over. When the flush cancelled
+ * the job, the job thread is joined first (it was cancelled at
+ * FLUSH_START, so this is short: every wait in a job is cancellable),
+ * without the lock, so that create() and the other pads go on; a second
+ * pad flushed meanwhile waits for that join. Then the run goes back to
+ * collecting: new data and EOS on @pad start a new job with the other
+ * pads' references as they are. Runs on @pad's streaming thread, which
+ * PAUSED->READY waits for (pad deactivation) before end_run(). */
+static void
+restart_reference (GstWanR2vGen * self, GstWanR2vRefPad * pad)
+{
+  g_mutex_lock (&self->lock);
+  while (self->joining)
+    g_cond_wait (&self->cond, &self->lock);
+  if (self->restart && !self->stopping) {
+    GThread *thread = g_steal_pointer (&self->job_thread);
+
+    if (thread) {
+      self->joining = TRUE;
+      g_mutex_unlock (&self->lock);
+      g_thread_join (thread);
+      g_mutex_lock (&self->lock);
+      self->joining = FALSE;
+      g_cond_broadcast (&self->cond);
+    }
+    if (self->restart && !self->stopping) {
+      GST_INFO_OBJECT (pad, "flush done: collecting the references again");
+      reset_job (self);
+    }
+  }
+  if (!self->job_started) {
+    g_clear_pointer (&pad->writer, wr2v_ref_writer_free);
+    pad->complete = FALSE;
+  }
+  g_mutex_unlock (&self->lock);
 }
 
 static void
@@ -754,15 +940,28 @@ gst_wanr2v_gen_ref_chain (GstPad * gpad, GstObject * parent, GstBuffer * buf)
   Wr2vRefWriter *writer;
   GError *err = NULL;
   GstFlowReturn ret;
+  gboolean made;
 
   if (pad->complete) {
     gst_buffer_unref (buf);
     return GST_FLOW_EOS;
   }
-  writer = ensure_writer (self, pad);
+  writer = ensure_writer (self, pad, &made);
   if (!writer) {
     gst_buffer_unref (buf);
     return GST_FLOW_FLUSHING;
+  }
+  if (made) {
+    /* a fresh writer after a flush: the caps came before it */
+    GstCaps *caps = gst_pad_get_current_caps (gpad);
+
+    if (caps && !wr2v_ref_writer_set_caps (writer, caps, &err)) {
+      gst_caps_unref (caps);
+      gst_buffer_unref (buf);
+      post_stream_error (self, pad, err);
+      return GST_FLOW_NOT_NEGOTIATED;
+    }
+    gst_clear_caps (&caps);
   }
   ret = wr2v_ref_writer_push (writer, buf, &err);
   gst_buffer_unref (buf);
@@ -785,7 +984,7 @@ gst_wanr2v_gen_ref_event (GstPad * gpad, GstObject * parent, GstEvent * event)
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_CAPS:{
       GstCaps *caps;
-      Wr2vRefWriter *writer = ensure_writer (self, pad);
+      Wr2vRefWriter *writer = ensure_writer (self, pad, NULL);
       GError *err = NULL;
 
       gst_event_parse_caps (event, &caps);
@@ -800,21 +999,22 @@ gst_wanr2v_gen_ref_event (GstPad * gpad, GstObject * parent, GstEvent * event)
       break;
     case GST_EVENT_FLUSH_START:
       /* New data will follow: this reference starts over, and a job
-       * built from the old data no longer matches the input. */
+       * built from the old data no longer matches the input. A clip
+       * already being served is kept: the flush then changes nothing. */
       g_mutex_lock (&self->lock);
       if (pad->writer)
         wr2v_ref_writer_abort (pad->writer);
-      if (self->job_started && self->cancellable)
+      if (self->job_started && !self->job_done && !self->stopping &&
+          self->cancellable) {
+        GST_INFO_OBJECT (pad, "flushed: cancelling the job, a new one "
+            "starts once the reference is complete again");
+        self->restart = TRUE;
         g_cancellable_cancel (self->cancellable);
+      }
       g_mutex_unlock (&self->lock);
       break;
     case GST_EVENT_FLUSH_STOP:
-      g_mutex_lock (&self->lock);
-      if (!self->job_started) {
-        g_clear_pointer (&pad->writer, wr2v_ref_writer_free);
-        pad->complete = FALSE;
-      }
-      g_mutex_unlock (&self->lock);
+      restart_reference (self, pad);
       break;
     default:
       /* References end here: nothing is forwarded downstream. */
@@ -974,7 +1174,7 @@ gst_wanr2v_gen_create (GstBaseSrc * src, guint64 offset, guint size,
 
   /* Block until the clip is stored; unlock() or a stop wakes us. */
   g_mutex_lock (&self->lock);
-  while (!self->job_done && !self->flushing)
+  while ((!self->job_done || self->restart) && !self->flushing)
     g_cond_wait (&self->cond, &self->lock);
   if (self->flushing || self->job_cancelled) {
     /* a stop or a flush on a reference pad: no error, nothing to serve */
@@ -1037,7 +1237,8 @@ gst_wanr2v_gen_get_size (GstBaseSrc * src, guint64 * size)
   gboolean known;
 
   g_mutex_lock (&self->lock);
-  known = self->job_done && !self->job_failed && !self->job_cancelled;
+  known = self->job_done && !self->job_failed && !self->job_cancelled &&
+      !self->restart;
   *size = self->result_size;
   g_mutex_unlock (&self->lock);
   return known;
@@ -1060,7 +1261,8 @@ gst_wanr2v_gen_query (GstBaseSrc * src, GstQuery * query)
     if (format != GST_FORMAT_BYTES)
       return FALSE;
     g_mutex_lock (&self->lock);
-    known = self->job_done && !self->job_failed && !self->job_cancelled;
+    known = self->job_done && !self->job_failed && !self->job_cancelled &&
+        !self->restart;
     size = self->result_size;
     g_mutex_unlock (&self->lock);
     gst_query_set_duration (query, GST_FORMAT_BYTES, known ? (gint64) size :
@@ -1118,6 +1320,7 @@ start_run (GstWanR2vGen * self)
   self->cancellable = g_cancellable_new ();
   self->job_started = self->job_done = self->job_failed = FALSE;
   self->job_finished = self->job_cancelled = FALSE;
+  self->restart = self->joining = self->stopping = FALSE;
   self->flushing = FALSE;
   self->result_fd = -1;
   self->result_size = 0;
@@ -1126,7 +1329,11 @@ start_run (GstWanR2vGen * self)
     pad->complete = FALSE;
     g_clear_pointer (&pad->writer, wr2v_ref_writer_free);
   }
+  /* uri-only references are complete now: with only those, the job
+   * starts here */
+  err = maybe_start_job (self);
   g_mutex_unlock (&self->lock);
+  post_start_error (self, err);
   return TRUE;
 }
 
@@ -1136,6 +1343,7 @@ static void
 interrupt_run (GstWanR2vGen * self)
 {
   g_mutex_lock (&self->lock);
+  self->stopping = TRUE;
   if (self->cancellable)
     g_cancellable_cancel (self->cancellable);
   for (GList * l = self->ref_pads; l; l = l->next) {
@@ -1266,14 +1474,12 @@ gst_wanr2v_gen_class_init (GstWanR2vGenClass * klass)
       "Wan reference-to-video generator (delivered clip)",
       "Source/Video/Generator",
       "Generates a clip from reference videos, images and a prompt and "
-      "outputs the MP4 as delivered by the engine",
-      "gst-wanr2v developers");
+      "outputs the MP4 as delivered by the engine", "gst-wanr2v developers");
 
   element_class->request_new_pad =
       GST_DEBUG_FUNCPTR (gst_wanr2v_gen_request_new_pad);
   element_class->release_pad = GST_DEBUG_FUNCPTR (gst_wanr2v_gen_release_pad);
-  element_class->change_state =
-      GST_DEBUG_FUNCPTR (gst_wanr2v_gen_change_state);
+  element_class->change_state = GST_DEBUG_FUNCPTR (gst_wanr2v_gen_change_state);
 
   basesrc_class->create = GST_DEBUG_FUNCPTR (gst_wanr2v_gen_create);
   basesrc_class->get_size = GST_DEBUG_FUNCPTR (gst_wanr2v_gen_get_size);

@@ -19,12 +19,14 @@ gst_wanr2v_install_properties (GObjectClass * klass)
           "What the clip should avoid (default: none)", NULL, rw));
   g_object_class_install_property (klass, PROP_DURATION,
       g_param_spec_uint ("duration", "Duration",
-          "Clip length in seconds. Hosted Wan 2.7: 5, 10 or 15; preview: "
-          "1 to 15", 1, 60, DEFAULT_DURATION, rw));
+          "Clip length in seconds, in the engine's range: wavespeed 5, 10 "
+          "or 15; dashscope 2 to 15 (at most 10 with a reference video); "
+          "comfyui 1 to 10; preview 1 to 15", 1, 60, DEFAULT_DURATION, rw));
   g_object_class_install_property (klass, PROP_RESOLUTION,
       g_param_spec_enum ("resolution", "Resolution",
-          "Output resolution tier", GST_TYPE_WANR2V_RESOLUTION,
-          WR2V_RESOLUTION_720P, rw));
+          "Output resolution tier. comfyui's default workflow (Wan2.1 VACE "
+          "1.3B, a 480p model) renders 480p whatever this says, with a "
+          "warning", GST_TYPE_WANR2V_RESOLUTION, WR2V_RESOLUTION_720P, rw));
   g_object_class_install_property (klass, PROP_ASPECT_RATIO,
       g_param_spec_enum ("aspect-ratio", "Aspect ratio",
           "Output aspect ratio; sent to hosted engines only when set",
@@ -70,8 +72,9 @@ gst_wanr2v_install_properties (GObjectClass * klass)
           "to loopback", NULL, rw));
   g_object_class_install_property (klass, PROP_MODEL,
       g_param_spec_string ("model", "Model",
-          "Model id on the hosted engine (default: the engine's, e.g. "
-          "alibaba/wan-2.7/reference-to-video)", NULL, rw));
+          "Model id on the hosted engine (default: "
+          "alibaba/wan-2.7/reference-to-video on wavespeed, wan2.7-r2v on "
+          "dashscope; comfyui takes its models from the workflow)", NULL, rw));
   g_object_class_install_property (klass, PROP_REQUEST_TIMEOUT,
       g_param_spec_uint ("request-timeout", "Request timeout",
           "Most seconds to wait for a whole job; an unfinished job is "

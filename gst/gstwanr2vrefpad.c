@@ -69,14 +69,19 @@ gst_wanr2v_ref_pad_class_init (GstWanR2vRefPadClass * klass)
   /**
    * GstWanR2vRefPad:uri:
    *
-   * A URL the engine can fetch this reference from, when the user already
-   * has one (hosted engines skip the upload). The pad still takes the
-   * media, which the preview engine and the request hash use.
+   * A URL that a hosted engine fetches this reference from, when the user
+   * already has one: https for wavespeed and dashscope, or oss:// for
+   * dashscope. The reference is then not uploaded.
+   *
+   * A pad with a uri and no link is complete from the start: the job does
+   * not wait for it. A linked pad with a uri still takes its media (the
+   * request hash uses it). The preview and comfyui engines need the media
+   * itself: a uri-only reference fails their job (preview: only when the
+   * prompt names it, as preview draws only the named references).
    */
   g_object_class_install_property (gobject_class, PROP_URI,
-      g_param_spec_string ("uri", "URI",
-          "Public https URL of this reference for hosted engines; when set, "
-          "the reference is not uploaded (default: none, upload it)", NULL,
+      g_param_spec_string ("uri", GST_WANR2V_REF_PAD_URI_NICK,
+          GST_WANR2V_REF_PAD_URI_BLURB, NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 }

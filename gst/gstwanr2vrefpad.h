@@ -7,6 +7,14 @@
 
 G_BEGIN_DECLS
 
+/* The uri property, on wanr2vgen's pads and on the wanr2v bin's. */
+#define GST_WANR2V_REF_PAD_URI_NICK "URI"
+#define GST_WANR2V_REF_PAD_URI_BLURB \
+  "URL that a hosted engine fetches this reference from instead of an " \
+  "upload: https, or oss:// for dashscope. An unlinked pad with a uri is " \
+  "complete from the start; a linked one still takes its media. preview " \
+  "and comfyui need the media itself (default: none)"
+
 #define GST_TYPE_WANR2V_REF_PAD (gst_wanr2v_ref_pad_get_type ())
 G_DECLARE_FINAL_TYPE (GstWanR2vRefPad, gst_wanr2v_ref_pad, GST,
     WANR2V_REF_PAD, GstPad);

@@ -66,8 +66,8 @@ gst_wanr2v_aspect_ratio_get_type (void)
     {WR2V_ASPECT_16_9, "16:9 landscape", "16:9"},
     {WR2V_ASPECT_9_16, "9:16 portrait", "9:16"},
     {WR2V_ASPECT_1_1, "1:1 square", "1:1"},
-    {WR2V_ASPECT_4_3, "4:3", "4:3"},
-    {WR2V_ASPECT_3_4, "3:4", "3:4"},
+    {WR2V_ASPECT_4_3, "4:3 landscape", "4:3"},
+    {WR2V_ASPECT_3_4, "3:4 portrait", "3:4"},
     {0, NULL, NULL}
   };
 

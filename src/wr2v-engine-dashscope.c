@@ -1536,6 +1536,8 @@ dashscope_submit (Wr2vEngine * engine, Wr2vJob * job, GError ** error)
   hr.timeout_s = timeout;
   hr.low_speed_time_s = timeout;
   hr.cancellable = job->cancellable;
+  /* a fresh connection: on a reused one that dies, libcurl resends */
+  hr.no_resend = TRUE;
 
   wr2v_job_phase (job, WR2V_PHASE_SUBMIT, "submitting to DashScope (%s, %s, "
       "%u s)", get_model (engine), wire_resolution (req->resolution),

@@ -27,6 +27,7 @@ GST_DEBUG_CATEGORY_STATIC (wr2v_wavespeed_debug);
 #define DEFAULT_API_URL "https://api.wavespeed.ai"
 #define DEFAULT_MODEL "alibaba/wan-2.7/reference-to-video"
 #define KEY_ENV "WAVESPEED_API_KEY"
+#define DEFAULT_TIMEOUT_S (30 * 60)
 #define DEFAULT_MAX_DOWNLOAD (G_GUINT64_CONSTANT (1) << 30)
 
 /* media upload limits and lifetime [C: WaveSpeed's older upload docs];
@@ -395,18 +396,27 @@ set_http_error (Wr2vEngine * engine, Wr2vJob * job,
   wr2v_wavespeed_answer_clear (&a);
 }
 
+/* The HTTP status an answer's envelope code stands for: 200 without one,
+ * 500 for a code that is no HTTP status. */
+static guint
+envelope_status (const Wr2vWavespeedAnswer * a)
+{
+  gint64 code = a->has_code ? a->code : 200;
+
+  return (code >= 100 && code < 600) ? code : 500;
+}
+
 /* A success answer whose envelope says otherwise ({"code": 4xx, ...}):
  * reported as if it came as that HTTP status, which it means. */
 static gboolean
 check_envelope (Wr2vEngine * engine, Wr2vJob * job,
     const Wr2vWavespeedAnswer * a, const gchar * what, GError ** error)
 {
-  gint64 code = a->has_code ? a->code : 200;
+  guint st = envelope_status (a);
 
-  if (code == 200)
+  if (st == 200)
     return TRUE;
-  set_answer_error (engine, job, (code >= 100 && code < 600) ? code : 500,
-      a, what, error);
+  set_answer_error (engine, job, st, a, what, error);
   return FALSE;
 }
 
@@ -585,7 +595,7 @@ upload_margin (Wr2vEngine * engine)
   guint t = engine->settings.request_timeout_s;
 
   /* valid for the whole job, plus an hour for the queue */
-  return (gint64) (t ? t : 1800) + 3600;
+  return (gint64) (t ? t : DEFAULT_TIMEOUT_S) + 3600;
 }
 
 static gboolean
@@ -954,6 +964,8 @@ wavespeed_submit (Wr2vEngine * engine, Wr2vJob * job, GError ** error)
   hr.timeout_s = timeout;
   hr.low_speed_time_s = timeout;
   hr.cancellable = job->cancellable;
+  /* a fresh connection: on a reused one that dies, libcurl resends */
+  hr.no_resend = TRUE;
 
   wr2v_job_phase (job, WR2V_PHASE_SUBMIT, "submitting to WaveSpeed "
       "(%s, %s, %u s)", get_model (engine), wire_resolution (req->resolution),
@@ -981,9 +993,22 @@ wavespeed_submit (Wr2vEngine * engine, Wr2vJob * job, GError ** error)
   }
 
   what = g_strdup_printf ("submitting the job to %s", get_model (engine));
-  if (resp.status == 500 || resp.status == 502 || resp.status == 504) {
-    /* a gateway error may hide a job the backend did create */
+  /* Any 5xx, as the HTTP status here or the envelope's code below, may
+   * hide a job the backend did create: nothing documents one that means
+   * "nothing was created" for WaveSpeed (providers.md). */
+  if (resp.status >= 500) {
     gchar *why = g_strdup_printf ("the answer was HTTP %u", resp.status);
+    wr2v_job_detail_int (job, "http-status", resp.status);
+    set_maybe_submitted (job, why, error);
+    g_free (why);
+    g_free (what);
+    goto out;
+  }
+  /* another 2xx (202 Accepted...) or a redirect: the POST reached
+   * something that may have created the job; only a 4xx is a refusal */
+  if (resp.status != 200 && resp.status < 400) {
+    gchar *why = g_strdup_printf ("the answer was HTTP %u, not 200",
+        resp.status);
     wr2v_job_detail_int (job, "http-status", resp.status);
     set_maybe_submitted (job, why, error);
     g_free (why);
@@ -992,7 +1017,7 @@ wavespeed_submit (Wr2vEngine * engine, Wr2vJob * job, GError ** error)
   }
   if (resp.status != 200) {
     set_http_error (engine, job, &resp, what, error);
-    if (resp.status == 429 || resp.status == 503)
+    if (resp.status == 429)
       g_prefix_error (error, "no job was created: ");
     g_free (what);
     goto out;
@@ -1003,6 +1028,21 @@ wavespeed_submit (Wr2vEngine * engine, Wr2vJob * job, GError ** error)
     set_maybe_submitted (job, why, error);
     g_free (why);
     g_error_free (local);
+    g_free (what);
+    goto out;
+  }
+  if (envelope_status (&a) >= 500) {
+    gchar *why = g_strdup_printf ("the answer said code %" G_GINT64_FORMAT,
+        a.code);
+    gchar *msg = provider_text (a.message, key);
+
+    wr2v_job_detail_int (job, "http-status", resp.status);
+    wr2v_job_detail_int (job, "provider-code", (gint) CLAMP (a.code,
+            G_MININT, G_MAXINT));
+    wr2v_job_detail_string (job, "provider-message", msg);
+    set_maybe_submitted (job, why, error);
+    g_free (msg);
+    g_free (why);
     g_free (what);
     goto out;
   }
@@ -1312,6 +1352,8 @@ wavespeed_finalize (Wr2vEngine * engine)
 
 static const Wr2vEngineClass wavespeed_class = {
   .name = ENGINE_NAME,
+  .key_variable = KEY_ENV,
+  .default_timeout_s = DEFAULT_TIMEOUT_S,
   .check = wavespeed_check,
   .estimate_cost = wavespeed_estimate_cost,
   .identity = wavespeed_identity,

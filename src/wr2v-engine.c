@@ -137,12 +137,14 @@ wr2v_engine_check (Wr2vEngine * engine, const Wr2vRequest * req,
     return FALSE;
   }
   if (n > WR2V_MAX_REFERENCES) {
+    guint videos = wr2v_request_count (req, WR2V_REF_VIDEO);
+    guint images = wr2v_request_count (req, WR2V_REF_IMAGE);
+
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST,
-        "%u references are linked (%u videos, %u images), but at most %d "
-        "are allowed in all. Unlink %u of them.", n,
-        wr2v_request_count (req, WR2V_REF_VIDEO),
-        wr2v_request_count (req, WR2V_REF_IMAGE), WR2V_MAX_REFERENCES,
-        n - WR2V_MAX_REFERENCES);
+        "%u references are linked (%u video%s, %u image%s), but at most %d "
+        "are allowed in all. Unlink %u of them.", n, videos,
+        videos == 1 ? "" : "s", images, images == 1 ? "" : "s",
+        WR2V_MAX_REFERENCES, n - WR2V_MAX_REFERENCES);
     return FALSE;
   }
   if (!wr2v_prompt_check_mentions (req->prompt, req, error))

@@ -701,8 +701,19 @@ perform_once (Wr2vHttp * http, const Wr2vHttpRequest * req,
       (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
   curl_easy_setopt (easy, CURLOPT_REDIR_PROTOCOLS, (long) CURLPROTO_HTTPS);
 #endif
-  /* redirects are followed by wr2v_http_perform, through the URL policy */
+  /* redirects are followed by wr2v_http_perform, through the URL policy;
+   * only a GET's: a POST is never sent again, so CURLOPT_POSTREDIR is moot */
   curl_easy_setopt (easy, CURLOPT_FOLLOWLOCATION, 0L);
+  if (req->no_resend) {
+    /* libcurl resends a request by itself only when it went out on a
+     * reused connection (and on an HTTP/2 stream the server refused,
+     * which by the protocol it did not process) */
+    curl_easy_setopt (easy, CURLOPT_FRESH_CONNECT, 1L);
+    curl_easy_setopt (easy, CURLOPT_FORBID_REUSE, 1L);
+#if LIBCURL_VERSION_NUM >= 0x081000
+    curl_easy_setopt (easy, CURLOPT_FORBID_RETRY_ON_REUSE, 1L);
+#endif
+  }
   curl_easy_setopt (easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt (easy, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt (easy, CURLOPT_SSL_VERIFYHOST, 2L);

@@ -77,6 +77,13 @@ typedef struct
   /* GET only: follow up to 5 redirects to https (or http on loopback). */
   gboolean follow_redirects;
 
+  /* Set on a request that must never reach the server twice (a submit):
+   * it goes on a new connection that is closed afterwards. On a kept-alive
+   * connection that dies after the request went out and before any byte
+   * of an answer, libcurl sends the request again by itself ("Connection
+   * died, retrying a fresh connect"), a second paid job. */
+  gboolean no_resend;
+
   guint timeout_s;              /* whole transfer; 0: none */
   guint connect_timeout_s;      /* 0: 20 s */
   /* Abort when less than 1 byte/s moves for this long; 0: 60 s. */
@@ -123,7 +130,8 @@ Wr2vHttp *wr2v_http_new (void);
 void wr2v_http_free (Wr2vHttp * http);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Wr2vHttp, wr2v_http_free);
 
-/* One request, no retry: the only kind a submit may use. Returns FALSE with
+/* One request, no retry: the only kind a submit may use (with no_resend
+ * set, so that libcurl does not retry it either). Returns FALSE with
  * @error when no usable HTTP response came; @resp is filled in both cases
  * (status 0 without a response; request_sent tells whether the request may
  * have been sent). Clear @resp with wr2v_http_response_clear(). */

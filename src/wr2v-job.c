@@ -518,8 +518,41 @@ run_local (Wr2vJob * job, GError ** error)
   return store_clip (job, tmp, error);
 }
 
+static guint
+timeout_s (Wr2vJob * job)
+{
+  guint t = job->engine->settings.request_timeout_s;
+
+  return t ? t : DEFAULT_TIMEOUT_S;
+}
+
+/* request-timeout covers the whole job, from the start of wr2v_job_run():
+ * checked before each phase and between polls. A transfer under way is
+ * bounded by its own timeouts, not by this. */
 static gboolean
-submit_once (Wr2vJob * job, GError ** error)
+before_deadline (Wr2vJob * job, gint64 deadline, GError ** error)
+{
+  if (g_get_monotonic_time () < deadline)
+    return TRUE;
+  if (!job->job_id) {
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_TIMEOUT,
+        "request-timeout (%u s) passed before the job was submitted, so "
+        "nothing was submitted or paid for. Raise request-timeout (it "
+        "counts the uploads too) and run again.", timeout_s (job));
+    return FALSE;
+  }
+  /* submitted: the journal has the job, the next run resumes it */
+  wr2v_job_detail_string (job, "job-id", job->job_id);
+  g_set_error (error, WR2V_ERROR, WR2V_ERROR_TIMEOUT,
+      "Job %s did not finish within request-timeout (%u s). It may "
+      "still finish: run the same pipeline again to resume waiting for "
+      "it (it will not be submitted or paid for again), or raise "
+      "request-timeout.", job->job_id, timeout_s (job));
+  return FALSE;
+}
+
+static gboolean
+submit_once (Wr2vJob * job, gint64 deadline, GError ** error)
 {
   const Wr2vEngineClass *klass = job->engine->klass;
   Wr2vEngineSettings *s = &job->engine->settings;
@@ -534,10 +567,15 @@ submit_once (Wr2vJob * job, GError ** error)
         s->max_cost);
     return FALSE;
   }
+  if (!before_deadline (job, deadline, error))
+    return FALSE;
   if (klass->prepare) {
     if (!klass->prepare (job->engine, job, error))
       return FALSE;
   }
+  /* the uploads may have taken it all: then nothing is submitted */
+  if (!before_deadline (job, deadline, error))
+    return FALSE;
   if (!wr2v_store_journal_begin (job->store, job->hash, klass->name, error))
     return FALSE;
   id = klass->submit (job->engine, job, &err);
@@ -561,17 +599,14 @@ submit_once (Wr2vJob * job, GError ** error)
 }
 
 static gboolean
-poll_until_done (Wr2vJob * job, gchar ** url, GError ** error)
+poll_until_done (Wr2vJob * job, gint64 deadline, gchar ** url, GError ** error)
 {
   const Wr2vEngineClass *klass = job->engine->klass;
   Wr2vEngineSettings *s = &job->engine->settings;
-  guint timeout_s = s->request_timeout_s ? s->request_timeout_s :
-      DEFAULT_TIMEOUT_S;
   gint64 interval = (s->poll_interval_ms ? s->poll_interval_ms :
       DEFAULT_POLL_INTERVAL_MS) * (gint64) 1000;
   gint64 cap = (s->poll_interval_max_ms ? s->poll_interval_max_ms :
       DEFAULT_POLL_MAX_MS) * (gint64) 1000;
-  gint64 deadline = g_get_monotonic_time () + timeout_s * G_USEC_PER_SEC;
   g_autofree gchar *last_status = NULL;
   gint last_step = -1;
 
@@ -611,16 +646,9 @@ poll_until_done (Wr2vJob * job, gchar ** url, GError ** error)
     }
     wr2v_poll_result_clear (&res);
 
-    now = g_get_monotonic_time ();
-    if (now >= deadline) {
-      wr2v_job_detail_string (job, "job-id", job->job_id);
-      g_set_error (error, WR2V_ERROR, WR2V_ERROR_TIMEOUT,
-          "Job %s did not finish within request-timeout (%u s). It may "
-          "still finish: run the same pipeline again to resume waiting for "
-          "it (it will not be submitted or paid for again), or raise "
-          "request-timeout.", job->job_id, timeout_s);
+    if (!before_deadline (job, deadline, error))
       return FALSE;
-    }
+    now = g_get_monotonic_time ();
     if (!wr2v_cancellable_sleep (job->cancellable, MIN (interval,
                 deadline - now), error))
       return FALSE;
@@ -629,7 +657,7 @@ poll_until_done (Wr2vJob * job, gchar ** url, GError ** error)
 }
 
 static gchar *
-run_remote (Wr2vJob * job, GError ** error)
+run_remote (Wr2vJob * job, gint64 deadline, GError ** error)
 {
   const Wr2vEngineClass *klass = job->engine->klass;
   g_autoptr (Wr2vJournalEntry) entry =
@@ -651,15 +679,17 @@ run_remote (Wr2vJob * job, GError ** error)
         "journal", name, NULL);
 
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_MAYBE_SUBMITTED,
-        "An earlier run of this same request stopped while it was being "
-        "submitted, so a paid job may already exist. Check the provider's "
-        "dashboard; to submit it again anyway, delete %s.", jpath);
+        "An earlier run of this same request sent it to %s but never "
+        "learnt its job id (it was stopped or killed while submitting, or "
+        "the answer was lost), so a paid job may already exist. Check the "
+        "provider's dashboard; to submit it again anyway, delete %s.",
+        klass->name, jpath);
     return NULL;
-  } else if (!submit_once (job, error)) {
+  } else if (!submit_once (job, deadline, error)) {
     return NULL;
   }
 
-  if (!poll_until_done (job, &url, &err)) {
+  if (!poll_until_done (job, deadline, &url, &err)) {
     if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
         klass->cancel_remote) {
       klass->cancel_remote (job->engine, job->job_id);
@@ -678,6 +708,8 @@ run_remote (Wr2vJob * job, GError ** error)
   /* Where the clip came from, for the record and the wanr2v/result
    * message: without the query, which holds a signed download token. */
   job->source_url = wr2v_http_url_for_log (url);
+  if (!before_deadline (job, deadline, error))
+    return NULL;
   tmp = wr2v_store_new_temp (job->store, ".mp4", error);
   if (!tmp)
     return NULL;
@@ -697,6 +729,9 @@ wr2v_job_run (Wr2vJob * job, GError ** error)
 {
   g_autofree gchar *identity = engine_identity (job->engine);
   g_autoptr (Wr2vResultMeta) meta = NULL;
+  /* request-timeout: the whole job, the wait for the lock included */
+  gint64 deadline = g_get_monotonic_time () +
+      (gint64) timeout_s (job) * G_USEC_PER_SEC;
   gchar *path;
   gint lock;
 
@@ -723,7 +758,7 @@ wr2v_job_run (Wr2vJob * job, GError ** error)
   if (job->engine->klass->generate) {
     path = run_local (job, error);
   } else if (job->engine->klass->submit) {
-    path = run_remote (job, error);
+    path = run_remote (job, deadline, error);
   } else {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED,
         "The %s engine is not available in this build",

@@ -33,8 +33,9 @@ Faults are switched on with POST /_control (or --fault NAME[:TIMES]):
 Fault names: 401, 403, 403-unpurchased (any API route); policy-503;
 upload-slow ("seconds"), upload-500, upload-403, upload-exists (stored, then
 409 FileAlreadyExists); create-hang ("seconds"; the body is read, no answer
-comes), create-500, create-malformed, create-429 (Throttling.RateQuota),
-arrearage, create-data-inspection, create-invalid-url,
+comes), submit-drop (the create's body is read, then the connection is
+closed without any answer; the task exists), create-500, create-malformed,
+create-429 (Throttling.RateQuota), arrearage, create-data-inspection, create-invalid-url,
 create-invalid-parameter; poll-429 (Throttling, Retry-After "retry_after",
 default 1), poll-500/502/503/504, poll-malformed, poll-slow ("seconds");
 task-fail ("code", "message"), task-canceled, task-unknown, never-finish;
@@ -45,7 +46,8 @@ download-expired. "times" counts how often a fault fires (default: always).
 GET /_stats answers what was received: counts per route, every create (body
 and headers, Authorization replaced by auth_ok), last_create, the upload
 form fields (names in order and values, not the file's bytes), the policies
-handed out, every request's headers, and the tasks.
+handed out, every request's headers and client port ("peer_port": requests
+on one kept-alive connection share it), and the tasks.
 """
 
 import argparse
@@ -156,7 +158,8 @@ class Handler(BaseHTTPRequestHandler):
             STATE.count(route)
             STATE.requests.append(
                 {"method": self.command, "path": self.path, "route": route,
-                 "headers": self.header_record()})
+                 "headers": self.header_record(),
+                 "peer_port": self.client_address[1]})
 
     def read_body(self):
         n = int(self.headers.get("Content-Length") or 0)
@@ -208,6 +211,15 @@ class Handler(BaseHTTPRequestHandler):
                                    struct.pack("ii", 1, 0))
         self.close_connection = True
         self.connection.close()
+
+    def drop_connection(self):
+        # a FIN instead of an answer: what a proxy or a server that died
+        # after reading the request sends
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     # --- routes ---
 
@@ -443,6 +455,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         with STATE_LOCK:
             hang = STATE.take_fault("create-hang")
+            drop = STATE.take_fault("submit-drop")
             f500 = STATE.take_fault("create-500")
             malformed = STATE.take_fault("create-malformed")
             f429 = STATE.take_fault("create-429")
@@ -453,6 +466,12 @@ class Handler(BaseHTTPRequestHandler):
         if hang is not None:
             # the body was read (the task "exists"), the answer never comes
             time.sleep(float(hang.get("seconds", 3600)))
+            return
+        if drop is not None:
+            # the body was read (the task "exists"), no answer comes
+            with STATE_LOCK:
+                STATE.tasks[str(uuid.uuid4())] = self.new_task()
+            self.drop_connection()
             return
         self.api_delay()
         if self.headers.get("X-DashScope-Async") != "enable":

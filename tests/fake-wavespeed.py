@@ -29,7 +29,12 @@ Fault names ("times" counts how often one fires; default: always):
   poll-envelope-401     HTTP 200 whose envelope says {"code": 401}
   poll-slow             the poll answers after "seconds" (default 30)
   submit-hang           the body is read, the answer never comes
-  submit-500, submit-malformed (200 with broken JSON; the job exists)
+  submit-drop           the body is read, then the connection is closed
+                        without any answer (no status line; the job exists)
+  submit-500, submit-503, submit-malformed (200 with broken JSON; the job
+                        exists), submit-envelope-500 (HTTP 200 whose
+                        envelope says {"code": 500}), submit-202 (the
+                        job is created, answered 202 instead of 200)
   upload-slow           the upload answers after "seconds"
   upload-503
   download-reset        half the clip, then a TCP reset
@@ -44,7 +49,8 @@ Fault names ("times" counts how often one fires; default: always):
 GET /_stats answers what was received: counts per route, the submit bodies,
 the uploads, the jobs, and every request's headers with Authorization
 replaced by "auth_ok" (whether it carried the right key) and
-"has_authorization".
+"has_authorization", and its client port ("peer_port": requests on one
+kept-alive connection share it).
 """
 
 import argparse
@@ -140,7 +146,7 @@ class Handler(BaseHTTPRequestHandler):
             STATE.count(route)
             STATE.requests.append(
                 {"method": self.command, "path": self.path, "route": route,
-                 "headers": headers})
+                 "headers": headers, "peer_port": self.client_address[1]})
 
     def read_body(self):
         n = int(self.headers.get("Content-Length") or 0)
@@ -181,6 +187,15 @@ class Handler(BaseHTTPRequestHandler):
                                    struct.pack("ii", 1, 0))
         self.close_connection = True
         self.connection.close()
+
+    def drop_connection(self):
+        # a FIN instead of an answer: what a proxy or a server that died
+        # after reading the request sends
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     # --- routes ---
 
@@ -331,11 +346,21 @@ class Handler(BaseHTTPRequestHandler):
             return
         with STATE_LOCK:
             hang = STATE.take_fault("submit-hang")
+            drop = STATE.take_fault("submit-drop")
             s500 = STATE.take_fault("submit-500")
+            s503 = STATE.take_fault("submit-503")
+            senv = STATE.take_fault("submit-envelope-500")
+            s202 = STATE.take_fault("submit-202")
             smal = STATE.take_fault("submit-malformed")
         if hang is not None:
             # the body was read (the job "exists"), the answer never comes
             time.sleep(float(hang.get("seconds", 3600)))
+            return
+        if drop is not None:
+            # the body was read (the job "exists"), no answer comes
+            with STATE_LOCK:
+                STATE.jobs["pred_" + uuid.uuid4().hex[:16]] = self.new_job()
+            self.drop_connection()
             return
         self.api_delay()
         if parsed is None or not isinstance(parsed, dict):
@@ -346,6 +371,19 @@ class Handler(BaseHTTPRequestHandler):
             return
         if s500 is not None:
             self.send_json(500, {"code": 500, "message": "internal error"})
+            return
+        if s503 is not None:
+            self.send_json(503, {"code": 503, "message": "unavailable"})
+            return
+        if senv is not None:
+            self.send_json(200, {"code": 500, "message": "internal error",
+                                 "data": None})
+            return
+        if s202 is not None:
+            with STATE_LOCK:
+                STATE.jobs["pred_" + uuid.uuid4().hex[:16]] = self.new_job()
+            self.send_json(202, {"code": 202, "message": "accepted",
+                                 "data": None})
             return
         job_id = "pred_" + uuid.uuid4().hex[:16]
         with STATE_LOCK:

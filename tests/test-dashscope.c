@@ -23,6 +23,11 @@
 #include "wr2v-store.h"
 #include "wr2v-test-time.h"
 
+/* A short request-timeout (s), scaled like WR2V_TEST_TIME: it also counts
+ * the uploads, which take longer on a slow (sanitizer, valgrind) run. */
+#define SHORT_TIMEOUT_S(s) \
+  ((guint) (WR2V_TEST_TIME ((gint64) (s) * G_USEC_PER_SEC) / G_USEC_PER_SEC))
+
 /* the key the fake server accepts; must never be seen anywhere */
 #define KEY "sk-wr2v-test-KEY-4e8b1f2a"
 #define WRONG_KEY "sk-wr2v-wrong-KEY-9d0c3b"
@@ -262,6 +267,29 @@ total_requests (Fixture * fx)
 
   json_node_unref (s);
   return n;
+}
+
+/* The client port of the @n-th request to @route (from 0): requests on one
+ * kept-alive connection share it. */
+static gint64
+peer_port (Fixture * fx, const gchar * route, guint n)
+{
+  JsonNode *s = stats (fx);
+  JsonArray *reqs = json_object_get_array_member (json_node_get_object (s),
+      "requests");
+  gint64 port = -1;
+  guint i;
+
+  for (i = 0; i < json_array_get_length (reqs) && port < 0; i++) {
+    JsonObject *o = json_array_get_object_element (reqs, i);
+
+    if (g_strcmp0 (json_object_get_string_member (o, "route"), route) == 0 &&
+        n-- == 0)
+      port = json_object_get_int_member (o, "peer_port");
+  }
+  json_node_unref (s);
+  g_assert_cmpint (port, >, 0);
+  return port;
 }
 
 /* The last create as the server saw it. Unref the node. */
@@ -1089,7 +1117,7 @@ test_never_finishes_then_resume (Fixture * fx, gconstpointer data)
   gchar *id, *json;
 
   SKIP_IF_NO_SETUP (fx);
-  fx->settings.request_timeout_s = 2;
+  fx->settings.request_timeout_s = SHORT_TIMEOUT_S (2);
   engine = make_engine (fx);
   req = default_request (fx);
   control (fx, "{\"fault\": \"never-finish\", \"times\": 1}");
@@ -1435,7 +1463,7 @@ test_maybe_submitted (Fixture * fx, gconstpointer data)
   gint64 start;
 
   SKIP_IF_NO_SETUP (fx);
-  fx->settings.request_timeout_s = 2;
+  fx->settings.request_timeout_s = SHORT_TIMEOUT_S (2);
   engine = make_engine (fx);
   req = default_request (fx);
   json = g_strdup_printf ("{\"fault\": \"%s\", \"times\": 1}", fault);
@@ -1449,6 +1477,15 @@ test_maybe_submitted (Fixture * fx, gconstpointer data)
   assert_says (r.error, "console");
   assert_says (r.error, r.job.hash);
   g_assert_cmpint (count_of (fx, "create"), ==, 1);
+  if (g_str_equal (fault, "submit-drop")) {
+    /* the policies and uploads shared a kept-alive connection, on which
+     * libcurl would have sent the dropped create again by itself */
+    g_assert_cmpint (count_of (fx, "upload"), ==, 3);
+    g_assert_cmpint (peer_port (fx, "policy", 0), ==, peer_port (fx,
+            "upload", 2));
+    g_assert_cmpint (peer_port (fx, "create", 0), !=, peer_port (fx,
+            "upload", 2));
+  }
   run_clear (&r);
 
   /* the next run does not create again */
@@ -2147,6 +2184,7 @@ main (int argc, char **argv)
   ADD ("maybe-submitted/hang", "create-hang", test_maybe_submitted);
   ADD ("maybe-submitted/500", "create-500", test_maybe_submitted);
   ADD ("maybe-submitted/malformed", "create-malformed", test_maybe_submitted);
+  ADD ("maybe-submitted/drop", "submit-drop", test_maybe_submitted);
   ADD ("download-too-big", GINT_TO_POINTER (FALSE), test_download_too_big);
   ADD ("download-too-big-chunked", GINT_TO_POINTER (TRUE),
       test_download_too_big);

@@ -501,18 +501,22 @@ test_pad_property_launch (void)
         "videotestsrc num-buffers=1 ! g.video_0", factories[i]);
     GstElement *p = parse (desc);
     GstElement *g = gst_bin_get_by_name (GST_BIN (p), "g");
+    GstElement *gen = GST_IS_BIN (g) ? gst_bin_get_by_name (GST_BIN (g),
+        "gen") : gst_object_ref (g);
+    GstPad *pad = gst_element_get_static_pad (gen, "video_0");
     g_autofree gchar *s = NULL;
+    g_autofree gchar *inner = NULL;
 
     gst_child_proxy_get (GST_CHILD_PROXY (g), "video_0::uri", &s, NULL);
+    g_assert_cmpstr (s, ==, "https://example.com/a.mp4");
+    /* on wanr2v, set on the bin's pad and forwarded to wanr2vgen's */
+    g_assert_nonnull (pad);
+    g_object_get (pad, "uri", &inner, NULL);
+    g_assert_cmpstr (inner, ==, "https://example.com/a.mp4");
+    gst_object_unref (pad);
+    gst_object_unref (gen);
     gst_object_unref (g);
     gst_object_unref (p);
-    if (!s && g_str_equal (factories[i], "wanr2v")) {
-      g_test_incomplete ("KNOWN BUG (lead, gst/gstwanr2v.c): the bin does "
-          "not emit GstChildProxy child-added for its request pads, so "
-          "gst-launch's video_0::uri=... is never applied");
-      return;
-    }
-    g_assert_cmpstr (s, ==, "https://example.com/a.mp4");
   }
 }
 
@@ -638,7 +642,9 @@ static ErrorCase error_cases[] = {
   {"no-references", "prompt=\"A cat\"", "", NULL, NULL, FALSE,
       {"video_", "image_"}},
   {"six-references", "prompt=\"Video 1\"", "vvvvii", NULL, NULL, FALSE,
-      {"at most 5"}},
+      {"at most 5", "4 videos, 2 images"}},
+  {"six-references-one-image", "prompt=\"Video 1\"", "vvvvvi", NULL, NULL,
+      FALSE, {"5 videos, 1 image)"}},
   {"video-3-of-2", "prompt=\"Video 3 dances\"", "vv", NULL, NULL, FALSE,
       {"Video 3", "Video 2"}},
   {"image-1", "prompt=\"Image 1 flies\"", "vvi", NULL, NULL, FALSE,
@@ -1180,6 +1186,362 @@ test_gen_filesink (void)
   rm_rf (base);
 }
 
+/* --- reference pads that are not linked ------------------------------- */
+
+static gboolean
+match_progress_type (GstMessage * m, gconstpointer type)
+{
+  GstProgressType t;
+  g_autofree gchar *code = NULL;
+
+  if (GST_MESSAGE_TYPE (m) != GST_MESSAGE_PROGRESS)
+    return FALSE;
+  gst_message_parse_progress (m, &t, &code, NULL);
+  return t == (GstProgressType) GPOINTER_TO_INT (type) &&
+      g_strcmp0 (code, "generate") == 0;
+}
+
+/* Pops from @bus until a message matches or @timeout. */
+static GstMessage *
+bus_pop (GstBus * bus, GstClockTime timeout, MatchFunc match,
+    gconstpointer data)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout / GST_USECOND;
+
+  for (;;) {
+    gint64 left = deadline - g_get_monotonic_time ();
+    GstMessage *m;
+
+    if (left <= 0)
+      return NULL;
+    m = gst_bus_timed_pop (bus, left * GST_USECOND);
+    if (!m)
+      return NULL;
+    if (match (m, data))
+      return m;
+    if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR)
+      assert_no_error (m);
+    gst_message_unref (m);
+  }
+}
+
+static void
+assert_error_names (GstMessage * m, const gchar * what, const gchar * hint)
+{
+  g_autoptr (GError) err = NULL;
+
+  g_assert_nonnull (m);
+  g_assert_cmpint (GST_MESSAGE_TYPE (m), ==, GST_MESSAGE_ERROR);
+  gst_message_parse_error (m, &err, NULL);
+  g_test_message ("%s: %s", GST_MESSAGE_SRC_NAME (m), err->message);
+  g_assert_true (g_error_matches (err, GST_LIBRARY_ERROR,
+          GST_LIBRARY_ERROR_SETTINGS));
+  if (!strstr (err->message, what) || !strstr (err->message, hint))
+    g_error ("\"%s\" does not mention \"%s\" and \"%s\"", err->message, what,
+        hint);
+}
+
+/* A requested pad left unlinked, with no uri: PAUSED fails at once with
+ * an error that names the pad, rather than wait forever. */
+static void
+test_unlinked_pad (void)
+{
+  const gchar *factories[] = { "wanr2vgen", "wanr2v" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (factories); i++) {
+    g_autofree gchar *base = make_test_dir ();
+    g_autofree gchar *cache = cache_of (base);
+    g_autofree gchar *v0 = video_ref ("g", "video_0", RED, 5);
+    g_autofree gchar *desc = g_strdup_printf ("%s name=g engine=preview "
+        "duration=1 prompt=\"Video 1 waves\" cache-dir=\"%s\" ! fakesink %s",
+        factories[i], cache, v0);
+    Run *r = run_new (desc);
+    GstElement *g = gst_bin_get_by_name (GST_BIN (r->pipeline), "g");
+    GstPad *pad = gst_element_request_pad_simple (g, "image_%u");
+    gint64 t0 = g_get_monotonic_time ();
+    GstMessage *m;
+
+    g_assert_cmpstr (GST_PAD_NAME (pad), ==, "image_0");
+    g_assert_cmpint (gst_element_set_state (r->pipeline, GST_STATE_PAUSED),
+        ==, GST_STATE_CHANGE_FAILURE);
+    m = run_pop (r, 5 * GST_SECOND, match_error, NULL);
+    assert_error_names (m, "image_0", "not linked");
+    g_assert_cmpint (g_get_monotonic_time () - t0, <,
+        WR2V_TEST_TIME (G_USEC_PER_SEC));
+    g_assert_cmpint (gst_element_set_state (r->pipeline, GST_STATE_NULL), ==,
+        GST_STATE_CHANGE_SUCCESS);
+    gst_element_release_request_pad (g, pad);
+    gst_object_unref (pad);
+    gst_object_unref (g);
+    run_free (r);
+
+    /* requested and released again: the pipeline runs */
+    r = run_new (desc);
+    g = gst_bin_get_by_name (GST_BIN (r->pipeline), "g");
+    pad = gst_element_request_pad_simple (g, "image_%u");
+    gst_element_release_request_pad (g, pad);
+    gst_object_unref (pad);
+    run_to_eos (r);
+    gst_object_unref (g);
+    run_free (r);
+    rm_rf (base);
+  }
+}
+
+static void
+push_raw_frames (GstHarness * h, gint frames, guint8 value)
+{
+  for (gint i = 0; i < frames; i++) {
+    GstBuffer *buf = gst_harness_create_buffer (h, 160 * 120 * 3 / 2);
+
+    gst_buffer_memset (buf, 0, value, 160 * 120 * 3 / 2);
+    GST_BUFFER_PTS (buf) = gst_util_uint64_scale (i, GST_SECOND, 30);
+    GST_BUFFER_DURATION (buf) = GST_SECOND / 30;
+    g_assert_cmpint (gst_harness_push (h, buf), ==, GST_FLOW_OK);
+  }
+}
+
+/* A pad requested once the element runs, and never linked: when the
+ * linked pads are complete, the run fails naming it. */
+static void
+test_unlinked_pad_late (void)
+{
+  g_autofree gchar *base = make_test_dir ();
+  g_autofree gchar *cache = cache_of (base);
+  GstElement *el = gst_element_factory_make ("wanr2vgen", NULL);
+  GstBus *bus = gst_bus_new ();
+  GstHarness *h;
+  GstPad *late;
+
+  gst_object_ref_sink (el);
+  gst_element_set_bus (el, bus);
+  gst_util_set_object_arg (G_OBJECT (el), "engine", "preview");
+  g_object_set (el, "prompt", "Video 1 waves", "duration", 1, "cache-dir",
+      cache, NULL);
+  h = gst_harness_new_with_element (el, "video_0", "src");
+  gst_harness_set_src_caps_str (h, "video/x-raw,format=I420,width=160,"
+      "height=120,framerate=30/1");
+  late = gst_element_request_pad_simple (el, "image_%u");
+  g_assert_nonnull (late);
+  push_raw_frames (h, 5, 0x80);
+  g_assert_true (gst_harness_push_event (h, gst_event_new_eos ()));
+  assert_error_names (bus_pop (bus, 10 * GST_SECOND, match_error, NULL),
+      "image_0", "not linked");
+  gst_harness_teardown (h);
+  gst_element_release_request_pad (el, late);
+  gst_object_unref (late);
+  gst_element_set_bus (el, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (el);
+  g_assert_cmpuint (count_results (base), ==, 0);
+  rm_rf (base);
+}
+
+/* A pad with only a uri (a URL a hosted engine fetches) is complete from
+ * the start: it never blocks the job. The preview engine draws only the
+ * references the prompt names, so one the prompt does not name is left
+ * out of the animatic... */
+static void
+test_uri_only_pad_unnamed (void)
+{
+  g_autofree gchar *base = make_test_dir ();
+  g_autofree gchar *cache = cache_of (base);
+  g_autofree gchar *v0 = video_ref ("g", "video_0", RED, 5);
+  g_autofree gchar *desc = g_strdup_printf ("wanr2v name=g engine=preview "
+      "duration=1 prompt=\"Video 1 waves\" cache-dir=\"%s\" ! fakesink "
+      "sync=false %s", cache, v0);
+  Run *r = run_new (desc);
+  GstElement *g = gst_bin_get_by_name (GST_BIN (r->pipeline), "g");
+  GstPad *pad = gst_element_request_pad_simple (g, "image_%u");
+  const GstStructure *s;
+
+  g_object_set (pad, "uri", "https://example.com/prop.png", NULL);
+  run_to_eos (r);
+  s = find_element_msg (r, "wanr2v/references");
+  g_assert_nonnull (s);
+  g_assert_cmpstr (gst_structure_get_string (s, "image_0"), ==, "Image 2");
+  result_location (r, NULL);
+  gst_element_release_request_pad (g, pad);
+  gst_object_unref (pad);
+  gst_object_unref (g);
+  run_free (r);
+  rm_rf (base);
+}
+
+/* ... and one it names fails the job at once, saying the preview engine
+ * needs the media: here the only reference, so the job starts at PAUSED. */
+static void
+test_uri_only_pad_named (void)
+{
+  g_autofree gchar *base = make_test_dir ();
+  g_autofree gchar *cache = cache_of (base);
+  g_autofree gchar *desc = g_strdup_printf ("wanr2v name=g engine=preview "
+      "duration=1 prompt=\"Image 1 flies\" cache-dir=\"%s\" ! fakesink",
+      cache);
+  Run *r = run_new (desc);
+  GstElement *g = gst_bin_get_by_name (GST_BIN (r->pipeline), "g");
+  GstPad *pad = gst_element_request_pad_simple (g, "image_%u");
+  gint64 t0 = g_get_monotonic_time ();
+
+  gst_child_proxy_set (GST_CHILD_PROXY (g), "image_0::uri",
+      "https://example.com/prop.png", NULL);
+  g_assert_cmpint (gst_element_set_state (r->pipeline, GST_STATE_PAUSED), !=,
+      GST_STATE_CHANGE_FAILURE);
+  assert_error_names (run_pop (r, 10 * GST_SECOND, match_error, NULL),
+      "Image 1", "only a URL");
+  g_assert_cmpint (g_get_monotonic_time () - t0, <,
+      WR2V_TEST_TIME (5 * G_USEC_PER_SEC));
+  g_assert_null (find_element_msg (r, "wanr2v/result"));
+  gst_element_release_request_pad (g, pad);
+  gst_object_unref (pad);
+  gst_object_unref (g);
+  run_free (r);
+  g_assert_cmpuint (count_results (base), ==, 0);
+  rm_rf (base);
+}
+
+/* --- the bin's pads ---------------------------------------------------- */
+
+/* wanr2v's request pads are GstWanR2vBinPad, whose uri is that of the
+ * wanr2vgen pad they stand for, both ways. */
+static void
+test_bin_pad_uri (void)
+{
+  GstElement *el = gst_element_factory_make ("wanr2v", NULL);
+  GstElement *gen;
+  GstPadTemplate *t;
+  GstPad *pad, *inner;
+  gchar *s = NULL;
+
+  gst_object_ref_sink (el);
+  gen = gst_bin_get_by_name (GST_BIN (el), "gen");
+  t = gst_element_get_pad_template (el, "image_%u");
+  g_assert_cmpstr (g_type_name (GST_PAD_TEMPLATE_GTYPE (t)), ==,
+      "GstWanR2vBinPad");
+  pad = gst_element_request_pad_simple (el, "image_%u");
+  g_assert_nonnull (pad);
+  g_assert_true (GST_IS_GHOST_PAD (pad));
+  g_assert_cmpstr (G_OBJECT_TYPE_NAME (pad), ==, "GstWanR2vBinPad");
+  g_assert_nonnull (g_object_class_find_property (G_OBJECT_GET_CLASS (pad),
+          "uri"));
+  inner = gst_element_get_static_pad (gen, "image_0");
+  g_assert_nonnull (inner);
+
+  g_object_set (pad, "uri", "https://example.com/prop.png", NULL);
+  g_object_get (inner, "uri", &s, NULL);
+  g_assert_cmpstr (s, ==, "https://example.com/prop.png");
+  g_free (s);
+
+  g_object_set (inner, "uri", "oss://bucket/prop.png", NULL);
+  g_object_get (pad, "uri", &s, NULL);
+  g_assert_cmpstr (s, ==, "oss://bucket/prop.png");
+  g_free (s);
+
+  /* the child proxy hands out the bin's pad */
+  g_assert_cmpuint (gst_child_proxy_get_children_count (GST_CHILD_PROXY
+          (el)), ==, 1);
+  {
+    GObject *child = gst_child_proxy_get_child_by_name (GST_CHILD_PROXY (el),
+        "image_0");
+
+    g_assert_true (child == G_OBJECT (pad));
+    g_object_unref (child);
+  }
+
+  gst_element_release_request_pad (el, pad);
+  gst_object_unref (pad);
+  gst_object_unref (inner);
+  gst_object_unref (gen);
+  gst_object_unref (el);
+}
+
+/* --- a flush on a reference pad --------------------------------------- */
+
+/* The job is running when video_0 flushes: it is cancelled, and new data
+ * and EOS on video_0 start a new one, whose clip comes out, then EOS. On
+ * wanr2v (decoded frames, qtdemux pulling) and wanr2vgen (the MP4's bytes,
+ * pushed). */
+static void
+test_flush_restarts_job (gconstpointer factory)
+{
+  g_autofree gchar *base = make_test_dir ();
+  g_autofree gchar *cache = cache_of (base);
+  GstElement *el = gst_element_factory_make (factory, NULL);
+  gboolean bin = g_str_equal (factory, "wanr2v");
+  GstBus *bus = gst_bus_new ();
+  GstHarness *h;
+  GstSegment seg;
+  GstMessage *m;
+  gboolean eos = FALSE;
+  gint64 t0;
+
+  gst_object_ref_sink (el);
+  gst_element_set_bus (el, bus);
+  gst_util_set_object_arg (G_OBJECT (el), "engine", "preview");
+  /* long enough to be still rendering when the flush comes */
+  g_object_set (el, "prompt", "Video 1 waves", "duration", 10, "cache-dir",
+      cache, NULL);
+  h = gst_harness_new_with_element (el, "video_0", "src");
+  gst_harness_set_drop_buffers (h, TRUE);
+  gst_harness_set_src_caps_str (h, "video/x-raw,format=I420,width=160,"
+      "height=120,framerate=30/1");
+  push_raw_frames (h, 5, 0x40);
+  g_assert_true (gst_harness_push_event (h, gst_event_new_eos ()));
+
+  /* the render runs: "rendering with preview", then "rendering preview" */
+  for (guint i = 0; i < 2; i++)
+    gst_message_unref (bus_pop (bus, 20 * GST_SECOND, match_progress,
+            "generating"));
+  t0 = g_get_monotonic_time ();
+  g_assert_true (gst_harness_push_event (h, gst_event_new_flush_start ()));
+  g_assert_true (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
+  g_test_message ("flush took %" G_GINT64_FORMAT " ms",
+      (g_get_monotonic_time () - t0) / 1000);
+  g_assert_cmpint (g_get_monotonic_time () - t0, <,
+      WR2V_TEST_TIME (G_USEC_PER_SEC));
+  m = bus_pop (bus, 5 * GST_SECOND, match_progress_type,
+      GINT_TO_POINTER (GST_PROGRESS_TYPE_CANCELED));
+  g_assert_nonnull (m);
+  gst_message_unref (m);
+
+  /* new data, then EOS: a new job */
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  g_assert_true (gst_harness_push_event (h, gst_event_new_segment (&seg)));
+  push_raw_frames (h, 5, 0xc0);
+  g_assert_true (gst_harness_push_event (h, gst_event_new_eos ()));
+  m = bus_pop (bus, 10 * GST_SECOND, match_progress_type,
+      GINT_TO_POINTER (GST_PROGRESS_TYPE_START));
+  g_assert_nonnull (m);
+  gst_message_unref (m);
+  m = bus_pop (bus, TIMEOUT, match_element, "wanr2v/result");
+  g_assert_nonnull (m);
+  gst_message_unref (m);
+  m = bus_pop (bus, TIMEOUT, match_progress_type,
+      GINT_TO_POINTER (GST_PROGRESS_TYPE_COMPLETE));
+  g_assert_nonnull (m);
+  gst_message_unref (m);
+
+  /* the clip's frames, then EOS */
+  while (!eos) {
+    GstEvent *ev = gst_harness_pull_event (h);
+
+    g_assert_nonnull (ev);
+    eos = GST_EVENT_TYPE (ev) == GST_EVENT_EOS;
+    gst_event_unref (ev);
+  }
+  g_test_message ("%u buffers", gst_harness_buffers_received (h));
+  if (bin)
+    g_assert_cmpuint (gst_harness_buffers_received (h), ==, 10 * 30);
+  else
+    g_assert_cmpuint (gst_harness_buffers_received (h), >, 0);
+  gst_harness_teardown (h);
+  gst_element_set_bus (el, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (el);
+  g_assert_cmpuint (count_results (base), ==, 2);       /* mp4 + json */
+  rm_rf (base);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1223,6 +1585,15 @@ main (int argc, char **argv)
   g_test_add_func ("/element/engine-auto", test_engine_auto);
   g_test_add_func ("/element/result-location", test_result_location);
   g_test_add_func ("/element/wanr2vgen-filesink", test_gen_filesink);
+  g_test_add_func ("/element/unlinked-pad", test_unlinked_pad);
+  g_test_add_func ("/element/unlinked-pad-late", test_unlinked_pad_late);
+  g_test_add_func ("/element/uri-only-pad/unnamed", test_uri_only_pad_unnamed);
+  g_test_add_func ("/element/uri-only-pad/named", test_uri_only_pad_named);
+  g_test_add_func ("/element/bin-pad-uri", test_bin_pad_uri);
+  g_test_add_data_func ("/element/flush-restarts-job/wanr2v", "wanr2v",
+      test_flush_restarts_job);
+  g_test_add_data_func ("/element/flush-restarts-job/wanr2vgen", "wanr2vgen",
+      test_flush_restarts_job);
 
   ret = g_test_run ();
   rm_rf (private_tmp);

@@ -22,6 +22,11 @@
 #include "wr2v-store.h"
 #include "wr2v-test-time.h"
 
+/* A short request-timeout (s), scaled like WR2V_TEST_TIME: it also counts
+ * the uploads, which take longer on a slow (sanitizer, valgrind) run. */
+#define SHORT_TIMEOUT_S(s) \
+  ((guint) (WR2V_TEST_TIME ((gint64) (s) * G_USEC_PER_SEC) / G_USEC_PER_SEC))
+
 /* the key the fake server accepts; must never be seen anywhere */
 #define KEY "wr2v-test-KEY-7f3a9c5d"
 #define WRONG_KEY "wr2v-wrong-KEY-0b1e2d"
@@ -818,7 +823,7 @@ test_never_finishes_then_resume (Fixture * fx, gconstpointer data)
   gchar *id;
 
   SKIP_IF_NO_SETUP (fx);
-  fx->settings.request_timeout_s = 2;
+  fx->settings.request_timeout_s = SHORT_TIMEOUT_S (2);
   engine = make_engine (fx);
   req = default_request (fx);
   control (fx, "{\"fault\": \"never-finish\", \"times\": 1}");
@@ -1064,6 +1069,31 @@ test_malformed_poll (Fixture * fx, gconstpointer data)
   wr2v_engine_free (engine);
 }
 
+/* request-timeout is the whole job: uploads that take it all end the job
+ * before the submit, and nothing is paid for. */
+static void
+test_timeout_in_upload (Fixture * fx, gconstpointer data)
+{
+  Wr2vEngine *engine;
+  Wr2vRequest *req;
+  Run r;
+
+  SKIP_IF_NO_SETUP (fx);
+  fx->settings.request_timeout_s = 1;
+  engine = make_engine (fx);
+  req = default_request (fx);
+  control (fx, "{\"fault\": \"upload-slow\", \"seconds\": 2, \"times\": 1}");
+  run_job (fx, engine, req, &r);
+  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_TIMEOUT);
+  g_assert_nonnull (strstr (r.error->message, "request-timeout (1 s)"));
+  g_assert_nonnull (strstr (r.error->message, "nothing was submitted"));
+  g_assert_cmpint (count_of (fx, "submit"), ==, 0);
+  assert_journal (fx, r.job.hash, FALSE, NULL);
+  run_clear (&r);
+  wr2v_request_free (req);
+  wr2v_engine_free (engine);
+}
+
 static void
 test_submit_malformed (Fixture * fx, gconstpointer data)
 {
@@ -1165,7 +1195,7 @@ test_submit_hang (Fixture * fx, gconstpointer data)
   gint64 start;
 
   SKIP_IF_NO_SETUP (fx);
-  fx->settings.request_timeout_s = 2;
+  fx->settings.request_timeout_s = SHORT_TIMEOUT_S (2);
   engine = make_engine (fx);
   req = default_request (fx);
   control (fx, "{\"fault\": \"submit-hang\"}");
@@ -1188,8 +1218,36 @@ test_submit_hang (Fixture * fx, gconstpointer data)
   wr2v_engine_free (engine);
 }
 
+/* The client port of the @n-th request to @route (from 0): requests on one
+ * kept-alive connection share it. */
+static gint64
+peer_port (Fixture * fx, const gchar * route, guint n)
+{
+  JsonNode *s = stats (fx);
+  JsonArray *reqs = json_object_get_array_member (json_node_get_object (s),
+      "requests");
+  gint64 port = -1;
+  guint i;
+
+  for (i = 0; i < json_array_get_length (reqs) && port < 0; i++) {
+    JsonObject *o = json_array_get_object_element (reqs, i);
+
+    if (g_strcmp0 (json_object_get_string_member (o, "route"), route) == 0 &&
+        n-- == 0)
+      port = json_object_get_int_member (o, "peer_port");
+  }
+  json_node_unref (s);
+  g_assert_cmpint (port, >, 0);
+  return port;
+}
+
+/* The server reads the submit and closes the connection without a word.
+ * On a kept-alive connection libcurl would send the POST again by itself
+ * ("Connection died, retrying a fresh connect"): a second paid job. The
+ * submit goes on a fresh connection instead, is sent once, and the job
+ * may exist: the next run refuses to submit again. */
 static void
-test_submit_500 (Fixture * fx, gconstpointer data)
+test_submit_drop (Fixture * fx, gconstpointer data)
 {
   Wr2vEngine *engine;
   Wr2vRequest *req;
@@ -1198,7 +1256,56 @@ test_submit_500 (Fixture * fx, gconstpointer data)
   SKIP_IF_NO_SETUP (fx);
   engine = make_engine (fx);
   req = default_request (fx);
-  control (fx, "{\"fault\": \"submit-500\", \"times\": 1}");
+  control (fx, "{\"fault\": \"submit-drop\"}");
+  run_job (fx, engine, req, &r);
+  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_MAYBE_SUBMITTED);
+  g_assert_nonnull (strstr (r.error->message, "paid job"));
+  g_assert_nonnull (strstr (r.error->message, r.job.hash));
+  g_assert_cmpint (count_of (fx, "submit"), ==, 1);
+  /* the uploads shared a kept-alive connection the submit could reuse */
+  g_assert_cmpint (count_of (fx, "upload"), ==, 3);
+  g_assert_cmpint (peer_port (fx, "upload", 0), ==, peer_port (fx, "upload",
+          2));
+  g_assert_cmpint (peer_port (fx, "submit", 0), !=, peer_port (fx, "upload",
+          2));
+  assert_journal (fx, r.job.hash, TRUE, NULL);
+  run_clear (&r);
+
+  /* the next run does not submit again */
+  run_job (fx, engine, req, &r);
+  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_MAYBE_SUBMITTED);
+  g_assert_cmpint (count_of (fx, "submit"), ==, 1);
+  run_clear (&r);
+  wr2v_request_free (req);
+  wr2v_engine_free (engine);
+}
+
+/* A 5xx answer to the submit, as the HTTP status or the envelope's code:
+ * nothing says that no job was created, so it may exist and the next run
+ * does not submit again. */
+static void
+test_submit_5xx (Fixture * fx, gconstpointer data)
+{
+  const gchar *fault = data;
+  Wr2vEngine *engine;
+  Wr2vRequest *req;
+  gchar *json;
+  Run r;
+
+  SKIP_IF_NO_SETUP (fx);
+  engine = make_engine (fx);
+  req = default_request (fx);
+  json = g_strdup_printf ("{\"fault\": \"%s\", \"times\": 1}", fault);
+  control (fx, json);
+  g_free (json);
+  run_job (fx, engine, req, &r);
+  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_MAYBE_SUBMITTED);
+  g_assert_nonnull (strstr (r.error->message, "paid job"));
+  g_assert_null (strstr (r.error->message, "no job was created"));
+  g_assert_cmpint (count_of (fx, "submit"), ==, 1);
+  assert_journal (fx, r.job.hash, TRUE, NULL);
+  run_clear (&r);
+
   run_job (fx, engine, req, &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_MAYBE_SUBMITTED);
   g_assert_cmpint (count_of (fx, "submit"), ==, 1);
@@ -1429,6 +1536,10 @@ test_check_and_cost (void)
   gchar *identity;
 
   g_assert_nonnull (engine);
+  /* the element checks the key at READY->PAUSED through key_variable */
+  g_assert_cmpstr (engine->klass->key_variable, ==, "WAVESPEED_API_KEY");
+  g_assert_cmpuint (engine->klass->default_timeout_s, ==, 1800);
+  g_assert_null (engine->klass->cancel_remote);
   req->prompt = g_strdup ("Video 1 spins");
   req->seed = -1;
   ref->uri = g_strdup ("https://cdn.example.com/a.mp4");
@@ -1809,6 +1920,7 @@ main (int argc, char **argv)
   ADD ("download-redirect", NULL, test_download_redirect);
   ADD ("download-truncated", NULL, test_download_truncated);
   ADD ("never-finishes-then-resume", NULL, test_never_finishes_then_resume);
+  ADD ("timeout-in-upload", NULL, test_timeout_in_upload);
   ADD ("resume-from-journal", NULL, test_resume_from_journal);
   ADD ("unknown-job", NULL, test_unknown_job);
   ADD ("wrong-key", NULL, test_wrong_key);
@@ -1818,7 +1930,12 @@ main (int argc, char **argv)
   ADD ("malformed-poll", NULL, test_malformed_poll);
   ADD ("submit-malformed", NULL, test_submit_malformed);
   ADD ("submit-hang", NULL, test_submit_hang);
-  ADD ("submit-500", NULL, test_submit_500);
+  ADD ("submit-drop", NULL, test_submit_drop);
+  ADD ("submit-500", "submit-500", test_submit_5xx);
+  ADD ("submit-503", "submit-503", test_submit_5xx);
+  ADD ("submit-envelope-500", "submit-envelope-500", test_submit_5xx);
+  /* not a 4xx refusal either: the job may exist */
+  ADD ("submit-202", "submit-202", test_submit_5xx);
   ADD ("download-too-big", GINT_TO_POINTER (FALSE), test_download_too_big);
   ADD ("download-too-big-chunked", GINT_TO_POINTER (TRUE),
       test_download_too_big);
