@@ -188,6 +188,8 @@ struct _GstWanR2v
   GstElement *decodebin;
   GstElement *convert;
   GstPad *srcpad;               /* ghost of convert's src */
+  gboolean decodebin_used;      /* decodebin went to PAUSED: see
+                                 * new_decodebin() */
 
   /* EOS waits for the job thread: see hold_eos() */
   GMutex lock;
@@ -421,6 +423,44 @@ on_decodebin_pad_added (GstElement * decodebin, GstPad * pad, GstWanR2v * self)
   gst_object_unref (sink);
 }
 
+/* Adds a decodebin3 linked to wanr2vgen, replacing the one there was.
+ *
+ * decodebin3 sets up its input for pull mode (a parsebin whose typefind
+ * pulls from wanr2vgen, which serves the clip by random access) only when
+ * its sink pad is linked, and going back to READY drops that setup: its
+ * sink pad is left without a target (1.22 also leaves the old parsebin
+ * in the bin, unlinked). Run again, it would let wanr2vgen start in push
+ * mode, then make a parsebin on wanr2vgen's streaming thread when the
+ * caps come, whose typefind switches wanr2vgen to pull mode from that
+ * very thread: a deadlock ("Trying to join task ... from its thread"),
+ * and "Internal data stream error". So each run after the first, even
+ * one whose READY->PAUSED failed, gets a decodebin3 that has never run,
+ * linked while wanr2vgen is in READY like the first one. */
+static gboolean
+new_decodebin (GstWanR2v * self)
+{
+  GstElement *decodebin = gst_element_factory_make ("decodebin3", "decode");
+
+  if (!decodebin)
+    return FALSE;
+  if (self->decodebin) {
+    GST_DEBUG_OBJECT (self, "replacing %" GST_PTR_FORMAT " for a new run",
+        self->decodebin);
+    gst_element_set_state (self->decodebin, GST_STATE_NULL);
+    gst_bin_remove (GST_BIN (self), self->decodebin);
+  }
+  self->decodebin = decodebin;
+  gst_bin_add (GST_BIN (self), decodebin);
+  g_signal_connect (decodebin, "pad-added",
+      G_CALLBACK (on_decodebin_pad_added), self);
+  if (!gst_element_link (self->gen, decodebin)) {
+    GST_ERROR_OBJECT (self, "cannot link wanr2vgen to decodebin3");
+    return FALSE;
+  }
+  self->decodebin_used = FALSE;
+  return TRUE;
+}
+
 /* Until the clip is decoded there is no upstream to ask: say "not live,
  * no latency" rather than fail, or a live compositor downstream would
  * stop producing its other inputs while it waits for this one. */
@@ -449,6 +489,17 @@ gst_wanr2v_change_state (GstElement * element, GstStateChange transition)
 
   switch (transition) {
     case GST_STATE_CHANGE_READY_TO_PAUSED:
+      /* the children are in READY: the bin brings the new one along */
+      if (self->decodebin_used) {
+        if (!new_decodebin (self) ||
+            gst_element_set_state (self->decodebin, GST_STATE_READY) ==
+            GST_STATE_CHANGE_FAILURE) {
+          GST_ELEMENT_ERROR (self, CORE, STATE_CHANGE,
+              ("Cannot set up decodebin3 for a new run"), (NULL));
+          return GST_STATE_CHANGE_FAILURE;
+        }
+      }
+      self->decodebin_used = TRUE;
       gst_pad_set_offset (self->srcpad, 0);
       g_mutex_lock (&self->lock);
       self->job_over = self->flushing = FALSE;
@@ -573,21 +624,18 @@ gst_wanr2v_init (GstWanR2v * self)
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
   self->gen = gst_element_factory_make ("wanr2vgen", "gen");
-  self->decodebin = gst_element_factory_make ("decodebin3", "decode");
-  self->convert = gst_element_factory_make ("videoconvert", "convert");
+  g_assert (self->gen);
+  gst_bin_add (GST_BIN (self), self->gen);
   /* decodebin3 is in gst-plugins-base: a missing one is a broken install,
    * reported by the state change failing with no element to run. */
-  g_assert (self->gen);
-  if (!self->decodebin || !self->convert) {
+  self->convert = gst_element_factory_make ("videoconvert", "convert");
+  if (self->convert)
+    gst_bin_add (GST_BIN (self), self->convert);
+  if (!self->convert || !new_decodebin (self)) {
     g_critical ("wanr2v needs decodebin3 and videoconvert "
         "(gstreamer1.0-plugins-base)");
     return;
   }
-  gst_bin_add_many (GST_BIN (self), self->gen, self->decodebin,
-      self->convert, NULL);
-  gst_element_link (self->gen, self->decodebin);
-  g_signal_connect (self->decodebin, "pad-added",
-      G_CALLBACK (on_decodebin_pad_added), self);
 
   pad = gst_element_get_static_pad (self->convert, "src");
   /* the class's own template: gst_static_pad_template_get() would make a

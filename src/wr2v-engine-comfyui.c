@@ -34,7 +34,9 @@
  * workflow; 1080p is rounded down to 1072 lines.
  *
  * The job is local and free: no key, no cost; a local job may take an
- * hour (default request-timeout 7200 s). When the pipeline stops mid-job,
+ * hour (default request-timeout 7200 s). Its sampler steps come from
+ * ComfyUI's websocket, read at each poll (see "progress over the
+ * websocket" below); the history alone is enough without it. When the pipeline stops mid-job,
  * cancel_remote removes it from ComfyUI's queue and interrupts it if it
  * runs, to free the GPU. A submit is never retried; if its answer is lost,
  * the prompts queued under this submit's client_id are removed again.
@@ -53,6 +55,7 @@
 #include "wr2v-http.h"
 #include "wr2v-parsers.h"
 #include "wr2v-prompt.h"
+#include "wr2v-websocket.h"
 
 GST_DEBUG_CATEGORY_STATIC (wr2v_comfyui_debug);
 #define GST_CAT_DEFAULT wr2v_comfyui_debug
@@ -76,6 +79,9 @@ GST_DEBUG_CATEGORY_STATIC (wr2v_comfyui_debug);
 /* cancel_remote runs after the job's cancellable fired: short, on its own */
 #define CANCEL_TIMEOUT_S 2
 #define FRAME_TIMEOUT_S 60
+/* the progress websocket: connect and write timeout, bytes read per poll */
+#define WS_TIMEOUT_S 5
+#define WS_DRAIN_BYTES (8 * 1024 * 1024)
 /* white space between composed references, so they read as separate */
 #define COMPOSE_GUTTER 8
 
@@ -142,7 +148,18 @@ typedef struct
   gchar *wf_sha256;
   /* request hash -> Uploaded */
   GHashTable *uploads;
+  /* prompt id -> JobSocket, while the job is polled */
+  GHashTable *sockets;
+  /* prompt ids whose websocket was opened (or tried) once already */
+  GHashTable *sockets_tried;
 } ComfyPriv;
+
+/* One job's websocket: ComfyUI sends its steps only there. */
+typedef struct
+{
+  Wr2vWebsocket *ws;            /* NULL once lost: the steps stay */
+  gint step, steps;             /* the latest progress of the prompt */
+} JobSocket;
 
 static ComfyPriv *
 get_priv (Wr2vEngine * engine)
@@ -159,6 +176,15 @@ uploaded_free (Uploaded * u)
   if (u->batch)
     g_ptr_array_unref (u->batch);
   g_free (u);
+}
+
+static void
+job_socket_free (JobSocket * js)
+{
+  if (!js)
+    return;
+  wr2v_websocket_free (js->ws);
+  g_free (js);
 }
 
 /* --- small helpers --- */
@@ -1769,6 +1795,198 @@ out:
   return ok;
 }
 
+/* --- progress over the websocket ---
+ *
+ * ComfyUI's history says nothing until a job is done; its steps come only
+ * as "progress" messages on GET /ws?clientId=<the submit's client_id>. The
+ * websocket is opened right before the submit (ComfyUI takes it before the
+ * prompt exists, so no message is missed), kept per prompt id, and read
+ * without waiting at each poll: no thread of its own. Whatever goes wrong
+ * with it, the job goes on with the history alone. */
+
+static gchar *
+socket_url (Wr2vEngine * engine, const gchar * client_id)
+{
+  gchar *esc = g_uri_escape_string (client_id, NULL, FALSE);
+  gchar *route = g_strconcat ("/ws?clientId=", esc, NULL);
+  gchar *url = api_route (engine, route, NULL);
+
+  g_free (route);
+  g_free (esc);
+  return url;
+}
+
+static Wr2vWebsocket *
+open_socket (Wr2vEngine * engine, Wr2vJob * job, const gchar * client_id)
+{
+  gchar *url = socket_url (engine, client_id);
+  GError *err = NULL;
+  Wr2vWebsocket *ws;
+
+  if (!url)
+    return NULL;
+  ws = wr2v_websocket_connect (url, WS_TIMEOUT_S, job->cancellable, &err);
+  if (!ws) {
+    GST_INFO ("no progress websocket (%s): steps will not be known",
+        err->message);
+    g_error_free (err);
+  }
+  g_free (url);
+  return ws;
+}
+
+/* Keeps @ws (may be NULL) as @prompt_id's. */
+static void
+keep_socket (Wr2vEngine * engine, const gchar * prompt_id, Wr2vWebsocket * ws)
+{
+  ComfyPriv *priv = get_priv (engine);
+  JobSocket *js = g_new0 (JobSocket, 1);
+
+  js->ws = ws;
+  g_mutex_lock (&priv->lock);
+  g_hash_table_add (priv->sockets_tried, g_strdup (prompt_id));
+  g_hash_table_replace (priv->sockets, g_strdup (prompt_id), js);
+  g_mutex_unlock (&priv->lock);
+}
+
+/* Closes @prompt_id's websocket: the job ended, failed or was stopped. */
+static void
+drop_socket (Wr2vEngine * engine, const gchar * prompt_id)
+{
+  ComfyPriv *priv = get_priv (engine);
+
+  g_mutex_lock (&priv->lock);
+  g_hash_table_remove (priv->sockets, prompt_id);
+  g_mutex_unlock (&priv->lock);
+}
+
+/* TRUE, once per prompt id, when no websocket was opened for it yet. */
+static gboolean
+socket_wanted (Wr2vEngine * engine, const gchar * prompt_id)
+{
+  ComfyPriv *priv = get_priv (engine);
+  gboolean wanted;
+
+  g_mutex_lock (&priv->lock);
+  wanted = g_hash_table_add (priv->sockets_tried, g_strdup (prompt_id));
+  g_mutex_unlock (&priv->lock);
+  return wanted;
+}
+
+/* The client_id @prompt_id was queued under, when it is one of ours: a
+ * resumed job's websocket reconnects with it. */
+static gchar *
+queue_client_id (const gchar * data, gsize len, const gchar * prompt_id)
+{
+  const gchar *lists[] = { "queue_running", "queue_pending" };
+  JsonNode *node = parse_object (data, len, NULL);
+  gchar *client_id = NULL;
+  guint i, j;
+
+  if (!node)
+    return NULL;
+  for (i = 0; !client_id && i < G_N_ELEMENTS (lists); i++) {
+    JsonArray *list = obj_array (json_node_get_object (node), lists[i]);
+
+    for (j = 0; !client_id && list && j < json_array_get_length (list); j++) {
+      JsonArray *e = queue_entry (list, j);
+      JsonNode *extra;
+      const gchar *cid;
+
+      if (!e || json_array_get_length (e) < 4 ||
+          g_strcmp0 (node_string (json_array_get_element (e, 1)),
+              prompt_id) != 0)
+        continue;
+      extra = json_array_get_element (e, 3);
+      cid = JSON_NODE_HOLDS_OBJECT (extra) ?
+          obj_string (json_node_get_object (extra), "client_id") : NULL;
+      if (cid && g_str_has_prefix (cid, "wanr2v-") &&
+          wr2v_comfyui_prompt_id_ok (cid))
+        client_id = g_strdup (cid);
+    }
+  }
+  json_node_unref (node);
+  return client_id;
+}
+
+/* One message from the websocket: the latest progress of our prompt. */
+static void
+socket_message (JobSocket * js, const gchar * prompt_id, GBytes * msg)
+{
+  JsonNode *node = wr2v_http_parse_json (msg, NULL);
+  JsonObject *root, *data;
+  const gchar *type, *pid;
+
+  if (!node)
+    return;
+  root = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+  type = obj_string (root, "type");
+  data = obj_object (root, "data");
+  pid = obj_string (data, "prompt_id");
+  /* older ComfyUI versions send progress without a prompt_id, to the
+   * client that queued the prompt: ours */
+  if (g_strcmp0 (type, "progress") == 0 && (!pid ||
+          g_strcmp0 (pid, prompt_id) == 0)) {
+    gint64 value = node_int (json_object_get_member (data, "value"), -1);
+    gint64 max = node_int (json_object_get_member (data, "max"), 0);
+
+    if (max > 0 && max <= G_MAXINT && value >= 0 && value <= max) {
+      js->step = value;
+      js->steps = max;
+    }
+  } else if (g_strcmp0 (type, "executing") == 0 &&
+      g_strcmp0 (pid, prompt_id) == 0 && data &&
+      json_object_has_member (data, "node") &&
+      JSON_NODE_HOLDS_NULL (json_object_get_member (data, "node"))) {
+    GST_DEBUG ("prompt %s: ComfyUI finished executing it", prompt_id);
+  }
+  json_node_unref (node);
+}
+
+/* Reads what the websocket of @prompt_id has so far, without waiting, and
+ * puts the latest steps in @res when the history has none. */
+static void
+follow_socket (Wr2vEngine * engine, const gchar * prompt_id,
+    Wr2vPollResult * res)
+{
+  ComfyPriv *priv = get_priv (engine);
+  JobSocket *js = NULL;
+  gchar *key = NULL;
+
+  g_mutex_lock (&priv->lock);
+  if (!g_hash_table_steal_extended (priv->sockets, prompt_id,
+          (gpointer *) & key, (gpointer *) & js))
+    js = NULL;
+  g_mutex_unlock (&priv->lock);
+  if (!js)
+    return;
+
+  if (js->ws) {
+    gsize budget = WS_DRAIN_BYTES;
+    GError *err = NULL;
+    GBytes *msg;
+
+    while ((msg = wr2v_websocket_read (js->ws, &budget, &err))) {
+      socket_message (js, prompt_id, msg);
+      g_bytes_unref (msg);
+    }
+    if (err) {
+      GST_INFO ("job %s: progress websocket lost (%s); polling the history "
+          "only", prompt_id, err->message);
+      g_error_free (err);
+      g_clear_pointer (&js->ws, wr2v_websocket_free);
+    }
+  }
+  if (js->steps > 0 && res->steps == 0) {
+    res->step = js->step;
+    res->steps = js->steps;
+  }
+
+  g_mutex_lock (&priv->lock);
+  g_hash_table_replace (priv->sockets, key, js);
+  g_mutex_unlock (&priv->lock);
+}
+
 /* --- submit --- */
 
 static gint64
@@ -1840,6 +2058,7 @@ comfyui_submit (Wr2vEngine * engine, Wr2vJob * job, GError ** error)
   GError *local = NULL;
   gchar *path = NULL, *url = NULL, *body = NULL, *prompt = NULL;
   gchar *client_id = NULL, *id = NULL, *key = NULL;
+  Wr2vWebsocket *ws = NULL;
   gboolean small = FALSE;
   guint found = 0;
 
@@ -1894,10 +2113,16 @@ comfyui_submit (Wr2vEngine * engine, Wr2vJob * job, GError ** error)
   hr.timeout_s = SUBMIT_TIMEOUT_S;
   hr.low_speed_time_s = SUBMIT_TIMEOUT_S;
   hr.cancellable = job->cancellable;
+  /* a fresh connection: on a reused one that dies, libcurl resends */
+  hr.no_resend = TRUE;
 
   wr2v_job_phase (job, WR2V_PHASE_SUBMIT, "queueing the workflow in ComfyUI "
       "(%dx%d, %d frames at %d fps, seed %" G_GINT64_FORMAT ")", v.width,
       v.height, v.length, v.fps, v.seed);
+  /* before the submit: the first progress message may come right after */
+  ws = open_socket (engine, job, client_id);
+  if (g_cancellable_set_error_if_cancelled (job->cancellable, error))
+    goto out;
   /* never retried: a second POST queues a second job on the GPU */
   if (!wr2v_http_perform (priv->http, &hr, &resp, &local)) {
     if (resp.request_sent) {
@@ -1970,8 +2195,10 @@ comfyui_submit (Wr2vEngine * engine, Wr2vJob * job, GError ** error)
   }
   id = g_steal_pointer (&answer.prompt_id);
   GST_INFO ("queued prompt %s (client %s)", id, client_id);
+  keep_socket (engine, id, g_steal_pointer (&ws));
 
 out:
+  wr2v_websocket_free (ws);
   if (hr.body)
     g_bytes_unref (hr.body);
   wr2v_http_response_clear (&resp);
@@ -2188,6 +2415,14 @@ comfyui_poll (Wr2vEngine * engine, Wr2vJob * job, const gchar * job_id,
       if (!wr2v_comfyui_parse_queue (data, len, job_id, NULL, &q, &local)) {
         set_unreadable (&qerr, "reading the queue", ctype, local);
         g_clear_pointer (&body, g_bytes_unref);
+      } else if (q.place != WR2V_COMFYUI_QUEUE_ABSENT &&
+          socket_wanted (engine, job_id)) {
+        /* a resumed job: no submit opened its websocket */
+        gchar *client_id = queue_client_id (data, len, job_id);
+
+        if (client_id)
+          keep_socket (engine, job_id, open_socket (engine, job, client_id));
+        g_free (client_id);
       }
     }
     g_clear_pointer (&ctype, g_free);
@@ -2247,6 +2482,11 @@ comfyui_poll (Wr2vEngine * engine, Wr2vJob * job, const gchar * job_id,
   }
 
 out:
+  if (ok)
+    follow_socket (engine, job_id, res);
+  /* over (done, failed, unknown) or the driver stops here */
+  if (!ok || res->state == WR2V_POLL_SUCCEEDED)
+    drop_socket (engine, job_id);
   if (body)
     g_bytes_unref (body);
   wr2v_comfyui_history_clear (&h);
@@ -2425,6 +2665,7 @@ comfyui_cancel_remote (Wr2vEngine * engine, const gchar * job_id)
 
   if (!wr2v_comfyui_prompt_id_ok (job_id))
     return;
+  drop_socket (engine, job_id);
   GST_INFO ("stopping ComfyUI job %s", job_id);
   /* first out of the queue, so it can't start after the interrupt */
   json = g_strdup_printf ("{\"delete\":[\"%s\"]}", job_id);
@@ -2454,6 +2695,9 @@ comfyui_finalize (Wr2vEngine * engine)
   g_free (priv->wf_path);
   g_free (priv->wf_sha256);
   g_hash_table_unref (priv->uploads);
+  /* a job that timed out still has its websocket */
+  g_hash_table_unref (priv->sockets);
+  g_hash_table_unref (priv->sockets_tried);
   g_mutex_clear (&priv->lock);
   g_free (priv);
   engine->priv = NULL;
@@ -2492,6 +2736,10 @@ wr2v_engine_comfyui_new (void)
   g_mutex_init (&priv->lock);
   priv->uploads = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       (GDestroyNotify) uploaded_free);
+  priv->sockets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      (GDestroyNotify) job_socket_free);
+  priv->sockets_tried = g_hash_table_new_full (g_str_hash, g_str_equal,
+      g_free, NULL);
 
   engine = g_new0 (Wr2vEngine, 1);
   engine->klass = &comfyui_class;

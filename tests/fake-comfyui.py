@@ -21,19 +21,35 @@ Faults are switched on with POST /_control (or --fault NAME[:TIMES]):
 
 Fault names: history-500, history-malformed, history-slow ("seconds"),
 queue-500, prompt-400 (a missing model in node_errors), prompt-500,
-prompt-malformed, prompt-hang (queued, never answered), job-error
+prompt-malformed, prompt-hang (queued, never answered), submit-drop
+(queued, then the connection is closed without any answer), job-error
 ("message"), job-interrupted, never-finish, hold-queued (the next job
 stays pending for ever), download-reset, download-truncated, download-404,
 hostile-output ("filename", "subfolder"), upload-rename (always renames),
 upload-hostile ("name", "subfolder"), upload-slow ("seconds"), upload-500.
 "times" counts how often a fault fires (default: always).
 
+GET /ws?clientId=<id> is ComfyUI's websocket (RFC 6455). Like ComfyUI it
+greets with a "status" message; then, at each history poll of a running
+job queued under that client id, it sends "progress" {value, max: 20,
+prompt_id} rising to 20 when the job is done, followed by "executing" with
+node null. On a job's first poll it also sends "execution_start", a
+binary preview frame, a progress of another prompt (to be ignored) and a
+ping ("wanr2v-ping"), whose pong is recorded. Websocket faults: ws-404
+(the upgrade is refused), ws-drop (the connection is closed after the
+first poll's frames), ws-oversize (a frame announced at 2 MiB).
+{"finish_job": "<id>", "after": n} makes an existing job finish after n
+more polls (and not run for ever).
+
 GET /_stats answers what was received: counts per route, the uploads (with
 the PNG's width and height), the submitted bodies, the interrupt bodies, the
-deleted ids, the /view queries and the jobs.
+deleted ids, the /view queries, the jobs and the websockets (client id,
+pongs, close codes, unmasked frames, whether it is still open).
 """
 
 import argparse
+import base64
+import hashlib
 import json
 import os
 import re
@@ -47,6 +63,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 STATE_LOCK = threading.Lock()
+WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+WS_STEPS = 20
 
 
 class State:
@@ -73,6 +91,8 @@ class State:
         self.views = []
         self.jobs = {}
         self.number = 0
+        self.ws_log = []           # one record per websocket
+        self.ws_clients = {}       # client id -> WsConn (the last one)
 
     def add_fault(self, spec):
         params = dict(spec)
@@ -150,6 +170,124 @@ def parse_multipart(body, boundary):
     return parts
 
 
+class WsConn:
+    """The server side of one websocket: frames out (from any thread),
+    the client's frames in (on the handler's thread)."""
+
+    def __init__(self, sock, record):
+        self.sock = sock
+        self.record = record
+        self.send_lock = threading.Lock()
+        self.open = True
+
+    def send_frame(self, opcode, payload, length=None):
+        n = len(payload) if length is None else length
+        head = bytes([0x80 | opcode])
+        if n < 126:
+            head += bytes([n])
+        elif n < 65536:
+            head += bytes([126]) + struct.pack(">H", n)
+        else:
+            head += bytes([127]) + struct.pack(">Q", n)
+        with self.send_lock:
+            if not self.open:
+                return
+            try:
+                self.sock.sendall(head + payload)
+            except OSError:
+                self.open = False
+
+    def send_json(self, obj):
+        self.send_frame(0x1, json.dumps(obj).encode())
+
+    def drop(self):
+        with self.send_lock:
+            self.open = False
+            try:
+                self.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def recv_exact(self, n):
+        data = b""
+        while len(data) < n:
+            chunk = self.sock.recv(n - len(data))
+            if not chunk:
+                raise EOFError
+            data += chunk
+        return data
+
+    def serve(self):
+        # the client's frames: pongs and a close, masked as RFC 6455 wants
+        self.sock.settimeout(None)
+        try:
+            while True:
+                b0, b1 = self.recv_exact(2)
+                n = b1 & 0x7f
+                if n == 126:
+                    n = struct.unpack(">H", self.recv_exact(2))[0]
+                elif n == 127:
+                    n = struct.unpack(">Q", self.recv_exact(8))[0]
+                mask = self.recv_exact(4) if b1 & 0x80 else None
+                payload = self.recv_exact(n)
+                if mask is None:
+                    with STATE_LOCK:
+                        self.record["unmasked"] += 1
+                else:
+                    payload = bytes(c ^ mask[i % 4]
+                                    for i, c in enumerate(payload))
+                op = b0 & 0x0f
+                with STATE_LOCK:
+                    if op == 0xa:
+                        self.record["pongs"].append(
+                            payload.decode("utf-8", "replace"))
+                    elif op == 0x8:
+                        self.record["closes"].append(
+                            struct.unpack(">H", payload[:2])[0]
+                            if len(payload) >= 2 else 1005)
+                if op == 0x8:
+                    self.send_frame(0x8, payload[:2])
+                    break
+        except (EOFError, OSError, ValueError):
+            pass
+        with self.send_lock:
+            self.open = False
+        with STATE_LOCK:
+            self.record["open"] = False
+
+
+def ws_frames(job, done, first):
+    """What ComfyUI would have sent a job's client since the last poll."""
+    pid = job["id"]
+    frames = []
+    if first:
+        frames.append((0x1, {"type": "execution_start",
+                             "data": {"prompt_id": pid, "timestamp": 1}}))
+        frames.append((0x1, {"type": "executing",
+                             "data": {"node": "9", "display_node": "9",
+                                      "prompt_id": pid}}))
+        # a preview: 4-byte event type, 4-byte format, then a JPEG
+        frames.append((0x2, struct.pack(">II", 1, 1) +
+                       b"\xff\xd8\xff\xe0" + bytes(300)))
+        frames.append((0x1, {"type": "progress",
+                             "data": {"value": 99, "max": 100,
+                                      "prompt_id": "someone-else",
+                                      "node": "3"}}))
+        frames.append((0x9, b"wanr2v-ping"))
+    if done:
+        value = WS_STEPS
+    else:
+        value = min(WS_STEPS - 1,
+                    job["polls"] * WS_STEPS // (job["target"] + 1))
+    frames.append((0x1, {"type": "progress",
+                         "data": {"value": value, "max": WS_STEPS,
+                                  "prompt_id": pid, "node": "9"}}))
+    if done:
+        frames.append((0x1, {"type": "executing",
+                             "data": {"node": None, "prompt_id": pid}}))
+    return frames
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "FakeComfyUI/1.0"
@@ -192,6 +330,15 @@ class Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         self.connection.close()
 
+    def drop_connection(self):
+        # a FIN instead of an answer: what a server that died after
+        # reading the request sends
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
     # --- routes ---
 
     def do_GET(self):
@@ -209,6 +356,9 @@ class Handler(BaseHTTPRequestHandler):
                     "jobs": {k: {"polls": v["polls"], "deleted": v["deleted"],
                                  "client_id": v["client_id"]}
                              for k, v in STATE.jobs.items()},
+                    "websockets": [dict(w, pongs=list(w["pongs"]),
+                                        closes=list(w["closes"]))
+                                   for w in STATE.ws_log],
                 }
             self.send_json(200, stats)
             return
@@ -224,6 +374,10 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/view":
             self.record("view")
             self.view(parse_qs(url.query, keep_blank_values=True))
+            return
+        if path == "/ws":
+            self.record("ws")
+            self.websocket(parse_qs(url.query))
             return
         self.record("other")
         self.send_json(404, {"error": "no such route"})
@@ -289,6 +443,11 @@ class Handler(BaseHTTPRequestHandler):
                     job["never"] = True
             if spec.get("forget_jobs"):
                 STATE.jobs = {}
+            if "finish_job" in spec:
+                job = STATE.jobs.get(spec["finish_job"])
+                if job is not None:
+                    job["never"] = False
+                    job["target"] = job["polls"] + int(spec.get("after", 1))
         self.send_json(200, {"ok": True})
 
     def upload(self):
@@ -357,6 +516,7 @@ class Handler(BaseHTTPRequestHandler):
         with STATE_LOCK:
             STATE.prompts.append(parsed)
             hang = STATE.take_fault("prompt-hang")
+            drop = STATE.take_fault("submit-drop")
             p400 = STATE.take_fault("prompt-400")
             p500 = STATE.take_fault("prompt-500")
             pmal = STATE.take_fault("prompt-malformed")
@@ -419,6 +579,10 @@ class Handler(BaseHTTPRequestHandler):
             # queued, but the answer never comes
             time.sleep(float(hang.get("seconds", 3600)))
             return
+        if drop is not None:
+            # queued, then the connection closes without an answer
+            self.drop_connection()
+            return
         if pmal is not None:
             self.send_raw(200, b'{"prompt_id": ', "application/json")
             return
@@ -477,6 +641,23 @@ class Handler(BaseHTTPRequestHandler):
                 job["polls"] += 1
             done = job is not None and STATE.done(job)
             hostile = STATE.faults.get("hostile-output")
+            ws, frames = None, []
+            if job is not None and not fired and not job["deleted"] and \
+                    not job.get("held") and job["client_id"]:
+                ws = STATE.ws_clients.get(job["client_id"])
+            if ws is not None:
+                frames = ws_frames(job, done, not ws.record["started"])
+                ws.record["started"] = True
+        # before the answer, so that the client has them when it reads
+        for opcode, payload in frames:
+            if isinstance(payload, dict):
+                ws.send_json(payload)
+            else:
+                ws.send_frame(opcode, payload)
+        if ws is not None and ws.record["fault"] == "ws-drop":
+            ws.drop()
+        if ws is not None and ws.record["fault"] == "ws-oversize":
+            ws.send_frame(0x1, b"{}", length=2 * 1024 * 1024)
         if fired:
             name, f = fired
             if name == "history-500":
@@ -529,6 +710,59 @@ class Handler(BaseHTTPRequestHandler):
             entry["status"] = {"status_str": "success", "completed": True,
                                "messages": messages}
         self.send_json(200, {job_id: entry})
+
+    def websocket(self, query):
+        client_id = (query.get("clientId") or [""])[0]
+        with STATE_LOCK:
+            refuse = STATE.take_fault("ws-404")
+            fault = None
+            for name in ("ws-drop", "ws-oversize"):
+                if STATE.take_fault(name) is not None:
+                    fault = name
+            record = {"client_id": client_id, "refused": refuse is not None,
+                      "pongs": [], "closes": [], "unmasked": 0,
+                      "open": False, "started": False, "fault": fault}
+            STATE.ws_log.append(record)
+        key = self.headers.get("Sec-WebSocket-Key", "")
+        if refuse is not None:
+            # an old ComfyUI, or a proxy that does not pass websockets
+            self.send_json(404, {"error": "no such route"})
+            return
+        try:
+            key_ok = len(base64.b64decode(key, validate=True)) == 16
+        except ValueError:
+            key_ok = False
+        if self.headers.get("Upgrade", "").lower() != "websocket" or \
+                "upgrade" not in self.headers.get("Connection", "").lower() \
+                or self.headers.get("Sec-WebSocket-Version") != "13" or \
+                not key_ok:
+            record["refused"] = True
+            self.send_json(400, {"error": "not a websocket upgrade"})
+            return
+        accept = base64.b64encode(hashlib.sha1(key.encode() + WS_GUID)
+                                  .digest()).decode()
+        self.send_response(101, "Switching Protocols")
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Sec-WebSocket-Accept", accept)
+        self.end_headers()
+        self.wfile.flush()
+        self.close_connection = True
+        conn = WsConn(self.connection, record)
+        with STATE_LOCK:
+            record["open"] = True
+            # as ComfyUI: a reconnect with the same id replaces the old one
+            STATE.ws_clients[client_id] = conn
+            queued = sum(1 for j in STATE.jobs.values()
+                         if not STATE.done(j) and not j["deleted"])
+        conn.send_json({"type": "status",
+                        "data": {"status": {"exec_info":
+                                            {"queue_remaining": queued}},
+                                 "sid": client_id}})
+        conn.serve()
+        with STATE_LOCK:
+            if STATE.ws_clients.get(client_id) is conn:
+                del STATE.ws_clients[client_id]
 
     def view(self, query):
         q = {k: v[0] for k, v in query.items()}

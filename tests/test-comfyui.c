@@ -24,6 +24,12 @@
 #include "wr2v-request.h"
 #include "wr2v-store.h"
 #include "wr2v-test-time.h"
+#include "wr2v-websocket.h"
+
+/* A short request-timeout (s), scaled like WR2V_TEST_TIME: it also counts
+ * preparing the references, slower on a sanitizer or valgrind run. */
+#define SHORT_TIMEOUT_S(s) \
+  ((guint) (WR2V_TEST_TIME ((gint64) (s) * G_USEC_PER_SEC) / G_USEC_PER_SEC))
 
 #define PROMPT "Video 1 dances with Video 2 while holding Image 3"
 #define PROMPT_TRANSLATED "reference subject 1 dances with reference " \
@@ -55,7 +61,23 @@ typedef struct
   guint phases_seen;            /* bit per Wr2vPhase */
   GPtrArray *phase_texts;
   GPtrArray *warnings;          /* "wanr2v/warning" messages */
+  GArray *steps;                /* "wanr2v/status": step, steps pairs */
+  guint submit_threads;         /* threads when the submit began */
+  guint max_threads;            /* the most seen at a "wanr2v/status" */
 } Fixture;
+
+static guint
+count_threads (void)
+{
+  GDir *d = g_dir_open ("/proc/self/task", 0, NULL);
+  guint n = 0;
+
+  while (d && g_dir_read_name (d))
+    n++;
+  if (d)
+    g_dir_close (d);
+  return n;
+}
 
 /* The fake server goes when the test dies, also on an assertion. */
 static void
@@ -79,6 +101,7 @@ fixture_setup (Fixture * fx, gconstpointer data)
   g_cond_init (&fx->cond);
   fx->phase_texts = g_ptr_array_new_with_free_func (g_free);
   fx->warnings = g_ptr_array_new_with_free_func (g_free);
+  fx->steps = g_array_new (FALSE, FALSE, sizeof (gint));
   if (!have_media)
     return;
 
@@ -135,6 +158,7 @@ fixture_teardown (Fixture * fx, gconstpointer data)
   g_free (fx->dir);
   g_ptr_array_unref (fx->phase_texts);
   g_ptr_array_unref (fx->warnings);
+  g_array_unref (fx->steps);
   g_mutex_clear (&fx->lock);
   g_cond_clear (&fx->cond);
 }
@@ -310,7 +334,11 @@ on_phase (gpointer user_data, Wr2vPhase phase, const gchar * text)
 {
   Fixture *fx = user_data;
 
+  guint threads = phase == WR2V_PHASE_SUBMIT ? count_threads () : 0;
+
   g_mutex_lock (&fx->lock);
+  if (phase == WR2V_PHASE_SUBMIT)
+    fx->submit_threads = threads;
   fx->phases_seen |= 1u << phase;
   g_ptr_array_add (fx->phase_texts, g_strdup_printf ("%s: %s",
           wr2v_phase_name (phase), text));
@@ -329,6 +357,18 @@ on_message (gpointer user_data, GstStructure * facts)
     g_mutex_lock (&fx->lock);
     g_ptr_array_add (fx->warnings,
         g_strdup (gst_structure_get_string (facts, "message")));
+    g_mutex_unlock (&fx->lock);
+  } else if (gst_structure_has_name (facts, "wanr2v/status")) {
+    gint step[2] = { -1, -1 };
+
+    g_assert_true (gst_structure_get_int (facts, "step", &step[0]));
+    g_assert_true (gst_structure_get_int (facts, "steps", &step[1]));
+    guint threads = count_threads ();
+
+
+    g_mutex_lock (&fx->lock);
+    g_array_append_vals (fx->steps, step, 2);
+    fx->max_threads = MAX (fx->max_threads, threads);
     g_mutex_unlock (&fx->lock);
   }
   gst_structure_free (facts);
@@ -1133,7 +1173,7 @@ test_timeout_then_resume (Fixture * fx, gconstpointer data)
   Run r;
 
   SKIP_IF_NO_SETUP (fx);
-  fx->settings.request_timeout_s = 1;
+  fx->settings.request_timeout_s = SHORT_TIMEOUT_S (2);
   engine = make_engine (fx);
   req = default_request ();
   control (fx, "{\"polls\": 1000}");
@@ -1336,6 +1376,37 @@ test_prompt_500 (Fixture * fx, gconstpointer data)
   wr2v_engine_free (engine);
 }
 
+/* The server queues the prompt and closes the connection without a word.
+ * On a kept-alive connection libcurl would send the POST again by itself
+ * and queue a twin; the submit goes on a fresh connection, is sent once,
+ * and what it queued is removed again (a local job costs nothing, so the
+ * next run may submit). */
+static void
+test_submit_drop (Fixture * fx, gconstpointer data)
+{
+  Wr2vEngine *engine;
+  Wr2vRequest *req;
+  gchar *id;
+  Run r;
+
+  SKIP_IF_NO_SETUP (fx);
+  engine = make_engine (fx);
+  req = default_request ();
+  control (fx, "{\"fault\": \"submit-drop\"}");
+  run_job (fx, engine, req, &r);
+  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_NETWORK);
+  g_assert_nonnull (strstr (r.error->message, "did not answer the submit"));
+  g_assert_cmpint (count_of (fx, "upload"), >=, 1);
+  g_assert_cmpint (count_of (fx, "prompt"), ==, 1);
+  id = server_job_id (fx);
+  g_assert_true (stats_list_has (fx, "deletes", id));
+  assert_journal (fx, r.job.hash, FALSE, NULL);
+  g_free (id);
+  run_clear (&r);
+  wr2v_request_free (req);
+  wr2v_engine_free (engine);
+}
+
 /* A 200 with garbage: the job was queued; it is removed again. */
 static void
 test_prompt_malformed (Fixture * fx, gconstpointer data)
@@ -1493,6 +1564,507 @@ test_not_running (Fixture * fx, gconstpointer data)
   wr2v_engine_free (engine);
 }
 
+/* --- progress over the websocket -------------------------------------- */
+
+/* The fake's record of websocket @i (NULL when there is none). Unref
+ * *@s. */
+static JsonObject *
+websocket_record (Fixture * fx, guint i, JsonNode ** s)
+{
+  JsonArray *a;
+
+  *s = stats (fx);
+  a = json_object_get_array_member (json_node_get_object (*s), "websockets");
+  return i < json_array_get_length (a) ?
+      json_array_get_object_element (a, i) : NULL;
+}
+
+static guint
+websocket_count (Fixture * fx)
+{
+  return array_len (fx, "websockets");
+}
+
+/* Waits (a little) until the client has closed websocket @i; its close
+ * codes must then hold @code, or nothing when @code is 0 (dropped). */
+static void
+assert_websocket_closed (Fixture * fx, guint i, gint code)
+{
+  gint64 until = g_get_monotonic_time () + WR2V_TEST_TIME (2 * G_USEC_PER_SEC);
+  gboolean open = TRUE, has_code = FALSE;
+
+  while (g_get_monotonic_time () < until) {
+    JsonNode *s;
+    JsonObject *w = websocket_record (fx, i, &s);
+    JsonArray *closes;
+
+    g_assert_nonnull (w);
+    open = json_object_get_boolean_member (w, "open");
+    closes = json_object_get_array_member (w, "closes");
+    has_code = FALSE;
+    for (guint j = 0; j < json_array_get_length (closes); j++)
+      has_code |= json_array_get_int_element (closes, j) == code;
+    json_node_unref (s);
+    if (!open && (code == 0 || has_code))
+      break;
+    g_usleep (20 * 1000);
+  }
+  g_assert_false (open);
+  if (code)
+    g_assert_true (has_code);
+}
+
+/* The steps the status messages said: rising, all of the fake's 20, up to
+ * 20 of 20 when @to_the_end; the other prompt's 99 of 100 never. */
+static void
+assert_steps_rise (Fixture * fx, gboolean to_the_end)
+{
+  gint last = -1, known = 0;
+
+  g_mutex_lock (&fx->lock);
+  for (guint i = 0; i + 1 < fx->steps->len; i += 2) {
+    gint step = g_array_index (fx->steps, gint, i);
+    gint steps = g_array_index (fx->steps, gint, i + 1);
+
+    g_test_message ("status: step %d of %d", step, steps);
+    if (steps == 0) {
+      g_assert_cmpint (step, ==, 0);
+      continue;
+    }
+    g_assert_cmpint (steps, ==, 20);
+    g_assert_cmpint (step, >=, last);
+    g_assert_cmpint (step, <=, steps);
+    last = step;
+    known++;
+  }
+  g_assert_cmpint (known, >=, to_the_end ? 2 : 1);
+  if (to_the_end) {
+    gboolean said = FALSE;
+
+    g_assert_cmpint (last, ==, 20);
+    for (guint i = 0; i < fx->phase_texts->len; i++)
+      said |= strstr (g_ptr_array_index (fx->phase_texts, i),
+          "(step 20 of 20)") != NULL;
+    g_assert_true (said);
+  }
+  g_mutex_unlock (&fx->lock);
+}
+
+static void
+assert_no_steps (Fixture * fx)
+{
+  g_mutex_lock (&fx->lock);
+  g_assert_cmpuint (fx->steps->len, >, 0);
+  for (guint i = 0; i < fx->steps->len; i++)
+    g_assert_cmpint (g_array_index (fx->steps, gint, i), ==, 0);
+  g_mutex_unlock (&fx->lock);
+}
+
+/* ComfyUI's steps come over /ws: the status messages count them up to
+ * the end. The client answered the ping, skipped the binary preview,
+ * ignored another prompt's progress, masked its frames and closed the
+ * websocket when the job was done. */
+static void
+test_websocket_progress (Fixture * fx, gconstpointer data)
+{
+  Wr2vEngine *engine;
+  Wr2vRequest *req;
+  const gchar *client_id;
+  JsonObject *graph, *w;
+  JsonArray *pongs;
+  JsonNode *s, *s2;
+  Run r;
+
+  SKIP_IF_NO_SETUP (fx);
+  engine = make_engine (fx);
+  req = default_request ();
+  control (fx, "{\"polls\": 3}");
+  run_job (fx, engine, req, &r);
+  g_assert_no_error (r.error);
+  assert_result_is_the_clip (r.path);
+  g_assert_cmpint (count_of (fx, "prompt"), ==, 1);
+  assert_steps_rise (fx, TRUE);
+  /* read while polling: no thread of its own (the references' pipelines
+   * left theirs before the submit) */
+  g_test_message ("threads: %u at the submit, %u while polling",
+      fx->submit_threads, fx->max_threads);
+  g_assert_cmpuint (fx->submit_threads, >, 0);
+  g_assert_cmpuint (fx->max_threads, <=, fx->submit_threads);
+
+  g_assert_cmpuint (websocket_count (fx), ==, 1);
+  assert_websocket_closed (fx, 0, 1000);
+  s = last_graph (fx, &graph, &client_id);
+  w = websocket_record (fx, 0, &s2);
+  g_assert_cmpstr (json_object_get_string_member (w, "client_id"), ==,
+      client_id);
+  g_assert_false (json_object_get_boolean_member (w, "refused"));
+  g_assert_cmpint (json_object_get_int_member (w, "unmasked"), ==, 0);
+  pongs = json_object_get_array_member (w, "pongs");
+  g_assert_cmpuint (json_array_get_length (pongs), ==, 1);
+  g_assert_cmpstr (json_array_get_string_element (pongs, 0), ==, "wanr2v-ping");
+  json_node_unref (s2);
+  json_node_unref (s);
+  run_clear (&r);
+  wr2v_request_free (req);
+  wr2v_engine_free (engine);
+}
+
+/* A websocket that is refused (an old ComfyUI, a proxy without
+ * websockets), dropped mid-job or broken (a frame over the size cap):
+ * the job goes on with the history, and ends as usual. */
+static void
+test_websocket_faults (Fixture * fx, gconstpointer data)
+{
+  const gchar *fault = data;
+  gchar *json = g_strdup_printf ("{\"fault\": \"%s\", \"times\": 1}", fault);
+  JsonObject *w;
+  JsonNode *s;
+
+  SKIP_IF_NO_SETUP (fx);
+  run_expect_success (fx, json);
+  g_free (json);
+  /* one websocket per job: not reopened after it failed */
+  g_assert_cmpuint (websocket_count (fx), ==, 1);
+  if (g_str_equal (fault, "ws-404")) {
+    w = websocket_record (fx, 0, &s);
+    g_assert_true (json_object_get_boolean_member (w, "refused"));
+    json_node_unref (s);
+    assert_no_steps (fx);
+  } else if (g_str_equal (fault, "ws-drop")) {
+    /* the steps known before the drop */
+    assert_steps_rise (fx, FALSE);
+    assert_websocket_closed (fx, 0, 0);
+  } else {
+    /* 1002: the client gave up on the protocol, as RFC 6455 says; the
+     * steps before the bad frame stand */
+    assert_websocket_closed (fx, 0, 1002);
+    assert_steps_rise (fx, FALSE);
+  }
+}
+
+/* Stopped while steps come in: as prompt as without the websocket, which
+ * is closed. */
+static void
+test_websocket_cancel (Fixture * fx, gconstpointer data)
+{
+  Wr2vEngine *engine;
+  Wr2vRequest *req;
+  Run r;
+
+  SKIP_IF_NO_SETUP (fx);
+  engine = make_engine (fx);
+  req = default_request ();
+  control (fx, "{\"fault\": \"never-finish\"}");
+  run_cancelled (fx, engine, req, WR2V_PHASE_GENERATING, &r);
+  assert_steps_rise (fx, FALSE);
+  g_assert_cmpuint (websocket_count (fx), ==, 1);
+  assert_websocket_closed (fx, 0, 1000);
+  g_assert_cmpuint (array_len (fx, "interrupts"), ==, 1);
+  assert_journal (fx, r.job.hash, FALSE, NULL);
+  run_clear (&r);
+  wr2v_request_free (req);
+  wr2v_engine_free (engine);
+}
+
+/* A resumed job was not submitted by this run: its websocket reconnects
+ * with the client_id ComfyUI's queue shows for it, and the steps come
+ * again. */
+static void
+test_websocket_resume (Fixture * fx, gconstpointer data)
+{
+  Wr2vEngine *engine;
+  Wr2vRequest *req;
+  JsonObject *w;
+  JsonNode *s;
+  gchar *id, *json, *first_client;
+  Run r;
+
+  SKIP_IF_NO_SETUP (fx);
+  fx->settings.request_timeout_s = SHORT_TIMEOUT_S (2);
+  engine = make_engine (fx);
+  req = default_request ();
+  control (fx, "{\"polls\": 1000}");
+  run_job (fx, engine, req, &r);
+  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_TIMEOUT);
+  id = server_job_id (fx);
+  run_clear (&r);
+  wr2v_engine_free (engine);
+  /* the engine went: so did its websocket */
+  assert_websocket_closed (fx, 0, 1000);
+  w = websocket_record (fx, 0, &s);
+  first_client = g_strdup (json_object_get_string_member (w, "client_id"));
+  json_node_unref (s);
+
+  json = g_strdup_printf ("{\"finish_job\": \"%s\", \"after\": 4}", id);
+  control (fx, json);
+  g_free (json);
+  g_mutex_lock (&fx->lock);
+  g_array_set_size (fx->steps, 0);
+  g_ptr_array_set_size (fx->phase_texts, 0);
+  g_mutex_unlock (&fx->lock);
+  fx->settings.request_timeout_s = 30;
+  engine = make_engine (fx);
+  run_job (fx, engine, req, &r);
+  g_assert_no_error (r.error);
+  assert_result_is_the_clip (r.path);
+  g_assert_cmpstr (r.job.job_id, ==, id);
+  g_assert_cmpint (count_of (fx, "prompt"), ==, 1);
+  assert_steps_rise (fx, TRUE);
+  g_assert_cmpuint (websocket_count (fx), ==, 2);
+  w = websocket_record (fx, 1, &s);
+  g_assert_cmpstr (json_object_get_string_member (w, "client_id"), ==,
+      first_client);
+  json_node_unref (s);
+  assert_websocket_closed (fx, 1, 1000);
+  g_free (first_client);
+  g_free (id);
+  run_clear (&r);
+  wr2v_request_free (req);
+  wr2v_engine_free (engine);
+}
+
+/* A server frame, unmasked as a server sends it. */
+static GBytes *
+server_frame (guint8 b0, const gchar * payload, gsize len)
+{
+  GByteArray *f = g_byte_array_new ();
+  guint8 head[10];
+  gsize n = 0;
+
+  head[n++] = b0;
+  if (len < 126) {
+    head[n++] = len;
+  } else if (len < 65536) {
+    head[n++] = 126;
+    head[n++] = len >> 8;
+    head[n++] = len;
+  } else {
+    head[n++] = 127;
+    for (gint i = 7; i >= 0; i--)
+      head[n++] = (guint64) len >> (8 * i);
+  }
+  g_byte_array_append (f, head, n);
+  if (len)
+    g_byte_array_append (f, (const guint8 *) payload, len);
+  return g_byte_array_free_to_bytes (f);
+}
+
+static void
+push (Wr2vWebsocketReader * r, GBytes * b)
+{
+  gsize len;
+  const guint8 *d = g_bytes_get_data (b, &len);
+
+  wr2v_websocket_reader_push (r, d, len);
+  g_bytes_unref (b);
+}
+
+static Wr2vWebsocketEvent
+next_event (Wr2vWebsocketReader * r, gchar ** text)
+{
+  GBytes *payload = NULL;
+  GError *err = NULL;
+  Wr2vWebsocketEvent ev = wr2v_websocket_reader_next (r, &payload, &err);
+
+  *text = NULL;
+  if (ev == WR2V_WEBSOCKET_EVENT_ERROR) {
+    g_assert_nonnull (err);
+    g_test_message ("reader: %s", err->message);
+    g_error_free (err);
+  } else {
+    g_assert_no_error (err);
+  }
+  if (payload) {
+    *text = g_strdup (g_bytes_get_data (payload, NULL));
+    g_bytes_unref (payload);
+  }
+  return ev;
+}
+
+/* A reader fed @frame alone fails. */
+static void
+expect_reader_error (GBytes * frame)
+{
+  Wr2vWebsocketReader *r = wr2v_websocket_reader_new (1024, 4096);
+  gchar *text;
+
+  push (r, frame);
+  g_assert_cmpint (next_event (r, &text), ==, WR2V_WEBSOCKET_EVENT_ERROR);
+  g_assert_null (text);
+  /* sticky */
+  g_assert_cmpint (next_event (r, &text), ==, WR2V_WEBSOCKET_EVENT_ERROR);
+  wr2v_websocket_reader_free (r);
+}
+
+/* The frame reader, the handshake check and the client frames, without a
+ * server; and the URL policy, without a network. */
+static void
+test_websocket_protocol (void)
+{
+  Wr2vWebsocketReader *r;
+  gchar *big = g_malloc0 (70000), *text, *accept;
+  const gchar *key = "dGhlIHNhbXBsZSBub25jZQ==";
+  GBytes *frame;
+  const guint8 *d;
+  gsize len;
+  GError *err = NULL;
+  gchar *head;
+  guint8 payload[70000];
+
+  /* the example of RFC 6455, 1.3 */
+  accept = wr2v_websocket_accept_for (key);
+  g_assert_cmpstr (accept, ==, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+  head = g_strdup_printf ("HTTP/1.1 101 Switching Protocols\r\n"
+      "upgrade: WebSocket\r\nConnection: keep-alive, Upgrade\r\n"
+      "Sec-WebSocket-Accept: %s\r\n\r\n", accept);
+  g_assert_true (wr2v_websocket_check_answer (head, strlen (head), key, &err));
+  g_assert_no_error (err);
+  g_assert_false (wr2v_websocket_check_answer (head, strlen (head),
+          "AAAAAAAAAAAAAAAAAAAAAA==", &err));
+  g_assert_error (err, WR2V_ERROR, WR2V_ERROR_PROTOCOL);
+  g_clear_error (&err);
+  g_free (head);
+  head = g_strdup ("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+  g_assert_false (wr2v_websocket_check_answer (head, strlen (head), key, &err));
+  g_assert_nonnull (strstr (err->message, "HTTP 404"));
+  g_clear_error (&err);
+  g_free (head);
+  head = g_strdup_printf ("HTTP/1.1 101 OK\r\nUpgrade: websocket\r\n"
+      "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n"
+      "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n", accept);
+  g_assert_false (wr2v_websocket_check_answer (head, strlen (head), key, &err));
+  g_clear_error (&err);
+  g_free (head);
+  g_free (accept);
+
+  /* client frames: masked, each length form */
+  for (guint i = 0; i < sizeof payload; i++)
+    payload[i] = i * 7;
+  for (guint k = 0; k < 4; k++) {
+    static const gsize lens[] = { 0, 125, 126, 70000 };
+    static const gsize heads[] = { 6, 6, 8, 14 };
+    guint8 m[4];
+
+    frame = wr2v_websocket_frame (WR2V_WEBSOCKET_OP_PONG, payload, lens[k],
+        0x01020304);
+    d = g_bytes_get_data (frame, &len);
+    g_assert_cmpuint (len, ==, heads[k] + lens[k]);
+    g_assert_cmpuint (d[0], ==, 0x8a);
+    g_assert_true (d[1] & 0x80);
+    memcpy (m, d + heads[k] - 4, 4);
+    g_assert_cmpuint (m[0], ==, 1);
+    g_assert_cmpuint (m[3], ==, 4);
+    for (gsize i = 0; i < lens[k]; i++)
+      g_assert_cmpuint (d[heads[k] + i] ^ m[i % 4], ==, payload[i]);
+    g_bytes_unref (frame);
+  }
+
+  /* text, a fragmented text with a ping inside, a binary skipped byte by
+   * byte, a pong ignored, a close */
+  r = wr2v_websocket_reader_new (WR2V_WEBSOCKET_MAX_MESSAGE,
+      WR2V_WEBSOCKET_MAX_SKIP);
+  g_assert_cmpint (next_event (r, &text), ==, WR2V_WEBSOCKET_EVENT_NONE);
+  push (r, server_frame (0x81, "{\"a\":1}", 7));
+  push (r, server_frame (0x01, "hel", 3));
+  push (r, server_frame (0x89, "p", 1));
+  push (r, server_frame (0x80, "lo", 2));
+  g_assert_cmpint (next_event (r, &text), ==, WR2V_WEBSOCKET_EVENT_TEXT);
+  g_assert_cmpstr (text, ==, "{\"a\":1}");
+  g_free (text);
+  g_assert_cmpint (next_event (r, &text), ==, WR2V_WEBSOCKET_EVENT_PING);
+  g_assert_cmpstr (text, ==, "p");
+  g_free (text);
+  g_assert_cmpint (next_event (r, &text), ==, WR2V_WEBSOCKET_EVENT_TEXT);
+  g_assert_cmpstr (text, ==, "hello");
+  g_free (text);
+  g_assert_cmpint (next_event (r, &text), ==, WR2V_WEBSOCKET_EVENT_NONE);
+  frame = server_frame (0x82, big, 70000);
+  d = g_bytes_get_data (frame, &len);
+  for (gsize i = 0; i < len; i += 997) {
+    wr2v_websocket_reader_push (r, d + i, MIN (997, len - i));
+    g_assert_cmpint (next_event (r, &text), ==, WR2V_WEBSOCKET_EVENT_NONE);
+    /* dropped as it comes, not kept */
+    g_assert_cmpuint (wr2v_websocket_reader_held (r), <, 997);
+  }
+  g_bytes_unref (frame);
+  push (r, server_frame (0x8a, "", 0));
+  push (r, server_frame (0x81, "x", 1));
+  push (r, server_frame (0x88, "\x03\xe8", 2));
+  push (r, server_frame (0x81, "after", 5));
+  g_assert_cmpint (next_event (r, &text), ==, WR2V_WEBSOCKET_EVENT_TEXT);
+  g_assert_cmpstr (text, ==, "x");
+  g_free (text);
+  g_assert_cmpint (next_event (r, &text), ==, WR2V_WEBSOCKET_EVENT_CLOSE);
+  g_assert_cmpmem (text, 2, "\x03\xe8", 2);
+  g_free (text);
+  /* nothing after a close */
+  g_assert_cmpint (next_event (r, &text), ==, WR2V_WEBSOCKET_EVENT_ERROR);
+  wr2v_websocket_reader_free (r);
+
+  /* what a server must not send (a 1 KiB text, 4 KiB binary cap) */
+  frame = server_frame (0x81, "abcd", 4);
+  {
+    GByteArray *masked = g_byte_array_new ();
+
+    d = g_bytes_get_data (frame, &len);
+    g_byte_array_append (masked, d, len);
+    masked->data[1] |= 0x80;
+    g_byte_array_append (masked, (const guint8 *) "\0\0\0\0", 4);
+    expect_reader_error (g_byte_array_free_to_bytes (masked));
+  }
+  g_bytes_unref (frame);
+  expect_reader_error (server_frame (0x81, big, 1025));
+  expect_reader_error (server_frame (0x82, big, 4097));
+  expect_reader_error (server_frame (0xc1, "x", 1));    /* RSV1 */
+  expect_reader_error (server_frame (0x83, "x", 1));    /* opcode 3 */
+  expect_reader_error (server_frame (0x8b, "x", 1));    /* opcode 11 */
+  expect_reader_error (server_frame (0x80, "x", 1));    /* lone continuation */
+  expect_reader_error (server_frame (0x09, "x", 1));    /* fragmented ping */
+  expect_reader_error (server_frame (0x89, big, 126));  /* long ping */
+  expect_reader_error (server_frame (0x81, "\xc3\x28", 2));     /* not UTF-8 */
+  expect_reader_error (server_frame (0x88, "\x03", 1));
+  {
+    /* a message split over frames, above the cap only as a whole */
+    r = wr2v_websocket_reader_new (1024, 4096);
+    push (r, server_frame (0x01, big, 600));
+    push (r, server_frame (0x80, big, 600));
+    g_assert_cmpint (next_event (r, &text), ==, WR2V_WEBSOCKET_EVENT_ERROR);
+    wr2v_websocket_reader_free (r);
+    /* a new message inside a fragmented one */
+    r = wr2v_websocket_reader_new (1024, 4096);
+    push (r, server_frame (0x01, "a", 1));
+    push (r, server_frame (0x81, "b", 1));
+    g_assert_cmpint (next_event (r, &text), ==, WR2V_WEBSOCKET_EVENT_ERROR);
+    wr2v_websocket_reader_free (r);
+  }
+  g_free (big);
+
+  /* the HTTP client's URL policy */
+  g_assert_null (wr2v_websocket_connect ("ws://gpu-box.example:8188/ws",
+          1, NULL, &err));
+  g_assert_error (err, WR2V_ERROR, WR2V_ERROR_PROTOCOL);
+  g_assert_nonnull (strstr (err->message, "loopback"));
+  g_clear_error (&err);
+  g_assert_null (wr2v_websocket_connect ("ftp://127.0.0.1/ws", 1, NULL, &err));
+  g_assert_error (err, WR2V_ERROR, WR2V_ERROR_PROTOCOL);
+  g_clear_error (&err);
+  /* a remote host is not reached around a configured proxy */
+  {
+    gchar *saved = g_strdup (g_getenv ("https_proxy"));
+
+    g_setenv ("https_proxy", "http://proxy.example:3128", TRUE);
+    g_assert_null (wr2v_websocket_connect ("wss://gpu-box.example/ws", 1,
+            NULL, &err));
+    g_assert_error (err, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED);
+    g_clear_error (&err);
+    if (saved)
+      g_setenv ("https_proxy", saved, TRUE);
+    else
+      g_unsetenv ("https_proxy");
+    g_free (saved);
+  }
+}
+
 /* ------------------------------------------------------------------------ */
 
 static gboolean
@@ -1643,11 +2215,19 @@ main (int argc, char **argv)
   ADD ("faults/prompt-400", NULL, test_prompt_400);
   ADD ("faults/prompt-500", NULL, test_prompt_500);
   ADD ("faults/prompt-malformed", NULL, test_prompt_malformed);
+  ADD ("faults/submit-drop", NULL, test_submit_drop);
   ADD ("faults/job-error", NULL, test_job_error);
   ADD ("faults/job-interrupted", NULL, test_job_interrupted);
   ADD ("faults/job-forgotten", NULL, test_job_forgotten);
   ADD ("faults/not-running", NULL, test_not_running);
   ADD ("uri-only", NULL, test_uri_only);
+  g_test_add_func ("/comfyui/websocket/protocol", test_websocket_protocol);
+  ADD ("websocket/progress", NULL, test_websocket_progress);
+  ADD ("websocket/refused", "ws-404", test_websocket_faults);
+  ADD ("websocket/dropped", "ws-drop", test_websocket_faults);
+  ADD ("websocket/oversize", "ws-oversize", test_websocket_faults);
+  ADD ("websocket/cancel", NULL, test_websocket_cancel);
+  ADD ("websocket/resume", NULL, test_websocket_resume);
 
   ret = g_test_run ();
 

@@ -1542,6 +1542,127 @@ test_flush_restarts_job (gconstpointer factory)
   rm_rf (base);
 }
 
+/* --- running the same pipeline again ----------------------------------- */
+
+/* A run of @r's pipeline to EOS, then NULL: the clip's 30 frames
+ * (duration=1) on the fakesink "sink", read as in a first run, by
+ * qtdemux pulling from wanr2vgen (a decodebin3 that went back to READY
+ * let wanr2vgen start pushing, then switched it to pull mode from its own
+ * streaming thread: a GStreamer-WARNING about joining a task from its
+ * thread, fatal here, and "Internal data stream error"). No warning on
+ * the bus; the clip is new or from the result store as @cached says. */
+static void
+run_again (Run * r, gboolean cached)
+{
+  GstElement *g = gst_bin_get_by_name (GST_BIN (r->pipeline), "g");
+  GstElement *gen = gst_bin_get_by_name (GST_BIN (g), "gen");
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (r->pipeline), "sink");
+  GstPad *src = gst_element_get_static_pad (gen, "src");
+  GstPad *in = gst_element_get_static_pad (sink, "sink");
+  const GstStructure *s = NULL;
+  guint first = r->msgs->len;
+  gboolean hit = !cached;
+  gint frames = 0;
+  gulong probe;
+  GstMessage *m;
+
+  probe = gst_pad_add_probe (in, GST_PAD_PROBE_TYPE_BUFFER, count_buffer,
+      &frames, NULL);
+  g_assert_cmpint (gst_element_set_state (r->pipeline, GST_STATE_PLAYING),
+      !=, GST_STATE_CHANGE_FAILURE);
+  m = run_pop (r, TIMEOUT, match_end, NULL);
+  g_assert_nonnull (m);
+  assert_no_error (m);
+  g_assert_cmpint (g_atomic_int_get (&frames), ==, 30);
+  g_assert_cmpint (GST_PAD_MODE (src), ==, GST_PAD_MODE_PULL);
+  for (guint i = first; i < r->msgs->len; i++) {
+    m = g_ptr_array_index (r->msgs, i);
+    g_assert_cmpint (GST_MESSAGE_TYPE (m), !=, GST_MESSAGE_WARNING);
+    if (match_element (m, "wanr2v/result"))
+      s = gst_message_get_structure (m);
+  }
+  g_assert_nonnull (s);
+  g_assert_true (gst_structure_get_boolean (s, "cached", &hit));
+  g_assert_true (hit == cached);
+  g_assert_cmpint (gst_element_set_state (r->pipeline, GST_STATE_NULL), ==,
+      GST_STATE_CHANGE_SUCCESS);
+  gst_pad_remove_probe (in, probe);
+  gst_object_unref (in);
+  gst_object_unref (src);
+  gst_object_unref (sink);
+  gst_object_unref (gen);
+  gst_object_unref (g);
+}
+
+static gchar *
+reuse_pipeline (const gchar * cache, const gchar * prompt)
+{
+  g_autofree gchar *v0 = video_ref ("g", "video_0", RED, 10);
+
+  return g_strdup_printf ("wanr2v name=g engine=preview duration=1 seed=3 "
+      "prompt=\"%s\" cache-dir=\"%s\" ! fakesink name=sink sync=false %s",
+      prompt, cache, v0);
+}
+
+/* PLAYING fails (an empty prompt), NULL, a prompt, PLAYING again on the
+ * same pipeline: the clip, as if the failed attempt had not been. */
+static void
+test_reuse_after_failure (void)
+{
+  g_autofree gchar *base = make_test_dir ();
+  g_autofree gchar *cache = cache_of (base);
+  g_autofree gchar *desc = reuse_pipeline (cache, "");
+  Run *r = run_new (desc);
+  guint work_dirs = count_work_dirs ();
+  g_autoptr (GError) err = NULL;
+  GstElement *g;
+  GstMessage *m;
+
+  g_assert_cmpint (gst_element_set_state (r->pipeline, GST_STATE_PLAYING),
+      ==, GST_STATE_CHANGE_FAILURE);
+  m = run_pop (r, 5 * GST_SECOND, match_error, NULL);
+  g_assert_nonnull (m);
+  gst_message_parse_error (m, &err, NULL);
+  g_assert_true (g_error_matches (err, GST_LIBRARY_ERROR,
+          GST_LIBRARY_ERROR_SETTINGS));
+  g_assert_nonnull (strstr (err->message, "prompt"));
+  g_assert_cmpint (gst_element_set_state (r->pipeline, GST_STATE_NULL), ==,
+      GST_STATE_CHANGE_SUCCESS);
+
+  g = gst_bin_get_by_name (GST_BIN (r->pipeline), "g");
+  g_object_set (g, "prompt", "Video 1 waves", NULL);
+  gst_object_unref (g);
+  run_again (r, FALSE);
+  run_free (r);
+  g_assert_cmpuint (count_work_dirs (), ==, work_dirs);
+  g_assert_cmpuint (count_results (base), ==, 2);       /* mp4 + json */
+  rm_rf (base);
+}
+
+/* Three runs of one pipeline, NULL between them: a new clip, another
+ * (a new prompt), then the first again from the result store. */
+static void
+test_reuse_after_success (void)
+{
+  g_autofree gchar *base = make_test_dir ();
+  g_autofree gchar *cache = cache_of (base);
+  g_autofree gchar *desc = reuse_pipeline (cache, "Video 1 waves");
+  Run *r = run_new (desc);
+  guint work_dirs = count_work_dirs ();
+  GstElement *g = gst_bin_get_by_name (GST_BIN (r->pipeline), "g");
+
+  run_again (r, FALSE);
+  g_object_set (g, "prompt", "Video 1 jumps", NULL);
+  run_again (r, FALSE);
+  g_object_set (g, "prompt", "Video 1 waves", NULL);
+  run_again (r, TRUE);
+  gst_object_unref (g);
+  run_free (r);
+  g_assert_cmpuint (count_work_dirs (), ==, work_dirs);
+  g_assert_cmpuint (count_results (base), ==, 4);       /* 2 mp4 + 2 json */
+  rm_rf (base);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1594,6 +1715,8 @@ main (int argc, char **argv)
       test_flush_restarts_job);
   g_test_add_data_func ("/element/flush-restarts-job/wanr2vgen", "wanr2vgen",
       test_flush_restarts_job);
+  g_test_add_func ("/element/reuse/after-failure", test_reuse_after_failure);
+  g_test_add_func ("/element/reuse/after-success", test_reuse_after_success);
 
   ret = g_test_run ();
   rm_rf (private_tmp);
