@@ -79,7 +79,8 @@ GST_DEBUG_CATEGORY_STATIC (wr2v_comfyui_debug);
 /* cancel_remote runs after the job's cancellable fired: short, on its own */
 #define CANCEL_TIMEOUT_S 2
 #define FRAME_TIMEOUT_S 60
-/* the progress websocket: connect and write timeout, bytes read per poll */
+/* the progress websocket: the most its opening may take, and the most
+ * message bytes taken from it per poll */
 #define WS_TIMEOUT_S 5
 #define WS_DRAIN_BYTES (8 * 1024 * 1024)
 /* white space between composed references, so they read as separate */

@@ -99,8 +99,7 @@ details (Wr2vJob * job)
 }
 
 void
-wr2v_job_detail_string (Wr2vJob * job, const gchar * field,
-    const gchar * value)
+wr2v_job_detail_string (Wr2vJob * job, const gchar * field, const gchar * value)
 {
   if (value)
     gst_structure_set (details (job), field, G_TYPE_STRING, value, NULL);
@@ -254,8 +253,7 @@ check_video_track (Span stbl, guint64 file_size, gboolean fragmented)
   if (!find_box (stbl, FOURCC_stsd, &box) || box.len < 8 ||
       read_u32_be (box.data + 4) == 0)
     return "its video track has no sample description";
-  if (find_box (stbl, FOURCC_stsz, &box) || find_box (stbl, FOURCC_stz2,
-          &box)) {
+  if (find_box (stbl, FOURCC_stsz, &box) || find_box (stbl, FOURCC_stz2, &box)) {
     if (box.len < 12)
       return "its video track's sample table is damaged";
     samples = read_u32_be (box.data + 8);
@@ -415,7 +413,8 @@ check_mp4 (gint fd, guint64 file_size)
   if (!have_mdat)
     return "it has no media data (truncated?)";
   return check_moov ((Span) {
-      moov, moov_len}, file_size, have_moof);
+      moov, moov_len}
+      , file_size, have_moof);
 }
 
 gboolean

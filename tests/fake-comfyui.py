@@ -34,10 +34,10 @@ greets with a "status" message; then, at each history poll of a running
 job queued under that client id, it sends "progress" {value, max: 20,
 prompt_id} rising to 20 when the job is done, followed by "executing" with
 node null. On a job's first poll it also sends "execution_start", a
-binary preview frame, a progress of another prompt (to be ignored) and a
-ping ("wanr2v-ping"), whose pong is recorded. Websocket faults: ws-404
-(the upgrade is refused), ws-drop (the connection is closed after the
-first poll's frames), ws-oversize (a frame announced at 2 MiB).
+binary preview frame of 256 KiB, a progress of another prompt (to be
+ignored) and a ping ("wanr2v-ping"), whose pong is recorded. Websocket
+faults: ws-404 (the upgrade is refused), ws-drop (the connection is closed
+after the first poll's frames), ws-oversize (a frame announced at 64 MiB).
 {"finish_job": "<id>", "after": n} makes an existing job finish after n
 more polls (and not run for ever).
 
@@ -266,9 +266,10 @@ def ws_frames(job, done, first):
         frames.append((0x1, {"type": "executing",
                              "data": {"node": "9", "display_node": "9",
                                       "prompt_id": pid}}))
-        # a preview: 4-byte event type, 4-byte format, then a JPEG
+        # a preview: 4-byte event type, 4-byte format, then a JPEG; above
+        # libsoup's default cap of 128 KiB, as ComfyUI's often are
         frames.append((0x2, struct.pack(">II", 1, 1) +
-                       b"\xff\xd8\xff\xe0" + bytes(300)))
+                       b"\xff\xd8\xff\xe0" + bytes(256 * 1024)))
         frames.append((0x1, {"type": "progress",
                              "data": {"value": 99, "max": 100,
                                       "prompt_id": "someone-else",
@@ -657,7 +658,7 @@ class Handler(BaseHTTPRequestHandler):
         if ws is not None and ws.record["fault"] == "ws-drop":
             ws.drop()
         if ws is not None and ws.record["fault"] == "ws-oversize":
-            ws.send_frame(0x1, b"{}", length=2 * 1024 * 1024)
+            ws.send_frame(0x1, b"{}", length=64 * 1024 * 1024)
         if fired:
             name, f = fired
             if name == "history-500":
@@ -748,6 +749,10 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.flush()
         self.close_connection = True
+        # the frames are sent before the history answer, while the client
+        # does not read: the preview must fit in the socket's buffers
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF,
+                                   1024 * 1024)
         conn = WsConn(self.connection, record)
         with STATE_LOCK:
             record["open"] = True
