@@ -782,7 +782,8 @@ wait_render (Render * r, GError ** error)
               "Operation was cancelled");
           result = RENDER_CANCELLED;
           done = TRUE;
-        } else if (gst_structure_get_int (s, "percent", &pct)) {
+        } else if (gst_structure_get_int (s, "percent", &pct) && pct < 100) {
+          /* 100% is said once, when the clip is whole (below) */
           wr2v_job_phase (r->job, WR2V_PHASE_GENERATING,
               "rendering preview: %d%%", pct);
         }
