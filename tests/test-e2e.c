@@ -12,6 +12,8 @@
 #include <gst/pbutils/pbutils.h>
 #include <gst/video/video.h>
 
+#include "wr2v-test-time.h"
+
 #define TIMEOUT (60 * GST_SECOND)
 #define FRAME (GST_SECOND / 30)
 
@@ -116,7 +118,9 @@ wait_eos (GstElement * pipeline, GstClockTime timeout, const gchar * collect,
     GPtrArray * found)
 {
   GstBus *bus = gst_element_get_bus (pipeline);
-  gint64 deadline = g_get_monotonic_time () + timeout / GST_USECOND;
+  /* an upper bound: scaled for sanitizer and valgrind runs */
+  gint64 deadline = g_get_monotonic_time () +
+      WR2V_TEST_TIME (timeout / GST_USECOND);
 
   for (;;) {
     gint64 left = deadline - g_get_monotonic_time ();

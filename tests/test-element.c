@@ -189,7 +189,9 @@ run_free (Run * r)
 static GstMessage *
 run_pop (Run * r, GstClockTime timeout, MatchFunc match, gconstpointer data)
 {
-  gint64 deadline = g_get_monotonic_time () + timeout / GST_USECOND;
+  /* an upper bound: scaled for sanitizer and valgrind runs */
+  gint64 deadline = g_get_monotonic_time () +
+      WR2V_TEST_TIME (timeout / GST_USECOND);
 
   for (;;) {
     gint64 left = deadline - g_get_monotonic_time ();
@@ -1206,7 +1208,9 @@ static GstMessage *
 bus_pop (GstBus * bus, GstClockTime timeout, MatchFunc match,
     gconstpointer data)
 {
-  gint64 deadline = g_get_monotonic_time () + timeout / GST_USECOND;
+  /* an upper bound: scaled for sanitizer and valgrind runs */
+  gint64 deadline = g_get_monotonic_time () +
+      WR2V_TEST_TIME (timeout / GST_USECOND);
 
   for (;;) {
     gint64 left = deadline - g_get_monotonic_time ();
