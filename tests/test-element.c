@@ -1315,6 +1315,7 @@ test_unlinked_pad_late (void)
   GstElement *el = gst_element_factory_make ("wanr2vgen", NULL);
   GstBus *bus = gst_bus_new ();
   GstHarness *h;
+  GstMessage *m;
   GstPad *late;
 
   gst_object_ref_sink (el);
@@ -1329,8 +1330,9 @@ test_unlinked_pad_late (void)
   g_assert_nonnull (late);
   push_raw_frames (h, 5, 0x80);
   g_assert_true (gst_harness_push_event (h, gst_event_new_eos ()));
-  assert_error_names (bus_pop (bus, 10 * GST_SECOND, match_error, NULL),
-      "image_0", "not linked");
+  m = bus_pop (bus, 10 * GST_SECOND, match_error, NULL);
+  assert_error_names (m, "image_0", "not linked");
+  gst_message_unref (m);
   gst_harness_teardown (h);
   gst_element_release_request_pad (el, late);
   gst_object_unref (late);
