@@ -684,7 +684,7 @@ job_thread_func (gpointer data)
       "Generating the clip");
 
   if (!settings.max_download_bytes)
-    settings.max_download_bytes = DEFAULT_MAX_DOWNLOAD_SIZE;
+    settings.max_download_bytes = WR2V_DEFAULT_MAX_DOWNLOAD_BYTES;
   if (!err)
     engine = wr2v_engine_new (self->engine_name, &settings, &err);
   wr2v_engine_settings_clear (&settings);
@@ -1508,7 +1508,7 @@ gst_wanr2v_gen_init (GstWanR2vGen * self)
   self->reference_duration = DEFAULT_REFERENCE_DURATION;
   self->settings.request_timeout_s = DEFAULT_REQUEST_TIMEOUT;
   self->settings.poll_interval_ms = DEFAULT_POLL_INTERVAL;
-  self->settings.max_download_bytes = DEFAULT_MAX_DOWNLOAD_SIZE;
+  self->settings.max_download_bytes = WR2V_DEFAULT_MAX_DOWNLOAD_BYTES;
   self->estimated_cost = -1.0;
   self->result_fd = -1;
   gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_BYTES);

@@ -109,5 +109,5 @@ gst_wanr2v_install_properties (GObjectClass * klass)
   g_object_class_install_property (klass, PROP_MAX_DOWNLOAD_SIZE,
       g_param_spec_uint64 ("max-download-size", "Maximum download size",
           "Largest clip accepted from a server, in bytes", 1024, G_MAXUINT64,
-          DEFAULT_MAX_DOWNLOAD_SIZE, rw));
+          WR2V_DEFAULT_MAX_DOWNLOAD_BYTES, rw));
 }

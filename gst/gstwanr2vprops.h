@@ -8,6 +8,8 @@
 
 #include <gst/gst.h>
 
+#include "wr2v-defaults.h"
+
 G_BEGIN_DECLS
 
 enum
@@ -42,8 +44,7 @@ enum
 #define DEFAULT_PROMPT_EXPANSION FALSE
 #define DEFAULT_REFERENCE_DURATION 10.0
 #define DEFAULT_REQUEST_TIMEOUT 0  /* the engine's own */
-#define DEFAULT_POLL_INTERVAL 2000
-#define DEFAULT_MAX_DOWNLOAD_SIZE (G_GUINT64_CONSTANT (1) << 30)
+#define DEFAULT_POLL_INTERVAL WR2V_DEFAULT_POLL_INTERVAL_MS
 
 void gst_wanr2v_install_properties (GObjectClass * klass);
 

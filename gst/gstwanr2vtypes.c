@@ -1,45 +1,40 @@
 #include "gstwanr2vtypes.h"
+#include "wr2v-engine-registry.h"
 #include "wr2v-request.h"
 
+/* The engine enum's values come from the engine registry: "auto" (0),
+ * then each engine in registry order (src/engines/meson.build). */
 GType
 gst_wanr2v_engine_get_type (void)
 {
   static GType type;
-  static const GEnumValue values[] = {
-    {GST_WANR2V_ENGINE_AUTO,
-        "A hosted engine when its API key is set, else preview", "auto"},
-    {GST_WANR2V_ENGINE_PREVIEW,
-        "Built-in offline animatic (no network, no key, no GPU)", "preview"},
-    {GST_WANR2V_ENGINE_WAVESPEED,
-        "WaveSpeedAI hosted Wan 2.7 Reference-to-Video (paid)", "wavespeed"},
-    {GST_WANR2V_ENGINE_DASHSCOPE,
-          "Alibaba Cloud Model Studio (DashScope) wan2.7-r2v (paid)",
-        "dashscope"},
-    {GST_WANR2V_ENGINE_COMFYUI,
-        "ComfyUI on your own GPU running open Wan models (local)", "comfyui"},
-    {0, NULL, NULL}
-  };
 
-  if (g_once_init_enter (&type))
+  if (g_once_init_enter (&type)) {
+    guint n = wr2v_engine_registry_size ();
+    /* lives as long as the type: GLib keeps the pointer */
+    GEnumValue *values = g_new0 (GEnumValue, n + 2);
+
+    values[0] = (GEnumValue) {
+    GST_WANR2V_ENGINE_AUTO,
+          "A hosted engine when its API key is set, else preview", "auto"};
+    for (guint i = 0; i < n; i++) {
+      const Wr2vEngineClass *klass = wr2v_engine_registry_class (i);
+
+      values[i + 1] = (GEnumValue) {
+      (gint) i + 1, klass->description, klass->name};
+    }
     g_once_init_leave (&type, g_enum_register_static ("GstWanR2vEngine",
             values));
+  }
   return type;
 }
 
 const gchar *
 gst_wanr2v_engine_name (GstWanR2vEngine engine)
 {
-  switch (engine) {
-    case GST_WANR2V_ENGINE_WAVESPEED:
-      return "wavespeed";
-    case GST_WANR2V_ENGINE_DASHSCOPE:
-      return "dashscope";
-    case GST_WANR2V_ENGINE_COMFYUI:
-      return "comfyui";
-    case GST_WANR2V_ENGINE_PREVIEW:
-    default:
-      return "preview";
-  }
+  if (engine < 1 || (guint) engine > wr2v_engine_registry_size ())
+    return "preview";
+  return wr2v_engine_registry_class (engine - 1)->name;
 }
 
 GType

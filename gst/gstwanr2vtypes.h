@@ -5,13 +5,11 @@
 
 G_BEGIN_DECLS
 
+/* 0 is "auto"; 1..n are the registry's engines in order
+ * (src/wr2v-engine-registry.h), so the enum grows with the registry. */
 typedef enum
 {
   GST_WANR2V_ENGINE_AUTO,
-  GST_WANR2V_ENGINE_PREVIEW,
-  GST_WANR2V_ENGINE_WAVESPEED,
-  GST_WANR2V_ENGINE_DASHSCOPE,
-  GST_WANR2V_ENGINE_COMFYUI,
 } GstWanR2vEngine;
 
 #define GST_TYPE_WANR2V_ENGINE (gst_wanr2v_engine_get_type ())

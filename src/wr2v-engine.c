@@ -43,68 +43,6 @@ wr2v_engine_settings_copy (Wr2vEngineSettings * dst,
   dst->workflow = g_strdup (src->workflow);
 }
 
-typedef Wr2vEngine *(*EngineConstructor) (void);
-
-static const struct
-{
-  const gchar *name;
-  EngineConstructor create;
-} engines[] = {
-  {"preview", wr2v_engine_preview_new},
-  {"wavespeed", wr2v_engine_wavespeed_new},
-  {"dashscope", wr2v_engine_dashscope_new},
-  {"comfyui", wr2v_engine_comfyui_new},
-};
-
-const gchar *
-wr2v_engine_pick_auto (const Wr2vEngineSettings * settings, const gchar ** why)
-{
-  const gchar *key = settings ? settings->api_key : NULL;
-  const gchar *ws = g_getenv ("WAVESPEED_API_KEY");
-  const gchar *ds = g_getenv ("DASHSCOPE_API_KEY");
-
-  /* WaveSpeed first: it is the first target, and an api-key property
-   * with no engine named is taken to be its key. */
-  if ((key && *key) || (ws && *ws)) {
-    *why = "auto: a WaveSpeed API key is set";
-    return "wavespeed";
-  }
-  if (ds && *ds) {
-    *why = "auto: DASHSCOPE_API_KEY is set";
-    return "dashscope";
-  }
-  *why = "auto: no API key is set, so the offline preview engine renders "
-      "an animatic";
-  return "preview";
-}
-
-Wr2vEngine *
-wr2v_engine_new (const gchar * name, const Wr2vEngineSettings * settings,
-    GError ** error)
-{
-  for (guint i = 0; i < G_N_ELEMENTS (engines); i++) {
-    if (g_strcmp0 (engines[i].name, name) == 0) {
-      Wr2vEngine *engine = engines[i].create ();
-      const gchar *var = engine->klass->key_variable;
-
-      if (settings)
-        wr2v_engine_settings_copy (&engine->settings, settings);
-      /* the key: the property, else the engine's environment variable */
-      if ((!engine->settings.api_key || !*engine->settings.api_key) && var
-          && g_getenv (var) && *g_getenv (var)) {
-        g_free (engine->settings.api_key);
-        engine->settings.api_key = g_strdup (g_getenv (var));
-      }
-      if (!engine->settings.request_timeout_s)
-        engine->settings.request_timeout_s = engine->klass->default_timeout_s;
-      return engine;
-    }
-  }
-  g_set_error (error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED,
-      "Unknown engine \"%s\"", name ? name : "(null)");
-  return NULL;
-}
-
 void
 wr2v_engine_free (Wr2vEngine * engine)
 {

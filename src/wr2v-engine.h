@@ -87,6 +87,8 @@ void wr2v_engine_settings_copy (Wr2vEngineSettings * dst,
 typedef struct
 {
   const gchar *name;
+  /* one line for humans: the `engine` property's value description */
+  const gchar *description;
   /* environment variable holding the API key, or NULL (no key needed) */
   const gchar *key_variable;
   /* request-timeout when the user leaves it at 0: minutes for a hosted
@@ -126,17 +128,8 @@ struct _Wr2vEngine
   gpointer priv;
 };
 
-/* Engines by name: "preview", "wavespeed", ... NULL and an error when the
- * name is unknown. */
-Wr2vEngine *wr2v_engine_new (const gchar * name,
-    const Wr2vEngineSettings * settings, GError ** error);
 void wr2v_engine_free (Wr2vEngine * engine);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Wr2vEngine, wr2v_engine_free);
-
-/* The engine "auto" stands for: the first hosted engine whose key is in
- * @settings or the environment, else "preview". @why says which and why. */
-const gchar *wr2v_engine_pick_auto (const Wr2vEngineSettings * settings,
-    const gchar ** why);
 
 /* Validates @req for @engine: the generic rules and the engine's own. */
 gboolean wr2v_engine_check (Wr2vEngine * engine, const Wr2vRequest * req,
@@ -183,10 +176,6 @@ gboolean wr2v_cancellable_sleep (GCancellable * cancellable, gint64 usec,
 gboolean wr2v_clip_check (const gchar * path, GCancellable * cancellable,
     GError ** error);
 
-/* Engine constructors, one per engine file. */
-Wr2vEngine *wr2v_engine_preview_new (void);
-Wr2vEngine *wr2v_engine_wavespeed_new (void);
-Wr2vEngine *wr2v_engine_dashscope_new (void);
-Wr2vEngine *wr2v_engine_comfyui_new (void);
-
 G_END_DECLS
+
+#include "wr2v-engine-registry.h"

@@ -16,6 +16,7 @@
 
 #include "config.h"
 
+#include "wr2v-defaults.h"
 #include "wr2v-http.h"
 #include "wr2v-error.h"
 #include "wr2v-parsers.h"
@@ -38,7 +39,6 @@ GST_DEBUG_CATEGORY_STATIC (wr2v_http_debug);
 #define GST_CAT_DEFAULT wr2v_http_debug
 
 #define DEFAULT_MEMORY_CAP (4 * 1024 * 1024)
-#define DEFAULT_FILE_CAP (G_GUINT64_CONSTANT (1) << 30)
 /* what we keep of a non-2xx body while downloading: enough for a message */
 #define ERROR_BODY_CAP (64 * 1024)
 #define DEFAULT_CONNECT_TIMEOUT_S 20
@@ -651,7 +651,7 @@ perform_once (Wr2vHttp * http, const Wr2vHttpRequest * req,
           "could not write %s: %s", req->download_path, g_strerror (e));
       goto out;
     }
-    t.cap = req->max_body_bytes ? req->max_body_bytes : DEFAULT_FILE_CAP;
+    t.cap = req->max_body_bytes ? req->max_body_bytes : WR2V_DEFAULT_MAX_DOWNLOAD_BYTES;
   } else {
     t.cap = req->max_body_bytes ? req->max_body_bytes : DEFAULT_MEMORY_CAP;
   }

@@ -9,6 +9,7 @@
  *      not a decode), and renamed into results/ before anything decodes
  *      it; only then is the journal entry removed.
  */
+#include "wr2v-defaults.h"
 #include "wr2v-engine.h"
 #include "wr2v-error.h"
 #include "wr2v-http.h"
@@ -23,9 +24,6 @@
 GST_DEBUG_CATEGORY_STATIC (wr2v_job_debug);
 #define GST_CAT_DEFAULT wr2v_job_debug
 
-#define DEFAULT_POLL_INTERVAL_MS 2000
-#define DEFAULT_POLL_MAX_MS 10000
-#define DEFAULT_TIMEOUT_S (30 * 60)
 
 void
 wr2v_poll_result_clear (Wr2vPollResult * res)
@@ -522,7 +520,7 @@ timeout_s (Wr2vJob * job)
 {
   guint t = job->engine->settings.request_timeout_s;
 
-  return t ? t : DEFAULT_TIMEOUT_S;
+  return t ? t : WR2V_DEFAULT_HOSTED_TIMEOUT_S;
 }
 
 /* request-timeout covers the whole job, from the start of wr2v_job_run():
@@ -603,9 +601,9 @@ poll_until_done (Wr2vJob * job, gint64 deadline, gchar ** url, GError ** error)
   const Wr2vEngineClass *klass = job->engine->klass;
   Wr2vEngineSettings *s = &job->engine->settings;
   gint64 interval = (s->poll_interval_ms ? s->poll_interval_ms :
-      DEFAULT_POLL_INTERVAL_MS) * (gint64) 1000;
+      WR2V_DEFAULT_POLL_INTERVAL_MS) * (gint64) 1000;
   gint64 cap = (s->poll_interval_max_ms ? s->poll_interval_max_ms :
-      DEFAULT_POLL_MAX_MS) * (gint64) 1000;
+      WR2V_DEFAULT_POLL_INTERVAL_MAX_MS) * (gint64) 1000;
   g_autofree gchar *last_status = NULL;
   gint last_step = -1;
 

@@ -1,4 +1,4 @@
-/* wr2v-engine-comfyui.c: open Wan models on the user's own GPU, through
+/* wr2v-comfyui.c: open Wan models on the user's own GPU, through
  * ComfyUI's HTTP API (../shared/docs/providers.md, "ComfyUI").
  *
  * The job is a ComfyUI graph in API format: the `workflow` property, else
@@ -50,6 +50,7 @@
 #include <gst/video/video.h>
 #include <json-glib/json-glib.h>
 
+#include "wr2v-defaults.h"
 #include "wr2v-engine.h"
 #include "wr2v-error.h"
 #include "wr2v-http.h"
@@ -63,9 +64,7 @@ GST_DEBUG_CATEGORY_STATIC (wr2v_comfyui_debug);
 #define ENGINE_NAME "comfyui"
 #define DEFAULT_API_URL "http://127.0.0.1:8188"
 #define DEFAULT_WORKFLOW "wan21-vace-1.3b-r2v.json"
-#define DEFAULT_MAX_DOWNLOAD (G_GUINT64_CONSTANT (1) << 30)
 /* an hour-long job is normal on a local GPU */
-#define DEFAULT_TIMEOUT_S 7200
 
 /* Wan2.1 [C: providers.md]: 16 fps, frames 4k+1, sizes in steps of 16 */
 #define WAN_FPS 16
@@ -2552,7 +2551,7 @@ comfyui_fetch (Wr2vEngine * engine, Wr2vJob * job, const gchar * url,
   hr.url = url;
   hr.download_path = out_path;
   hr.max_body_bytes = engine->settings.max_download_bytes ?
-      engine->settings.max_download_bytes : DEFAULT_MAX_DOWNLOAD;
+      engine->settings.max_download_bytes : WR2V_DEFAULT_MAX_DOWNLOAD_BYTES;
   hr.low_speed_time_s = 60;
   hr.progress = on_progress;
   hr.progress_data = &ps;
@@ -2706,8 +2705,9 @@ comfyui_finalize (Wr2vEngine * engine)
 
 static const Wr2vEngineClass comfyui_class = {
   .name = ENGINE_NAME,
+  .description = "ComfyUI on your own GPU running open Wan models (local)",
   .key_variable = NULL,
-  .default_timeout_s = DEFAULT_TIMEOUT_S,
+  .default_timeout_s = WR2V_DEFAULT_LOCAL_TIMEOUT_S,
   .check = comfyui_check,
   .estimate_cost = comfyui_estimate_cost,
   .identity = comfyui_identity,

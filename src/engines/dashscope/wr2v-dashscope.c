@@ -1,4 +1,4 @@
-/* wr2v-engine-dashscope.c: Alibaba Cloud Model Studio (DashScope), the
+/* wr2v-dashscope.c: Alibaba Cloud Model Studio (DashScope), the
  * vendor's own hosted Wan 2.7 reference-to-video (wan2.7-r2v).
  *
  * prepare turns local references into oss:// URLs through DashScope's
@@ -19,6 +19,7 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
+#include "wr2v-defaults.h"
 #include "wr2v-engine.h"
 #include "wr2v-error.h"
 #include "wr2v-http.h"
@@ -32,8 +33,6 @@ GST_DEBUG_CATEGORY_STATIC (wr2v_dashscope_debug);
 #define KEY_ENV "DASHSCOPE_API_KEY"
 #define DEFAULT_MODEL "wan2.7-r2v"
 #define DEFAULT_REGION "singapore"
-#define DEFAULT_TIMEOUT_S (30 * 60)
-#define DEFAULT_MAX_DOWNLOAD (G_GUINT64_CONSTANT (1) << 30)
 
 /* a submit that gets no answer in this time may still have created a task */
 #define SUBMIT_TIMEOUT_S 120
@@ -964,7 +963,7 @@ upload_margin (Wr2vEngine * engine)
   guint t = engine->settings.request_timeout_s;
 
   /* valid for the whole job, plus an hour in the queue */
-  return (gint64) (t ? t : DEFAULT_TIMEOUT_S) + 3600;
+  return (gint64) (t ? t : WR2V_DEFAULT_HOSTED_TIMEOUT_S) + 3600;
 }
 
 /* --- prepare: the temporary upload --- */
@@ -1865,7 +1864,7 @@ dashscope_fetch (Wr2vEngine * engine, Wr2vJob * job, const gchar * url,
   hr.url = url;
   hr.download_path = out_path;
   hr.max_body_bytes = engine->settings.max_download_bytes ?
-      engine->settings.max_download_bytes : DEFAULT_MAX_DOWNLOAD;
+      engine->settings.max_download_bytes : WR2V_DEFAULT_MAX_DOWNLOAD_BYTES;
   hr.follow_redirects = TRUE;
   hr.low_speed_time_s = 60;
   hr.progress = on_progress;
@@ -1930,8 +1929,9 @@ dashscope_finalize (Wr2vEngine * engine)
 
 static const Wr2vEngineClass dashscope_class = {
   .name = ENGINE_NAME,
+  .description = "Alibaba Cloud Model Studio (DashScope) wan2.7-r2v (paid)",
   .key_variable = KEY_ENV,
-  .default_timeout_s = DEFAULT_TIMEOUT_S,
+  .default_timeout_s = WR2V_DEFAULT_HOSTED_TIMEOUT_S,
   .check = dashscope_check,
   .estimate_cost = dashscope_estimate_cost,
   .identity = dashscope_identity,

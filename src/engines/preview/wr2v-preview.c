@@ -1,4 +1,4 @@
-/* wr2v-engine-preview.c: the built-in offline "preview" engine.
+/* wr2v-preview.c: the built-in offline "preview" engine.
  *
  * This is an animatic renderer, NOT AI generation. It shows what a request
  * asks for (duration, size, the references the prompt names, the prompt
@@ -909,6 +909,7 @@ preview_finalize (Wr2vEngine * engine)
 
 static const Wr2vEngineClass preview_class = {
   .name = "preview",
+  .description = "Built-in offline animatic (no network, no key, no GPU)",
   .check = preview_check,
   .estimate_cost = preview_estimate_cost,
   .identity = preview_identity,

@@ -1,4 +1,4 @@
-/* wr2v-engine-wavespeed.c: WaveSpeedAI's hosted Wan 2.7 reference-to-video.
+/* wr2v-wavespeed.c: WaveSpeedAI's hosted Wan 2.7 reference-to-video.
  *
  * prepare uploads local references (once per content, remembered in the
  * store while the upload is valid), submit POSTs the job exactly once,
@@ -15,6 +15,7 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
+#include "wr2v-defaults.h"
 #include "wr2v-engine.h"
 #include "wr2v-error.h"
 #include "wr2v-http.h"
@@ -27,8 +28,6 @@ GST_DEBUG_CATEGORY_STATIC (wr2v_wavespeed_debug);
 #define DEFAULT_API_URL "https://api.wavespeed.ai"
 #define DEFAULT_MODEL "alibaba/wan-2.7/reference-to-video"
 #define KEY_ENV "WAVESPEED_API_KEY"
-#define DEFAULT_TIMEOUT_S (30 * 60)
-#define DEFAULT_MAX_DOWNLOAD (G_GUINT64_CONSTANT (1) << 30)
 
 /* media upload limits and lifetime [C: WaveSpeed's older upload docs];
  * remembered for 12 h less than the documented 7 days, to be safe */
@@ -595,7 +594,7 @@ upload_margin (Wr2vEngine * engine)
   guint t = engine->settings.request_timeout_s;
 
   /* valid for the whole job, plus an hour for the queue */
-  return (gint64) (t ? t : DEFAULT_TIMEOUT_S) + 3600;
+  return (gint64) (t ? t : WR2V_DEFAULT_HOSTED_TIMEOUT_S) + 3600;
 }
 
 static gboolean
@@ -1288,7 +1287,7 @@ wavespeed_fetch (Wr2vEngine * engine, Wr2vJob * job, const gchar * url,
   hr.url = url;
   hr.download_path = out_path;
   hr.max_body_bytes = engine->settings.max_download_bytes ?
-      engine->settings.max_download_bytes : DEFAULT_MAX_DOWNLOAD;
+      engine->settings.max_download_bytes : WR2V_DEFAULT_MAX_DOWNLOAD_BYTES;
   hr.follow_redirects = TRUE;
   hr.low_speed_time_s = 60;
   hr.progress = on_progress;
@@ -1352,8 +1351,9 @@ wavespeed_finalize (Wr2vEngine * engine)
 
 static const Wr2vEngineClass wavespeed_class = {
   .name = ENGINE_NAME,
+  .description = "WaveSpeedAI hosted Wan 2.7 Reference-to-Video (paid)",
   .key_variable = KEY_ENV,
-  .default_timeout_s = DEFAULT_TIMEOUT_S,
+  .default_timeout_s = WR2V_DEFAULT_HOSTED_TIMEOUT_S,
   .check = wavespeed_check,
   .estimate_cost = wavespeed_estimate_cost,
   .identity = wavespeed_identity,
