@@ -3,7 +3,7 @@
  * must stay inside ComfyUI's folders, the /view URL built from them, the
  * prompt id check. Every parser sees every input. */
 #include "fuzz-common.h"
-#include "wr2v-parsers.h"
+#include "comfyui/wr2v-comfyui-wire.h"
 
 /* the ids the seed corpus uses */
 #define PROMPT_ID "3f1e2d4c-0000-4000-8000-000000000001"
