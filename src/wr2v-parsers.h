@@ -1,5 +1,6 @@
 /* wr2v-parsers.h: what the engines read in their services' answers, as
- * pure functions.
+ * pure functions. Each hosted engine declares its own in
+ * src/engines/<name>/wr2v-<name>-wire.h; the rules below hold for all.
  *
  * Each parser takes a response body (any bytes: these come from a server
  * that may be broken or hostile) and fills a plain struct with copies of
@@ -25,34 +26,6 @@
 #include <glib.h>
 
 G_BEGIN_DECLS
-
-/* --- WaveSpeed: {"code": 200, "message": "...", "data": {...}} --- */
-
-typedef struct
-{
-  gboolean has_code;            /* "code" is present and an integer */
-  gint64 code;                  /* "code" (also when sent as a string) */
-  gchar *message;               /* "message" */
-
-  /* submit: data.id */
-  gchar *id;
-  /* poll: data.status, data.outputs[0] (when a string), and on failure
-   * data.code (0 when absent) and data.error */
-  gchar *status;
-  gchar *output;
-  gint64 error_code;
-  gchar *error;
-  /* media upload: data.download_url */
-  gchar *download_url;
-} Wr2vWavespeedAnswer;
-
-gboolean wr2v_wavespeed_parse_answer (const gchar * data, gsize len,
-    Wr2vWavespeedAnswer * out, GError ** error);
-void wr2v_wavespeed_answer_clear (Wr2vWavespeedAnswer * a);
-
-/* A WaveSpeed prediction id usable in a URL path segment and a file:
- * 1-128 of [A-Za-z0-9._-], not "." or "..". */
-gboolean wr2v_wavespeed_job_id_ok (const gchar * id);
 
 /* --- DashScope: {"request_id", "output": {...}, "usage": {...}} or an
  * error answer {"request_id", "code", "message"} --- */
