@@ -1,6 +1,8 @@
 /* wr2v-json.c: typed getters over json-glib (see wr2v-json.h). */
 #include "config.h"
 
+#include <stdarg.h>
+
 #include "wr2v-json.h"
 
 #include "wr2v-error.h"
@@ -139,4 +141,16 @@ wr2v_json_builder_text (JsonBuilder * b)
   g_object_unref (gen);
   json_node_unref (root);
   return text;
+}
+
+void
+wr2v_json_clear_strings (gchar ** first, ...)
+{
+  va_list ap;
+  gchar **p;
+
+  va_start (ap, first);
+  for (p = first; p; p = va_arg (ap, gchar **))
+    g_clear_pointer (p, g_free);
+  va_end (ap);
 }

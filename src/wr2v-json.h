@@ -48,6 +48,10 @@ gint64 wr2v_json_int_or (JsonObject * obj, const gchar * name, gint64 def);
 JsonNode *wr2v_json_parse_object (const gchar * data, gsize len,
     const gchar * who, JsonObject ** root, GError ** error);
 
+/* g_free()s each string that the NULL-terminated list of pointers to
+ * strings points at and sets it to NULL: a parsed answer's _clear(). */
+void wr2v_json_clear_strings (gchar ** first, ...) G_GNUC_NULL_TERMINATED;
+
 /* The JSON text of @b's root (a finished builder). */
 gchar *wr2v_json_builder_text (JsonBuilder * b);
 

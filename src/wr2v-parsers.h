@@ -27,58 +27,6 @@
 
 G_BEGIN_DECLS
 
-/* --- DashScope: {"request_id", "output": {...}, "usage": {...}} or an
- * error answer {"request_id", "code", "message"} --- */
-
-typedef struct
-{
-  gchar *request_id;
-  gchar *code;                  /* an error answer's "code" */
-  gchar *message;               /* an error answer's "message" */
-
-  /* create and poll: output.task_id, output.task_status */
-  gchar *task_id;
-  gchar *task_status;
-  /* poll, succeeded: output.video_url */
-  gchar *video_url;
-  /* poll, failed: output.code, output.message */
-  gchar *task_code;
-  gchar *task_message;
-  /* poll, succeeded: usage.* in seconds, -1 when absent */
-  gboolean has_usage;
-  gint64 usage_duration;
-  gint64 usage_input_video_duration;
-  gint64 usage_output_video_duration;
-} Wr2vDashscopeAnswer;
-
-gboolean wr2v_dashscope_parse_answer (const gchar * data, gsize len,
-    Wr2vDashscopeAnswer * out, GError ** error);
-void wr2v_dashscope_answer_clear (Wr2vDashscopeAnswer * a);
-
-/* A temporary-upload policy (GET /api/v1/uploads?action=getPolicy). */
-typedef struct
-{
-  gchar *upload_host;
-  gchar *upload_dir;
-  gchar *access_key_id;
-  gchar *signature;
-  gchar *policy;
-  gchar *object_acl;            /* optional */
-  gchar *forbid_overwrite;      /* optional */
-  gint64 max_file_size_mb;      /* <= 0: not given */
-} Wr2vDashscopePolicy;
-
-/* Parses and validates a policy: an upload host the URL policy allows
- * (https, or http to loopback), a plain relative upload_dir, and every
- * form field one line of printable text. FALSE (WR2V_ERROR_PROTOCOL) with
- * a message naming what is wrong. */
-gboolean wr2v_dashscope_parse_policy (const gchar * data, gsize len,
-    Wr2vDashscopePolicy * out, GError ** error);
-void wr2v_dashscope_policy_clear (Wr2vDashscopePolicy * p);
-
-/* A DashScope task id: the same rule as wr2v_wavespeed_job_id_ok(). */
-gboolean wr2v_dashscope_task_id_ok (const gchar * id);
-
 /* --- ComfyUI --- */
 
 /* POST /upload/image: {"name", "subfolder", "type"}. */

@@ -427,6 +427,43 @@ wr2v_remote_read (Wr2vRemote * remote, const Wr2vHttpRequest * hr,
   return wr2v_http_perform_retry (remote->http, hr, retry, resp, error);
 }
 
+gboolean
+wr2v_remote_api_get (Wr2vRemote * remote, Wr2vJob * job, const gchar * route,
+    const gchar * failed, Wr2vHttpResponse * resp, GError ** error)
+{
+  Wr2vHttpRequest hr;
+  GError *local = NULL;
+  const gchar *key;
+  gchar *url;
+  gboolean ok;
+
+  if (!(key = wr2v_remote_key (remote, error)) ||
+      !(url = wr2v_remote_route (remote, route, error)))
+    return FALSE;
+  wr2v_remote_api_request (remote, job, &hr, WR2V_HTTP_GET, url, key);
+  ok = wr2v_remote_read (remote, &hr, FALSE, resp, &local);
+  if (!ok) {
+    if (local->domain == WR2V_ERROR && local->code == WR2V_ERROR_NETWORK)
+      g_prefix_error (&local, "%s", failed);
+    g_propagate_error (error, local);
+  }
+  g_free (url);
+  return ok;
+}
+
+gboolean
+wr2v_remote_parse (const Wr2vHttpResponse * resp, Wr2vRemoteParser parse,
+    gpointer out, GError ** error)
+{
+  gsize len = 0;
+  const gchar *data = resp->body ? g_bytes_get_data (resp->body, &len) : NULL;
+
+  if (parse (data, len, out, error))
+    return TRUE;
+  wr2v_http_hint_content_type (resp, error);
+  return FALSE;
+}
+
 /* --- submit --- */
 
 /* A submit whose transfer failed: nothing was created when the request
@@ -562,6 +599,46 @@ out:
   return id;
 }
 
+gchar *
+wr2v_remote_engine_submit (Wr2vEngine * engine, Wr2vJob * job, GError ** error)
+{
+  Wr2vRemote *remote = wr2v_remote_get (engine);
+  const Wr2vRemoteClass *k = remote->klass;
+  Wr2vRequest *req = job->request;
+  const gchar *headers[G_N_ELEMENTS (k->submit_headers) + 2] = { NULL, };
+  const gchar *model = wr2v_remote_model (remote);
+  Wr2vRemoteSubmit sub = { 0, };
+  gchar *route = NULL, *url = NULL, *body = NULL, *what, *id = NULL;
+  gchar **refs = NULL;
+  guint n;
+
+  if (!wr2v_remote_key (remote, error) ||
+      !(route = k->submit_route (remote, error)) ||
+      !(url = wr2v_remote_route (remote, route, error)) ||
+      !(refs = wr2v_remote_reference_urls (remote, job, error)))
+    goto out;
+  for (n = 0; n < G_N_ELEMENTS (k->submit_headers) && k->submit_headers[n]; n++)
+    headers[n] = k->submit_headers[n];
+  body = k->submit_body (remote, job, (const gchar * const *) refs,
+      &headers[n]);
+  what = g_strdup_printf ("submitting the %s to %s", k->job_word, model);
+  sub.url = url;
+  sub.body = body;
+  sub.headers = headers[0] ? headers : NULL;
+  sub.what = what;
+  wr2v_job_phase (job, WR2V_PHASE_SUBMIT, "submitting to %s (%s, %s, %u s)",
+      k->provider, model, k->resolution_word (req->resolution), req->duration);
+  id = wr2v_remote_submit (remote, job, &sub, error);
+  g_free (what);
+
+out:
+  g_strfreev (refs);
+  g_free (body);
+  g_free (url);
+  g_free (route);
+  return id;
+}
+
 /* --- poll --- */
 
 void
@@ -641,11 +718,8 @@ wr2v_remote_engine_poll (Wr2vEngine * engine, Wr2vJob * job,
 {
   Wr2vRemote *remote = wr2v_remote_get (engine);
   const Wr2vRemoteClass *k = remote->klass;
-  Wr2vHttpRequest hr;
   Wr2vHttpResponse resp = { 0, };
-  GError *local = NULL;
-  gchar *escaped, *route, *url;
-  const gchar *key;
+  gchar *escaped, *route, *failed;
   gboolean ok = FALSE;
 
   if (!wr2v_remote_job_id_ok (job_id)) {
@@ -657,30 +731,21 @@ wr2v_remote_engine_poll (Wr2vEngine * engine, Wr2vJob * job,
     return FALSE;
   }
   wr2v_job_detail_string (job, "job-id", job_id);
-  if (!(key = wr2v_remote_key (remote, error)))
-    return FALSE;
   escaped = wr2v_http_escape_segment (job_id);
   route = g_strconcat (k->poll_prefix, escaped, k->poll_suffix, NULL);
-  url = wr2v_remote_route (remote, route, error);
-  g_free (route);
-  g_free (escaped);
-  if (!url)
-    return FALSE;
-
+  failed = g_strdup_printf ("polling %s %s %s failed, run again to resume "
+      "it: ", k->provider, k->job_word, job_id);
   /* 429 is retried here, on a GET; never on a submit */
-  wr2v_remote_api_request (remote, job, &hr, WR2V_HTTP_GET, url, key);
-  if (!wr2v_remote_read (remote, &hr, FALSE, &resp, &local)) {
-    if (local->domain == WR2V_ERROR && local->code == WR2V_ERROR_NETWORK)
-      g_prefix_error (&local, "polling %s %s %s failed, run again to resume "
-          "it: ", k->provider, k->job_word, job_id);
-    g_propagate_error (error, local);
-  } else if (resp.status != 200) {
-    poll_status_error (remote, job, job_id, &resp, error);
-  } else {
-    ok = k->read_poll (remote, job, job_id, &resp, res, error);
+  if (wr2v_remote_api_get (remote, job, route, failed, &resp, error)) {
+    if (resp.status != 200)
+      poll_status_error (remote, job, job_id, &resp, error);
+    else
+      ok = k->read_poll (remote, job, job_id, &resp, res, error);
   }
   wr2v_http_response_clear (&resp);
-  g_free (url);
+  g_free (failed);
+  g_free (route);
+  g_free (escaped);
   return ok;
 }
 

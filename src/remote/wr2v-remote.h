@@ -27,8 +27,8 @@
  *
  * An engine supplies (Wr2vRemoteClass): its names and texts, its limits,
  * how its error bodies read (parse_fault) and what they mean
- * (explain_fault), how a request becomes a submit body (in its own
- * submit hook, which ends in wr2v_remote_submit), how its answers become
+ * (explain_fault), where a submit goes and how a request becomes its body
+ * (submit_route, submit_body), how its answers become
  * a submit verdict (read_submit) and a poll result (read_poll), and its
  * upload flow (upload). Its wire builders and parsers stay pure, in
  * wr2v-<name>-wire.[ch], the fuzz targets.
@@ -39,8 +39,9 @@
  *   engine = wr2v_remote_engine_new (&my_engine_class, &my_remote_class,
  *       sizeof (MyPriv));
  *
- * and its Wr2vEngineClass points prepare, poll, fetch and finalize at the
- * wr2v_remote_engine_* functions below (submit at its own hook).
+ * and its Wr2vEngineClass points prepare, submit, poll, fetch and finalize
+ * at the wr2v_remote_engine_* functions below (or at its own function
+ * that calls them, when it has more to do).
  *
  * Everything runs on the job's thread and is cancellable through
  * job->cancellable; a Wr2vRemote may serve several jobs at once (see the
@@ -161,6 +162,20 @@ struct _Wr2vRemoteClass
   gboolean (*explain_fault) (Wr2vRemote * remote, Wr2vJob * job, guint status,
       const Wr2vRemoteFault * fault, const gchar * what, const gchar * why,
       GError ** error);
+  /* The submit's route under api_prefix (for wr2v_remote_engine_submit),
+   * or NULL with an error when a setting can't make one. */
+  gchar *(*submit_route) (Wr2vRemote * remote, GError ** error);
+  /* Extra header lines of every submit ("X-Async: enable"), or NULL. */
+  const gchar *submit_headers[3];
+  /* The JSON body of the submit, from @urls (what the service fetches
+   * each reference from, in the request's order); may set *@header to
+   * one more header line (static) the body needs. Pure: call the wire
+   * builder. */
+  gchar *(*submit_body) (Wr2vRemote * remote, Wr2vJob * job,
+      const gchar * const *urls, const gchar ** header);
+  /* The resolution as the service names it, for the submit's progress
+   * text ("720p"). */
+  const gchar *(*resolution_word) (Wr2vResolution resolution);
   /* Required: reads a 200 answer to the submit: ACCEPTED with *@id
    * (checked by the layer), REFUSED with @error, or MAYBE with *@why. */
     Wr2vRemoteVerdict (*read_submit) (Wr2vRemote * remote, Wr2vJob * job,
@@ -196,6 +211,11 @@ Wr2vEngine *wr2v_remote_engine_new (const Wr2vEngineClass * eclass,
 
 /* The Wr2vRemote at the start of @engine's priv. */
 Wr2vRemote *wr2v_remote_get (Wr2vEngine * engine);
+
+/* Wr2vEngineClass.submit: the class's submit_route and submit_body with
+ * the references' URLs, sent once by wr2v_remote_submit(). */
+gchar *wr2v_remote_engine_submit (Wr2vEngine * engine, Wr2vJob * job,
+    GError ** error);
 
 /* Wr2vEngineClass hooks: poll reads the job's state with retries (then
  * the class's read_poll); fetch downloads the clip with the size cap;
@@ -274,6 +294,23 @@ void wr2v_remote_api_request (Wr2vRemote * remote, Wr2vJob * job,
  * Retry-After. */
 gboolean wr2v_remote_read (Wr2vRemote * remote, const Wr2vHttpRequest * hr,
     gboolean upload, Wr2vHttpResponse * resp, GError ** error);
+
+/* GETs {api_prefix}@route with the key (wr2v_remote_read's retries).
+ * FALSE when no answer came; a network error is prefixed with @failed
+ * ("asking DashScope for an upload policy failed: "). Any status comes
+ * back in @resp. */
+gboolean wr2v_remote_api_get (Wr2vRemote * remote, Wr2vJob * job,
+    const gchar * route, const gchar * failed, Wr2vHttpResponse * resp,
+    GError ** error);
+
+/* A wire parser: (data, len, out, error), like wr2v_wavespeed_parse_answer. */
+typedef gboolean (*Wr2vRemoteParser) (const gchar * data, gsize len,
+    gpointer out, GError ** error);
+
+/* Runs @parse over @resp's body; on failure, prefixes the error with what
+ * came instead of JSON (wr2v_http_hint_content_type). */
+gboolean wr2v_remote_parse (const Wr2vHttpResponse * resp,
+    Wr2vRemoteParser parse, gpointer out, GError ** error);
 
 /* Sends @sub exactly once on a fresh connection and returns the job id,
  * or NULL with an error: the service's refusal (nothing was created) or

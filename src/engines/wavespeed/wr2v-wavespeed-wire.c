@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "wr2v-json.h"
-#include "wr2v-remote.h"
 #include "wr2v-wavespeed-wire.h"
 
 void
@@ -14,12 +13,8 @@ wr2v_wavespeed_answer_clear (Wr2vWavespeedAnswer * a)
 {
   if (!a)
     return;
-  g_free (a->message);
-  g_free (a->id);
-  g_free (a->status);
-  g_free (a->output);
-  g_free (a->error);
-  g_free (a->download_url);
+  wr2v_json_clear_strings (&a->message, &a->id, &a->status, &a->output,
+      &a->error, &a->download_url, NULL);
   memset (a, 0, sizeof *a);
 }
 
@@ -49,12 +44,6 @@ wr2v_wavespeed_parse_answer (const gchar * data, gsize len,
   out->download_url = g_strdup (wr2v_json_string (d, "download_url"));
   json_node_unref (node);
   return TRUE;
-}
-
-gboolean
-wr2v_wavespeed_job_id_ok (const gchar * id)
-{
-  return wr2v_remote_job_id_ok (id);
 }
 
 gboolean

@@ -10,6 +10,7 @@
 
 #include <glib.h>
 
+#include "wr2v-remote.h"
 #include "wr2v-request.h"
 
 G_BEGIN_DECLS
@@ -39,9 +40,9 @@ gboolean wr2v_wavespeed_parse_answer (const gchar * data, gsize len,
     Wr2vWavespeedAnswer * out, GError ** error);
 void wr2v_wavespeed_answer_clear (Wr2vWavespeedAnswer * a);
 
-/* A WaveSpeed prediction id usable in a URL path segment and a file:
- * 1-128 of [A-Za-z0-9._-], not "." or "..". */
-gboolean wr2v_wavespeed_job_id_ok (const gchar * id);
+/* A prediction id fit for a URL path segment and a file name: the rule of
+ * every hosted engine, wr2v_remote_job_id_ok(). */
+#define wr2v_wavespeed_job_id_ok(id) wr2v_remote_job_id_ok (id)
 
 /* A model id that is a plain path under /api/v3/: [A-Za-z0-9-_./], not
  * absolute, no "..". */

@@ -62,13 +62,8 @@ static gboolean
 parse_body (const Wr2vHttpResponse * resp, Wr2vWavespeedAnswer * a,
     GError ** error)
 {
-  gsize len = 0;
-  const gchar *data = resp->body ? g_bytes_get_data (resp->body, &len) : NULL;
-
-  if (wr2v_wavespeed_parse_answer (data, len, a, error))
-    return TRUE;
-  wr2v_http_hint_content_type (resp, error);
-  return FALSE;
+  return wr2v_remote_parse (resp,
+      (Wr2vRemoteParser) wr2v_wavespeed_parse_answer, a, error);
 }
 
 /* The envelope of an answer as a fault: its code is an HTTP-like number. */
@@ -148,7 +143,8 @@ wavespeed_check (Wr2vEngine * engine, const Wr2vRequest * req, GError ** error)
 
   videos = wr2v_request_count (req, WR2V_REF_VIDEO);
   total = req->references ? req->references->len : 0;
-  /* "videos" is a required field of this model [C: providers.md] */
+  /* "videos" is a required field of this model [C] (docs/engines/
+   * wavespeed.md) */
   if (videos == 0) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED,
         "WaveSpeed's Wan 2.7 reference-to-video needs at least one "
@@ -306,41 +302,25 @@ wavespeed_read_submit (Wr2vRemote * remote, Wr2vJob * job,
   return verdict;
 }
 
+/* {api-url}/api/v3/{model} */
 static gchar *
-wavespeed_submit (Wr2vEngine * engine, Wr2vJob * job, GError ** error)
+wavespeed_submit_route (Wr2vRemote * remote, GError ** error)
 {
-  Wr2vRemote *remote = wr2v_remote_get (engine);
-  Wr2vRequest *req = job->request;
-  Wr2vRemoteSubmit sub = { 0, };
-  gchar *url = NULL, *body = NULL, *what = NULL, *id = NULL;
-  gchar **refs = NULL;
+  const gchar *m = wr2v_remote_model (remote);
 
-  if (!wr2v_remote_key (remote, error))
-    return NULL;
-  if (!wr2v_wavespeed_model_ok (model (engine))) {
+  if (!wr2v_wavespeed_model_ok (m)) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST,
-        "model \"%s\" is not a WaveSpeed model id", model (engine));
+        "model \"%s\" is not a WaveSpeed model id", m);
     return NULL;
   }
-  if (!(url = wr2v_remote_route (remote, model (engine), error)) ||
-      !(refs = wr2v_remote_reference_urls (remote, job, error)))
-    goto out;
-  body = wr2v_wavespeed_submit_body (req, (const gchar * const *) refs);
-  what = g_strdup_printf ("submitting the job to %s", model (engine));
-  sub.url = url;
-  sub.body = body;
-  sub.what = what;
-  wr2v_job_phase (job, WR2V_PHASE_SUBMIT, "submitting to WaveSpeed "
-      "(%s, %s, %u s)", model (engine),
-      wr2v_resolution_nick (req->resolution), req->duration);
-  id = wr2v_remote_submit (remote, job, &sub, error);
+  return g_strdup (m);
+}
 
-out:
-  g_strfreev (refs);
-  g_free (what);
-  g_free (body);
-  g_free (url);
-  return id;
+static gchar *
+wavespeed_submit_body (Wr2vRemote * remote, Wr2vJob * job,
+    const gchar * const *urls, const gchar ** header)
+{
+  return wr2v_wavespeed_submit_body (job->request, urls);
 }
 
 /* --- poll --- */
@@ -497,6 +477,9 @@ static const Wr2vRemoteClass wavespeed_remote_class = {
   .upload_lifetime_s = UPLOAD_LIFETIME_S,
   /* every 5xx may hide a job: see wavespeed_read_submit */
   .submit_nothing_created = {0},
+  .submit_route = wavespeed_submit_route,
+  .submit_body = wavespeed_submit_body,
+  .resolution_word = wr2v_resolution_nick,
   .upload_scope = wavespeed_upload_scope,
   .upload = wavespeed_upload,
   .parse_fault = wavespeed_parse_fault,
@@ -513,7 +496,7 @@ static const Wr2vEngineClass wavespeed_class = {
   .estimate_cost = wavespeed_estimate_cost,
   .identity = wavespeed_identity,
   .prepare = wr2v_remote_engine_prepare,
-  .submit = wavespeed_submit,
+  .submit = wr2v_remote_engine_submit,
   .poll = wr2v_remote_engine_poll,
   .fetch = wr2v_remote_engine_fetch,
   .finalize = wr2v_remote_engine_finalize,
