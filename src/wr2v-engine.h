@@ -15,6 +15,7 @@
 #include <gio/gio.h>
 #include <gst/gst.h>
 
+#include "wr2v-mp4.h"
 #include "wr2v-request.h"
 #include "wr2v-store.h"
 
@@ -170,10 +171,6 @@ void wr2v_job_detail_int (Wr2vJob * job, const gchar * field, gint value);
 
 /* Sleeps up to @usec; FALSE (and G_IO_ERROR_CANCELLED) when cancelled. */
 gboolean wr2v_cancellable_sleep (GCancellable * cancellable, gint64 usec,
-    GError ** error);
-
-/* Checks that @path holds a playable video clip (a quick discovery). */
-gboolean wr2v_clip_check (const gchar * path, GCancellable * cancellable,
     GError ** error);
 
 G_END_DECLS
