@@ -1,20 +1,9 @@
-/* wr2v-engine.c: engines by name, settings, and the rules every engine
- * shares. */
+/* wr2v-engine.c: engine settings, and the rules every engine shares. */
 #include "wr2v-engine.h"
 #include "wr2v-error.h"
 #include "wr2v-prompt.h"
 
 #include <string.h>
-
-const gchar *
-wr2v_phase_name (Wr2vPhase phase)
-{
-  static const gchar *names[] = { "prepare", "upload", "submit", "queued",
-    "generating", "download", "decode"
-  };
-
-  return phase <= WR2V_PHASE_DECODE ? names[phase] : "unknown";
-}
 
 void
 wr2v_engine_settings_clear (Wr2vEngineSettings * s)

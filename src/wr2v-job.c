@@ -8,7 +8,18 @@
  *   4. the clip is downloaded to tmp/, checked (a walk of its MP4 boxes,
  *      not a decode), and renamed into results/ before anything decodes
  *      it; only then is the journal entry removed.
+ *
+ * Threads and locks: a job has no thread and no lock of its own. It runs
+ * wholly on the thread that calls wr2v_job_run() (the element's job
+ * thread), and so do the engine's hooks and every observer callback;
+ * the Wr2vJob is only touched from that thread. The only other thread
+ * involved is whoever stops the job: it cancels the job's GCancellable,
+ * which is thread-safe, and every wait here (the store lock, the polls'
+ * sleeps, transfers) watches it. Between processes, the store's lock
+ * file (wr2v_store_lock) keeps two runs of one request from submitting it
+ * twice; see wr2v-store.c.
  */
+#include "wr2v-job.h"
 #include "wr2v-defaults.h"
 #include "wr2v-engine.h"
 #include "wr2v-error.h"
@@ -21,6 +32,27 @@
 GST_DEBUG_CATEGORY_STATIC (wr2v_job_debug);
 #define GST_CAT_DEFAULT wr2v_job_debug
 
+
+const gchar *
+wr2v_phase_name (Wr2vPhase phase)
+{
+  static const gchar *names[] = { "prepare", "upload", "submit", "queued",
+    "generating", "download", "decode"
+  };
+
+  return phase <= WR2V_PHASE_DECODE ? names[phase] : "unknown";
+}
+
+Wr2vJobOutcome
+wr2v_job_outcome (GCancellable * cancellable, const GError * error)
+{
+  if (!error)
+    return WR2V_JOB_STORED;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+      g_cancellable_is_cancelled (cancellable))
+    return WR2V_JOB_CANCELLED;
+  return WR2V_JOB_FAILED;
+}
 
 void
 wr2v_poll_result_clear (Wr2vPollResult * res)
@@ -131,12 +163,11 @@ post_result (Wr2vJob * job, const gchar * path)
  *
  * Between the check and the rename, the store writes the clip's bytes to
  * the disk (fsync, 15-20 ms for 20 MB here, more on a slow disk). The
- * observer hears "wanr2v/clip-checked" with the checked file's location
- * first, so that whoever waits for the clip may open it and start
- * decoding meanwhile: an open file follows the rename, and the bytes it
- * reads are the checked ones. Nothing is decoded before the check, and
- * the journal still keeps the job until the clip is in results/. The
- * element handles this fact itself; it is not posted. */
+ * observer hears clip_ready with the checked file's location first, so
+ * that whoever waits for the clip may open it and start decoding
+ * meanwhile: an open file follows the rename, and the bytes it reads are
+ * the checked ones. Nothing is decoded before the check, and the journal
+ * still keeps the job until the clip is in results/. */
 static gchar *
 store_clip (Wr2vJob * job, gchar * tmp, GError ** error)
 {
@@ -151,8 +182,8 @@ store_clip (Wr2vJob * job, gchar * tmp, GError ** error)
     g_unlink (tmp);
     return NULL;
   }
-  wr2v_job_post (job, gst_structure_new ("wanr2v/clip-checked",
-          "location", G_TYPE_STRING, tmp, NULL));
+  if (job->observer.clip_ready)
+    job->observer.clip_ready (job->observer.user_data, tmp);
   path = wr2v_store_commit (job->store, job->hash, tmp, &meta, error);
   if (!path)
     g_unlink (tmp);
@@ -381,8 +412,8 @@ run_remote (Wr2vJob * job, gint64 deadline, GError ** error)
   return path;
 }
 
-gchar *
-wr2v_job_run (Wr2vJob * job, GError ** error)
+static gchar *
+run (Wr2vJob * job, GError ** error)
 {
   g_autofree gchar *identity = engine_identity (job->engine);
   g_autoptr (Wr2vResultMeta) meta = NULL;
@@ -425,5 +456,19 @@ wr2v_job_run (Wr2vJob * job, GError ** error)
   wr2v_store_unlock (lock);
   if (path)
     post_result (job, path);
+  return path;
+}
+
+gchar *
+wr2v_job_run (Wr2vJob * job, GError ** error)
+{
+  GError *err = NULL;
+  gchar *path = run (job, &err);
+
+  if (job->observer.finished)
+    job->observer.finished (job->observer.user_data,
+        wr2v_job_outcome (job->cancellable, err), path, err);
+  if (err)
+    g_propagate_error (error, err);
   return path;
 }
