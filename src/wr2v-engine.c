@@ -88,22 +88,3 @@ wr2v_engine_estimate_cost (Wr2vEngine * engine, const Wr2vRequest * req)
     return -1.0;
   return engine->klass->estimate_cost (engine, req);
 }
-
-gboolean
-wr2v_cancellable_sleep (GCancellable * cancellable, gint64 usec,
-    GError ** error)
-{
-  GPollFD pfd;
-
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    return FALSE;
-  if (usec <= 0)
-    return TRUE;
-  if (!cancellable || !g_cancellable_make_pollfd (cancellable, &pfd)) {
-    g_usleep (usec);
-    return !g_cancellable_set_error_if_cancelled (cancellable, error);
-  }
-  g_poll (&pfd, 1, (gint) MIN (usec / 1000 + 1, G_MAXINT));
-  g_cancellable_release_fd (cancellable);
-  return !g_cancellable_set_error_if_cancelled (cancellable, error);
-}

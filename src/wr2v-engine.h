@@ -16,6 +16,7 @@
 #include <gio/gio.h>
 #include <gst/gst.h>
 
+#include "wr2v-backoff.h"
 #include "wr2v-job.h"
 #include "wr2v-mp4.h"
 #include "wr2v-request.h"
@@ -93,10 +94,6 @@ gboolean wr2v_engine_check (Wr2vEngine * engine, const Wr2vRequest * req,
     GError ** error);
 gdouble wr2v_engine_estimate_cost (Wr2vEngine * engine,
     const Wr2vRequest * req);
-
-/* Sleeps up to @usec; FALSE (and G_IO_ERROR_CANCELLED) when cancelled. */
-gboolean wr2v_cancellable_sleep (GCancellable * cancellable, gint64 usec,
-    GError ** error);
 
 G_END_DECLS
 

@@ -20,6 +20,7 @@
  * twice; see wr2v-store.c.
  */
 #include "wr2v-job.h"
+#include "wr2v-backoff.h"
 #include "wr2v-defaults.h"
 #include "wr2v-engine.h"
 #include "wr2v-error.h"
@@ -291,14 +292,15 @@ poll_until_done (Wr2vJob * job, gint64 deadline, gchar ** url, GError ** error)
 {
   const Wr2vEngineClass *klass = job->engine->klass;
   Wr2vEngineSettings *s = &job->engine->settings;
-  gint64 interval = (s->poll_interval_ms ? s->poll_interval_ms :
-      WR2V_DEFAULT_POLL_INTERVAL_MS) * (gint64) 1000;
-  gint64 cap = (s->poll_interval_max_ms ? s->poll_interval_max_ms :
-      WR2V_DEFAULT_POLL_INTERVAL_MAX_MS) * (gint64) 1000;
+  guint64 interval = (s->poll_interval_ms ? s->poll_interval_ms :
+      WR2V_DEFAULT_POLL_INTERVAL_MS) * (guint64) 1000;
+  guint64 cap = (s->poll_interval_max_ms ? s->poll_interval_max_ms :
+      WR2V_DEFAULT_POLL_INTERVAL_MAX_MS) * (guint64) 1000;
   g_autofree gchar *last_status = NULL;
   gint last_step = -1;
+  Wr2vBackoff backoff;
 
-  cap = MAX (cap, interval);
+  wr2v_backoff_init (&backoff, interval, MAX (cap, interval));
   for (;;) {
     Wr2vPollResult res = { 0, };
     gint64 now;
@@ -337,10 +339,9 @@ poll_until_done (Wr2vJob * job, gint64 deadline, gchar ** url, GError ** error)
     if (!before_deadline (job, deadline, error))
       return FALSE;
     now = g_get_monotonic_time ();
-    if (!wr2v_cancellable_sleep (job->cancellable, MIN (interval,
-                deadline - now), error))
+    if (!wr2v_cancellable_sleep (job->cancellable,
+            MIN ((gint64) wr2v_backoff_next (&backoff), deadline - now), error))
       return FALSE;
-    interval = MIN (interval * 2, cap);
   }
 }
 
