@@ -16,6 +16,7 @@
 
 #include "config.h"
 
+#include "wr2v-backoff.h"
 #include "wr2v-defaults.h"
 #include "wr2v-http.h"
 #include "wr2v-error.h"
@@ -651,7 +652,9 @@ perform_once (Wr2vHttp * http, const Wr2vHttpRequest * req,
           "could not write %s: %s", req->download_path, g_strerror (e));
       goto out;
     }
-    t.cap = req->max_body_bytes ? req->max_body_bytes : WR2V_DEFAULT_MAX_DOWNLOAD_BYTES;
+    t.cap =
+        req->
+        max_body_bytes ? req->max_body_bytes : WR2V_DEFAULT_MAX_DOWNLOAD_BYTES;
   } else {
     t.cap = req->max_body_bytes ? req->max_body_bytes : DEFAULT_MEMORY_CAP;
   }
@@ -991,28 +994,6 @@ wr2v_http_perform (Wr2vHttp * http, const Wr2vHttpRequest * req,
   return FALSE;
 }
 
-/* Waits @ms or until @cancellable is cancelled. */
-static gboolean
-sleep_cancellable (GCancellable * cancellable, guint ms, GError ** error)
-{
-  GPollFD pfd;
-  gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
-
-  if (!cancellable || !g_cancellable_make_pollfd (cancellable, &pfd)) {
-    g_usleep ((gulong) ms * 1000);
-    return !g_cancellable_set_error_if_cancelled (cancellable, error);
-  }
-  while (!g_cancellable_is_cancelled (cancellable)) {
-    gint64 left = end - g_get_monotonic_time ();
-
-    if (left <= 0)
-      break;
-    g_poll (&pfd, 1, (gint) ((left + 999) / 1000));
-  }
-  g_cancellable_release_fd (cancellable);
-  return !g_cancellable_set_error_if_cancelled (cancellable, error);
-}
-
 gboolean
 wr2v_http_perform_retry (Wr2vHttp * http, const Wr2vHttpRequest * req,
     const Wr2vHttpRetry * retry, Wr2vHttpResponse * resp, GError ** error)
@@ -1022,7 +1003,7 @@ wr2v_http_perform_retry (Wr2vHttp * http, const Wr2vHttpRequest * req,
   guint max_delay = retry && retry->max_delay_ms ? retry->max_delay_ms : 10000;
   guint max_ra = retry && retry->max_retry_after_s ?
       retry->max_retry_after_s : 60;
-  guint delay = base;
+  Wr2vBackoff backoff;
   guint attempt;
 
   g_return_val_if_fail (req != NULL, FALSE);
@@ -1035,6 +1016,7 @@ wr2v_http_perform_retry (Wr2vHttp * http, const Wr2vHttpRequest * req,
     return FALSE;
   }
 
+  wr2v_backoff_init (&backoff, base, max_delay);
   for (attempt = 1;; attempt++) {
     GError *local = NULL;
     gboolean ok, transient;
@@ -1054,8 +1036,7 @@ wr2v_http_perform_retry (Wr2vHttp * http, const Wr2vHttpRequest * req,
       return ok;
     }
 
-    /* "equal jitter": half fixed, half random, so clients spread out */
-    wait_ms = delay / 2 + g_random_int_range (0, delay / 2 + 1);
+    wait_ms = wr2v_backoff_next_jittered (&backoff);
     if (ok && resp->retry_after_s >= 0)
       wait_ms = MAX (wait_ms, MIN ((guint64) resp->retry_after_s,
               max_ra) * 1000);
@@ -1072,9 +1053,9 @@ wr2v_http_perform_retry (Wr2vHttp * http, const Wr2vHttpRequest * req,
     g_free (shown);
     g_clear_error (&local);
 
-    if (!sleep_cancellable (req->cancellable, wait_ms, error))
+    if (!wr2v_cancellable_sleep (req->cancellable, wait_ms * (gint64) 1000,
+            error))
       return FALSE;
-    delay = MIN ((guint64) delay * 2, max_delay);
   }
 }
 

@@ -4,6 +4,7 @@
 #include "fuzz-common.h"
 #include "wr2v-http.h"
 #include "wr2v-parsers.h"
+#include "dashscope/wr2v-dashscope-wire.h"
 
 #define KEY "sk-fuzz0123456789"
 

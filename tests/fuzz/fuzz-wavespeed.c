@@ -5,6 +5,7 @@
 #include "fuzz-common.h"
 #include "wr2v-http.h"
 #include "wr2v-parsers.h"
+#include "wavespeed/wr2v-wavespeed-wire.h"
 
 #define KEY "fuzz-KEY-0123456789"
 

@@ -1,0 +1,61 @@
+/* wr2v-remote-upload.h: the remote-job layer's uploads (part of
+ * wr2v-remote.h, which includes this header): the upload record cache and
+ * the prepare step that uploads each local reference once.
+ */
+#pragma once
+
+#include "wr2v-remote.h"
+
+G_BEGIN_DECLS
+
+/* Wr2vEngineClass.prepare: for each reference, checks a uri against the
+ * class's uri_ok, or reuses a remembered upload valid for the whole job
+ * (request-timeout plus an hour in the queue), or checks the file's size
+ * against the class's limits and calls its upload hook, then remembers
+ * the URL for upload_lifetime_s from the upload's start. */
+gboolean wr2v_remote_engine_prepare (Wr2vEngine * engine, Wr2vJob * job,
+    GError ** error);
+
+/* --- uploads --- */
+
+/* The URL of content @sha uploaded before and valid for @margin_s more
+ * seconds (memory first, then the store), or NULL. */
+gchar *wr2v_remote_upload_lookup (Wr2vRemote * remote, Wr2vJob * job,
+    const gchar * sha, gint64 margin_s);
+
+/* Remembers an upload valid until @expires (unix seconds), in memory and
+ * in the store; a store that can't write only costs an upload later. */
+void wr2v_remote_upload_remember (Wr2vRemote * remote, Wr2vJob * job,
+    const gchar * sha, const gchar * url, gint64 expires);
+
+/* Forgets the uploads of @job's references: after the service could not
+ * fetch one, the same URLs are not offered again. */
+void wr2v_remote_upload_forget (Wr2vRemote * remote, Wr2vJob * job);
+
+/* The URL the service fetches @ref from: its uri, or its upload (valid
+ * for 10 more minutes); WR2V_ERROR_INTERNAL when it was not uploaded. */
+gchar *wr2v_remote_reference_url (Wr2vRemote * remote, Wr2vJob * job,
+    const Wr2vReference * ref, GError ** error);
+
+/* wr2v_remote_reference_url() of each of @job's references, in order,
+ * NULL-terminated (free with g_strfreev); NULL with the error. */
+gchar **wr2v_remote_reference_urls (Wr2vRemote * remote, Wr2vJob * job,
+    GError ** error);
+
+/* FALSE with WR2V_ERROR_INVALID_REQUEST when @size is over @limit: "Video
+ * 1 is 30 MB; <provider> takes video references up to 20 MB: <hint>". */
+gboolean wr2v_remote_check_size (Wr2vRemote * remote,
+    const Wr2vReference * ref, const gchar * label, guint64 size,
+    guint64 limit, GError ** error);
+
+/* The file extension a reference is uploaded under: jpg, png, mov, mp4. */
+const gchar *wr2v_remote_ext_for_mime (const gchar * mime, Wr2vRefKind kind);
+
+/* TRUE for an http:// or https:// URL (any host: the service fetches it). */
+gboolean wr2v_remote_url_is_http (const gchar * url);
+
+/* For wr2v-remote.c: the cache's life. */
+void wr2v_remote_upload_init (Wr2vRemote * remote);
+void wr2v_remote_upload_clear (Wr2vRemote * remote);
+
+G_END_DECLS

@@ -1,0 +1,363 @@
+/* wr2v-remote.h: the remote-job layer every hosted engine stands on.
+ *
+ * A hosted engine (a paid HTTP API that takes a job, runs it for minutes
+ * and hands back a URL) is a Wr2vRemote plus a Wr2vRemoteClass: the layer
+ * owns what every such API needs the same way, the engine supplies only
+ * what is its own. In the manner of gst-plugins-bad's gstcurlbasesink and
+ * its thin protocol sinks.
+ *
+ * The layer owns:
+ *  - one Wr2vHttp per engine (kept-alive connections between polls);
+ *  - the key (api-key, else the class's environment variable; never
+ *    logged, scrubbed from every provider text);
+ *  - routes under api-url: trailing slashes dropped, no query or fragment,
+ *    https or http to loopback only (wr2v_http_url_allowed);
+ *  - the upload record cache: content SHA-256 -> the service's URL, in
+ *    memory and in the store, reused while it stays valid for the whole
+ *    job, forgotten when the service could not fetch it;
+ *  - the submit-once rule (one POST on a fresh connection that is closed
+ *    afterwards, never retried) and the "maybe submitted" classification;
+ *  - an HTTP status (or an answer's error envelope) to a user-facing
+ *    error, with the job's details (http-status, provider-code,
+ *    provider-message, request-id, job-id);
+ *  - reads retried with capped backoff, honouring Retry-After
+ *    (wr2v_http_perform_retry); never a submit;
+ *  - progress throttling (every 10 %, at most twice a second);
+ *  - the capped download of the clip into the driver's path.
+ *
+ * An engine supplies (Wr2vRemoteClass): its names and texts, its limits,
+ * how its error bodies read (parse_fault) and what they mean
+ * (explain_fault), where a submit goes and how a request becomes its body
+ * (submit_route, submit_body), how its answers become
+ * a submit verdict (read_submit) and a poll result (read_poll), and its
+ * upload flow (upload). Its wire builders and parsers stay pure, in
+ * wr2v-<name>-wire.[ch], the fuzz targets.
+ *
+ * The engine's private struct starts with a Wr2vRemote:
+ *
+ *   typedef struct { Wr2vRemote remote; ... } MyPriv;
+ *   engine = wr2v_remote_engine_new (&my_engine_class, &my_remote_class,
+ *       sizeof (MyPriv));
+ *
+ * and its Wr2vEngineClass points prepare, submit, poll, fetch and finalize
+ * at the wr2v_remote_engine_* functions below (or at its own function
+ * that calls them, when it has more to do).
+ *
+ * Everything runs on the job's thread and is cancellable through
+ * job->cancellable; a Wr2vRemote may serve several jobs at once (see the
+ * thread-safety note in wr2v-remote.c).
+ */
+#pragma once
+
+#include "wr2v-engine.h"
+#include "wr2v-http.h"
+
+G_BEGIN_DECLS
+
+typedef struct _Wr2vRemote Wr2vRemote;
+typedef struct _Wr2vRemoteClass Wr2vRemoteClass;
+
+/* What an error answer says, as read by the class's parse_fault hook from
+ * a body (copies, not yet sanitized: the layer passes them through
+ * wr2v_remote_provider_text before any message or detail). */
+typedef struct
+{
+  gchar *code;                  /* the provider's code, NULL when none */
+  /* the code is a number: recorded as an int provider-code detail */
+  gboolean code_is_int;
+  gint64 code_int;
+  gchar *message;
+  gchar *request_id;            /* for support tickets */
+} Wr2vRemoteFault;
+
+void wr2v_remote_fault_clear (Wr2vRemoteFault * fault);
+
+/* How a submit's answer reads (read_submit). */
+typedef enum
+{
+  WR2V_REMOTE_SUBMIT_ACCEPTED,  /* a job id came */
+  WR2V_REMOTE_SUBMIT_REFUSED,   /* nothing was created; error set */
+  WR2V_REMOTE_SUBMIT_MAYBE,     /* a paid job may exist; why set */
+} Wr2vRemoteVerdict;
+
+/* The request a hosted engine's submit hook built. */
+typedef struct
+{
+  const gchar *url;             /* from wr2v_remote_route */
+  const gchar *body;            /* JSON */
+  const gchar *const *headers;  /* extra "Name: value" lines, or NULL */
+  const gchar *what;            /* "submitting the job to <model>" */
+} Wr2vRemoteSubmit;
+
+struct _Wr2vRemoteClass
+{
+  /* --- names and texts --- */
+  const gchar *provider;        /* "WaveSpeed": the service in messages */
+  const gchar *job_word;        /* "job" or "task": what the service runs */
+  const gchar *key_variable;    /* environment variable of the key */
+  const gchar *no_key_message;  /* the whole error when no key is set */
+  /* appended to "check the api-key property or the <VAR> environment
+   * variable" when the key is refused: ", and that the key is active" */
+  const gchar *key_hint;
+  /* after "check" on a 404: "api-url and model" */
+  const gchar *settings_hint;
+  const gchar *default_model;
+  /* api-url when unset; NULL: the default_api_url hook decides */
+  const gchar *default_api_url;
+  const gchar *api_prefix;      /* between api-url and a route: "/api/v3/" */
+  /* poll GETs {api_prefix}{poll_prefix}<escaped id>{poll_suffix} */
+  const gchar *poll_prefix;
+  const gchar *poll_suffix;
+  /* a poll's 404: "it may have expired or belong to another API key" */
+  const gchar *unknown_job_hint;
+  /* "maybe submitted": where a user looks for the job, "Look for a new
+   * prediction in your dashboard (https://...)" */
+  const gchar *where_to_look;
+  /* the result URL's lifetime, in fetch errors: "the URL may expire" */
+  const gchar *result_expiry;
+  /* a result URL that is gone (403/404/410): "its URL has expired" */
+  const gchar *result_gone;
+  /* "WaveSpeed fetches references by http(s) URL" (then: the uri "x" is
+   * not one) */
+  const gchar *uri_rule;
+
+  /* --- limits --- */
+  guint64 max_image_bytes;      /* per reference file; 0: no limit */
+  guint64 max_video_bytes;
+  /* after "<label> is 30 MB; <provider> takes video references up to
+   * 20 MB: " */
+  const gchar *too_large_image_hint;
+  const gchar *too_large_video_hint;
+  /* how long an uploaded URL stays valid, from the start of its upload */
+  gint64 upload_lifetime_s;
+  /* 5xx answers to a submit that the service documents as "nothing was
+   * created" (0-terminated); any other 5xx may hide a paid job */
+  guint submit_nothing_created[4];
+
+  /* --- hooks; all optional except where said --- */
+
+  /* The api-url to use when the setting is empty, or NULL with an error
+   * (DashScope's region). Also called when api-url is set, so that a bad
+   * setting it depends on is reported. Default: default_api_url. */
+  const gchar *(*default_base_url) (Wr2vRemote * remote, GError ** error);
+  /* A reference uri the service may fetch by itself. Default: http(s). */
+  gboolean (*uri_ok) (const gchar * uri);
+  /* The store's scope and record key of an upload of content @sha.
+   * Defaults: the engine's name, and @sha. */
+  gchar *(*upload_scope) (Wr2vRemote * remote);
+  gchar *(*upload_key) (Wr2vRemote * remote, const gchar * sha);
+  /* Required for engines with uploads: uploads the file of @ref (@size
+   * bytes, already checked against the limits) and returns the URL the
+   * service fetches it from. @label is "Video 1". */
+  gchar *(*upload) (Wr2vRemote * remote, Wr2vJob * job,
+      const Wr2vReference * ref, const gchar * sha, const gchar * label,
+      guint64 size, GError ** error);
+  /* Required: reads an error body; FALSE when it is no error answer of
+   * this service. Pure (the wire parser). */
+  gboolean (*parse_fault) (const gchar * data, gsize len,
+      Wr2vRemoteFault * out);
+  /* The provider's own meaning of @fault (codes like "Arrearage"): sets
+   * @error and returns TRUE, or FALSE for the layer's mapping by status.
+   * @why is "HTTP 400 Code: message", sanitized. */
+  gboolean (*explain_fault) (Wr2vRemote * remote, Wr2vJob * job, guint status,
+      const Wr2vRemoteFault * fault, const gchar * what, const gchar * why,
+      GError ** error);
+  /* The submit's route under api_prefix (for wr2v_remote_engine_submit),
+   * or NULL with an error when a setting can't make one. */
+  gchar *(*submit_route) (Wr2vRemote * remote, GError ** error);
+  /* Extra header lines of every submit ("X-Async: enable"), or NULL. */
+  const gchar *submit_headers[3];
+  /* The JSON body of the submit, from @urls (what the service fetches
+   * each reference from, in the request's order); may set *@header to
+   * one more header line (static) the body needs. Pure: call the wire
+   * builder. */
+  gchar *(*submit_body) (Wr2vRemote * remote, Wr2vJob * job,
+      const gchar * const *urls, const gchar ** header);
+  /* The resolution as the service names it, for the submit's progress
+   * text ("720p"). */
+  const gchar *(*resolution_word) (Wr2vResolution resolution);
+  /* Required: reads a 200 answer to the submit: ACCEPTED with *@id
+   * (checked by the layer), REFUSED with @error, or MAYBE with *@why. */
+    Wr2vRemoteVerdict (*read_submit) (Wr2vRemote * remote, Wr2vJob * job,
+      const Wr2vHttpResponse * resp, const gchar * what, gchar ** id,
+      gchar ** why, GError ** error);
+  /* Required: reads a 200 answer to a poll into @res; FALSE with the
+   * user-facing error when the job failed or the answer is unusable. */
+  gboolean (*read_poll) (Wr2vRemote * remote, Wr2vJob * job,
+      const gchar * job_id, const Wr2vHttpResponse * resp,
+      Wr2vPollResult * res, GError ** error);
+  /* Frees what the engine added to its private struct. */
+  void (*finalize) (Wr2vRemote * remote);
+};
+
+struct _Wr2vRemote
+{
+  const Wr2vRemoteClass *klass;
+  Wr2vEngine *engine;           /* the engine this is the priv of */
+  Wr2vHttp *http;
+  /* guards uploaded (see wr2v-remote.c) */
+  GMutex lock;
+  /* upload record key -> Wr2vRemoteUpload, for this process (the store
+   * keeps them across runs) */
+  GHashTable *uploaded;
+};
+
+/* --- the engine --- */
+
+/* A new engine of @eclass whose priv is a zeroed block of @priv_size bytes
+ * that starts with a Wr2vRemote of @rclass. */
+Wr2vEngine *wr2v_remote_engine_new (const Wr2vEngineClass * eclass,
+    const Wr2vRemoteClass * rclass, gsize priv_size);
+
+/* The Wr2vRemote at the start of @engine's priv. */
+Wr2vRemote *wr2v_remote_get (Wr2vEngine * engine);
+
+/* Wr2vEngineClass.submit: the class's submit_route and submit_body with
+ * the references' URLs, sent once by wr2v_remote_submit(). */
+gchar *wr2v_remote_engine_submit (Wr2vEngine * engine, Wr2vJob * job,
+    GError ** error);
+
+/* Wr2vEngineClass hooks: poll reads the job's state with retries (then
+ * the class's read_poll); fetch downloads the clip with the size cap;
+ * finalize frees the priv. prepare is in wr2v-remote-upload.h. */
+gboolean wr2v_remote_engine_poll (Wr2vEngine * engine, Wr2vJob * job,
+    const gchar * job_id, Wr2vPollResult * res, GError ** error);
+gboolean wr2v_remote_engine_fetch (Wr2vEngine * engine, Wr2vJob * job,
+    const gchar * url, const gchar * out_path, GError ** error);
+void wr2v_remote_engine_finalize (Wr2vEngine * engine);
+
+/* --- settings --- */
+
+/* The API key (api-key, else the class's variable), or NULL and
+ * WR2V_ERROR_NO_CREDENTIALS with the class's no_key_message. */
+const gchar *wr2v_remote_key (Wr2vRemote * remote, GError ** error);
+
+/* The key if any, without an error: only to scrub texts of it. */
+const gchar *wr2v_remote_peek_key (Wr2vRemote * remote);
+
+/* The model setting, or the class's default. */
+const gchar *wr2v_remote_model (Wr2vRemote * remote);
+
+/* api-url (or the default) without trailing slashes, checked against the
+ * URL policy; NULL and WR2V_ERROR_INVALID_REQUEST when it can't be used. */
+gchar *wr2v_remote_base_url (Wr2vRemote * remote, GError ** error);
+
+/* {base}{api_prefix}{route}; @route is used as given (escape ids with
+ * wr2v_http_escape_segment first). */
+gchar *wr2v_remote_route (Wr2vRemote * remote, const gchar * route,
+    GError ** error);
+
+/* --- texts and errors --- */
+
+/* A provider text fit for a message or a detail: at most 400 bytes, one
+ * line, valid UTF-8, the key replaced by "***". NULL for NULL or "". */
+gchar *wr2v_remote_provider_text (Wr2vRemote * remote, const gchar * text);
+
+/* Notes @fault in @job's details (provider-code, provider-message,
+ * request-id, sanitized) and, when @status is not 0, http-status. */
+void wr2v_remote_note_fault (Wr2vRemote * remote, Wr2vJob * job,
+    guint status, const Wr2vRemoteFault * fault);
+
+/* An answer that is not a success (HTTP @status, or an envelope meaning
+ * it) as a user-facing error: notes the details, asks the class's
+ * explain_fault, else maps the status (401/403: the key; 404: the
+ * settings; 429: throttled; 408/5xx: the service's trouble; 413: too
+ * large; other 4xx: refused; else a protocol error). @fault may be NULL. */
+void wr2v_remote_answer_error (Wr2vRemote * remote, Wr2vJob * job,
+    guint status, const Wr2vRemoteFault * fault, const gchar * what,
+    GError ** error);
+
+/* wr2v_remote_answer_error() of an HTTP response, its body read with the
+ * class's parse_fault. */
+void wr2v_remote_http_error (Wr2vRemote * remote, Wr2vJob * job,
+    const Wr2vHttpResponse * resp, const gchar * what, GError ** error);
+
+/* WR2V_ERROR_MAYBE_SUBMITTED: the job was sent but @why, so a paid job may
+ * exist; says where to look and which journal file to delete. */
+void wr2v_remote_set_maybe_submitted (Wr2vRemote * remote, Wr2vJob * job,
+    const gchar * why, GError ** error);
+
+/* A job id usable in a URL path segment and a file name: 1-128 of
+ * [A-Za-z0-9._-], not "." or "..". */
+gboolean wr2v_remote_job_id_ok (const gchar * id);
+
+/* --- requests --- */
+
+/* Fills @hr for a call to the API: @method, @url, the key as bearer, the
+ * API timeouts, the job's cancellable. */
+void wr2v_remote_api_request (Wr2vRemote * remote, Wr2vJob * job,
+    Wr2vHttpRequest * hr, Wr2vHttpMethod method, const gchar * url,
+    const gchar * key);
+
+/* A read (GET, or an upload with @hr's POST marked idempotent by
+ * @upload): retried with backoff on 429/5xx/connection errors, honouring
+ * Retry-After. */
+gboolean wr2v_remote_read (Wr2vRemote * remote, const Wr2vHttpRequest * hr,
+    gboolean upload, Wr2vHttpResponse * resp, GError ** error);
+
+/* GETs {api_prefix}@route with the key (wr2v_remote_read's retries).
+ * FALSE when no answer came; a network error is prefixed with @failed
+ * ("asking DashScope for an upload policy failed: "). Any status comes
+ * back in @resp. */
+gboolean wr2v_remote_api_get (Wr2vRemote * remote, Wr2vJob * job,
+    const gchar * route, const gchar * failed, Wr2vHttpResponse * resp,
+    GError ** error);
+
+/* A wire parser: (data, len, out, error), like wr2v_wavespeed_parse_answer. */
+typedef gboolean (*Wr2vRemoteParser) (const gchar * data, gsize len,
+    gpointer out, GError ** error);
+
+/* Runs @parse over @resp's body; on failure, prefixes the error with what
+ * came instead of JSON (wr2v_http_hint_content_type). */
+gboolean wr2v_remote_parse (const Wr2vHttpResponse * resp,
+    Wr2vRemoteParser parse, gpointer out, GError ** error);
+
+/* Sends @sub exactly once on a fresh connection and returns the job id,
+ * or NULL with an error: the service's refusal (nothing was created) or
+ * WR2V_ERROR_MAYBE_SUBMITTED whenever the POST may have created a job (no
+ * answer, a stop after sending, 408, a 2xx other than 200, a 3xx, a 5xx
+ * not in submit_nothing_created, an unreadable answer, no usable id). */
+gchar *wr2v_remote_submit (Wr2vRemote * remote, Wr2vJob * job,
+    const Wr2vRemoteSubmit * sub, GError ** error);
+
+/* The submit's timeout: 120 s, no more than the whole job may last. */
+guint wr2v_remote_submit_timeout (Wr2vRemote * remote);
+
+/* For read_poll: the status word into @res (bounded, for messages). */
+void wr2v_remote_poll_status (Wr2vPollResult * res, const gchar * status);
+
+/* For read_poll: a finished job's output URL into @res, or FALSE with a
+ * protocol error when the URL policy refuses it. @verb: "completed". */
+gboolean wr2v_remote_poll_output (Wr2vRemote * remote, const gchar * job_id,
+    const gchar * verb, const gchar * url, Wr2vPollResult * res,
+    GError ** error);
+
+/* For read_poll: a failed job's @fault into @res and the job's details
+ * (with @status as http-status). Sanitizes @fault's texts in place, so
+ * that the engine's message may quote them. */
+void wr2v_remote_poll_failed (Wr2vRemote * remote, Wr2vJob * job,
+    guint status, Wr2vRemoteFault * fault, Wr2vPollResult * res);
+
+/* For read_poll: an unreadable answer (@local, taken) as "<why> while
+ * polling <Provider> job <id>; run again to resume it". */
+void wr2v_remote_poll_unreadable (Wr2vRemote * remote, const gchar * job_id,
+    GError * local, GError ** error);
+
+/* --- progress --- */
+
+typedef struct
+{
+  Wr2vJob *job;
+  const gchar *label;
+  gint last_pct;
+  gint64 last_time;
+} Wr2vRemoteProgress;
+
+/* Reports @hr's transfer progress as job phases ("<label>: 40% of 12 MB"),
+ * every 10 % and at most twice a second. @ps must outlive the transfer. */
+void wr2v_remote_watch_progress (Wr2vHttpRequest * hr,
+    Wr2vRemoteProgress * ps, Wr2vJob * job, const gchar * label);
+
+G_END_DECLS
+
+#include "wr2v-remote-upload.h"
