@@ -10,92 +10,16 @@
 #include "wr2v-comfyui-wire.h"
 #include "wr2v-error.h"
 #include "wr2v-http.h"
+#include "wr2v-json.h"
 #include "wr2v-parsers.h"
 
-static const gchar *
-obj_string (JsonObject * obj, const gchar * name)
-{
-  JsonNode *n;
-
-  if (!obj || !(n = json_object_get_member (obj, name)) ||
-      !JSON_NODE_HOLDS_VALUE (n) ||
-      json_node_get_value_type (n) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string (n);
-}
-
-static JsonObject *
-obj_object (JsonObject * obj, const gchar * name)
-{
-  JsonNode *n;
-
-  if (!obj || !(n = json_object_get_member (obj, name)) ||
-      !JSON_NODE_HOLDS_OBJECT (n))
-    return NULL;
-  return json_node_get_object (n);
-}
-
-static JsonArray *
-obj_array (JsonObject * obj, const gchar * name)
-{
-  JsonNode *n;
-
-  if (!obj || !(n = json_object_get_member (obj, name)) ||
-      !JSON_NODE_HOLDS_ARRAY (n))
-    return NULL;
-  return json_node_get_array (n);
-}
-
-static const gchar *
-node_string (JsonNode * n)
-{
-  if (!n || !JSON_NODE_HOLDS_VALUE (n) ||
-      json_node_get_value_type (n) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string (n);
-}
-
-static gboolean
-obj_bool (JsonObject * obj, const gchar * name, gboolean def)
-{
-  JsonNode *n;
-
-  if (!obj || !(n = json_object_get_member (obj, name)) ||
-      !JSON_NODE_HOLDS_VALUE (n) ||
-      json_node_get_value_type (n) != G_TYPE_BOOLEAN)
-    return def;
-  return json_node_get_boolean (n);
-}
-
+/* An integer (a number, not a string), or @def. */
 static gint64
-node_int (JsonNode * n, gint64 def)
+int_or (JsonNode * n, gint64 def)
 {
-  if (!n || !JSON_NODE_HOLDS_VALUE (n))
-    return def;
-  switch (json_node_get_value_type (n)) {
-    case G_TYPE_INT64:
-      return json_node_get_int (n);
-    case G_TYPE_DOUBLE:{
-      gdouble d = json_node_get_double (n);
+  gint64 v;
 
-      /* casting a double out of range (or NaN) is undefined */
-      return (d >= -9.2e18 && d <= 9.2e18) ? (gint64) d : def;
-    }
-    default:
-      return def;
-  }
-}
-
-static gchar *
-node_to_string (JsonNode * node)
-{
-  JsonGenerator *gen = json_generator_new ();
-  gchar *text;
-
-  json_generator_set_root (gen, node);
-  text = json_generator_to_data (gen, NULL);
-  g_object_unref (gen);
-  return text;
+  return wr2v_json_node_int (n, FALSE, &v) ? v : def;
 }
 
 /* --- answers --- */
@@ -136,28 +60,12 @@ wr2v_comfyui_prompt_id_ok (const gchar * id)
   return TRUE;
 }
 
-/* A JSON object answer, or NULL with an error. */
-static JsonNode *
-parse_object (const gchar * data, gsize len, GError ** error)
-{
-  GBytes *bytes = g_bytes_new_static (data ? data : "", data ? len : 0);
-  JsonNode *node = wr2v_http_parse_json (bytes, error);
-
-  g_bytes_unref (bytes);
-  if (node && !JSON_NODE_HOLDS_OBJECT (node)) {
-    g_clear_pointer (&node, json_node_unref);
-    g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL, "not a JSON object");
-  }
-  return node;
-}
-
 void
 wr2v_comfyui_upload_clear (Wr2vComfyuiUpload * u)
 {
   if (!u)
     return;
-  g_free (u->name);
-  g_free (u->subfolder);
+  wr2v_json_clear_strings (&u->name, &u->subfolder, NULL);
   memset (u, 0, sizeof *u);
 }
 
@@ -169,12 +77,11 @@ wr2v_comfyui_parse_upload (const gchar * data, gsize len,
   JsonObject *root;
 
   wr2v_comfyui_upload_clear (out);
-  node = parse_object (data, len, error);
+  node = wr2v_json_parse_object (data, len, NULL, &root, error);
   if (!node)
     return FALSE;
-  root = json_node_get_object (node);
-  out->name = g_strdup (obj_string (root, "name"));
-  out->subfolder = g_strdup (obj_string (root, "subfolder"));
+  out->name = g_strdup (wr2v_json_string (root, "name"));
+  out->subfolder = g_strdup (wr2v_json_string (root, "subfolder"));
   json_node_unref (node);
   return TRUE;
 }
@@ -191,19 +98,19 @@ summarize_node_errors (JsonObject * node_errors)
     return g_string_free (s, FALSE);
   members = json_object_get_members (node_errors);
   for (l = members; l && s->len < 600; l = l->next) {
-    JsonObject *ne = obj_object (node_errors, l->data);
-    JsonArray *errs = obj_array (ne, "errors");
+    JsonObject *ne = wr2v_json_object (node_errors, l->data);
+    JsonArray *errs = wr2v_json_array (ne, "errors");
     guint i;
 
     g_string_append_printf (s, "%snode %.80s (%.80s):", s->len ? "; " : "",
-        (const gchar *) l->data, obj_string (ne, "class_type") ?
-        obj_string (ne, "class_type") : "?");
+        (const gchar *) l->data, wr2v_json_string (ne, "class_type") ?
+        wr2v_json_string (ne, "class_type") : "?");
     for (i = 0; errs && i < json_array_get_length (errs) && i < 3; i++) {
       JsonNode *en = json_array_get_element (errs, i);
       JsonObject *e = JSON_NODE_HOLDS_OBJECT (en) ?
           json_node_get_object (en) : NULL;
-      const gchar *msg = obj_string (e, "message");
-      const gchar *details = obj_string (e, "details");
+      const gchar *msg = wr2v_json_string (e, "message");
+      const gchar *details = wr2v_json_string (e, "details");
 
       /* each part bounded: one hostile string must not cost megabytes */
       g_string_append_printf (s, " %.300s%s%.300s", msg ? msg : "error",
@@ -221,9 +128,8 @@ wr2v_comfyui_prompt_answer_clear (Wr2vComfyuiPromptAnswer * a)
 {
   if (!a)
     return;
-  g_free (a->prompt_id);
-  g_free (a->error_message);
-  g_free (a->node_errors);
+  wr2v_json_clear_strings (&a->prompt_id, &a->error_message,
+      &a->node_errors, NULL);
   memset (a, 0, sizeof *a);
 }
 
@@ -236,14 +142,13 @@ wr2v_comfyui_parse_prompt (const gchar * data, gsize len,
 
   wr2v_comfyui_prompt_answer_clear (out);
   out->node_errors = g_strdup ("");
-  node = parse_object (data, len, error);
+  node = wr2v_json_parse_object (data, len, NULL, &root, error);
   if (!node)
     return FALSE;
-  root = json_node_get_object (node);
-  out->prompt_id = g_strdup (obj_string (root, "prompt_id"));
-  out->error_message = g_strdup (obj_string (obj_object (root, "error"),
-          "message"));
-  ne = obj_object (root, "node_errors");
+  out->prompt_id = g_strdup (wr2v_json_string (root, "prompt_id"));
+  out->error_message =
+      g_strdup (wr2v_json_string (wr2v_json_object (root, "error"), "message"));
+  ne = wr2v_json_object (root, "node_errors");
   if (ne) {
     out->n_node_errors = json_object_get_size (ne);
     g_free (out->node_errors);
@@ -258,7 +163,7 @@ wr2v_comfyui_parse_prompt (const gchar * data, gsize len,
 static JsonObject *
 find_message (JsonObject * status, const gchar * type)
 {
-  JsonArray *msgs = obj_array (status, "messages");
+  JsonArray *msgs = wr2v_json_array (status, "messages");
   JsonObject *found = NULL;
   guint i;
 
@@ -271,7 +176,8 @@ find_message (JsonObject * status, const gchar * type)
       continue;
     tn = json_array_get_element (m, 0);
     dn = json_array_get_element (m, 1);
-    if (g_strcmp0 (node_string (tn), type) == 0 && JSON_NODE_HOLDS_OBJECT (dn))
+    if (g_strcmp0 (wr2v_json_node_string (tn), type) == 0
+        && JSON_NODE_HOLDS_OBJECT (dn))
       found = json_node_get_object (dn);
   }
   return found;
@@ -304,16 +210,16 @@ choose_output (JsonObject * outputs)
   guint k, i;
 
   for (l = members; l && !chosen; l = l->next) {
-    JsonObject *out = obj_object (outputs, l->data);
+    JsonObject *out = wr2v_json_object (outputs, l->data);
 
     for (k = 0; k < G_N_ELEMENTS (kinds) && !chosen; k++) {
-      JsonArray *files = obj_array (out, kinds[k]);
+      JsonArray *files = wr2v_json_array (out, kinds[k]);
 
       for (i = 0; files && i < json_array_get_length (files); i++) {
         JsonNode *fn = json_array_get_element (files, i);
         JsonObject *f = JSON_NODE_HOLDS_OBJECT (fn) ?
             json_node_get_object (fn) : NULL;
-        const gchar *name = obj_string (f, "filename");
+        const gchar *name = wr2v_json_string (f, "filename");
 
         if (!name)
           continue;
@@ -335,14 +241,9 @@ wr2v_comfyui_history_clear (Wr2vComfyuiHistory * h)
 {
   if (!h)
     return;
-  g_free (h->status_str);
-  g_free (h->exception_type);
-  g_free (h->exception_message);
-  g_free (h->node_id);
-  g_free (h->node_type);
-  g_free (h->filename);
-  g_free (h->subfolder);
-  g_free (h->type);
+  wr2v_json_clear_strings (&h->status_str, &h->exception_type,
+      &h->exception_message, &h->node_id, &h->node_type, &h->filename,
+      &h->subfolder, &h->type, NULL);
   memset (h, 0, sizeof *h);
 }
 
@@ -355,26 +256,25 @@ wr2v_comfyui_parse_history (const gchar * data, gsize len,
 
   wr2v_comfyui_history_clear (out);
   out->completed = TRUE;
-  node = parse_object (data, len, error);
+  node = wr2v_json_parse_object (data, len, NULL, &root, error);
   if (!node)
     return FALSE;
-  root = json_node_get_object (node);
   out->found = prompt_id && json_object_has_member (root, prompt_id);
-  entry = out->found ? obj_object (root, prompt_id) : NULL;
+  entry = out->found ? wr2v_json_object (root, prompt_id) : NULL;
   if (!entry) {
     json_node_unref (node);
     return TRUE;
   }
   out->is_object = TRUE;
-  status = obj_object (entry, "status");
-  out->status_str = g_strdup (obj_string (status, "status_str"));
-  out->completed = obj_bool (status, "completed", TRUE);
+  status = wr2v_json_object (entry, "status");
+  out->status_str = g_strdup (wr2v_json_string (status, "status_str"));
+  out->completed = wr2v_json_bool (status, "completed", TRUE);
 
   /* steps from "progress" messages, which some ComfyUI versions keep */
   progress = find_message (status, "progress");
   if (progress) {
-    gint64 value = node_int (json_object_get_member (progress, "value"), 0);
-    gint64 max = node_int (json_object_get_member (progress, "max"), 0);
+    gint64 value = int_or (json_object_get_member (progress, "value"), 0);
+    gint64 max = int_or (json_object_get_member (progress, "max"), 0);
 
     if (max > 0 && max <= G_MAXINT && value >= 0 && value <= G_MAXINT) {
       out->step = value;
@@ -384,19 +284,20 @@ wr2v_comfyui_parse_history (const gchar * data, gsize len,
   err = find_message (status, "execution_error");
   if (err) {
     out->has_error = TRUE;
-    out->exception_type = g_strdup (obj_string (err, "exception_type"));
-    out->exception_message = g_strdup (obj_string (err, "exception_message"));
-    out->node_id = g_strdup (obj_string (err, "node_id"));
-    out->node_type = g_strdup (obj_string (err, "node_type"));
+    out->exception_type = g_strdup (wr2v_json_string (err, "exception_type"));
+    out->exception_message =
+        g_strdup (wr2v_json_string (err, "exception_message"));
+    out->node_id = g_strdup (wr2v_json_string (err, "node_id"));
+    out->node_type = g_strdup (wr2v_json_string (err, "node_type"));
   }
   out->interrupted = find_message (status, "execution_interrupted") != NULL;
 
-  file = choose_output (obj_object (entry, "outputs"));
+  file = choose_output (wr2v_json_object (entry, "outputs"));
   if (file) {
     out->has_output = TRUE;
-    out->filename = g_strdup (obj_string (file, "filename"));
-    out->subfolder = g_strdup (obj_string (file, "subfolder"));
-    out->type = g_strdup (obj_string (file, "type"));
+    out->filename = g_strdup (wr2v_json_string (file, "filename"));
+    out->subfolder = g_strdup (wr2v_json_string (file, "subfolder"));
+    out->type = g_strdup (wr2v_json_string (file, "type"));
   }
   json_node_unref (node);
   return TRUE;
@@ -427,7 +328,7 @@ queue_entry (JsonArray * list, guint i)
 static const gchar *
 entry_prompt_id (JsonArray * e)
 {
-  return node_string (json_array_get_element (e, 1));
+  return wr2v_json_node_string (json_array_get_element (e, 1));
 }
 
 /* extra_data.client_id, or NULL */
@@ -440,7 +341,7 @@ entry_client_id (JsonArray * e)
     return NULL;
   extra = json_array_get_element (e, 3);
   return JSON_NODE_HOLDS_OBJECT (extra) ?
-      obj_string (json_node_get_object (extra), "client_id") : NULL;
+      wr2v_json_string (json_node_get_object (extra), "client_id") : NULL;
 }
 
 gboolean
@@ -457,12 +358,11 @@ wr2v_comfyui_parse_queue (const gchar * data, gsize len,
 
   wr2v_comfyui_queue_clear (out);
   out->client_prompts = g_ptr_array_new_with_free_func (g_free);
-  node = parse_object (data, len, error);
+  node = wr2v_json_parse_object (data, len, NULL, &q, error);
   if (!node)
     return FALSE;
-  q = json_node_get_object (node);
-  running = obj_array (q, "queue_running");
-  pending = obj_array (q, "queue_pending");
+  running = wr2v_json_array (q, "queue_running");
+  pending = wr2v_json_array (q, "queue_pending");
   n_running = running ? json_array_get_length (running) : 0;
 
   out->place = WR2V_COMFYUI_QUEUE_ABSENT;
@@ -477,14 +377,14 @@ wr2v_comfyui_parse_queue (const gchar * data, gsize len,
     JsonArray *e = queue_entry (pending, i);
 
     if (e && g_strcmp0 (entry_prompt_id (e), prompt_id) == 0)
-      mine = node_int (json_array_get_element (e, 0), 0);
+      mine = int_or (json_array_get_element (e, 0), 0);
   }
   if (mine >= 0) {
     /* the pending list is not sorted: count the lower numbers */
     for (i = 0; i < json_array_get_length (pending); i++) {
       JsonArray *e = queue_entry (pending, i);
 
-      if (e && node_int (json_array_get_element (e, 0), G_MAXINT64) < mine)
+      if (e && int_or (json_array_get_element (e, 0), G_MAXINT64) < mine)
         before++;
     }
     out->place = WR2V_COMFYUI_QUEUE_PENDING;
@@ -492,7 +392,7 @@ wr2v_comfyui_parse_queue (const gchar * data, gsize len,
   }
 
   for (i = 0; client_id && i < G_N_ELEMENTS (lists); i++) {
-    JsonArray *list = obj_array (q, lists[i]);
+    JsonArray *list = wr2v_json_array (q, lists[i]);
 
     for (j = 0; list && j < json_array_get_length (list); j++) {
       JsonArray *e = queue_entry (list, j);
@@ -534,14 +434,15 @@ wr2v_comfyui_queue_client_id (const gchar * data, gsize len,
     const gchar * prompt_id)
 {
   const gchar *lists[] = { "queue_running", "queue_pending" };
-  JsonNode *node = parse_object (data, len, NULL);
+  JsonObject *root;
+  JsonNode *node = wr2v_json_parse_object (data, len, NULL, &root, NULL);
   gchar *client_id = NULL;
   guint i, j;
 
   if (!node)
     return NULL;
   for (i = 0; !client_id && i < G_N_ELEMENTS (lists); i++) {
-    JsonArray *list = obj_array (json_node_get_object (node), lists[i]);
+    JsonArray *list = wr2v_json_array (root, lists[i]);
 
     for (j = 0; !client_id && list && j < json_array_get_length (list); j++) {
       JsonArray *e = queue_entry (list, j);
@@ -571,13 +472,13 @@ wr2v_comfyui_parse_ws_message (GBytes * msg, const gchar * prompt_id,
   if (!node)
     return event;
   root = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
-  type = obj_string (root, "type");
-  data = obj_object (root, "data");
-  pid = obj_string (data, "prompt_id");
+  type = wr2v_json_string (root, "type");
+  data = wr2v_json_object (root, "data");
+  pid = wr2v_json_string (data, "prompt_id");
   if (g_strcmp0 (type, "progress") == 0 && (!pid ||
           g_strcmp0 (pid, prompt_id) == 0)) {
-    gint64 value = node_int (json_object_get_member (data, "value"), -1);
-    gint64 max = node_int (json_object_get_member (data, "max"), 0);
+    gint64 value = int_or (json_object_get_member (data, "value"), -1);
+    gint64 max = int_or (json_object_get_member (data, "max"), 0);
 
     if (max > 0 && max <= G_MAXINT && value >= 0 && value <= max) {
       *step = value;
@@ -597,15 +498,17 @@ wr2v_comfyui_parse_ws_message (GBytes * msg, const gchar * prompt_id,
 gchar *
 wr2v_comfyui_prompt_body (JsonNode * graph, const gchar * client_id)
 {
-  JsonObject *obj = json_object_new ();
-  JsonNode *root = json_node_new (JSON_NODE_OBJECT);
+  JsonBuilder *b = json_builder_new ();
   gchar *text;
 
-  json_object_set_member (obj, "prompt", graph);
-  json_object_set_string_member (obj, "client_id", client_id);
-  json_node_take_object (root, obj);
-  text = node_to_string (root);
-  json_node_unref (root);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "prompt");
+  json_builder_add_value (b, graph);
+  json_builder_set_member_name (b, "client_id");
+  json_builder_add_string_value (b, client_id);
+  json_builder_end_object (b);
+  text = wr2v_json_builder_text (b);
+  g_object_unref (b);
   return text;
 }
 
@@ -613,9 +516,9 @@ const gchar *
 wr2v_comfyui_graph_node (JsonObject * graph, const gchar * node_id,
     JsonObject ** inputs)
 {
-  JsonObject *node = obj_object (graph, node_id);
-  const gchar *class_type = obj_string (node, "class_type");
+  JsonObject *node = wr2v_json_object (graph, node_id);
+  const gchar *class_type = wr2v_json_string (node, "class_type");
 
-  *inputs = class_type ? obj_object (node, "inputs") : NULL;
+  *inputs = class_type ? wr2v_json_object (node, "inputs") : NULL;
   return class_type;
 }

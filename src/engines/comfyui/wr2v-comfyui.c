@@ -38,6 +38,7 @@
 #include "wr2v-http.h"
 #include "wr2v-parsers.h"
 #include "wr2v-prompt.h"
+#include "wr2v-remote.h"
 
 GST_DEBUG_CATEGORY (wr2v_comfyui_debug);
 #define GST_CAT_DEFAULT wr2v_comfyui_debug
@@ -66,9 +67,11 @@ typedef struct
   GPtrArray *batch;             /* {{reference_images}} */
 } Uploaded;
 
+/* The engine's priv: the remote-job layer's part first (its Wr2vHttp,
+ * api-url and routes, the download of the clip), then ComfyUI's own. */
 typedef struct
 {
-  Wr2vHttp *http;
+  Wr2vRemote remote;
   /* the workflow, read once per engine (its own lock) */
   Wr2vComfyuiWorkflow workflow;
   /* the progress websockets of the jobs being polled (their own lock) */
@@ -123,50 +126,29 @@ body_text (GBytes * body, gsize max)
 
 /* --- settings --- */
 
+/* {api-url}@route, api-url checked by the layer; when it can't be used,
+ * what ComfyUI's should be. */
+static gchar *
+api_route (Wr2vEngine * engine, const gchar * route, GError ** error)
+{
+  GError *local = NULL;
+  gchar *url = wr2v_remote_route (wr2v_remote_get (engine), route, &local);
+
+  if (!url) {
+    g_set_error (error, local->domain, local->code, "%s. ComfyUI on this "
+        "machine is " DEFAULT_API_URL "; a ComfyUI on another machine must "
+        "be reached over https (e.g. behind a TLS reverse proxy).",
+        local->message);
+    g_error_free (local);
+  }
+  return url;
+}
+
 /* The api-url without trailing slashes, checked against the URL policy. */
 static gchar *
 get_base_url (Wr2vEngine * engine, GError ** error)
 {
-  const gchar *u = engine->settings.api_url;
-  GError *local = NULL;
-  gchar *base;
-  gsize len;
-
-  if (!u || !*u)
-    u = DEFAULT_API_URL;
-  base = g_strdup (u);
-  len = strlen (base);
-  while (len > 0 && base[len - 1] == '/')
-    base[--len] = '\0';
-  if (strchr (base, '?') || strchr (base, '#') ||
-      !wr2v_http_url_allowed (base, &local)) {
-    gchar *shown = wr2v_http_url_for_log (base);
-
-    g_set_error (error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST,
-        "api-url \"%s\" can't be used for ComfyUI: %s. ComfyUI on this "
-        "machine is http://127.0.0.1:8188; a ComfyUI on another machine "
-        "must be reached over https (e.g. behind a TLS reverse proxy).",
-        shown, local ? local->message : "it must not have a query or "
-        "fragment");
-    g_clear_error (&local);
-    g_free (shown);
-    g_free (base);
-    return NULL;
-  }
-  return base;
-}
-
-static gchar *
-api_route (Wr2vEngine * engine, const gchar * route, GError ** error)
-{
-  gchar *base = get_base_url (engine, error);
-  gchar *url;
-
-  if (!base)
-    return NULL;
-  url = g_strconcat (base, route, NULL);
-  g_free (base);
-  return url;
+  return api_route (engine, "", error);
 }
 
 /* A network failure, with what the user most likely has to do. */
@@ -294,8 +276,8 @@ post_upload (Wr2vEngine * engine, Wr2vJob * job, const gchar * png,
   hr.cancellable = job->cancellable;
 
   wr2v_job_phase (job, WR2V_PHASE_UPLOAD, "uploading %s to ComfyUI", label);
-  ok = wr2v_http_perform_retry (get_priv (engine)->http, &hr, &retry, resp,
-      error);
+  ok = wr2v_http_perform_retry (get_priv (engine)->remote.http, &hr, &retry,
+      resp, error);
   if (!ok)
     prefix_unreachable (engine, error);
   g_free (url);
@@ -585,7 +567,7 @@ read_queue_now (Wr2vEngine * engine, const gchar * prompt_id,
   hr.url = url;
   hr.timeout_s = CANCEL_TIMEOUT_S;
   hr.connect_timeout_s = CANCEL_TIMEOUT_S;
-  if (wr2v_http_perform (get_priv (engine)->http, &hr, &resp, NULL) &&
+  if (wr2v_http_perform (get_priv (engine)->remote.http, &hr, &resp, NULL) &&
       resp.status == 200) {
     gsize len = 0;
     const gchar *data = g_bytes_get_data (resp.body, &len);
@@ -704,7 +686,7 @@ post_prompt (Wr2vEngine * engine, Wr2vJob * job, const gchar * body,
   hr.cancellable = job->cancellable;
   /* a fresh connection: on a reused one that dies, libcurl resends */
   hr.no_resend = TRUE;
-  ok = wr2v_http_perform (get_priv (engine)->http, &hr, resp, &local);
+  ok = wr2v_http_perform (get_priv (engine)->remote.http, &hr, resp, &local);
   if (!ok) {
     if (resp->request_sent) {
       /* it may be queued: free the GPU, then the next run may submit
@@ -861,7 +843,7 @@ get_body (Wr2vEngine * engine, Wr2vJob * job, const gchar * route,
   hr.timeout_s = API_TIMEOUT_S;
   hr.low_speed_time_s = API_TIMEOUT_S;
   hr.cancellable = job->cancellable;
-  if (!wr2v_http_perform_retry (priv->http, &hr, &retry, &resp, error)) {
+  if (!wr2v_http_perform_retry (priv->remote.http, &hr, &retry, &resp, error)) {
     prefix_unreachable (engine, error);
     goto out;
   }
@@ -1180,103 +1162,27 @@ comfyui_poll (Wr2vEngine * engine, Wr2vJob * job, const gchar * job_id,
 
 /* --- fetch --- */
 
-typedef struct
-{
-  Wr2vJob *job;
-  gint last_pct;
-  gint64 last_time;
-} ProgressState;
-
-static void
-on_progress (gpointer data, gboolean upload, guint64 now, guint64 total)
-{
-  ProgressState *ps = data;
-  gint64 t = g_get_monotonic_time ();
-  gint pct;
-
-  if (upload || total == 0)
-    return;
-  pct = (gint) (now * 100 / total);
-  /* every 10 %, at most twice a second: each is a message */
-  if (pct / 10 == ps->last_pct / 10 || (t - ps->last_time < G_USEC_PER_SEC
-          / 2 && pct < 100))
-    return;
-  ps->last_pct = pct;
-  ps->last_time = t;
-  wr2v_job_phase (ps->job, WR2V_PHASE_DOWNLOAD, "downloading the clip: %d%%",
-      pct);
-}
-
+/* The layer's capped, retried download, of a URL poll built on api-url:
+ * nothing else is fetched. */
 static gboolean
 comfyui_fetch (Wr2vEngine * engine, Wr2vJob * job, const gchar * url,
     const gchar * out_path, GError ** error)
 {
-  ComfyPriv *priv = get_priv (engine);
-  Wr2vHttpRequest hr = { 0, };
-  Wr2vHttpResponse resp = { 0, };
-  Wr2vHttpRetry retry = { 4, 500, 4000, 10 };
-  ProgressState ps = { job, -10, 0 };
-  const gchar *id = job->job_id ? job->job_id : "?";
   gchar *base = get_base_url (engine, error);
-  gboolean ok = FALSE;
+  gboolean inside;
 
   if (!base)
     return FALSE;
-  /* the URL came from poll, built on api-url: nothing else is fetched */
-  if (!g_str_has_prefix (url, base) || strncmp (url + strlen (base),
-          "/view?", 6) != 0) {
+  inside = g_str_has_prefix (url, base) &&
+      strncmp (url + strlen (base), "/view?", 6) == 0;
+  g_free (base);
+  if (!inside) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
         "refusing to download the result of ComfyUI job %s from outside "
-        "api-url", id);
-    goto out;
+        "api-url", job->job_id ? job->job_id : "?");
+    return FALSE;
   }
-  hr.method = WR2V_HTTP_GET;
-  hr.url = url;
-  hr.download_path = out_path;
-  hr.max_body_bytes = engine->settings.max_download_bytes ?
-      engine->settings.max_download_bytes : WR2V_DEFAULT_MAX_DOWNLOAD_BYTES;
-  hr.low_speed_time_s = 60;
-  hr.progress = on_progress;
-  hr.progress_data = &ps;
-  hr.cancellable = job->cancellable;
-
-  wr2v_job_phase (job, WR2V_PHASE_DOWNLOAD, "downloading the clip of "
-      "ComfyUI job %s", id);
-  if (!wr2v_http_perform_retry (priv->http, &hr, &retry, &resp, error)) {
-    if (error && *error && (*error)->domain == WR2V_ERROR &&
-        (*error)->code == WR2V_ERROR_NETWORK)
-      g_prefix_error (error, "Downloading the clip of ComfyUI job %s failed "
-          "(run again to retry; it stays in ComfyUI's output folder): ", id);
-    goto out;
-  }
-  if (resp.status == 404) {
-    wr2v_job_detail_int (job, "http-status", 404);
-    g_set_error (error, WR2V_ERROR, WR2V_ERROR_NOT_FOUND,
-        "The clip of ComfyUI job %s is no longer in ComfyUI's output folder "
-        "(HTTP 404); run again to queue the job anew", id);
-    goto out;
-  }
-  if (resp.status < 200 || resp.status >= 300) {
-    wr2v_job_detail_int (job, "http-status", resp.status);
-    g_set_error (error, WR2V_ERROR, wr2v_http_status_is_transient
-        (resp.status) ? WR2V_ERROR_NETWORK : WR2V_ERROR_PROTOCOL,
-        "Downloading the clip of ComfyUI job %s failed with HTTP %u; run "
-        "again to retry", id, resp.status);
-    goto out;
-  }
-  if (resp.body_bytes == 0) {
-    g_set_error (error, WR2V_ERROR, WR2V_ERROR_BAD_RESULT,
-        "The clip of ComfyUI job %s is empty", id);
-    goto out;
-  }
-  GST_INFO ("job %s: downloaded %" G_GUINT64_FORMAT " bytes", id,
-      resp.body_bytes);
-  ok = TRUE;
-
-out:
-  wr2v_http_response_clear (&resp);
-  g_free (base);
-  return ok;
+  return wr2v_remote_engine_fetch (engine, job, url, out_path, error);
 }
 
 /* --- cancel --- */
@@ -1300,7 +1206,8 @@ post_json (Wr2vEngine * engine, const gchar * route, const gchar * json)
   /* the job's cancellable has fired: a short leash of its own instead */
   hr.timeout_s = CANCEL_TIMEOUT_S;
   hr.connect_timeout_s = CANCEL_TIMEOUT_S;
-  ok = wr2v_http_perform (priv->http, &hr, &resp, &err) && resp.status == 200;
+  ok = wr2v_http_perform (priv->remote.http, &hr, &resp, &err)
+      && resp.status == 200;
   if (!ok)
     GST_WARNING ("POST %s failed: %s (HTTP %u)", route,
         err ? err->message : "refused", resp.status);
@@ -1341,20 +1248,29 @@ comfyui_cancel_remote (Wr2vEngine * engine, const gchar * job_id)
 /* --- the engine --- */
 
 static void
-comfyui_finalize (Wr2vEngine * engine)
+comfyui_finalize (Wr2vRemote * remote)
 {
-  ComfyPriv *priv = engine->priv;
+  ComfyPriv *priv = (ComfyPriv *) remote;
 
-  if (!priv)
-    return;
-  wr2v_http_free (priv->http);
   wr2v_comfyui_workflow_clear (&priv->workflow);
   wr2v_comfyui_sockets_clear (&priv->sockets);
   g_hash_table_unref (priv->uploads);
   g_mutex_clear (&priv->lock);
-  g_free (priv);
-  engine->priv = NULL;
 }
+
+/* ComfyUI takes from the layer only what is the same for a local server:
+ * api-url and its routes, and the download of the clip. No key, no
+ * billing: its submit, poll and cancel are its own. */
+static const Wr2vRemoteClass comfyui_remote_class = {
+  .provider = "ComfyUI",
+  .job_word = "job",
+  .default_api_url = DEFAULT_API_URL,
+  .api_prefix = "",
+  .result_expiry = "it stays in ComfyUI's output folder",
+  .result_gone = "it is no longer in ComfyUI's output folder; run again to "
+      "queue the job anew",
+  .finalize = comfyui_finalize,
+};
 
 static const Wr2vEngineClass comfyui_class = {
   .name = ENGINE_NAME,
@@ -1369,32 +1285,32 @@ static const Wr2vEngineClass comfyui_class = {
   .poll = comfyui_poll,
   .fetch = comfyui_fetch,
   .cancel_remote = comfyui_cancel_remote,
-  .finalize = comfyui_finalize,
+  .finalize = wr2v_remote_engine_finalize,
 };
+
+static gpointer
+init_debug (gpointer unused)
+{
+  GST_DEBUG_CATEGORY_INIT (wr2v_comfyui_debug, "wanr2vcomfyui", 0,
+      "wanr2v ComfyUI engine");
+  return NULL;
+}
 
 Wr2vEngine *
 wr2v_engine_comfyui_new (void)
 {
-  static gsize once = 0;
+  static GOnce debug_once = G_ONCE_INIT;
   Wr2vEngine *engine;
   ComfyPriv *priv;
 
-  if (g_once_init_enter (&once)) {
-    GST_DEBUG_CATEGORY_INIT (wr2v_comfyui_debug, "wanr2vcomfyui", 0,
-        "wanr2v ComfyUI engine");
-    g_once_init_leave (&once, 1);
-  }
-
-  priv = g_new0 (ComfyPriv, 1);
-  priv->http = wr2v_http_new ();
+  g_once (&debug_once, init_debug, NULL);
+  engine = wr2v_remote_engine_new (&comfyui_class, &comfyui_remote_class,
+      sizeof (ComfyPriv));
+  priv = engine->priv;
   wr2v_comfyui_workflow_init (&priv->workflow);
   wr2v_comfyui_sockets_init (&priv->sockets);
   g_mutex_init (&priv->lock);
   priv->uploads = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       (GDestroyNotify) uploaded_free);
-
-  engine = g_new0 (Wr2vEngine, 1);
-  engine->klass = &comfyui_class;
-  engine->priv = priv;
   return engine;
 }
