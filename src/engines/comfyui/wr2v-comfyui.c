@@ -824,52 +824,43 @@ out:
 
 /* --- poll --- */
 
-/* One GET from ComfyUI, retried on 5xx and resets: the body of a 200. */
-static GBytes *
-get_body (Wr2vEngine * engine, Wr2vJob * job, const gchar * route,
-    const gchar * what, guint * status, gchar ** content_type, GError ** error)
+/* One GET from ComfyUI, retried on 5xx and resets: TRUE on a 200, in
+ * @resp (cleared by the caller). */
+static gboolean
+get_ok (Wr2vEngine * engine, Wr2vJob * job, const gchar * route,
+    const gchar * what, Wr2vHttpResponse * resp, GError ** error)
 {
-  ComfyPriv *priv = get_priv (engine);
   Wr2vHttpRequest hr = { 0, };
-  Wr2vHttpResponse resp = { 0, };
   Wr2vHttpRetry retry = { 6, 500, 8000, 30 };
-  GBytes *body = NULL;
-  gchar *url = api_route (engine, route, error);
+  g_autofree gchar *url = api_route (engine, route, error);
 
   if (!url)
-    return NULL;
+    return FALSE;
   hr.method = WR2V_HTTP_GET;
   hr.url = url;
   hr.timeout_s = API_TIMEOUT_S;
   hr.low_speed_time_s = API_TIMEOUT_S;
   hr.cancellable = job->cancellable;
-  if (!wr2v_http_perform_retry (priv->remote.http, &hr, &retry, &resp, error)) {
+  if (!wr2v_http_perform_retry (get_priv (engine)->remote.http, &hr, &retry,
+          resp, error)) {
     prefix_unreachable (engine, error);
-    goto out;
+    return FALSE;
   }
-  *status = resp.status;
-  if (resp.status != 200) {
+  if (resp->status != 200) {
     g_set_error (error, WR2V_ERROR, wr2v_http_status_is_transient
-        (resp.status) ? WR2V_ERROR_NETWORK : WR2V_ERROR_PROTOCOL,
-        "ComfyUI answered HTTP %u while %s", resp.status, what);
-    goto out;
+        (resp->status) ? WR2V_ERROR_NETWORK : WR2V_ERROR_PROTOCOL,
+        "ComfyUI answered HTTP %u while %s", resp->status, what);
+    return FALSE;
   }
-  body = g_bytes_ref (resp.body);
-  *content_type = g_strdup (resp.content_type);
-out:
-  wr2v_http_response_clear (&resp);
-  g_free (url);
-  return body;
+  return TRUE;
 }
 
+/* A 200 whose body the parser refused (@local, taken). */
 static void
 set_unreadable (GError ** error, const gchar * what,
-    const gchar * content_type, GError * local)
+    const Wr2vHttpResponse * resp, GError * local)
 {
-  Wr2vHttpResponse resp = { 0, };
-
-  resp.content_type = (gchar *) content_type;
-  wr2v_http_hint_content_type (&resp, &local);
+  wr2v_http_hint_content_type (resp, &local);
   g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
       "ComfyUI's answer while %s is unreadable (%s)", what, local->message);
   g_error_free (local);
@@ -951,39 +942,31 @@ set_job_failed (Wr2vJob * job, const gchar * job_id,
   g_free (node);
 }
 
-
 /* The history of @job_id, parsed into @h; FALSE with the error when it
  * can't be read. */
 static gboolean
 read_history (Wr2vEngine * engine, Wr2vJob * job, const gchar * job_id,
     Wr2vComfyuiHistory * h, GError ** error)
 {
-  gchar *esc = wr2v_http_escape_segment (job_id);
-  gchar *route = g_strconcat ("/history/", esc, NULL);
-  gchar *what = g_strdup_printf ("polling job %s", job_id);
-  gchar *ctype = NULL;
-  guint http_status = 0;
+  g_autofree gchar *esc = wr2v_http_escape_segment (job_id);
+  g_autofree gchar *route = g_strconcat ("/history/", esc, NULL);
+  g_autofree gchar *what = g_strdup_printf ("polling job %s", job_id);
+  Wr2vHttpResponse resp = { 0, };
   GError *local = NULL;
-  GBytes *body;
   gboolean ok = FALSE;
 
-  body = get_body (engine, job, route, what, &http_status, &ctype, error);
-  if (body) {
+  if (get_ok (engine, job, route, what, &resp, error)) {
     gsize len = 0;
-    const gchar *data = g_bytes_get_data (body, &len);
+    const gchar *data = g_bytes_get_data (resp.body, &len);
 
     ok = wr2v_comfyui_parse_history (data, len, job_id, h, &local);
     if (!ok)
-      set_unreadable (error, what, ctype, local);
-    g_bytes_unref (body);
+      set_unreadable (error, what, &resp, local);
   }
+  wr2v_http_response_clear (&resp);
   if (!ok && error && *error && (*error)->domain == WR2V_ERROR)
     g_prefix_error (error, "Polling ComfyUI job %s failed (run again "
         "to resume it): ", job_id);
-  g_free (ctype);
-  g_free (esc);
-  g_free (route);
-  g_free (what);
   return ok;
 }
 
@@ -1014,26 +997,22 @@ static gboolean
 read_queue (Wr2vEngine * engine, Wr2vJob * job, const gchar * job_id,
     Wr2vComfyuiQueue * q, GError ** error)
 {
+  const gchar *what = "reading the queue";
+  Wr2vHttpResponse resp = { 0, };
   GError *local = NULL;
-  gchar *ctype = NULL;
-  guint http_status = 0;
-  GBytes *body;
-  gsize len = 0;
-  const gchar *data;
-  gboolean ok;
+  gboolean ok = FALSE;
 
-  body = get_body (engine, job, "/queue", "reading the queue", &http_status,
-      &ctype, error);
-  if (!body)
-    return FALSE;
-  data = g_bytes_get_data (body, &len);
-  ok = wr2v_comfyui_parse_queue (data, len, job_id, NULL, q, &local);
-  if (!ok)
-    set_unreadable (error, "reading the queue", ctype, local);
-  else if (q->place != WR2V_COMFYUI_QUEUE_ABSENT)
-    resume_socket (engine, job, job_id, data, len);
-  g_bytes_unref (body);
-  g_free (ctype);
+  if (get_ok (engine, job, "/queue", what, &resp, error)) {
+    gsize len = 0;
+    const gchar *data = g_bytes_get_data (resp.body, &len);
+
+    ok = wr2v_comfyui_parse_queue (data, len, job_id, NULL, q, &local);
+    if (!ok)
+      set_unreadable (error, what, &resp, local);
+    else if (q->place != WR2V_COMFYUI_QUEUE_ABSENT)
+      resume_socket (engine, job, job_id, data, len);
+  }
+  wr2v_http_response_clear (&resp);
   return ok;
 }
 
@@ -1272,19 +1251,23 @@ static const Wr2vRemoteClass comfyui_remote_class = {
   .finalize = comfyui_finalize,
 };
 
+/* No key_variable: a local server takes none. */
 static const Wr2vEngineClass comfyui_class = {
   .name = ENGINE_NAME,
   .description = "ComfyUI on your own GPU running open Wan models (local)",
-  .key_variable = NULL,
   .default_timeout_s = WR2V_DEFAULT_LOCAL_TIMEOUT_S,
-  .check = comfyui_check,
+  /* free, and keyed by the workflow's bytes */
   .estimate_cost = comfyui_estimate_cost,
   .identity = comfyui_identity,
+  .check = comfyui_check,
+  /* ComfyUI's own job: compose and upload, queue, history and queue */
   .prepare = comfyui_prepare,
   .submit = comfyui_submit,
   .poll = comfyui_poll,
-  .fetch = comfyui_fetch,
+  /* stopping frees the GPU */
   .cancel_remote = comfyui_cancel_remote,
+  /* the layer's */
+  .fetch = comfyui_fetch,
   .finalize = wr2v_remote_engine_finalize,
 };
 
