@@ -512,6 +512,38 @@ wr2v_comfyui_prompt_body (JsonNode * graph, const gchar * client_id)
   return text;
 }
 
+/* {"@member": "@prompt_id"}, or {"@member": ["@prompt_id"]} */
+static gchar *
+id_body (const gchar * member, const gchar * prompt_id, gboolean as_list)
+{
+  JsonBuilder *b = json_builder_new ();
+  gchar *text;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, member);
+  if (as_list)
+    json_builder_begin_array (b);
+  json_builder_add_string_value (b, prompt_id);
+  if (as_list)
+    json_builder_end_array (b);
+  json_builder_end_object (b);
+  text = wr2v_json_builder_text (b);
+  g_object_unref (b);
+  return text;
+}
+
+gchar *
+wr2v_comfyui_delete_body (const gchar * prompt_id)
+{
+  return id_body ("delete", prompt_id, TRUE);
+}
+
+gchar *
+wr2v_comfyui_interrupt_body (const gchar * prompt_id)
+{
+  return id_body ("prompt_id", prompt_id, FALSE);
+}
+
 const gchar *
 wr2v_comfyui_graph_node (JsonObject * graph, const gchar * node_id,
     JsonObject ** inputs)

@@ -134,6 +134,11 @@ Wr2vComfyuiWsEvent wr2v_comfyui_parse_ws_message (GBytes * msg,
  * takes @graph. */
 gchar *wr2v_comfyui_prompt_body (JsonNode * graph, const gchar * client_id);
 
+/* The bodies that stop a job: POST /queue {"delete": [@prompt_id]} and
+ * POST /interrupt {"prompt_id": @prompt_id}. */
+gchar *wr2v_comfyui_delete_body (const gchar * prompt_id);
+gchar *wr2v_comfyui_interrupt_body (const gchar * prompt_id);
+
 /* Node @node_id of an API-format graph: its class_type, with its
  * "inputs" object in @inputs; NULL (and @inputs NULL) when the member is
  * not an object with a string class_type. */

@@ -1209,7 +1209,7 @@ comfyui_cancel_remote (Wr2vEngine * engine, const gchar * job_id)
   wr2v_comfyui_sockets_drop (&get_priv (engine)->sockets, job_id);
   GST_INFO ("stopping ComfyUI job %s", job_id);
   /* first out of the queue, so it can't start after the interrupt */
-  json = g_strdup_printf ("{\"delete\":[\"%s\"]}", job_id);
+  json = wr2v_comfyui_delete_body (job_id);
   post_json (engine, "/queue", json);
   g_free (json);
   /* an old ComfyUI interrupts whatever runs, whatever prompt_id says:
@@ -1218,7 +1218,7 @@ comfyui_cancel_remote (Wr2vEngine * engine, const gchar * job_id)
       q.place == WR2V_COMFYUI_QUEUE_RUNNING;
   wr2v_comfyui_queue_clear (&q);
   if (running) {
-    json = g_strdup_printf ("{\"prompt_id\":\"%s\"}", job_id);
+    json = wr2v_comfyui_interrupt_body (job_id);
     post_json (engine, "/interrupt", json);
     g_free (json);
   }
