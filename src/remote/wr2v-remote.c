@@ -44,16 +44,18 @@ Wr2vEngine *
 wr2v_remote_engine_new (const Wr2vEngineClass * eclass,
     const Wr2vRemoteClass * rclass, gsize priv_size)
 {
-  static gsize once = 0;
+  static GMutex debug_lock;
   Wr2vEngine *engine;
   Wr2vRemote *remote;
 
   g_return_val_if_fail (priv_size >= sizeof (Wr2vRemote), NULL);
-  if (g_once_init_enter (&once)) {
-    GST_DEBUG_CATEGORY_INIT (wr2v_remote_debug, "wanr2vremote", 0,
-        "wanr2v hosted engines");
-    g_once_init_leave (&once, 1);
-  }
+  g_mutex_lock (&debug_lock);
+  GST_DEBUG_CATEGORY_INIT (wr2v_remote_debug, "wanr2vremote", 0,
+      "wanr2v hosted engines");
+  if (rclass->debug_category)
+    GST_DEBUG_CATEGORY_INIT (*rclass->debug_category, rclass->debug_name, 0,
+        eclass->description);
+  g_mutex_unlock (&debug_lock);
 
   engine = g_new0 (Wr2vEngine, 1);
   remote = g_malloc0 (priv_size);

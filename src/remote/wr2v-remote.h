@@ -102,6 +102,10 @@ struct _Wr2vRemoteClass
   /* after "check" on a 404: "api-url and model" */
   const gchar *settings_hint;
   const gchar *default_model;
+  /* the engine's GStreamer debug category, made on the first engine:
+   * GST_DEBUG_CATEGORY_STATIC (x) in the engine, &x here */
+  GstDebugCategory **debug_category;
+  const gchar *debug_name;      /* "wanr2vwavespeed" */
   /* api-url when unset; NULL: the default_api_url hook decides */
   const gchar *default_api_url;
   const gchar *api_prefix;      /* between api-url and a route: "/api/v3/" */
