@@ -25,7 +25,6 @@
 
 #include "wr2v-defaults.h"
 #include "wr2v-error.h"
-#include "wr2v-parsers.h"
 #include "wr2v-remote.h"
 
 GST_DEBUG_CATEGORY (wr2v_remote_debug);
@@ -199,7 +198,7 @@ wr2v_remote_provider_text (Wr2vRemote * remote, const gchar * text)
 {
   if (!text || !*text)
     return NULL;
-  return wr2v_parsers_safe_text (text, PROVIDER_TEXT_MAX,
+  return wr2v_http_safe_text (text, PROVIDER_TEXT_MAX,
       remote ? wr2v_remote_peek_key (remote) : NULL);
 }
 
@@ -648,7 +647,7 @@ wr2v_remote_poll_status (Wr2vPollResult * res, const gchar * status)
 {
   g_free (res->status);
   /* bounded: it goes into messages; known ones are short */
-  res->status = wr2v_parsers_safe_text (status, 64, NULL);
+  res->status = wr2v_http_safe_text (status, 64, NULL);
 }
 
 gboolean
