@@ -28,9 +28,9 @@
  * An engine supplies (Wr2vRemoteClass): its names and texts, its limits,
  * how its error bodies read (parse_fault) and what they mean
  * (explain_fault), where a submit goes and how a request becomes its body
- * (submit_route, submit_body), how its answers become
- * a submit verdict (read_submit) and a poll result (read_poll), and its
- * upload flow (upload). Its wire builders and parsers stay pure, in
+ * (submit_route, submit_body), how its answers become a submit verdict
+ * (read_submit) and a poll result (read_poll), and its upload flow
+ * (upload). Its wire builders and parsers stay pure, in
  * wr2v-<name>-wire.[ch], the fuzz targets.
  *
  * The engine's private struct starts with a Wr2vRemote:
