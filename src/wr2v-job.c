@@ -9,15 +9,21 @@
  *      not a decode), and renamed into results/ before anything decodes
  *      it; only then is the journal entry removed.
  *
- * Threads and locks: a job has no thread and no lock of its own. It runs
- * wholly on the thread that calls wr2v_job_run() (the element's job
- * thread), and so do the engine's hooks and every observer callback;
- * the Wr2vJob is only touched from that thread. The only other thread
- * involved is whoever stops the job: it cancels the job's GCancellable,
- * which is thread-safe, and every wait here (the store lock, the polls'
- * sleeps, transfers) watches it. Between processes, the store's lock
- * file (wr2v_store_lock) keeps two runs of one request from submitting it
- * twice; see wr2v-store.c.
+ * Threads and locks. A job has no thread and no lock of its own:
+ *   - the job thread (the element's "wanr2v-job", or a test's) calls
+ *     wr2v_job_run(); the engine's hooks, the store, the HTTP transfers
+ *     and every observer callback run on it, and only it touches the
+ *     Wr2vJob, so the job's fields need no lock;
+ *   - the thread that stops the job (the element's state change or a
+ *     flush) only cancels job->cancellable, which is thread-safe; every
+ *     wait here (the store's lock file, the sleeps between polls, a
+ *     transfer) watches it and returns G_IO_ERROR_CANCELLED promptly.
+ * The shared objects a job borrows guard themselves: the store's lock
+ * guards its table of open temporary files (wr2v-store.c), the HTTP
+ * client's lock its pool of idle connections (wr2v-http.c), an engine's
+ * lock its in-process upload cache. Between processes, the store's lock
+ * file (wr2v_store_lock) keeps two runs of one request from submitting
+ * it twice.
  */
 #include "wr2v-job.h"
 #include "wr2v-backoff.h"

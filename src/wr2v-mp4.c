@@ -255,6 +255,25 @@ printable_fourcc (guint32 type)
   return TRUE;
 }
 
+/* NULL when every chunk offset of the stco (@width 4) or co64 (@width 8)
+ * payload @box is inside the file, else why not. */
+static const gchar *
+check_chunk_offsets (Span box, guint width, guint64 file_size)
+{
+  guint32 n = box.len >= 8 ? read_u32_be (box.data + 4) : G_MAXUINT32;
+
+  if (n == G_MAXUINT32 || (box.len - 8) / width < n)
+    return "its video track's chunk table is damaged";
+  for (guint32 i = 0; i < n; i++) {
+    const guint8 *entry = box.data + 8 + width * i;
+    guint64 offset = width == 8 ? read_u64_be (entry) : read_u32_be (entry);
+
+    if (offset >= file_size)
+      return "its video frames point past the end of the file";
+  }
+  return NULL;
+}
+
 /* A video track's samples: some, described, and inside the file.
  * @fragmented: the samples may live in movie fragments instead. */
 static const gchar *
@@ -262,7 +281,6 @@ check_video_track (Span stbl, guint64 file_size, gboolean fragmented)
 {
   Span box;
   guint64 samples = 0;
-  guint32 n;
 
   if (!find_box (stbl, FOURCC_stsd, &box) || box.len < 8 ||
       read_u32_be (box.data + 4) == 0)
@@ -275,24 +293,11 @@ check_video_track (Span stbl, guint64 file_size, gboolean fragmented)
   if (samples == 0)
     return fragmented ? NULL : "its video track has no frames";
 
-  if (find_box (stbl, FOURCC_stco, &box)) {
-    n = box.len >= 8 ? read_u32_be (box.data + 4) : G_MAXUINT32;
-    if (n == G_MAXUINT32 || (box.len - 8) / 4 < n)
-      return "its video track's chunk table is damaged";
-    for (guint32 i = 0; i < n; i++)
-      if (read_u32_be (box.data + 8 + 4 * i) >= file_size)
-        return "its video frames point past the end of the file";
-  } else if (find_box (stbl, FOURCC_co64, &box)) {
-    n = box.len >= 8 ? read_u32_be (box.data + 4) : G_MAXUINT32;
-    if (n == G_MAXUINT32 || (box.len - 8) / 8 < n)
-      return "its video track's chunk table is damaged";
-    for (guint32 i = 0; i < n; i++)
-      if (read_u64_be (box.data + 8 + 8 * i) >= file_size)
-        return "its video frames point past the end of the file";
-  } else {
-    return "its video track has no chunk table";
-  }
-  return NULL;
+  if (find_box (stbl, FOURCC_stco, &box))
+    return check_chunk_offsets (box, 4, file_size);
+  if (find_box (stbl, FOURCC_co64, &box))
+    return check_chunk_offsets (box, 8, file_size);
+  return "its video track has no chunk table";
 }
 
 /* NULL when @moov has a usable video track, else why not. */

@@ -25,7 +25,6 @@
 
 #include "wr2v-defaults.h"
 #include "wr2v-error.h"
-#include "wr2v-parsers.h"
 #include "wr2v-remote.h"
 
 GST_DEBUG_CATEGORY (wr2v_remote_debug);
@@ -44,16 +43,18 @@ Wr2vEngine *
 wr2v_remote_engine_new (const Wr2vEngineClass * eclass,
     const Wr2vRemoteClass * rclass, gsize priv_size)
 {
-  static gsize once = 0;
+  static GMutex debug_lock;
   Wr2vEngine *engine;
   Wr2vRemote *remote;
 
   g_return_val_if_fail (priv_size >= sizeof (Wr2vRemote), NULL);
-  if (g_once_init_enter (&once)) {
-    GST_DEBUG_CATEGORY_INIT (wr2v_remote_debug, "wanr2vremote", 0,
-        "wanr2v hosted engines");
-    g_once_init_leave (&once, 1);
-  }
+  g_mutex_lock (&debug_lock);
+  GST_DEBUG_CATEGORY_INIT (wr2v_remote_debug, "wanr2vremote", 0,
+      "wanr2v hosted engines");
+  if (rclass->debug_category)
+    GST_DEBUG_CATEGORY_INIT (*rclass->debug_category, rclass->debug_name, 0,
+        eclass->description);
+  g_mutex_unlock (&debug_lock);
 
   engine = g_new0 (Wr2vEngine, 1);
   remote = g_malloc0 (priv_size);
@@ -197,7 +198,7 @@ wr2v_remote_provider_text (Wr2vRemote * remote, const gchar * text)
 {
   if (!text || !*text)
     return NULL;
-  return wr2v_parsers_safe_text (text, PROVIDER_TEXT_MAX,
+  return wr2v_http_safe_text (text, PROVIDER_TEXT_MAX,
       remote ? wr2v_remote_peek_key (remote) : NULL);
 }
 
@@ -646,7 +647,7 @@ wr2v_remote_poll_status (Wr2vPollResult * res, const gchar * status)
 {
   g_free (res->status);
   /* bounded: it goes into messages; known ones are short */
-  res->status = wr2v_parsers_safe_text (status, 64, NULL);
+  res->status = wr2v_http_safe_text (status, 64, NULL);
 }
 
 gboolean

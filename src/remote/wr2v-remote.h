@@ -28,9 +28,9 @@
  * An engine supplies (Wr2vRemoteClass): its names and texts, its limits,
  * how its error bodies read (parse_fault) and what they mean
  * (explain_fault), where a submit goes and how a request becomes its body
- * (submit_route, submit_body), how its answers become
- * a submit verdict (read_submit) and a poll result (read_poll), and its
- * upload flow (upload). Its wire builders and parsers stay pure, in
+ * (submit_route, submit_body), how its answers become a submit verdict
+ * (read_submit) and a poll result (read_poll), and its upload flow
+ * (upload). Its wire builders and parsers stay pure, in
  * wr2v-<name>-wire.[ch], the fuzz targets.
  *
  * The engine's private struct starts with a Wr2vRemote:
@@ -102,6 +102,10 @@ struct _Wr2vRemoteClass
   /* after "check" on a 404: "api-url and model" */
   const gchar *settings_hint;
   const gchar *default_model;
+  /* the engine's GStreamer debug category, made on the first engine:
+   * GST_DEBUG_CATEGORY_STATIC (x) in the engine, &x here */
+  GstDebugCategory **debug_category;
+  const gchar *debug_name;      /* "wanr2vwavespeed" */
   /* api-url when unset; NULL: the default_api_url hook decides */
   const gchar *default_api_url;
   const gchar *api_prefix;      /* between api-url and a route: "/api/v3/" */

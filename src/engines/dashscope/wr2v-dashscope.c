@@ -13,15 +13,14 @@
  */
 #include "config.h"
 
-#include <stdio.h>
 #include <string.h>
 
-#include <glib/gstdio.h>
-
+#include "wr2v-backoff.h"
 #include "wr2v-dashscope-wire.h"
 #include "wr2v-defaults.h"
 #include "wr2v-engine.h"
 #include "wr2v-error.h"
+#include "wr2v-mp4.h"
 #include "wr2v-remote.h"
 
 GST_DEBUG_CATEGORY_STATIC (wr2v_dashscope_debug);
@@ -341,91 +340,6 @@ dashscope_check (Wr2vEngine * engine, const Wr2vRequest * req, GError ** error)
   return TRUE;
 }
 
-static guint32
-be32 (const guint8 * p)
-{
-  return ((guint32) p[0] << 24) | ((guint32) p[1] << 16) |
-      ((guint32) p[2] << 8) | p[3];
-}
-
-static guint64
-be64 (const guint8 * p)
-{
-  return ((guint64) be32 (p) << 32) | be32 (p + 4);
-}
-
-/* Finds the box @type among the boxes in [@start, @end) of @f; its
- * payload in [*pstart, *pend). */
-static gboolean
-find_box (FILE * f, guint64 start, guint64 end, const gchar * type,
-    guint64 * pstart, guint64 * pend)
-{
-  guint64 pos = start;
-  guint i;
-
-  for (i = 0; i < 4096 && pos + 8 <= end; i++) {
-    guint8 h[16];
-    guint64 size, hlen = 8;
-
-    if (fseeko (f, (off_t) pos, SEEK_SET) != 0 || fread (h, 1, 8, f) != 8)
-      return FALSE;
-    size = be32 (h);
-    if (size == 1) {
-      if (fread (h + 8, 1, 8, f) != 8)
-        return FALSE;
-      size = be64 (h + 8);
-      hlen = 16;
-    } else if (size == 0) {
-      size = end - pos;
-    }
-    if (size < hlen || size > end - pos)
-      return FALSE;
-    if (memcmp (h + 4, type, 4) == 0) {
-      *pstart = pos + hlen;
-      *pend = pos + size;
-      return TRUE;
-    }
-    pos += size;
-  }
-  return FALSE;
-}
-
-/* Seconds of an MP4/MOV file from its movie header, or -1 when unknown. */
-static gdouble
-mp4_duration_s (const gchar * path)
-{
-  GStatBuf st;
-  FILE *f;
-  guint64 moov_s, moov_e, mvhd_s, mvhd_e, dur;
-  guint32 scale;
-  guint8 b[32];
-  gdouble ret = -1;
-
-  if (!path || g_stat (path, &st) != 0 || !(f = g_fopen (path, "rb")))
-    return -1;
-  if (find_box (f, 0, st.st_size, "moov", &moov_s, &moov_e) &&
-      find_box (f, moov_s, moov_e, "mvhd", &mvhd_s, &mvhd_e) &&
-      fseeko (f, (off_t) mvhd_s, SEEK_SET) == 0 && fread (b, 1, 1, f) == 1) {
-    if (b[0] == 1 && mvhd_e - mvhd_s >= 32 && fread (b + 1, 1, 31, f) == 31) {
-      scale = be32 (b + 20);
-      dur = be64 (b + 24);
-    } else if (b[0] == 0 && mvhd_e - mvhd_s >= 20 &&
-        fread (b + 1, 1, 19, f) == 19) {
-      scale = be32 (b + 12);
-      dur = be32 (b + 16);
-      if (dur == G_MAXUINT32)
-        dur = 0;
-    } else {
-      scale = 0;
-      dur = 0;
-    }
-    if (scale > 0 && dur > 0)
-      ret = (gdouble) dur / scale;
-  }
-  fclose (f);
-  return ret;
-}
-
 static gdouble
 dashscope_estimate_cost (Wr2vEngine * engine, const Wr2vRequest * req)
 {
@@ -442,9 +356,8 @@ dashscope_estimate_cost (Wr2vEngine * engine, const Wr2vRequest * req)
 
     if (ref->kind != WR2V_REF_VIDEO)
       continue;
-    d = mp4_duration_s (ref->path);
     /* whole seconds, rounded up: the safe side of a per-second bill */
-    if (d > 0)
+    if (wr2v_mp4_duration (ref->path, &d, NULL) && d > 0)
       seconds += (gdouble) (gint64) d + (d > (gint64) d ? 1 : 0);
     else
       seconds += ASSUMED_REFERENCE_VIDEO_S;
@@ -850,6 +763,8 @@ static const Wr2vRemoteClass dashscope_remote_class = {
       "region property)",
   .settings_hint = "api-url, region and model",
   .default_model = DEFAULT_MODEL,
+  .debug_category = &wr2v_dashscope_debug,
+  .debug_name = "wanr2vdashscope",
   .api_prefix = "/api/v1/",
   .poll_prefix = "tasks/",
   .poll_suffix = "",
@@ -904,13 +819,6 @@ static const Wr2vEngineClass dashscope_class = {
 Wr2vEngine *
 wr2v_engine_dashscope_new (void)
 {
-  static gsize once = 0;
-
-  if (g_once_init_enter (&once)) {
-    GST_DEBUG_CATEGORY_INIT (wr2v_dashscope_debug, "wanr2vdashscope", 0,
-        "wanr2v DashScope engine");
-    g_once_init_leave (&once, 1);
-  }
   return wr2v_remote_engine_new (&dashscope_class, &dashscope_remote_class,
       sizeof (Wr2vRemote));
 }

@@ -459,6 +459,8 @@ static const Wr2vRemoteClass wavespeed_remote_class = {
   .key_hint = ", and that the key is active and the account has credit",
   .settings_hint = "api-url and model",
   .default_model = DEFAULT_MODEL,
+  .debug_category = &wr2v_wavespeed_debug,
+  .debug_name = "wanr2vwavespeed",
   .default_api_url = DEFAULT_API_URL,
   .api_prefix = "/api/v3/",
   .poll_prefix = "predictions/",
@@ -505,13 +507,6 @@ static const Wr2vEngineClass wavespeed_class = {
 Wr2vEngine *
 wr2v_engine_wavespeed_new (void)
 {
-  static gsize once = 0;
-
-  if (g_once_init_enter (&once)) {
-    GST_DEBUG_CATEGORY_INIT (wr2v_wavespeed_debug, "wanr2vwavespeed", 0,
-        "wanr2v WaveSpeed engine");
-    g_once_init_leave (&once, 1);
-  }
   return wr2v_remote_engine_new (&wavespeed_class, &wavespeed_remote_class,
       sizeof (Wr2vRemote));
 }
