@@ -11,7 +11,6 @@
 #include "wr2v-error.h"
 #include "wr2v-http.h"
 #include "wr2v-json.h"
-#include "wr2v-parsers.h"
 
 /* An integer (a number, not a string), or @def. */
 static gint64
@@ -118,7 +117,7 @@ summarize_node_errors (JsonObject * node_errors)
     }
   }
   g_list_free (members);
-  text = wr2v_parsers_safe_text (s->str, 800, NULL);
+  text = wr2v_http_safe_text (s->str, 800, NULL);
   g_string_free (s, TRUE);
   return text;
 }

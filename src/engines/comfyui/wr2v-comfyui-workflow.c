@@ -11,7 +11,6 @@
 #include "wr2v-comfyui-workflow.h"
 #include "wr2v-error.h"
 #include "wr2v-http.h"
-#include "wr2v-parsers.h"
 
 #define GST_CAT_DEFAULT wr2v_comfyui_debug
 
@@ -318,7 +317,7 @@ placeholder_value (const Wr2vComfyuiValues * v, Wr2vComfyuiPlaceholder ph)
 static void
 walk_set_error (Walk * w, const gchar * what, const gchar * value)
 {
-  gchar *shown = wr2v_parsers_safe_text (value, 80, NULL);
+  gchar *shown = wr2v_http_safe_text (value, 80, NULL);
 
   if (!w->error)
     g_set_error (&w->error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST,

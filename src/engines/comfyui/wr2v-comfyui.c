@@ -36,7 +36,6 @@
 #include "wr2v-engine.h"
 #include "wr2v-error.h"
 #include "wr2v-http.h"
-#include "wr2v-parsers.h"
 #include "wr2v-prompt.h"
 #include "wr2v-remote.h"
 
@@ -105,7 +104,7 @@ uploaded_free (Uploaded * u)
 static gchar *
 server_text (const gchar * text, gsize max)
 {
-  return wr2v_parsers_safe_text (text, max, NULL);
+  return wr2v_http_safe_text (text, max, NULL);
 }
 
 /* The start of a response body (not NUL-terminated) for a message. */
@@ -1297,6 +1296,8 @@ comfyui_finalize (Wr2vRemote * remote)
 static const Wr2vRemoteClass comfyui_remote_class = {
   .provider = "ComfyUI",
   .job_word = "job",
+  .debug_category = &wr2v_comfyui_debug,
+  .debug_name = "wanr2vcomfyui",
   .default_api_url = DEFAULT_API_URL,
   .api_prefix = "",
   .finalize = comfyui_finalize,
@@ -1322,22 +1323,12 @@ static const Wr2vEngineClass comfyui_class = {
   .finalize = wr2v_remote_engine_finalize,
 };
 
-static gpointer
-init_debug (gpointer unused)
-{
-  GST_DEBUG_CATEGORY_INIT (wr2v_comfyui_debug, "wanr2vcomfyui", 0,
-      "wanr2v ComfyUI engine");
-  return NULL;
-}
-
 Wr2vEngine *
 wr2v_engine_comfyui_new (void)
 {
-  static GOnce debug_once = G_ONCE_INIT;
   Wr2vEngine *engine;
   ComfyPriv *priv;
 
-  g_once (&debug_once, init_debug, NULL);
   engine = wr2v_remote_engine_new (&comfyui_class, &comfyui_remote_class,
       sizeof (ComfyPriv));
   priv = engine->priv;

@@ -6,7 +6,7 @@
 
 G_BEGIN_DECLS
 
-/* "wanr2vcomfyui", set up by wr2v_engine_comfyui_new() */
+/* "wanr2vcomfyui", made by the remote-job layer with the first engine */
 GST_DEBUG_CATEGORY_EXTERN (wr2v_comfyui_debug);
 
 G_END_DECLS
