@@ -775,49 +775,51 @@ read_prompt_answer (Wr2vEngine * engine, Wr2vJob * job, const gchar * path,
   return id;
 }
 
+/* Queues @graph (taken) under a new client_id: its websocket first, then
+ * the one POST. The prompt id, or NULL and the error. */
+static gchar *
+queue_graph (Wr2vEngine * engine, Wr2vJob * job, JsonNode * graph,
+    const Wr2vComfyuiValues * v, const gchar * path, GError ** error)
+{
+  g_autofree gchar *client_id = new_client_id ();
+  g_autofree gchar *body = wr2v_comfyui_prompt_body (graph, client_id);
+  g_autofree gchar *base = get_base_url (engine, NULL);
+  Wr2vHttpResponse resp = { 0, };
+  Wr2vWebsocket *ws;
+  gchar *id = NULL;
+
+  wr2v_job_phase (job, WR2V_PHASE_SUBMIT, "queueing the workflow in ComfyUI "
+      "(%dx%d, %d frames at %d fps, seed %" G_GINT64_FORMAT ")", v->width,
+      v->height, v->length, v->fps, v->seed);
+  /* before the submit: the first progress message may come right after */
+  ws = wr2v_comfyui_socket_open (base, client_id, job->cancellable);
+  if (!g_cancellable_set_error_if_cancelled (job->cancellable, error) &&
+      post_prompt (engine, job, body, client_id, &resp, error))
+    id = read_prompt_answer (engine, job, path, client_id, &resp, error);
+  if (id) {
+    GST_INFO ("queued prompt %s (client %s)", id, client_id);
+    wr2v_comfyui_sockets_keep (&get_priv (engine)->sockets, id,
+        g_steal_pointer (&ws));
+  }
+  wr2v_websocket_free (ws);
+  wr2v_http_response_clear (&resp);
+  return id;
+}
+
 static gchar *
 comfyui_submit (Wr2vEngine * engine, Wr2vJob * job, GError ** error)
 {
-  ComfyPriv *priv = get_priv (engine);
-  Wr2vHttpResponse resp = { 0, };
   Wr2vComfyuiValues v = { 0, };
   Uploaded *up = NULL;
+  g_autofree gchar *path = NULL;
+  g_autofree gchar *prompt = NULL;
   JsonNode *graph;
-  Wr2vWebsocket *ws = NULL;
-  gchar *path = NULL, *prompt = NULL, *client_id = NULL, *body = NULL;
-  gchar *base, *id = NULL;
+  gchar *id = NULL;
 
   graph = filled_workflow (engine, job, &up, &v, &path, &prompt, error);
-  if (!graph)
-    goto out;
-  client_id = new_client_id ();
-  body = wr2v_comfyui_prompt_body (graph, client_id);
-
-  wr2v_job_phase (job, WR2V_PHASE_SUBMIT, "queueing the workflow in ComfyUI "
-      "(%dx%d, %d frames at %d fps, seed %" G_GINT64_FORMAT ")", v.width,
-      v.height, v.length, v.fps, v.seed);
-  /* before the submit: the first progress message may come right after */
-  base = get_base_url (engine, NULL);
-  ws = wr2v_comfyui_socket_open (base, client_id, job->cancellable);
-  g_free (base);
-  if (g_cancellable_set_error_if_cancelled (job->cancellable, error))
-    goto out;
-  if (!post_prompt (engine, job, body, client_id, &resp, error))
-    goto out;
-  id = read_prompt_answer (engine, job, path, client_id, &resp, error);
-  if (id) {
-    GST_INFO ("queued prompt %s (client %s)", id, client_id);
-    wr2v_comfyui_sockets_keep (&priv->sockets, id, g_steal_pointer (&ws));
-  }
-
-out:
-  wr2v_websocket_free (ws);
-  wr2v_http_response_clear (&resp);
+  if (graph)
+    id = queue_graph (engine, job, graph, &v, path, error);
   uploaded_free (up);
-  g_free (client_id);
-  g_free (body);
-  g_free (prompt);
-  g_free (path);
   return id;
 }
 
