@@ -201,7 +201,6 @@ test_check (void)
 static void
 test_happy_path (Wr2vFixture * fx, gconstpointer data)
 {
-  Wr2vEngine *engine;
   Wr2vRequest *req;
   Wr2vRun r;
   JsonNode *s;
@@ -211,13 +210,12 @@ test_happy_path (Wr2vFixture * fx, gconstpointer data)
   guint i;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  engine = wr2v_fx_engine (fx);
-  req = wr2v_test_media_request (PROMPT);
+  req = wr2v_fx_the_request (fx);
   req->seed = 42;
   /* the server renames the upload: its name must be the one used */
   wr2v_fx_control (fx, "{\"fault\": \"upload-rename\"}");
 
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, NULL, &r);
   g_assert_no_error (r.error);
   wr2v_assert_clip (r.path);
   g_assert_nonnull (r.job.job_id);
@@ -292,29 +290,25 @@ test_happy_path (Wr2vFixture * fx, gconstpointer data)
   g_mutex_unlock (&fx->lock);
 
   wr2v_run_clear (&r);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
 /* An unset seed is derived from the request: reruns render the same. */
 static void
 test_portrait_and_seed (Wr2vFixture * fx, gconstpointer data)
 {
-  Wr2vEngine *engine;
   Wr2vRequest *req;
   JsonObject *graph, *in, *up;
   JsonNode *s;
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  engine = wr2v_fx_engine (fx);
-  req = wr2v_test_media_request (PROMPT);
+  req = wr2v_fx_the_request (fx);
   req->aspect_ratio = WR2V_ASPECT_9_16;
   req->aspect_ratio_set = TRUE;
   req->resolution = WR2V_RESOLUTION_1080P;
   req->duration = 2;
   req->negative_prompt = g_strdup ("rain");
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, NULL, &r);
   g_assert_no_error (r.error);
 
   s = last_graph (fx, &graph, NULL);
@@ -337,15 +331,12 @@ test_portrait_and_seed (Wr2vFixture * fx, gconstpointer data)
   g_assert_nonnull (strstr (g_ptr_array_index (fx->warnings, 0), "1080p"));
   g_mutex_unlock (&fx->lock);
   wr2v_run_clear (&r);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
 /* A workflow of the user's: a 14B model, a batch of references, 720p. */
 static void
 test_custom_workflow (Wr2vFixture * fx, gconstpointer data)
 {
-  Wr2vEngine *engine;
   Wr2vRequest *req;
   JsonObject *graph, *in;
   JsonArray *names, *uploads;
@@ -372,11 +363,10 @@ test_custom_workflow (Wr2vFixture * fx, gconstpointer data)
       "{\"seed\": \"{{seed}}\", \"steps\": 4}},"
       " \"7\": {\"class_type\": \"CreateVideo\", \"inputs\": "
       "{\"fps\": \"{{fps}}\", \"extra\": [\"{{width}}\", 2]}}}");
-  engine = wr2v_fx_engine (fx);
-  req = wr2v_test_media_request (PROMPT);
+  req = wr2v_fx_the_request (fx);
   req->seed = 7;
   req->duration = 10;
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, NULL, &r);
   g_assert_no_error (r.error);
   wr2v_assert_clip (r.path);
   g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 1);
@@ -413,10 +403,9 @@ test_custom_workflow (Wr2vFixture * fx, gconstpointer data)
   wr2v_run_clear (&r);
 
   /* 1080p: multiples of 16, never more lines than asked */
-  wr2v_engine_free (engine);
-  engine = wr2v_fx_engine (fx);
+  wr2v_fx_renew_engine (fx);
   req->resolution = WR2V_RESOLUTION_1080P;
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, NULL, &r);
   g_assert_no_error (r.error);
   s = last_graph (fx, &graph, NULL);
   in = inputs_of (graph, "3");
@@ -425,8 +414,6 @@ test_custom_workflow (Wr2vFixture * fx, gconstpointer data)
   json_node_unref (s);
   wr2v_run_clear (&r);
 
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
 /* --- hostile answers ---------------------------------------------------- */
@@ -470,19 +457,15 @@ static void
 test_hostile_output (Wr2vFixture * fx, gconstpointer data)
 {
   const Hostile *h = data;
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   gchar *json, *base;
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  engine = wr2v_fx_engine (fx);
-  req = wr2v_test_media_request (PROMPT);
   json = g_strdup_printf ("{\"fault\": \"hostile-output\", \"filename\": "
       "\"%s\", \"subfolder\": \"%s\"}", h->filename, h->subfolder);
   wr2v_fx_control (fx, json);
   g_free (json);
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, NULL, &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_PROTOCOL);
   g_assert_nonnull (strstr (r.error->message, "refusing"));
   g_assert_cmpint (wr2v_fx_count (fx, "view"), ==, 0);
@@ -494,8 +477,6 @@ test_hostile_output (Wr2vFixture * fx, gconstpointer data)
   assert_nothing_named (fx->dir, "passwd");
   g_free (base);
   wr2v_run_clear (&r);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
 static const Hostile hostile_uploads[] = {
@@ -510,19 +491,15 @@ static void
 test_hostile_upload_name (Wr2vFixture * fx, gconstpointer data)
 {
   const Hostile *h = data;
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   gchar *json;
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  engine = wr2v_fx_engine (fx);
-  req = wr2v_test_media_request (PROMPT);
   json = g_strdup_printf ("{\"fault\": \"upload-hostile\", \"name\": "
       "\"%s\", \"subfolder\": \"%s\"}", h->filename, h->subfolder);
   wr2v_fx_control (fx, json);
   g_free (json);
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, NULL, &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_PROTOCOL);
   g_assert_nonnull (strstr (r.error->message, "refusing"));
   g_assert_cmpint (wr2v_fx_count (fx, "upload"), ==, 1);
@@ -530,8 +507,6 @@ test_hostile_upload_name (Wr2vFixture * fx, gconstpointer data)
   wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
   wr2v_fx_assert_tmp_empty (fx);
   wr2v_run_clear (&r);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
 /* --- cancellation -------------------------------------------------------- */
@@ -542,18 +517,14 @@ test_hostile_upload_name (Wr2vFixture * fx, gconstpointer data)
 static void
 test_cancel_running (Wr2vFixture * fx, gconstpointer data)
 {
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   JsonNode *s;
   JsonArray *intr;
   gchar *id;
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  engine = wr2v_fx_engine (fx);
-  req = wr2v_test_media_request (PROMPT);
   wr2v_fx_control (fx, "{\"fault\": \"never-finish\"}");
-  wr2v_fx_run_cancelled (fx, engine, req, WR2V_PHASE_GENERATING, 300, &r);
+  wr2v_fx_go_cancelled (fx, WR2V_PHASE_GENERATING, 300, &r);
 
   id = wr2v_fx_only_job (fx);
   g_assert_true (wr2v_fake_server_list_has (fx->server, "deletes", id));
@@ -569,15 +540,12 @@ test_cancel_running (Wr2vFixture * fx, gconstpointer data)
 
   /* the next run queues it anew */
   g_cancellable_reset (fx->cancellable);
-  wr2v_fx_control (fx, "{\"clear_fault\": \"never-finish\"}");
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, "{\"clear_fault\": \"never-finish\"}", &r);
   g_assert_no_error (r.error);
   wr2v_assert_clip (r.path);
   g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 2);
   wr2v_run_clear (&r);
   g_free (id);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
 /* Stopped while queued behind another job: removed from the queue, but
@@ -585,18 +553,14 @@ test_cancel_running (Wr2vFixture * fx, gconstpointer data)
 static void
 test_cancel_queued (Wr2vFixture * fx, gconstpointer data)
 {
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   gchar *id;
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  engine = wr2v_fx_engine (fx);
-  req = wr2v_test_media_request (PROMPT);
   /* somebody else's job runs; ours waits behind it */
   wr2v_fx_control (fx, "{\"create_job\": \"other-job\", \"running\": true}");
   wr2v_fx_control (fx, "{\"fault\": \"hold-queued\", \"times\": 1}");
-  wr2v_fx_run_cancelled (fx, engine, req, WR2V_PHASE_QUEUED, 300, &r);
+  wr2v_fx_go_cancelled (fx, WR2V_PHASE_QUEUED, 300, &r);
   {
     JsonNode *s = wr2v_fx_stats (fx);
     JsonObject *jobs = json_object_get_object_member (json_node_get_object
@@ -628,8 +592,6 @@ test_cancel_queued (Wr2vFixture * fx, gconstpointer data)
   wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
   g_free (id);
   wr2v_run_clear (&r);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
 /* Stopped while ComfyUI sits on the submit: what it queued under our
@@ -637,16 +599,12 @@ test_cancel_queued (Wr2vFixture * fx, gconstpointer data)
 static void
 test_cancel_submit (Wr2vFixture * fx, gconstpointer data)
 {
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   gchar *id;
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  engine = wr2v_fx_engine (fx);
-  req = wr2v_test_media_request (PROMPT);
   wr2v_fx_control (fx, "{\"fault\": \"prompt-hang\", \"seconds\": 30}");
-  wr2v_fx_run_cancelled (fx, engine, req, WR2V_PHASE_SUBMIT, 300, &r);
+  wr2v_fx_go_cancelled (fx, WR2V_PHASE_SUBMIT, 300, &r);
   id = wr2v_fx_only_job (fx);
   g_assert_true (wr2v_fake_server_list_has (fx->server, "deletes", id));
   g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 1);
@@ -654,8 +612,6 @@ test_cancel_submit (Wr2vFixture * fx, gconstpointer data)
   wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
   g_free (id);
   wr2v_run_clear (&r);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
 /* --- faults that end in a recovery ------------------------------------ */
@@ -673,15 +629,10 @@ test_queue_500 (Wr2vFixture * fx, gconstpointer data)
 static void
 test_prompt_400 (Wr2vFixture * fx, gconstpointer data)
 {
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  engine = wr2v_fx_engine (fx);
-  req = wr2v_test_media_request (PROMPT);
-  wr2v_fx_control (fx, "{\"fault\": \"prompt-400\", \"times\": 1}");
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, "{\"fault\": \"prompt-400\", \"times\": 1}", &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST);
   g_assert_nonnull (strstr (r.error->message,
           "Prompt outputs failed validation"));
@@ -691,45 +642,31 @@ test_prompt_400 (Wr2vFixture * fx, gconstpointer data)
   g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 1);
   wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
   wr2v_run_clear (&r);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
 static void
 test_prompt_500 (Wr2vFixture * fx, gconstpointer data)
 {
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  engine = wr2v_fx_engine (fx);
-  req = wr2v_test_media_request (PROMPT);
-  wr2v_fx_control (fx, "{\"fault\": \"prompt-500\", \"times\": 1}");
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, "{\"fault\": \"prompt-500\", \"times\": 1}", &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_NETWORK);
   g_assert_nonnull (strstr (r.error->message, "HTTP 500"));
   g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 1);
   wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
   wr2v_run_clear (&r);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
 /* A 200 with garbage: the job was queued; it is removed again. */
 static void
 test_prompt_malformed (Wr2vFixture * fx, gconstpointer data)
 {
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   gchar *id;
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  engine = wr2v_fx_engine (fx);
-  req = wr2v_test_media_request (PROMPT);
-  wr2v_fx_control (fx, "{\"fault\": \"prompt-malformed\", \"times\": 1}");
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, "{\"fault\": \"prompt-malformed\", \"times\": 1}", &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_PROTOCOL);
   id = wr2v_fx_only_job (fx);
   g_assert_true (wr2v_fake_server_list_has (fx->server, "deletes", id));
@@ -737,24 +674,17 @@ test_prompt_malformed (Wr2vFixture * fx, gconstpointer data)
   wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
   g_free (id);
   wr2v_run_clear (&r);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
 static void
 test_job_error (Wr2vFixture * fx, gconstpointer data)
 {
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   gchar *id;
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  engine = wr2v_fx_engine (fx);
-  req = wr2v_test_media_request (PROMPT);
-  wr2v_fx_control (fx, "{\"fault\": \"job-error\", \"times\": 1, \"message\": "
-      "\"CUDA out of memory. Tried to allocate 2.00 GiB\"}");
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, "{\"fault\": \"job-error\", \"times\": 1, \"message\": "
+      "\"CUDA out of memory. Tried to allocate 2.00 GiB\"}", &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_JOB_FAILED);
   id = wr2v_fx_only_job (fx);
   g_assert_nonnull (strstr (r.error->message, id));
@@ -770,28 +700,19 @@ test_job_error (Wr2vFixture * fx, gconstpointer data)
   wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
   g_free (id);
   wr2v_run_clear (&r);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
 static void
 test_job_interrupted (Wr2vFixture * fx, gconstpointer data)
 {
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  engine = wr2v_fx_engine (fx);
-  req = wr2v_test_media_request (PROMPT);
-  wr2v_fx_control (fx, "{\"fault\": \"job-interrupted\", \"times\": 1}");
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, "{\"fault\": \"job-interrupted\", \"times\": 1}", &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_JOB_FAILED);
   g_assert_nonnull (strstr (r.error->message, "interrupted"));
   g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 1);
   wr2v_run_clear (&r);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
 /* A reference known only by URL (a pad's uri, no media) can't be
@@ -799,42 +720,31 @@ test_job_interrupted (Wr2vFixture * fx, gconstpointer data)
 static void
 test_uri_only (Wr2vFixture * fx, gconstpointer data)
 {
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  engine = wr2v_fx_engine (fx);
-  req = wr2v_test_uri_request ("Video 1 waves", FALSE);
-  wr2v_fx_run (fx, engine, req, &r);
+  fx->req = wr2v_test_uri_request ("Video 1 waves", FALSE);
+  wr2v_fx_go (fx, NULL, &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED);
   g_assert_nonnull (strstr (r.error->message, "local files"));
   g_assert_cmpint (wr2v_fx_count (fx, "upload"), ==, 0);
   g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 0);
   wr2v_run_clear (&r);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
 static void
 test_not_running (Wr2vFixture * fx, gconstpointer data)
 {
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   /* a port nobody listens on */
   g_free (fx->settings.api_url);
   fx->settings.api_url = g_strdup ("http://127.0.0.1:9");
-  engine = wr2v_fx_engine (fx);
-  req = wr2v_test_media_request (PROMPT);
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, NULL, &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_NETWORK);
   g_assert_nonnull (strstr (r.error->message, "is it running"));
   wr2v_run_clear (&r);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
 /* --- progress over the websocket -------------------------------------- */
@@ -940,8 +850,6 @@ assert_no_steps (Wr2vFixture * fx)
 static void
 test_websocket_progress (Wr2vFixture * fx, gconstpointer data)
 {
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   const gchar *client_id;
   JsonObject *graph, *w;
   JsonArray *pongs;
@@ -949,10 +857,7 @@ test_websocket_progress (Wr2vFixture * fx, gconstpointer data)
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  engine = wr2v_fx_engine (fx);
-  req = wr2v_test_media_request (PROMPT);
-  wr2v_fx_control (fx, "{\"polls\": 3}");
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, "{\"polls\": 3}", &r);
   g_assert_no_error (r.error);
   wr2v_assert_clip (r.path);
   g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 1);
@@ -978,8 +883,6 @@ test_websocket_progress (Wr2vFixture * fx, gconstpointer data)
   json_node_unref (s2);
   json_node_unref (s);
   wr2v_run_clear (&r);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
 /* A websocket that is refused (an old ComfyUI, a proxy without
@@ -1024,15 +927,11 @@ test_websocket_faults (Wr2vFixture * fx, gconstpointer data)
 static void
 test_websocket_cancel (Wr2vFixture * fx, gconstpointer data)
 {
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  engine = wr2v_fx_engine (fx);
-  req = wr2v_test_media_request (PROMPT);
   wr2v_fx_control (fx, "{\"fault\": \"never-finish\"}");
-  wr2v_fx_run_cancelled (fx, engine, req, WR2V_PHASE_GENERATING, 300, &r);
+  wr2v_fx_go_cancelled (fx, WR2V_PHASE_GENERATING, 300, &r);
   assert_steps_rise (fx, FALSE);
   g_assert_cmpuint (websocket_count (fx), ==, 1);
   assert_websocket_closed (fx, 0, 1000);
@@ -1040,8 +939,6 @@ test_websocket_cancel (Wr2vFixture * fx, gconstpointer data)
       1);
   wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
   wr2v_run_clear (&r);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
 /* A resumed job was not submitted by this run: its websocket reconnects
@@ -1050,8 +947,6 @@ test_websocket_cancel (Wr2vFixture * fx, gconstpointer data)
 static void
 test_websocket_resume (Wr2vFixture * fx, gconstpointer data)
 {
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   JsonObject *w;
   JsonNode *s;
   gchar *id, *json, *first_client;
@@ -1059,14 +954,11 @@ test_websocket_resume (Wr2vFixture * fx, gconstpointer data)
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   fx->settings.request_timeout_s = WR2V_TEST_TIMEOUT_S (2);
-  engine = wr2v_fx_engine (fx);
-  req = wr2v_test_media_request (PROMPT);
-  wr2v_fx_control (fx, "{\"polls\": 1000}");
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, "{\"polls\": 1000}", &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_TIMEOUT);
   id = wr2v_fx_only_job (fx);
   wr2v_run_clear (&r);
-  wr2v_engine_free (engine);
+  wr2v_fx_renew_engine (fx);
   /* the engine went: so did its websocket */
   assert_websocket_closed (fx, 0, 1000);
   w = websocket_record (fx, 0, &s);
@@ -1081,8 +973,7 @@ test_websocket_resume (Wr2vFixture * fx, gconstpointer data)
   g_ptr_array_set_size (fx->phase_texts, 0);
   g_mutex_unlock (&fx->lock);
   fx->settings.request_timeout_s = 30;
-  engine = wr2v_fx_engine (fx);
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, NULL, &r);
   g_assert_no_error (r.error);
   wr2v_assert_clip (r.path);
   g_assert_cmpstr (r.job.job_id, ==, id);
@@ -1097,8 +988,6 @@ test_websocket_resume (Wr2vFixture * fx, gconstpointer data)
   g_free (first_client);
   g_free (id);
   wr2v_run_clear (&r);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
 /* The URL policy and the cancellation, without a server. */

@@ -108,22 +108,23 @@ check_upload (JsonObject * root, JsonObject * up, const Wr2vReference * ref)
   return json_object_get_string_member (values, "key");
 }
 
+/* The create: its headers, the uploaded objects in prompt order, only
+ * the parameters set. */
 static void
-test_happy_path (Wr2vFixture * fx, gconstpointer data)
+test_create_shape (Wr2vFixture * fx, gconstpointer data)
 {
-  Wr2vEngine *engine;
+  static const gchar *const keyless[] = { "download", "upload", NULL };
+  guint i;
+  JsonObject *body, *headers, *root, *input, *params;
+  JsonArray *media, *uploads;
+  JsonNode *s;
   Wr2vRequest *req;
   Wr2vRun r;
-  JsonNode *s;
-  JsonObject *body, *headers, *root, *input, *params;
-  JsonArray *media, *uploads, *requests;
-  guint i;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  engine = wr2v_fx_engine (fx);
-  req = default_request (fx);
+  req = wr2v_fx_the_request (fx);
 
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, NULL, &r);
   g_assert_no_error (r.error);
   wr2v_assert_clip (r.path);
   g_assert_cmpint (wr2v_fx_count (fx, "policy"), ==, 3);
@@ -174,51 +175,28 @@ test_happy_path (Wr2vFixture * fx, gconstpointer data)
   g_assert_false (json_object_has_member (params, "seed"));
   g_assert_false (json_object_has_member (params, "ratio"));
 
-  /* the key went to the API and only there */
-  requests = json_object_get_array_member (root, "requests");
-  for (i = 0; i < json_array_get_length (requests); i++) {
-    JsonObject *rq = json_array_get_object_element (requests, i);
-    JsonObject *h = json_object_get_object_member (rq, "headers");
-    const gchar *route = json_object_get_string_member (rq, "route");
-
-    if (g_str_equal (route, "download") || g_str_equal (route, "upload"))
-      g_assert_false (json_object_get_boolean_member (h, "has_authorization"));
-    else
-      g_assert_true (json_object_get_boolean_member (h, "auth_ok"));
-    if (g_str_equal (route, "policy"))
-      g_assert_cmpstr (json_object_get_string_member (rq, "path"), ==,
-          "/api/v1/uploads?action=getPolicy&model=" MODEL);
-  }
   json_node_unref (s);
+  /* the key went to the API and only there (not to the upload host) */
+  wr2v_fake_server_assert_key_routes (fx->server, keyless);
+  for (i = 0; i < 3; i++) {
+    gchar *path = wr2v_fake_server_request_path (fx->server, "policy", i);
+
+    g_assert_cmpstr (path, ==, "/api/v1/uploads?action=getPolicy&model=" MODEL);
+    g_free (path);
+  }
 
   wr2v_run_clear (&r);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
+/* Every option set: each in the create. */
 static void
-test_options (Wr2vFixture * fx, gconstpointer data)
+test_create_options (Wr2vFixture * fx, gconstpointer data)
 {
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
-  Wr2vRun r;
-  JsonNode *s;
   JsonObject *body, *input, *params;
+  JsonNode *s;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  engine = wr2v_fx_engine (fx);
-  req = wr2v_fx_request (fx, 1, 2, "Video 1 juggles Image 2 and Image 3");
-  req->seed = 42;
-  req->aspect_ratio = WR2V_ASPECT_9_16;
-  req->aspect_ratio_set = TRUE;
-  req->negative_prompt = g_strdup ("blurry");
-  req->resolution = WR2V_RESOLUTION_1080P;
-  req->duration = 10;
-  req->prompt_expansion = TRUE;
-
-  wr2v_fx_run (fx, engine, req, &r);
-  g_assert_no_error (r.error);
-  wr2v_assert_clip (r.path);
+  wr2v_fx_run_options (fx);
 
   s = last_create (fx, &body, NULL);
   input = json_object_get_object_member (body, "input");
@@ -237,27 +215,21 @@ test_options (Wr2vFixture * fx, gconstpointer data)
   json_node_unref (s);
   g_assert_cmpint (wr2v_fx_count (fx, "create"), ==, 1);
 
-  wr2v_run_clear (&r);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
 /* References with a uri are used as they are: no upload, no oss header. */
 static void
 test_uri_references (Wr2vFixture * fx, gconstpointer data)
 {
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   Wr2vRun r;
   JsonNode *s;
   JsonObject *body, *headers;
   JsonArray *media;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  engine = wr2v_fx_engine (fx);
-  req = wr2v_test_uri_request ("Video 1 waves at Image 2", TRUE);
+  fx->req = wr2v_test_uri_request ("Video 1 waves at Image 2", TRUE);
 
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, NULL, &r);
   g_assert_no_error (r.error);
   wr2v_assert_clip (r.path);
   g_assert_cmpint (wr2v_fx_count (fx, "policy"), ==, 0);
@@ -284,15 +256,12 @@ test_uri_references (Wr2vFixture * fx, gconstpointer data)
           "X-DashScope-OssResourceResolve"));
   json_node_unref (s);
   wr2v_run_clear (&r);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
 /* A uri on one pad, a file on the other: one upload, the oss header. */
 static void
 test_mixed_references (Wr2vFixture * fx, gconstpointer data)
 {
-  Wr2vEngine *engine;
   Wr2vRequest *req;
   Wr2vReference *ref;
   Wr2vRun r;
@@ -301,8 +270,7 @@ test_mixed_references (Wr2vFixture * fx, gconstpointer data)
   JsonArray *media;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  engine = wr2v_fx_engine (fx);
-  req = wr2v_request_new ();
+  req = fx->req = wr2v_request_new ();
   req->prompt = g_strdup ("Video 1 picks up Image 2");
   req->duration = 5;
   req->seed = -1;
@@ -316,7 +284,7 @@ test_mixed_references (Wr2vFixture * fx, gconstpointer data)
   wr2v_fx_add_ref (fx, req, WR2V_REF_IMAGE, 0, "image-0", 0);
   wr2v_request_number_references (req);
 
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, NULL, &r);
   g_assert_no_error (r.error);
   g_assert_cmpint (wr2v_fx_count (fx, "upload"), ==, 1);
   s = last_create (fx, &body, &headers);
@@ -331,8 +299,6 @@ test_mixed_references (Wr2vFixture * fx, gconstpointer data)
           "X-DashScope-OssResourceResolve"), ==, "enable");
   json_node_unref (s);
   wr2v_run_clear (&r);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
 /* An oss:// URL is bound to its model: references uploaded for one model
@@ -340,29 +306,19 @@ test_mixed_references (Wr2vFixture * fx, gconstpointer data)
 static void
 test_upload_other_model (Wr2vFixture * fx, gconstpointer data)
 {
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  engine = wr2v_fx_engine (fx);
-  req = default_request (fx);
-  wr2v_fx_run (fx, engine, req, &r);
-  g_assert_no_error (r.error);
-  wr2v_run_clear (&r);
+  wr2v_fx_expect_success (fx, NULL);
   g_assert_cmpint (wr2v_fx_count (fx, "upload"), ==, 3);
-  wr2v_engine_free (engine);
-
   g_free (fx->settings.model);
   fx->settings.model = g_strdup ("wan2.7-r2v-other");
-  engine = wr2v_fx_engine (fx);
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_renew_engine (fx);
+  wr2v_fx_go (fx, NULL, &r);
   g_assert_no_error (r.error);
   g_assert_cmpint (wr2v_fx_count (fx, "upload"), ==, 6);
   g_assert_cmpint (wr2v_fx_count (fx, "create"), ==, 2);
   wr2v_run_clear (&r);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
 /* 409 FileAlreadyExists: the name is the content's hash, so the same
@@ -394,46 +350,37 @@ static void
 test_upload_retry (Wr2vFixture * fx, gconstpointer data)
 {
   const gchar *fault = data;
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   gchar *json;
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  engine = wr2v_fx_engine (fx);
-  req = default_request (fx);
   json = g_strdup_printf ("{\"fault\": \"%s\", \"times\": 1}", fault);
   wr2v_fx_control (fx, json);
   g_free (json);
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, NULL, &r);
   g_assert_no_error (r.error);
   wr2v_assert_clip (r.path);
   g_assert_cmpint (wr2v_fx_count (fx, "upload"), ==, 4);
   g_assert_cmpint (wr2v_fx_count (fx, "policy"), ==, 4);
   g_assert_cmpint (wr2v_fx_count (fx, "create"), ==, 1);
   wr2v_run_clear (&r);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
 /* A file above the policy's max_file_size_mb is refused before upload. */
 static void
 test_upload_too_large (Wr2vFixture * fx, gconstpointer data)
 {
-  Wr2vEngine *engine;
   Wr2vRequest *req;
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  engine = wr2v_fx_engine (fx);
-  req = wr2v_request_new ();
+  req = fx->req = wr2v_request_new ();
   req->prompt = g_strdup ("Video 1 runs");
   req->duration = 5;
   req->seed = -1;
   wr2v_fx_add_ref (fx, req, WR2V_REF_VIDEO, 0, "big", 1536 * 1024);
   wr2v_request_number_references (req);
-  wr2v_fx_control (fx, "{\"max_file_size_mb\": 1}");
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, "{\"max_file_size_mb\": 1}", &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST);
   wr2v_assert_says (r.error, "Video 1");
   wr2v_assert_says (r.error, "up to 1.0");
@@ -441,8 +388,6 @@ test_upload_too_large (Wr2vFixture * fx, gconstpointer data)
   g_assert_cmpint (wr2v_fx_count (fx, "upload"), ==, 0);
   g_assert_cmpint (wr2v_fx_count (fx, "create"), ==, 0);
   wr2v_run_clear (&r);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
 static void
@@ -456,23 +401,16 @@ test_policy_503 (Wr2vFixture * fx, gconstpointer data)
 static void
 test_download_expired (Wr2vFixture * fx, gconstpointer data)
 {
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  engine = wr2v_fx_engine (fx);
-  req = default_request (fx);
-  wr2v_fx_control (fx, "{\"fault\": \"download-expired\", \"times\": 1}");
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, "{\"fault\": \"download-expired\", \"times\": 1}", &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_NOT_FOUND);
   wr2v_assert_says (r.error, "24 h");
   /* the signed query is not shown */
   g_assert_null (strstr (r.error->message, "Signature"));
   g_assert_cmpint (wr2v_fx_count (fx, "create"), ==, 1);
   wr2v_run_clear (&r);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
 /* A task that turns UNKNOWN after its create is over (NOT_FOUND), and
@@ -481,21 +419,14 @@ test_download_expired (Wr2vFixture * fx, gconstpointer data)
 static void
 test_task_turns_unknown (Wr2vFixture * fx, gconstpointer data)
 {
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  engine = wr2v_fx_engine (fx);
-  req = default_request (fx);
-  wr2v_fx_control (fx, "{\"fault\": \"task-unknown\", \"times\": 1}");
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, "{\"fault\": \"task-unknown\", \"times\": 1}", &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_NOT_FOUND);
   g_assert_cmpint (wr2v_fx_count (fx, "create"), ==, 1);
   wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
   wr2v_run_clear (&r);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
 typedef struct
@@ -532,19 +463,16 @@ static void
 test_create_refused (Wr2vFixture * fx, gconstpointer data)
 {
   const CreateFault *cf = data;
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   gchar *json;
   Wr2vRun r;
   guint i;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  engine = wr2v_fx_engine (fx);
-  req = wr2v_test_uri_request ("Video 1 waves at Image 2", TRUE);
+  fx->req = wr2v_test_uri_request ("Video 1 waves at Image 2", TRUE);
   json = g_strdup_printf ("{\"fault\": \"%s\", \"times\": 1}", cf->fault);
   wr2v_fx_control (fx, json);
   g_free (json);
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, NULL, &r);
   g_assert_error (r.error, WR2V_ERROR, cf->domain_code);
   for (i = 0; i < G_N_ELEMENTS (cf->words) && cf->words[i]; i++)
     wr2v_assert_says (r.error, cf->words[i]);
@@ -558,85 +486,65 @@ test_create_refused (Wr2vFixture * fx, gconstpointer data)
   g_usleep (G_USEC_PER_SEC / 2);
   g_assert_cmpint (wr2v_fx_count (fx, "create"), ==, 1);
   wr2v_run_clear (&r);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
 /* InvalidURL on create: the uploads are not offered again. */
 static void
 test_create_invalid_url (Wr2vFixture * fx, gconstpointer data)
 {
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  engine = wr2v_fx_engine (fx);
-  req = default_request (fx);
-  wr2v_fx_control (fx, "{\"fault\": \"create-invalid-url\", \"times\": 1}");
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, "{\"fault\": \"create-invalid-url\", \"times\": 1}", &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST);
   wr2v_assert_says (r.error, "InvalidURL");
   wr2v_assert_detail (&r.job, "provider-code", "InvalidURL");
   g_assert_cmpint (wr2v_fx_count (fx, "create"), ==, 1);
   wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
   wr2v_run_clear (&r);
-  wr2v_engine_free (engine);
+  wr2v_fx_renew_engine (fx);
 
   /* a new engine: only the store could remember, and it forgot */
-  engine = wr2v_fx_engine (fx);
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, NULL, &r);
   g_assert_no_error (r.error);
   g_assert_cmpint (wr2v_fx_count (fx, "upload"), ==, 6);
   g_assert_cmpint (wr2v_fx_count (fx, "create"), ==, 2);
   wr2v_run_clear (&r);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
 /* Refused before any request: 15 s with a reference video. */
 static void
 test_duration_with_video (Wr2vFixture * fx, gconstpointer data)
 {
-  Wr2vEngine *engine;
   Wr2vRequest *req;
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  engine = wr2v_fx_engine (fx);
-  req = default_request (fx);
+  req = wr2v_fx_the_request (fx);
   req->duration = 15;
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, NULL, &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED);
   wr2v_assert_says (r.error, "at most 10 seconds");
   wr2v_assert_says (r.error, "reference video");
   g_assert_cmpint (wr2v_fx_total_requests (fx), ==, 0);
   wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
   wr2v_run_clear (&r);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
 static void
 test_unknown_region (Wr2vFixture * fx, gconstpointer data)
 {
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   fx->settings.region = g_strdup ("frankfurt");
-  engine = wr2v_fx_engine (fx);
-  req = default_request (fx);
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, NULL, &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST);
   wr2v_assert_says (r.error, "frankfurt");
   wr2v_assert_says (r.error, "singapore");
   wr2v_assert_says (r.error, "beijing");
   g_assert_cmpint (wr2v_fx_total_requests (fx), ==, 0);
   wr2v_run_clear (&r);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
 typedef struct
@@ -661,17 +569,12 @@ static void
 test_task_fails (Wr2vFixture * fx, gconstpointer data)
 {
   const FailCase *fc = data;
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   Wr2vRun r;
   gchar *id;
   gint status = 0;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  engine = wr2v_fx_engine (fx);
-  req = default_request (fx);
-  wr2v_fx_control (fx, fc->control);
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, fc->control, &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_JOB_FAILED);
   wr2v_assert_says (r.error, fc->words[0]);
   wr2v_assert_says (r.error, fc->words[1]);
@@ -692,8 +595,6 @@ test_task_fails (Wr2vFixture * fx, gconstpointer data)
   wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
   wr2v_run_clear (&r);
   g_free (id);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
 /* The fake itself enforces what the engine must send. */
@@ -737,6 +638,48 @@ test_fake_enforces_headers (Wr2vFixture * fx, gconstpointer data)
   wr2v_http_response_clear (&resp);
   g_bytes_unref (req.body);
   g_free (url);
+}
+
+/* --- the real service --------------------------------------------------- */
+
+/* One real task: 2 s, 720p, a 2 s reference video, uploaded through the
+ * temporary upload. DASHSCOPE_REGION picks the region (default
+ * singapore). */
+static void
+test_real_service (void)
+{
+  const gchar *key = g_getenv ("DASHSCOPE_API_KEY");
+  Wr2vEngineSettings settings = { 0, };
+  Wr2vRequest *req;
+  gchar *dir, *video, *desc;
+
+  if (!key || !*key) {
+    g_test_skip ("DASHSCOPE_API_KEY not set");
+    return;
+  }
+  dir = g_build_filename (wr2v_test_media.root, "real", NULL);
+  g_mkdir_with_parents (dir, 0700);
+  video = g_build_filename (dir, "ref.mp4", NULL);
+  desc = g_strdup_printf ("videotestsrc pattern=ball num-buffers=60 ! "
+      "video/x-raw,width=640,height=360,framerate=30/1 ! x264enc ! mp4mux ! "
+      "filesink location=\"%s\"", video);
+  g_assert_true (wr2v_test_run_to_eos (desc, 60 * GST_SECOND));
+  g_free (desc);
+
+  /* the key comes from the environment, as in production */
+  settings.region = g_strdup (g_getenv ("DASHSCOPE_REGION"));
+  settings.request_timeout_s = 30 * 60;
+  settings.poll_interval_ms = 5000;
+  settings.poll_interval_max_ms = 15000;
+  req = wr2v_request_new ();
+  req->prompt = g_strdup ("The ball from Video 1 bounces across a wooden "
+      "table");
+  req->duration = 2;
+  wr2v_test_add_file_ref (req, WR2V_REF_VIDEO, 0, video);
+  wr2v_request_number_references (req);
+  wr2v_test_run_real_job ("dashscope", &settings, req, dir);
+  g_free (video);
+  g_free (dir);
 }
 
 static Wr2vRequest *
@@ -954,48 +897,6 @@ out:
   wr2v_engine_free (engine);
 }
 
-/* --- the real service --------------------------------------------------- */
-
-/* One real task: 2 s, 720p, a 2 s reference video, uploaded through the
- * temporary upload. DASHSCOPE_REGION picks the region (default
- * singapore). */
-static void
-test_real_service (void)
-{
-  const gchar *key = g_getenv ("DASHSCOPE_API_KEY");
-  Wr2vEngineSettings settings = { 0, };
-  Wr2vRequest *req;
-  gchar *dir, *video, *desc;
-
-  if (!key || !*key) {
-    g_test_skip ("DASHSCOPE_API_KEY not set");
-    return;
-  }
-  dir = g_build_filename (wr2v_test_media.root, "real", NULL);
-  g_mkdir_with_parents (dir, 0700);
-  video = g_build_filename (dir, "ref.mp4", NULL);
-  desc = g_strdup_printf ("videotestsrc pattern=ball num-buffers=60 ! "
-      "video/x-raw,width=640,height=360,framerate=30/1 ! x264enc ! mp4mux ! "
-      "filesink location=\"%s\"", video);
-  g_assert_true (wr2v_test_run_to_eos (desc, 60 * GST_SECOND));
-  g_free (desc);
-
-  /* the key comes from the environment, as in production */
-  settings.region = g_strdup (g_getenv ("DASHSCOPE_REGION"));
-  settings.request_timeout_s = 30 * 60;
-  settings.poll_interval_ms = 5000;
-  settings.poll_interval_max_ms = 15000;
-  req = wr2v_request_new ();
-  req->prompt = g_strdup ("The ball from Video 1 bounces across a wooden "
-      "table");
-  req->duration = 2;
-  wr2v_test_add_file_ref (req, WR2V_REF_VIDEO, 0, video);
-  wr2v_request_number_references (req);
-  wr2v_test_run_real_job ("dashscope", &settings, req, dir);
-  g_free (video);
-  g_free (dir);
-}
-
 /* ------------------------------------------------------------------------ */
 
 int
@@ -1010,8 +911,8 @@ main (int argc, char **argv)
   g_test_add_func ("/dashscope/cost", test_cost);
   g_test_add_func ("/dashscope/cost-reads-mp4", test_cost_reads_mp4);
 
-  WR2V_FIXTURE_ADD ("/dashscope/happy-path", NULL, test_happy_path);
-  WR2V_FIXTURE_ADD ("/dashscope/options", NULL, test_options);
+  WR2V_FIXTURE_ADD ("/dashscope/happy-path", NULL, test_create_shape);
+  WR2V_FIXTURE_ADD ("/dashscope/options", NULL, test_create_options);
   WR2V_FIXTURE_ADD ("/dashscope/uri-references", NULL, test_uri_references);
   WR2V_FIXTURE_ADD ("/dashscope/mixed-references", NULL, test_mixed_references);
   WR2V_FIXTURE_ADD ("/dashscope/upload-other-model", NULL,

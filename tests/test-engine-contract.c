@@ -117,31 +117,13 @@ fx_teardown (Fx * f, gconstpointer data)
   wr2v_fixture_teardown (&f->fx, data);
 }
 
-/* The default request on a new engine; free both. */
-static Wr2vEngine *
-begin (Fx * f, Wr2vRequest ** req)
-{
-  *req = f->ce->config.default_request (&f->fx);
-  return wr2v_fx_engine (&f->fx);
-}
-
-static void
-end (Wr2vEngine * engine, Wr2vRequest * req, Wr2vRun * r)
-{
-  if (r)
-    wr2v_run_clear (r);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
-}
-
 /* A rerun of @req resumes the job @id: the clip, no new submit. */
 static void
-assert_resumes (Fx * f, Wr2vEngine * engine, Wr2vRequest * req,
-    const gchar * id)
+assert_resumes (Fx * f, const gchar * id)
 {
   Wr2vRun r;
 
-  wr2v_fx_run (&f->fx, engine, req, &r);
+  wr2v_fx_go (&f->fx, NULL, &r);
   g_assert_no_error (r.error);
   wr2v_assert_clip (r.path);
   g_assert_cmpstr (r.job.job_id, ==, id);
@@ -158,15 +140,12 @@ static void
 test_submit_once (Fx * f, gconstpointer data)
 {
   Wr2vFixture *fx = &f->fx;
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   Wr2vRun r, again;
   gint64 before;
   guint phases = ALL_PHASES | f->ce->phases;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  engine = begin (f, &req);
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, NULL, &r);
   g_assert_no_error (r.error);
   wr2v_assert_clip (r.path);
   g_assert_false (r.job.from_cache);
@@ -183,22 +162,21 @@ test_submit_once (Fx * f, gconstpointer data)
   g_assert_cmpuint (fx->phases_seen & phases, ==, phases);
 
   before = wr2v_fx_total_requests (fx);
-  wr2v_fx_run (fx, engine, req, &again);
+  wr2v_fx_go (fx, NULL, &again);
   g_assert_no_error (again.error);
   g_assert_true (again.job.from_cache);
   g_assert_cmpstr (again.path, ==, r.path);
   g_assert_cmpint (wr2v_fx_total_requests (fx), ==, before);
   wr2v_run_clear (&again);
 
-  wr2v_engine_free (engine);
-  engine = wr2v_fx_engine (fx);
-  wr2v_fx_run (fx, engine, req, &again);
+  wr2v_fx_renew_engine (fx);
+  wr2v_fx_go (fx, NULL, &again);
   g_assert_no_error (again.error);
   g_assert_true (again.job.from_cache);
   g_assert_cmpint (wr2v_fx_total_requests (fx), ==, before);
   g_assert_cmpint (wr2v_fx_count (fx, f->submit), ==, 1);
   wr2v_run_clear (&again);
-  end (engine, req, &r);
+  wr2v_run_clear (&r);
 }
 
 /* A journal entry with a job id (a killed pipeline): poll that job, never
@@ -207,16 +185,14 @@ static void
 test_resume_from_journal (Fx * f, gconstpointer data)
 {
   Wr2vFixture *fx = &f->fx;
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   GError *err = NULL;
   const gchar *name = fx->config->service->engine;
   gchar *hash;
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  engine = begin (f, &req);
-  hash = wr2v_test_request_hash (engine, req);
+  hash = wr2v_test_request_hash (wr2v_fx_the_engine (fx),
+      wr2v_fx_the_request (fx));
   wr2v_fx_controlf (fx, "{\"%s\": \"5e1f0c4e-resume\"}",
       fx->config->service->create_job);
   g_assert_true (wr2v_store_journal_begin (fx->store, hash, name, &err));
@@ -224,7 +200,7 @@ test_resume_from_journal (Fx * f, gconstpointer data)
           "5e1f0c4e-resume", &err));
   g_assert_no_error (err);
 
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, NULL, &r);
   g_assert_no_error (r.error);
   g_assert_cmpstr (r.job.hash, ==, hash);
   g_assert_cmpstr (r.job.job_id, ==, "5e1f0c4e-resume");
@@ -235,7 +211,7 @@ test_resume_from_journal (Fx * f, gconstpointer data)
   g_assert_cmpint (wr2v_fx_count (fx, fx->config->service->poll_route), >=, 1);
   wr2v_fx_assert_journal (fx, hash, FALSE, NULL);
   g_free (hash);
-  end (engine, req, &r);
+  wr2v_run_clear (&r);
 }
 
 /* A job that does not end by request-timeout stays in the journal with
@@ -245,17 +221,13 @@ static void
 test_timeout_then_resume (Fx * f, gconstpointer data)
 {
   Wr2vFixture *fx = &f->fx;
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   gint64 uploads;
   gchar *id;
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   fx->settings.request_timeout_s = WR2V_TEST_TIMEOUT_S (2);
-  engine = begin (f, &req);
-  wr2v_fx_control (fx, f->ce->stall);
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, f->ce->stall, &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_TIMEOUT);
   id = wr2v_fx_only_job (fx);
   wr2v_assert_says (r.error, id);
@@ -264,7 +236,7 @@ test_timeout_then_resume (Fx * f, gconstpointer data)
     g_assert_cmpuint (wr2v_fake_server_array_len (fx->server, "deletes"), ==,
         0);
   wr2v_run_clear (&r);
-  wr2v_engine_free (engine);
+  wr2v_fx_renew_engine (fx);
 
   /* the service finishes it meanwhile */
   if (f->ce->unstall)
@@ -273,11 +245,9 @@ test_timeout_then_resume (Fx * f, gconstpointer data)
       id);
   uploads = wr2v_fx_count (fx, "upload");
   fx->settings.request_timeout_s = 30;
-  engine = wr2v_fx_engine (fx);
-  assert_resumes (f, engine, req, id);
+  assert_resumes (f, id);
   g_assert_cmpint (wr2v_fx_count (fx, "upload"), ==, uploads);
   g_free (id);
-  end (engine, req, NULL);
 }
 
 /* A journal entry whose job the service does not know: NOT_FOUND, and
@@ -286,17 +256,15 @@ static void
 test_unknown_job (Fx * f, gconstpointer data)
 {
   Wr2vFixture *fx = &f->fx;
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   gchar *hash;
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  engine = begin (f, &req);
-  hash = wr2v_test_request_hash (engine, req);
+  hash = wr2v_test_request_hash (wr2v_fx_the_engine (fx),
+      wr2v_fx_the_request (fx));
   g_assert_true (wr2v_store_journal_set_job (fx->store, hash,
           fx->config->service->engine, "0b5e7c1a-gone", NULL));
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, NULL, &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_NOT_FOUND);
   wr2v_assert_says (r.error, "0b5e7c1a-gone");
   if (f->ce->gone_words)
@@ -310,7 +278,7 @@ test_unknown_job (Fx * f, gconstpointer data)
   g_assert_cmpint (wr2v_fx_count (fx, f->submit), ==, 0);
   wr2v_fx_assert_journal (fx, hash, FALSE, NULL);
   g_free (hash);
-  end (engine, req, &r);
+  wr2v_run_clear (&r);
 }
 
 /* A job that failed after its submit (@fault once) stays in the journal
@@ -319,14 +287,11 @@ static void
 fail_then_resume (Fx * f, const gchar * fault, gint error)
 {
   Wr2vFixture *fx = &f->fx;
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   gchar *id;
   Wr2vRun r;
 
-  engine = begin (f, &req);
   wr2v_fx_controlf (fx, "{\"fault\": \"%s\", \"times\": 1}", fault);
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, NULL, &r);
   g_assert_error (r.error, WR2V_ERROR, error);
   id = wr2v_fx_only_job (fx);
   if (f->ce->hosted && error == WR2V_ERROR_PROTOCOL)
@@ -334,9 +299,8 @@ fail_then_resume (Fx * f, const gchar * fault, gint error)
   wr2v_fx_assert_journal (fx, r.job.hash, TRUE, id);
   wr2v_fx_assert_tmp_empty (fx);
   wr2v_run_clear (&r);
-  assert_resumes (f, engine, req, id);
+  assert_resumes (f, id);
   g_free (id);
-  end (engine, req, NULL);
 }
 
 /* A truncated clip fails the check; the next run downloads it again. */
@@ -435,18 +399,15 @@ static void
 test_maybe_submitted (Fx * f, gconstpointer data)
 {
   Wr2vFixture *fx = &f->fx;
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   gint64 start;
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   fx->settings.request_timeout_s = WR2V_TEST_TIMEOUT_S (2);
-  engine = begin (f, &req);
   wr2v_fx_controlf (fx, "{\"fault\": \"%s\", \"times\": 1}",
       (const gchar *) f->arg);
   start = g_get_monotonic_time ();
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, NULL, &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_MAYBE_SUBMITTED);
   g_assert_cmpint (r.t_end - start, <, WR2V_TEST_TIME (10 * G_USEC_PER_SEC));
   wr2v_assert_says (r.error, f->ce->maybe_words[0]);
@@ -458,10 +419,10 @@ test_maybe_submitted (Fx * f, gconstpointer data)
   wr2v_run_clear (&r);
 
   /* the next run does not submit again */
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, NULL, &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_MAYBE_SUBMITTED);
   g_assert_cmpint (wr2v_fx_count (fx, f->submit), ==, 1);
-  end (engine, req, &r);
+  wr2v_run_clear (&r);
 }
 
 /* The server reads the submit and closes the connection without a word.
@@ -475,8 +436,6 @@ test_submit_drop (Fx * f, gconstpointer data)
   Wr2vFixture *fx = &f->fx;
   Wr2vFakeServer *s = fx->server;
   guint last = f->ce->uploads - 1;
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   gchar *id;
   Wr2vRun r;
 
@@ -485,9 +444,7 @@ test_submit_drop (Fx * f, gconstpointer data)
     f->arg = "submit-drop";
     test_maybe_submitted (f, data);
   } else {
-    engine = begin (f, &req);
-    wr2v_fx_control (fx, "{\"fault\": \"submit-drop\"}");
-    wr2v_fx_run (fx, engine, req, &r);
+    wr2v_fx_go (fx, "{\"fault\": \"submit-drop\"}", &r);
     g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_NETWORK);
     wr2v_assert_says (r.error, "did not answer the submit");
     g_assert_cmpint (wr2v_fx_count (fx, f->submit), ==, 1);
@@ -495,7 +452,7 @@ test_submit_drop (Fx * f, gconstpointer data)
     g_assert_true (wr2v_fake_server_list_has (s, "deletes", id));
     wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
     g_free (id);
-    end (engine, req, &r);
+    wr2v_run_clear (&r);
   }
   g_assert_cmpint (wr2v_fx_count (fx, "upload"), ==, f->ce->uploads);
   /* the requests before it shared a kept-alive connection */
@@ -513,14 +470,11 @@ test_cancel (Fx * f, gconstpointer data)
 {
   Wr2vFixture *fx = &f->fx;
   Wr2vPhase phase = GPOINTER_TO_INT (f->arg);
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   guint delay_ms = 300;
   gchar *id;
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  engine = begin (f, &req);
   if (phase == WR2V_PHASE_UPLOAD) {
     wr2v_fx_control (fx, "{\"fault\": \"upload-slow\", \"seconds\": 30}");
   } else if (phase == WR2V_PHASE_SUBMIT) {
@@ -531,7 +485,7 @@ test_cancel (Fx * f, gconstpointer data)
   } else {
     wr2v_fx_control (fx, "{\"fault\": \"download-stall\", \"seconds\": 30}");
   }
-  wr2v_fx_run_cancelled (fx, engine, req, phase, delay_ms, &r);
+  wr2v_fx_go_cancelled (fx, phase, delay_ms, &r);
 
   if (phase == WR2V_PHASE_UPLOAD) {
     g_assert_cmpint (wr2v_fx_count (fx, f->submit), ==, 0);
@@ -549,7 +503,7 @@ test_cancel (Fx * f, gconstpointer data)
     }
     g_free (id);
   }
-  end (engine, req, &r);
+  wr2v_run_clear (&r);
 }
 
 /* --- the key ----------------------------------------------------------- */
@@ -573,16 +527,13 @@ static void
 test_wrong_key (Fx * f, gconstpointer data)
 {
   Wr2vFixture *fx = &f->fx;
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   Wr2vRun r;
   guint i;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   g_free (fx->settings.api_key);
   fx->settings.api_key = g_strdup (WRONG_KEY);
-  engine = begin (f, &req);
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, NULL, &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_NOT_AUTHORIZED);
   for (i = 0; i < G_N_ELEMENTS (f->ce->key_words) && f->ce->key_words[i]; i++)
     wr2v_assert_says (r.error, f->ce->key_words[i]);
@@ -593,7 +544,7 @@ test_wrong_key (Fx * f, gconstpointer data)
   wr2v_assert_detail (&r.job, "http-status", NULL);
   if (f->ce->key_code)
     wr2v_assert_detail (&r.job, "provider-code", f->ce->key_code);
-  end (engine, req, &r);
+  wr2v_run_clear (&r);
 }
 
 /* No key at all: said before any request. */
@@ -603,15 +554,12 @@ test_no_key (Fx * f, gconstpointer data)
   Wr2vFixture *fx = &f->fx;
   const gchar *variable = f->ce->key_words[0];
   gchar *saved = g_strdup (g_getenv (variable));
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   g_unsetenv (variable);
   g_clear_pointer (&fx->settings.api_key, g_free);
-  engine = begin (f, &req);
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, NULL, &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_NO_CREDENTIALS);
   wr2v_assert_says (r.error, variable);
   wr2v_assert_says (r.error, "api-key");
@@ -619,7 +567,7 @@ test_no_key (Fx * f, gconstpointer data)
   if (saved)
     g_setenv (variable, saved, TRUE);
   g_free (saved);
-  end (engine, req, &r);
+  wr2v_run_clear (&r);
 }
 
 /* --- the hosted download ------------------------------------------------ */
@@ -639,21 +587,16 @@ static void
 test_download_too_big (Fx * f, gconstpointer data)
 {
   Wr2vFixture *fx = &f->fx;
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   fx->settings.max_download_bytes = 1000;
-  engine = begin (f, &req);
-  if (f->arg)
-    wr2v_fx_control (fx, "{\"fault\": \"download-chunked\"}");
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, f->arg ? "{\"fault\": \"download-chunked\"}" : NULL, &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_PROTOCOL);
   wr2v_assert_says (r.error, "larger than the limit");
   g_assert_cmpint (wr2v_fx_count (fx, "download"), ==, 1);
   g_assert_cmpint (wr2v_fx_count (fx, f->submit), ==, 1);
-  end (engine, req, &r);
+  wr2v_run_clear (&r);
 }
 
 /* An output URL in plain http to another host is refused, and so is a
@@ -662,14 +605,10 @@ static void
 test_output_plain_http (Fx * f, gconstpointer data)
 {
   Wr2vFixture *fx = &f->fx;
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  engine = begin (f, &req);
-  wr2v_fx_control (fx, "{\"fault\": \"download-redirect-http\"}");
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, "{\"fault\": \"download-redirect-http\"}", &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_PROTOCOL);
   wr2v_assert_says (r.error, "loopback");
   g_assert_cmpint (wr2v_fx_count (fx, "download"), ==, 0);
@@ -677,14 +616,13 @@ test_output_plain_http (Fx * f, gconstpointer data)
   wr2v_run_clear (&r);
 
   wr2v_fx_control (fx, "{\"clear_fault\": \"download-redirect-http\"}");
-  wr2v_fx_control (fx, "{\"fault\": \"download-redirect\", "
-      "\"to\": \"http://example.invalid/x.mp4\"}");
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, "{\"fault\": \"download-redirect\", "
+      "\"to\": \"http://example.invalid/x.mp4\"}", &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_PROTOCOL);
   wr2v_assert_says (r.error, "redirect");
   g_assert_cmpint (wr2v_fx_count (fx, "redirect"), ==, 1);
   g_assert_cmpint (wr2v_fx_count (fx, f->submit), ==, 1);
-  end (engine, req, &r);
+  wr2v_run_clear (&r);
 }
 
 /* References uploaded once are not uploaded again for a later, different
@@ -693,29 +631,24 @@ static void
 test_upload_reuse (Fx * f, gconstpointer data)
 {
   Wr2vFixture *fx = &f->fx;
-  Wr2vEngine *engine;
-  Wr2vRequest *a, *b;
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  engine = begin (f, &a);
-  wr2v_fx_run (fx, engine, a, &r);
+  wr2v_fx_go (fx, NULL, &r);
   g_assert_no_error (r.error);
   wr2v_run_clear (&r);
   g_assert_cmpint (wr2v_fx_count (fx, "upload"), ==, 3);
-  wr2v_engine_free (engine);
 
-  engine = begin (f, &b);
-  g_free (b->prompt);
-  b->prompt = g_strdup ("Video 2 chases Video 1 around Image 3");
-  wr2v_fx_run (fx, engine, b, &r);
+  wr2v_fx_renew_engine (fx);
+  g_free (fx->req->prompt);
+  fx->req->prompt = g_strdup ("Video 2 chases Video 1 around Image 3");
+  wr2v_fx_go (fx, NULL, &r);
   g_assert_no_error (r.error);
   wr2v_assert_clip (r.path);
   g_assert_cmpint (wr2v_fx_count (fx, f->ce->first_route), ==, 3);
   g_assert_cmpint (wr2v_fx_count (fx, "upload"), ==, 3);
   g_assert_cmpint (wr2v_fx_count (fx, f->submit), ==, 2);
-  wr2v_request_free (a);
-  end (engine, b, &r);
+  wr2v_run_clear (&r);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -48,22 +48,22 @@ last_submit (Wr2vFixture * fx, JsonObject ** body)
   return s;
 }
 
+/* The submit: the uploaded URLs in prompt order, only the fields set. */
 static void
-test_happy_path (Wr2vFixture * fx, gconstpointer data)
+test_submit_shape (Wr2vFixture * fx, gconstpointer data)
 {
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
-  Wr2vRun r;
-  JsonNode *s;
+  static const gchar *const keyless[] = { "download", NULL };
+  JsonArray *videos, *uploads;
   JsonObject *body, *root;
-  JsonArray *videos, *uploads, *requests;
+  Wr2vRequest *req;
+  JsonNode *s;
+  Wr2vRun r;
   guint i;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  engine = wr2v_fx_engine (fx);
-  req = default_request (fx);
+  req = wr2v_fx_the_request (fx);
 
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, NULL, &r);
   g_assert_no_error (r.error);
   wr2v_assert_clip (r.path);
 
@@ -104,49 +104,22 @@ test_happy_path (Wr2vFixture * fx, gconstpointer data)
   g_assert_false (json_object_has_member (body, "aspect_ratio"));
   g_assert_false (json_object_has_member (body, "negative_prompt"));
 
-  /* the key went to the API and only there */
-  requests = json_object_get_array_member (root, "requests");
-  for (i = 0; i < json_array_get_length (requests); i++) {
-    JsonObject *rq = json_array_get_object_element (requests, i);
-    JsonObject *h = json_object_get_object_member (rq, "headers");
-    const gchar *route = json_object_get_string_member (rq, "route");
-
-    if (g_str_equal (route, "download"))
-      g_assert_false (json_object_get_boolean_member (h, "has_authorization"));
-    else
-      g_assert_true (json_object_get_boolean_member (h, "auth_ok"));
-  }
   json_node_unref (s);
-
+  /* the key went to the API and only there */
+  wr2v_fake_server_assert_key_routes (fx->server, keyless);
   wr2v_run_clear (&r);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
+/* Every option set: each in the submit. */
 static void
-test_options (Wr2vFixture * fx, gconstpointer data)
+test_submit_options (Wr2vFixture * fx, gconstpointer data)
 {
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
-  Wr2vRun r;
-  JsonNode *s;
-  JsonObject *body;
   JsonArray *images;
+  JsonObject *body;
+  JsonNode *s;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  engine = wr2v_fx_engine (fx);
-  req = wr2v_fx_request (fx, 1, 2, "Video 1 juggles Image 2 and Image 3");
-  req->seed = 42;
-  req->aspect_ratio = WR2V_ASPECT_9_16;
-  req->aspect_ratio_set = TRUE;
-  req->negative_prompt = g_strdup ("blurry");
-  req->resolution = WR2V_RESOLUTION_1080P;
-  req->duration = 10;
-  req->prompt_expansion = TRUE;
-
-  wr2v_fx_run (fx, engine, req, &r);
-  g_assert_no_error (r.error);
-  wr2v_assert_clip (r.path);
+  wr2v_fx_run_options (fx);
 
   s = last_submit (fx, &body);
   g_assert_cmpint (json_object_get_int_member (body, "seed"), ==, 42);
@@ -168,26 +141,20 @@ test_options (Wr2vFixture * fx, gconstpointer data)
   json_node_unref (s);
   g_assert_cmpint (wr2v_fx_count (fx, "submit"), ==, 1);
 
-  wr2v_run_clear (&r);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
 /* A reference given as a URL is passed through, not uploaded. */
 static void
 test_uri_reference (Wr2vFixture * fx, gconstpointer data)
 {
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   Wr2vRun r;
   JsonNode *s;
   JsonObject *body;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  engine = wr2v_fx_engine (fx);
-  req = wr2v_test_uri_request ("Video 1 waves", FALSE);
+  fx->req = wr2v_test_uri_request ("Video 1 waves", FALSE);
 
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, NULL, &r);
   g_assert_no_error (r.error);
   g_assert_cmpint (wr2v_fx_count (fx, "upload"), ==, 0);
   s = last_submit (fx, &body);
@@ -195,8 +162,6 @@ test_uri_reference (Wr2vFixture * fx, gconstpointer data)
           (body, "videos"), 0), ==, "https://cdn.example.com/ref.mp4");
   json_node_unref (s);
   wr2v_run_clear (&r);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
 /* 401 on the submit itself: one submit seen, nothing created, and the
@@ -204,40 +169,29 @@ test_uri_reference (Wr2vFixture * fx, gconstpointer data)
 static void
 test_submit_401 (Wr2vFixture * fx, gconstpointer data)
 {
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  engine = wr2v_fx_engine (fx);
   /* a reference by URL: the submit is the first API call */
-  req = wr2v_test_uri_request ("Video 1 waves", FALSE);
+  fx->req = wr2v_test_uri_request ("Video 1 waves", FALSE);
 
-  wr2v_fx_control (fx, "{\"fault\": \"401\", \"times\": 1}");
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, "{\"fault\": \"401\", \"times\": 1}", &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_NOT_AUTHORIZED);
   g_assert_nonnull (strstr (r.error->message, "WAVESPEED_API_KEY"));
   g_assert_cmpint (wr2v_fx_count (fx, "submit"), ==, 1);
   wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
   wr2v_run_clear (&r);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
 /* HTTP 200 whose envelope says 401: the envelope wins. */
 static void
 test_envelope_error (Wr2vFixture * fx, gconstpointer data)
 {
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   Wr2vRun r;
   gint code = 0;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  engine = wr2v_fx_engine (fx);
-  req = default_request (fx);
-  wr2v_fx_control (fx, "{\"fault\": \"poll-envelope-401\", \"times\": 1}");
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, "{\"fault\": \"poll-envelope-401\", \"times\": 1}", &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_NOT_AUTHORIZED);
   g_assert_nonnull (strstr (r.error->message, "invalid key"));
   g_assert_true (gst_structure_get_int (r.job.error_details,
@@ -245,8 +199,6 @@ test_envelope_error (Wr2vFixture * fx, gconstpointer data)
   g_assert_cmpint (code, ==, 401);
   g_assert_cmpint (wr2v_fx_count (fx, "submit"), ==, 1);
   wr2v_run_clear (&r);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
 /* request-timeout is the whole job: uploads that take it all end the job
@@ -254,25 +206,19 @@ test_envelope_error (Wr2vFixture * fx, gconstpointer data)
 static void
 test_timeout_in_upload (Wr2vFixture * fx, gconstpointer data)
 {
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   fx->settings.request_timeout_s = 1;
-  engine = wr2v_fx_engine (fx);
-  req = default_request (fx);
   wr2v_fx_control (fx,
       "{\"fault\": \"upload-slow\", \"seconds\": 2, \"times\": 1}");
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, NULL, &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_TIMEOUT);
   g_assert_nonnull (strstr (r.error->message, "request-timeout (1 s)"));
   g_assert_nonnull (strstr (r.error->message, "nothing was submitted"));
   g_assert_cmpint (wr2v_fx_count (fx, "submit"), ==, 0);
   wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
   wr2v_run_clear (&r);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
 typedef struct
@@ -299,20 +245,16 @@ static void
 test_job_fails (Wr2vFixture * fx, gconstpointer data)
 {
   const FailCase *fc = data;
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   Wr2vRun r;
   gchar *json, *id;
   gint code = 0;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  engine = wr2v_fx_engine (fx);
-  req = default_request (fx);
   json = g_strdup_printf ("{\"fault\": \"job-fail\", \"code\": %d, "
       "\"status\": \"%s\"}", fc->code, fc->status);
   wr2v_fx_control (fx, json);
   g_free (json);
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, NULL, &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_JOB_FAILED);
   g_assert_nonnull (strstr (r.error->message, fc->words));
   id = wr2v_fx_only_job (fx);
@@ -334,16 +276,13 @@ test_job_fails (Wr2vFixture * fx, gconstpointer data)
   if (fc->code == 1402) {
     /* the uploaded URLs are not offered again: the rerun uploads anew */
     wr2v_run_clear (&r);
-    wr2v_fx_control (fx, "{\"clear_fault\": \"job-fail\"}");
-    wr2v_fx_run (fx, engine, req, &r);
+    wr2v_fx_go (fx, "{\"clear_fault\": \"job-fail\"}", &r);
     g_assert_no_error (r.error);
     g_assert_cmpint (wr2v_fx_count (fx, "upload"), ==, 6);
     g_assert_cmpint (wr2v_fx_count (fx, "submit"), ==, 2);
   }
   wr2v_run_clear (&r);
   g_free (id);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
 /* A submit that could not connect created nothing: a plain network
@@ -351,8 +290,6 @@ test_job_fails (Wr2vFixture * fx, gconstpointer data)
 static void
 test_submit_unreachable (Wr2vFixture * fx, gconstpointer data)
 {
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   GSocket *sock;
   GSocketAddress *addr;
   GInetAddress *lo;
@@ -378,36 +315,27 @@ test_submit_unreachable (Wr2vFixture * fx, gconstpointer data)
 
   g_free (fx->settings.api_url);
   fx->settings.api_url = g_strdup_printf ("http://127.0.0.1:%u", port);
-  engine = wr2v_fx_engine (fx);
-  req = wr2v_test_uri_request ("Video 1 waves", FALSE);
+  fx->req = wr2v_test_uri_request ("Video 1 waves", FALSE);
 
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, NULL, &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_NETWORK);
   wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
   wr2v_run_clear (&r);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
 static void
 test_api_url_refused (Wr2vFixture * fx, gconstpointer data)
 {
-  Wr2vEngine *engine;
-  Wr2vRequest *req;
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   g_free (fx->settings.api_url);
   fx->settings.api_url = g_strdup ("http://api.example.invalid");
-  engine = wr2v_fx_engine (fx);
-  req = default_request (fx);
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, NULL, &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST);
   g_assert_nonnull (strstr (r.error->message, "api-url"));
   g_assert_nonnull (strstr (r.error->message, "https"));
   wr2v_run_clear (&r);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
 static void
@@ -640,8 +568,8 @@ main (int argc, char **argv)
   g_test_add_func ("/wavespeed/http/retry-refuses-post",
       test_retry_refuses_post);
 
-  WR2V_FIXTURE_ADD ("/wavespeed/happy-path", NULL, test_happy_path);
-  WR2V_FIXTURE_ADD ("/wavespeed/options", NULL, test_options);
+  WR2V_FIXTURE_ADD ("/wavespeed/happy-path", NULL, test_submit_shape);
+  WR2V_FIXTURE_ADD ("/wavespeed/options", NULL, test_submit_options);
   WR2V_FIXTURE_ADD ("/wavespeed/uri-reference", NULL, test_uri_reference);
   WR2V_FIXTURE_ADD ("/wavespeed/timeout-in-upload", NULL,
       test_timeout_in_upload);

@@ -194,25 +194,67 @@ wr2v_fake_server_list_has (Wr2vFakeServer * s, const gchar * member,
   return found;
 }
 
-gint64
-wr2v_fake_server_peer_port (Wr2vFakeServer * s, const gchar * route, guint n)
+/* The @n-th recorded request to @route (from 0), or NULL. */
+static JsonObject *
+nth_request (JsonNode * stats, const gchar * route, guint n)
 {
-  JsonNode *st = wr2v_fake_server_stats (s);
-  JsonArray *reqs = json_object_get_array_member (json_node_get_object (st),
-      "requests");
-  gint64 port = -1;
+  JsonArray *reqs = json_object_get_array_member (json_node_get_object
+      (stats), "requests");
   guint i;
 
-  for (i = 0; i < json_array_get_length (reqs) && port < 0; i++) {
+  for (i = 0; i < json_array_get_length (reqs); i++) {
     JsonObject *o = json_array_get_object_element (reqs, i);
 
     if (g_strcmp0 (json_object_get_string_member (o, "route"), route) == 0 &&
         n-- == 0)
-      port = json_object_get_int_member (o, "peer_port");
+      return o;
   }
+  return NULL;
+}
+
+gint64
+wr2v_fake_server_peer_port (Wr2vFakeServer * s, const gchar * route, guint n)
+{
+  JsonNode *st = wr2v_fake_server_stats (s);
+  JsonObject *o = nth_request (st, route, n);
+  gint64 port = o ? json_object_get_int_member (o, "peer_port") : -1;
+
   json_node_unref (st);
   g_assert_cmpint (port, >, 0);
   return port;
+}
+
+gchar *
+wr2v_fake_server_request_path (Wr2vFakeServer * s, const gchar * route, guint n)
+{
+  JsonNode *st = wr2v_fake_server_stats (s);
+  JsonObject *o = nth_request (st, route, n);
+  gchar *path = o ? g_strdup (json_object_get_string_member (o, "path")) : NULL;
+
+  json_node_unref (st);
+  return path;
+}
+
+void
+wr2v_fake_server_assert_key_routes (Wr2vFakeServer * s,
+    const gchar * const *keyless)
+{
+  JsonNode *st = wr2v_fake_server_stats (s);
+  JsonArray *reqs = json_object_get_array_member (json_node_get_object (st),
+      "requests");
+  guint i;
+
+  for (i = 0; i < json_array_get_length (reqs); i++) {
+    JsonObject *rq = json_array_get_object_element (reqs, i);
+    JsonObject *h = json_object_get_object_member (rq, "headers");
+    const gchar *route = json_object_get_string_member (rq, "route");
+
+    if (g_strv_contains (keyless, route))
+      g_assert_false (json_object_get_boolean_member (h, "has_authorization"));
+    else
+      g_assert_true (json_object_get_boolean_member (h, "auth_ok"));
+  }
+  json_node_unref (st);
 }
 
 gchar *

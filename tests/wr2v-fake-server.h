@@ -64,6 +64,17 @@ wr2v_fake_server_start (const gchar * script, ...)
      gint64 wr2v_fake_server_peer_port (Wr2vFakeServer * s, const gchar * route,
     guint n);
 
+/* The path (with its query) of the @n-th request to @route (from 0), or
+ * NULL. Free it. */
+     gchar *wr2v_fake_server_request_path (Wr2vFakeServer * s,
+    const gchar * route, guint n);
+
+/* Asserts that every request the server recorded carried the right key,
+ * but those to the routes in @keyless (NULL-terminated), which carried
+ * none. */
+     void wr2v_fake_server_assert_key_routes (Wr2vFakeServer * s,
+    const gchar * const *keyless);
+
 /* The one job id the server knows: the only member of the stats' object
  * @member ("jobs", "tasks"). Free it. */
      gchar *wr2v_fake_server_only_job (Wr2vFakeServer * s,

@@ -177,6 +177,10 @@ wr2v_fixture_setup (Wr2vFixture * fx, gconstpointer data)
 void
 wr2v_fixture_teardown (Wr2vFixture * fx, gconstpointer data)
 {
+  if (fx->req)
+    wr2v_request_free (fx->req);
+  if (fx->engine)
+    wr2v_engine_free (fx->engine);
   wr2v_fake_server_stop (fx->server);
   if (fx->dir)
     wr2v_test_assert_no_secret_in_tree (fx->dir);
@@ -312,6 +316,27 @@ wr2v_fx_request (Wr2vFixture * fx, guint videos, guint images,
   }
   wr2v_request_number_references (req);
   return req;
+}
+
+void
+wr2v_fx_run_options (Wr2vFixture * fx)
+{
+  Wr2vRequest *req;
+  Wr2vRun r;
+
+  req = fx->req = wr2v_fx_request (fx, 1, 2,
+      "Video 1 juggles Image 2 and Image 3");
+  req->seed = 42;
+  req->aspect_ratio = WR2V_ASPECT_9_16;
+  req->aspect_ratio_set = TRUE;
+  req->negative_prompt = g_strdup ("blurry");
+  req->resolution = WR2V_RESOLUTION_1080P;
+  req->duration = 10;
+  req->prompt_expansion = TRUE;
+  wr2v_fx_go (fx, NULL, &r);
+  g_assert_no_error (r.error);
+  wr2v_assert_clip (r.path);
+  wr2v_run_clear (&r);
 }
 
 Wr2vRequest *
@@ -483,15 +508,48 @@ cancel_thread (gpointer data)
   return NULL;
 }
 
+Wr2vEngine *
+wr2v_fx_the_engine (Wr2vFixture * fx)
+{
+  if (!fx->engine)
+    fx->engine = wr2v_fx_engine (fx);
+  return fx->engine;
+}
+
+Wr2vRequest *
+wr2v_fx_the_request (Wr2vFixture * fx)
+{
+  if (!fx->req)
+    fx->req = fx->config->default_request (fx);
+  return fx->req;
+}
+
 void
-wr2v_fx_run_cancelled (Wr2vFixture * fx, Wr2vEngine * engine,
-    Wr2vRequest * req, Wr2vPhase phase, guint delay_ms, Wr2vRun * r)
+wr2v_fx_renew_engine (Wr2vFixture * fx)
+{
+  g_clear_pointer (&fx->engine, wr2v_engine_free);
+}
+
+void
+wr2v_fx_go (Wr2vFixture * fx, const gchar * json, Wr2vRun * r)
+{
+  if (json)
+    wr2v_fx_control (fx, json);
+  wr2v_fx_run (fx, wr2v_fx_the_engine (fx), wr2v_fx_the_request (fx), r);
+}
+
+void
+wr2v_fx_go_cancelled (Wr2vFixture * fx, Wr2vPhase phase, guint delay_ms,
+    Wr2vRun * r)
 {
   CancelCtx c = { fx, phase, delay_ms, 0 };
-  GThread *t = g_thread_new ("canceller", cancel_thread, &c);
+  GThread *t;
   gint64 latency;
 
-  wr2v_fx_run (fx, engine, req, r);
+  wr2v_fx_the_engine (fx);
+  wr2v_fx_the_request (fx);
+  t = g_thread_new ("canceller", cancel_thread, &c);
+  wr2v_fx_go (fx, NULL, r);
   g_thread_join (t);
   g_assert_error (r->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   latency = r->t_end - c.t_cancel;
@@ -503,21 +561,15 @@ wr2v_fx_run_cancelled (Wr2vFixture * fx, Wr2vEngine * engine,
 void
 wr2v_fx_expect_success (Wr2vFixture * fx, const gchar * fault_json)
 {
-  Wr2vEngine *engine = wr2v_fx_engine (fx);
-  Wr2vRequest *req = fx->config->default_request (fx);
   Wr2vRun r;
 
-  if (fault_json)
-    wr2v_fx_control (fx, fault_json);
-  wr2v_fx_run (fx, engine, req, &r);
+  wr2v_fx_go (fx, fault_json, &r);
   g_assert_no_error (r.error);
   wr2v_assert_clip (r.path);
   wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
   g_assert_cmpint (wr2v_fx_count (fx, fx->config->service->submit_route), ==,
       1);
   wr2v_run_clear (&r);
-  wr2v_request_free (req);
-  wr2v_engine_free (engine);
 }
 
 gboolean

@@ -69,6 +69,10 @@ struct _Wr2vFixture
   GArray *steps;                /* "wanr2v/status": step, steps pairs */
   guint submit_threads;         /* threads when the submit began */
   guint max_threads;            /* the most seen at a "wanr2v/status" */
+
+  /* the case's job, freed by the teardown (see wr2v_fx_go) */
+  Wr2vEngine *engine;
+  Wr2vRequest *req;
 };
 
 /* The media a test program makes once: the clip the fakes serve
@@ -135,6 +139,11 @@ G_GNUC_PRINTF (2, 3);
      Wr2vRequest *wr2v_fx_request (Wr2vFixture * fx, guint videos, guint images,
     const gchar * prompt);
 
+/* Runs, to its clip, the case's request set to one with every option:
+ * 1 video and 2 images, seed 42, 9:16, a negative prompt ("blurry"),
+ * 1080p, 10 s, prompt expansion. */
+     void wr2v_fx_run_options (Wr2vFixture * fx);
+
 /* A reference of the file @path. */
      void wr2v_test_add_file_ref (Wr2vRequest * req, Wr2vRefKind kind,
     guint pad, const gchar * path);
@@ -162,12 +171,23 @@ G_GNUC_PRINTF (2, 3);
     Wr2vRun * r);
      void wr2v_run_clear (Wr2vRun * r);
 
-/* Runs the job and cancels it @delay_ms after it reached @phase; it must
- * end cancelled within a second (scaled by WR2V_TEST_TIME). */
-     void wr2v_fx_run_cancelled (Wr2vFixture * fx, Wr2vEngine * engine,
-    Wr2vRequest * req, Wr2vPhase phase, guint delay_ms, Wr2vRun * r);
+/* The case's engine (made from fx->settings at the first call) and its
+ * request (the default one, unless the case set fx->req first). */
+     Wr2vEngine *wr2v_fx_the_engine (Wr2vFixture * fx);
+     Wr2vRequest *wr2v_fx_the_request (Wr2vFixture * fx);
+/* The next run gets a new engine, as a new process would. */
+     void wr2v_fx_renew_engine (Wr2vFixture * fx);
 
-/* The default request after @fault_json (NULL: none) ends with the clip,
+/* Runs the case's request on its engine, after the control @json (NULL:
+ * none), into @r (clear it). */
+     void wr2v_fx_go (Wr2vFixture * fx, const gchar * json, Wr2vRun * r);
+
+/* wr2v_fx_go, cancelled @delay_ms after the job reached @phase: it must
+ * end cancelled within a second (scaled by WR2V_TEST_TIME). */
+     void wr2v_fx_go_cancelled (Wr2vFixture * fx, Wr2vPhase phase,
+    guint delay_ms, Wr2vRun * r);
+
+/* The case's request after @fault_json (NULL: none) ends with the clip,
  * submitted once, the journal clean. */
      void wr2v_fx_expect_success (Wr2vFixture * fx, const gchar * fault_json);
 
