@@ -28,15 +28,9 @@ static const gchar *const upload_fields[] = {
   "file",
 };
 
-static Wr2vRequest *
-default_request (Wr2vFixture * fx)
-{
-  return wr2v_fx_request (fx, 2, 1,
-      "Video 2 holds Image 3 while Video 1 smiles at the camera");
-}
-
-static Wr2vFixtureConfig config = { "dashscope", KEY, WRONG_KEY, NULL,
-  default_request, FALSE
+/* two videos and an image, in prompt order */
+static Wr2vFixtureConfig config = { "dashscope", KEY, WRONG_KEY, NULL, NULL,
+  FALSE, NULL, "Video 2 holds Image 3 while Video 1 smiles at the camera"
 };
 
 /* The last create as the server saw it. Unref the node. */
@@ -327,21 +321,8 @@ static void
 test_upload_exists (Wr2vFixture * fx, gconstpointer data)
 {
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  {
-    Wr2vEngine *engine = wr2v_fx_engine (fx);
-    Wr2vRequest *req = default_request (fx);
-    Wr2vRun r;
-
-    wr2v_fx_control (fx, "{\"fault\": \"upload-exists\", \"times\": 1}");
-    wr2v_fx_run (fx, engine, req, &r);
-    g_assert_no_error (r.error);
-    wr2v_assert_clip (r.path);
-    g_assert_cmpint (wr2v_fx_count (fx, "upload"), ==, 3);
-    g_assert_cmpint (wr2v_fx_count (fx, "create"), ==, 1);
-    wr2v_run_clear (&r);
-    wr2v_request_free (req);
-    wr2v_engine_free (engine);
-  }
+  wr2v_fx_expect_success (fx, "{\"fault\": \"upload-exists\", \"times\": 1}");
+  g_assert_cmpint (wr2v_fx_count (fx, "upload"), ==, 3);
 }
 
 /* An upload that fails (host trouble, an expired policy) is tried again
@@ -648,36 +629,23 @@ test_fake_enforces_headers (Wr2vFixture * fx, gconstpointer data)
 static void
 test_real_service (void)
 {
-  const gchar *key = g_getenv ("DASHSCOPE_API_KEY");
   Wr2vEngineSettings settings = { 0, };
   Wr2vRequest *req;
-  gchar *dir, *video, *desc;
+  gchar *dir, *video;
 
-  if (!key || !*key) {
-    g_test_skip ("DASHSCOPE_API_KEY not set");
+  if (!(dir = wr2v_test_real_dir ("DASHSCOPE_API_KEY")))
     return;
-  }
-  dir = g_build_filename (wr2v_test_media.root, "real", NULL);
-  g_mkdir_with_parents (dir, 0700);
-  video = g_build_filename (dir, "ref.mp4", NULL);
-  desc = g_strdup_printf ("videotestsrc pattern=ball num-buffers=60 ! "
-      "video/x-raw,width=640,height=360,framerate=30/1 ! x264enc ! mp4mux ! "
-      "filesink location=\"%s\"", video);
-  g_assert_true (wr2v_test_run_to_eos (desc, 60 * GST_SECOND));
-  g_free (desc);
+  video = wr2v_test_real_video (dir, 60);
 
-  /* the key comes from the environment, as in production */
   settings.region = g_strdup (g_getenv ("DASHSCOPE_REGION"));
-  settings.request_timeout_s = 30 * 60;
-  settings.poll_interval_ms = 5000;
-  settings.poll_interval_max_ms = 15000;
   req = wr2v_request_new ();
   req->prompt = g_strdup ("The ball from Video 1 bounces across a wooden "
       "table");
   req->duration = 2;
   wr2v_test_add_file_ref (req, WR2V_REF_VIDEO, 0, video);
   wr2v_request_number_references (req);
-  wr2v_test_run_real_job ("dashscope", &settings, req, dir);
+  /* the key comes from the environment, as in production */
+  wr2v_test_run_real_job ("dashscope", &settings, 5000, 15000, req, dir);
   g_free (video);
   g_free (dir);
 }

@@ -338,19 +338,7 @@ count_frames_of (const gchar * path)
       NULL);
   gst_object_unref (pad);
   gst_object_unref (sink);
-  {
-    GstBus *bus = gst_element_get_bus (p);
-    GstMessage *msg;
-
-    gst_element_set_state (p, GST_STATE_PLAYING);
-    msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
-        GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-    ok = msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS;
-    if (msg)
-      gst_message_unref (msg);
-    gst_element_set_state (p, GST_STATE_NULL);
-    gst_object_unref (bus);
-  }
+  ok = wr2v_test_play_to_eos (p, 60 * GST_SECOND);
   gst_object_unref (p);
   return ok ? (guint) g_atomic_int_get (&frames) : 0;
 }

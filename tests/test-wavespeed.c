@@ -21,15 +21,8 @@
 #define WRONG_KEY "wr2v-wrong-KEY-0b1e2d"
 #define MODEL "alibaba/wan-2.7/reference-to-video"
 
-static Wr2vRequest *
-default_request (Wr2vFixture * fx)
-{
-  return wr2v_fx_request (fx, 2, 1,
-      "Video 1 dances with Video 2 while holding Image 3");
-}
-
-static Wr2vFixtureConfig config = { "wavespeed", KEY, WRONG_KEY, NULL,
-  default_request, FALSE
+static Wr2vFixtureConfig config = { "wavespeed", KEY, WRONG_KEY, NULL, NULL,
+  FALSE, NULL, "Video 1 dances with Video 2 while holding Image 3"
 };
 
 /* The last submit's body as the server parsed it. Unref the node. */
@@ -513,41 +506,28 @@ test_retry_refuses_post (void)
 static void
 test_real_service (void)
 {
-  const gchar *key = g_getenv ("WAVESPEED_API_KEY");
   Wr2vEngineSettings settings = { 0, };
-  Wr2vRequest *req;
   gchar *dir, *video, *image, *desc;
+  Wr2vRequest *req;
 
-  if (!key || !*key) {
-    g_test_skip ("WAVESPEED_API_KEY not set");
+  if (!(dir = wr2v_test_real_dir ("WAVESPEED_API_KEY")))
     return;
-  }
-  dir = g_build_filename (wr2v_test_media.root, "real", NULL);
-  g_mkdir_with_parents (dir, 0700);
-  video = g_build_filename (dir, "ref.mp4", NULL);
+  video = wr2v_test_real_video (dir, 90);
   image = g_build_filename (dir, "ref.png", NULL);
-  desc = g_strdup_printf ("videotestsrc pattern=ball num-buffers=90 ! "
-      "video/x-raw,width=640,height=360,framerate=30/1 ! x264enc ! mp4mux ! "
-      "filesink location=\"%s\"", video);
-  g_assert_true (wr2v_test_run_to_eos (desc, 60 * GST_SECOND));
-  g_free (desc);
   desc = g_strdup_printf ("videotestsrc pattern=smpte num-buffers=1 ! "
       "video/x-raw,width=512,height=512 ! pngenc ! filesink location=\"%s\"",
       image);
   g_assert_true (wr2v_test_run_to_eos (desc, 60 * GST_SECOND));
   g_free (desc);
 
-  /* the key comes from the environment, as in production */
-  settings.request_timeout_s = 30 * 60;
-  settings.poll_interval_ms = 2000;
-  settings.poll_interval_max_ms = 10000;
   req = wr2v_request_new ();
   req->prompt = g_strdup ("The ball from Video 1 bounces in front of the "
       "test card from Image 2");
   wr2v_test_add_file_ref (req, WR2V_REF_VIDEO, 0, video);
   wr2v_test_add_file_ref (req, WR2V_REF_IMAGE, 0, image);
   wr2v_request_number_references (req);
-  wr2v_test_run_real_job ("wavespeed", &settings, req, dir);
+  /* the key comes from the environment, as in production */
+  wr2v_test_run_real_job ("wavespeed", &settings, 2000, 10000, req, dir);
   g_free (video);
   g_free (image);
   g_free (dir);

@@ -519,8 +519,10 @@ wr2v_fx_the_engine (Wr2vFixture * fx)
 Wr2vRequest *
 wr2v_fx_the_request (Wr2vFixture * fx)
 {
-  if (!fx->req)
+  if (!fx->req && fx->config->default_request)
     fx->req = fx->config->default_request (fx);
+  else if (!fx->req)
+    fx->req = wr2v_fx_request (fx, 2, 1, fx->config->prompt);
   return fx->req;
 }
 
@@ -648,9 +650,39 @@ wr2v_fx_assert_tmp_empty (Wr2vFixture * fx)
   g_free (tmp);
 }
 
+gchar *
+wr2v_test_real_dir (const gchar * variable)
+{
+  const gchar *key = g_getenv (variable);
+  gchar *dir, *skip;
+
+  if (!key || !*key) {
+    skip = g_strdup_printf ("%s not set", variable);
+    g_test_skip (skip);
+    g_free (skip);
+    return NULL;
+  }
+  dir = g_build_filename (wr2v_test_media.root, "real", NULL);
+  g_mkdir_with_parents (dir, 0700);
+  return dir;
+}
+
+gchar *
+wr2v_test_real_video (const gchar * dir, guint frames)
+{
+  gchar *video = g_build_filename (dir, "ref.mp4", NULL);
+  gchar *desc = g_strdup_printf ("videotestsrc pattern=ball num-buffers=%u ! "
+      "video/x-raw,width=640,height=360,framerate=30/1 ! x264enc ! mp4mux ! "
+      "filesink location=\"%s\"", frames, video);
+
+  g_assert_true (wr2v_test_run_to_eos (desc, 60 * GST_SECOND));
+  g_free (desc);
+  return video;
+}
+
 void
 wr2v_test_run_real_job (const gchar * name, Wr2vEngineSettings * settings,
-    Wr2vRequest * req, const gchar * dir)
+    guint poll_ms, guint poll_max_ms, Wr2vRequest * req, const gchar * dir)
 {
   Wr2vEngine *engine;
   Wr2vStore *store;
@@ -659,6 +691,9 @@ wr2v_test_run_real_job (const gchar * name, Wr2vEngineSettings * settings,
   const gchar *key;
   gchar *path;
 
+  settings->request_timeout_s = 30 * 60;
+  settings->poll_interval_ms = poll_ms;
+  settings->poll_interval_max_ms = poll_max_ms;
   engine = wr2v_engine_new (name, settings, &err);
   g_assert_no_error (err);
   key = g_getenv (engine->klass->key_variable);

@@ -43,11 +43,13 @@ typedef struct
   const gchar *key;             /* the key the fake takes; NULL: none */
   const gchar *wrong_key;       /* one it refuses; a secret too */
   const gchar *const *server_args;      /* more, NULL-terminated */
-  /* the request most cases run */
+  /* the request most cases run; NULL: two videos and an image of any
+   * bytes (wr2v_fx_request) with @prompt */
   Wr2vRequest *(*default_request) (Wr2vFixture * fx);
   /* the run checks the request first, as the element does */
   gboolean check_first;
   const Wr2vFakeService *service;       /* the engine's, once set up */
+  const gchar *prompt;
 } Wr2vFixtureConfig;
 
 struct _Wr2vFixture
@@ -207,10 +209,20 @@ G_GNUC_PRINTF (2, 3);
      void wr2v_fx_assert_tmp_empty (Wr2vFixture * fx);
 
      G_END_DECLS G_BEGIN_DECLS
+/* A directory for a job on the real service whose key is in the
+ * environment variable @variable, or NULL (the case skipped) when it is
+ * not set. */
+       gchar * wr2v_test_real_dir (const gchar * variable);
+
+/* A 640x360 H.264 reference MP4 of @frames frames at 30 fps, @dir/ref.mp4. */
+     gchar *wr2v_test_real_video (const gchar * dir, guint frames);
+
 /* Runs @req (freed) for real on the engine @name with @settings
- * (cleared), its key from the environment, and a store in @dir: the job
- * must end with a clip, and the key not be shown. */
+ * (cleared; a 30-minute request-timeout and polls every @poll_ms up to
+ * @poll_max_ms), its key from the environment, and a store in @dir: the
+ * job must end with a clip, and the key not be shown. */
      void wr2v_test_run_real_job (const gchar * name,
-    Wr2vEngineSettings * settings, Wr2vRequest * req, const gchar * dir);
+    Wr2vEngineSettings * settings, guint poll_ms, guint poll_max_ms,
+    Wr2vRequest * req, const gchar * dir);
 
 G_END_DECLS

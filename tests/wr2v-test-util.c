@@ -59,12 +59,28 @@ wr2v_test_count_dir (const gchar * path)
 }
 
 gboolean
+wr2v_test_play_to_eos (GstElement * pipeline, GstClockTime timeout)
+{
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *msg;
+  gboolean ok;
+
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (bus, timeout,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  ok = msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS;
+  if (msg)
+    gst_message_unref (msg);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (bus);
+  return ok;
+}
+
+gboolean
 wr2v_test_run_to_eos (const gchar * desc, GstClockTime timeout)
 {
   GError *err = NULL;
   GstElement *p = gst_parse_launch (desc, &err);
-  GstBus *bus;
-  GstMessage *msg;
   gboolean ok;
 
   if (!p || err) {
@@ -75,15 +91,7 @@ wr2v_test_run_to_eos (const gchar * desc, GstClockTime timeout)
       gst_object_unref (p);
     return FALSE;
   }
-  bus = gst_element_get_bus (p);
-  gst_element_set_state (p, GST_STATE_PLAYING);
-  msg = gst_bus_timed_pop_filtered (bus, timeout,
-      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  ok = msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS;
-  if (msg)
-    gst_message_unref (msg);
-  gst_element_set_state (p, GST_STATE_NULL);
-  gst_object_unref (bus);
+  ok = wr2v_test_play_to_eos (p, timeout);
   gst_object_unref (p);
   return ok;
 }

@@ -25,6 +25,10 @@ void wr2v_test_rm_rf (const gchar * path);
  * files), not counting "." and "..". */
 guint wr2v_test_count_dir (const gchar * path);
 
+/* Plays @pipeline to EOS and sets it to NULL; FALSE on an error or a
+ * timeout. */
+gboolean wr2v_test_play_to_eos (GstElement * pipeline, GstClockTime timeout);
+
 /* Runs a pipeline description to EOS; FALSE on an error, a timeout or a
  * description that does not parse (said on stderr). */
 gboolean wr2v_test_run_to_eos (const gchar * desc, GstClockTime timeout);
