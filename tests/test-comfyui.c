@@ -732,21 +732,6 @@ test_uri_only (Wr2vFixture * fx, gconstpointer data)
   wr2v_run_clear (&r);
 }
 
-static void
-test_not_running (Wr2vFixture * fx, gconstpointer data)
-{
-  Wr2vRun r;
-
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  /* a port nobody listens on */
-  g_free (fx->settings.api_url);
-  fx->settings.api_url = g_strdup ("http://127.0.0.1:9");
-  wr2v_fx_go (fx, NULL, &r);
-  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_NETWORK);
-  g_assert_nonnull (strstr (r.error->message, "is it running"));
-  wr2v_run_clear (&r);
-}
-
 /* --- progress over the websocket -------------------------------------- */
 
 /* The fake's record of websocket @i (NULL when there is none). Unref
@@ -1081,7 +1066,6 @@ main (int argc, char **argv)
   WR2V_FIXTURE_ADD ("/comfyui/faults/job-error", NULL, test_job_error);
   WR2V_FIXTURE_ADD ("/comfyui/faults/job-interrupted", NULL,
       test_job_interrupted);
-  WR2V_FIXTURE_ADD ("/comfyui/faults/not-running", NULL, test_not_running);
   WR2V_FIXTURE_ADD ("/comfyui/uri-only", NULL, test_uri_only);
   g_test_add_func ("/comfyui/websocket/policy", test_websocket_policy);
   WR2V_FIXTURE_ADD ("/comfyui/websocket/progress", NULL,

@@ -867,11 +867,30 @@ out:
 
 /* ------------------------------------------------------------------------ */
 
+/* the create refusals and the task failures, one case each */
+static void
+add_table_cases (void)
+{
+  gchar *name;
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (create_faults); i++) {
+    name = g_strdup_printf ("/dashscope/create-refused/%s",
+        create_faults[i].fault);
+    WR2V_FIXTURE_ADD (name, &create_faults[i], test_create_refused);
+    g_free (name);
+  }
+  for (i = 0; i < G_N_ELEMENTS (fail_cases); i++) {
+    name = g_strdup_printf ("/dashscope/task-fails/%s",
+        fail_cases[i].code ? fail_cases[i].code : "CANCELED");
+    WR2V_FIXTURE_ADD (name, &fail_cases[i], test_task_fails);
+    g_free (name);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
-  guint i;
-
   wr2v_test_engine_init (&argc, &argv, "dashscope", &config, FALSE);
 
   g_test_add_func ("/dashscope/check", test_check);
@@ -900,18 +919,7 @@ main (int argc, char **argv)
       test_create_invalid_url);
   WR2V_FIXTURE_ADD ("/dashscope/fake-enforces-headers", NULL,
       test_fake_enforces_headers);
-  for (i = 0; i < G_N_ELEMENTS (create_faults); i++) {
-    gchar *name = g_strdup_printf ("/dashscope/create-refused/%s",
-        create_faults[i].fault);
-    WR2V_FIXTURE_ADD (name, &create_faults[i], test_create_refused);
-    g_free (name);
-  }
-  for (i = 0; i < G_N_ELEMENTS (fail_cases); i++) {
-    gchar *name = g_strdup_printf ("/dashscope/task-fails/%s",
-        fail_cases[i].code ? fail_cases[i].code : "CANCELED");
-    WR2V_FIXTURE_ADD (name, &fail_cases[i], test_task_fails);
-    g_free (name);
-  }
+  add_table_cases ();
   g_test_add_func ("/dashscope/real-service", test_real_service);
 
   return wr2v_test_engine_finish (g_test_run ());

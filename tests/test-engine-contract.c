@@ -49,6 +49,10 @@ typedef struct
   const gchar *maybe_faults[8]; /* the submit faults after which it is */
   const gchar *key_words[4];    /* a refused key's error says */
   const gchar *key_code;        /* ... and its provider-code */
+  /* an api-url the engine cannot use, the error and what it says */
+  const gchar *bad_url;
+  gint bad_url_error;
+  const gchar *bad_url_words[2];
 } ContractEngine;
 
 static Wr2vRequest *
@@ -66,7 +70,10 @@ static ContractEngine engines[] = {
         {"paid job", "dashboard"},
         {"submit-hang", "submit-drop", "submit-500", "submit-503",
             "submit-envelope-500", "submit-202", "submit-malformed"},
-      {"WAVESPEED_API_KEY", "api-key"}, NULL},
+        {"WAVESPEED_API_KEY", "api-key"}, NULL,
+        /* plain http is for loopback only */
+        "http://api.example.invalid", WR2V_ERROR_INVALID_REQUEST,
+      {"api-url", "https"}},
   {
         {"dashscope", KEY, WRONG_KEY, NULL, media_request, FALSE},
         TRUE, 3, 1u << WR2V_PHASE_QUEUED, "policy", "policy",
@@ -570,6 +577,26 @@ test_no_key (Fx * f, gconstpointer data)
   wr2v_run_clear (&r);
 }
 
+/* An api-url the engine cannot use: said, nothing submitted. */
+static void
+test_bad_api_url (Fx * f, gconstpointer data)
+{
+  Wr2vFixture *fx = &f->fx;
+  Wr2vRun r;
+  guint i;
+
+  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
+  g_free (fx->settings.api_url);
+  fx->settings.api_url = g_strdup (f->ce->bad_url);
+  wr2v_fx_go (fx, NULL, &r);
+  g_assert_error (r.error, WR2V_ERROR, f->ce->bad_url_error);
+  for (i = 0; i < G_N_ELEMENTS (f->ce->bad_url_words); i++)
+    if (f->ce->bad_url_words[i])
+      wr2v_assert_says (r.error, f->ce->bad_url_words[i]);
+  g_assert_cmpint (wr2v_fx_count (fx, f->submit), ==, 0);
+  wr2v_run_clear (&r);
+}
+
 /* --- the hosted download ------------------------------------------------ */
 
 static void
@@ -690,6 +717,8 @@ add_engine_cases (ContractEngine * ce)
   add_case (ce, "download-reset", NULL, test_download_reset);
   add_case (ce, "upload-retried", NULL, test_upload_retried);
   add_case (ce, "submit-drop", NULL, test_submit_drop);
+  if (ce->bad_url)
+    add_case (ce, "bad-api-url", NULL, test_bad_api_url);
   add_case (ce, "cancel/upload", GINT_TO_POINTER (WR2V_PHASE_UPLOAD),
       test_cancel);
   add_case (ce, "cancel/poll", GINT_TO_POINTER (WR2V_PHASE_SUBMIT),

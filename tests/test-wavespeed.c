@@ -317,21 +317,6 @@ test_submit_unreachable (Wr2vFixture * fx, gconstpointer data)
 }
 
 static void
-test_api_url_refused (Wr2vFixture * fx, gconstpointer data)
-{
-  Wr2vRun r;
-
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  g_free (fx->settings.api_url);
-  fx->settings.api_url = g_strdup ("http://api.example.invalid");
-  wr2v_fx_go (fx, NULL, &r);
-  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST);
-  g_assert_nonnull (strstr (r.error->message, "api-url"));
-  g_assert_nonnull (strstr (r.error->message, "https"));
-  wr2v_run_clear (&r);
-}
-
-static void
 test_check_and_cost (void)
 {
   Wr2vEngine *engine = wr2v_engine_new ("wavespeed", NULL, NULL);
@@ -535,19 +520,25 @@ test_real_service (void)
 
 /* ------------------------------------------------------------------------ */
 
-int
-main (int argc, char **argv)
+static void
+add_job_fail_cases (void)
 {
   guint i;
 
+  for (i = 0; i < G_N_ELEMENTS (fail_cases); i++) {
+    gchar *name = g_strdup_printf ("/wavespeed/job-fails/%s-%d",
+        fail_cases[i].status, fail_cases[i].code);
+
+    WR2V_FIXTURE_ADD (name, &fail_cases[i], test_job_fails);
+    g_free (name);
+  }
+}
+
+int
+main (int argc, char **argv)
+{
   wr2v_test_engine_init (&argc, &argv, "wavespeed", &config, FALSE);
-
-  g_test_add_func ("/wavespeed/check-and-cost", test_check_and_cost);
-  g_test_add_func ("/wavespeed/http/url-policy", test_url_policy);
-  g_test_add_func ("/wavespeed/http/json-limits", test_json_limits);
-  g_test_add_func ("/wavespeed/http/retry-refuses-post",
-      test_retry_refuses_post);
-
+  add_job_fail_cases ();
   WR2V_FIXTURE_ADD ("/wavespeed/happy-path", NULL, test_submit_shape);
   WR2V_FIXTURE_ADD ("/wavespeed/options", NULL, test_submit_options);
   WR2V_FIXTURE_ADD ("/wavespeed/uri-reference", NULL, test_uri_reference);
@@ -555,15 +546,14 @@ main (int argc, char **argv)
       test_timeout_in_upload);
   WR2V_FIXTURE_ADD ("/wavespeed/submit-401", NULL, test_submit_401);
   WR2V_FIXTURE_ADD ("/wavespeed/envelope-error", NULL, test_envelope_error);
-  WR2V_FIXTURE_ADD ("/wavespeed/api-url-refused", NULL, test_api_url_refused);
   WR2V_FIXTURE_ADD ("/wavespeed/submit-unreachable", NULL,
       test_submit_unreachable);
-  for (i = 0; i < G_N_ELEMENTS (fail_cases); i++) {
-    gchar *name = g_strdup_printf ("/wavespeed/job-fails/%s-%d",
-        fail_cases[i].status, fail_cases[i].code);
-    WR2V_FIXTURE_ADD (name, &fail_cases[i], test_job_fails);
-    g_free (name);
-  }
+
+  g_test_add_func ("/wavespeed/check-and-cost", test_check_and_cost);
+  g_test_add_func ("/wavespeed/http/url-policy", test_url_policy);
+  g_test_add_func ("/wavespeed/http/json-limits", test_json_limits);
+  g_test_add_func ("/wavespeed/http/retry-refuses-post",
+      test_retry_refuses_post);
   g_test_add_func ("/wavespeed/real-service", test_real_service);
 
   return wr2v_test_engine_finish (g_test_run ());
