@@ -47,7 +47,6 @@ deleted ids, the /view queries, the jobs and the websockets (client id,
 pongs, close codes, unmasked frames, whether it is still open).
 """
 
-import argparse
 import base64
 import hashlib
 import json
@@ -59,56 +58,29 @@ import sys
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
 
-STATE_LOCK = threading.Lock()
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fakelib  # noqa: E402  (the tests' folder, from any working directory)
+
+STATE_LOCK = fakelib.LOCK
 WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 WS_STEPS = 20
 
 
-class State:
+class State(fakelib.State):
+    RECORDS = ("uploads", "prompts", "interrupts", "deletes", "views")
+
     def __init__(self, args):
-        self.result_mp4 = args.result_mp4
-        self.default_polls = args.polls
         self.save_uploads = args.save_uploads
-        self.reset()
-        for spec in args.fault or []:
-            name, _, times = spec.partition(":")
-            self.add_fault({"fault": name,
-                            "times": int(times) if times else -1})
+        super().__init__(args)
 
     def reset(self):
-        self.faults = {}
-        self.delay_ms = 0
-        self.polls = self.default_polls
-        self.counts = {}
-        self.uploads = []
+        super().reset()
         self.inputs = set()        # names in ComfyUI's input folder
-        self.prompts = []
-        self.interrupts = []
-        self.deletes = []
-        self.views = []
         self.jobs = {}
         self.number = 0
         self.ws_log = []           # one record per websocket
         self.ws_clients = {}       # client id -> WsConn (the last one)
-
-    def add_fault(self, spec):
-        params = dict(spec)
-        params["times"] = spec.get("times", -1)
-        self.faults[spec["fault"]] = params
-
-    def take_fault(self, name):
-        f = self.faults.get(name)
-        if f is None or f["times"] == 0:
-            return None
-        if f["times"] > 0:
-            f["times"] -= 1
-        return f
-
-    def count(self, route):
-        self.counts[route] = self.counts.get(route, 0) + 1
 
     def new_job(self, job_id, prompt=None, client_id=None):
         self.number += 1
@@ -134,6 +106,32 @@ class State:
         return (not job["never"] and not job["deleted"]
                 and job["polls"] > job["target"])
 
+    def control(self, spec, handler):
+        super().control(spec, handler)
+        if "create_job" in spec:
+            job = self.new_job(spec["create_job"])
+            if spec.get("running"):
+                # somebody else's job, busy on the GPU
+                job["polls"] = 1
+                job["never"] = True
+        if spec.get("forget_jobs"):
+            self.jobs = {}
+        if "finish_job" in spec:
+            job = self.jobs.get(spec["finish_job"])
+            if job is not None:
+                job["never"] = False
+                job["target"] = job["polls"] + int(spec.get("after", 1))
+
+    def stats(self):
+        stats = super().stats()
+        stats["jobs"] = {k: {"polls": v["polls"], "deleted": v["deleted"],
+                             "client_id": v["client_id"]}
+                         for k, v in self.jobs.items()}
+        stats["websockets"] = [dict(w, pongs=list(w["pongs"]),
+                                    closes=list(w["closes"]))
+                               for w in self.ws_log]
+        return stats
+
 
 STATE = None
 
@@ -145,29 +143,6 @@ def png_size(data):
         return struct.unpack(">II", data[16:24])
     return (0, 0)
 
-
-def parse_multipart(body, boundary):
-    parts = []
-    delim = b"--" + boundary
-    for chunk in body.split(delim)[1:]:
-        if chunk.startswith(b"--"):
-            break
-        chunk = chunk[2:] if chunk.startswith(b"\r\n") else chunk
-        head, _, data = chunk.partition(b"\r\n\r\n")
-        if data.endswith(b"\r\n"):
-            data = data[:-2]
-        headers = {}
-        for line in head.decode("utf-8", "replace").split("\r\n"):
-            k, _, v = line.partition(":")
-            headers[k.strip().lower()] = v.strip()
-        disp = headers.get("content-disposition", "")
-        name = re.search(r'\bname="([^"]*)"', disp)
-        filename = re.search(r'\bfilename="([^"]*)"', disp)
-        parts.append({"name": name.group(1) if name else None,
-                      "filename": filename.group(1) if filename else None,
-                      "content_type": headers.get("content-type", ""),
-                      "data": data})
-    return parts
 
 
 class WsConn:
@@ -289,193 +264,60 @@ def ws_frames(job, done, first):
     return frames
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+
+class Handler(fakelib.Handler):
     server_version = "FakeComfyUI/1.0"
+    LOG_NAME = "comfyui"
 
-    def log_message(self, fmt, *args):
-        if os.environ.get("FAKE_COMFYUI_VERBOSE"):
-            sys.stderr.write("fake-comfyui: " + (fmt % args) + "\n")
-
-    # --- helpers ---
-
-    def record(self, route):
-        with STATE_LOCK:
-            STATE.count(route)
-
-    def read_body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n else b""
-
-    def send_json(self, status, obj):
-        self.send_raw(status, json.dumps(obj).encode(), "application/json")
-
-    def send_raw(self, status, body, ctype):
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def api_delay(self):
-        with STATE_LOCK:
-            d = STATE.delay_ms
-        if d:
-            time.sleep(d / 1000.0)
-
-    def reset_connection(self):
-        # SO_LINGER 0: close() sends a RST instead of a FIN
-        self.wfile.flush()
-        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                   struct.pack("ii", 1, 0))
-        self.close_connection = True
-        self.connection.close()
-
-    def drop_connection(self):
-        # a FIN instead of an answer: what a server that died after
-        # reading the request sends
-        self.close_connection = True
-        try:
-            self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+    def error_json(self, status, code, message):
+        return {"error": message}
 
     # --- routes ---
 
-    def do_GET(self):
-        url = urlsplit(self.path)
-        path = url.path
-        if path == "/_stats":
-            with STATE_LOCK:
-                stats = {
-                    "counts": dict(STATE.counts),
-                    "uploads": list(STATE.uploads),
-                    "prompts": list(STATE.prompts),
-                    "interrupts": list(STATE.interrupts),
-                    "deletes": list(STATE.deletes),
-                    "views": list(STATE.views),
-                    "jobs": {k: {"polls": v["polls"], "deleted": v["deleted"],
-                                 "client_id": v["client_id"]}
-                             for k, v in STATE.jobs.items()},
-                    "websockets": [dict(w, pongs=list(w["pongs"]),
-                                        closes=list(w["closes"]))
-                                   for w in STATE.ws_log],
-                }
-            self.send_json(200, stats)
-            return
-        m = re.fullmatch(r"/history/([^/]+)", path)
-        if m:
-            self.record("history")
-            self.history(m.group(1))
-            return
-        if path == "/queue":
-            self.record("queue")
-            self.queue_get()
-            return
-        if path == "/view":
-            self.record("view")
-            self.view(parse_qs(url.query, keep_blank_values=True))
-            return
-        if path == "/ws":
-            self.record("ws")
-            self.websocket(parse_qs(url.query))
-            return
-        self.record("other")
-        self.send_json(404, {"error": "no such route"})
+    ROUTES = (
+        ("GET", r"/history/([^/]+)", "history", "history"),
+        ("GET", r"/queue", "queue", "queue_get"),
+        ("GET", r"/view", "view", "view"),
+        ("GET", r"/ws", "ws", "websocket"),
+        ("POST", r"/upload/image", "upload", "upload"),
+        ("POST", r"/prompt", "prompt", "prompt"),
+        ("POST", r"/interrupt", "interrupt", "interrupt"),
+        ("POST", r"/queue", "queue-post", "queue_post"),
+    )
 
-    def do_POST(self):
-        path = urlsplit(self.path).path
-        if path == "/_control":
-            self.control()
-            return
-        if path == "/upload/image":
-            self.record("upload")
-            self.upload()
-            return
-        if path == "/prompt":
-            self.record("prompt")
-            self.prompt()
-            return
-        if path == "/interrupt":
-            self.record("interrupt")
-            body = self.read_body()
-            try:
-                parsed = json.loads(body) if body else {}
-            except ValueError:
-                parsed = None
-            with STATE_LOCK:
-                STATE.interrupts.append(parsed)
-                pid = (parsed or {}).get("prompt_id")
-                job = STATE.jobs.get(pid)
-                if job is not None and not STATE.done(job):
-                    job["deleted"] = True
-            self.send_raw(200, b"", "text/plain")
-            return
-        if path == "/queue":
-            self.record("queue-post")
-            self.queue_post()
-            return
-        self.record("other")
-        self.read_body()
-        self.send_json(404, {"error": "no such route"})
-
-    def control(self):
+    def interrupt(self):
+        body = self.read_body()
         try:
-            spec = json.loads(self.read_body() or b"{}")
+            parsed = json.loads(body) if body else {}
         except ValueError:
-            self.send_json(400, {"error": "bad json"})
-            return
+            parsed = None
         with STATE_LOCK:
-            if spec.get("reset"):
-                STATE.reset()
-            if "fault" in spec:
-                STATE.add_fault(spec)
-            if "clear_fault" in spec:
-                STATE.faults.pop(spec["clear_fault"], None)
-            if "delay_ms" in spec:
-                STATE.delay_ms = int(spec["delay_ms"])
-            if "polls" in spec:
-                STATE.polls = int(spec["polls"])
-            if "create_job" in spec:
-                job = STATE.new_job(spec["create_job"])
-                if spec.get("running"):
-                    # somebody else's job, busy on the GPU
-                    job["polls"] = 1
-                    job["never"] = True
-            if spec.get("forget_jobs"):
-                STATE.jobs = {}
-            if "finish_job" in spec:
-                job = STATE.jobs.get(spec["finish_job"])
-                if job is not None:
-                    job["never"] = False
-                    job["target"] = job["polls"] + int(spec.get("after", 1))
-        self.send_json(200, {"ok": True})
+            STATE.interrupts.append(parsed)
+            pid = (parsed or {}).get("prompt_id")
+            job = STATE.jobs.get(pid)
+            if job is not None and not STATE.done(job):
+                job["deleted"] = True
+        self.send_raw(200, b"", "text/plain")
 
     def upload(self):
         body = self.read_body()
-        with STATE_LOCK:
-            slow = STATE.take_fault("upload-slow")
-            rename = STATE.take_fault("upload-rename")
-            hostile = STATE.take_fault("upload-hostile")
-            u500 = STATE.take_fault("upload-500")
+        slow, rename, hostile, u500 = self.take_faults(
+            "upload-slow", "upload-rename", "upload-hostile", "upload-500")
         if u500 is not None:
             self.send_json(500, {"error": "upload trouble"})
             return
         if slow is not None:
             time.sleep(float(slow.get("seconds", 30)))
         self.api_delay()
-        ctype = self.headers.get("Content-Type", "")
-        m = re.search(r'boundary="?([^";]+)"?', ctype)
-        if not ctype.startswith("multipart/form-data") or not m:
+        parts = self.multipart(body)
+        if parts is None:
             self.send_json(400, {"error": "expected multipart/form-data"})
             return
-        parts = parse_multipart(body, m.group(1).encode())
         image = next((p for p in parts if p["name"] == "image"), None)
         if image is None or not image.get("filename"):
             self.send_raw(400, b"", "text/plain")
             return
-        fields = {p["name"]: p["data"].decode("utf-8", "replace")
-                  for p in parts if p["filename"] is None}
+        fields = fakelib.form_fields(parts)
         overwrite = fields.get("overwrite", "").lower() in ("true", "1")
         name = os.path.basename(image["filename"])
         with STATE_LOCK:
@@ -509,11 +351,7 @@ class Handler(BaseHTTPRequestHandler):
                              "type": "input"})
 
     def prompt(self):
-        body = self.read_body()
-        try:
-            parsed = json.loads(body)
-        except ValueError:
-            parsed = None
+        parsed = self.read_json()
         with STATE_LOCK:
             STATE.prompts.append(parsed)
             hang = STATE.take_fault("prompt-hang")
@@ -576,13 +414,8 @@ class Handler(BaseHTTPRequestHandler):
         job_id = str(uuid.uuid4())
         with STATE_LOCK:
             job = STATE.new_job(job_id, graph, parsed.get("client_id"))
-        if hang is not None:
-            # queued, but the answer never comes
-            time.sleep(float(hang.get("seconds", 3600)))
-            return
-        if drop is not None:
-            # queued, then the connection closes without an answer
-            self.drop_connection()
+        # queued, but the answer never comes (or the connection closes)
+        if self.swallow_submit(hang, drop):
             return
         if pmal is not None:
             self.send_raw(200, b'{"prompt_id": ', "application/json")
@@ -630,13 +463,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_raw(200, b"", "text/plain")
 
     def history(self, job_id):
+        fired = self.take_poll_fault("history")
         with STATE_LOCK:
-            fired = None
-            for name in ("history-500", "history-malformed", "history-slow"):
-                f = STATE.take_fault(name)
-                if f is not None:
-                    fired = (name, f)
-                    break
             job = STATE.jobs.get(job_id)
             if job is not None and not fired:
                 job["polls"] += 1
@@ -659,16 +487,9 @@ class Handler(BaseHTTPRequestHandler):
             ws.drop()
         if ws is not None and ws.record["fault"] == "ws-oversize":
             ws.send_frame(0x1, b"{}", length=64 * 1024 * 1024)
-        if fired:
-            name, f = fired
-            if name == "history-500":
-                self.send_json(500, {"error": "upstream trouble"})
-                return
-            if name == "history-malformed":
-                self.send_raw(200, b'{"%s": {"status": ' % job_id.encode(),
-                              "application/json")
-                return
-            time.sleep(float(f.get("seconds", 30)))
+        if fired and self.answer_poll_fault(
+                fired, b'{"%s": {"status": ' % job_id.encode()):
+            return
         self.api_delay()
         if not done:
             self.send_json(200, {})
@@ -712,7 +533,8 @@ class Handler(BaseHTTPRequestHandler):
                                "messages": messages}
         self.send_json(200, {job_id: entry})
 
-    def websocket(self, query):
+    def websocket(self):
+        query = self.query()
         client_id = (query.get("clientId") or [""])[0]
         with STATE_LOCK:
             refuse = STATE.take_fault("ws-404")
@@ -769,54 +591,30 @@ class Handler(BaseHTTPRequestHandler):
             if STATE.ws_clients.get(client_id) is conn:
                 del STATE.ws_clients[client_id]
 
-    def view(self, query):
+    def view(self):
+        query = self.query()
         q = {k: v[0] for k, v in query.items()}
         with STATE_LOCK:
             STATE.views.append(q)
             outputs = [j["output"] for j in STATE.jobs.values() if j["output"]]
-            reset = STATE.take_fault("download-reset")
-            trunc = STATE.take_fault("download-truncated")
+            faults = {k: STATE.take_fault("download-" + k)
+                      for k in ("reset", "truncated")}
             gone = STATE.take_fault("download-404")
         wanted = (q.get("filename"), q.get("subfolder", ""))
         if gone is not None or q.get("type") != "output" or \
                 wanted not in outputs:
             self.send_raw(404, b"404: Not Found", "text/plain")
             return
-        with open(STATE.result_mp4, "rb") as f:
-            data = f.read()
-        if trunc is not None:
-            data = data[: len(data) // 2]
-        self.send_response(200)
-        self.send_header("Content-Type", "video/mp4")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if reset is not None:
-            self.wfile.write(data[: len(data) // 2])
-            self.reset_connection()
-            return
-        self.wfile.write(data)
+        self.send_clip(faults)
 
 
 def main():
     global STATE
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--result-mp4", required=True)
-    ap.add_argument("--polls", type=int, default=2,
-                    help="history polls answered {} before the job is done")
+    ap = fakelib.arg_parser(__doc__)
     ap.add_argument("--save-uploads", metavar="DIR",
                     help="keep a copy of each uploaded image in DIR")
-    ap.add_argument("--fault", action="append",
-                    help="NAME[:TIMES], as with /_control")
-    args = ap.parse_args()
-    STATE = State(args)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    print("PORT %d" % server.server_address[1], flush=True)
-    try:
-        server.serve_forever(poll_interval=0.1)
-    except KeyboardInterrupt:
-        pass
+    STATE = State(ap.parse_args())
+    fakelib.serve(Handler, STATE)
 
 
 if __name__ == "__main__":

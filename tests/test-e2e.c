@@ -13,6 +13,7 @@
 #include <gst/video/video.h>
 
 #include "wr2v-test-time.h"
+#include "wr2v-test-util.h"
 
 #define TIMEOUT (60 * GST_SECOND)
 #define FRAME (GST_SECOND / 30)
@@ -22,27 +23,6 @@
 #define BLUE 0xff0000ffu
 
 /* --- helpers ------------------------------------------------------------- */
-
-static void
-rm_rf (const gchar * path)
-{
-  GDir *d;
-  const gchar *name;
-
-  if (!g_file_test (path, G_FILE_TEST_IS_DIR) ||
-      g_file_test (path, G_FILE_TEST_IS_SYMLINK)) {
-    g_unlink (path);
-    return;
-  }
-  d = g_dir_open (path, 0, NULL);
-  while (d && (name = g_dir_read_name (d))) {
-    g_autofree gchar *child = g_build_filename (path, name, NULL);
-    rm_rf (child);
-  }
-  if (d)
-    g_dir_close (d);
-  g_rmdir (path);
-}
 
 static gchar *
 make_test_dir (void)
@@ -61,7 +41,7 @@ finish_test_dir (const gchar * base)
   GDir *d = g_dir_open (g_get_tmp_dir (), 0, NULL);
   const gchar *name;
 
-  rm_rf (base);
+  wr2v_test_rm_rf (base);
   while (d && (name = g_dir_read_name (d)))
     if (g_str_has_prefix (name, "wanr2v-"))
       g_error ("left behind: %s/%s", g_get_tmp_dir (), name);
@@ -550,6 +530,6 @@ main (int argc, char **argv)
   g_test_add_func ("/e2e/live-reference", test_live_reference);
   g_test_add_func ("/e2e/flush-seek", test_flush_seek);
   ret = g_test_run ();
-  rm_rf (private_tmp);
+  wr2v_test_rm_rf (private_tmp);
   return ret;
 }

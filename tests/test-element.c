@@ -11,6 +11,7 @@
 #include <gst/gst.h>
 #include <gst/check/gstharness.h>
 #include "wr2v-test-time.h"
+#include "wr2v-test-util.h"
 
 #define TIMEOUT (60 * GST_SECOND)
 
@@ -22,27 +23,6 @@
 static gchar *private_tmp;
 
 /* --- files --------------------------------------------------------------- */
-
-static void
-rm_rf (const gchar * path)
-{
-  GDir *d;
-  const gchar *name;
-
-  if (!g_file_test (path, G_FILE_TEST_IS_DIR) ||
-      g_file_test (path, G_FILE_TEST_IS_SYMLINK)) {
-    g_unlink (path);
-    return;
-  }
-  d = g_dir_open (path, 0, NULL);
-  while (d && (name = g_dir_read_name (d))) {
-    g_autofree gchar *child = g_build_filename (path, name, NULL);
-    rm_rf (child);
-  }
-  if (d)
-    g_dir_close (d);
-  g_rmdir (path);
-}
 
 /* A fresh directory for one test; the cache-dir is <base>/cache. */
 static gchar *
@@ -550,7 +530,7 @@ test_numbering (void)
   g_assert_cmpstr (gst_structure_get_string (s, "video_1"), ==, "Video 2");
   g_assert_cmpstr (gst_structure_get_string (s, "image_0"), ==, "Image 3");
   run_free (r);
-  rm_rf (base);
+  wr2v_test_rm_rf (base);
 }
 
 /* --- validation errors --------------------------------------------------- */
@@ -633,7 +613,7 @@ check_error_case (gconstpointer data)
   g_assert_false (g_file_test (part, G_FILE_TEST_EXISTS));
   g_assert_cmpuint (count_results (base), ==, 0);
   g_assert_cmpuint (count_cache_tmp (base), ==, 0);
-  rm_rf (base);
+  wr2v_test_rm_rf (base);
 }
 
 static ErrorCase error_cases[] = {
@@ -698,7 +678,7 @@ test_caps_audio (void)
   gst_harness_teardown (h);
   gst_object_unref (el);
   g_assert_cmpuint (count_results (base), ==, 0);
-  rm_rf (base);
+  wr2v_test_rm_rf (base);
 }
 
 /* JPEG forced onto a video pad with caps: refused, the pipeline errors */
@@ -738,7 +718,7 @@ test_caps_jpeg_on_video_pad (void)
   gst_object_unref (g);
   run_free (r);
   g_assert_cmpuint (count_results (base), ==, 0);
-  rm_rf (base);
+  wr2v_test_rm_rf (base);
 }
 
 /* A JPEG file straight from filesrc (no caps) onto a video pad: the
@@ -780,7 +760,7 @@ test_caps_jpeg_file_on_video_pad (void)
   g_assert_null (find_element_msg (r, "wanr2v/result"));
   run_free (r);
   g_assert_cmpuint (count_results (base), ==, 0);
-  rm_rf (base);
+  wr2v_test_rm_rf (base);
 }
 
 /* --- a whole run through GstHarness ------------------------------------ */
@@ -855,7 +835,7 @@ test_harness_eos (void)
   gst_harness_teardown (h);
   gst_object_unref (el);
   g_assert_cmpuint (count_results (base), ==, 2);       /* mp4 + json */
-  rm_rf (base);
+  wr2v_test_rm_rf (base);
 }
 
 /* --- progress and facts ------------------------------------------------ */
@@ -918,7 +898,7 @@ test_progress (void)
   result_location (r, &cached);
   g_assert_false (cached);
   run_free (r);
-  rm_rf (base);
+  wr2v_test_rm_rf (base);
 }
 
 /* --- stopping in the middle -------------------------------------------- */
@@ -980,7 +960,7 @@ test_stop_while_generating (void)
   g_assert_cmpuint (count_proc ("/proc/self/task"), <=, threads + 3);
   g_assert_cmpuint (count_proc ("/proc/self/fd"), <=, fds + 2);
   g_assert_cmpuint (count_results (base), ==, 0);
-  rm_rf (base);
+  wr2v_test_rm_rf (base);
 }
 
 static GstPadProbeReturn
@@ -1035,7 +1015,7 @@ test_stop_while_collecting_live (void)
   gst_object_unref (g);
   run_free (r);
   g_assert_cmpuint (count_results (base), ==, 0);
-  rm_rf (base);
+  wr2v_test_rm_rf (base);
 }
 
 /* --- the result store --------------------------------------------------- */
@@ -1086,7 +1066,7 @@ test_cache_images (void)
   check_cached_rerun (desc, base, &hit, &results);
   g_assert_true (hit);
   g_assert_cmpuint (results, ==, 2);
-  rm_rf (base);
+  wr2v_test_rm_rf (base);
 }
 
 /* Raw video references are encoded before hashing; the same frames must
@@ -1109,7 +1089,7 @@ test_cache_raw_video (void)
   }
   g_assert_true (hit);
   g_assert_cmpuint (results, ==, 2);
-  rm_rf (base);
+  wr2v_test_rm_rf (base);
 }
 
 /* --- engine auto ------------------------------------------------------- */
@@ -1142,7 +1122,7 @@ test_engine_auto (void)
   g_assert_nonnull (strstr (reason, "auto"));
   g_assert_nonnull (strstr (reason, "key"));
   run_free (r);
-  rm_rf (base);
+  wr2v_test_rm_rf (base);
 }
 
 /* --- result-location and wanr2vgen ------------------------------------- */
@@ -1163,7 +1143,7 @@ test_result_location (void)
   g_assert_false (g_file_test (part, G_FILE_TEST_EXISTS));
   assert_same_bytes (out, result_location (r, NULL));
   run_free (r);
-  rm_rf (base);
+  wr2v_test_rm_rf (base);
 }
 
 static void
@@ -1185,7 +1165,7 @@ test_gen_filesink (void)
   g_assert_true (g_file_get_contents (out, &data, &len, NULL));
   g_assert_true (memcmp (data + 4, "ftyp", 4) == 0);
   run_free (r);
-  rm_rf (base);
+  wr2v_test_rm_rf (base);
 }
 
 /* --- reference pads that are not linked ------------------------------- */
@@ -1288,7 +1268,7 @@ test_unlinked_pad (void)
     run_to_eos (r);
     gst_object_unref (g);
     run_free (r);
-    rm_rf (base);
+    wr2v_test_rm_rf (base);
   }
 }
 
@@ -1340,7 +1320,7 @@ test_unlinked_pad_late (void)
   gst_object_unref (bus);
   gst_object_unref (el);
   g_assert_cmpuint (count_results (base), ==, 0);
-  rm_rf (base);
+  wr2v_test_rm_rf (base);
 }
 
 /* A pad with only a uri (a URL a hosted engine fetches) is complete from
@@ -1371,7 +1351,7 @@ test_uri_only_pad_unnamed (void)
   gst_object_unref (pad);
   gst_object_unref (g);
   run_free (r);
-  rm_rf (base);
+  wr2v_test_rm_rf (base);
 }
 
 /* ... and one it names fails the job at once, saying the preview engine
@@ -1403,7 +1383,7 @@ test_uri_only_pad_named (void)
   gst_object_unref (g);
   run_free (r);
   g_assert_cmpuint (count_results (base), ==, 0);
-  rm_rf (base);
+  wr2v_test_rm_rf (base);
 }
 
 /* --- the bin's pads ---------------------------------------------------- */
@@ -1545,7 +1525,7 @@ test_flush_restarts_job (gconstpointer factory)
   gst_object_unref (bus);
   gst_object_unref (el);
   g_assert_cmpuint (count_results (base), ==, 2);       /* mp4 + json */
-  rm_rf (base);
+  wr2v_test_rm_rf (base);
 }
 
 /* --- running the same pipeline again ----------------------------------- */
@@ -1642,7 +1622,7 @@ test_reuse_after_failure (void)
   run_free (r);
   g_assert_cmpuint (count_work_dirs (), ==, work_dirs);
   g_assert_cmpuint (count_results (base), ==, 2);       /* mp4 + json */
-  rm_rf (base);
+  wr2v_test_rm_rf (base);
 }
 
 /* Three runs of one pipeline, NULL between them: a new clip, another
@@ -1666,7 +1646,7 @@ test_reuse_after_success (void)
   run_free (r);
   g_assert_cmpuint (count_work_dirs (), ==, work_dirs);
   g_assert_cmpuint (count_results (base), ==, 4);       /* 2 mp4 + 2 json */
-  rm_rf (base);
+  wr2v_test_rm_rf (base);
 }
 
 int
@@ -1725,6 +1705,6 @@ main (int argc, char **argv)
   g_test_add_func ("/element/reuse/after-success", test_reuse_after_success);
 
   ret = g_test_run ();
-  rm_rf (private_tmp);
+  wr2v_test_rm_rf (private_tmp);
   return ret;
 }

@@ -35,17 +35,15 @@
  *
  * preview is the control: offline, 5 s at 30 fps, 1280x720.
  */
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 #include <glib/gstdio.h>
 #include <gst/gst.h>
 #include <json-glib/json-glib.h>
 
+#include "wr2v-fake-server.h"
 #include "wr2v-http.h"
+#include "wr2v-test-util.h"
 #include "wr2v-test-time.h"
 
 #define PROMPT "Video 1 hands Image 3 to Video 2"
@@ -103,34 +101,9 @@ static const EngineCase comfyui_case = {
 static gchar *tmp_root;
 static gchar *ref_video[2];
 static gchar *ref_image;
-static gchar *python;
-static gchar *srcdir;
 static gboolean have_media;
 
 /* --- small things ------------------------------------------------------ */
-
-static void
-rm_rf (const gchar * path)
-{
-  GDir *d;
-  const gchar *name;
-
-  if (!g_file_test (path, G_FILE_TEST_IS_DIR) ||
-      g_file_test (path, G_FILE_TEST_IS_SYMLINK)) {
-    g_unlink (path);
-    return;
-  }
-  d = g_dir_open (path, 0, NULL);
-  while (d && (name = g_dir_read_name (d))) {
-    gchar *child = g_build_filename (path, name, NULL);
-
-    rm_rf (child);
-    g_free (child);
-  }
-  if (d)
-    g_dir_close (d);
-  g_rmdir (path);
-}
 
 static gchar *
 file_sha256 (const gchar * path)
@@ -292,29 +265,6 @@ only_member (JsonObject * o)
 
 /* --- media ------------------------------------------------------------- */
 
-static gboolean
-run_to_eos (const gchar * desc)
-{
-  GstElement *p = gst_parse_launch (desc, NULL);
-  GstBus *bus;
-  GstMessage *msg;
-  gboolean ok;
-
-  if (!p)
-    return FALSE;
-  bus = gst_element_get_bus (p);
-  gst_element_set_state (p, GST_STATE_PLAYING);
-  msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
-      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  ok = msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS;
-  if (msg)
-    gst_message_unref (msg);
-  gst_element_set_state (p, GST_STATE_NULL);
-  gst_object_unref (bus);
-  gst_object_unref (p);
-  return ok;
-}
-
 /* Two reference videos (2 s each, a landscape ball and a portrait test
  * card) and a square PNG: files, linked with filesrc, sent as they are. */
 static gboolean
@@ -330,18 +280,18 @@ make_references (void)
       "video/x-raw,width=320,height=180,framerate=10/1 ! "
       "x264enc speed-preset=ultrafast ! mp4mux ! filesink location=\"%s\"",
       ref_video[0]);
-  ok = run_to_eos (d);
+  ok = wr2v_test_run_to_eos (d, 60 * GST_SECOND);
   g_free (d);
   d = g_strdup_printf ("videotestsrc pattern=smpte num-buffers=20 ! "
       "video/x-raw,width=180,height=320,framerate=10/1 ! "
       "x264enc speed-preset=ultrafast ! mp4mux ! filesink location=\"%s\"",
       ref_video[1]);
-  ok = ok && run_to_eos (d);
+  ok = ok && wr2v_test_run_to_eos (d, 60 * GST_SECOND);
   g_free (d);
   d = g_strdup_printf ("videotestsrc pattern=pinwheel num-buffers=1 ! "
       "video/x-raw,width=200,height=200 ! pngenc ! filesink "
       "location=\"%s\"", ref_image);
-  ok = ok && run_to_eos (d);
+  ok = ok && wr2v_test_run_to_eos (d, 60 * GST_SECOND);
   g_free (d);
   return ok;
 }
@@ -354,7 +304,7 @@ make_served_clip (const EngineCase * c, const gchar * path)
       "video/x-raw,width=%d,height=%d,framerate=%d/1 ! "
       "x264enc speed-preset=ultrafast ! mp4mux ! filesink location=\"%s\"",
       c->frames, c->width, c->height, c->fps, path);
-  gboolean ok = run_to_eos (d);
+  gboolean ok = wr2v_test_run_to_eos (d, 60 * GST_SECOND);
 
   g_free (d);
   return ok;
@@ -388,130 +338,25 @@ count_frames_of (const gchar * path)
       NULL);
   gst_object_unref (pad);
   gst_object_unref (sink);
-  {
-    GstBus *bus = gst_element_get_bus (p);
-    GstMessage *msg;
-
-    gst_element_set_state (p, GST_STATE_PLAYING);
-    msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
-        GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-    ok = msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS;
-    if (msg)
-      gst_message_unref (msg);
-    gst_element_set_state (p, GST_STATE_NULL);
-    gst_object_unref (bus);
-  }
+  ok = wr2v_test_play_to_eos (p, 60 * GST_SECOND);
   gst_object_unref (p);
   return ok ? (guint) g_atomic_int_get (&frames) : 0;
 }
 
 /* --- a fake server ----------------------------------------------------- */
 
-typedef struct
-{
-  GSubprocess *proc;
-  gchar *base;
-  Wr2vHttp *http;
-} Server;
-
-/* The fake goes when the test dies, also on an assertion. */
-static void
-child_setup (gpointer data)
-{
-#ifdef __linux__
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-#endif
-}
-
-static Server *
+static Wr2vFakeServer *
 server_start (const EngineCase * c, const gchar * clip)
 {
-  GPtrArray *argv = g_ptr_array_new_with_free_func (g_free);
-  GSubprocessLauncher *l;
-  GDataInputStream *in;
-  Server *s = g_new0 (Server, 1);
-  GError *err = NULL;
-  gchar *line;
-
-  g_ptr_array_add (argv, g_strdup (python));
-  g_ptr_array_add (argv, g_build_filename (srcdir, c->script, NULL));
-  if (c->key) {
-    g_ptr_array_add (argv, g_strdup ("--api-key"));
-    g_ptr_array_add (argv, g_strdup (c->key));
-  }
-  g_ptr_array_add (argv, g_strdup ("--result-mp4"));
-  g_ptr_array_add (argv, g_strdup (clip));
-  /* fake-wavespeed also goes when its stdin closes */
-  if (g_str_equal (c->engine, "wavespeed"))
-    g_ptr_array_add (argv, g_strdup ("--exit-with-stdin"));
-  g_ptr_array_add (argv, NULL);
-
-  l = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-      G_SUBPROCESS_FLAGS_STDIN_PIPE);
-  g_subprocess_launcher_set_child_setup (l, child_setup, NULL, NULL);
-  s->proc = g_subprocess_launcher_spawnv (l,
-      (const gchar * const *) argv->pdata, &err);
-  g_assert_no_error (err);
-  g_object_unref (l);
-  g_ptr_array_unref (argv);
-  in = g_data_input_stream_new (g_subprocess_get_stdout_pipe (s->proc));
-  line = g_data_input_stream_read_line (in, NULL, NULL, &err);
-  g_object_unref (in);
-  g_assert_no_error (err);
-  g_assert_nonnull (line);
-  g_assert_true (g_str_has_prefix (line, "PORT "));
-  s->base = g_strdup_printf ("http://127.0.0.1:%d", atoi (line + 5));
-  g_free (line);
-  s->http = wr2v_http_new ();
-  return s;
-}
-
-static void
-server_stop (Server * s)
-{
-  g_subprocess_force_exit (s->proc);
-  g_subprocess_wait (s->proc, NULL, NULL);
-  g_object_unref (s->proc);
-  wr2v_http_free (s->http);
-  g_free (s->base);
-  g_free (s);
-}
-
-/* GET @path from the server as JSON (NULL when it did not answer 200
- * JSON). Unref the node. */
-static JsonNode *
-server_get_json (Server * s, const gchar * path)
-{
-  gchar *url = g_strconcat (s->base, path, NULL);
-  Wr2vHttpRequest req = { 0, };
-  Wr2vHttpResponse resp = { 0, };
-  JsonParser *parser;
-  JsonNode *node = NULL;
-  GError *err = NULL;
-
-  req.method = WR2V_HTTP_GET;
-  req.url = url;
-  req.max_body_bytes = 64 * 1024 * 1024;
-  req.timeout_s = 30;
-  g_assert_true (wr2v_http_perform (s->http, &req, &resp, &err));
-  g_assert_no_error (err);
-  g_assert_cmpuint (resp.status, ==, 200);
-  parser = json_parser_new ();
-  if (resp.body && json_parser_load_from_data (parser,
-          g_bytes_get_data (resp.body, NULL), g_bytes_get_size (resp.body),
-          &err))
-    node = json_node_copy (json_parser_get_root (parser));
-  g_assert_no_error (err);
-  g_clear_error (&err);
-  g_object_unref (parser);
-  wr2v_http_response_clear (&resp);
-  g_free (url);
-  return node;
+  if (c->key)
+    return wr2v_fake_server_start (c->script, "--api-key", c->key,
+        "--result-mp4", clip, NULL);
+  return wr2v_fake_server_start (c->script, "--result-mp4", clip, NULL);
 }
 
 /* The sha256 of what GET @url answers (a stored upload). */
 static gchar *
-server_get_sha256 (Server * s, const gchar * url)
+server_get_sha256 (Wr2vFakeServer * s, const gchar * url)
 {
   Wr2vHttpRequest req = { 0, };
   Wr2vHttpResponse resp = { 0, };
@@ -1068,7 +913,7 @@ check_comfyui (JsonObject * st, const gchar * job_id)
 /* After both runs (fetching counts as a request): each URL WaveSpeed was
  * given serves the bytes of the reference it names. */
 static void
-check_wavespeed_media (Server * server, JsonObject * st)
+check_wavespeed_media (Wr2vFakeServer * server, JsonObject * st)
 {
   JsonObject *body = obj (arr_obj (arr (st, "submits"), 0), "body");
   JsonArray *videos = arr (body, "videos");
@@ -1095,7 +940,7 @@ test_engine (gconstpointer data)
   const EngineCase *c = data;
   gchar *dir, *cache, *clip = NULL, *desc, *desc2;
   gchar *first_id = NULL;
-  Server *server = NULL;
+  Wr2vFakeServer *server = NULL;
   JsonNode *s1 = NULL, *s2 = NULL;
   JsonObject *st1 = NULL, *st2 = NULL;
   Run r1, r2;
@@ -1135,7 +980,7 @@ test_engine (gconstpointer data)
     g_assert_cmpstr (r1.submitted_id, ==, first_id);
     g_test_message ("job id %s", first_id);
 
-    s1 = server_get_json (server, "/_stats");
+    s1 = wr2v_fake_server_stats (server);
     g_assert_nonnull (s1);
     st1 = s1 ? json_node_get_object (s1) : NULL;
     if (g_str_equal (c->engine, "wavespeed"))
@@ -1169,7 +1014,7 @@ test_engine (gconstpointer data)
   if (server) {
     gchar *c1, *c2;
 
-    s2 = server_get_json (server, "/_stats");
+    s2 = wr2v_fake_server_stats (server);
     g_assert_nonnull (s2);
     st2 = s2 ? json_node_get_object (s2) : NULL;
     g_assert_cmpint (total_requests (st1), >, 0);
@@ -1193,10 +1038,10 @@ test_engine (gconstpointer data)
   if (s2)
     json_node_unref (s2);
   if (server)
-    server_stop (server);
+    wr2v_fake_server_stop (server);
   set_credentials (NULL);
   if (!g_test_failed ())
-    rm_rf (dir);
+    wr2v_test_rm_rf (dir);
   g_free (first_id);
   g_free (desc);
   g_free (desc2);
@@ -1239,17 +1084,13 @@ main (int argc, char **argv)
   g_unsetenv ("WAVESPEED_API_KEY");
   g_unsetenv ("DASHSCOPE_API_KEY");
 
-  srcdir = g_strdup (g_getenv ("WANR2V_TESTS_SRCDIR") ?
-      g_getenv ("WANR2V_TESTS_SRCDIR") : "tests");
   /* comfyui's shipped default workflow, from the source tree */
   if (!g_getenv ("WANR2V_DATADIR")) {
-    gchar *data = g_build_filename (srcdir, "..", "data", NULL);
+    gchar *data = g_build_filename (wr2v_test_srcdir (), "..", "data", NULL);
 
     g_setenv ("WANR2V_DATADIR", data, TRUE);
     g_free (data);
   }
-  python = g_strdup (g_getenv ("WANR2V_PYTHON") ? g_getenv ("WANR2V_PYTHON")
-      : "/usr/bin/python3");
   gst_init (&argc, &argv);
 
   have_media = make_references ();
@@ -1267,7 +1108,7 @@ main (int argc, char **argv)
 
   assert_no_work_dirs (tmpdir);
   if (!ret)
-    rm_rf (tmp_root);
+    wr2v_test_rm_rf (tmp_root);
   else
     g_printerr ("kept %s\n", tmp_root);
   g_free (tmpdir);
@@ -1275,7 +1116,5 @@ main (int argc, char **argv)
   g_free (ref_video[0]);
   g_free (ref_video[1]);
   g_free (ref_image);
-  g_free (python);
-  g_free (srcdir);
   return ret;
 }

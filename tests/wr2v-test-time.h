@@ -20,3 +20,9 @@ wr2v_test_time (gint64 usec)
 }
 
 #define WR2V_TEST_TIME(usec) wr2v_test_time (usec)
+
+/* A short request-timeout (s), scaled like WR2V_TEST_TIME: it also counts
+ * the uploads and preparing the references, slower on a sanitizer or
+ * valgrind run. */
+#define WR2V_TEST_TIMEOUT_S(s) \
+  ((guint) (WR2V_TEST_TIME ((gint64) (s) * G_USEC_PER_SEC) / G_USEC_PER_SEC))

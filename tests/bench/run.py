@@ -184,10 +184,12 @@ class Bench:
         flags = subprocess.run(["pkg-config", "--cflags", "--libs"] + pkgs,
                                check=True, capture_output=True,
                                text=True).stdout.split()
+        tests = os.path.dirname(HERE)
         subprocess.run(["cc", "-std=gnu11", "-O2", "-o", out,
                         os.path.join(HERE, "wr2v-bench.c"),
-                        "-I", os.path.join(SRCDIR, "src"), "-I", self.build,
-                        lib] + flags, check=True)
+                        os.path.join(tests, "wr2v-test-util.c"),
+                        "-I", os.path.join(SRCDIR, "src"), "-I", tests,
+                        "-I", self.build, lib] + flags, check=True)
         return out
 
     def prepare(self):

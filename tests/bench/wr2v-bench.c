@@ -31,6 +31,7 @@
 
 #include "wr2v-reference.h"
 #include "wr2v-request.h"
+#include "wr2v-test-util.h"
 
 /* --- options ------------------------------------------------------- */
 
@@ -83,38 +84,12 @@ cpu_us (void)
       (1000000) + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
 }
 
+/* threads of this process (-1: unknown) */
 static gint
 count_threads (void)
 {
-  GDir *d = g_dir_open ("/proc/self/task", 0, NULL);
-  gint n = 0;
-
-  if (!d)
-    return -1;
-  while (g_dir_read_name (d))
-    n++;
-  g_dir_close (d);
-  return n;
-}
-
-static void
-rm_rf (const gchar * path)
-{
-  GDir *d = g_dir_open (path, 0, NULL);
-  const gchar *name;
-
-  while (d && (name = g_dir_read_name (d))) {
-    g_autofree gchar *child = g_build_filename (path, name, NULL);
-
-    if (g_file_test (child, G_FILE_TEST_IS_DIR) &&
-        !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-      rm_rf (child);
-    else
-      g_unlink (child);
-  }
-  if (d)
-    g_dir_close (d);
-  g_rmdir (path);
+  return g_file_test ("/proc/self/task", G_FILE_TEST_IS_DIR) ?
+      (gint) wr2v_test_count_dir ("/proc/self/task") : -1;
 }
 
 static gchar *
@@ -407,7 +382,7 @@ element_first_frame (const gchar * cache, gint seed, gboolean print)
         r->job_id ? r->job_id : "", r->t_completed, r->t_download_last,
         r->t_result, r->t_decode, r->t_first_frame);
   run_free (r);
-  rm_rf (cache);
+  wr2v_test_rm_rf (cache);
 }
 
 static void
@@ -621,8 +596,7 @@ cmd_refwriter (void)
     g_print ("{\"kind\": \"writer-raw\", \"us\": %" G_GINT64_FORMAT
         ", \"cpu_us\": %" G_GINT64_FORMAT "}\n", t, cpu_us () - c0);
     g_print ("{\"kind\": \"writer-mp4\", \"us\": %" G_GINT64_FORMAT ", "
-        "\"bytes\": %" G_GINT64_FORMAT "}\n", writer_mp4 (mp4, out),
-        mp4_bytes);
+        "\"bytes\": %" G_GINT64_FORMAT "}\n", writer_mp4 (mp4, out), mp4_bytes);
   }
   g_unlink (out);
   g_unlink (mp4);
@@ -659,8 +633,7 @@ cmd_stop (void)
     if (decode) {
       /* the stored clip, decoded in real time: the decoder is busy */
       desc = g_strdup_printf ("wanr2v name=g %s ! fakesink name=sink "
-          "sync=true filesrc location=\"%s\" ! g.video_0", opt_extra,
-          opt_ref);
+          "sync=true filesrc location=\"%s\" ! g.video_0", opt_extra, opt_ref);
       pred = has_first_frame;
       delay_ms = g_random_int_range (0, 1000);
     } else {
@@ -688,7 +661,7 @@ cmd_stop (void)
         held ? "true" : "false");
     run_free (r);
     if (cache)
-      rm_rf (cache);
+      wr2v_test_rm_rf (cache);
   }
 }
 
@@ -720,7 +693,7 @@ cmd_wait (void)
       r->job_id ? r->job_id : "", r->t_submitted, r->t_completed,
       r->cpu_submitted, r->cpu_completed, r->t_eos, r->frames);
   run_free (r);
-  rm_rf (cache);
+  wr2v_test_rm_rf (cache);
 }
 
 /* --- many (row 9) ---------------------------------------------------- */
@@ -815,7 +788,7 @@ cmd_many (void)
     g_autofree gchar *cache = g_strdup_printf ("%s/many-%d", opt_dir, i);
 
     run_free (runs[i]);
-    rm_rf (cache);
+    wr2v_test_rm_rf (cache);
   }
   g_free (runs);
 }

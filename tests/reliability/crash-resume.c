@@ -244,7 +244,7 @@ main (int argc, char **argv)
   guint32 seed;
   GRand *rand;
   gchar *self, *root, *cache, *clip;
-  RelServer *server;
+  Wr2vFakeServer *server;
   GstDiscoverer *disc;
   GHashTable *by_prompt;
   guint kills = 0, requests = 0, failures = 0, maybe = 0, clips = 0;
@@ -272,10 +272,10 @@ main (int argc, char **argv)
     g_printerr ("SKIP: cannot make the result clip (x264enc?)\n");
     return 77;
   }
-  server = rel_server_start ("reliability/wavespeed-slow.py",
+  server = wr2v_fake_server_start ("reliability/wavespeed-slow.py",
       "--api-key", KEY, "--result-mp4", clip, "--polls", "3",
       "--download-rate", "150000", "--upload-delay", "0.3", NULL);
-  rel_server_control (server, "{\"delay_ms\": 100}");
+  wr2v_fake_server_control (server, "{\"delay_ms\": 100}");
   disc = gst_discoverer_new (20 * GST_SECOND, NULL);
   refused = g_new0 (gboolean, kills_wanted + 1);
   /* how long a fresh run takes, end to end (a request of its own) */
@@ -400,9 +400,9 @@ main (int argc, char **argv)
 
   g_hash_table_unref (by_prompt);
   g_object_unref (disc);
-  rel_server_stop (server);
+  wr2v_fake_server_stop (server);
   if (!failures)
-    rel_rm_rf (root);
+    wr2v_test_rm_rf (root);
   else
     g_print ("kept %s\n", root);
   g_rand_free (rand);

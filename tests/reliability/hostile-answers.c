@@ -38,7 +38,7 @@ static const gchar *engine_names[] = { "wavespeed", "dashscope", "comfyui" };
 typedef struct
 {
   gchar *dir;
-  RelServer *server;
+  Wr2vFakeServer *server;
   Wr2vStore *store;
   guint64 max_download;
 } Fixture;
@@ -56,15 +56,15 @@ fixture_setup (Fixture * fx, gconstpointer data)
   fx->store = wr2v_store_open (cache, &err);
   g_assert_no_error (err);
   g_free (cache);
-  fx->server = rel_server_start ("reliability/hostile-server.py", NULL);
+  fx->server = wr2v_fake_server_start ("reliability/hostile-server.py", NULL);
 }
 
 static void
 fixture_teardown (Fixture * fx, gconstpointer data)
 {
   wr2v_store_free (fx->store);
-  rel_server_stop (fx->server);
-  rel_rm_rf (fx->dir);
+  wr2v_fake_server_stop (fx->server);
+  wr2v_test_rm_rf (fx->dir);
   g_free (fx->dir);
 }
 
@@ -252,7 +252,7 @@ run (Fixture * fx, Engine e)
 static guint
 requests_to (Fixture * fx, const gchar * re, guint64 * sent)
 {
-  JsonNode *stats = rel_server_get_json (fx->server, "/_stats");
+  JsonNode *stats = wr2v_fake_server_get_json (fx->server, "/_stats");
   JsonArray *reqs = json_object_get_array_member (json_node_get_object
       (stats), "requests");
   guint i, n = 0;
@@ -722,7 +722,7 @@ main (int argc, char **argv)
         "video/x-raw,width=64,height=64 ! pngenc ! filesink "
         "location=\"%s\"", png);
     gboolean ok = rel_make_clip (clip, 1, 320, 240) &&
-        rel_run_to_eos (desc, 30 * GST_SECOND);
+        wr2v_test_run_to_eos (desc, 30 * GST_SECOND);
 
     g_free (desc);
     if (!ok) {
@@ -759,7 +759,7 @@ main (int argc, char **argv)
   add ("file-name-escaped", CF, NULL, test_comfyui_name_escaped);
 
   ret = g_test_run ();
-  rel_rm_rf (root);
+  wr2v_test_rm_rf (root);
   g_free (root);
   g_free (clip);
   g_free (png);

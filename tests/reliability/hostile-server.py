@@ -41,7 +41,11 @@ import os
 import re
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                ".."))
+import fakelib  # noqa: E402  (tests/, from any working directory)
 
 LOCK = threading.Lock()
 ROUTES = []
@@ -58,20 +62,12 @@ def subst(value, base):
     return value
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(fakelib.Handler):
     server_version = "Hostile/1.0"
 
     def log_message(self, fmt, *args):
         if os.environ.get("HOSTILE_VERBOSE"):
             sys.stderr.write("hostile: " + (fmt % args) + "\n")
-
-    def base(self):
-        return "http://127.0.0.1:%d" % self.server.server_address[1]
-
-    def read_body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n else b""
 
     def plain(self, status, body, ctype="application/json"):
         self.send_response(status)
@@ -201,11 +197,7 @@ class Handler(BaseHTTPRequestHandler):
 
 def main():
     if "--exit-with-stdin" in sys.argv:
-        def watch():
-            while sys.stdin.buffer.read(4096):
-                pass
-            os._exit(0)
-        threading.Thread(target=watch, daemon=True).start()
+        threading.Thread(target=fakelib.watch_stdin, daemon=True).start()
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     print("PORT %d" % server.server_address[1], flush=True)

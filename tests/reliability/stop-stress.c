@@ -167,7 +167,7 @@ main (int argc, char **argv)
       (guint32) g_get_real_time ();
   GRand *rand = g_rand_new_with_seed (seed);
   gchar *root, *tmpdir, *cache, *clip, *cache_tmp;
-  RelServer *server;
+  Wr2vFakeServer *server;
   GArray *threads = g_array_new (FALSE, FALSE, sizeof (guint));
   GArray *fds = g_array_new (FALSE, FALSE, sizeof (guint));
   guint hits[N_PH] = { 0, }, eos = 0, maybe = 0, failures = 0;
@@ -196,10 +196,10 @@ main (int argc, char **argv)
   }
   /* ~1 s per phase: 0.4 s per upload answer, three polls, a ~0.7 s
    * download; a 5 s clip played in real time is the decoding phase */
-  server = rel_server_start ("reliability/wavespeed-slow.py",
+  server = wr2v_fake_server_start ("reliability/wavespeed-slow.py",
       "--api-key", KEY, "--result-mp4", clip, "--polls", "3",
       "--download-rate", "120000", "--upload-delay", "0.4", NULL);
-  rel_server_control (server, "{\"delay_ms\": 100}");
+  wr2v_fake_server_control (server, "{\"delay_ms\": 100}");
 
   g_print ("stop stress: %u cycles, seed %u, server %s\n", cycles, seed,
       server->base);
@@ -291,8 +291,8 @@ main (int argc, char **argv)
     g_cond_clear (&w.cond);
 
     {
-      guint t = rel_count_dir ("/proc/self/task");
-      guint f = rel_count_dir ("/proc/self/fd");
+      guint t = wr2v_test_count_dir ("/proc/self/task");
+      guint f = wr2v_test_count_dir ("/proc/self/fd");
 
       g_array_append_val (threads, t);
       g_array_append_val (fds, f);
@@ -368,10 +368,10 @@ main (int argc, char **argv)
   g_print ("%s\n", failures ? "FAILED" : "PASSED");
 
   g_hash_table_unref (by_prompt);
-  rel_server_stop (server);
+  wr2v_fake_server_stop (server);
   gst_deinit ();
   if (!failures)
-    rel_rm_rf (root);
+    wr2v_test_rm_rf (root);
   else
     g_print ("kept %s\n", root);
   g_array_unref (threads);

@@ -31,7 +31,7 @@ typedef struct
 {
   gchar *dir;
   gchar *cache;
-  RelServer *server;
+  Wr2vFakeServer *server;
   Wr2vStore *store;
   /* a fault to make at a phase of the job (from the observer) */
   Wr2vPhase fault_phase;
@@ -48,7 +48,7 @@ fixture_setup (Fixture * fx, gconstpointer data)
   fx->dir = g_build_filename (root, "case-XXXXXX", NULL);
   g_assert_nonnull (g_mkdtemp (fx->dir));
   fx->cache = g_build_filename (fx->dir, "cache", NULL);
-  fx->server = rel_server_start ("fake-wavespeed.py", "--api-key", KEY,
+  fx->server = wr2v_fake_server_start ("fake-wavespeed.py", "--api-key", KEY,
       "--result-mp4", clip, "--polls", "1", NULL);
   fx->store = wr2v_store_open (fx->cache, &err);
   g_assert_no_error (err);
@@ -83,8 +83,8 @@ static void
 fixture_teardown (Fixture * fx, gconstpointer data)
 {
   wr2v_store_free (fx->store);
-  rel_server_stop (fx->server);
-  rel_rm_rf (fx->dir);
+  wr2v_fake_server_stop (fx->server);
+  wr2v_test_rm_rf (fx->dir);
   g_free (fx->dir);
   g_free (fx->cache);
 }
@@ -263,7 +263,7 @@ unblock (const gchar * path)
 {
   gchar *away = g_strconcat (path, ".away", NULL);
 
-  rel_rm_rf (path);
+  wr2v_test_rm_rf (path);
   if (g_file_test (away, G_FILE_TEST_EXISTS))
     g_assert_cmpint (g_rename (away, path), ==, 0);
   g_free (away);
@@ -513,7 +513,7 @@ test_journal_set_job (Fixture * fx, gconstpointer data)
   g_assert_error (err, WR2V_ERROR, WR2V_ERROR_STORE);
   g_test_message ("%s", err->message);
   g_assert_cmpuint (submits (fx), ==, 1);
-  stats = rel_server_get_json (fx->server, "/_stats");
+  stats = wr2v_fake_server_get_json (fx->server, "/_stats");
   ids = json_object_get_members (json_object_get_object_member
       (json_node_get_object (stats), "jobs"));
   job_id = g_strdup (ids->data);
@@ -830,7 +830,7 @@ main (int argc, char **argv)
   ADD ("read-only/tmp", "tmp", test_read_only);
 
   ret = g_test_run ();
-  rel_rm_rf (root);
+  wr2v_test_rm_rf (root);
   g_free (root);
   g_free (clip);
   g_free (self);
