@@ -434,7 +434,10 @@ run_clear (Run * r)
 static gchar *
 describe (const EngineCase * c, const gchar * api_url, const gchar * cache)
 {
-  gchar *url_part = api_url ? g_strdup_printf (" api-url=%s", api_url) :
+  /* the DashScope fake stands for Beijing, where reference files may be
+   * uploaded */
+  gchar *url_part = api_url ? g_strdup_printf (" api-url=%s%s", api_url,
+      g_str_equal (c->engine, "dashscope") ? " region=beijing" : "") :
       g_strdup ("");
   gchar *desc = g_strdup_printf (PIPELINE, c->engine, url_part, cache,
       ref_video[0], ref_video[1], ref_image);

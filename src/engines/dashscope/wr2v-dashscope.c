@@ -37,15 +37,18 @@ GST_DEBUG_CATEGORY_STATIC (wr2v_dashscope_debug);
 #define UPLOAD_LIFETIME_S (48 * 3600 - 2 * 3600)
 
 /* Base URLs by region [C]. Key, model and endpoint must be of one region;
- * a mismatch looks like an auth error [C]. */
+ * a mismatch looks like an auth error [C]. The temporary upload of
+ * reference files is offered in Beijing only [C: Model Studio's "temporary
+ * file URL" page, March 2026]; elsewhere references need a uri. */
 static const struct
 {
   const gchar *name;
   const gchar *base;
+  gboolean temporary_upload;
 } regions[] = {
-  {"singapore", "https://dashscope-intl.aliyuncs.com"},
-  {"us", "https://dashscope-us.aliyuncs.com"},
-  {"beijing", "https://dashscope.aliyuncs.com"},
+  {"singapore", "https://dashscope-intl.aliyuncs.com", FALSE},
+  {"us", "https://dashscope-us.aliyuncs.com", FALSE},
+  {"beijing", "https://dashscope.aliyuncs.com", TRUE},
 };
 
 /* What wan2.7-r2v takes. [C]: the model's docs; [3P]: only resellers say
@@ -129,6 +132,53 @@ dashscope_default_base_url (Wr2vRemote * remote, GError ** error)
   gint r = find_region (remote->engine, error);
 
   return r < 0 ? NULL : regions[r].base;
+}
+
+/* The region whose endpoint is in use: the one api-url names when it is
+ * a known region's base, else the region property (api-url set to a
+ * proxy or a test server: the region it stands for). -1 when unknown. */
+static gint
+region_in_use (Wr2vEngine * engine, GError ** error)
+{
+  const gchar *u = engine->settings.api_url;
+  guint i;
+
+  for (i = 0; u && i < G_N_ELEMENTS (regions); i++) {
+    if (g_str_has_prefix (u, regions[i].base) &&
+        strspn (u + strlen (regions[i].base), "/") ==
+        strlen (u + strlen (regions[i].base)))
+      return i;
+  }
+  return find_region (engine, error);
+}
+
+/* References given as files need the temporary upload: refused before
+ * anything is sent where the region does not offer it. */
+static gboolean
+check_uploads_offered (Wr2vEngine * engine, const Wr2vRequest * req,
+    GError ** error)
+{
+  gint r = region_in_use (engine, error);
+  guint i;
+
+  if (r < 0)
+    return FALSE;
+  if (regions[r].temporary_upload)
+    return TRUE;
+  for (i = 0; req->references && i < req->references->len; i++) {
+    Wr2vReference *ref = g_ptr_array_index (req->references, i);
+
+    if (ref->uri)
+      continue;
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED,
+        "%s %u is a file, and DashScope uploads reference files only in "
+        "the Beijing region (region is %s): set a uri (a public https URL "
+        "DashScope can fetch) on each reference pad, or use region=beijing "
+        "with a Beijing API key", wr2v_ref_kind_word (ref->kind),
+        ref->number, regions[r].name);
+    return FALSE;
+  }
+  return TRUE;
 }
 
 /* For messages: which endpoint the key was used with. */
@@ -337,7 +387,7 @@ dashscope_check (Wr2vEngine * engine, const Wr2vRequest * req, GError ** error)
   if (!base)
     return FALSE;
   g_free (base);
-  return TRUE;
+  return check_uploads_offered (engine, req, error);
 }
 
 static gdouble
@@ -402,6 +452,21 @@ dashscope_upload_key (Wr2vRemote * remote, const gchar * content_sha)
   return ret;
 }
 
+/* The policy route is missing: the endpoint offers no temporary upload
+ * (a region other than Beijing behind api-url). */
+static void
+policy_not_offered (Wr2vRemote * remote, GError ** error)
+{
+  gchar *endpoint = endpoint_text (remote->engine);
+
+  g_set_error (error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED,
+      "DashScope offers no temporary upload of reference files at %s "
+      "(HTTP 404 for the upload policy): set a uri (a public https URL "
+      "DashScope can fetch) on each reference pad, or use region=beijing "
+      "with a Beijing API key", endpoint);
+  g_free (endpoint);
+}
+
 static gboolean
 get_policy (Wr2vRemote * remote, Wr2vJob * job, Wr2vDashscopePolicy * pol,
     GError ** error)
@@ -414,7 +479,9 @@ get_policy (Wr2vRemote * remote, Wr2vJob * job, Wr2vDashscopePolicy * pol,
   route = g_strconcat ("uploads?action=getPolicy&model=", model_arg, NULL);
   if (wr2v_remote_api_get (remote, job, route, "asking DashScope for an "
           "upload policy failed: ", &resp, error)) {
-    if (resp.status != 200)
+    if (resp.status == 404)
+      policy_not_offered (remote, error);
+    else if (resp.status != 200)
       wr2v_remote_http_error (remote, job, &resp,
           "asking for an upload policy", error);
     else
