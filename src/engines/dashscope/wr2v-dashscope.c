@@ -58,14 +58,28 @@ static const struct
 #define MAX_IMAGE_BYTES (G_GUINT64_CONSTANT (20) * 1024 * 1024) /* [3P] */
 static const struct
 {
-  guint min_duration_s;         /* [C] */
-  guint max_duration_s;         /* [C] */
-  guint max_duration_with_video_s;      /* [3P] several resellers agree */
   guint max_prompt_chars;       /* [3P] */
   guint max_negative_prompt_chars;      /* [3P] */
   gint64 max_seed;              /* [3P] 0..2^31-1 */
 } limits = {
-  2, 15, 10, 5000, 500, G_MAXINT32,
+  5000, 500, G_MAXINT32,
+};
+
+/* Durations by model, checked before anything is paid. A model name that
+ * starts with a row's name (a "-preview" variant) takes that row; any
+ * other takes the first, the default model's. */
+typedef struct
+{
+  const gchar *model;
+  guint min_duration_s;
+  guint max_duration_s;
+  guint max_duration_with_video_s;
+} DurationLimits;
+
+static const DurationLimits durations[] = {
+  /* 2-15 s [C]; at most 10 s with any reference video [3P: several
+   * resellers agree] */
+  {"wan2.7-r2v", 2, 15, 10},
 };
 
 /* The cost estimate: DashScope bills input reference-video seconds plus
@@ -319,31 +333,52 @@ dashscope_explain_fault (Wr2vRemote * remote, Wr2vJob * job, guint st,
 
 /* --- check, cost, identity --- */
 
-static gboolean
-dashscope_check (Wr2vEngine * engine, const Wr2vRequest * req, GError ** error)
+static const DurationLimits *
+model_durations (const gchar * name)
 {
-  guint videos = wr2v_request_count (req, WR2V_REF_VIDEO);
-  glong chars;
-  gchar *base;
+  guint i;
 
-  if (req->duration < limits.min_duration_s ||
-      req->duration > limits.max_duration_s) {
+  for (i = 0; i < G_N_ELEMENTS (durations); i++) {
+    if (g_str_has_prefix (name, durations[i].model))
+      return &durations[i];
+  }
+  return &durations[0];
+}
+
+static gboolean
+check_duration (Wr2vEngine * engine, const Wr2vRequest * req, GError ** error)
+{
+  const DurationLimits *d = model_durations (model (engine));
+  guint videos = wr2v_request_count (req, WR2V_REF_VIDEO);
+
+  if (req->duration < d->min_duration_s || req->duration > d->max_duration_s) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED,
         "DashScope's %s makes clips of %u to %u seconds, not %u: set "
         "duration in that range (at most %u with a reference video)",
-        model (engine), limits.min_duration_s, limits.max_duration_s,
-        req->duration, limits.max_duration_with_video_s);
+        model (engine), d->min_duration_s, d->max_duration_s,
+        req->duration, d->max_duration_with_video_s);
     return FALSE;
   }
-  if (videos > 0 && req->duration > limits.max_duration_with_video_s) {
+  if (videos > 0 && req->duration > d->max_duration_with_video_s) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED,
         "DashScope's %s makes clips of at most %u seconds when any "
         "reference video is present (%u linked), not %u: lower duration to "
         "%u or less, or use reference images only", model (engine),
-        limits.max_duration_with_video_s, videos, req->duration,
-        limits.max_duration_with_video_s);
+        d->max_duration_with_video_s, videos, req->duration,
+        d->max_duration_with_video_s);
     return FALSE;
   }
+  return TRUE;
+}
+
+static gboolean
+dashscope_check (Wr2vEngine * engine, const Wr2vRequest * req, GError ** error)
+{
+  glong chars;
+  gchar *base;
+
+  if (!check_duration (engine, req, error))
+    return FALSE;
   if (req->resolution != WR2V_RESOLUTION_720P &&
       req->resolution != WR2V_RESOLUTION_1080P) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED,
