@@ -414,6 +414,39 @@ test_task_turns_unknown (Wr2vFixture * fx, gconstpointer data)
   wr2v_run_clear (&r);
 }
 
+/* Resumed two days after its create: the journal's task is UNKNOWN to
+ * DashScope, and the error says how old it is. */
+static void
+test_resume_after_24h (Wr2vFixture * fx, gconstpointer data)
+{
+  gchar *hash, *name, *path, *text;
+  Wr2vRun r;
+
+  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
+  hash = wr2v_test_request_hash (wr2v_fx_the_engine (fx),
+      wr2v_fx_the_request (fx));
+  name = g_strconcat (hash, ".json", NULL);
+  path = g_build_filename (fx->store_dir, "journal", name, NULL);
+  g_assert_true (wr2v_store_journal_set_job (fx->store, hash, "dashscope",
+          "t-two-days-old", NULL));
+  text = g_strdup_printf ("{\"engine\": \"dashscope\", \"state\": "
+      "\"submitted\", \"job_id\": \"t-two-days-old\", \"submitted\": %"
+      G_GINT64_FORMAT "}", g_get_real_time () / G_USEC_PER_SEC - 48 * 3600);
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  wr2v_fx_go (fx, NULL, &r);
+  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_NOT_FOUND);
+  wr2v_assert_says (r.error, "UNKNOWN (submitted 48 h ago)");
+  wr2v_assert_says (r.error, "older than 24 h");
+  g_assert_cmpint (wr2v_fx_count (fx, "create"), ==, 0);
+  g_assert_cmpint (wr2v_fx_count (fx, "poll"), ==, 1);
+  wr2v_fx_assert_journal (fx, hash, FALSE, NULL);
+  wr2v_run_clear (&r);
+  g_free (text);
+  g_free (path);
+  g_free (name);
+  g_free (hash);
+}
+
 typedef struct
 {
   const gchar *fault;
@@ -1005,6 +1038,7 @@ main (int argc, char **argv)
   WR2V_FIXTURE_ADD ("/dashscope/download-expired", NULL, test_download_expired);
   WR2V_FIXTURE_ADD ("/dashscope/task-turns-unknown", NULL,
       test_task_turns_unknown);
+  WR2V_FIXTURE_ADD ("/dashscope/resume-after-24h", NULL, test_resume_after_24h);
   WR2V_FIXTURE_ADD ("/dashscope/duration-15-with-video", NULL,
       test_duration_with_video);
   WR2V_FIXTURE_ADD ("/dashscope/unknown-region", NULL, test_unknown_region);

@@ -755,6 +755,22 @@ set_task_failed (Wr2vRemote * remote, Wr2vJob * job, const gchar * task_id,
   }
 }
 
+/* " (submitted 30 h ago)" from the journal, for a resumed task that
+ * DashScope no longer knows; "" when not known. */
+static gchar *
+submitted_ago (Wr2vJob * job)
+{
+  Wr2vJournalEntry *entry = job->store && job->hash ?
+      wr2v_store_journal_get (job->store, job->hash) : NULL;
+  gint64 age_s = entry && entry->submitted > 0 ?
+      g_get_real_time () / G_USEC_PER_SEC - entry->submitted : -1;
+  gchar *text = age_s >= 3600 ? g_strdup_printf (" (submitted %"
+      G_GINT64_FORMAT " h ago)", age_s / 3600) : g_strdup ("");
+
+  wr2v_journal_entry_free (entry);
+  return text;
+}
+
 /* The end states without a result; UNKNOWN is handled apart. */
 static gboolean
 status_is_failure (const gchar * status)
@@ -834,12 +850,16 @@ dashscope_read_poll (Wr2vRemote * remote, Wr2vJob * job,
     ok = FALSE;
   } else if (g_str_equal (status, "UNKNOWN")) {
     /* terminal [C]: the task is gone, polling longer changes nothing */
+    gchar *age = submitted_ago (job);
+
     wr2v_job_detail_int (job, "http-status", resp->status);
     note_request_id (remote, job, &a);
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_NOT_FOUND,
-        "DashScope reports task %s as UNKNOWN: the task is unknown or older "
+        "DashScope reports task %s as UNKNOWN%s: the task is unknown or older "
         "than 24 h (or belongs to another key or region). Its result can't "
-        "be fetched any more; run again to submit a new (paid) task", job_id);
+        "be fetched any more; run again to submit a new (paid) task", job_id,
+        age);
+    g_free (age);
     ok = FALSE;
   } else {
     /* a status this code doesn't know yet: keep waiting, the request
