@@ -967,13 +967,55 @@ check_wavespeed_media (Wr2vFakeServer * server, JsonObject * st)
 
 /* --- the test ---------------------------------------------------------- */
 
+/* A fresh directory for @c (under tmp_root/@sub when @sub is set), with
+ * the clip its fake server serves and the server (NULL for preview). */
+static Wr2vFakeServer *
+case_start (const EngineCase * c, const gchar * sub, gchar ** dir,
+    gchar ** cache, gchar ** clip)
+{
+  *dir = g_build_filename (tmp_root, sub ? sub : c->engine,
+      sub ? c->engine : NULL, NULL);
+  g_assert_cmpint (g_mkdir_with_parents (*dir, 0700), ==, 0);
+  /* fresh: it does not exist yet */
+  *cache = g_build_filename (*dir, "cache", NULL);
+  g_assert_false (g_file_test (*cache, G_FILE_TEST_EXISTS));
+  *clip = NULL;
+  if (!c->script)
+    return NULL;
+  *clip = g_build_filename (*dir, "served.mp4", NULL);
+  g_assert_true (make_served_clip (c, *clip));
+  /* what the server will serve, counted by decoding it */
+  g_assert_cmpuint (count_frames_of (*clip), ==, c->frames);
+  return server_start (c, *clip);
+}
+
+/* Frees what case_start() and the two runs made; the directory goes
+ * unless the test failed. */
+static void
+case_finish (Run * r1, Run * r2, JsonNode * s1, JsonNode * s2,
+    Wr2vFakeServer * server, gchar * dir)
+{
+  run_clear (r1);
+  run_clear (r2);
+  if (s1)
+    json_node_unref (s1);
+  if (s2)
+    json_node_unref (s2);
+  if (server)
+    wr2v_fake_server_stop (server);
+  set_credentials (NULL);
+  if (!g_test_failed ())
+    wr2v_test_rm_rf (dir);
+  g_free (dir);
+}
+
 static void
 test_engine (gconstpointer data)
 {
   const EngineCase *c = data;
-  gchar *dir, *cache, *clip = NULL, *desc, *desc2;
+  gchar *dir, *cache, *clip, *desc, *desc2;
   gchar *first_id = NULL;
-  Wr2vFakeServer *server = NULL;
+  Wr2vFakeServer *server;
   JsonNode *s1 = NULL, *s2 = NULL;
   JsonObject *st1 = NULL, *st2 = NULL;
   Run r1, r2;
@@ -982,19 +1024,7 @@ test_engine (gconstpointer data)
     g_test_skip ("could not make the test media (x264enc, pngenc?)");
     return;
   }
-  dir = g_build_filename (tmp_root, c->engine, NULL);
-  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
-  /* fresh: it does not exist yet */
-  cache = g_build_filename (dir, "cache", NULL);
-  g_assert_false (g_file_test (cache, G_FILE_TEST_EXISTS));
-
-  if (c->script) {
-    clip = g_build_filename (dir, "served.mp4", NULL);
-    g_assert_true (make_served_clip (c, clip));
-    /* what the server will serve, counted by decoding it */
-    g_assert_cmpuint (count_frames_of (clip), ==, c->frames);
-    server = server_start (c, clip);
-  }
+  server = case_start (c, NULL, &dir, &cache, &clip);
   set_credentials (c);
 
   /* --- first run: generated through the engine --- */
@@ -1064,23 +1094,12 @@ test_engine (gconstpointer data)
 
   g_test_message ("%s: first run %" G_GINT64_FORMAT " ms, second %"
       G_GINT64_FORMAT " ms", c->engine, r1.took_ms, r2.took_ms);
-  run_clear (&r1);
-  run_clear (&r2);
-  if (s1)
-    json_node_unref (s1);
-  if (s2)
-    json_node_unref (s2);
-  if (server)
-    wr2v_fake_server_stop (server);
-  set_credentials (NULL);
-  if (!g_test_failed ())
-    wr2v_test_rm_rf (dir);
+  case_finish (&r1, &r2, s1, s2, server, dir);
   g_free (first_id);
   g_free (desc);
   g_free (desc2);
   g_free (clip);
   g_free (cache);
-  g_free (dir);
 }
 
 /* --- either numbering (issue 12) ------------------------------------- */
@@ -1113,8 +1132,8 @@ static void
 test_per_type (gconstpointer data)
 {
   const EngineCase *c = data;
-  gchar *dir, *cache, *clip = NULL, *desc, *desc2;
-  Wr2vFakeServer *server = NULL;
+  gchar *dir, *cache, *clip, *desc, *desc2;
+  Wr2vFakeServer *server;
   JsonNode *s1 = NULL, *s2 = NULL;
   Run r1, r2;
 
@@ -1122,14 +1141,7 @@ test_per_type (gconstpointer data)
     g_test_skip ("could not make the test media (x264enc, pngenc?)");
     return;
   }
-  dir = g_build_filename (tmp_root, "per-type", c->engine, NULL);
-  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
-  cache = g_build_filename (dir, "cache", NULL);
-  if (c->script) {
-    clip = g_build_filename (dir, "served.mp4", NULL);
-    g_assert_true (make_served_clip (c, clip));
-    server = server_start (c, clip);
-  }
+  server = case_start (c, "per-type", &dir, &cache, &clip);
   set_credentials (c);
 
   desc = describe_prompt (c, server ? server->base : NULL, cache,
@@ -1164,23 +1176,11 @@ test_per_type (gconstpointer data)
       g_assert_cmpint (total_requests (json_node_get_object (s2)), ==,
           total_requests (json_node_get_object (s1)));
   }
-
-  run_clear (&r1);
-  run_clear (&r2);
-  if (s1)
-    json_node_unref (s1);
-  if (s2)
-    json_node_unref (s2);
-  if (server)
-    wr2v_fake_server_stop (server);
-  set_credentials (NULL);
-  if (!g_test_failed ())
-    wr2v_test_rm_rf (dir);
+  case_finish (&r1, &r2, s1, s2, server, dir);
   g_free (desc);
   g_free (desc2);
   g_free (clip);
   g_free (cache);
-  g_free (dir);
 }
 
 /* One video and @images images (image_0, image_1: the same PNG) on the
