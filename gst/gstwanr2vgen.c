@@ -69,6 +69,7 @@ struct _GstWanR2vGen
   gboolean aspect_ratio_set;
   gint64 seed;
   gboolean prompt_expansion;
+  Wr2vNumbering numbering;
   GstWanR2vEngine engine;
   gdouble reference_duration;
   gchar *cache_dir;
@@ -152,6 +153,9 @@ gst_wanr2v_gen_set_property (GObject * object, guint prop_id,
     case PROP_ENGINE:
       self->engine = g_value_get_enum (value);
       break;
+    case PROP_REFERENCE_NUMBERING:
+      self->numbering = g_value_get_enum (value);
+      break;
     case PROP_REFERENCE_DURATION:
       self->reference_duration = g_value_get_double (value);
       break;
@@ -234,6 +238,9 @@ gst_wanr2v_gen_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_ENGINE:
       g_value_set_enum (value, self->engine);
+      break;
+    case PROP_REFERENCE_NUMBERING:
+      g_value_set_enum (value, self->numbering);
       break;
     case PROP_REFERENCE_DURATION:
       g_value_set_double (value, self->reference_duration);
@@ -353,6 +360,7 @@ build_request (GstWanR2vGen * self)
   req->aspect_ratio_set = self->aspect_ratio_set;
   req->seed = self->seed;
   req->prompt_expansion = self->prompt_expansion;
+  req->numbering = self->numbering;
   for (GList * l = self->ref_pads; l; l = l->next) {
     GstWanR2vRefPad *pad = l->data;
     Wr2vReference *ref = wr2v_reference_new (pad->kind, pad->index);
@@ -479,6 +487,32 @@ check_writable_parent (const gchar * location, GError ** error)
   return TRUE;
 }
 
+/* How the prompt was read, and what the engine's provider is sent: a
+ * warning when auto had to choose between two meanings, the log, and the
+ * wanr2v/request message. */
+static void
+post_prompt_sent (GstWanR2vGen * self, const Wr2vRequest * req)
+{
+  g_autofree gchar *warning = wr2v_prompt_ambiguity_warning (req);
+  g_autofree gchar *model = NULL;
+  g_autofree gchar *sent = NULL;
+
+  g_mutex_lock (&self->lock);
+  model = g_strdup (self->settings.model);
+  g_mutex_unlock (&self->lock);
+  sent = wr2v_prompt_sent (req, self->engine_name, model);
+  if (warning)
+    GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS, ("%s", warning), (NULL));
+  GST_INFO_OBJECT (self, "prompt as sent to %s: %s", self->engine_name, sent);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self),
+          gst_structure_new ("wanr2v/request", "engine", G_TYPE_STRING,
+              self->engine_name, "prompt", G_TYPE_STRING,
+              req->prompt ? req->prompt : "", "reference-numbering",
+              G_TYPE_STRING, wr2v_numbering_nick (wr2v_prompt_reading (req,
+                      NULL)), "prompt-sent", G_TYPE_STRING, sent, NULL)));
+}
+
 /* Everything that can be known before any data: the prompt, the pads,
  * the engine's limits, the directories. Fails the state change with an
  * error the user can act on, before anything is paid for. */
@@ -550,6 +584,7 @@ validate (GstWanR2vGen * self)
   GST_INFO_OBJECT (self, "prompt numbering: %s", mapping->str);
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self), refs));
+  post_prompt_sent (self, req);
 
   if (cost >= 0)
     gst_element_post_message (GST_ELEMENT (self),
@@ -817,6 +852,8 @@ job_thread_func (gpointer data)
   }
   if (!err && !wr2v_engine_check (engine, req, &err))
     g_assert (err);
+  if (!err)
+    wr2v_prompt_canonicalize (req);     /* engines read the continuing form */
 
   wr2v_job_init (&run.job, req, engine, store, self->cancellable);
   run.job.observer.phase = on_phase;
@@ -1560,6 +1597,7 @@ gst_wanr2v_gen_class_init (GstWanR2vGenClass * klass)
   gst_type_mark_as_plugin_api (GST_TYPE_WANR2V_ENGINE, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_WANR2V_RESOLUTION, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_WANR2V_ASPECT_RATIO, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_WANR2V_NUMBERING, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_WANR2V_REF_PAD, 0);
 }
 
@@ -1574,6 +1612,7 @@ gst_wanr2v_gen_init (GstWanR2vGen * self)
   self->seed = DEFAULT_SEED;
   self->prompt_expansion = DEFAULT_PROMPT_EXPANSION;
   self->engine = GST_WANR2V_ENGINE_AUTO;
+  self->numbering = WR2V_NUMBERING_AUTO;
   self->reference_duration = DEFAULT_REFERENCE_DURATION;
   self->settings.request_timeout_s = DEFAULT_REQUEST_TIMEOUT;
   self->settings.poll_interval_ms = DEFAULT_POLL_INTERVAL;

@@ -13,7 +13,16 @@ gst_wanr2v_install_properties (GObjectClass * klass)
       g_param_spec_string ("prompt", "Prompt",
           "What the clip shows. Name references as \"Video 1\", \"Video 2\" "
           "(video pads in ascending order), then \"Image 3\" ... (image pads "
-          "continue the count). Required", NULL, rw));
+          "continue the count), or \"Image 1\" ... (images counted on their "
+          "own): see reference-numbering. Required", NULL, rw));
+  g_object_class_install_property (klass, PROP_REFERENCE_NUMBERING,
+      g_param_spec_enum ("reference-numbering", "Reference numbering",
+          "How the prompt numbers references. continuing: videos first, "
+          "images continue the count (Video 1, Video 2, Image 3); per-type: "
+          "each kind from 1 (Video 1, Video 2, Image 1); auto: whichever "
+          "names only linked references, continuing with a warning when "
+          "both do. Each engine is sent the form its provider documents",
+          GST_TYPE_WANR2V_NUMBERING, WR2V_NUMBERING_AUTO, rw));
   g_object_class_install_property (klass, PROP_NEGATIVE_PROMPT,
       g_param_spec_string ("negative-prompt", "Negative prompt",
           "What the clip should avoid (default: none)", NULL, rw));

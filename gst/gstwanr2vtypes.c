@@ -54,6 +54,26 @@ gst_wanr2v_resolution_get_type (void)
 }
 
 GType
+gst_wanr2v_numbering_get_type (void)
+{
+  static GType type;
+  static const GEnumValue values[] = {
+    {WR2V_NUMBERING_AUTO, "Whichever reading names only linked references; "
+          "continuing, with a warning, when both do", "auto"},
+    {WR2V_NUMBERING_CONTINUING, "Videos first, images continue the count "
+          "(two videos: the first image is Image 3)", "continuing"},
+    {WR2V_NUMBERING_PER_TYPE, "Videos and images each counted from 1 "
+          "(the first image is Image 1)", "per-type"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstWanR2vNumbering",
+            values));
+  return type;
+}
+
+GType
 gst_wanr2v_aspect_ratio_get_type (void)
 {
   static GType type;

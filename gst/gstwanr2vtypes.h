@@ -22,6 +22,10 @@ GType gst_wanr2v_resolution_get_type (void);
 #define GST_TYPE_WANR2V_ASPECT_RATIO (gst_wanr2v_aspect_ratio_get_type ())
 GType gst_wanr2v_aspect_ratio_get_type (void);
 
+/* values match Wr2vNumbering: how the prompt numbers references */
+#define GST_TYPE_WANR2V_NUMBERING (gst_wanr2v_numbering_get_type ())
+GType gst_wanr2v_numbering_get_type (void);
+
 /* The engine name used by the core for a concrete (non-auto) value. */
 const gchar *gst_wanr2v_engine_name (GstWanR2vEngine engine);
 

@@ -1,5 +1,6 @@
 /* wr2v-request.c: the request model and its canonical, hashable form. */
 #include "wr2v-request.h"
+#include "wr2v-prompt.h"
 
 #include <json-glib/json-glib.h>
 
@@ -12,6 +13,7 @@ wr2v_request_new (void)
   req->resolution = WR2V_RESOLUTION_720P;
   req->aspect_ratio = WR2V_ASPECT_16_9;
   req->seed = -1;
+  req->numbering = WR2V_NUMBERING_CONTINUING;
   req->references =
       g_ptr_array_new_with_free_func ((GDestroyNotify) wr2v_reference_free);
   return req;
@@ -134,6 +136,9 @@ wr2v_request_canonical (const Wr2vRequest * req, const gchar * engine_id)
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (JsonGenerator) gen = json_generator_new ();
   g_autoptr (JsonNode) root = NULL;
+  /* the continuing reading: a prompt keeps its hash (and its paid job)
+   * whichever convention it is written in */
+  g_autofree gchar *prompt = wr2v_prompt_canonical (req);
 
   /* Field order is fixed: this string is hashed. Bump "v" when the form
    * changes so that old cache entries are not matched by accident. */
@@ -143,7 +148,7 @@ wr2v_request_canonical (const Wr2vRequest * req, const gchar * engine_id)
   json_builder_set_member_name (b, "engine");
   json_builder_add_string_value (b, engine_id ? engine_id : "");
   json_builder_set_member_name (b, "prompt");
-  json_builder_add_string_value (b, req->prompt ? req->prompt : "");
+  json_builder_add_string_value (b, prompt);
   json_builder_set_member_name (b, "negative_prompt");
   json_builder_add_string_value (b,
       req->negative_prompt ? req->negative_prompt : "");

@@ -35,6 +35,15 @@ typedef enum
   WR2V_REF_IMAGE,
 } Wr2vRefKind;
 
+/* How the prompt numbers references ("Image 3" or "Image 1" for the first
+ * image after two videos): see wr2v-prompt.h and docs/prompt-indexing.md. */
+typedef enum
+{
+  WR2V_NUMBERING_AUTO,          /* whichever reading names linked references */
+  WR2V_NUMBERING_CONTINUING,    /* videos first, images continue the count */
+  WR2V_NUMBERING_PER_TYPE,      /* videos and images each counted from 1 */
+} Wr2vNumbering;
+
 typedef struct
 {
   Wr2vRefKind kind;
@@ -56,6 +65,9 @@ typedef struct
   gboolean aspect_ratio_set;    /* the user chose it: send it to the API */
   gint64 seed;                  /* -1 = unset */
   gboolean prompt_expansion;
+  /* how @prompt numbers references; the canonical form (and the hash)
+   * is the continuing one, see wr2v_prompt_canonicalize() */
+  Wr2vNumbering numbering;
   GPtrArray *references;        /* Wr2vReference*, in prompt order */
 } Wr2vRequest;
 
@@ -77,7 +89,8 @@ guint wr2v_request_count (const Wr2vRequest * req, Wr2vRefKind kind);
 
 /* Canonical JSON of the request for @engine_id (engine name and model, as
  * they change what comes out). Free with g_free. */
-gchar *wr2v_request_canonical (const Wr2vRequest * req, const gchar * engine_id);
+gchar *wr2v_request_canonical (const Wr2vRequest * req,
+    const gchar * engine_id);
 
 /* SHA-256 (hex) of the canonical form. */
 gchar *wr2v_request_hash (const Wr2vRequest * req, const gchar * engine_id);
@@ -89,7 +102,7 @@ void wr2v_output_size (Wr2vResolution res, Wr2vAspectRatio ar,
 
 const gchar *wr2v_resolution_nick (Wr2vResolution res);
 const gchar *wr2v_aspect_ratio_nick (Wr2vAspectRatio ar);
-const gchar *wr2v_ref_kind_word (Wr2vRefKind kind);  /* "Video" / "Image" */
+const gchar *wr2v_ref_kind_word (Wr2vRefKind kind);     /* "Video" / "Image" */
 
 /* SHA-256 of a file's bytes, hex. */
 gchar *wr2v_file_sha256 (const gchar * path, GError ** error);

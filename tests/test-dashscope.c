@@ -138,8 +138,9 @@ test_create_shape (Wr2vFixture * fx, gconstpointer data)
   /* the body: the documented shape, only the fields set */
   g_assert_cmpstr (json_object_get_string_member (body, "model"), ==, MODEL);
   input = json_object_get_object_member (body, "input");
+  /* wan2.7-r2v counts images on their own: Image 3 becomes Image 1 */
   g_assert_cmpstr (json_object_get_string_member (input, "prompt"), ==,
-      req->prompt);
+      "Video 2 holds Image 1 while Video 1 smiles at the camera");
   g_assert_false (json_object_has_member (input, "negative_prompt"));
   media = json_object_get_array_member (input, "media");
   g_assert_cmpuint (json_array_get_length (media), ==, 3);
