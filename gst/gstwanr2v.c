@@ -75,6 +75,7 @@
 #include "gstwanr2vgen.h"
 #include "gstwanr2vprops.h"
 #include "gstwanr2vrefpad.h"
+#include "wr2v-request.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_wanr2v_debug);
 #define GST_CAT_DEFAULT gst_wanr2v_debug
@@ -461,31 +462,138 @@ new_decodebin (GstWanR2v * self)
   return TRUE;
 }
 
-/* Until the clip is decoded there is no upstream to ask: say "not live,
- * no latency" rather than fail, or a live compositor downstream would
- * stop producing its other inputs while it waits for this one. */
+static gboolean
+output_is_live (GstWanR2v * self)
+{
+  return gst_base_src_is_live (GST_BASE_SRC (self->gen));
+}
+
+/* Until the clip is decoded there is no upstream to ask: say "no
+ * latency" rather than fail, or a live compositor downstream would stop
+ * producing its other inputs while it waits for this one. A live output
+ * (see GstWanR2v:is-live) says so all along. */
 static gboolean
 gst_wanr2v_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
 {
   GstWanR2v *self = GST_WANR2V (parent);
+  GstClockTime min, max;
+  gboolean live, linked, res;
+  GstPad *sink;
 
-  if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
-    GstPad *sink = gst_element_get_static_pad (self->convert, "sink");
-    gboolean linked = gst_pad_is_linked (sink);
-
-    gst_object_unref (sink);
-    if (!linked) {
-      gst_query_set_latency (query, FALSE, 0, GST_CLOCK_TIME_NONE);
-      return TRUE;
-    }
+  if (GST_QUERY_TYPE (query) != GST_QUERY_LATENCY)
+    return gst_pad_query_default (pad, parent, query);
+  live = output_is_live (self);
+  sink = gst_element_get_static_pad (self->convert, "sink");
+  linked = gst_pad_is_linked (sink);
+  gst_object_unref (sink);
+  if (!linked) {
+    gst_query_set_latency (query, live, 0, GST_CLOCK_TIME_NONE);
+    return TRUE;
   }
-  return gst_pad_query_default (pad, parent, query);
+  res = gst_pad_query_default (pad, parent, query);
+  if (res && live) {
+    gst_query_parse_latency (query, NULL, &min, &max);
+    gst_query_set_latency (query, TRUE, min, max);
+  }
+  return res;
+}
+
+/* Caps for the output before the clip: raw video of the clip's size,
+ * as downstream takes it. The clip's own caps replace them. */
+static GstCaps *
+caps_before_clip (GstWanR2v * self)
+{
+  GstCaps *peer = gst_pad_peer_query_caps (self->srcpad, NULL);
+  GstCaps *want, *caps;
+  gint resolution, aspect, w, h;
+
+  g_object_get (self->gen, "resolution", &resolution, "aspect-ratio",
+      &aspect, NULL);
+  wr2v_output_size (resolution, aspect, &w, &h);
+  want = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "I420",
+      "width", G_TYPE_INT, w, "height", G_TYPE_INT, h, "framerate",
+      GST_TYPE_FRACTION, 30, 1, "pixel-aspect-ratio", GST_TYPE_FRACTION, 1,
+      1, NULL);
+  caps = gst_caps_intersect (peer, want);
+  if (gst_caps_is_empty (caps)) {
+    gst_caps_unref (caps);
+    caps = gst_caps_intersect (peer, gst_pad_get_pad_template_caps
+        (self->srcpad));
+  }
+  gst_caps_unref (peer);
+  gst_caps_unref (want);
+  if (gst_caps_is_empty (caps) || gst_caps_is_any (caps)) {
+    gst_caps_unref (caps);
+    return NULL;
+  }
+  return gst_caps_fixate (caps);
+}
+
+/* Pushes @user_data, a GAP or an EOS event, on the bin's src pad, after a
+ * stream-start and a segment when the clip has not started yet; a GAP
+ * only then. Serialized with the clip's data by the stream lock of the
+ * ghost pad's internal pad, through which the clip comes. Runs on a
+ * thread of its own (gst_element_call_async()): a sink in PAUSED blocks
+ * it in preroll until PLAYING or a flush. */
+static void
+push_on_output (GstElement * element, gpointer user_data)
+{
+  GstWanR2v *self = GST_WANR2V (element);
+  GstEvent *event = user_data;
+  GstPad *internal =
+      GST_PAD (gst_proxy_pad_get_internal (GST_PROXY_PAD (self->srcpad)));
+  GstEvent *start;
+
+  GST_PAD_STREAM_LOCK (internal);
+  start = gst_pad_get_sticky_event (self->srcpad, GST_EVENT_STREAM_START, 0);
+  if (!start) {
+    g_autofree gchar *id = gst_pad_create_stream_id (self->srcpad, element,
+        "no-clip-yet");
+    GstCaps *caps = caps_before_clip (self);
+    GstSegment segment;
+
+    gst_segment_init (&segment, GST_FORMAT_TIME);
+    GST_DEBUG_OBJECT (self, "no clip yet: %" GST_PTR_FORMAT ", caps %"
+        GST_PTR_FORMAT, event, caps);
+    gst_pad_push_event (self->srcpad, gst_event_new_stream_start (id));
+    /* the segment must follow caps: the clip's caps come before its
+     * segment, and a segment stored without caps makes them misordered */
+    if (caps)
+      gst_pad_push_event (self->srcpad, gst_event_new_caps (caps));
+    gst_clear_caps (&caps);
+    gst_pad_push_event (self->srcpad, gst_event_new_segment (&segment));
+  }
+  if (!start || GST_EVENT_TYPE (event) != GST_EVENT_GAP)
+    gst_pad_push_event (self->srcpad, gst_event_ref (event));
+  gst_clear_event (&start);
+  GST_PAD_STREAM_UNLOCK (internal);
+  gst_object_unref (internal);
+}
+
+/* EOS sent to the element or the pipeline ends the output now: a job
+ * that has not served its clip is cancelled as on a stop (a hosted job
+ * is resumed by the next run), and EOS goes downstream, so that muxers
+ * finalise their files. A clip being decoded ends there. */
+static gboolean
+gst_wanr2v_send_event (GstElement * element, GstEvent * event)
+{
+  GstWanR2v *self = GST_WANR2V (element);
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_EOS)
+    return GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
+  GST_INFO_OBJECT (self, "EOS: ending the output");
+  gst_wanr2v_gen_end_output (GST_WANR2V_GEN (self->gen));
+  gst_element_call_async (element, push_on_output, event,
+      (GDestroyNotify) gst_event_unref);
+  return TRUE;
 }
 
 static GstStateChangeReturn
 gst_wanr2v_change_state (GstElement * element, GstStateChange transition)
 {
   GstWanR2v *self = GST_WANR2V (element);
+
+  GstStateChangeReturn ret;
 
   switch (transition) {
     case GST_STATE_CHANGE_READY_TO_PAUSED:
@@ -515,7 +623,18 @@ gst_wanr2v_change_state (GstElement * element, GstStateChange transition)
     default:
       break;
   }
-  return GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+
+  /* A live output prerolls downstream with a GAP at PLAYING (wanr2vgen,
+   * a live basesrc, made READY->PAUSED return NO_PREROLL): a sink waiting
+   * for the clip would otherwise keep the pipeline from PLAYING, and with
+   * it a live source tee'd to a reference pad and another sink. */
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_PLAYING &&
+      ret != GST_STATE_CHANGE_FAILURE && output_is_live (self))
+    gst_element_call_async (element, push_on_output,
+        gst_event_new_gap (0, GST_CLOCK_TIME_NONE),
+        (GDestroyNotify) gst_event_unref);
+  return ret;
 }
 
 static void
@@ -611,6 +730,7 @@ gst_wanr2v_class_init (GstWanR2vClass * klass)
       GST_DEBUG_FUNCPTR (gst_wanr2v_request_new_pad);
   element_class->release_pad = GST_DEBUG_FUNCPTR (gst_wanr2v_release_pad);
   element_class->change_state = GST_DEBUG_FUNCPTR (gst_wanr2v_change_state);
+  element_class->send_event = GST_DEBUG_FUNCPTR (gst_wanr2v_send_event);
   bin_class->handle_message = GST_DEBUG_FUNCPTR (gst_wanr2v_handle_message);
 
   gst_type_mark_as_plugin_api (GST_TYPE_WANR2V_BIN_PAD, 0);

@@ -106,6 +106,21 @@ gst_wanr2v_install_properties (GObjectClass * klass)
           "\"{{reference_image}}\" or \"{{reference_images}}\" are filled "
           "in (default: the shipped Wan2.1 VACE 1.3B reference-to-video "
           "workflow, 480p; see docs/engines/comfyui.md)", NULL, rw));
+  /**
+   * GstWanR2v:is-live:
+   *
+   * Behave as a live source: READY->PAUSED returns NO_PREROLL, the
+   * latency query says live, and downstream is prerolled with a GAP
+   * event at PLAYING, so that live branches sharing a sink or a tee
+   * never wait for the clip. The output is also live when a reference
+   * linked at READY->PAUSED comes from a live source.
+   */
+  g_object_class_install_property (klass, PROP_IS_LIVE,
+      g_param_spec_boolean ("is-live", "Is live",
+          "Behave as a live source (NO_PREROLL, live latency, a GAP event "
+          "prerolls downstream at PLAYING), for live pipelines whose "
+          "references are linked later; a live reference linked at "
+          "READY->PAUSED makes the output live anyway", DEFAULT_IS_LIVE, rw));
   g_object_class_install_property (klass, PROP_MAX_DOWNLOAD_SIZE,
       g_param_spec_uint64 ("max-download-size", "Maximum download size",
           "Largest clip accepted from a server, in bytes", 1024, G_MAXUINT64,

@@ -10,9 +10,7 @@
 
 #include "wr2v-defaults.h"
 
-G_BEGIN_DECLS
-
-enum
+G_BEGIN_DECLS enum
 {
   PROP_0,
   PROP_PROMPT,
@@ -36,6 +34,7 @@ enum
   PROP_MAX_DOWNLOAD_SIZE,
   PROP_REGION,
   PROP_WORKFLOW,
+  PROP_IS_LIVE,
   PROP_LAST
 };
 
@@ -43,8 +42,9 @@ enum
 #define DEFAULT_SEED -1
 #define DEFAULT_PROMPT_EXPANSION FALSE
 #define DEFAULT_REFERENCE_DURATION 10.0
-#define DEFAULT_REQUEST_TIMEOUT 0  /* the engine's own */
+#define DEFAULT_REQUEST_TIMEOUT 0       /* the engine's own */
 #define DEFAULT_POLL_INTERVAL WR2V_DEFAULT_POLL_INTERVAL_MS
+#define DEFAULT_IS_LIVE FALSE
 
 void gst_wanr2v_install_properties (GObjectClass * klass);
 
