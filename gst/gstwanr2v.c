@@ -321,10 +321,10 @@ shift_to_zero (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 /* wanr2vgen serves a downloaded clip as soon as it is checked, while its
  * job thread makes it durable in the result store and then posts
  * wanr2v/result and writes result-location. A short clip can be decoded
- * before that is done: EOS waits for the job's end (its last progress
- * message), so that the result message and file come before EOS, as they
- * did when the clip was served only once stored. The wait is a few ms at
- * most, and a stop or a flush ends it. */
+ * before that is done: EOS waits for the job's end (on_job_finished(),
+ * the job watch of wanr2vgen), so that the result message and file come
+ * before EOS, as they did when the clip was served only once stored. The
+ * wait is a few ms at most, and a stop or a flush ends it. */
 static GstPadProbeReturn
 hold_eos (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
@@ -353,33 +353,27 @@ hold_eos (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
+/* The job watch of wanr2vgen (gstwanr2vgen.h), on its job thread. */
 static void
-gst_wanr2v_handle_message (GstBin * bin, GstMessage * msg)
+on_job_started (GstWanR2vGen * gen, gpointer user_data)
 {
-  GstWanR2v *self = GST_WANR2V (bin);
+  GstWanR2v *self = user_data;
 
-  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_PROGRESS &&
-      GST_MESSAGE_SRC (msg) == GST_OBJECT_CAST (self->gen)) {
-    GstProgressType type;
-    g_autofree gchar *code = NULL;
-    g_autofree gchar *text = NULL;
+  /* a new job, e.g. after a reference flush cancelled the first */
+  g_mutex_lock (&self->lock);
+  self->job_over = FALSE;
+  g_mutex_unlock (&self->lock);
+}
 
-    gst_message_parse_progress (msg, &type, &code, &text);
-    if (g_strcmp0 (code, "generate") == 0 && type == GST_PROGRESS_TYPE_START) {
-      /* a new job, e.g. after a reference flush cancelled the first */
-      g_mutex_lock (&self->lock);
-      self->job_over = FALSE;
-      g_mutex_unlock (&self->lock);
-    } else if (g_strcmp0 (code, "generate") == 0 &&
-        (type == GST_PROGRESS_TYPE_COMPLETE || type == GST_PROGRESS_TYPE_ERROR
-            || type == GST_PROGRESS_TYPE_CANCELED)) {
-      g_mutex_lock (&self->lock);
-      self->job_over = TRUE;
-      g_cond_broadcast (&self->cond);
-      g_mutex_unlock (&self->lock);
-    }
-  }
-  GST_BIN_CLASS (parent_class)->handle_message (bin, msg);
+static void
+on_job_finished (GstWanR2vGen * gen, Wr2vJobOutcome outcome, gpointer user_data)
+{
+  GstWanR2v *self = user_data;
+
+  g_mutex_lock (&self->lock);
+  self->job_over = TRUE;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
 }
 
 static void
@@ -704,7 +698,6 @@ gst_wanr2v_class_init (GstWanR2vClass * klass)
 {
   GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
-  GstBinClass *bin_class = GST_BIN_CLASS (klass);
 
   GST_DEBUG_CATEGORY_INIT (gst_wanr2v_debug, "wanr2v", 0,
       "Wan reference-to-video");
@@ -731,7 +724,6 @@ gst_wanr2v_class_init (GstWanR2vClass * klass)
   element_class->release_pad = GST_DEBUG_FUNCPTR (gst_wanr2v_release_pad);
   element_class->change_state = GST_DEBUG_FUNCPTR (gst_wanr2v_change_state);
   element_class->send_event = GST_DEBUG_FUNCPTR (gst_wanr2v_send_event);
-  bin_class->handle_message = GST_DEBUG_FUNCPTR (gst_wanr2v_handle_message);
 
   gst_type_mark_as_plugin_api (GST_TYPE_WANR2V_BIN_PAD, 0);
 }
@@ -745,6 +737,8 @@ gst_wanr2v_init (GstWanR2v * self)
   g_cond_init (&self->cond);
   self->gen = gst_element_factory_make ("wanr2vgen", "gen");
   g_assert (self->gen);
+  gst_wanr2v_gen_set_job_watch (GST_WANR2V_GEN (self->gen), on_job_started,
+      on_job_finished, self);
   gst_bin_add (GST_BIN (self), self->gen);
   /* decodebin3 is in gst-plugins-base: a missing one is a broken install,
    * reported by the state change failing with no element to run. */

@@ -56,9 +56,9 @@ GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC, GST_PAD_ALWAYS,
 
 /* Thread safety
  *
- * - self->lock guards every field of GstWanR2vGen from `prompt` to
- *   `result_size`, and the reference pads' writer, complete and file
- *   fields. self->cond is signalled on every change of `state` and of
+ * - self->lock guards every field of GstWanR2vGen after it (properties,
+ *   pads, the run, the bin's job watch), and the reference pads' writer,
+ *   complete and file fields. self->cond is signalled on every change of `state` and of
  *   `flushing`.
  * - A reference pad's object lock guards its uri (and GStreamer's use of
  *   it, its peer).
@@ -153,6 +153,11 @@ struct _GstWanR2vGen
   gboolean flushing;            /* the src pad is flushing (unlock()) */
   gint result_fd;
   guint64 result_size;
+
+  /* the wanr2v bin's watch on the job: see gst_wanr2v_gen_set_job_watch() */
+  GstWanR2vGenJobStarted watch_started;
+  GstWanR2vGenJobFinished watch_finished;
+  gpointer watch_data;
 };
 
 /* Called with the lock held. */
@@ -790,6 +795,27 @@ validate (GstWanR2vGen * self)
 
 /* --- the job thread --- */
 
+/* One job thread's run: what the job's callbacks, called on that thread,
+ * share with it. */
+typedef struct
+{
+  GstWanR2vGen *self;
+  Wr2vJob job;
+  Wr2vJobOutcome outcome;       /* from the job, then from the steps after */
+} GenRun;
+
+void
+gst_wanr2v_gen_set_job_watch (GstWanR2vGen * self,
+    GstWanR2vGenJobStarted started, GstWanR2vGenJobFinished finished,
+    gpointer user_data)
+{
+  g_mutex_lock (&self->lock);
+  self->watch_started = started;
+  self->watch_finished = finished;
+  self->watch_data = user_data;
+  g_mutex_unlock (&self->lock);
+}
+
 static void
 post_progress (GstWanR2vGen * self, GstProgressType type, const gchar * code,
     const gchar * text)
@@ -801,23 +827,22 @@ post_progress (GstWanR2vGen * self, GstProgressType type, const gchar * code,
 static void
 on_phase (gpointer user_data, Wr2vPhase phase, const gchar * text)
 {
-  GstWanR2vGen *self = user_data;
+  GstWanR2vGen *self = ((GenRun *) user_data)->self;
 
   post_progress (self, GST_PROGRESS_TYPE_CONTINUE, wr2v_phase_name (phase),
       text);
 }
 
-/* The clip at @path is whole and checked: serve it from now on, while the
- * job thread moves it into the store (an open file follows the rename).
- * See store_clip() in wr2v-job.c. */
+/* The job's clip_ready: the clip at @path is whole and checked: serve it
+ * from now on, while the job thread moves it into the store (an open file
+ * follows the rename). See store_clip() in wr2v-job.c. */
 static void
-serve_clip (GstWanR2vGen * self, const gchar * path)
+on_clip_ready (gpointer user_data, const gchar * path)
 {
+  GstWanR2vGen *self = ((GenRun *) user_data)->self;
   GStatBuf st;
   gint fd;
 
-  if (!path)
-    return;
   fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
   if (fd < 0)
     return;                     /* opened again once the clip is stored */
@@ -843,13 +868,7 @@ serve_clip (GstWanR2vGen * self, const gchar * path)
 static void
 on_message (gpointer user_data, GstStructure * facts)
 {
-  GstWanR2vGen *self = user_data;
-
-  if (gst_structure_has_name (facts, "wanr2v/clip-checked")) {
-    serve_clip (self, gst_structure_get_string (facts, "location"));
-    gst_structure_free (facts);
-    return;
-  }
+  GstWanR2vGen *self = ((GenRun *) user_data)->self;
 
   /* An engine's warning (e.g. ComfyUI renders 480p, not 720p) is also a
    * GStreamer warning, which gst-launch prints. */
@@ -861,6 +880,15 @@ on_message (gpointer user_data, GstStructure * facts)
   }
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self), facts));
+}
+
+/* The job's finished: its outcome; the run's end is told from
+ * job_thread_func() once result-location is written too. */
+static void
+on_finished (gpointer user_data, Wr2vJobOutcome outcome, const gchar * path,
+    const GError * error)
+{
+  ((GenRun *) user_data)->outcome = outcome;
 }
 
 /* Copies the clip, as delivered, to result-location: temp file + rename,
@@ -889,20 +917,42 @@ save_result (const gchar * path, const gchar * location, GError ** error)
   return TRUE;
 }
 
+/* After a stored clip: result-location written, and the stored clip
+ * opened unless clip_ready already serves it. */
+static gboolean
+keep_clip (GstWanR2vGen * self, const gchar * path, const gchar * location,
+    gboolean * serving, gint * fd, GError ** error)
+{
+  if (location && !save_result (path, location, error))
+    return FALSE;
+  g_mutex_lock (&self->lock);
+  *serving = self->result_fd >= 0;
+  g_mutex_unlock (&self->lock);
+  if (*serving)
+    return TRUE;
+  *fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  if (*fd < 0) {
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_STORE,
+        "Cannot open the stored clip %s: %s", path, g_strerror (errno));
+    return FALSE;
+  }
+  return TRUE;
+}
+
 /* The job thread's last word on the run. A flush (RESTARTING, JOINING),
  * a stop or an EOS (CANCELLED) has already decided what comes next; else
  * the clip is served (from @fd when it was not served yet), or the error
  * posted ends the run. */
 static void
-finish_job (GstWanR2vGen * self, const GError * err, gint fd)
+finish_job (GstWanR2vGen * self, Wr2vJobOutcome outcome, gint fd)
 {
   GStatBuf st;
 
   g_mutex_lock (&self->lock);
   if (self->state == GEN_STATE_GENERATING || self->state == GEN_STATE_SERVING) {
-    if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+    if (outcome == WR2V_JOB_CANCELLED) {
       set_state (self, GEN_STATE_CANCELLED);
-    } else if (err) {
+    } else if (outcome == WR2V_JOB_FAILED) {
       set_state (self, GEN_STATE_FAILED);
     } else {
       if (fd >= 0) {
@@ -918,6 +968,49 @@ finish_job (GstWanR2vGen * self, const GError * err, gint fd)
     close (fd);
 }
 
+/* Tells the run's end: the outcome's messages, the wanr2v bin's watch,
+ * then create(). */
+static void
+tell_run_end (GstWanR2vGen * self, GenRun * run, const gchar * path,
+    gboolean serving, gint fd, const GError * err)
+{
+  GstWanR2vGenJobFinished watch;
+  gpointer watch_data;
+
+  switch (run->outcome) {
+    case WR2V_JOB_CANCELLED:
+      /* a stop mid-submit may end in "maybe submitted": still a stop */
+      GST_INFO_OBJECT (self, "job cancelled: %s", err->message);
+      post_progress (self, GST_PROGRESS_TYPE_CANCELED, "generate",
+          "Generation stopped");
+      break;
+    case WR2V_JOB_FAILED:
+      GST_WARNING_OBJECT (self, "job failed: %s", err->message);
+      post_error (self, err, run->job.error_details);
+      post_progress (self, GST_PROGRESS_TYPE_ERROR, "generate", err->message);
+      break;
+    case WR2V_JOB_STORED:{
+      GST_INFO_OBJECT (self, "clip ready: %s", path);
+      if (!serving)
+        post_progress (self, GST_PROGRESS_TYPE_CONTINUE, "decode",
+            "Decoding the clip");
+      post_progress (self, GST_PROGRESS_TYPE_COMPLETE, "generate",
+          run->job.from_cache ? "Clip served from the result store" :
+          "Clip ready");
+      break;
+    }
+  }
+
+  g_mutex_lock (&self->lock);
+  watch = self->watch_finished;
+  watch_data = self->watch_data;
+  g_mutex_unlock (&self->lock);
+  if (watch)
+    watch (self, run->outcome, watch_data);
+
+  finish_job (self, run->outcome, fd);
+}
+
 static gpointer
 job_thread_func (gpointer data)
 {
@@ -927,10 +1020,12 @@ job_thread_func (gpointer data)
   g_autoptr (Wr2vStore) store = NULL;
   g_autofree gchar *path = NULL;
   g_autofree gchar *location = NULL;
-  Wr2vJob job;
+  GenRun run = { self, };
   GError *err = NULL;
   Wr2vEngineSettings settings;
-  gboolean serving;
+  GstWanR2vGenJobStarted watch;
+  gpointer watch_data;
+  gboolean serving = FALSE;
   gint fd = -1;
 
   g_mutex_lock (&self->lock);
@@ -938,8 +1033,12 @@ job_thread_func (gpointer data)
   wr2v_engine_settings_copy (&settings, &self->settings);
   location = g_strdup (self->result_location);
   store = wr2v_store_open (self->cache_dir, &err);
+  watch = self->watch_started;
+  watch_data = self->watch_data;
   g_mutex_unlock (&self->lock);
 
+  if (watch)
+    watch (self, watch_data);
   post_progress (self, GST_PROGRESS_TYPE_START, "generate",
       "Generating the clip");
 
@@ -965,50 +1064,21 @@ job_thread_func (gpointer data)
   if (!err && !wr2v_engine_check (engine, req, &err))
     g_assert (err);
 
-  wr2v_job_init (&job, req, engine, store, self->cancellable);
-  job.observer.phase = on_phase;
-  job.observer.message = on_message;
-  job.observer.user_data = self;
+  wr2v_job_init (&run.job, req, engine, store, self->cancellable);
+  run.job.observer.phase = on_phase;
+  run.job.observer.message = on_message;
+  run.job.observer.clip_ready = on_clip_ready;
+  run.job.observer.finished = on_finished;
+  run.job.observer.user_data = &run;
   if (!err)
-    path = wr2v_job_run (&job, &err);
-  if (!err && location)
-    save_result (path, location, &err);
-  g_mutex_lock (&self->lock);
-  serving = self->state == GEN_STATE_SERVING;
-  g_mutex_unlock (&self->lock);
-  if (!err && !serving) {
-    fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
-    if (fd < 0)
-      g_set_error (&err, WR2V_ERROR, WR2V_ERROR_STORE,
-          "Cannot open the stored clip %s: %s", path, g_strerror (errno));
-  }
-
-  /* A stop mid-submit may end in "maybe submitted" rather than
-   * "cancelled" (the engine keeps the journal entry): still a stop. */
-  if (err && g_cancellable_is_cancelled (self->cancellable)
-      && !g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-    GST_INFO_OBJECT (self, "stopped: %s", err->message);
-    g_clear_error (&err);
-    g_set_error_literal (&err, G_IO_ERROR, G_IO_ERROR_CANCELLED, "stopped");
-  }
-  if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-    GST_INFO_OBJECT (self, "job cancelled");
-    post_progress (self, GST_PROGRESS_TYPE_CANCELED, "generate",
-        "Generation stopped");
-  } else if (err) {
-    GST_WARNING_OBJECT (self, "job failed: %s", err->message);
-    post_error (self, err, job.error_details);
-    post_progress (self, GST_PROGRESS_TYPE_ERROR, "generate", err->message);
-  } else {
-    GST_INFO_OBJECT (self, "clip ready: %s", path);
-    if (!serving)
-      post_progress (self, GST_PROGRESS_TYPE_CONTINUE, "decode",
-          "Decoding the clip");
-    post_progress (self, GST_PROGRESS_TYPE_COMPLETE, "generate",
-        job.from_cache ? "Clip served from the result store" : "Clip ready");
-  }
-  wr2v_job_clear (&job);
-  finish_job (self, err, fd);
+    path = wr2v_job_run (&run.job, &err);
+  else
+    run.outcome = wr2v_job_outcome (self->cancellable, err);
+  if (run.outcome == WR2V_JOB_STORED &&
+      !keep_clip (self, path, location, &serving, &fd, &err))
+    run.outcome = wr2v_job_outcome (self->cancellable, err);
+  tell_run_end (self, &run, path, serving, fd, err);
+  wr2v_job_clear (&run.job);
   g_clear_error (&err);
   return NULL;
 }

@@ -21,4 +21,20 @@ GST_ELEMENT_REGISTER_DECLARE (wanr2vgen);
  * bin pushes it on its own src pad. From any thread. */
 void gst_wanr2v_gen_end_output (GstWanR2vGen * self);
 
+/* For the wanr2v bin, which holds EOS until the job is over: a job began
+ * (a new clip to come, e.g. after a reference flush cancelled the first
+ * one), and a job is over: its outcome posted (wanr2v/result or the
+ * error, the final "generate" progress message) and result-location
+ * written. Both are called on the element's job thread, with no lock of
+ * the element held, started before finished. */
+typedef void (*GstWanR2vGenJobStarted) (GstWanR2vGen * gen, gpointer user_data);
+typedef void (*GstWanR2vGenJobFinished) (GstWanR2vGen * gen,
+    Wr2vJobOutcome outcome, gpointer user_data);
+
+/* Sets the watch (NULL: none); thread-safe, meant to be set once while
+ * the element is in NULL. @user_data must outlive the element. */
+void gst_wanr2v_gen_set_job_watch (GstWanR2vGen * gen,
+    GstWanR2vGenJobStarted started, GstWanR2vGenJobFinished finished,
+    gpointer user_data);
+
 G_END_DECLS

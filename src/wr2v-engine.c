@@ -1,20 +1,9 @@
-/* wr2v-engine.c: engines by name, settings, and the rules every engine
- * shares. */
+/* wr2v-engine.c: engine settings, and the rules every engine shares. */
 #include "wr2v-engine.h"
 #include "wr2v-error.h"
 #include "wr2v-prompt.h"
 
 #include <string.h>
-
-const gchar *
-wr2v_phase_name (Wr2vPhase phase)
-{
-  static const gchar *names[] = { "prepare", "upload", "submit", "queued",
-    "generating", "download", "decode"
-  };
-
-  return phase <= WR2V_PHASE_DECODE ? names[phase] : "unknown";
-}
 
 void
 wr2v_engine_settings_clear (Wr2vEngineSettings * s)
@@ -98,23 +87,4 @@ wr2v_engine_estimate_cost (Wr2vEngine * engine, const Wr2vRequest * req)
   if (!engine->klass->estimate_cost)
     return -1.0;
   return engine->klass->estimate_cost (engine, req);
-}
-
-gboolean
-wr2v_cancellable_sleep (GCancellable * cancellable, gint64 usec,
-    GError ** error)
-{
-  GPollFD pfd;
-
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    return FALSE;
-  if (usec <= 0)
-    return TRUE;
-  if (!cancellable || !g_cancellable_make_pollfd (cancellable, &pfd)) {
-    g_usleep (usec);
-    return !g_cancellable_set_error_if_cancelled (cancellable, error);
-  }
-  g_poll (&pfd, 1, (gint) MIN (usec / 1000 + 1, G_MAXINT));
-  g_cancellable_release_fd (cancellable);
-  return !g_cancellable_set_error_if_cancelled (cancellable, error);
 }

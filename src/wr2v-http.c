@@ -16,10 +16,10 @@
 
 #include "config.h"
 
+#include "wr2v-backoff.h"
 #include "wr2v-defaults.h"
 #include "wr2v-http.h"
 #include "wr2v-error.h"
-#include "wr2v-parsers.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -68,6 +68,8 @@ typedef struct
   gchar *refused_type;          /* a download's Content-Type, refused */
 
   FILE *upload;
+  struct curl_slist *headers;   /* the key is in there: freed wiped */
+  curl_mime *mime;
 
   curl_off_t last_dl, last_ul;
 } Transfer;
@@ -348,7 +350,7 @@ wr2v_http_hint_content_type (const Wr2vHttpResponse * resp, GError ** error)
     return;
   type = g_ascii_strdown (resp->content_type, -1);
   if (!strstr (type, "json")) {
-    gchar *shown = wr2v_parsers_safe_text (resp->content_type, 100, NULL);
+    gchar *shown = wr2v_http_safe_text (resp->content_type, 100, NULL);
 
     g_prefix_error (error, "the answer is %s, not JSON: ", shown);
     g_free (shown);
@@ -611,60 +613,38 @@ set_transfer_error (GError ** error, CURLcode code, const gchar * errbuf,
   }
 }
 
+/* Where the response body goes: a download file, capped at the download
+ * limit, or memory. */
 static gboolean
-perform_once (Wr2vHttp * http, const Wr2vHttpRequest * req,
-    const gchar * url, const gchar * bearer, Wr2vHttpResponse * resp,
-    gchar ** redirect, GError ** error)
+open_sink (Transfer * t, const Wr2vHttpRequest * req, GError ** error)
 {
-  Transfer t = { 0, };
-  CURL *easy = NULL;
-  curl_mime *mime = NULL;
-  struct curl_slist *headers = NULL;
-  char errbuf[CURL_ERROR_SIZE] = { 0 };
-  gchar *shown = wr2v_http_url_for_log (url);
-  gboolean ok = FALSE, cancelled = FALSE;
-  CURLcode code;
-  long status = 0;
-  curl_off_t pretransfer = 0;
-  long request_size = 0;
-  char *ct = NULL, *eff = NULL, *loc = NULL;
-  guint i;
-
-  *redirect = NULL;
-  t.req = req;
-  t.resp = resp;
-  t.mem = g_byte_array_new ();
-  resp->headers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-      g_free);
-  resp->retry_after_s = -1;
+  guint64 default_cap = DEFAULT_MEMORY_CAP;
 
   if (req->download_path) {
     int fd = g_open (req->download_path,
         O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
-    if (fd < 0 || !(t.file = fdopen (fd, "wb"))) {
+    if (fd < 0 || !(t->file = fdopen (fd, "wb"))) {
       int e = errno;
 
       if (fd >= 0)
         close (fd);
       g_set_error (error, WR2V_ERROR, WR2V_ERROR_STORE,
           "could not write %s: %s", req->download_path, g_strerror (e));
-      goto out;
+      return FALSE;
     }
-    t.cap = req->max_body_bytes ? req->max_body_bytes : WR2V_DEFAULT_MAX_DOWNLOAD_BYTES;
-  } else {
-    t.cap = req->max_body_bytes ? req->max_body_bytes : DEFAULT_MEMORY_CAP;
+    default_cap = WR2V_DEFAULT_MAX_DOWNLOAD_BYTES;
   }
+  t->cap = req->max_body_bytes ? req->max_body_bytes : default_cap;
+  return TRUE;
+}
 
-  easy = curl_easy_init ();
-  if (!easy) {
-    g_set_error (error, WR2V_ERROR, WR2V_ERROR_INTERNAL,
-        "could not create a libcurl handle");
-    goto out;
-  }
-  t.easy = easy;
+/* The request's header lines; the key goes here and nowhere else. */
+static gboolean
+build_headers (Transfer * t, const gchar * bearer, GError ** error)
+{
+  const Wr2vHttpRequest *req = t->req;
 
-  /* headers: the key goes here and nowhere else */
   if (bearer) {
     gchar *line;
 
@@ -672,25 +652,41 @@ perform_once (Wr2vHttp * http, const Wr2vHttpRequest * req,
       g_set_error (error, WR2V_ERROR, WR2V_ERROR_NO_CREDENTIALS,
           "the API key is empty or contains a line break or control "
           "character; check how it was set");
-      goto out;
+      return FALSE;
     }
     line = g_strconcat ("Authorization: Bearer ", bearer, NULL);
-    headers = curl_slist_append (headers, line);
+    t->headers = curl_slist_append (t->headers, line);
     memset (line, 0, strlen (line));
     g_free (line);
   }
-  for (i = 0; req->headers && req->headers[i]; i++) {
+  for (guint i = 0; req->headers && req->headers[i]; i++) {
     if (!header_value_ok (req->headers[i])) {
       g_set_error (error, WR2V_ERROR, WR2V_ERROR_INTERNAL,
           "an extra HTTP header contains a control character");
-      goto out;
+      return FALSE;
     }
-    headers = curl_slist_append (headers, req->headers[i]);
+    t->headers = curl_slist_append (t->headers, req->headers[i]);
   }
   if (req->method != WR2V_HTTP_GET) {
     /* no 100-continue round trip (and no 1 s stall on servers without it) */
-    headers = curl_slist_append (headers, "Expect:");
+    t->headers = curl_slist_append (t->headers, "Expect:");
   }
+  if (req->content_type && (req->method == WR2V_HTTP_PUT ||
+          (req->method == WR2V_HTTP_POST && !req->parts))) {
+    gchar *line = g_strconcat ("Content-Type: ", req->content_type, NULL);
+
+    t->headers = curl_slist_append (t->headers, line);
+    g_free (line);
+  }
+  return TRUE;
+}
+
+/* What every transfer sets: the URL policy, TLS, timeouts, callbacks. */
+static void
+setup_easy (Transfer * t, const gchar * url, char *errbuf)
+{
+  const Wr2vHttpRequest *req = t->req;
+  CURL *easy = t->easy;
 
   curl_easy_setopt (easy, CURLOPT_URL, url);
 #if LIBCURL_VERSION_NUM >= 0x075500
@@ -731,198 +727,279 @@ perform_once (Wr2vHttp * http, const Wr2vHttpRequest * req,
   curl_easy_setopt (easy, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt (easy, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt (easy, CURLOPT_XFERINFOFUNCTION, on_xferinfo);
-  curl_easy_setopt (easy, CURLOPT_XFERINFODATA, &t);
+  curl_easy_setopt (easy, CURLOPT_XFERINFODATA, t);
   curl_easy_setopt (easy, CURLOPT_WRITEFUNCTION, on_write);
-  curl_easy_setopt (easy, CURLOPT_WRITEDATA, &t);
+  curl_easy_setopt (easy, CURLOPT_WRITEDATA, t);
   curl_easy_setopt (easy, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt (easy, CURLOPT_HEADERDATA, &t);
+  curl_easy_setopt (easy, CURLOPT_HEADERDATA, t);
   /* refuses at once when Content-Length announces more than the cap */
-  curl_easy_setopt (easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) t.cap);
+  curl_easy_setopt (easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) t->cap);
   /* a loopback service is never reached through a proxy: the proxy's
    * loopback is another machine's, and plain http would carry the key */
   if (url_is_loopback (url))
     curl_easy_setopt (easy, CURLOPT_NOPROXY, "*");
-  if (headers)
-    curl_easy_setopt (easy, CURLOPT_HTTPHEADER, headers);
+  if (t->headers)
+    curl_easy_setopt (easy, CURLOPT_HTTPHEADER, t->headers);
+}
+
+/* A multipart/form-data POST body; files are streamed from disk. */
+static gboolean
+set_form_body (Transfer * t, GError ** error)
+{
+  const Wr2vHttpRequest *req = t->req;
+
+  t->mime = curl_mime_init (t->easy);
+  for (guint i = 0; i < req->n_parts; i++) {
+    const Wr2vHttpFormPart *p = &req->parts[i];
+    curl_mimepart *part = curl_mime_addpart (t->mime);
+
+    curl_mime_name (part, p->name);
+    if (p->file_path) {
+      if (!g_file_test (p->file_path, G_FILE_TEST_IS_REGULAR)) {
+        g_set_error (error, WR2V_ERROR, WR2V_ERROR_STORE,
+            "could not read %s to upload it", p->file_path);
+        return FALSE;
+      }
+      curl_mime_filedata (part, p->file_path);
+      if (p->filename)
+        curl_mime_filename (part, p->filename);
+    } else {
+      curl_mime_data (part, p->value ? p->value : "", CURL_ZERO_TERMINATED);
+    }
+    if (p->content_type)
+      curl_mime_type (part, p->content_type);
+  }
+  curl_easy_setopt (t->easy, CURLOPT_MIMEPOST, t->mime);
+  return TRUE;
+}
+
+/* A PUT of a file's bytes, streamed by on_read(). */
+static gboolean
+set_upload_body (Transfer * t, GError ** error)
+{
+  const Wr2vHttpRequest *req = t->req;
+  GStatBuf st;
+
+  if (!req->upload_path || g_stat (req->upload_path, &st) != 0 ||
+      !(t->upload = g_fopen (req->upload_path, "rb"))) {
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_STORE,
+        "could not read %s to upload it",
+        req->upload_path ? req->upload_path : "(no file)");
+    return FALSE;
+  }
+  curl_easy_setopt (t->easy, CURLOPT_UPLOAD, 1L);
+  curl_easy_setopt (t->easy, CURLOPT_READFUNCTION, on_read);
+  curl_easy_setopt (t->easy, CURLOPT_READDATA, t);
+  curl_easy_setopt (t->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t) st.st_size);
+  return TRUE;
+}
+
+/* The method and its body. */
+static gboolean
+set_body (Transfer * t, GError ** error)
+{
+  const Wr2vHttpRequest *req = t->req;
+  gsize len = 0;
+  const gchar *data;
 
   switch (req->method) {
     case WR2V_HTTP_GET:
-      curl_easy_setopt (easy, CURLOPT_HTTPGET, 1L);
-      break;
+      curl_easy_setopt (t->easy, CURLOPT_HTTPGET, 1L);
+      return TRUE;
     case WR2V_HTTP_POST:
-      if (req->parts) {
-        mime = curl_mime_init (easy);
-        for (i = 0; i < req->n_parts; i++) {
-          const Wr2vHttpFormPart *p = &req->parts[i];
-          curl_mimepart *part = curl_mime_addpart (mime);
-
-          curl_mime_name (part, p->name);
-          if (p->file_path) {
-            if (!g_file_test (p->file_path, G_FILE_TEST_IS_REGULAR)) {
-              g_set_error (error, WR2V_ERROR, WR2V_ERROR_STORE,
-                  "could not read %s to upload it", p->file_path);
-              goto out;
-            }
-            curl_mime_filedata (part, p->file_path);
-            if (p->filename)
-              curl_mime_filename (part, p->filename);
-          } else {
-            curl_mime_data (part, p->value ? p->value : "",
-                CURL_ZERO_TERMINATED);
-          }
-          if (p->content_type)
-            curl_mime_type (part, p->content_type);
-        }
-        curl_easy_setopt (easy, CURLOPT_MIMEPOST, mime);
-      } else {
-        gsize len = 0;
-        const gchar *data = req->body ? g_bytes_get_data (req->body, &len)
-            : "";
-
-        if (req->content_type) {
-          gchar *line = g_strconcat ("Content-Type: ", req->content_type,
-              NULL);
-          headers = curl_slist_append (headers, line);
-          g_free (line);
-          curl_easy_setopt (easy, CURLOPT_HTTPHEADER, headers);
-        }
-        curl_easy_setopt (easy, CURLOPT_POST, 1L);
-        curl_easy_setopt (easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) len);
-        curl_easy_setopt (easy, CURLOPT_POSTFIELDS, data ? data : "");
-      }
-      break;
-    case WR2V_HTTP_PUT:{
-      GStatBuf st;
-
-      if (!req->upload_path || g_stat (req->upload_path, &st) != 0 ||
-          !(t.upload = g_fopen (req->upload_path, "rb"))) {
-        g_set_error (error, WR2V_ERROR, WR2V_ERROR_STORE,
-            "could not read %s to upload it",
-            req->upload_path ? req->upload_path : "(no file)");
-        goto out;
-      }
-      if (req->content_type) {
-        gchar *line = g_strconcat ("Content-Type: ", req->content_type,
-            NULL);
-        headers = curl_slist_append (headers, line);
-        g_free (line);
-        curl_easy_setopt (easy, CURLOPT_HTTPHEADER, headers);
-      }
-      curl_easy_setopt (easy, CURLOPT_UPLOAD, 1L);
-      curl_easy_setopt (easy, CURLOPT_READFUNCTION, on_read);
-      curl_easy_setopt (easy, CURLOPT_READDATA, &t);
-      curl_easy_setopt (easy, CURLOPT_INFILESIZE_LARGE,
-          (curl_off_t) st.st_size);
-      break;
-    }
+      if (req->parts)
+        return set_form_body (t, error);
+      data = req->body ? g_bytes_get_data (req->body, &len) : "";
+      curl_easy_setopt (t->easy, CURLOPT_POST, 1L);
+      curl_easy_setopt (t->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) len);
+      curl_easy_setopt (t->easy, CURLOPT_POSTFIELDS, data ? data : "");
+      return TRUE;
+    case WR2V_HTTP_PUT:
+      return set_upload_body (t, error);
   }
+  return TRUE;
+}
 
-  GST_DEBUG ("%s %s", method_name (req->method), shown);
-  code = run_easy (http, easy, req->cancellable, &cancelled);
+/* What the transfer learnt besides the body. */
+static void
+read_transfer_info (Transfer * t, gchar ** redirect)
+{
+  Wr2vHttpResponse *resp = t->resp;
+  long status = 0, request_size = 0;
+  curl_off_t pretransfer = 0;
+  char *ct = NULL, *eff = NULL, *loc = NULL;
 
-  curl_easy_getinfo (easy, CURLINFO_RESPONSE_CODE, &status);
-  curl_easy_getinfo (easy, CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
-  curl_easy_getinfo (easy, CURLINFO_REQUEST_SIZE, &request_size);
+  curl_easy_getinfo (t->easy, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_getinfo (t->easy, CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
+  curl_easy_getinfo (t->easy, CURLINFO_REQUEST_SIZE, &request_size);
   resp->status = status;
   /* conservative: once the connection was ready, the server may have it */
   if (status > 0 || pretransfer > 0 || request_size > 0)
     resp->request_sent = TRUE;
-  if (curl_easy_getinfo (easy, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct)
+  if (curl_easy_getinfo (t->easy, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct)
     resp->content_type = g_strdup (ct);
-  if (curl_easy_getinfo (easy, CURLINFO_EFFECTIVE_URL, &eff) == CURLE_OK && eff)
+  if (curl_easy_getinfo (t->easy, CURLINFO_EFFECTIVE_URL, &eff) == CURLE_OK
+      && eff)
     resp->effective_url = g_strdup (eff);
-  if (curl_easy_getinfo (easy, CURLINFO_REDIRECT_URL, &loc) == CURLE_OK && loc)
+  if (curl_easy_getinfo (t->easy, CURLINFO_REDIRECT_URL, &loc) == CURLE_OK
+      && loc)
     *redirect = g_strdup (loc);
 
-  if (t.file) {
-    if (fclose (t.file) != 0 && !t.write_errno && t.to_file)
-      t.write_errno = errno ? errno : EIO;
-    t.file = NULL;
+  if (t->file) {
+    if (fclose (t->file) != 0 && !t->write_errno && t->to_file)
+      t->write_errno = errno ? errno : EIO;
+    t->file = NULL;
   }
+}
+
+/* How the transfer ended, as the caller's error; TRUE when it completed
+ * (whatever the HTTP status). */
+static gboolean
+check_transfer (Transfer * t, CURLcode code, gboolean cancelled,
+    const char *errbuf, const gchar * shown, GError ** error)
+{
+  const Wr2vHttpRequest *req = t->req;
 
   if (cancelled) {
     GST_DEBUG ("%s %s: cancelled", method_name (req->method), shown);
     g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
         "Operation was cancelled");
-    goto out;
+    return FALSE;
   }
-  if (t.refused_type) {
-    gchar *type = wr2v_parsers_safe_text (t.refused_type, 100, NULL);
+  if (t->refused_type) {
+    gchar *type = wr2v_http_safe_text (t->refused_type, 100, NULL);
 
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
         "%s answered with %s instead of a video file (an error or login "
         "page?); nothing was saved", shown, type);
     g_free (type);
-    goto out;
+    return FALSE;
   }
-  if (t.cap_exceeded || code == CURLE_FILESIZE_EXCEEDED) {
-    gchar *limit = g_format_size (t.cap);
+  if (t->cap_exceeded || code == CURLE_FILESIZE_EXCEEDED) {
+    gchar *limit = g_format_size (t->cap);
 
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
         "the response from %s is larger than the limit of %s (%"
-        G_GUINT64_FORMAT " bytes)%s", shown, limit, t.cap,
+        G_GUINT64_FORMAT " bytes)%s", shown, limit, t->cap,
         req->download_path ? "; raise max-download-size if it is expected"
         : "");
     g_free (limit);
-    goto out;
+    return FALSE;
   }
-  if (t.write_errno) {
+  if (t->write_errno) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_STORE,
         "could not write %s: %s", req->download_path,
-        g_strerror (t.write_errno));
-    goto out;
+        g_strerror (t->write_errno));
+    return FALSE;
   }
   if (code != CURLE_OK) {
     GST_DEBUG ("%s %s: %s", method_name (req->method), shown,
         curl_easy_strerror (code));
     set_transfer_error (error, code, errbuf, shown);
-    goto out;
+    return FALSE;
   }
+  return TRUE;
+}
 
-  {
-    const gchar *ra = g_hash_table_lookup (resp->headers, "retry-after");
+/* Retry-After, in seconds or as an HTTP date. */
+static void
+read_retry_after (Wr2vHttpResponse * resp)
+{
+  const gchar *ra = g_hash_table_lookup (resp->headers, "retry-after");
 
-    if (ra && g_ascii_isdigit (ra[0])) {
-      guint64 v = g_ascii_strtoull (ra, NULL, 10);
+  if (ra && g_ascii_isdigit (ra[0])) {
+    guint64 v = g_ascii_strtoull (ra, NULL, 10);
 
-      resp->retry_after_s = MIN (v, G_MAXINT32);
-    } else if (ra) {
-      time_t when = curl_getdate (ra, NULL);
+    resp->retry_after_s = MIN (v, G_MAXINT32);
+  } else if (ra) {
+    time_t when = curl_getdate (ra, NULL);
 
-      if (when > 0) {
-        gint64 delta = (gint64) when - g_get_real_time () / G_USEC_PER_SEC;
-        resp->retry_after_s = MAX (delta, 0);
-      }
+    if (when > 0) {
+      gint64 delta = (gint64) when - g_get_real_time () / G_USEC_PER_SEC;
+      resp->retry_after_s = MAX (delta, 0);
     }
   }
+}
 
-  if (!t.to_file) {
-    /* a NUL after the data (not counted): text bodies read as C strings */
-    guint len = t.mem->len;
-    static const guint8 nul = 0;
+static void
+keep_memory_body (Transfer * t)
+{
+  /* a NUL after the data (not counted): text bodies read as C strings */
+  guint len = t->mem->len;
+  static const guint8 nul = 0;
 
-    g_byte_array_append (t.mem, &nul, 1);
-    resp->body = g_bytes_new_take (g_byte_array_free (g_steal_pointer
-            (&t.mem), FALSE), len);
+  g_byte_array_append (t->mem, &nul, 1);
+  t->resp->body = g_bytes_new_take (g_byte_array_free (g_steal_pointer
+          (&t->mem), FALSE), len);
+}
+
+static void
+transfer_clear (Transfer * t)
+{
+  g_free (t->refused_type);
+  if (t->file)
+    fclose (t->file);
+  if (t->upload)
+    fclose (t->upload);
+  if (t->mem)
+    g_byte_array_unref (t->mem);
+  if (t->easy)
+    curl_easy_cleanup (t->easy);
+  if (t->mime)
+    curl_mime_free (t->mime);
+  slist_free_wiped (t->headers);
+}
+
+/* One request to @url, no redirect followed: *@redirect gets the
+ * Location of a redirect answer. */
+static gboolean
+perform_once (Wr2vHttp * http, const Wr2vHttpRequest * req,
+    const gchar * url, const gchar * bearer, Wr2vHttpResponse * resp,
+    gchar ** redirect, GError ** error)
+{
+  Transfer t = { 0, };
+  char errbuf[CURL_ERROR_SIZE] = { 0 };
+  gchar *shown = wr2v_http_url_for_log (url);
+  gboolean ok = FALSE, cancelled = FALSE;
+  CURLcode code;
+
+  *redirect = NULL;
+  t.req = req;
+  t.resp = resp;
+  t.mem = g_byte_array_new ();
+  resp->headers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      g_free);
+  resp->retry_after_s = -1;
+
+  if (!open_sink (&t, req, error))
+    goto out;
+  t.easy = curl_easy_init ();
+  if (!t.easy) {
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_INTERNAL,
+        "could not create a libcurl handle");
+    goto out;
   }
-  GST_DEBUG ("%s %s: HTTP %ld, %" G_GUINT64_FORMAT " bytes%s",
-      method_name (req->method), shown, status, resp->body_bytes,
+  if (!build_headers (&t, bearer, error))
+    goto out;
+  setup_easy (&t, url, errbuf);
+  if (!set_body (&t, error))
+    goto out;
+
+  GST_DEBUG ("%s %s", method_name (req->method), shown);
+  code = run_easy (http, t.easy, req->cancellable, &cancelled);
+  read_transfer_info (&t, redirect);
+  if (!check_transfer (&t, code, cancelled, errbuf, shown, error))
+    goto out;
+  read_retry_after (resp);
+  if (!t.to_file)
+    keep_memory_body (&t);
+  GST_DEBUG ("%s %s: HTTP %u, %" G_GUINT64_FORMAT " bytes%s",
+      method_name (req->method), shown, resp->status, resp->body_bytes,
       t.to_file ? " to file" : "");
   ok = TRUE;
 
 out:
-  g_free (t.refused_type);
-  if (t.file)
-    fclose (t.file);
-  if (t.upload)
-    fclose (t.upload);
-  if (t.mem)
-    g_byte_array_unref (t.mem);
-  if (easy)
-    curl_easy_cleanup (easy);
-  if (mime)
-    curl_mime_free (mime);
-  slist_free_wiped (headers);
+  transfer_clear (&t);
   g_free (shown);
   return ok;
 }
@@ -991,28 +1068,6 @@ wr2v_http_perform (Wr2vHttp * http, const Wr2vHttpRequest * req,
   return FALSE;
 }
 
-/* Waits @ms or until @cancellable is cancelled. */
-static gboolean
-sleep_cancellable (GCancellable * cancellable, guint ms, GError ** error)
-{
-  GPollFD pfd;
-  gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
-
-  if (!cancellable || !g_cancellable_make_pollfd (cancellable, &pfd)) {
-    g_usleep ((gulong) ms * 1000);
-    return !g_cancellable_set_error_if_cancelled (cancellable, error);
-  }
-  while (!g_cancellable_is_cancelled (cancellable)) {
-    gint64 left = end - g_get_monotonic_time ();
-
-    if (left <= 0)
-      break;
-    g_poll (&pfd, 1, (gint) ((left + 999) / 1000));
-  }
-  g_cancellable_release_fd (cancellable);
-  return !g_cancellable_set_error_if_cancelled (cancellable, error);
-}
-
 gboolean
 wr2v_http_perform_retry (Wr2vHttp * http, const Wr2vHttpRequest * req,
     const Wr2vHttpRetry * retry, Wr2vHttpResponse * resp, GError ** error)
@@ -1022,7 +1077,7 @@ wr2v_http_perform_retry (Wr2vHttp * http, const Wr2vHttpRequest * req,
   guint max_delay = retry && retry->max_delay_ms ? retry->max_delay_ms : 10000;
   guint max_ra = retry && retry->max_retry_after_s ?
       retry->max_retry_after_s : 60;
-  guint delay = base;
+  Wr2vBackoff backoff;
   guint attempt;
 
   g_return_val_if_fail (req != NULL, FALSE);
@@ -1035,6 +1090,7 @@ wr2v_http_perform_retry (Wr2vHttp * http, const Wr2vHttpRequest * req,
     return FALSE;
   }
 
+  wr2v_backoff_init (&backoff, base, max_delay);
   for (attempt = 1;; attempt++) {
     GError *local = NULL;
     gboolean ok, transient;
@@ -1054,8 +1110,7 @@ wr2v_http_perform_retry (Wr2vHttp * http, const Wr2vHttpRequest * req,
       return ok;
     }
 
-    /* "equal jitter": half fixed, half random, so clients spread out */
-    wait_ms = delay / 2 + g_random_int_range (0, delay / 2 + 1);
+    wait_ms = wr2v_backoff_next_jittered (&backoff);
     if (ok && resp->retry_after_s >= 0)
       wait_ms = MAX (wait_ms, MIN ((guint64) resp->retry_after_s,
               max_ra) * 1000);
@@ -1072,9 +1127,9 @@ wr2v_http_perform_retry (Wr2vHttp * http, const Wr2vHttpRequest * req,
     g_free (shown);
     g_clear_error (&local);
 
-    if (!sleep_cancellable (req->cancellable, wait_ms, error))
+    if (!wr2v_cancellable_sleep (req->cancellable, wait_ms * (gint64) 1000,
+            error))
       return FALSE;
-    delay = MIN ((guint64) delay * 2, max_delay);
   }
 }
 
@@ -1171,7 +1226,7 @@ wr2v_http_parse_json (GBytes * body, GError ** error)
 /* --- text from a server --- */
 
 gchar *
-wr2v_parsers_safe_text (const gchar * text, gsize max, const gchar * secret)
+wr2v_http_safe_text (const gchar * text, gsize max, const gchar * secret)
 {
   GString *s;
   const gchar *p;

@@ -185,4 +185,11 @@ gboolean wr2v_http_json_depth_ok (const gchar * data, gsize len,
 /* Escapes @s for use as one path segment. */
 gchar *wr2v_http_escape_segment (const gchar * s);
 
+/* Server text fit for an error message: at most @max bytes (then "..."),
+ * control characters as spaces, valid UTF-8; when @secret is given (4
+ * bytes or more), every occurrence of it is replaced by "***". NULL when
+ * @text is NULL. */
+gchar *wr2v_http_safe_text (const gchar * text, gsize max,
+    const gchar * secret);
+
 G_END_DECLS

@@ -8,22 +8,58 @@
  *   4. the clip is downloaded to tmp/, checked (a walk of its MP4 boxes,
  *      not a decode), and renamed into results/ before anything decodes
  *      it; only then is the journal entry removed.
+ *
+ * Threads and locks. A job has no thread and no lock of its own:
+ *   - the job thread (the element's "wanr2v-job", or a test's) calls
+ *     wr2v_job_run(); the engine's hooks, the store, the HTTP transfers
+ *     and every observer callback run on it, and only it touches the
+ *     Wr2vJob, so the job's fields need no lock;
+ *   - the thread that stops the job (the element's state change or a
+ *     flush) only cancels job->cancellable, which is thread-safe; every
+ *     wait here (the store's lock file, the sleeps between polls, a
+ *     transfer) watches it and returns G_IO_ERROR_CANCELLED promptly.
+ * The shared objects a job borrows guard themselves: the store's lock
+ * guards its table of open temporary files (wr2v-store.c), the HTTP
+ * client's lock its pool of idle connections (wr2v-http.c), an engine's
+ * lock its in-process upload cache. Between processes, the store's lock
+ * file (wr2v_store_lock) keeps two runs of one request from submitting
+ * it twice.
  */
+#include "wr2v-job.h"
+#include "wr2v-backoff.h"
 #include "wr2v-defaults.h"
 #include "wr2v-engine.h"
 #include "wr2v-error.h"
 #include "wr2v-http.h"
+#include "wr2v-mp4.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <unistd.h>
-#include <sys/stat.h>
 #include <glib/gstdio.h>
 
 GST_DEBUG_CATEGORY_STATIC (wr2v_job_debug);
 #define GST_CAT_DEFAULT wr2v_job_debug
 
+
+const gchar *
+wr2v_phase_name (Wr2vPhase phase)
+{
+  static const gchar *names[] = { "prepare", "upload", "submit", "queued",
+    "generating", "download", "decode"
+  };
+
+  return phase <= WR2V_PHASE_DECODE ? names[phase] : "unknown";
+}
+
+Wr2vJobOutcome
+wr2v_job_outcome (GCancellable * cancellable, const GError * error)
+{
+  if (!error)
+    return WR2V_JOB_STORED;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+      g_cancellable_is_cancelled (cancellable))
+    return WR2V_JOB_CANCELLED;
+  return WR2V_JOB_FAILED;
+}
 
 void
 wr2v_poll_result_clear (Wr2vPollResult * res)
@@ -109,343 +145,6 @@ wr2v_job_detail_int (Wr2vJob * job, const gchar * field, gint value)
   gst_structure_set (details (job), field, G_TYPE_INT, value, NULL);
 }
 
-/* --- the clip check ---
- *
- * What the store accepts: a whole MP4 (ISO BMFF or QuickTime) file with a
- * video track. The file is walked box by box instead of being decoded: a
- * decode (GstDiscoverer) cost 100-400 ms between the download and the
- * first frame, the time users wait for most. The walk reads the top-level
- * box headers and the moov box, about 10-100 kB for a clip, and refuses:
- *   - anything that is not a chain of MP4 boxes (an HTML error page, JSON,
- *     another container);
- *   - a truncated file: a box that runs past the end of the file, bytes
- *     left over after the last box, a missing moov or mdat;
- *   - a clip without a video track, or whose video samples point past the
- *     end of the file.
- * Whether the codec can be decoded here is left to the decoder: a clip
- * that was paid for is kept even when a plugin is missing. */
-
-#define MAX_MOOV_BYTES (64 * 1024 * 1024)
-
-#define FOURCC_ftyp GST_MAKE_FOURCC ('f', 't', 'y', 'p')
-#define FOURCC_moov GST_MAKE_FOURCC ('m', 'o', 'o', 'v')
-#define FOURCC_mdat GST_MAKE_FOURCC ('m', 'd', 'a', 't')
-#define FOURCC_moof GST_MAKE_FOURCC ('m', 'o', 'o', 'f')
-#define FOURCC_mvex GST_MAKE_FOURCC ('m', 'v', 'e', 'x')
-#define FOURCC_trak GST_MAKE_FOURCC ('t', 'r', 'a', 'k')
-#define FOURCC_mdia GST_MAKE_FOURCC ('m', 'd', 'i', 'a')
-#define FOURCC_hdlr GST_MAKE_FOURCC ('h', 'd', 'l', 'r')
-#define FOURCC_minf GST_MAKE_FOURCC ('m', 'i', 'n', 'f')
-#define FOURCC_stbl GST_MAKE_FOURCC ('s', 't', 'b', 'l')
-#define FOURCC_stsd GST_MAKE_FOURCC ('s', 't', 's', 'd')
-#define FOURCC_stsz GST_MAKE_FOURCC ('s', 't', 's', 'z')
-#define FOURCC_stz2 GST_MAKE_FOURCC ('s', 't', 'z', '2')
-#define FOURCC_stco GST_MAKE_FOURCC ('s', 't', 'c', 'o')
-#define FOURCC_co64 GST_MAKE_FOURCC ('c', 'o', '6', '4')
-#define FOURCC_vide GST_MAKE_FOURCC ('v', 'i', 'd', 'e')
-
-/* Box types a top-level MP4 / QuickTime file may start with. */
-static gboolean
-is_first_box (guint32 type)
-{
-  static const gchar *types[] = { "ftyp", "moov", "mdat", "free", "skip",
-    "wide", "pdin", "styp", "sidx", "uuid", "pnot", "junk", NULL
-  };
-
-  for (guint i = 0; types[i]; i++)
-    if (type == GST_STR_FOURCC (types[i]))
-      return TRUE;
-  return FALSE;
-}
-
-static gboolean
-printable_fourcc (guint32 type)
-{
-  for (guint i = 0; i < 4; i++) {
-    guint8 c = (type >> (8 * i)) & 0xff;
-
-    if (c < 0x20 || c > 0x7e)
-      return FALSE;
-  }
-  return TRUE;
-}
-
-typedef struct
-{
-  const guint8 *data;
-  gsize len;
-} Span;
-
-/* Byte-wise reads: the boxes sit at any offset, and GST_READ_UINT32_BE()
- * is a word load on x86, a misaligned access that UBSan reports. */
-static inline guint32
-read_u32_be (const guint8 * p)
-{
-  return ((guint32) p[0] << 24) | ((guint32) p[1] << 16) |
-      ((guint32) p[2] << 8) | (guint32) p[3];
-}
-
-static inline guint32
-read_u32_le (const guint8 * p)
-{
-  return ((guint32) p[3] << 24) | ((guint32) p[2] << 16) |
-      ((guint32) p[1] << 8) | (guint32) p[0];
-}
-
-static inline guint64
-read_u64_be (const guint8 * p)
-{
-  return ((guint64) read_u32_be (p) << 32) | read_u32_be (p + 4);
-}
-
-/* The next box of @in (advanced past it); FALSE when no whole box is
- * left. */
-static gboolean
-next_box (Span * in, guint32 * type, Span * payload)
-{
-  guint64 size;
-  guint header = 8;
-
-  if (in->len < 8)
-    return FALSE;
-  size = read_u32_be (in->data);
-  *type = read_u32_le (in->data + 4);
-  if (size == 1) {
-    if (in->len < 16)
-      return FALSE;
-    size = read_u64_be (in->data + 8);
-    header = 16;
-  } else if (size == 0) {
-    size = in->len;
-  }
-  if (size < header || size > in->len)
-    return FALSE;
-  payload->data = in->data + header;
-  payload->len = size - header;
-  in->data += size;
-  in->len -= size;
-  return TRUE;
-}
-
-/* The first child of @parent of type @type. */
-static gboolean
-find_box (Span parent, guint32 type, Span * out)
-{
-  guint32 t;
-
-  while (next_box (&parent, &t, out))
-    if (t == type)
-      return TRUE;
-  return FALSE;
-}
-
-/* A video track's samples: some, described, and inside the file.
- * @fragmented: the samples may live in movie fragments instead. */
-static const gchar *
-check_video_track (Span stbl, guint64 file_size, gboolean fragmented)
-{
-  Span box;
-  guint64 samples = 0;
-  guint32 n;
-
-  if (!find_box (stbl, FOURCC_stsd, &box) || box.len < 8 ||
-      read_u32_be (box.data + 4) == 0)
-    return "its video track has no sample description";
-  if (find_box (stbl, FOURCC_stsz, &box) || find_box (stbl, FOURCC_stz2, &box)) {
-    if (box.len < 12)
-      return "its video track's sample table is damaged";
-    samples = read_u32_be (box.data + 8);
-  }
-  if (samples == 0)
-    return fragmented ? NULL : "its video track has no frames";
-
-  if (find_box (stbl, FOURCC_stco, &box)) {
-    n = box.len >= 8 ? read_u32_be (box.data + 4) : G_MAXUINT32;
-    if (n == G_MAXUINT32 || (box.len - 8) / 4 < n)
-      return "its video track's chunk table is damaged";
-    for (guint32 i = 0; i < n; i++)
-      if (read_u32_be (box.data + 8 + 4 * i) >= file_size)
-        return "its video frames point past the end of the file";
-  } else if (find_box (stbl, FOURCC_co64, &box)) {
-    n = box.len >= 8 ? read_u32_be (box.data + 4) : G_MAXUINT32;
-    if (n == G_MAXUINT32 || (box.len - 8) / 8 < n)
-      return "its video track's chunk table is damaged";
-    for (guint32 i = 0; i < n; i++)
-      if (read_u64_be (box.data + 8 + 8 * i) >= file_size)
-        return "its video frames point past the end of the file";
-  } else {
-    return "its video track has no chunk table";
-  }
-  return NULL;
-}
-
-/* NULL when @moov has a usable video track, else why not. */
-static const gchar *
-check_moov (Span moov, guint64 file_size, gboolean have_moof)
-{
-  gboolean fragmented = have_moof && find_box (moov, FOURCC_mvex,
-      &(Span) { 0, });
-  const gchar *why = "it has no video track";
-  Span trak, mdia, hdlr, minf, stbl;
-  guint32 type;
-
-  while (next_box (&moov, &type, &trak)) {
-    const gchar *track_why;
-
-    if (type != FOURCC_trak)
-      continue;
-    if (!find_box (trak, FOURCC_mdia, &mdia) ||
-        !find_box (mdia, FOURCC_hdlr, &hdlr) || hdlr.len < 12 ||
-        read_u32_le (hdlr.data + 8) != FOURCC_vide)
-      continue;
-    if (!find_box (mdia, FOURCC_minf, &minf) ||
-        !find_box (minf, FOURCC_stbl, &stbl)) {
-      why = "its video track has no sample table";
-      continue;
-    }
-    track_why = check_video_track (stbl, file_size, fragmented);
-    if (!track_why)
-      return NULL;
-    why = track_why;
-  }
-  return why;
-}
-
-static gboolean
-read_at (gint fd, guint64 offset, gpointer buf, gsize len)
-{
-  gsize done = 0;
-
-  while (done < len) {
-    gssize n = pread (fd, (guint8 *) buf + done, len - done, offset + done);
-
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return FALSE;
-    done += n;
-  }
-  return TRUE;
-}
-
-/* Some muxers pad a file with zeros after its last box. */
-static gboolean
-zero_tail (gint fd, guint64 offset, guint64 left)
-{
-  guint8 buf[4096];
-
-  if (left > 64 * 1024)
-    return FALSE;
-  while (left > 0) {
-    gsize n = MIN (left, sizeof buf);
-
-    if (!read_at (fd, offset, buf, n))
-      return FALSE;
-    for (gsize i = 0; i < n; i++)
-      if (buf[i])
-        return FALSE;
-    offset += n;
-    left -= n;
-  }
-  return TRUE;
-}
-
-/* NULL when @fd holds a whole MP4 with a video track, else why not. */
-static const gchar *
-check_mp4 (gint fd, guint64 file_size)
-{
-  g_autofree guint8 *moov = NULL;
-  gsize moov_len = 0;
-  gboolean have_mdat = FALSE, have_moof = FALSE;
-  guint64 offset = 0;
-
-  if (file_size < 16)
-    return "it is too short to be an MP4 file";
-  while (offset < file_size) {
-    guint8 head[16];
-    guint64 left = file_size - offset, size;
-    guint header = 8;
-    guint32 type;
-
-    if (!read_at (fd, offset, head, MIN (left, 16)))
-      return "it could not be read back";
-    if (moov && have_mdat && zero_tail (fd, offset, left))
-      break;
-    if (left < 8)
-      return "it ends in the middle of a box (truncated)";
-    size = read_u32_be (head);
-    type = read_u32_le (head + 4);
-    if (!printable_fourcc (type) || (offset == 0 && !is_first_box (type)))
-      return "it is not an MP4 file";
-    if (size == 1) {
-      if (left < 16)
-        return "it ends in the middle of a box (truncated)";
-      size = read_u64_be (head + 8);
-      header = 16;
-    } else if (size == 0) {
-      size = left;
-    }
-    if (size < header)
-      return "it is not an MP4 file";
-    if (size > left)
-      return "a box runs past the end of the file (truncated)";
-
-    if (type == FOURCC_moov) {
-      if (moov)
-        return "it has two moov boxes";
-      if (size > MAX_MOOV_BYTES)
-        return "its moov box is unreasonably large";
-      moov_len = size - header;
-      moov = g_malloc (MAX (moov_len, 1));
-      if (!read_at (fd, offset + header, moov, moov_len))
-        return "it could not be read back";
-    } else if (type == FOURCC_mdat) {
-      have_mdat = TRUE;
-    } else if (type == FOURCC_moof) {
-      have_moof = TRUE;
-    }
-    offset += size;
-  }
-  if (!moov)
-    return "it has no moov box (truncated?)";
-  if (!have_mdat)
-    return "it has no media data (truncated?)";
-  return check_moov ((Span) {
-      moov, moov_len}
-      , file_size, have_moof);
-}
-
-gboolean
-wr2v_clip_check (const gchar * path, GCancellable * cancellable,
-    GError ** error)
-{
-  const gchar *why;
-  GStatBuf st;
-  gint fd;
-
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    return FALSE;
-  fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
-  if (fd < 0 || fstat (fd, &st) != 0) {
-    int e = errno;
-
-    if (fd >= 0)
-      close (fd);
-    g_set_error (error, WR2V_ERROR, WR2V_ERROR_STORE,
-        "Cannot read the delivered file %s: %s", path, g_strerror (e));
-    return FALSE;
-  }
-  why = check_mp4 (fd, st.st_size);
-  close (fd);
-  if (why) {
-    GST_WARNING ("%s refused: %s", path, why);
-    g_set_error (error, WR2V_ERROR, WR2V_ERROR_BAD_RESULT,
-        "The delivered file is not a playable video clip (%s)", why);
-    return FALSE;
-  }
-  return TRUE;
-}
-
 static gchar *
 engine_identity (Wr2vEngine * engine)
 {
@@ -471,12 +170,11 @@ post_result (Wr2vJob * job, const gchar * path)
  *
  * Between the check and the rename, the store writes the clip's bytes to
  * the disk (fsync, 15-20 ms for 20 MB here, more on a slow disk). The
- * observer hears "wanr2v/clip-checked" with the checked file's location
- * first, so that whoever waits for the clip may open it and start
- * decoding meanwhile: an open file follows the rename, and the bytes it
- * reads are the checked ones. Nothing is decoded before the check, and
- * the journal still keeps the job until the clip is in results/. The
- * element handles this fact itself; it is not posted. */
+ * observer hears clip_ready with the checked file's location first, so
+ * that whoever waits for the clip may open it and start decoding
+ * meanwhile: an open file follows the rename, and the bytes it reads are
+ * the checked ones. Nothing is decoded before the check, and the journal
+ * still keeps the job until the clip is in results/. */
 static gchar *
 store_clip (Wr2vJob * job, gchar * tmp, GError ** error)
 {
@@ -491,8 +189,8 @@ store_clip (Wr2vJob * job, gchar * tmp, GError ** error)
     g_unlink (tmp);
     return NULL;
   }
-  wr2v_job_post (job, gst_structure_new ("wanr2v/clip-checked",
-          "location", G_TYPE_STRING, tmp, NULL));
+  if (job->observer.clip_ready)
+    job->observer.clip_ready (job->observer.user_data, tmp);
   path = wr2v_store_commit (job->store, job->hash, tmp, &meta, error);
   if (!path)
     g_unlink (tmp);
@@ -600,14 +298,15 @@ poll_until_done (Wr2vJob * job, gint64 deadline, gchar ** url, GError ** error)
 {
   const Wr2vEngineClass *klass = job->engine->klass;
   Wr2vEngineSettings *s = &job->engine->settings;
-  gint64 interval = (s->poll_interval_ms ? s->poll_interval_ms :
-      WR2V_DEFAULT_POLL_INTERVAL_MS) * (gint64) 1000;
-  gint64 cap = (s->poll_interval_max_ms ? s->poll_interval_max_ms :
-      WR2V_DEFAULT_POLL_INTERVAL_MAX_MS) * (gint64) 1000;
+  guint64 interval = (s->poll_interval_ms ? s->poll_interval_ms :
+      WR2V_DEFAULT_POLL_INTERVAL_MS) * (guint64) 1000;
+  guint64 cap = (s->poll_interval_max_ms ? s->poll_interval_max_ms :
+      WR2V_DEFAULT_POLL_INTERVAL_MAX_MS) * (guint64) 1000;
   g_autofree gchar *last_status = NULL;
   gint last_step = -1;
+  Wr2vBackoff backoff;
 
-  cap = MAX (cap, interval);
+  wr2v_backoff_init (&backoff, interval, MAX (cap, interval));
   for (;;) {
     Wr2vPollResult res = { 0, };
     gint64 now;
@@ -646,10 +345,9 @@ poll_until_done (Wr2vJob * job, gint64 deadline, gchar ** url, GError ** error)
     if (!before_deadline (job, deadline, error))
       return FALSE;
     now = g_get_monotonic_time ();
-    if (!wr2v_cancellable_sleep (job->cancellable, MIN (interval,
-                deadline - now), error))
+    if (!wr2v_cancellable_sleep (job->cancellable,
+            MIN ((gint64) wr2v_backoff_next (&backoff), deadline - now), error))
       return FALSE;
-    interval = MIN (interval * 2, cap);
   }
 }
 
@@ -721,8 +419,8 @@ run_remote (Wr2vJob * job, gint64 deadline, GError ** error)
   return path;
 }
 
-gchar *
-wr2v_job_run (Wr2vJob * job, GError ** error)
+static gchar *
+run (Wr2vJob * job, GError ** error)
 {
   g_autofree gchar *identity = engine_identity (job->engine);
   g_autoptr (Wr2vResultMeta) meta = NULL;
@@ -765,5 +463,19 @@ wr2v_job_run (Wr2vJob * job, GError ** error)
   wr2v_store_unlock (lock);
   if (path)
     post_result (job, path);
+  return path;
+}
+
+gchar *
+wr2v_job_run (Wr2vJob * job, GError ** error)
+{
+  GError *err = NULL;
+  gchar *path = run (job, &err);
+
+  if (job->observer.finished)
+    job->observer.finished (job->observer.user_data,
+        wr2v_job_outcome (job->cancellable, err), path, err);
+  if (err)
+    g_propagate_error (error, err);
   return path;
 }

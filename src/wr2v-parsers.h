@@ -24,6 +24,8 @@
 
 #include <glib.h>
 
+#include "wr2v-http.h"
+
 G_BEGIN_DECLS
 
 /* --- WaveSpeed: {"code": 200, "message": "...", "data": {...}} --- */
@@ -200,11 +202,8 @@ gboolean wr2v_comfyui_file_name_ok (const gchar * s, gboolean allow_subdirs);
 gchar *wr2v_comfyui_view_url (const gchar * base, const gchar * filename,
     const gchar * subfolder, const gchar * type);
 
-/* Server text fit for an error message: at most @max bytes (then "..."),
- * control characters as spaces, valid UTF-8; when @secret is given (4
- * bytes or more), every occurrence of it is replaced by "***". NULL when
- * @text is NULL. */
-gchar *wr2v_parsers_safe_text (const gchar * text, gsize max,
-    const gchar * secret);
+/* Server text fit for an error message: the old name of
+ * wr2v_http_safe_text(), kept until its callers use that one. */
+#define wr2v_parsers_safe_text wr2v_http_safe_text
 
 G_END_DECLS

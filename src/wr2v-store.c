@@ -1,5 +1,6 @@
 /* wr2v-store.c: results, journal and upload records, written atomically. */
 #include "wr2v-store.h"
+#include "wr2v-backoff.h"
 #include "wr2v-error.h"
 
 #include <errno.h>
@@ -532,8 +533,6 @@ wr2v_store_lock (Wr2vStore * store, const gchar * hash,
   /* Polling with a cancellable sleep, so that a stop never waits for the
    * other run to finish. */
   while (flock (fd, LOCK_EX | LOCK_NB) != 0) {
-    GPollFD pfd;
-
     if (errno != EWOULDBLOCK && errno != EINTR) {
       int e = errno;
       g_set_error (error, WR2V_ERROR, WR2V_ERROR_STORE, "Cannot lock %s: %s",
@@ -541,15 +540,9 @@ wr2v_store_lock (Wr2vStore * store, const gchar * hash,
       close (fd);
       return -1;
     }
-    if (g_cancellable_set_error_if_cancelled (cancellable, error)) {
+    if (!wr2v_cancellable_sleep (cancellable, 100 * 1000, error)) {
       close (fd);
       return -1;
-    }
-    if (cancellable && g_cancellable_make_pollfd (cancellable, &pfd)) {
-      g_poll (&pfd, 1, 100);
-      g_cancellable_release_fd (cancellable);
-    } else {
-      g_usleep (100000);
     }
   }
   return fd;

@@ -5,6 +5,7 @@
 
 #include "wr2v-engine.h"
 #include "wr2v-error.h"
+#include "wr2v-mp4.h"
 #include "wr2v-prompt.h"
 #include "wr2v-request.h"
 #include "wr2v-store.h"
@@ -410,6 +411,85 @@ test_cancellable_sleep (void)
   g_clear_error (&err);
 }
 
+/* One MP4 box: a 32-bit size, or a 64-bit one when @large. */
+static void
+append_box (GByteArray * out, const gchar * type, const guint8 * payload,
+    gsize len, gboolean large)
+{
+  guint8 head[16];
+  guint64 size = len + (large ? 16 : 8);
+
+  GST_WRITE_UINT32_BE (head, large ? 1 : (guint32) size);
+  memcpy (head + 4, type, 4);
+  GST_WRITE_UINT64_BE (head + 8, size);
+  g_byte_array_append (out, head, large ? 16 : 8);
+  g_byte_array_append (out, payload, len);
+}
+
+/* A file of ftyp, mdat (64-bit size) and moov holding @mvhd, if any. */
+static gchar *
+write_movie (const gchar * dir, const gchar * name, const guint8 * mvhd,
+    gsize mvhd_len)
+{
+  g_autoptr (GByteArray) moov = g_byte_array_new ();
+  g_autoptr (GByteArray) file = g_byte_array_new ();
+  static const guint8 brand[8] = { 'i', 's', 'o', 'm', 0, 0, 2, 0 };
+  guint8 media[64] = { 0, };
+  gchar *path = g_build_filename (dir, name, NULL);
+
+  if (mvhd)
+    append_box (moov, "mvhd", mvhd, mvhd_len, FALSE);
+  append_box (moov, "trak", NULL, 0, FALSE);
+  append_box (file, "ftyp", brand, sizeof brand, FALSE);
+  append_box (file, "mdat", media, sizeof media, TRUE);
+  append_box (file, "moov", moov->data, moov->len, FALSE);
+  g_assert_true (g_file_set_contents (path, (const gchar *) file->data,
+          file->len, NULL));
+  return path;
+}
+
+static void
+test_mp4_duration (void)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("wr2v-mp4-XXXXXX", NULL);
+  guint8 v0[100] = { 0, }, v1[112] = { 1, };
+  g_autofree gchar *p0 = NULL, *p1 = NULL, *none = NULL, *unknown = NULL;
+  g_autofree gchar *missing = g_build_filename (dir, "missing.mp4", NULL);
+  GError *err = NULL;
+  gdouble s = 0;
+
+  GST_WRITE_UINT32_BE (v0 + 12, 1000);  /* timescale */
+  GST_WRITE_UINT32_BE (v0 + 16, 2500);  /* duration */
+  GST_WRITE_UINT32_BE (v1 + 20, 90000);
+  GST_WRITE_UINT64_BE (v1 + 24, 270000);
+  p0 = write_movie (dir, "v0.mp4", v0, sizeof v0);
+  p1 = write_movie (dir, "v1.mp4", v1, sizeof v1);
+  none = write_movie (dir, "none.mp4", NULL, 0);
+  GST_WRITE_UINT32_BE (v0 + 16, G_MAXUINT32);
+  unknown = write_movie (dir, "unknown.mp4", v0, sizeof v0);
+
+  g_assert_true (wr2v_mp4_duration (p0, &s, NULL));
+  g_assert_cmpfloat (s, ==, 2.5);
+  g_assert_true (wr2v_mp4_duration (p1, &s, NULL));
+  g_assert_cmpfloat (s, ==, 3.0);
+  g_assert_false (wr2v_mp4_duration (none, &s, &err));
+  g_assert_error (err, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_assert_cmpfloat (s, ==, -1);
+  g_clear_error (&err);
+  g_assert_false (wr2v_mp4_duration (unknown, &s, NULL));
+  g_assert_false (wr2v_mp4_duration (missing, &s, &err));
+  g_assert_error (err, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_assert_cmpfloat (s, ==, -1);
+  g_clear_error (&err);
+  g_assert_false (wr2v_mp4_duration (NULL, &s, NULL));
+
+  for (const gchar ** p = (const gchar *[]) {
+        p0, p1, none, unknown, NULL
+      }; *p; p++)
+    g_unlink (*p);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -425,6 +505,7 @@ main (int argc, char **argv)
   g_test_add_func ("/prompt/translate", test_translate);
   g_test_add_func ("/engine/validation", test_validation);
   g_test_add_func ("/engine/cancellable-sleep", test_cancellable_sleep);
+  g_test_add_func ("/mp4/duration", test_mp4_duration);
   g_test_add_func ("/store/roundtrip", test_store);
   g_test_add_func ("/store/unwritable", test_store_unwritable);
   g_test_add_func ("/store/lock", test_store_lock);
