@@ -475,6 +475,84 @@ test_user_file_named (void)
   gst_object_unref (src);
 }
 
+/* --- the element, with the pipelines --------------------------- */
+
+/* Plays @desc (a wanr2v named g on the preview engine) to its end, within
+ * 60 s: a hang fails. Returns the error message, or NULL at EOS. */
+static gchar *
+play_element (const gchar * desc)
+{
+  g_autofree gchar *cache = g_build_filename (tmp_dir, "element-cache", NULL);
+  g_autofree gchar *full = g_strdup_printf ("wanr2v name=g engine=preview "
+      "duration=1 cache-dir=\"%s\" prompt=\"Video 1 waves\" ! fakesink %s",
+      cache, desc);
+  GError *err = NULL;
+  GstElement *p = gst_parse_launch (full, &err);
+  GstBus *bus;
+  GstMessage *msg;
+  gchar *message = NULL;
+
+  g_assert_no_error (err);
+  bus = gst_element_get_bus (p);
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (bus, WR2V_TEST_TIME (60 * GST_SECOND),
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  if (!msg)
+    g_error ("%s: no end within 60 s", desc);
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    gst_message_parse_error (msg, &err, NULL);
+    message = g_strdup (err->message);
+    g_clear_error (&err);
+  }
+  gst_message_unref (msg);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (p);
+  return message;
+}
+
+static void
+test_element_odd_references (void)
+{
+  const gchar *pipelines[] = {
+    /* item 4 */
+    "videotestsrc num-buffers=30 ! video/x-raw,width=4,height=4 ! g.video_0",
+    "videotestsrc num-buffers=30 ! video/x-raw,width=1,height=1 ! g.video_0",
+    "videotestsrc num-buffers=30 ! video/x-raw,width=1,height=720 ! "
+        "g.video_0",
+    "videotestsrc num-buffers=30 ! video/x-raw,width=5000,height=10 ! "
+        "g.video_0",
+    /* item 5 */
+    "videotestsrc num-buffers=30 ! video/x-raw,width=320,height=240,"
+        "framerate=30/1 ! interlace ! g.video_0",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (pipelines); i++) {
+    g_autofree gchar *error = play_element (pipelines[i]);
+
+    if (error)
+      g_error ("%s: %s", pipelines[i], error);
+  }
+}
+
+/* Item 6 through the element: the file is refused before any job. */
+static void
+test_element_broken_file (void)
+{
+  g_autofree gchar *audio = g_build_filename (tmp_dir, "audio.mp4", NULL);
+  g_autofree gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! "
+      "g.video_0", audio);
+  g_autofree gchar *error = NULL;
+
+  g_assert_true (g_file_test (audio, G_FILE_TEST_IS_REGULAR));
+  error = play_element (desc);
+  g_assert_nonnull (error);
+  g_test_message ("%s", error);
+  g_assert_nonnull (strstr (error, "Video 1 (pad video_0"));
+  g_assert_nonnull (strstr (error, "not a usable video"));
+  g_assert_null (strstr (error, "wanr2v-"));
+}
+
 /* --- work directories (item 9) ----------------------------------------- */
 
 static void
@@ -592,6 +670,10 @@ main (int argc, char **argv)
   g_test_add_func ("/references/broken-files", test_broken_files);
   g_test_add_func ("/references/nothing-arrived", test_nothing_arrived);
   g_test_add_func ("/references/user-file-named", test_user_file_named);
+  g_test_add_func ("/references/element-odd-references",
+      test_element_odd_references);
+  /* after broken-files, which makes the audio-only MP4 */
+  g_test_add_func ("/references/element-broken-file", test_element_broken_file);
   g_test_add_func ("/references/work-dirs", test_work_dirs);
   g_test_add_func ("/store/prune", test_store_prune);
   ret = g_test_run ();
