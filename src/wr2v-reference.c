@@ -181,6 +181,15 @@ writer_name (Wr2vRefWriter * w)
   return g_strdup_printf ("pad %s", pad);
 }
 
+static void
+set_encode_error (Wr2vRefWriter * w, const gchar * failed, GError ** error)
+{
+  g_autofree gchar *name = writer_name (w);
+
+  g_set_error (error, WR2V_ERROR, WR2V_ERROR_INTERNAL,
+      "The reference video on %s could not be encoded: %s", name, failed);
+}
+
 /* The encoded size for a raw reference: the largest size inside the box
  * that keeps the display aspect, even (4:2:0), and at least
  * MIN_ENCODED_SIZE on each side (x264 refuses smaller frames). A side
@@ -301,6 +310,18 @@ on_encoder_message (GstBus * bus, GstMessage * msg, gpointer user_data)
   return GST_BUS_DROP;
 }
 
+/* After an encoder error, basesrc sends EOS downstream: an mp4mux that
+ * never got caps then fails a critical assertion finishing its file. The
+ * error is what counts; the EOS goes no further. */
+static GstPadProbeReturn
+drop_eos_before_caps (GstPad * pad, GstPadProbeInfo * info, gpointer unused)
+{
+  if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_EOS
+      && !gst_pad_has_current_caps (pad))
+    return GST_PAD_PROBE_DROP;
+  return GST_PAD_PROBE_OK;
+}
+
 /* Frames queued in the encoder's appsrc before push() waits. */
 #define MAX_QUEUED_FRAMES 4
 
@@ -310,6 +331,7 @@ build_encoder (Wr2vRefWriter * w, GError ** error)
   GError *err = NULL;
   g_autofree gchar *desc = NULL;
   g_autofree gchar *loc = g_strescape (w->path, NULL);
+  GstElement *h264;
   GstPad *pad;
 
   /* The appsrc never blocks: push() waits itself, on a condition that an
@@ -324,7 +346,7 @@ build_encoder (Wr2vRefWriter * w, GError ** error)
   desc = g_strdup_printf ("appsrc name=src format=time max-bytes=0 "
       "block=false ! videoconvert ! deinterlace ! videoconvert ! videoscale ! "
       "capsfilter name=size ! x264enc speed-preset=veryfast threads=1 ! "
-      "capsfilter caps=video/x-h264,profile=high ! mp4mux ! "
+      "capsfilter name=h264 caps=video/x-h264,profile=high ! mp4mux ! "
       "filesink location=\"%s\"", loc);
   w->pipeline = gst_parse_launch_full (desc, NULL, GST_PARSE_FLAG_FATAL_ERRORS,
       &err);
@@ -349,6 +371,12 @@ build_encoder (Wr2vRefWriter * w, GError ** error)
   pad = gst_element_get_static_pad (w->appsrc, "src");
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_frame_taken, w, NULL);
   gst_object_unref (pad);
+  h264 = gst_bin_get_by_name (GST_BIN (w->pipeline), "h264");
+  pad = gst_element_get_static_pad (h264, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+      drop_eos_before_caps, NULL, NULL);
+  gst_object_unref (pad);
+  gst_object_unref (h264);
   if (gst_element_set_state (w->pipeline, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_STORE,
@@ -474,10 +502,7 @@ wait_for_room (Wr2vRefWriter * w, GError ** error)
   g_mutex_unlock (&w->lock);
 
   if (failed) {
-    g_autofree gchar *name = writer_name (w);
-
-    g_set_error (error, WR2V_ERROR, WR2V_ERROR_INTERNAL,
-        "The reference video on %s could not be encoded: %s", name, failed);
+    set_encode_error (w, failed, error);
     ret = GST_FLOW_ERROR;
   }
   return ret;
@@ -638,8 +663,7 @@ wait_encoder (Wr2vRefWriter * w, GCancellable * cancellable, GError ** error)
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
   if (failed) {
-    g_set_error (error, WR2V_ERROR, WR2V_ERROR_INTERNAL,
-        "Encoding a reference video failed: %s", failed);
+    set_encode_error (w, failed, error);
     return FALSE;
   }
   if (!encoded) {
@@ -879,8 +903,32 @@ remove_tree (const gchar * dir)
   g_rmdir (dir);
 }
 
+/* Whether @dir holds only what a run puts there (video_N, image_N): a
+ * folder of the user's that happens to match the name is left alone. */
+static gboolean
+holds_only_references (const gchar * dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const gchar *name;
+
+  if (!d)
+    return FALSE;
+  while ((name = g_dir_read_name (d))) {
+    const gchar *digits;
+
+    if (!g_str_has_prefix (name, "video_")
+        && !g_str_has_prefix (name, "image_"))
+      return FALSE;
+    digits = name + strlen ("video_");
+    if (!*digits || strspn (digits, "0123456789") != strlen (digits))
+      return FALSE;
+  }
+  return TRUE;
+}
+
 /* Whether the run that made @dir is gone: nobody holds its lock, or, with
- * no lock file, it is over a day old. */
+ * no lock file (an older version's), it is over a day old and holds only
+ * reference files. */
 static gboolean
 work_dir_abandoned (const gchar * dir, gint64 now)
 {
@@ -894,7 +942,8 @@ work_dir_abandoned (const gchar * dir, gint64 now)
     return FALSE;
   fd = g_open (lock, O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0);
   if (fd < 0)
-    return now - st.st_mtime > STALE_WORK_DIR_SECONDS;
+    return now - st.st_mtime > STALE_WORK_DIR_SECONDS
+        && holds_only_references (dir);
   abandoned = flock (fd, LOCK_EX | LOCK_NB) == 0;
   close (fd);
   return abandoned;

@@ -555,6 +555,20 @@ test_element_broken_file (void)
 
 /* --- work directories (item 9) ----------------------------------------- */
 
+/* A folder in $TMPDIR holding @file, last changed two days ago. */
+static void
+make_old_dir (const gchar * name, const gchar * file)
+{
+  g_autofree gchar *dir = g_build_filename (g_get_tmp_dir (), name, NULL);
+  g_autofree gchar *path = g_build_filename (dir, file, NULL);
+  struct timeval tv[2] = { {0}, {0} };
+
+  g_assert_cmpint (g_mkdir (dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (path, "x", -1, NULL));
+  tv[0].tv_sec = tv[1].tv_sec = g_get_real_time () / G_USEC_PER_SEC - 2 * 86400;
+  g_assert_cmpint (utimes (dir, tv), ==, 0);
+}
+
 static void
 test_work_dirs (void)
 {
@@ -562,6 +576,10 @@ test_work_dirs (void)
       "wanr2v-dead01", NULL);
   g_autofree gchar *dead_lock = g_build_filename (dead, ".lock", NULL);
   g_autofree gchar *dead_ref = g_build_filename (dead, "video_0", NULL);
+  g_autofree gchar *old = g_build_filename (g_get_tmp_dir (),
+      "wanr2v-old001", NULL);
+  g_autofree gchar *user = g_build_filename (g_get_tmp_dir (),
+      "wanr2v-backup", NULL);
   g_autofree gchar *other = NULL;
   g_autofree gchar *mine = NULL;
   g_autofree gchar *mine_ref = NULL;
@@ -571,10 +589,16 @@ test_work_dirs (void)
   g_assert_cmpint (g_mkdir (dead, 0700), ==, 0);
   g_assert_true (g_file_set_contents (dead_lock, "", 0, NULL));
   g_assert_true (g_file_set_contents (dead_ref, "frames", -1, NULL));
+  /* an older version's, two days old: removed; a folder of the user's
+   * with the same kind of name: kept */
+  make_old_dir ("wanr2v-old001", "video_1");
+  make_old_dir ("wanr2v-backup", "notes.txt");
   /* a run still going (another element in this process): kept */
   other = wr2v_work_dir_new (&err);
   g_assert_no_error (err);
   g_assert_false (g_file_test (dead, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (old, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (user, G_FILE_TEST_IS_DIR));
 
   mine = wr2v_work_dir_new (&err);
   g_assert_no_error (err);
