@@ -18,6 +18,7 @@
 #include "wr2v-engine.h"
 #include "wr2v-error.h"
 #include "wr2v-request.h"
+#include "wr2v-test-pipeline.h"
 
 #define N_COLOURS 5
 
@@ -27,27 +28,6 @@ static const guint8 colours[N_COLOURS][3] = {
 
 static gchar *tmp_dir;
 static gchar *clips[N_COLOURS];
-
-static void
-run_pipeline (const gchar * description)
-{
-  GError *err = NULL;
-  GstElement *p = gst_parse_launch (description, &err);
-  GstBus *bus;
-  GstMessage *msg;
-
-  g_assert_no_error (err);
-  bus = gst_element_get_bus (p);
-  gst_element_set_state (p, GST_STATE_PLAYING);
-  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
-      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  g_assert_nonnull (msg);
-  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
-  gst_message_unref (msg);
-  gst_element_set_state (p, GST_STATE_NULL);
-  gst_object_unref (bus);
-  gst_object_unref (p);
-}
 
 /* Reference i: a solid clip of colour i; the last one a PNG image. */
 static void
@@ -67,7 +47,7 @@ make_references (void)
         "height=240,framerate=30/1 ! %s ! filesink location=\"%s\"", argb,
         image ? 1 : 30, image ? "pngenc snapshot=true" : "x264enc ! mp4mux",
         clips[i]);
-    run_pipeline (desc);
+    wr2v_test_run_pipeline (desc);
   }
 }
 

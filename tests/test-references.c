@@ -25,8 +25,10 @@
 #include "wr2v-reference.h"
 #include "wr2v-request.h"
 #include "wr2v-store.h"
+#include "wr2v-test-pipeline.h"
 #include "wr2v-test-time.h"
 
+static gchar *tmp_root;         /* this test's TMPDIR */
 static gchar *tmp_dir;
 
 /* --- a raw reference through a writer, on a thread --------------------- */
@@ -286,27 +288,6 @@ test_job_key_identity (void)
 
 /* --- files passed through (item 6) ------------------------------------- */
 
-static void
-run_pipeline (const gchar * description)
-{
-  GError *err = NULL;
-  GstElement *p = gst_parse_launch (description, &err);
-  GstBus *bus;
-  GstMessage *msg;
-
-  g_assert_no_error (err);
-  bus = gst_element_get_bus (p);
-  gst_element_set_state (p, GST_STATE_PLAYING);
-  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
-      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  g_assert_nonnull (msg);
-  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
-  gst_message_unref (msg);
-  gst_element_set_state (p, GST_STATE_NULL);
-  gst_object_unref (bus);
-  gst_object_unref (p);
-}
-
 /* Passes @path's bytes through a writer as @caps, finishes it and returns
  * the error (NULL when the file is accepted). */
 static GError *
@@ -378,20 +359,20 @@ test_broken_files (void)
 
   desc = g_strdup_printf ("videotestsrc num-buffers=30 ! video/x-raw,"
       "width=320,height=240 ! x264enc ! mp4mux ! filesink location=%s", good);
-  run_pipeline (desc);
+  wr2v_test_run_pipeline (desc);
   g_free (desc);
   desc = g_strdup_printf ("videotestsrc num-buffers=30 ! video/x-raw,"
       "width=320,height=240 ! x264enc ! mp4mux faststart=true ! "
       "filesink location=%s", faststart);
-  run_pipeline (desc);
+  wr2v_test_run_pipeline (desc);
   g_free (desc);
   desc = g_strdup_printf ("audiotestsrc num-buffers=20 ! lamemp3enc ! "
       "mp4mux ! filesink location=%s", audio);
-  run_pipeline (desc);
+  wr2v_test_run_pipeline (desc);
   g_free (desc);
   desc = g_strdup_printf ("videotestsrc num-buffers=1 ! jpegenc ! "
       "filesink location=%s", jpeg);
-  run_pipeline (desc);
+  wr2v_test_run_pipeline (desc);
   truncate_copy (good, trunc, 0.6);
   truncate_copy (faststart, trunc2, 0.6);
   {
@@ -454,7 +435,7 @@ test_user_file_named (void)
   gchar *data = NULL;
   gsize len;
 
-  run_pipeline (desc);
+  wr2v_test_run_pipeline (desc);
   truncate_copy (good, trunc, 0.5);
   g_object_set (src, "location", trunc, NULL);
   srcpad = gst_element_get_static_pad (src, "src");
@@ -603,7 +584,7 @@ test_work_dirs (void)
   mine = wr2v_work_dir_new (&err);
   g_assert_no_error (err);
   g_assert_true (g_file_test (other, G_FILE_TEST_IS_DIR));
-  g_assert_true (g_str_has_prefix (mine, g_get_tmp_dir ()));
+  g_assert_true (g_str_has_prefix (mine, tmp_root));
   mine_ref = g_build_filename (mine, "video_0", NULL);
   g_assert_true (g_file_set_contents (mine_ref, "frames", -1, NULL));
   wr2v_work_dir_remove (mine);
@@ -674,11 +655,13 @@ test_store_prune (void)
 int
 main (int argc, char **argv)
 {
-  g_autofree gchar *tmp_root = NULL;
   int ret;
 
-  /* work directories go to this test's own TMPDIR */
-  tmp_root = g_dir_make_tmp ("wr2v-test-refs-XXXXXX", NULL);
+  /* work directories go to this test's own TMPDIR, set before anything
+   * asks g_get_tmp_dir(), which keeps its first answer */
+  tmp_root = g_build_filename (g_getenv ("TMPDIR") ? g_getenv ("TMPDIR") :
+      "/tmp", "wr2v-test-refs-XXXXXX", NULL);
+  g_assert_nonnull (g_mkdtemp (tmp_root));
   g_setenv ("TMPDIR", tmp_root, TRUE);
   gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);

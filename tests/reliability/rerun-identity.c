@@ -124,6 +124,10 @@ child_live (const gchar * api_url, const gchar * cache, const gchar * key,
 
 /* --- the driver ---------------------------------------------------------- */
 
+/* the children's TMPDIR: what killed runs leave goes with the test's
+ * folder */
+static gchar *root;
+
 static GPid
 spawn (gchar ** argv, const gchar * gst_debug)
 {
@@ -134,6 +138,7 @@ spawn (gchar ** argv, const gchar * gst_debug)
   envp = g_environ_setenv (envp, "GST_DEBUG", gst_debug, TRUE);
   envp = g_environ_setenv (envp, "GST_DEBUG_FILE", "/dev/null", TRUE);
   envp = g_environ_setenv (envp, "WAVESPEED_API_KEY", KEY, TRUE);
+  envp = g_environ_setenv (envp, "TMPDIR", root, TRUE);
   if (!g_spawn_async (NULL, argv, envp, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
           &pid, &err))
     g_error ("spawn: %s", err->message);
@@ -250,7 +255,6 @@ main (int argc, char **argv)
 {
   const gchar *levels[] = { "0", "*:5", "*:3,wanr2v*:7" };
   g_autofree gchar *self = NULL;
-  g_autofree gchar *root = NULL;
   g_autofree gchar *clip = NULL;
   RelServer *server;
   guint failures = 0;
@@ -314,6 +318,7 @@ main (int argc, char **argv)
     rel_rm_rf (root);
   else
     g_print ("kept %s\n", root);
+  g_free (root);
   gst_deinit ();
   return failures ? 1 : 0;
 }
