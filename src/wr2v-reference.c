@@ -883,6 +883,8 @@ wr2v_ref_writer_abort (Wr2vRefWriter * w)
 #define WORK_DIR_LOCK ".lock"
 /* an unlocked directory (an older version's) this old is abandoned */
 #define STALE_WORK_DIR_SECONDS (24 * 3600)
+/* younger directories are left alone, even unlocked */
+#define NEW_WORK_DIR_SECONDS 60
 
 /* our directories: path -> fd holding the flock on its .lock */
 static GMutex work_dirs_lock;
@@ -937,8 +939,9 @@ work_dir_abandoned (const gchar * dir, gint64 now)
   GStatBuf st;
   gint fd;
 
+  /* a folder this young may be between its creation and its lock */
   if (g_lstat (dir, &st) != 0 || !S_ISDIR (st.st_mode)
-      || st.st_uid != getuid ())
+      || st.st_uid != getuid () || now - st.st_mtime < NEW_WORK_DIR_SECONDS)
     return FALSE;
   fd = g_open (lock, O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0);
   if (fd < 0)

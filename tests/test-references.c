@@ -536,18 +536,25 @@ test_element_broken_file (void)
 
 /* --- work directories (item 9) ----------------------------------------- */
 
-/* A folder in $TMPDIR holding @file, last changed two days ago. */
 static void
-make_old_dir (const gchar * name, const gchar * file)
+set_age (const gchar * path, gint64 age_s)
+{
+  struct timeval tv[2] = { {0}, {0} };
+
+  tv[0].tv_sec = tv[1].tv_sec = g_get_real_time () / G_USEC_PER_SEC - age_s;
+  g_assert_cmpint (utimes (path, tv), ==, 0);
+}
+
+/* A folder in $TMPDIR holding @file, last changed @age_s seconds ago. */
+static void
+make_dir_aged (const gchar * name, const gchar * file, gint64 age_s)
 {
   g_autofree gchar *dir = g_build_filename (g_get_tmp_dir (), name, NULL);
   g_autofree gchar *path = g_build_filename (dir, file, NULL);
-  struct timeval tv[2] = { {0}, {0} };
 
   g_assert_cmpint (g_mkdir (dir, 0700), ==, 0);
-  g_assert_true (g_file_set_contents (path, "x", -1, NULL));
-  tv[0].tv_sec = tv[1].tv_sec = g_get_real_time () / G_USEC_PER_SEC - 2 * 86400;
-  g_assert_cmpint (utimes (dir, tv), ==, 0);
+  g_assert_true (g_file_set_contents (path, "", -1, NULL));
+  set_age (dir, age_s);
 }
 
 static void
@@ -555,31 +562,35 @@ test_work_dirs (void)
 {
   g_autofree gchar *dead = g_build_filename (g_get_tmp_dir (),
       "wanr2v-dead01", NULL);
-  g_autofree gchar *dead_lock = g_build_filename (dead, ".lock", NULL);
   g_autofree gchar *dead_ref = g_build_filename (dead, "video_0", NULL);
   g_autofree gchar *old = g_build_filename (g_get_tmp_dir (),
       "wanr2v-old001", NULL);
   g_autofree gchar *user = g_build_filename (g_get_tmp_dir (),
       "wanr2v-backup", NULL);
+  g_autofree gchar *young = g_build_filename (g_get_tmp_dir (),
+      "wanr2v-new001", NULL);
   g_autofree gchar *other = NULL;
   g_autofree gchar *mine = NULL;
   g_autofree gchar *mine_ref = NULL;
   GError *err = NULL;
 
   /* a run that died: its lock is held by nobody */
-  g_assert_cmpint (g_mkdir (dead, 0700), ==, 0);
-  g_assert_true (g_file_set_contents (dead_lock, "", 0, NULL));
+  make_dir_aged ("wanr2v-dead01", ".lock", 120);
   g_assert_true (g_file_set_contents (dead_ref, "frames", -1, NULL));
+  set_age (dead, 120);
   /* an older version's, two days old: removed; a folder of the user's
    * with the same kind of name: kept */
-  make_old_dir ("wanr2v-old001", "video_1");
-  make_old_dir ("wanr2v-backup", "notes.txt");
+  make_dir_aged ("wanr2v-old001", "video_1", 2 * 86400);
+  make_dir_aged ("wanr2v-backup", "notes.txt", 2 * 86400);
+  /* one just made, not locked yet: left alone */
+  make_dir_aged ("wanr2v-new001", ".lock", 0);
   /* a run still going (another element in this process): kept */
   other = wr2v_work_dir_new (&err);
   g_assert_no_error (err);
   g_assert_false (g_file_test (dead, G_FILE_TEST_EXISTS));
   g_assert_false (g_file_test (old, G_FILE_TEST_EXISTS));
   g_assert_true (g_file_test (user, G_FILE_TEST_IS_DIR));
+  g_assert_true (g_file_test (young, G_FILE_TEST_IS_DIR));
 
   mine = wr2v_work_dir_new (&err);
   g_assert_no_error (err);
@@ -603,14 +614,11 @@ put_result (Wr2vStore * store, guint i, gsize size, gint64 age_s)
   g_autofree gchar *data = g_malloc0 (size);
   g_autofree gchar *path = NULL;
   Wr2vResultMeta meta = {.engine = (gchar *) "preview" };
-  struct timeval tv[2];
 
   g_assert_true (g_file_set_contents (tmp, data, size, NULL));
   path = wr2v_store_commit (store, hash, tmp, &meta, NULL);
   g_assert_nonnull (path);
-  tv[0].tv_sec = tv[1].tv_sec = g_get_real_time () / G_USEC_PER_SEC - age_s;
-  tv[0].tv_usec = tv[1].tv_usec = 0;
-  g_assert_cmpint (utimes (path, tv), ==, 0);
+  set_age (path, age_s);
 }
 
 static gboolean
