@@ -184,6 +184,9 @@ struct _GstWanR2v
   /* the clip's first timestamp (an MP4 edit list for B-frames), taken
    * off so that timestamps start from 0 */
   GstClockTime shift;
+  /* in a live pipeline, the running time at which the clip came: added to
+   * its segment's base (see shift_segment()) */
+  GstClockTime live_offset;
 
   GstElement *gen;
   GstElement *decodebin;
@@ -271,13 +274,69 @@ gst_wanr2v_release_pad (GstElement * element, GstPad * pad)
   }
 }
 
-/* qtdemux starts a clip with B-frames at its edit list offset (e.g. two
- * frames): move the segment and timestamps so the first frame is at 0,
- * keeping later segments (after a seek) in step. */
+/* The segment of the clip, with its first frame at 0 (qtdemux starts a
+ * clip with B-frames at its edit list offset, e.g. two frames) and, in a
+ * live pipeline, its running time moved to the moment the clip came
+ * (seg.base): sinks and compositors would drop it as late otherwise. The
+ * seqnum is kept, so that a seek's segment is recognised downstream
+ * (gst_pad_set_offset() loses it in 1.22). */
+static GstEvent *
+shift_segment (GstWanR2v * self, GstEvent * event)
+{
+  const GstSegment *in;
+  GstSegment seg;
+  GstEvent *out;
+
+  gst_event_parse_segment (event, &in);
+  if (in->format != GST_FORMAT_TIME)
+    return event;
+  if (!GST_CLOCK_TIME_IS_VALID (self->shift))
+    self->shift = in->start;
+  if (self->shift == 0 && self->live_offset == 0)
+    return event;
+  gst_segment_copy_into (in, &seg);
+  seg.start -= MIN (self->shift, seg.start);
+  if (GST_CLOCK_TIME_IS_VALID (seg.stop))
+    seg.stop -= MIN (self->shift, seg.stop);
+  seg.position -= MIN (self->shift, seg.position);
+  seg.base += self->live_offset;
+  GST_DEBUG_OBJECT (self, "clip starts at %" GST_TIME_FORMAT ", shifting "
+      "to 0, running time + %" GST_TIME_FORMAT, GST_TIME_ARGS (self->shift),
+      GST_TIME_ARGS (self->live_offset));
+  out = gst_event_new_segment (&seg);
+  gst_event_set_seqnum (out, gst_event_get_seqnum (event));
+  gst_event_unref (event);
+  return out;
+}
+
+/* QoS from downstream is in the running time of the shifted segment: take
+ * the live offset off for the decoder, whose segment does not have it. */
+static GstEvent *
+shift_qos (GstWanR2v * self, GstEvent * event)
+{
+  GstQOSType type;
+  gdouble proportion;
+  GstClockTimeDiff diff;
+  GstClockTime timestamp;
+  GstEvent *out;
+
+  if (self->live_offset == 0)
+    return event;
+  gst_event_parse_qos (event, &type, &proportion, &diff, &timestamp);
+  if (GST_CLOCK_TIME_IS_VALID (timestamp))
+    timestamp -= MIN (self->live_offset, timestamp);
+  out = gst_event_new_qos (type, proportion, diff, timestamp);
+  gst_event_set_seqnum (out, gst_event_get_seqnum (event));
+  gst_event_unref (event);
+  return out;
+}
+
+/* On decodebin3's src pad: see shift_segment(). */
 static GstPadProbeReturn
 shift_to_zero (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
   GstWanR2v *self = user_data;
+  GstEvent *event;
 
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
     GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
@@ -290,30 +349,27 @@ shift_to_zero (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
     if (GST_BUFFER_DTS_IS_VALID (buf))
       GST_BUFFER_DTS (buf) -= MIN (self->shift, GST_BUFFER_DTS (buf));
     GST_PAD_PROBE_INFO_DATA (info) = buf;
-  } else if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) ==
-      GST_EVENT_SEGMENT) {
-    GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
-    const GstSegment *in;
-    GstSegment seg;
+    return GST_PAD_PROBE_OK;
+  }
+  event = GST_PAD_PROBE_INFO_EVENT (info);
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_SEGMENT:
+      GST_PAD_PROBE_INFO_DATA (info) = shift_segment (self, event);
+      break;
+    case GST_EVENT_QOS:
+      GST_PAD_PROBE_INFO_DATA (info) = shift_qos (self, event);
+      break;
+    case GST_EVENT_FLUSH_STOP:{
+      gboolean reset;
 
-    gst_event_parse_segment (event, &in);
-    if (in->format != GST_FORMAT_TIME)
-      return GST_PAD_PROBE_OK;
-    if (!GST_CLOCK_TIME_IS_VALID (self->shift))
-      self->shift = in->start;
-    if (self->shift == 0)
-      return GST_PAD_PROBE_OK;
-    gst_segment_copy_into (in, &seg);
-    seg.start -= MIN (self->shift, seg.start);
-    if (GST_CLOCK_TIME_IS_VALID (seg.stop))
-      seg.stop -= MIN (self->shift, seg.stop);
-    seg.position -= MIN (self->shift, seg.position);
-    GST_DEBUG_OBJECT (self, "clip starts at %" GST_TIME_FORMAT
-        ", shifting to 0", GST_TIME_ARGS (self->shift));
-    GST_PAD_PROBE_INFO_DATA (info) = gst_event_new_segment (&seg);
-    gst_event_set_seqnum (GST_PAD_PROBE_INFO_DATA (info),
-        gst_event_get_seqnum (event));
-    gst_event_unref (event);
+      /* a flushing seek starts the running time from 0 again */
+      gst_event_parse_flush_stop (event, &reset);
+      if (reset)
+        self->live_offset = 0;
+      break;
+    }
+    default:
+      break;
   }
   return GST_PAD_PROBE_OK;
 }
@@ -401,13 +457,14 @@ on_decodebin_pad_added (GstElement * decodebin, GstPad * pad, GstWanR2v * self)
     if (GST_CLOCK_TIME_IS_VALID (now)) {
       GST_INFO_OBJECT (self, "live pipeline: clip starts at running time %"
           GST_TIME_FORMAT, GST_TIME_ARGS (now));
-      gst_pad_set_offset (self->srcpad, now);
+      self->live_offset = now;
     }
   }
 
   self->shift = GST_CLOCK_TIME_NONE;
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
-      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, shift_to_zero, self, NULL);
+      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM | GST_PAD_PROBE_TYPE_EVENT_UPSTREAM
+      | GST_PAD_PROBE_TYPE_EVENT_FLUSH, shift_to_zero, self, NULL);
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM |
       GST_PAD_PROBE_TYPE_EVENT_FLUSH, hold_eos, self, NULL);
   link = gst_pad_link (pad, sink);
@@ -602,7 +659,7 @@ gst_wanr2v_change_state (GstElement * element, GstStateChange transition)
         }
       }
       self->decodebin_used = TRUE;
-      gst_pad_set_offset (self->srcpad, 0);
+      self->live_offset = 0;
       g_mutex_lock (&self->lock);
       self->job_over = self->flushing = FALSE;
       g_mutex_unlock (&self->lock);
