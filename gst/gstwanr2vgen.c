@@ -121,7 +121,7 @@ struct _GstWanR2vGen
   /* properties */
   gchar *prompt;
   gchar *negative_prompt;
-  guint duration;
+  gint duration;                /* checked at start: gst_wanr2v_check_ranges() */
   Wr2vResolution resolution;
   Wr2vAspectRatio aspect_ratio;
   gboolean aspect_ratio_set;
@@ -134,6 +134,8 @@ struct _GstWanR2vGen
   Wr2vEngineSettings settings;
   gdouble estimated_cost;
   gboolean is_live;
+  GstWanR2vRegion region;       /* settings.region holds its name */
+  gchar *job_key;
 
   /* pads */
   GList *ref_pads;              /* GstWanR2vRefPad*, owned by the element */
@@ -197,6 +199,35 @@ GST_ELEMENT_REGISTER_DEFINE (wanr2vgen, "wanr2vgen", GST_RANK_NONE,
 
 /* --- properties --- */
 
+/* Every property is changeable only in NULL or READY (the run reads them
+ * at READY->PAUSED): a later change is refused, and the property keeps
+ * the value the clip is made with. */
+static gboolean
+property_mutable (GstWanR2vGen * self, GParamSpec * pspec)
+{
+  GstState state;
+  GstObject *owner = gst_object_get_parent (GST_OBJECT (self));
+  const gchar *name;
+
+  GST_OBJECT_LOCK (self);
+  state = GST_STATE (self);
+  GST_OBJECT_UNLOCK (self);
+  if (state <= GST_STATE_READY) {
+    gst_clear_object (&owner);
+    return TRUE;
+  }
+  /* the name the user knows: the wanr2v bin's, when inside one */
+  name = owner && g_str_equal (G_OBJECT_TYPE_NAME (owner), "GstWanR2v") ?
+      GST_OBJECT_NAME (owner) : GST_OBJECT_NAME (self);
+  GST_WARNING_OBJECT (self, "%s can only be changed in NULL or READY",
+      pspec->name);
+  g_warning ("%s: the %s property can only be changed in the NULL or READY "
+      "state; the change is ignored and %s keeps its value", name,
+      pspec->name, pspec->name);
+  gst_clear_object (&owner);
+  return FALSE;
+}
+
 static void
 gst_wanr2v_gen_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
@@ -204,6 +235,8 @@ gst_wanr2v_gen_set_property (GObject * object, guint prop_id,
   GstWanR2vGen *self = GST_WANR2V_GEN (object);
   Wr2vEngineSettings *s = &self->settings;
 
+  if (!property_mutable (self, pspec))
+    return;
   g_mutex_lock (&self->lock);
   switch (prop_id) {
     case PROP_PROMPT:
@@ -215,7 +248,7 @@ gst_wanr2v_gen_set_property (GObject * object, guint prop_id,
       self->negative_prompt = g_value_dup_string (value);
       break;
     case PROP_DURATION:
-      self->duration = g_value_get_uint (value);
+      self->duration = g_value_get_int (value);
       break;
     case PROP_RESOLUTION:
       self->resolution = g_value_get_enum (value);
@@ -257,8 +290,9 @@ gst_wanr2v_gen_set_property (GObject * object, guint prop_id,
       s->model = g_value_dup_string (value);
       break;
     case PROP_REGION:
+      self->region = g_value_get_enum (value);
       g_free (s->region);
-      s->region = g_value_dup_string (value);
+      s->region = g_strdup (gst_wanr2v_region_name (self->region));
       break;
     case PROP_WORKFLOW:
       g_free (s->workflow);
@@ -278,6 +312,10 @@ gst_wanr2v_gen_set_property (GObject * object, guint prop_id,
       break;
     case PROP_IS_LIVE:
       self->is_live = g_value_get_boolean (value);
+      break;
+    case PROP_JOB_KEY:
+      g_free (self->job_key);
+      self->job_key = g_value_dup_string (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -302,7 +340,7 @@ gst_wanr2v_gen_get_property (GObject * object, guint prop_id, GValue * value,
       g_value_set_string (value, self->negative_prompt);
       break;
     case PROP_DURATION:
-      g_value_set_uint (value, self->duration);
+      g_value_set_int (value, self->duration);
       break;
     case PROP_RESOLUTION:
       g_value_set_enum (value, self->resolution);
@@ -335,7 +373,7 @@ gst_wanr2v_gen_get_property (GObject * object, guint prop_id, GValue * value,
       g_value_set_string (value, s->model);
       break;
     case PROP_REGION:
-      g_value_set_string (value, s->region);
+      g_value_set_enum (value, self->region);
       break;
     case PROP_WORKFLOW:
       g_value_set_string (value, s->workflow);
@@ -357,6 +395,9 @@ gst_wanr2v_gen_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_IS_LIVE:
       g_value_set_boolean (value, self->is_live);
+      break;
+    case PROP_JOB_KEY:
+      g_value_set_string (value, self->job_key);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -434,7 +475,8 @@ build_request (GstWanR2vGen * self)
 
   req->prompt = g_strdup (self->prompt);
   req->negative_prompt = g_strdup (self->negative_prompt);
-  req->duration = self->duration;
+  req->duration = (guint) MAX (self->duration, 0);
+  req->job_key = g_strdup (self->job_key);
   req->resolution = self->resolution;
   req->aspect_ratio = self->aspect_ratio;
   req->aspect_ratio_set = self->aspect_ratio_set;
@@ -728,7 +770,9 @@ validate (GstWanR2vGen * self)
   g_mutex_lock (&self->lock);
   req = build_request (self);
   self->engine_name = pick_engine (self, &why);
-  engine = wr2v_engine_new (self->engine_name, &self->settings, &err);
+  if (gst_wanr2v_check_ranges (self->duration, self->reference_duration,
+          self->seed, &err))
+    engine = wr2v_engine_new (self->engine_name, &self->settings, &err);
   if (engine && !references_pending (self, req) &&
       !wr2v_engine_check (engine, req, &err))
     g_clear_pointer (&engine, wr2v_engine_free);
@@ -1905,6 +1949,7 @@ gst_wanr2v_gen_finalize (GObject * object)
   g_free (self->negative_prompt);
   g_free (self->cache_dir);
   g_free (self->result_location);
+  g_free (self->job_key);
   wr2v_engine_settings_clear (&self->settings);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
@@ -1953,6 +1998,7 @@ gst_wanr2v_gen_class_init (GstWanR2vGenClass * klass)
   gst_type_mark_as_plugin_api (GST_TYPE_WANR2V_ENGINE, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_WANR2V_RESOLUTION, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_WANR2V_ASPECT_RATIO, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_WANR2V_REGION, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_WANR2V_REF_PAD, 0);
 }
 

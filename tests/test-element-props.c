@@ -1,0 +1,241 @@
+/* wanr2v's property values (issue 11, items 7 and 9): out-of-range values
+ * are an error naming the property and its range when the pipeline
+ * starts, not a GLib warning and the default; properties refuse changes
+ * after READY; region is an enum; seed has the providers' range; job-key.
+ *
+ * GLib warnings are fatal here (g_test_init): a value GLib refuses fails
+ * the test, as it would have before the change. */
+#include <string.h>
+#include <glib/gstdio.h>
+#include <gst/gst.h>
+#include "wr2v-test-time.h"
+
+static gchar *private_tmp;
+
+static void
+rm_rf (const gchar * path)
+{
+  GDir *d;
+  const gchar *name;
+
+  if (!g_file_test (path, G_FILE_TEST_IS_DIR)) {
+    g_unlink (path);
+    return;
+  }
+  d = g_dir_open (path, 0, NULL);
+  while (d && (name = g_dir_read_name (d))) {
+    g_autofree gchar *child = g_build_filename (path, name, NULL);
+    rm_rf (child);
+  }
+  if (d)
+    g_dir_close (d);
+  g_rmdir (path);
+}
+
+static GstElement *
+parse (const gchar * desc)
+{
+  GError *err = NULL;
+  GstElement *p = gst_parse_launch_full (desc, NULL,
+      GST_PARSE_FLAG_FATAL_ERRORS, &err);
+
+  g_assert_no_error (err);
+  g_assert_nonnull (p);
+  return p;
+}
+
+/* --- out-of-range values ------------------------------------------------- */
+
+typedef struct
+{
+  const gchar *name;
+  const gchar *props;
+  const gchar *hints[3];
+} RangeCase;
+
+static const RangeCase range_cases[] = {
+  {"duration-0", "duration=0", {"duration=0", "1 to 15"}},
+  {"duration-61", "duration=61", {"duration=61", "1 to 15"}},
+  {"duration-minus-1", "duration=-1", {"duration=-1", "1 to 15"}},
+  {"reference-duration-0", "reference-duration=0",
+      {"reference-duration=0", "0.1 to 3600"}},
+  {"seed-minus-5", "seed=-5", {"seed=-5", "2147483647", "-1"}},
+  {"seed-2-31", "seed=2147483648", {"seed=2147483648", "2147483647"}},
+};
+
+/* READY->PAUSED fails with LIBRARY/SETTINGS from the element, its message
+ * naming the property, its value and its range. */
+static void
+check_range_case (gconstpointer data)
+{
+  const RangeCase *c = data;
+  g_autofree gchar *cache = g_build_filename (private_tmp, "cache", NULL);
+  g_autofree gchar *desc = g_strdup_printf ("wanr2v name=g engine=preview "
+      "cache-dir=\"%s\" prompt=\"Video 1\" %s ! fakesink "
+      "videotestsrc num-buffers=5 ! g.video_0", cache, c->props);
+  GstElement *pipeline = parse (desc);
+  GstBus *bus = gst_element_get_bus (pipeline);
+  g_autoptr (GError) err = NULL;
+  g_autofree gchar *dbg = NULL;
+  GstMessage *m;
+
+  g_assert_cmpint (gst_element_set_state (pipeline, GST_STATE_PAUSED), ==,
+      GST_STATE_CHANGE_FAILURE);
+  m = gst_bus_timed_pop_filtered (bus, 5 * GST_SECOND, GST_MESSAGE_ERROR);
+  g_assert_nonnull (m);
+  gst_message_parse_error (m, &err, &dbg);
+  g_test_message ("%s: %s", c->name, err->message);
+  g_assert_true (g_error_matches (err, GST_LIBRARY_ERROR,
+          GST_LIBRARY_ERROR_SETTINGS));
+  for (guint i = 0; i < G_N_ELEMENTS (c->hints) && c->hints[i]; i++)
+    if (!strstr (err->message, c->hints[i]))
+      g_error ("\"%s\" does not mention \"%s\"", err->message, c->hints[i]);
+  gst_message_unref (m);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+}
+
+/* --- changes after READY ------------------------------------------------- */
+
+/* In PAUSED (a live reference still collecting), a change is refused with
+ * a warning naming the element and the property, and get_property still
+ * says what the clip is made with. */
+static void
+test_refused_after_ready (void)
+{
+  g_autofree gchar *cache = g_build_filename (private_tmp, "cache", NULL);
+  g_autofree gchar *desc = g_strdup_printf ("wanr2v name=g engine=preview "
+      "cache-dir=\"%s\" prompt=\"Video 1\" duration=2 reference-duration=60 "
+      "job-key=first ! fakesink videotestsrc is-live=true ! "
+      "video/x-raw,width=64,height=64 ! g.video_0", cache);
+  GstElement *pipeline = parse (desc);
+  GstElement *g = gst_bin_get_by_name (GST_BIN (pipeline), "g");
+  g_autofree gchar *prompt = NULL;
+  g_autofree gchar *key = NULL;
+  gint duration;
+
+  g_assert_cmpint (gst_element_set_state (pipeline, GST_STATE_PLAYING), !=,
+      GST_STATE_CHANGE_FAILURE);
+  g_assert_cmpint (gst_element_get_state (g, NULL, NULL,
+          WR2V_TEST_TIME (10 * GST_SECOND)), !=, GST_STATE_CHANGE_FAILURE);
+
+  g_test_expect_message (NULL, G_LOG_LEVEL_WARNING,
+      "g: the duration property can only be changed in the NULL or READY "
+      "state*");
+  g_test_expect_message (NULL, G_LOG_LEVEL_WARNING,
+      "g: the prompt property can only be changed*");
+  g_test_expect_message (NULL, G_LOG_LEVEL_WARNING,
+      "g: the job-key property can only be changed*");
+  g_object_set (g, "duration", 5, "prompt", "Video 1 jumps", "job-key",
+      "second", NULL);
+  g_test_assert_expected_messages ();
+  g_object_get (g, "duration", &duration, "prompt", &prompt, "job-key", &key,
+      NULL);
+  g_assert_cmpint (duration, ==, 2);
+  g_assert_cmpstr (prompt, ==, "Video 1");
+  g_assert_cmpstr (key, ==, "first");
+
+  /* back in READY, changes are taken again */
+  gst_element_set_state (pipeline, GST_STATE_READY);
+  g_object_set (g, "duration", 5, NULL);
+  g_object_get (g, "duration", &duration, NULL);
+  g_assert_cmpint (duration, ==, 5);
+
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (g);
+  gst_object_unref (pipeline);
+}
+
+/* --- types --------------------------------------------------------------- */
+
+static void
+test_region_enum (void)
+{
+  GstElement *el = gst_element_factory_make ("wanr2v", NULL);
+  GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (el),
+      "region");
+  const gchar *regions[] = { "us", "beijing", "singapore" };
+  GEnumClass *klass;
+
+  gst_object_ref_sink (el);
+  g_assert_nonnull (pspec);
+  g_assert_true (G_IS_PARAM_SPEC_ENUM (pspec));
+  klass = G_PARAM_SPEC_ENUM (pspec)->enum_class;
+  g_assert_cmpint (pspec->value_type, ==, g_type_from_name ("GstWanR2vRegion"));
+  g_assert_cmpstr (g_enum_get_value (klass,
+          G_PARAM_SPEC_ENUM (pspec)->default_value)->value_nick, ==,
+      "singapore");
+  for (guint i = 0; i < G_N_ELEMENTS (regions); i++) {
+    gint v;
+
+    gst_util_set_object_arg (G_OBJECT (el), "region", regions[i]);
+    g_object_get (el, "region", &v, NULL);
+    g_assert_cmpstr (g_enum_get_value (klass, v)->value_nick, ==, regions[i]);
+  }
+  gst_object_unref (el);
+}
+
+/* seed takes the providers' range; wider values reach the element (and
+ * its error), they are not clamped by GLib */
+static void
+test_seed_range (void)
+{
+  GstElement *el = gst_element_factory_make ("wanr2v", NULL);
+  gint64 seed;
+
+  gst_object_ref_sink (el);
+  g_object_set (el, "seed", (gint64) G_MAXINT32, NULL);
+  g_object_get (el, "seed", &seed, NULL);
+  g_assert_cmpint (seed, ==, G_MAXINT32);
+  g_object_set (el, "seed", (gint64) G_MAXINT32 + 1, NULL);
+  g_object_get (el, "seed", &seed, NULL);
+  g_assert_cmpint (seed, ==, (gint64) G_MAXINT32 + 1);
+  gst_object_unref (el);
+}
+
+static void
+test_job_key (void)
+{
+  GstElement *el = gst_element_factory_make ("wanr2v", NULL);
+  g_autofree gchar *key = NULL;
+
+  gst_object_ref_sink (el);
+  g_object_get (el, "job-key", &key, NULL);
+  g_assert_null (key);
+  g_object_set (el, "job-key", "camera-1-take-3", NULL);
+  g_object_get (el, "job-key", &key, NULL);
+  g_assert_cmpstr (key, ==, "camera-1-take-3");
+  gst_object_unref (el);
+}
+
+int
+main (int argc, char **argv)
+{
+  gchar tmpl[] = "/tmp/test-props-tmpdir-XXXXXX";
+  int ret;
+
+  private_tmp = g_mkdtemp (tmpl);
+  g_assert_nonnull (private_tmp);
+  g_setenv ("TMPDIR", private_tmp, TRUE);
+  g_unsetenv ("WAVESPEED_API_KEY");
+  g_unsetenv ("DASHSCOPE_API_KEY");
+
+  g_test_init (&argc, &argv, NULL);
+  gst_init (&argc, &argv);
+
+  for (guint i = 0; i < G_N_ELEMENTS (range_cases); i++) {
+    g_autofree gchar *path = g_strdup_printf ("/props/range/%s",
+        range_cases[i].name);
+
+    g_test_add_data_func (path, &range_cases[i], check_range_case);
+  }
+  g_test_add_func ("/props/refused-after-ready", test_refused_after_ready);
+  g_test_add_func ("/props/region-enum", test_region_enum);
+  g_test_add_func ("/props/seed-range", test_seed_range);
+  g_test_add_func ("/props/job-key", test_job_key);
+
+  ret = g_test_run ();
+  rm_rf (private_tmp);
+  return ret;
+}
