@@ -49,7 +49,8 @@
  * before it is decoded: an identical request is served from there, and an
  * interrupted hosted job is resumed, not paid for twice.
  *
- * Internally, wanr2v is `wanr2vgen ! decodebin3 ! videoconvert`.
+ * Internally, wanr2v is `wanr2vgen ! decodebin3 ! videoconvert ! videoscale
+ * ! videorate`: downstream may ask for any size, rate or raw format.
  *
  * ## Example launch lines
  * |[
@@ -788,6 +789,7 @@ gst_wanr2v_class_init (GstWanR2vClass * klass)
 static void
 gst_wanr2v_init (GstWanR2v * self)
 {
+  GstElement *scale, *rate;
   GstPad *pad;
 
   g_mutex_init (&self->lock);
@@ -799,16 +801,25 @@ gst_wanr2v_init (GstWanR2v * self)
   gst_bin_add (GST_BIN (self), self->gen);
   /* decodebin3 is in gst-plugins-base: a missing one is a broken install,
    * reported by the state change failing with no element to run. */
+  /* whatever downstream asks that these can make: size, rate, format */
   self->convert = gst_element_factory_make ("videoconvert", "convert");
-  if (self->convert)
-    gst_bin_add (GST_BIN (self), self->convert);
-  if (!self->convert || !new_decodebin (self)) {
-    g_critical ("wanr2v needs decodebin3 and videoconvert "
-        "(gstreamer1.0-plugins-base)");
+  scale = gst_element_factory_make ("videoscale", "scale");
+  rate = gst_element_factory_make ("videorate", "rate");
+  if (!self->convert || !scale || !rate) {
+    g_critical ("wanr2v needs decodebin3, videoconvert, videoscale and "
+        "videorate (gstreamer1.0-plugins-base)");
+    gst_clear_object (&scale);
+    gst_clear_object (&rate);
+    return;
+  }
+  gst_bin_add_many (GST_BIN (self), self->convert, scale, rate, NULL);
+  if (!gst_element_link_many (self->convert, scale, rate, NULL) ||
+      !new_decodebin (self)) {
+    g_critical ("wanr2v needs decodebin3 (gstreamer1.0-plugins-base)");
     return;
   }
 
-  pad = gst_element_get_static_pad (self->convert, "src");
+  pad = gst_element_get_static_pad (rate, "src");
   /* the class's own template: gst_static_pad_template_get() would make a
    * floating one that nothing sinks, leaked once per element */
   self->srcpad = gst_ghost_pad_new_from_template ("src", pad,

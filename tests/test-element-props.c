@@ -1,7 +1,9 @@
-/* wanr2v's property values (issue 11, items 7 and 9): out-of-range values
+/* wanr2v's property values and output caps (issue 11, items 7 and 9):
+ * out-of-range values
  * are an error naming the property and its range when the pipeline
  * starts, not a GLib warning and the default; properties refuse changes
- * after READY; region is an enum; seed has the providers' range; job-key.
+ * after READY; region is an enum; seed has the providers' range; job-key;
+ * caps downstream asks are met by videoscale and videorate in the bin.
  *
  * GLib warnings are fatal here (g_test_init): a value GLib refuses fails
  * the test, as it would have before the change. */
@@ -209,6 +211,72 @@ test_job_key (void)
   gst_object_unref (el);
 }
 
+/* --- output caps (item 9) ----------------------------------------------- */
+
+typedef struct
+{
+  const gchar *name;
+  const gchar *caps;            /* what downstream asks */
+  gint frames;                  /* frames of the 1 s clip at that rate */
+} CapsCase;
+
+static const CapsCase caps_cases[] = {
+  {"size-640x360", "video/x-raw,width=640,height=360", 0},
+  {"rate-10", "video/x-raw,framerate=10/1", 10},
+  {"rgb-320x240-25", "video/x-raw,format=RGB,width=320,height=240,"
+        "framerate=25/1", 25},
+};
+
+static GstPadProbeReturn
+count_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  g_atomic_int_inc ((gint *) user_data);
+  return GST_PAD_PROBE_OK;
+}
+
+/* wanr2v ! <caps>: videoscale and videorate in the bin meet it; the clip
+ * plays to EOS with those caps. */
+static void
+check_caps_case (gconstpointer data)
+{
+  const CapsCase *c = data;
+  g_autofree gchar *cache = g_build_filename (private_tmp, "cache", NULL);
+  g_autofree gchar *desc = g_strdup_printf ("wanr2v name=g engine=preview "
+      "cache-dir=\"%s\" duration=1 prompt=\"Video 1\" ! %s ! fakesink "
+      "name=sink videotestsrc num-buffers=5 ! g.video_0", cache, c->caps);
+  GstElement *pipeline = parse (desc);
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  GstPad *pad = gst_element_get_static_pad (sink, "sink");
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstCaps *want = gst_caps_from_string (c->caps);
+  GstCaps *got;
+  GstMessage *m;
+  gint frames = 0;
+
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_buffer, &frames,
+      NULL);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  m = gst_bus_timed_pop_filtered (bus, WR2V_TEST_TIME (60 * GST_SECOND),
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  g_assert_nonnull (m);
+  g_assert_cmpint (GST_MESSAGE_TYPE (m), ==, GST_MESSAGE_EOS);
+  got = gst_pad_get_current_caps (pad);
+  g_assert_nonnull (got);
+  g_assert_true (gst_caps_is_subset (got, want));
+  if (c->frames)
+    g_assert_cmpint (frames, ==, c->frames);
+  else
+    g_assert_cmpint (frames, >, 0);
+  gst_caps_unref (got);
+  gst_caps_unref (want);
+  gst_message_unref (m);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pad);
+  gst_object_unref (sink);
+  gst_object_unref (pipeline);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -229,6 +297,12 @@ main (int argc, char **argv)
         range_cases[i].name);
 
     g_test_add_data_func (path, &range_cases[i], check_range_case);
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (caps_cases); i++) {
+    g_autofree gchar *path = g_strdup_printf ("/output-caps/%s",
+        caps_cases[i].name);
+
+    g_test_add_data_func (path, &caps_cases[i], check_caps_case);
   }
   g_test_add_func ("/props/refused-after-ready", test_refused_after_ready);
   g_test_add_func ("/props/region-enum", test_region_enum);
