@@ -20,6 +20,7 @@
 #endif
 
 #include "gstwanr2vgen.h"
+#include "gstwanr2vprogress.h"
 #include "gstwanr2vprops.h"
 #include "gstwanr2vrefpad.h"
 #include "wr2v-error.h"
@@ -53,6 +54,9 @@ GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC, GST_PAD_ALWAYS,
  * whose sources have sometimes pads, when the prompt needs more
  * references than are there (see references_final()). */
 #define REFERENCE_SETTLE_SECONDS 10
+
+/* How often a running job says how long it has run. */
+#define PROGRESS_TICK_SECONDS 10
 
 /* Thread safety
  *
@@ -152,6 +156,7 @@ struct _GstWanR2vGen
                                  * PAUSED: see references_final() */
   gint64 settle_deadline;       /* monotonic; until then they are open */
   GstClockID settle_id;         /* ends the settle time */
+  GstWanR2vProgress *progress;  /* thread-safe on its own */
   gboolean flushing;            /* the src pad is flushing (unlock()) */
   gint result_fd;
   guint64 result_size;
@@ -864,8 +869,18 @@ static void
 post_progress (GstWanR2vGen * self, GstProgressType type, const gchar * code,
     const gchar * text)
 {
-  gst_element_post_message (GST_ELEMENT (self),
-      gst_message_new_progress (GST_OBJECT (self), type, code, text));
+  gst_wanr2v_progress_post (self->progress, type, code, text);
+}
+
+/* Seconds between progress ticks while a job runs (see
+ * gstwanr2vprogress.h); WANR2V_PROGRESS_TICK overrides it, for tests. */
+static guint
+progress_tick_seconds (void)
+{
+  const gchar *env = g_getenv ("WANR2V_PROGRESS_TICK");
+  guint64 s = env ? g_ascii_strtoull (env, NULL, 10) : 0;
+
+  return s > 0 && s < 3600 ? (guint) s : PROGRESS_TICK_SECONDS;
 }
 
 static void
@@ -914,6 +929,15 @@ on_message (gpointer user_data, GstStructure * facts)
 {
   GstWanR2vGen *self = ((GenRun *) user_data)->self;
 
+  /* named as such in progress too: no second payment, only a wait */
+  if (gst_structure_has_name (facts, "wanr2v/resumed")) {
+    g_autofree gchar *text = g_strdup_printf ("Resuming job %s that an "
+        "earlier run submitted: polled, not submitted again",
+        gst_structure_get_string (facts, "job-id"));
+
+    gst_wanr2v_progress_set_resumed (self->progress);
+    post_progress (self, GST_PROGRESS_TYPE_CONTINUE, "resume", text);
+  }
   /* An engine's warning (e.g. ComfyUI renders 480p, not 720p) is also a
    * GStreamer warning, which gst-launch prints. */
   if (gst_structure_has_name (facts, "wanr2v/warning")) {
@@ -1021,6 +1045,7 @@ tell_run_end (GstWanR2vGen * self, GenRun * run, const gchar * path,
   GstWanR2vGenJobFinished watch;
   gpointer watch_data;
 
+  gst_wanr2v_progress_stop (self->progress);
   switch (run->outcome) {
     case WR2V_JOB_CANCELLED:
       /* a stop mid-submit may end in "maybe submitted": still a stop */
@@ -1085,6 +1110,7 @@ job_thread_func (gpointer data)
     watch (self, watch_data);
   post_progress (self, GST_PROGRESS_TYPE_START, "generate",
       "Generating the clip");
+  gst_wanr2v_progress_start (self->progress, progress_tick_seconds ());
 
   if (!settings.max_download_bytes)
     settings.max_download_bytes = WR2V_DEFAULT_MAX_DOWNLOAD_BYTES;
@@ -1864,6 +1890,7 @@ end_run (GstWanR2vGen * self)
   GThread *thread;
   GstClockID settle;
 
+  gst_wanr2v_progress_stop (self->progress);
   g_mutex_lock (&self->lock);
   thread = g_steal_pointer (&self->job_thread);
   settle = g_steal_pointer (&self->settle_id);
@@ -1950,6 +1977,7 @@ gst_wanr2v_gen_finalize (GObject * object)
   g_free (self->cache_dir);
   g_free (self->result_location);
   g_free (self->job_key);
+  gst_wanr2v_progress_free (self->progress);
   wr2v_engine_settings_clear (&self->settings);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
@@ -2007,6 +2035,7 @@ gst_wanr2v_gen_init (GstWanR2vGen * self)
 {
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
+  self->progress = gst_wanr2v_progress_new (GST_ELEMENT (self));
   self->duration = DEFAULT_DURATION;
   self->resolution = WR2V_RESOLUTION_720P;
   self->aspect_ratio = WR2V_ASPECT_16_9;

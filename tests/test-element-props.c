@@ -277,6 +277,60 @@ check_caps_case (gconstpointer data)
   gst_object_unref (pipeline);
 }
 
+/* --- progress naming the element, with a tick (item 9) ------------------ */
+
+/* Two wanr2v in one pipeline: every progress text ends with the name of
+ * the wanr2v it is about, and a long job says how long it has run. */
+static void
+test_progress_named (void)
+{
+  g_autofree gchar *cache = g_build_filename (private_tmp, "cache", NULL);
+  g_autofree gchar *desc = g_strdup_printf ("wanr2v name=a engine=preview "
+      "cache-dir=\"%s\" duration=15 resolution=1080p seed=1 "
+      "prompt=\"Video 1\" ! fakesink wanr2v name=b engine=preview "
+      "cache-dir=\"%s\" duration=1 seed=1 prompt=\"Video 1\" ! fakesink "
+      "videotestsrc num-buffers=5 ! a.video_0 "
+      "videotestsrc num-buffers=5 ! b.video_0", cache, cache);
+  GstElement *pipeline;
+  GstBus *bus;
+  GstMessage *m;
+  guint ticks = 0, named = 0;
+
+  g_setenv ("WANR2V_PROGRESS_TICK", "1", TRUE);
+  pipeline = parse (desc);
+  bus = gst_element_get_bus (pipeline);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  while ((m = gst_bus_timed_pop_filtered (bus, WR2V_TEST_TIME (120 *
+                  GST_SECOND), GST_MESSAGE_PROGRESS | GST_MESSAGE_EOS |
+              GST_MESSAGE_ERROR))) {
+    g_autofree gchar *text = NULL;
+    g_autofree gchar *suffix = NULL;
+    GstObject *bin;
+    gboolean end = GST_MESSAGE_TYPE (m) != GST_MESSAGE_PROGRESS;
+
+    g_assert_cmpint (GST_MESSAGE_TYPE (m), !=, GST_MESSAGE_ERROR);
+    if (!end) {
+      gst_message_parse_progress (m, NULL, NULL, &text);
+      bin = gst_object_get_parent (GST_MESSAGE_SRC (m));
+      suffix = g_strdup_printf ("(%s)", GST_OBJECT_NAME (bin));
+      if (!g_str_has_suffix (text, suffix))
+        g_error ("\"%s\" does not end with %s", text, suffix);
+      named++;
+      ticks += strstr (text, "elapsed (a)") != NULL;
+      gst_object_unref (bin);
+    }
+    gst_message_unref (m);
+    if (end)
+      break;
+  }
+  g_unsetenv ("WANR2V_PROGRESS_TICK");
+  g_assert_cmpuint (named, >, 8);
+  g_assert_cmpuint (ticks, >, 0);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -304,6 +358,7 @@ main (int argc, char **argv)
 
     g_test_add_data_func (path, &caps_cases[i], check_caps_case);
   }
+  g_test_add_func ("/progress/named-with-ticks", test_progress_named);
   g_test_add_func ("/props/refused-after-ready", test_refused_after_ready);
   g_test_add_func ("/props/region-enum", test_region_enum);
   g_test_add_func ("/props/seed-range", test_seed_range);
