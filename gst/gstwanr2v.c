@@ -65,8 +65,28 @@
  * |[
  * gst-launch-1.0 wanr2v name=g prompt="Video 1 walks on the beach" \
  *     reference-duration=3 ! videoconvert ! autovideosink \
- *     videotestsrc is-live=true ! g.video_0
+ *     videotestsrc is-live=true num-buffers=150 ! g.video_0
  * ]| A live source as a reference: its first 3 seconds are used.
+ * |[
+ * gst-launch-1.0 wanr2v name=g duration=2 reference-duration=2 \
+ *     prompt="Video 1" ! fakesink \
+ *     videotestsrc is-live=true num-buffers=150 pattern=ball \
+ *     ! video/x-raw,width=640,height=360 ! tee name=t \
+ *     ! queue ! g.video_0 t. ! queue ! autovideosink
+ * ]| A live camera shared through a tee: the reference takes 2 seconds,
+ * the program branch goes on (the output is live: see is-live).
+ * |[
+ * gst-launch-1.0 wanr2v name=g prompt="Image 1 spins" \
+ *     ! video/x-raw,width=640,height=360,framerate=25/1 ! autovideosink \
+ *     filesrc location=photo.jpg ! decodebin ! g.image_0
+ * ]| A reference from a sometimes pad (decodebin), linked after PAUSED; the
+ * clip scaled and re-timed to the caps downstream asks.
+ * |[
+ * gst-launch-1.0 wanr2v name=g engine=dashscope region=us seed=42 \
+ *     job-key=take-7 prompt="Video 1 waves" ! autovideosink \
+ *     videotestsrc num-buffers=60 ! g.video_0
+ * ]| A hosted engine (DASHSCOPE_API_KEY from the environment), a fixed
+ * seed, and a job key: a rerun after a stop or a crash resumes the job.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
