@@ -8,32 +8,12 @@
 #include <string.h>
 #include <glib/gstdio.h>
 #include <gst/gst.h>
-#include "wr2v-test-time.h"
+#include "wr2v-test-element.h"
 
 #define TIMEOUT (60 * GST_SECOND)
 
 static gchar *private_tmp;
 
-static void
-rm_rf (const gchar * path)
-{
-  GDir *d;
-  const gchar *name;
-
-  if (!g_file_test (path, G_FILE_TEST_IS_DIR) ||
-      g_file_test (path, G_FILE_TEST_IS_SYMLINK)) {
-    g_unlink (path);
-    return;
-  }
-  d = g_dir_open (path, 0, NULL);
-  while (d && (name = g_dir_read_name (d))) {
-    g_autofree gchar *child = g_build_filename (path, name, NULL);
-    rm_rf (child);
-  }
-  if (d)
-    g_dir_close (d);
-  g_rmdir (path);
-}
 
 static gchar *
 make_test_dir (void)
@@ -45,37 +25,7 @@ make_test_dir (void)
   return dir;
 }
 
-static GstElement *
-parse (const gchar * desc)
-{
-  GError *err = NULL;
-  GstElement *p = gst_parse_launch_full (desc, NULL,
-      GST_PARSE_FLAG_FATAL_ERRORS, &err);
 
-  g_assert_no_error (err);
-  g_assert_nonnull (p);
-  return p;
-}
-
-/* Runs @desc's pipeline as gst-launch would (a file made by a pipeline
- * that must end in EOS). */
-static void
-run_to_eos (const gchar * desc)
-{
-  GstElement *p = parse (desc);
-  GstBus *bus = gst_element_get_bus (p);
-  GstMessage *m;
-
-  gst_element_set_state (p, GST_STATE_PLAYING);
-  m = gst_bus_timed_pop_filtered (bus, WR2V_TEST_TIME (TIMEOUT),
-      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  g_assert_nonnull (m);
-  g_assert_cmpint (GST_MESSAGE_TYPE (m), ==, GST_MESSAGE_EOS);
-  gst_message_unref (m);
-  gst_element_set_state (p, GST_STATE_NULL);
-  gst_object_unref (bus);
-  gst_object_unref (p);
-}
 
 /* --- buffers seen by a sink ----------------------------------------------- */
 
@@ -224,7 +174,7 @@ test_tee_live_camera (void)
       "videotestsrc is-live=true pattern=ball ! "
       "video/x-raw,width=640,height=360 ! tee name=t ! queue ! g.video_0 "
       "t. ! queue ! fakesink name=program sync=true", base);
-  GstElement *pipeline = parse (desc);
+  GstElement *pipeline = wr2v_test_parse (desc);
   Count *clip = count_on (pipeline, "clip");
   Count *program = count_on (pipeline, "program");
   Seen seen = { 0, };
@@ -248,7 +198,7 @@ test_tee_live_camera (void)
   gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_object_unref (pipeline);
   seen_clear (&seen);
-  rm_rf (base);
+  wr2v_test_rm_rf (base);
 }
 
 /* The output is live when asked (is-live), even with references that are
@@ -261,7 +211,7 @@ test_is_live_property (void)
       "cache-dir=\"%s/cache\" duration=1 is-live=true prompt=\"Video 1\" "
       "! fakesink name=clip videotestsrc num-buffers=5 ! "
       "video/x-raw,width=64,height=64 ! g.video_0", base);
-  GstElement *pipeline = parse (desc);
+  GstElement *pipeline = wr2v_test_parse (desc);
   GstElement *g = gst_bin_get_by_name (GST_BIN (pipeline), "g");
   GstPad *src = gst_element_get_static_pad (g, "src");
   GstQuery *q = gst_query_new_latency ();
@@ -283,7 +233,7 @@ test_is_live_property (void)
   gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_object_unref (pipeline);
   seen_clear (&seen);
-  rm_rf (base);
+  wr2v_test_rm_rf (base);
 }
 
 /* --- item 2: EOS during a job ------------------------------------------- */
@@ -312,7 +262,7 @@ test_eos_mid_job (gconstpointer when)
       "videotestsrc is-live=true pattern=ball ! video/x-raw,width=160,"
       "height=120,framerate=30/1 ! g.video_0", out, base,
       collecting ? 2 : 15, collecting ? 30 : 1);
-  GstElement *pipeline = parse (desc);
+  GstElement *pipeline = wr2v_test_parse (desc);
   Seen seen = { 0, };
   g_autofree gchar *check = NULL;
 
@@ -355,9 +305,9 @@ test_eos_mid_job (gconstpointer when)
   /* a playable MP4: demuxed and decoded to its end */
   check = g_strdup_printf ("filesrc location=\"%s\" ! qtdemux ! "
       "h264parse ! avdec_h264 ! fakesink", out);
-  run_to_eos (check);
+  wr2v_test_run_pipeline (check);
   seen_clear (&seen);
-  rm_rf (base);
+  wr2v_test_rm_rf (base);
 }
 
 /* EOS on a plain pipeline before any frame: EOS downstream, no error;
@@ -370,7 +320,7 @@ test_eos_plain (void)
       "cache-dir=\"%s/cache\" duration=1 reference-duration=30 "
       "prompt=\"Video 1\" ! fakesink videotestsrc is-live=true ! "
       "video/x-raw,width=64,height=64 ! g.video_0", base);
-  GstElement *pipeline = parse (desc);
+  GstElement *pipeline = wr2v_test_parse (desc);
   Seen seen = { 0, };
 
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
@@ -382,7 +332,7 @@ test_eos_plain (void)
   gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_object_unref (pipeline);
   seen_clear (&seen);
-  rm_rf (base);
+  wr2v_test_rm_rf (base);
 }
 
 /* --- item 3: dynamic pads ----------------------------------------------- */
@@ -390,7 +340,7 @@ test_eos_plain (void)
 static void
 run_dynamic (const gchar * desc)
 {
-  GstElement *pipeline = parse (desc);
+  GstElement *pipeline = wr2v_test_parse (desc);
   Seen seen = { 0, };
 
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
@@ -417,9 +367,9 @@ test_uridecodebin_video (void)
       "cache-dir=\"%s/cache\" duration=1 prompt=\"Video 1 waves\" ! "
       "fakesink uridecodebin uri=%s ! g.video_0", base, uri);
 
-  run_to_eos (make);
+  wr2v_test_run_pipeline (make);
   run_dynamic (desc);
-  rm_rf (base);
+  wr2v_test_rm_rf (base);
 }
 
 static void
@@ -434,9 +384,9 @@ test_decodebin_image (void)
       "cache-dir=\"%s/cache\" duration=1 prompt=\"Image 1 spins\" ! "
       "fakesink filesrc location=\"%s\" ! decodebin ! g.image_0", base, jpg);
 
-  run_to_eos (make);
+  wr2v_test_run_pipeline (make);
   run_dynamic (desc);
-  rm_rf (base);
+  wr2v_test_rm_rf (base);
 }
 
 /* What a Python application does: request the reference pad in
@@ -466,8 +416,8 @@ test_pad_added_link (void)
   GstElement *d, *g;
   Seen seen = { 0, };
 
-  run_to_eos (make);
-  pipeline = parse (desc);
+  wr2v_test_run_pipeline (make);
+  pipeline = wr2v_test_parse (desc);
   d = gst_bin_get_by_name (GST_BIN (pipeline), "d");
   g = gst_bin_get_by_name (GST_BIN (pipeline), "g");
   g_signal_connect (d, "pad-added", G_CALLBACK (on_pad_added), g);
@@ -480,7 +430,7 @@ test_pad_added_link (void)
   gst_object_unref (g);
   gst_object_unref (pipeline);
   seen_clear (&seen);
-  rm_rf (base);
+  wr2v_test_rm_rf (base);
 }
 
 int
@@ -489,11 +439,7 @@ main (int argc, char **argv)
   gchar tmpl[] = "/tmp/test-live-tmpdir-XXXXXX";
   int ret;
 
-  private_tmp = g_mkdtemp (tmpl);
-  g_assert_nonnull (private_tmp);
-  g_setenv ("TMPDIR", private_tmp, TRUE);
-  g_unsetenv ("WAVESPEED_API_KEY");
-  g_unsetenv ("DASHSCOPE_API_KEY");
+  private_tmp = wr2v_test_private_tmp (tmpl);
 
   g_test_init (&argc, &argv, NULL);
   gst_init (&argc, &argv);
@@ -510,6 +456,6 @@ main (int argc, char **argv)
   g_test_add_func ("/dynamic/pad-added-link", test_pad_added_link);
 
   ret = g_test_run ();
-  rm_rf (private_tmp);
+  wr2v_test_rm_rf (private_tmp);
   return ret;
 }

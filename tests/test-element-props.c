@@ -10,41 +10,11 @@
 #include <string.h>
 #include <glib/gstdio.h>
 #include <gst/gst.h>
-#include "wr2v-test-time.h"
+#include "wr2v-test-element.h"
 
 static gchar *private_tmp;
 
-static void
-rm_rf (const gchar * path)
-{
-  GDir *d;
-  const gchar *name;
 
-  if (!g_file_test (path, G_FILE_TEST_IS_DIR)) {
-    g_unlink (path);
-    return;
-  }
-  d = g_dir_open (path, 0, NULL);
-  while (d && (name = g_dir_read_name (d))) {
-    g_autofree gchar *child = g_build_filename (path, name, NULL);
-    rm_rf (child);
-  }
-  if (d)
-    g_dir_close (d);
-  g_rmdir (path);
-}
-
-static GstElement *
-parse (const gchar * desc)
-{
-  GError *err = NULL;
-  GstElement *p = gst_parse_launch_full (desc, NULL,
-      GST_PARSE_FLAG_FATAL_ERRORS, &err);
-
-  g_assert_no_error (err);
-  g_assert_nonnull (p);
-  return p;
-}
 
 /* --- out-of-range values ------------------------------------------------- */
 
@@ -75,7 +45,7 @@ check_range_case (gconstpointer data)
   g_autofree gchar *desc = g_strdup_printf ("wanr2v name=g engine=preview "
       "cache-dir=\"%s\" prompt=\"Video 1\" %s ! fakesink "
       "videotestsrc num-buffers=5 ! g.video_0", cache, c->props);
-  GstElement *pipeline = parse (desc);
+  GstElement *pipeline = wr2v_test_parse (desc);
   GstBus *bus = gst_element_get_bus (pipeline);
   g_autoptr (GError) err = NULL;
   g_autofree gchar *dbg = NULL;
@@ -111,7 +81,7 @@ test_refused_after_ready (void)
       "cache-dir=\"%s\" prompt=\"Video 1\" duration=2 reference-duration=60 "
       "job-key=first ! fakesink videotestsrc is-live=true ! "
       "video/x-raw,width=64,height=64 ! g.video_0", cache);
-  GstElement *pipeline = parse (desc);
+  GstElement *pipeline = wr2v_test_parse (desc);
   GstElement *g = gst_bin_get_by_name (GST_BIN (pipeline), "g");
   g_autofree gchar *prompt = NULL;
   g_autofree gchar *key = NULL;
@@ -244,7 +214,7 @@ check_caps_case (gconstpointer data)
   g_autofree gchar *desc = g_strdup_printf ("wanr2v name=g engine=preview "
       "cache-dir=\"%s\" duration=1 prompt=\"Video 1\" ! %s ! fakesink "
       "name=sink videotestsrc num-buffers=5 ! g.video_0", cache, c->caps);
-  GstElement *pipeline = parse (desc);
+  GstElement *pipeline = wr2v_test_parse (desc);
   GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
   GstPad *pad = gst_element_get_static_pad (sink, "sink");
   GstBus *bus = gst_element_get_bus (pipeline);
@@ -297,7 +267,7 @@ test_progress_named (void)
   guint ticks = 0, named = 0;
 
   g_setenv ("WANR2V_PROGRESS_TICK", "1", TRUE);
-  pipeline = parse (desc);
+  pipeline = wr2v_test_parse (desc);
   bus = gst_element_get_bus (pipeline);
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
   while ((m = gst_bus_timed_pop_filtered (bus, WR2V_TEST_TIME (120 *
@@ -337,11 +307,7 @@ main (int argc, char **argv)
   gchar tmpl[] = "/tmp/test-props-tmpdir-XXXXXX";
   int ret;
 
-  private_tmp = g_mkdtemp (tmpl);
-  g_assert_nonnull (private_tmp);
-  g_setenv ("TMPDIR", private_tmp, TRUE);
-  g_unsetenv ("WAVESPEED_API_KEY");
-  g_unsetenv ("DASHSCOPE_API_KEY");
+  private_tmp = wr2v_test_private_tmp (tmpl);
 
   g_test_init (&argc, &argv, NULL);
   gst_init (&argc, &argv);
@@ -365,6 +331,6 @@ main (int argc, char **argv)
   g_test_add_func ("/props/job-key", test_job_key);
 
   ret = g_test_run ();
-  rm_rf (private_tmp);
+  wr2v_test_rm_rf (private_tmp);
   return ret;
 }
