@@ -198,6 +198,19 @@ static GstStaticPadTemplate src_template =
 GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC, GST_PAD_ALWAYS,
     GST_STATIC_CAPS ("video/x-raw(ANY)"));
 
+/* Thread safety
+ *
+ * - shift and live_offset belong to the clip's streaming thread
+ *   (decodebin3's src pad: its probe, and pad-added, which runs on it);
+ *   READY->PAUSED resets them while no stream runs.
+ * - gen, decodebin, convert, srcpad and decodebin_used change only in
+ *   init and in state changes (the state lock).
+ * - self->lock guards job_over and flushing (the EOS hold); self->cond is
+ *   signalled when either changes.
+ * - Output before the clip (GAP, EOS: push_on_output()) is serialized with
+ *   the clip by the stream lock of the ghost src pad's internal pad.
+ * - No lock of the bin is held while wanr2vgen is called.
+ */
 struct _GstWanR2v
 {
   GstBin parent;
@@ -212,7 +225,7 @@ struct _GstWanR2v
   GstElement *gen;
   GstElement *decodebin;
   GstElement *convert;
-  GstPad *srcpad;               /* ghost of convert's src */
+  GstPad *srcpad;               /* ghost of videorate's src */
   gboolean decodebin_used;      /* decodebin went to PAUSED: see
                                  * new_decodebin() */
 
