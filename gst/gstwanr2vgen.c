@@ -781,7 +781,9 @@ validate (GstWanR2vGen * self)
   if (engine && !references_pending (self, req) &&
       !wr2v_engine_check (engine, req, &err))
     g_clear_pointer (&engine, wr2v_engine_free);
-  if (!err)
+  /* with sometimes pads upstream, a pad requested up front may be linked
+   * in "pad-added": waited for, see references_final() */
+  if (!err && !self->refs_dynamic)
     check_references_linked (self, &err);
   if (!err)
     store = wr2v_store_open (self->cache_dir, &err);

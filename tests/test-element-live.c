@@ -389,20 +389,22 @@ test_decodebin_image (void)
   wr2v_test_rm_rf (base);
 }
 
-/* What a Python application does: request the reference pad in
- * "pad-added" and link it there. */
+/* What a Python application does: link the reference pad in "pad-added",
+ * requested there (or up front, when the element already has one). */
 static void
 on_pad_added (GstElement * decodebin, GstPad * pad, GstElement * wanr2v)
 {
-  GstPad *ref = gst_element_request_pad_simple (wanr2v, "video_%u");
+  GstPad *ref = gst_element_get_static_pad (wanr2v, "video_0");
 
+  if (!ref)
+    ref = gst_element_request_pad_simple (wanr2v, "video_%u");
   g_assert_nonnull (ref);
   g_assert_cmpint (gst_pad_link (pad, ref), ==, GST_PAD_LINK_OK);
   gst_object_unref (ref);
 }
 
 static void
-test_pad_added_link (void)
+test_pad_added_link (gconstpointer up_front)
 {
   g_autofree gchar *base = make_test_dir ();
   g_autofree gchar *mkv = g_build_filename (base, "m.mkv", NULL);
@@ -420,6 +422,8 @@ test_pad_added_link (void)
   pipeline = wr2v_test_parse (desc);
   d = gst_bin_get_by_name (GST_BIN (pipeline), "d");
   g = gst_bin_get_by_name (GST_BIN (pipeline), "g");
+  if (GPOINTER_TO_INT (up_front))
+    gst_object_unref (gst_element_request_pad_simple (g, "video_%u"));
   g_signal_connect (d, "pad-added", G_CALLBACK (on_pad_added), g);
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
   g_assert_true (wait_for (pipeline, &seen, TIMEOUT, done_end, NULL));
@@ -453,7 +457,10 @@ main (int argc, char **argv)
   g_test_add_func ("/eos/plain", test_eos_plain);
   g_test_add_func ("/dynamic/uridecodebin-video", test_uridecodebin_video);
   g_test_add_func ("/dynamic/decodebin-image", test_decodebin_image);
-  g_test_add_func ("/dynamic/pad-added-link", test_pad_added_link);
+  g_test_add_data_func ("/dynamic/pad-added-link", GINT_TO_POINTER (FALSE),
+      test_pad_added_link);
+  g_test_add_data_func ("/dynamic/pad-requested-up-front",
+      GINT_TO_POINTER (TRUE), test_pad_added_link);
 
   ret = g_test_run ();
   wr2v_test_rm_rf (private_tmp);
