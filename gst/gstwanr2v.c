@@ -205,8 +205,8 @@ GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC, GST_PAD_ALWAYS,
  *   READY->PAUSED resets them while no stream runs.
  * - gen, decodebin, convert, srcpad and decodebin_used change only in
  *   init and in state changes (the state lock).
- * - self->lock guards job_over and flushing (the EOS hold); self->cond is
- *   signalled when either changes.
+ * - self->lock guards job_over, flushing and eos_pushed (the EOS hold);
+ *   self->cond is signalled when job_over or flushing changes.
  * - Output before the clip (GAP, EOS: push_on_output()) is serialized with
  *   the clip by the stream lock of the ghost src pad's internal pad.
  * - No lock of the bin is held while wanr2vgen is called.
@@ -234,6 +234,7 @@ struct _GstWanR2v
   GCond cond;
   gboolean job_over;
   gboolean flushing;
+  gboolean eos_pushed;          /* the application's EOS is out */
 };
 
 static void gst_wanr2v_child_proxy_init (gpointer g_iface, gpointer iface_data);
@@ -428,9 +429,16 @@ hold_eos (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
       g_cond_broadcast (&self->cond);
       break;
     case GST_EVENT_FLUSH_STOP:
-      self->flushing = FALSE;
+      /* a flushing seek: the clip plays again, to its own EOS */
+      self->flushing = self->eos_pushed = FALSE;
       break;
     case GST_EVENT_EOS:
+      if (self->eos_pushed) {
+        /* the application's EOS went out already (push_on_output()):
+         * one EOS downstream, with the application's seqnum */
+        g_mutex_unlock (&self->lock);
+        return GST_PAD_PROBE_DROP;
+      }
       if (!self->job_over)
         GST_DEBUG_OBJECT (self, "EOS waits for the job to finish");
       while (!self->job_over && !self->flushing)
@@ -648,6 +656,11 @@ push_on_output (GstElement * element, gpointer user_data)
     gst_clear_caps (&caps);
     gst_pad_push_event (self->srcpad, gst_event_new_segment (&segment));
   }
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
+    g_mutex_lock (&self->lock);
+    self->eos_pushed = TRUE;
+    g_mutex_unlock (&self->lock);
+  }
   if (!start || GST_EVENT_TYPE (event) != GST_EVENT_GAP)
     gst_pad_push_event (self->srcpad, gst_event_ref (event));
   gst_clear_event (&start);
@@ -695,7 +708,7 @@ gst_wanr2v_change_state (GstElement * element, GstStateChange transition)
       self->decodebin_used = TRUE;
       self->live_offset = 0;
       g_mutex_lock (&self->lock);
-      self->job_over = self->flushing = FALSE;
+      self->job_over = self->flushing = self->eos_pushed = FALSE;
       g_mutex_unlock (&self->lock);
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:

@@ -1771,6 +1771,14 @@ gst_wanr2v_gen_query (GstBaseSrc * src, GstQuery * query)
         -1);
     return TRUE;
   }
+  if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
+    /* a stored file: no latency of its own, and it can be read as early
+     * as anyone wants (basesrc would say max = min, leaving a live sink
+     * no room for its processing deadline) */
+    gst_query_set_latency (query, gst_base_src_is_live (src), 0,
+        GST_CLOCK_TIME_NONE);
+    return TRUE;
+  }
   return GST_BASE_SRC_CLASS (parent_class)->query (src, query);
 }
 
