@@ -19,6 +19,9 @@
 #   GST_VALIDATE_SCENARIOS_PATH  where the .scenario files are, dirs
 #                     separated by ':' (default: validate/data/scenarios in
 #                     the validate build's source dir)
+#   LIVE_REFERENCE=1  the reference is a live videotestsrc, its first
+#                     second taken (reference-duration=1), instead of 30
+#                     frames of a non-live one
 #   KEEP_WORKDIR=1    keep the logs, registry and cache (path printed)
 set -u
 
@@ -112,9 +115,18 @@ print_issues() {
     }' "$1"
 }
 
+if [ "${LIVE_REFERENCE:-0}" = 1 ]; then
+  reference=(videotestsrc is-live=true)
+  reference_duration=1
+else
+  reference=(videotestsrc num-buffers=30)
+  reference_duration=10
+fi
+
 failed=0
-printf 'gst-validate: %s\nplugin: %s\nscenarios: %s\n\n' "$gst_validate" \
-  "$plugin" "$GST_VALIDATE_SCENARIOS_PATH"
+printf 'gst-validate: %s\nplugin: %s\nscenarios: %s\nreference: %s\n\n' \
+  "$gst_validate" "$plugin" "$GST_VALIDATE_SCENARIOS_PATH" \
+  "${reference[*]}, reference-duration=$reference_duration"
 for scenario in $scenarios; do
   log=$work/$scenario.log
   mkdir -p "$work/$scenario"
@@ -123,9 +135,9 @@ for scenario in $scenarios; do
   # -k kills it if it hangs even then.
   timeout -s INT -k 15 "$timeout_s" "$gst_validate" --set-scenario "$scenario" \
     wanr2v engine=preview duration=10 prompt="Video 1 walks" \
-    cache-dir="$work/$scenario/cache" name=g \
+    reference-duration=$reference_duration cache-dir="$work/$scenario/cache" name=g \
     ! videoconvert ! fakesink sync=true \
-    videotestsrc num-buffers=30 ! g.video_0 >"$log" 2>&1
+    "${reference[@]}" ! g.video_0 >"$log" 2>&1
   rc=$?
   secs=$(($(date +%s) - start))
   ncrit=$(grep -cE '^ +critical : ' "$log")
