@@ -1,0 +1,293 @@
+/* test-fleet: several processes (tests/fleet/fleet-driver.c), each a
+ * machine with its own cache-dir, share a throwaway PostgreSQL cluster as
+ * their fleet store, against the fake WaveSpeed whose jobs take a fixed
+ * time. Skips (exit 77) only when PostgreSQL can't be started. */
+#include "wr2v-engine.h"
+#include "wr2v-test-engine.h"
+#include "wr2v-test-pg.h"
+
+#include <libpq-fe.h>
+#include <string.h>
+
+#define KEY "fleet-test-key-5c1d"
+
+static Wr2vTestPg *pg;
+static guint db_serial;
+
+typedef struct
+{
+  gchar *dir;
+  gchar *conninfo;
+  Wr2vFakeServer *server;
+} Case;
+
+static void
+case_setup (Case * c, const gchar * job_seconds)
+{
+  g_autofree gchar *name = g_strdup_printf ("fleet%u", ++db_serial);
+
+  c->dir = g_dir_make_tmp ("wanr2v-fleet-case-XXXXXX", NULL);
+  c->conninfo = wr2v_test_pg_new_db (pg, name);
+  c->server = wr2v_fake_server_start ("fake-wavespeed.py", "--api-key", KEY,
+      "--result-mp4", wr2v_test_media.result_mp4, "--job-seconds",
+      job_seconds, NULL);
+}
+
+static void
+case_clear (Case * c)
+{
+  wr2v_fake_server_stop (c->server);
+  wr2v_test_rm_rf (c->dir);
+  g_free (c->dir);
+  g_free (c->conninfo);
+}
+
+/* A machine: the driver with its own cache-dir, its stdout a pipe. */
+static GSubprocess *
+machine (Case * c, const gchar * name, const gchar * prompt,
+    const gchar * lease_s, gdouble budget)
+{
+  g_autoptr (GSubprocessLauncher) l =
+      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+      G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autofree gchar *cache = g_build_filename (c->dir, name, NULL);
+  g_autofree gchar *api = g_strdup_printf ("--api-url=%s", c->server->base);
+  g_autofree gchar *cd = g_strdup_printf ("--cache-dir=%s", cache);
+  g_autofree gchar *pr = g_strdup_printf ("--prompt=%s", prompt);
+  gchar bud[G_ASCII_DTOSTR_BUF_SIZE];
+  g_autofree gchar *b = g_strdup_printf ("--budget=%s",
+      g_ascii_dtostr (bud, sizeof bud, budget));
+  GError *err = NULL;
+  GSubprocess *p;
+
+  g_subprocess_launcher_setenv (l, "WANR2V_STORE", c->conninfo, TRUE);
+  g_subprocess_launcher_setenv (l, "WANR2V_FLEET_LEASE_S", lease_s, TRUE);
+  /* every log line, to look for the password in them */
+  g_subprocess_launcher_setenv (l, "GST_DEBUG", "wanr2v*:7", TRUE);
+  p = g_subprocess_launcher_spawn (l, &err, g_getenv ("WANR2V_FLEET_DRIVER"),
+      api, "--api-key=" KEY, cd, pr, b, NULL);
+  g_assert_no_error (err);
+  return p;
+}
+
+/* Waits for @p; its stdout. Its stderr (the debug log) must not hold the
+ * password, nor its stdout. */
+static gchar *
+finish (GSubprocess * p, gint * status)
+{
+  gchar *out = NULL;
+  g_autofree gchar *errs = NULL;
+  GError *err = NULL;
+
+  g_subprocess_communicate_utf8 (p, NULL, NULL, &out, &errs, &err);
+  g_assert_no_error (err);
+  g_assert_null (strstr (out, WR2V_TEST_PG_PASSWORD));
+  g_assert_null (strstr (errs, WR2V_TEST_PG_PASSWORD));
+  *status = g_subprocess_get_if_exited (p) ?
+      g_subprocess_get_exit_status (p) : -1;
+  if (g_getenv ("WANR2V_TEST_VERBOSE"))
+    g_printerr ("%s", errs);
+  g_object_unref (p);
+  return out;
+}
+
+static void
+assert_clip_out (const gchar * out)
+{
+  g_auto (GStrv) words = NULL;
+  const gchar *line = strstr (out, "CLIP ");
+
+  if (!line)
+    g_error ("no clip: %s", out);
+  words = g_strsplit (line + 5, " ", 2);
+  wr2v_assert_clip (words[0]);
+}
+
+/* (a) 8 machines ask for the same request at once: one submit, 8 clips */
+static void
+test_single_flight (void)
+{
+  Case c = { 0, };
+  GSubprocess *p[8];
+  guint i;
+
+  case_setup (&c, "2");
+  for (i = 0; i < G_N_ELEMENTS (p); i++) {
+    g_autofree gchar *name = g_strdup_printf ("m%u", i);
+
+    p[i] = machine (&c, name, "Video 1 dances in the rain", "5", 0);
+  }
+  for (i = 0; i < G_N_ELEMENTS (p); i++) {
+    gint status;
+    g_autofree gchar *out = finish (p[i], &status);
+
+    if (status != 0)
+      g_error ("machine %u: %s", i, out);
+    assert_clip_out (out);
+  }
+  g_assert_cmpint (wr2v_fake_server_count (c.server, "submit"), ==, 1);
+  case_clear (&c);
+}
+
+/* Reads @p's stdout up to its SUBMITTED line. */
+static void
+wait_submitted (GSubprocess * p)
+{
+  g_autoptr (GDataInputStream) in =
+      g_data_input_stream_new (g_subprocess_get_stdout_pipe (p));
+  g_autofree gchar *line = NULL;
+
+  g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (in),
+      FALSE);
+  line = g_data_input_stream_read_line (in, NULL, NULL, NULL);
+  g_assert_nonnull (line);
+  g_assert_true (g_str_has_prefix (line, "SUBMITTED "));
+}
+
+static void
+assert_machine_clip (GSubprocess * p)
+{
+  gint status;
+  g_autofree gchar *out = finish (p, &status);
+
+  if (status != 0)
+    g_error ("a machine ended without its clip: %s", out);
+  assert_clip_out (out);
+}
+
+/* (b) the owner killed mid-job, 20 times: each request submitted once,
+ * every machine (the killed one run again) ends with its clip */
+static void
+test_owner_killed (void)
+{
+  Case c = { 0, };
+  guint round;
+
+  case_setup (&c, "1.5");
+  for (round = 0; round < 20; round++) {
+    g_autofree gchar *prompt = g_strdup_printf ("Video 1 round %u", round);
+    g_autofree gchar *owner_dir = g_strdup_printf ("owner%u", round);
+    g_autofree gchar *w1 = g_strdup_printf ("w1-%u", round);
+    g_autofree gchar *w2 = g_strdup_printf ("w2-%u", round);
+    GSubprocess *owner = machine (&c, owner_dir, prompt, "1", 0);
+    GSubprocess *a, *b;
+
+    wait_submitted (owner);
+    a = machine (&c, w1, prompt, "1", 0);
+    b = machine (&c, w2, prompt, "1", 0);
+    g_usleep (g_random_int_range (0, 1500) * 1000);
+    g_subprocess_force_exit (owner);
+    g_subprocess_wait (owner, NULL, NULL);
+    g_object_unref (owner);
+    /* the killed machine, started again, gets its clip too */
+    owner = machine (&c, owner_dir, prompt, "1", 0);
+    assert_machine_clip (a);
+    assert_machine_clip (b);
+    assert_machine_clip (owner);
+    g_assert_cmpint (wr2v_fake_server_count (c.server, "submit"), ==,
+        round + 1);
+  }
+  case_clear (&c);
+}
+
+/* (c) a budget for 3 of 5 jobs: 3 submitted, 2 refused with the figures */
+static void
+test_budget (void)
+{
+  Wr2vEngineSettings settings = { 0, };
+  g_autoptr (Wr2vEngine) engine = NULL;
+  g_autoptr (Wr2vRequest) req = wr2v_test_uri_request ("Video 1 x", FALSE);
+  g_autofree gchar *budget_s = NULL;
+  Case c = { 0, };
+  GSubprocess *p[5];
+  guint i, refused = 0, done = 0;
+  gdouble cost, budget;
+
+  settings.api_key = g_strdup (KEY);
+  engine = wr2v_engine_new ("wavespeed", &settings, NULL);
+  wr2v_engine_settings_clear (&settings);
+  cost = wr2v_engine_estimate_cost (engine, req);
+  g_assert_cmpfloat (cost, >, 0);
+  budget = cost * 3.5;
+  budget_s = g_strdup_printf ("USD %.2f per day", budget);
+  case_setup (&c, "2");
+  for (i = 0; i < G_N_ELEMENTS (p); i++) {
+    g_autofree gchar *name = g_strdup_printf ("m%u", i);
+    g_autofree gchar *prompt = g_strdup_printf ("Video 1 budget %u", i);
+
+    p[i] = machine (&c, name, prompt, "5", budget);
+  }
+  for (i = 0; i < G_N_ELEMENTS (p); i++) {
+    gint status;
+    g_autofree gchar *out = finish (p[i], &status);
+
+    if (status == 0) {
+      assert_clip_out (out);
+      done++;
+    } else {
+      g_assert_nonnull (strstr (out, budget_s));
+      g_assert_nonnull (strstr (out, "nothing was paid"));
+      refused++;
+    }
+  }
+  g_assert_cmpuint (done, ==, 3);
+  g_assert_cmpuint (refused, ==, 2);
+  g_assert_cmpint (wr2v_fake_server_count (c.server, "submit"), ==, 3);
+  case_clear (&c);
+}
+
+/* (d) the database stopped and started again mid-job: the owner keeps
+ * polling, records the clip; nothing lost, no second submit */
+static void
+test_database_restart (void)
+{
+  Case c = { 0, };
+  GSubprocess *owner, *waiter;
+
+  case_setup (&c, "4");
+  owner = machine (&c, "owner", "Video 1 restart", "5", 0);
+  wait_submitted (owner);
+  waiter = machine (&c, "waiter", "Video 1 restart", "5", 0);
+  g_usleep (500 * 1000);
+  g_assert_true (wr2v_test_pg_stop (pg));
+  g_usleep (2 * G_USEC_PER_SEC);
+  g_assert_true (wr2v_test_pg_restart (pg));
+  assert_machine_clip (owner);
+  assert_machine_clip (waiter);
+  g_assert_cmpint (wr2v_fake_server_count (c.server, "submit"), ==, 1);
+  {
+    PGconn *conn = PQconnectdb (c.conninfo);
+    PGresult *res = PQexec (conn, "SELECT state FROM wr2v_jobs");
+
+    g_assert_cmpint (PQntuples (res), ==, 1);
+    g_assert_cmpstr (PQgetvalue (res, 0, 0), ==, "done");
+    PQclear (res);
+    PQfinish (conn);
+  }
+  case_clear (&c);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autofree gchar *why = NULL;
+  gint ret;
+
+  wr2v_test_engine_init (&argc, &argv, "fleet", NULL, FALSE);
+  if (!wr2v_test_media.ok) {
+    g_print ("1..0 # SKIP could not make the test media\n");
+    return wr2v_test_engine_finish (77);
+  }
+  pg = wr2v_test_pg_start (&why);
+  if (!pg) {
+    g_print ("1..0 # SKIP %s\n", why);
+    return wr2v_test_engine_finish (77);
+  }
+  g_test_add_func ("/fleet/single-flight", test_single_flight);
+  g_test_add_func ("/fleet/budget", test_budget);
+  g_test_add_func ("/fleet/database-restart", test_database_restart);
+  g_test_add_func ("/fleet/owner-killed", test_owner_killed);
+  ret = g_test_run ();
+  wr2v_test_pg_free (pg);
+  return wr2v_test_engine_finish (ret);
+}
