@@ -7,6 +7,7 @@
 #include "wr2v-test-pg.h"
 
 #include <libpq-fe.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define KEY "fleet-test-key-5c1d"
@@ -267,6 +268,61 @@ test_database_restart (void)
   case_clear (&c);
 }
 
+static gint
+count_rows (const gchar * conninfo, const gchar * sql)
+{
+  PGconn *conn = PQconnectdb (conninfo);
+  PGresult *res = PQexec (conn, sql);
+  gint n;
+
+  g_assert_cmpint (PQresultStatus (res), ==, PGRES_TUPLES_OK);
+  n = atoi (PQgetvalue (res, 0, 0));
+  PQclear (res);
+  PQfinish (conn);
+  return n;
+}
+
+/* The element's `store` property: gst-launch-1.0 -v, twice on two
+ * cache-dirs, one submit, the clip in the database; the password shown
+ * nowhere. */
+static void
+test_element_store (void)
+{
+  Case c = { 0, };
+  guint run;
+
+  case_setup (&c, "0.5");
+  for (run = 0; run < 2; run++) {
+    g_autofree gchar *cache = g_strdup_printf ("%s/gst%u", c.dir, run);
+    g_autofree gchar *api = g_strdup_printf ("api-url=%s", c.server->base);
+    g_autofree gchar *cd = g_strdup_printf ("cache-dir=%s", cache);
+    g_autofree gchar *st = g_strdup_printf ("store=%s", c.conninfo);
+    const gchar *argv[] = { "gst-launch-1.0", "-v", "wanr2v", "name=g",
+      "engine=wavespeed", "api-key=" KEY, api, cd, st, "fleet-budget=100",
+      "prompt=Video 1 waves at the camera", "!", "fakesink", "videotestsrc",
+      "num-buffers=15", "!", "video/x-raw,width=320,height=240", "!",
+      "g.video_0", NULL
+    };
+    g_autofree gchar *out = NULL, *errs = NULL;
+    gint status;
+    GError *err = NULL;
+
+    g_assert_true (g_spawn_sync (NULL, (gchar **) argv, NULL,
+            G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &errs, &status, &err));
+    g_assert_no_error (err);
+    if (!g_spawn_check_wait_status (status, NULL))
+      g_error ("gst-launch-1.0 failed: %s %s", out, errs);
+    g_assert_null (strstr (out, WR2V_TEST_PG_PASSWORD));
+    g_assert_null (strstr (errs, WR2V_TEST_PG_PASSWORD));
+  }
+  g_assert_cmpint (wr2v_fake_server_count (c.server, "submit"), ==, 1);
+  g_assert_cmpint (count_rows (c.conninfo, "SELECT count(*) FROM wr2v_jobs "
+          "WHERE state = 'done'"), ==, 1);
+  g_assert_cmpint (count_rows (c.conninfo, "SELECT count(*) FROM wr2v_clips "
+          "c JOIN pg_largeobject_metadata m ON m.oid = c.oid"), ==, 1);
+  case_clear (&c);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -286,6 +342,7 @@ main (int argc, char **argv)
   g_test_add_func ("/fleet/single-flight", test_single_flight);
   g_test_add_func ("/fleet/budget", test_budget);
   g_test_add_func ("/fleet/database-restart", test_database_restart);
+  g_test_add_func ("/fleet/element-store", test_element_store);
   g_test_add_func ("/fleet/owner-killed", test_owner_killed);
   ret = g_test_run ();
   wr2v_test_pg_free (pg);
