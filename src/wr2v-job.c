@@ -441,6 +441,7 @@ fetch_fleet_clip (Wr2vJob * job, Wr2vFleet * fleet, Wr2vFleetClaim * claim,
     GError ** error)
 {
   g_autofree gchar *tmp = wr2v_store_new_temp (job->store, ".mp4", error);
+  gchar *path;
 
   if (!tmp)
     return NULL;
@@ -454,7 +455,11 @@ fetch_fleet_clip (Wr2vJob * job, Wr2vFleet * fleet, Wr2vFleetClaim * claim,
   job->job_id = g_steal_pointer (&claim->job_id);
   job->source_url = g_steal_pointer (&claim->source_url);
   job->from_cache = TRUE;
-  return store_clip (job, tmp, error);
+  path = store_clip (job, tmp, error);
+  /* a job this machine had begun, then another finished */
+  if (path)
+    wr2v_store_journal_clear (job->store, job->hash);
+  return path;
 }
 
 /* A job that ended without a clip: over (its provider failed it, or

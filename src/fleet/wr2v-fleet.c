@@ -549,43 +549,75 @@ retry_pause (Wr2vFleet * f, Wr2vBackoff * backoff, gint64 deadline,
   return wr2v_cancellable_sleep (cancellable, pause, error);
 }
 
-gboolean
-wr2v_fleet_claim (Wr2vFleet * f, const gchar * hash, const gchar * engine,
-    gdouble cost, gint64 deadline, GCancellable * cancellable,
-    Wr2vFleetClaim * claim, GError ** error)
+/* One step of work on the store (a transaction), retried whole. */
+typedef gboolean (*StoreStep) (Wr2vFleet * f, gpointer args, GError ** error);
+
+/* Runs @step; a connection lost before or during it is made again and
+ * the step retried, with backoff, until @deadline. Any other failure is
+ * the step's answer. */
+static gboolean
+with_reconnect (Wr2vFleet * f, StoreStep step, gpointer args, gint64 deadline,
+    GCancellable * cancellable, GError ** error)
 {
-  gboolean waited = FALSE;
   Wr2vBackoff backoff;
 
   wr2v_backoff_init (&backoff, 200 * 1000, 5 * G_USEC_PER_SEC);
-  memset (claim, 0, sizeof *claim);
   for (;;) {
     GError *err = NULL;
-    gdouble wait_s = 0;
 
-    if (ensure_connected (f, &err) &&
-        claim_once (f, hash, engine, cost, waited, claim, &wait_s, &err)) {
-      if (wait_s == 0)
-        return TRUE;
-      waited = TRUE;
-      GST_DEBUG ("request %s is another's: waiting up to %.1f s", hash, wait_s);
-      if (!wait_notify (f, MIN (deadline, g_get_monotonic_time () +
-                  (gint64) (wait_s * G_USEC_PER_SEC)), cancellable, error))
-        return FALSE;
-      if (g_get_monotonic_time () >= deadline) {
-        g_set_error (error, WR2V_ERROR, WR2V_ERROR_TIMEOUT,
-            "request-timeout passed while another machine of the fleet "
-            "ran this request; run again to go on waiting for it.");
-        return FALSE;
-      }
-      continue;
-    }
+    if (ensure_connected (f, &err) && step (f, args, &err))
+      return TRUE;
     if (!lost (f)) {
       g_propagate_error (error, err);
       return FALSE;
     }
     if (!retry_pause (f, &backoff, deadline, cancellable, error, err))
       return FALSE;
+  }
+}
+
+typedef struct
+{
+  const gchar *hash, *engine;
+  gdouble cost;
+  gboolean waited;
+  Wr2vFleetClaim *claim;
+  gdouble wait_s;
+} ClaimArgs;
+
+static gboolean
+claim_step (Wr2vFleet * f, gpointer args, GError ** error)
+{
+  ClaimArgs *a = args;
+
+  return claim_once (f, a->hash, a->engine, a->cost, a->waited, a->claim,
+      &a->wait_s, error);
+}
+
+gboolean
+wr2v_fleet_claim (Wr2vFleet * f, const gchar * hash, const gchar * engine,
+    gdouble cost, gint64 deadline, GCancellable * cancellable,
+    Wr2vFleetClaim * claim, GError ** error)
+{
+  ClaimArgs a = { hash, engine, cost, FALSE, claim, 0 };
+
+  memset (claim, 0, sizeof *claim);
+  for (;;) {
+    if (!with_reconnect (f, claim_step, &a, deadline, cancellable, error))
+      return FALSE;
+    if (a.wait_s == 0)
+      return TRUE;
+    a.waited = TRUE;
+    GST_DEBUG ("request %s is another's: waiting up to %.1f s", hash, a.wait_s);
+    if (!wait_notify (f, MIN (deadline, g_get_monotonic_time () +
+                (gint64) (a.wait_s * G_USEC_PER_SEC)), cancellable, error))
+      return FALSE;
+    if (g_get_monotonic_time () >= deadline) {
+      g_set_error (error, WR2V_ERROR, WR2V_ERROR_TIMEOUT,
+          "request-timeout passed while another machine of the fleet "
+          "ran this request; run again to go on waiting for it.");
+      return FALSE;
+    }
   }
 }
 
@@ -780,31 +812,31 @@ fail:
   return FALSE;
 }
 
+typedef struct
+{
+  const gchar *hash, *path, *sha, *job_id, *source_url;
+  gdouble cost;
+} RecordArgs;
+
+static gboolean
+record_step (Wr2vFleet * f, gpointer args, GError ** error)
+{
+  RecordArgs *a = args;
+
+  return record_once (f, a->hash, a->path, a->sha, a->job_id, a->source_url,
+      a->cost, error);
+}
+
 gboolean
 wr2v_fleet_record_clip (Wr2vFleet * f, const gchar * hash,
     const gchar * path, const gchar * job_id, const gchar * source_url,
     gdouble cost, GCancellable * cancellable, GError ** error)
 {
   g_autofree gchar *sha = file_sha256 (path, error);
-  gint64 deadline = g_get_monotonic_time () + RECORD_WINDOW_S * G_USEC_PER_SEC;
-  Wr2vBackoff backoff;
+  RecordArgs a = { hash, path, sha, job_id, source_url, cost };
 
-  if (!sha)
-    return FALSE;
-  wr2v_backoff_init (&backoff, 200 * 1000, 5 * G_USEC_PER_SEC);
-  for (;;) {
-    GError *err = NULL;
-
-    if (ensure_connected (f, &err) &&
-        record_once (f, hash, path, sha, job_id, source_url, cost, &err))
-      return TRUE;
-    if (!lost (f)) {
-      g_propagate_error (error, err);
-      return FALSE;
-    }
-    if (!retry_pause (f, &backoff, deadline, cancellable, error, err))
-      return FALSE;
-  }
+  return sha && with_reconnect (f, record_step, &a, g_get_monotonic_time () +
+      RECORD_WINDOW_S * G_USEC_PER_SEC, cancellable, error);
 }
 
 static gboolean
@@ -881,24 +913,20 @@ fetch_once (Wr2vFleet * f, const gchar * sha256, const gchar * tmp_path,
   return ok;
 }
 
+static gboolean
+fetch_step (Wr2vFleet * f, gpointer args, GError ** error)
+{
+  const gchar **a = args;
+
+  return fetch_once (f, a[0], a[1], error);
+}
+
 gboolean
 wr2v_fleet_fetch_clip (Wr2vFleet * f, const gchar * sha256,
     const gchar * tmp_path, GCancellable * cancellable, GError ** error)
 {
-  gint64 deadline = g_get_monotonic_time () + RECORD_WINDOW_S * G_USEC_PER_SEC;
-  Wr2vBackoff backoff;
+  const gchar *a[] = { sha256, tmp_path };
 
-  wr2v_backoff_init (&backoff, 200 * 1000, 5 * G_USEC_PER_SEC);
-  for (;;) {
-    GError *err = NULL;
-
-    if (ensure_connected (f, &err) && fetch_once (f, sha256, tmp_path, &err))
-      return TRUE;
-    if (!lost (f)) {
-      g_propagate_error (error, err);
-      return FALSE;
-    }
-    if (!retry_pause (f, &backoff, deadline, cancellable, error, err))
-      return FALSE;
-  }
+  return with_reconnect (f, fetch_step, a, g_get_monotonic_time () +
+      RECORD_WINDOW_S * G_USEC_PER_SEC, cancellable, error);
 }
