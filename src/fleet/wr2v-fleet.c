@@ -210,6 +210,14 @@ fail:
   return FALSE;
 }
 
+/* notices (a schema that exists) are no user's business: libpq would
+ * print them on stderr */
+static void
+log_notice (void *data, const char *message)
+{
+  GST_DEBUG ("%s", message);
+}
+
 static gboolean
 connect_db (Wr2vFleet * f, GError ** error)
 {
@@ -228,8 +236,7 @@ connect_db (Wr2vFleet * f, GError ** error)
     f->conn = NULL;
     return FALSE;
   }
-  /* notices (a schema that exists) are no user's business */
-  PQsetNoticeProcessor (f->conn, NULL, NULL);
+  PQsetNoticeProcessor (f->conn, log_notice, NULL);
   return exec (f, "listening", "LISTEN " CHANNEL, 0, NULL, error);
 }
 
