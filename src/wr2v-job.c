@@ -497,6 +497,9 @@ run_fleet (Wr2vJob * job, gint64 deadline, GError ** error)
       wr2v_store_journal_set_job (job->store, job->hash, name, claim.job_id,
           &err))
     path = run_remote (job, deadline, &err);
+  /* a job taken over is the provider's, even if its resume failed early */
+  if (!path && !job->job_id && claim.kind == WR2V_FLEET_RESUME)
+    job->job_id = g_strdup (claim.job_id);
   wr2v_fleet_claim_clear (&claim);
   if (path && !job->from_cache &&
       !wr2v_fleet_record_clip (fleet, job->hash, path, job->job_id,

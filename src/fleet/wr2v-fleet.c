@@ -417,6 +417,14 @@ lock_row (Wr2vFleet * f, const gchar * hash, const gchar * engine, Row * r,
       "WHERE hash = $1 FOR UPDATE", 1, p_hash, error);
   if (!res)
     return FALSE;
+  if (PQntuples (res) != 1) {
+    /* deleted by an operator between the two statements */
+    PQclear (res);
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_STORE,
+        "The fleet store's row of this request went away while it was "
+        "being claimed; run again.");
+    return FALSE;
+  }
   r->state = value (res, 0);
   r->job_id = value (res, 1);
   r->owner = value (res, 2);
@@ -525,6 +533,8 @@ wait_notify (Wr2vFleet * f, gint64 until, GCancellable * cancellable,
   gint64 left = until - g_get_monotonic_time ();
 
   fds[0].fd = PQsocket (f->conn);
+  if (fds[0].fd < 0)
+    return TRUE;                /* lost: the next claim connects again */
   fds[0].events = G_IO_IN | G_IO_HUP | G_IO_ERR;
   if (g_cancellable_make_pollfd (cancellable, &fds[1]))
     n = 2;
@@ -695,9 +705,11 @@ wr2v_fleet_release (Wr2vFleet * f, const gchar * hash, gboolean failed,
           "now(), updated = now() WHERE hash = $1 AND owner = $2" :
           "UPDATE wr2v_jobs SET lease_until = now(), updated = now() "
           "WHERE hash = $1 AND owner = $2", failed ? 3 : 2, params, &err) ||
+      /* only the owner's: a machine that took over keeps its reservation */
       (failed && !exec (f, "releasing the cost", "UPDATE wr2v_ledger SET "
-              "state = 'released' WHERE hash = $1 AND state = 'reserved'",
-              1, params, &err)) ||
+              "state = 'released' WHERE hash = $1 AND state = 'reserved' "
+              "AND EXISTS (SELECT 1 FROM wr2v_jobs WHERE hash = $1 AND "
+              "owner = $2)", 2, params, &err)) ||
       !exec (f, "releasing the request", "SELECT pg_notify('" CHANNEL
           "', $1)", 1, params, &err) ||
       !exec (f, "releasing the request", "COMMIT", 0, NULL, &err)) {
