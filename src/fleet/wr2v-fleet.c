@@ -44,6 +44,9 @@ struct _Wr2vFleet
   gdouble budget;
   gchar *period;                /* "day" or "month" */
   guint lease_s;
+  /* for the benchmark: statements sent, and the time they took */
+  guint64 statements;
+  gint64 statement_us;
 };
 
 void
@@ -137,10 +140,14 @@ static PGresult *
 query (Wr2vFleet * f, const gchar * what, const gchar * sql, gint n,
     const gchar * const *params, GError ** error)
 {
+  gint64 start = g_get_monotonic_time ();
   /* without parameters, a migration's several statements in one go */
   PGresult *res = n ? PQexecParams (f->conn, sql, n, NULL, params, NULL,
       NULL, 0) : PQexec (f->conn, sql);
   ExecStatusType st = PQresultStatus (res);
+
+  f->statements++;
+  f->statement_us += g_get_monotonic_time () - start;
 
   if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
     return res;
@@ -303,6 +310,13 @@ wr2v_fleet_free (Wr2vFleet * f)
   g_free (f->owner);
   g_free (f->period);
   g_free (f);
+}
+
+void
+wr2v_fleet_stats (Wr2vFleet * f, guint64 * statements, gint64 * statement_us)
+{
+  *statements = f->statements;
+  *statement_us = f->statement_us;
 }
 
 gint64

@@ -48,6 +48,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Wr2vFleet, wr2v_fleet_free);
 /* The connection string without its password, for messages. */
 gchar *wr2v_fleet_display (const gchar * conninfo);
 
+/* For the benchmark: the statements this fleet sent and the time spent
+ * in them (waits for notifications excluded). */
+void wr2v_fleet_stats (Wr2vFleet * fleet, guint64 * statements,
+    gint64 * statement_us);
+
 /* The schema version this build creates. */
 gint wr2v_fleet_schema_version (void);
 
