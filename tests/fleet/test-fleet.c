@@ -3,6 +3,8 @@
  * their fleet store, against the fake WaveSpeed whose jobs take a fixed
  * time. Skips (exit 77) only when PostgreSQL can't be started. */
 #include "wr2v-engine.h"
+#include "wr2v-error.h"
+#include "wr2v-fleet.h"
 #include "wr2v-test-engine.h"
 #include "wr2v-test-pg.h"
 
@@ -323,6 +325,32 @@ test_element_store (void)
   case_clear (&c);
 }
 
+/* The password never in the display form nor in a connection error. */
+static void
+test_password_hidden (void)
+{
+  static const gchar *const strings[] = {
+    "host=/nowhere user=u password=" WR2V_TEST_PG_PASSWORD " dbname=d",
+    "postgresql://u:" WR2V_TEST_PG_PASSWORD "@127.0.0.1:1/d",
+    "postgresql://u:" WR2V_TEST_PG_PASSWORD "@/d?host=/nowhere",
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (strings); i++) {
+    g_autofree gchar *shown = wr2v_fleet_display (strings[i]);
+    GError *err = NULL;
+    Wr2vFleet *fleet = wr2v_fleet_open (strings[i], 0, NULL, &err);
+
+    g_assert_null (strstr (shown, WR2V_TEST_PG_PASSWORD));
+    g_assert_nonnull (strstr (shown, "user=u"));
+    g_assert_null (fleet);
+    g_assert_error (err, WR2V_ERROR, WR2V_ERROR_STORE);
+    g_assert_null (strstr (err->message, WR2V_TEST_PG_PASSWORD));
+    g_assert_nonnull (strstr (err->message, shown));
+    g_error_free (err);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -339,6 +367,7 @@ main (int argc, char **argv)
     g_print ("1..0 # SKIP %s\n", why);
     return wr2v_test_engine_finish (77);
   }
+  g_test_add_func ("/fleet/password-hidden", test_password_hidden);
   g_test_add_func ("/fleet/single-flight", test_single_flight);
   g_test_add_func ("/fleet/budget", test_budget);
   g_test_add_func ("/fleet/database-restart", test_database_restart);
