@@ -103,6 +103,21 @@ wr2v_job_clear (Wr2vJob * job)
   memset (job, 0, sizeof *job);
 }
 
+/* Renews the fleet lease of a job that is not polling (uploads before
+ * the submit, the download after), at most every renew interval. */
+static void
+keep_fleet_lease (Wr2vJob * job)
+{
+  Wr2vFleet *fleet = job->store ? wr2v_store_fleet (job->store) : NULL;
+  gint64 now = g_get_monotonic_time ();
+
+  if (!fleet || !job->hash ||
+      now - job->fleet_renewed < wr2v_fleet_renew_interval (fleet))
+    return;
+  job->fleet_renewed = now;
+  wr2v_fleet_renew (fleet, job->hash, job->job_id);
+}
+
 void
 wr2v_job_phase (Wr2vJob * job, Wr2vPhase phase, const gchar * format, ...)
 {
@@ -113,6 +128,8 @@ wr2v_job_phase (Wr2vJob * job, Wr2vPhase phase, const gchar * format, ...)
   text = g_strdup_vprintf (format, args);
   va_end (args);
   GST_DEBUG ("phase %s: %s", wr2v_phase_name (phase), text);
+  if (phase == WR2V_PHASE_UPLOAD || phase == WR2V_PHASE_DOWNLOAD)
+    keep_fleet_lease (job);
   if (job->observer.phase)
     job->observer.phase (job->observer.user_data, phase, text);
 }
