@@ -270,6 +270,7 @@ test_database_restart (void)
   case_clear (&c);
 }
 
+
 static gint
 count_rows (const gchar * conninfo, const gchar * sql)
 {
@@ -282,6 +283,46 @@ count_rows (const gchar * conninfo, const gchar * sql)
   PQclear (res);
   PQfinish (conn);
   return n;
+}
+
+/* A job the provider fails: its reservation released, the machines that
+ * waited for it told so; the next run submits it afresh. */
+static void
+test_failed_job (void)
+{
+  Case c = { 0, };
+  GSubprocess *p[3];
+  guint i, waited = 0;
+
+  case_setup (&c, "1.5");
+  wr2v_fake_server_control (c.server, "{\"fault\": \"job-fail\", "
+      "\"code\": 1200, \"times\": 1}");
+  for (i = 0; i < G_N_ELEMENTS (p); i++) {
+    g_autofree gchar *name = g_strdup_printf ("m%u", i);
+
+    p[i] = machine (&c, name, "Video 1 fails", "5", 100);
+  }
+  for (i = 0; i < G_N_ELEMENTS (p); i++) {
+    gint status;
+    g_autofree gchar *out = finish (p[i], &status);
+
+    g_assert_cmpint (status, ==, 1);
+    if (strstr (out, "Another machine of the fleet ran this request and it "
+            "failed"))
+      waited++;
+  }
+  g_assert_cmpuint (waited, ==, 2);
+  g_assert_cmpint (wr2v_fake_server_count (c.server, "submit"), ==, 1);
+  g_assert_cmpint (count_rows (c.conninfo, "SELECT count(*) FROM wr2v_ledger "
+          "WHERE state = 'released'"), ==, 1);
+  g_assert_cmpint (count_rows (c.conninfo, "SELECT count(*) FROM wr2v_ledger "
+          "WHERE state <> 'released'"), ==, 0);
+  /* the next run submits it again, and pays for it once */
+  assert_machine_clip (machine (&c, "m0", "Video 1 fails", "5", 100));
+  g_assert_cmpint (wr2v_fake_server_count (c.server, "submit"), ==, 2);
+  g_assert_cmpint (count_rows (c.conninfo, "SELECT count(*) FROM wr2v_ledger "
+          "WHERE state = 'settled'"), ==, 1);
+  case_clear (&c);
 }
 
 /* The element's `store` property: gst-launch-1.0 -v, twice on two
@@ -371,6 +412,7 @@ main (int argc, char **argv)
   g_test_add_func ("/fleet/single-flight", test_single_flight);
   g_test_add_func ("/fleet/budget", test_budget);
   g_test_add_func ("/fleet/database-restart", test_database_restart);
+  g_test_add_func ("/fleet/failed-job", test_failed_job);
   g_test_add_func ("/fleet/element-store", test_element_store);
   g_test_add_func ("/fleet/owner-killed", test_owner_killed);
   ret = g_test_run ();
