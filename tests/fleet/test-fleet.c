@@ -73,6 +73,23 @@ machine (Case * c, const gchar * name, const gchar * prompt,
   return p;
 }
 
+/* @n machines m0, m1... started at once, asking for @prompt (with its
+ * number appended when @distinct), their lease 5 s. */
+static void
+start_machines (Case * c, GSubprocess ** p, guint n, const gchar * prompt,
+    gboolean distinct, gdouble budget)
+{
+  guint i;
+
+  for (i = 0; i < n; i++) {
+    g_autofree gchar *name = g_strdup_printf ("m%u", i);
+    g_autofree gchar *pr = distinct ? g_strdup_printf ("%s %u", prompt, i) :
+        g_strdup (prompt);
+
+    p[i] = machine (c, name, pr, "5", budget);
+  }
+}
+
 /* Waits for @p; its stdout. Its stderr (the debug log) must not hold the
  * password, nor its stdout. */
 static gchar *
@@ -115,11 +132,8 @@ test_single_flight (void)
   guint i;
 
   case_setup (&c, "2");
-  for (i = 0; i < G_N_ELEMENTS (p); i++) {
-    g_autofree gchar *name = g_strdup_printf ("m%u", i);
-
-    p[i] = machine (&c, name, "Video 1 dances in the rain", "5", 0);
-  }
+  start_machines (&c, p, G_N_ELEMENTS (p), "Video 1 dances in the rain",
+      FALSE, 0);
   for (i = 0; i < G_N_ELEMENTS (p); i++) {
     gint status;
     g_autofree gchar *out = finish (p[i], &status);
@@ -214,12 +228,7 @@ test_budget (void)
   budget = cost * 3.5;
   budget_s = g_strdup_printf ("USD %.2f per day", budget);
   case_setup (&c, "2");
-  for (i = 0; i < G_N_ELEMENTS (p); i++) {
-    g_autofree gchar *name = g_strdup_printf ("m%u", i);
-    g_autofree gchar *prompt = g_strdup_printf ("Video 1 budget %u", i);
-
-    p[i] = machine (&c, name, prompt, "5", budget);
-  }
+  start_machines (&c, p, G_N_ELEMENTS (p), "Video 1 budget", TRUE, budget);
   for (i = 0; i < G_N_ELEMENTS (p); i++) {
     gint status;
     g_autofree gchar *out = finish (p[i], &status);
@@ -297,11 +306,7 @@ test_failed_job (void)
   case_setup (&c, "1.5");
   wr2v_fake_server_control (c.server, "{\"fault\": \"job-fail\", "
       "\"code\": 1200, \"times\": 1}");
-  for (i = 0; i < G_N_ELEMENTS (p); i++) {
-    g_autofree gchar *name = g_strdup_printf ("m%u", i);
-
-    p[i] = machine (&c, name, "Video 1 fails", "5", 100);
-  }
+  start_machines (&c, p, G_N_ELEMENTS (p), "Video 1 fails", FALSE, 100);
   for (i = 0; i < G_N_ELEMENTS (p); i++) {
     gint status;
     g_autofree gchar *out = finish (p[i], &status);
