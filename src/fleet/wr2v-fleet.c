@@ -21,6 +21,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <glib-unix.h>
 
 GST_DEBUG_CATEGORY_STATIC (wr2v_fleet_debug);
 #define GST_CAT_DEFAULT wr2v_fleet_debug
@@ -34,12 +36,34 @@ GST_DEBUG_CATEGORY_STATIC (wr2v_fleet_debug);
 #define SUBMIT_MARGIN_S 150
 #define RECORD_WINDOW_S 60
 
+/* The process's one connection to a store, shared by its Wr2vFleets (one
+ * per running job): its lock is held for a whole step (a transaction);
+ * the jobs that wait take turns at polling its socket, the others sleep
+ * on its condition until a notification counts up @wakeups. */
+typedef struct
+{
+  gchar *conninfo;              /* the registry's key; secret */
+  PGconn *conn;
+  gboolean migrated;
+  GMutex lock;
+  GCond cond;
+  guint64 wakeups;              /* notifications seen */
+  gboolean listening;           /* a waiter polls the socket */
+  /* wakes the listener when another job's statement took a notification
+   * off the socket first */
+  gint poke[2];
+  guint refs;                   /* guarded by links_lock */
+} Wr2vFleetLink;
+
+static GMutex links_lock;
+static GHashTable *links;       /* conninfo -> Wr2vFleetLink */
+
 struct _Wr2vFleet
 {
   gchar *conninfo;              /* secret: never shown */
   gchar *password;              /* to scrub from libpq's texts */
   gchar *display;
-  PGconn *conn;
+  Wr2vFleetLink *link;
   gchar *owner;                 /* host:pid:random */
   gdouble budget;
   gchar *period;                /* "day" or "month" */
@@ -123,8 +147,8 @@ scrubbed (Wr2vFleet * f, const gchar * text)
 static void
 set_db_error (Wr2vFleet * f, GError ** error, const gchar * what)
 {
-  g_autofree gchar *why = scrubbed (f, f->conn ? PQerrorMessage (f->conn) :
-      "no connection");
+  g_autofree gchar *why = scrubbed (f,
+      f->link->conn ? PQerrorMessage (f->link->conn) : "no connection");
 
   g_set_error (error, WR2V_ERROR, WR2V_ERROR_STORE,
       "The fleet store (%s) failed while %s: %s", f->display, what, why);
@@ -133,7 +157,7 @@ set_db_error (Wr2vFleet * f, GError ** error, const gchar * what)
 static gboolean
 lost (Wr2vFleet * f)
 {
-  return !f->conn || PQstatus (f->conn) == CONNECTION_BAD;
+  return !f->link->conn || PQstatus (f->link->conn) == CONNECTION_BAD;
 }
 
 static PGresult *
@@ -142,8 +166,8 @@ query (Wr2vFleet * f, const gchar * what, const gchar * sql, gint n,
 {
   gint64 start = g_get_monotonic_time ();
   /* without parameters, a migration's several statements in one go */
-  PGresult *res = n ? PQexecParams (f->conn, sql, n, NULL, params, NULL,
-      NULL, 0) : PQexec (f->conn, sql);
+  PGresult *res = n ? PQexecParams (f->link->conn, sql, n, NULL, params, NULL,
+      NULL, 0) : PQexec (f->link->conn, sql);
   ExecStatusType st = PQresultStatus (res);
 
   f->statements++;
@@ -169,8 +193,8 @@ exec (Wr2vFleet * f, const gchar * what, const gchar * sql, gint n,
 static void
 rollback (Wr2vFleet * f)
 {
-  if (!lost (f) && PQtransactionStatus (f->conn) != PQTRANS_IDLE)
-    PQclear (PQexec (f->conn, "ROLLBACK"));
+  if (!lost (f) && PQtransactionStatus (f->link->conn) != PQTRANS_IDLE)
+    PQclear (PQexec (f->link->conn, "ROLLBACK"));
 }
 
 static gboolean
@@ -234,16 +258,16 @@ connect_db (Wr2vFleet * f, GError ** error)
   };
   const gchar *vals[] = { "10", "wanr2v", f->conninfo, NULL };
 
-  if (f->conn)
-    PQfinish (f->conn);
-  f->conn = PQconnectdbParams (keys, vals, 1);
-  if (PQstatus (f->conn) != CONNECTION_OK) {
+  if (f->link->conn)
+    PQfinish (f->link->conn);
+  f->link->conn = PQconnectdbParams (keys, vals, 1);
+  if (PQstatus (f->link->conn) != CONNECTION_OK) {
     set_db_error (f, error, "connecting");
-    PQfinish (f->conn);
-    f->conn = NULL;
+    PQfinish (f->link->conn);
+    f->link->conn = NULL;
     return FALSE;
   }
-  PQsetNoticeProcessor (f->conn, log_notice, NULL);
+  PQsetNoticeProcessor (f->link->conn, log_notice, NULL);
   return exec (f, "listening", "LISTEN " CHANNEL, 0, NULL, error);
 }
 
@@ -254,6 +278,66 @@ ensure_connected (Wr2vFleet * f, GError ** error)
     return TRUE;
   GST_INFO ("connecting to the fleet store %s", f->display);
   return connect_db (f, error);
+}
+
+static Wr2vFleetLink *
+link_get (const gchar * conninfo)
+{
+  Wr2vFleetLink *l;
+
+  g_mutex_lock (&links_lock);
+  if (!links)
+    links = g_hash_table_new (g_str_hash, g_str_equal);
+  l = g_hash_table_lookup (links, conninfo);
+  if (!l) {
+    l = g_new0 (Wr2vFleetLink, 1);
+    l->conninfo = g_strdup (conninfo);
+    g_mutex_init (&l->lock);
+    g_cond_init (&l->cond);
+    if (!g_unix_open_pipe (l->poke, FD_CLOEXEC, NULL))
+      l->poke[0] = l->poke[1] = -1;
+    else
+      g_unix_set_fd_nonblocking (l->poke[1], TRUE, NULL);
+    g_hash_table_insert (links, l->conninfo, l);
+  }
+  l->refs++;
+  g_mutex_unlock (&links_lock);
+  return l;
+}
+
+/* The last job of the process using the store closes the connection. */
+static void
+link_unref (Wr2vFleetLink * l)
+{
+  g_mutex_lock (&links_lock);
+  if (--l->refs == 0) {
+    g_hash_table_remove (links, l->conninfo);
+    if (l->conn)
+      PQfinish (l->conn);
+    if (l->poke[0] >= 0) {
+      close (l->poke[0]);
+      close (l->poke[1]);
+    }
+    memset (l->conninfo, 0, strlen (l->conninfo));
+    g_free (l->conninfo);
+    g_mutex_clear (&l->lock);
+    g_cond_clear (&l->cond);
+    g_free (l);
+  }
+  g_mutex_unlock (&links_lock);
+}
+
+/* Connects (once per process) and migrates (once per connection's life). */
+static gboolean
+open_link (Wr2vFleet * f, GError ** error)
+{
+  gboolean ok;
+
+  g_mutex_lock (&f->link->lock);
+  ok = ensure_connected (f, error) && (f->link->migrated ||
+      (f->link->migrated = migrate (f, error)));
+  g_mutex_unlock (&f->link->lock);
+  return ok;
 }
 
 Wr2vFleet *
@@ -289,7 +373,8 @@ wr2v_fleet_open (const gchar * setting, gdouble budget, const gchar * period,
   f->budget = budget;
   f->period = g_strdup (period && *period ? period : "day");
   f->lease_s = lease ? (guint) MAX (1, atoi (lease)) : DEFAULT_LEASE_S;
-  if (!connect_db (f, error) || !migrate (f, error))
+  f->link = link_get (setting);
+  if (!open_link (f, error))
     return NULL;
   GST_INFO ("fleet store %s, owner %s", f->display, f->owner);
   return g_steal_pointer (&f);
@@ -300,8 +385,8 @@ wr2v_fleet_free (Wr2vFleet * f)
 {
   if (!f)
     return;
-  if (f->conn)
-    PQfinish (f->conn);
+  if (f->link)
+    link_unref (f->link);
   if (f->conninfo)
     memset (f->conninfo, 0, strlen (f->conninfo));
   g_free (f->conninfo);
@@ -527,40 +612,99 @@ out:
   return ok;
 }
 
+/* Counts the notifications libpq holds and wakes the waiters; under the
+ * link's lock. */
 static void
-drain_notifies (Wr2vFleet * f)
+drain_notifies (Wr2vFleetLink * l)
 {
   PGnotify *n;
+  guint64 before = l->wakeups;
 
-  while ((n = PQnotifies (f->conn)))
+  while (l->conn && (n = PQnotifies (l->conn))) {
     PQfreemem (n);
+    l->wakeups++;
+  }
+  if (l->wakeups != before) {
+    g_cond_broadcast (&l->cond);
+    if (l->listening && l->poke[1] >= 0 && write (l->poke[1], "", 1) < 0)
+      GST_DEBUG ("the listener is poked already");
+  }
 }
 
-/* Waits for a notification, @until (monotonic) or a stop: the socket and
- * the cancellable's fd in one poll, no thread and no loop of queries. */
+static void
+wake_waiters (GCancellable * cancellable, Wr2vFleetLink * l)
+{
+  g_mutex_lock (&l->lock);
+  g_cond_broadcast (&l->cond);
+  g_mutex_unlock (&l->lock);
+}
+
+/* The listener's turn: the socket and the cancellable's fd in one poll,
+ * without the lock (another job's statement may run meanwhile). */
+static void
+listen_once (Wr2vFleetLink * l, gint fd, gint64 until,
+    GCancellable * cancellable)
+{
+  GPollFD fds[3] = { {0,}, };
+  gint n = 2;
+  gint64 left = until - g_get_monotonic_time ();
+  gchar buf[16];
+
+  fds[0].fd = fd;
+  fds[1].fd = l->poke[0];
+  fds[0].events = fds[1].events = G_IO_IN | G_IO_HUP | G_IO_ERR;
+  if (g_cancellable_make_pollfd (cancellable, &fds[2]))
+    n = 3;
+  if (left > 0)
+    g_poll (fds, n, (gint) MIN (left / 1000 + 1, G_MAXINT));
+  if (n == 3)
+    g_cancellable_release_fd (cancellable);
+  if (fds[1].revents && read (l->poke[0], buf, sizeof buf) < 0)
+    GST_DEBUG ("nothing to read from the poke pipe");
+}
+
+/* Waits for a notification, @until (monotonic) or a stop, with no loop
+ * of queries and no thread: one waiting job of the process polls the
+ * connection's socket with its cancellable's fd, the others sleep on the
+ * link's condition (woken by a notification, the listener leaving, or
+ * their own stop). Any notification wakes them all: each claims again. */
 static gboolean
 wait_notify (Wr2vFleet * f, gint64 until, GCancellable * cancellable,
     GError ** error)
 {
-  GPollFD fds[2] = { {0,}, };
-  gint n = 1;
-  gint64 left = until - g_get_monotonic_time ();
+  Wr2vFleetLink *l = f->link;
+  gulong handler = cancellable ? g_cancellable_connect (cancellable,
+      G_CALLBACK (wake_waiters), l, NULL) : 0;
+  guint64 seen;
 
-  fds[0].fd = PQsocket (f->conn);
-  if (fds[0].fd < 0)
-    return TRUE;                /* lost: the next claim connects again */
-  fds[0].events = G_IO_IN | G_IO_HUP | G_IO_ERR;
-  if (g_cancellable_make_pollfd (cancellable, &fds[1]))
-    n = 2;
-  if (left > 0)
-    g_poll (fds, n, (gint) MIN (left / 1000 + 1, G_MAXINT));
-  if (n == 2)
-    g_cancellable_release_fd (cancellable);
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    return FALSE;
-  if (fds[0].revents && PQconsumeInput (f->conn))
-    drain_notifies (f);
-  return TRUE;
+  g_mutex_lock (&l->lock);
+  seen = l->wakeups;
+  drain_notifies (l);
+  while (l->wakeups == seen && !lost (f) &&
+      !g_cancellable_is_cancelled (cancellable) &&
+      g_get_monotonic_time () < until) {
+    if (l->listening) {
+      g_cond_wait_until (&l->cond, &l->lock, until);
+      continue;
+    }
+    {
+      gint fd = PQsocket (l->conn);
+
+      l->listening = TRUE;
+      g_mutex_unlock (&l->lock);
+      listen_once (l, fd, until, cancellable);
+      g_mutex_lock (&l->lock);
+      l->listening = FALSE;
+      if (!lost (f) && PQconsumeInput (l->conn))
+        drain_notifies (l);
+      /* another waiter may listen now */
+      g_cond_broadcast (&l->cond);
+    }
+  }
+  g_mutex_unlock (&l->lock);
+  if (handler)
+    g_cancellable_disconnect (cancellable, handler);
+  return !g_cancellable_set_error_if_cancelled (cancellable, error);
 }
 
 /* Sleeps before the next try at a lost store; FALSE past @deadline. */
@@ -596,9 +740,16 @@ with_reconnect (Wr2vFleet * f, StoreStep step, gpointer args, gint64 deadline,
   for (;;) {
     GError *err = NULL;
 
-    if (ensure_connected (f, &err) && step (f, args, &err))
+    gboolean ok, gone;
+
+    g_mutex_lock (&f->link->lock);
+    ok = ensure_connected (f, &err) && step (f, args, &err);
+    gone = !ok && lost (f);
+    drain_notifies (f->link);
+    g_mutex_unlock (&f->link->lock);
+    if (ok)
       return TRUE;
-    if (!lost (f)) {
+    if (!gone) {
       g_propagate_error (error, err);
       return FALSE;
     }
@@ -663,11 +814,13 @@ wr2v_fleet_mark_submitting (Wr2vFleet * f, const gchar * hash, GError ** error)
   PGresult *res = NULL;
   gboolean ours;
 
+  g_mutex_lock (&f->link->lock);
   if (ensure_connected (f, error))
     res = query (f, "noting the submit", "UPDATE wr2v_jobs SET state = "
         "'submitting', lease_until = now() + make_interval(secs => "
         "$3::integer), updated = now() WHERE hash = $1 AND owner = $2 AND "
         "state = 'claimed'", 3, params, error);
+  g_mutex_unlock (&f->link->lock);
   if (!res)
     return FALSE;
   ours = strcmp (PQcmdTuples (res), "1") == 0;
@@ -687,6 +840,7 @@ wr2v_fleet_renew (Wr2vFleet * f, const gchar * hash, const gchar * job_id)
   const gchar *params[] = { hash, f->owner, lease, job_id };
   GError *err = NULL;
 
+  g_mutex_lock (&f->link->lock);
   if (!ensure_connected (f, &err) ||
       !exec (f, "renewing the lease", "UPDATE wr2v_jobs SET lease_until = "
           "now() + make_interval(secs => $3::integer), job_id = "
@@ -697,6 +851,7 @@ wr2v_fleet_renew (Wr2vFleet * f, const gchar * hash, const gchar * job_id)
     GST_WARNING ("%s", err->message);
     g_error_free (err);
   }
+  g_mutex_unlock (&f->link->lock);
 }
 
 void
@@ -712,6 +867,7 @@ wr2v_fleet_release (Wr2vFleet * f, const gchar * hash, gboolean failed,
   const gchar *params[] = { hash, f->owner, why };
   GError *err = NULL;
 
+  g_mutex_lock (&f->link->lock);
   if (!ensure_connected (f, &err) ||
       !exec (f, "releasing the request", "BEGIN", 0, NULL, &err) ||
       !exec (f, "releasing the request", failed ?
@@ -731,6 +887,7 @@ wr2v_fleet_release (Wr2vFleet * f, const gchar * hash, gboolean failed,
     GST_WARNING ("%s", err->message);
     g_error_free (err);
   }
+  g_mutex_unlock (&f->link->lock);
 }
 
 /* --- clips --- */
@@ -766,8 +923,8 @@ write_large_object (Wr2vFleet * f, const gchar * path, Oid * oid,
   gint fd;
 
   *size = 0;
-  *oid = in ? lo_creat (f->conn, INV_READ | INV_WRITE) : InvalidOid;
-  fd = *oid != InvalidOid ? lo_open (f->conn, *oid, INV_WRITE) : -1;
+  *oid = in ? lo_creat (f->link->conn, INV_READ | INV_WRITE) : InvalidOid;
+  fd = *oid != InvalidOid ? lo_open (f->link->conn, *oid, INV_WRITE) : -1;
   if (fd < 0) {
     if (in)
       fclose (in);
@@ -775,11 +932,11 @@ write_large_object (Wr2vFleet * f, const gchar * path, Oid * oid,
     return FALSE;
   }
   while (ok && (n = fread (buf, 1, CHUNK, in)) > 0) {
-    ok = lo_write (f->conn, fd, buf, n) == (gint) n;
+    ok = lo_write (f->link->conn, fd, buf, n) == (gint) n;
     *size += n;
   }
   fclose (in);
-  if (lo_close (f->conn, fd) < 0)
+  if (lo_close (f->link->conn, fd) < 0)
     ok = FALSE;
   if (!ok)
     set_db_error (f, error, "storing the clip");
@@ -826,7 +983,7 @@ record_once (Wr2vFleet * f, const gchar * hash, const gchar * path,
       goto fail;
     /* another machine stored the same bytes meanwhile: keep one copy */
     if (strcmp (PQcmdTuples (res), "0") == 0)
-      lo_unlink (f->conn, oid);
+      lo_unlink (f->link->conn, oid);
     PQclear (res);
   }
   if (!exec (f, "recording the result", "UPDATE wr2v_jobs SET state = "
@@ -896,12 +1053,12 @@ read_large_object (Wr2vFleet * f, const gchar * sha256, FILE * out,
   }
   oid = (Oid) strtoul (PQgetvalue (res, 0, 0), NULL, 10);
   PQclear (res);
-  fd = lo_open (f->conn, oid, INV_READ);
+  fd = lo_open (f->link->conn, oid, INV_READ);
   if (fd < 0) {
     set_db_error (f, error, "reading the clip");
     return FALSE;
   }
-  while (ok && (n = lo_read (f->conn, fd, buf, CHUNK)) > 0) {
+  while (ok && (n = lo_read (f->link->conn, fd, buf, CHUNK)) > 0) {
     g_checksum_update (sum, (guchar *) buf, n);
     ok = fwrite (buf, 1, n, out) == (size_t) n;
   }
@@ -912,7 +1069,7 @@ read_large_object (Wr2vFleet * f, const gchar * sha256, FILE * out,
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_STORE,
         "Could not write the fleet's clip to the local store");
   }
-  lo_close (f->conn, fd);
+  lo_close (f->link->conn, fd);
   return ok;
 }
 

@@ -20,9 +20,11 @@
  * The connection string may hold a password: it is never logged nor put
  * in any message (wr2v_fleet_display() is the form to show).
  *
- * A Wr2vFleet holds one connection and serves one job at a time (the
- * element opens one per job, with its store). Every wait watches the
- * job's GCancellable; a connection lost is made again. */
+ * A Wr2vFleet serves one job (the element opens one per job, with its
+ * store); the Wr2vFleets of a process that name the same store share one
+ * connection, held for one step (a transaction) at a time, and take
+ * turns at listening on it while they wait. Every wait watches the job's
+ * GCancellable; a connection lost is made again. */
 #pragma once
 
 #include <gio/gio.h>

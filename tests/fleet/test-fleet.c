@@ -47,8 +47,8 @@ case_clear (Case * c)
 
 /* A machine: the driver with its own cache-dir, its stdout a pipe. */
 static GSubprocess *
-machine (Case * c, const gchar * name, const gchar * prompt,
-    const gchar * lease_s, gdouble budget)
+machine_jobs (Case * c, const gchar * name, const gchar * prompt,
+    const gchar * lease_s, gdouble budget, gint jobs)
 {
   g_autoptr (GSubprocessLauncher) l =
       g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
@@ -60,6 +60,7 @@ machine (Case * c, const gchar * name, const gchar * prompt,
   gchar bud[G_ASCII_DTOSTR_BUF_SIZE];
   g_autofree gchar *b = g_strdup_printf ("--budget=%s",
       g_ascii_dtostr (bud, sizeof bud, budget));
+  g_autofree gchar *j = g_strdup_printf ("--jobs=%d", jobs);
   GError *err = NULL;
   GSubprocess *p;
 
@@ -68,9 +69,16 @@ machine (Case * c, const gchar * name, const gchar * prompt,
   /* every log line, to look for the password in them */
   g_subprocess_launcher_setenv (l, "GST_DEBUG", "wanr2v*:7", TRUE);
   p = g_subprocess_launcher_spawn (l, &err, g_getenv ("WANR2V_FLEET_DRIVER"),
-      api, "--api-key=" KEY, cd, pr, b, NULL);
+      api, "--api-key=" KEY, cd, pr, b, j, NULL);
   g_assert_no_error (err);
   return p;
+}
+
+static GSubprocess *
+machine (Case * c, const gchar * name, const gchar * prompt,
+    const gchar * lease_s, gdouble budget)
+{
+  return machine_jobs (c, name, prompt, lease_s, budget, 1);
 }
 
 /* @n machines m0, m1... started at once, asking for @prompt (with its
@@ -330,6 +338,65 @@ test_failed_job (void)
   case_clear (&c);
 }
 
+typedef struct
+{
+  const gchar *conninfo;
+  gint most;
+  volatile gint stop;
+} Sampler;
+
+/* The most connections of the element the database holds at once. */
+static gpointer
+sample_connections (gpointer data)
+{
+  Sampler *s = data;
+
+  while (!g_atomic_int_get (&s->stop)) {
+    s->most = MAX (s->most, count_rows (s->conninfo, "SELECT count(*) FROM "
+            "pg_stat_activity WHERE application_name = 'wanr2v'"));
+    g_usleep (50 * 1000);
+  }
+  return NULL;
+}
+
+/* 2 processes, 6 jobs each at once (as 6 pipelines), the same 6
+ * requests: 6 submits, 12 clips, one connection per process. */
+static void
+test_one_connection_per_process (void)
+{
+  Case c = { 0, };
+  Sampler s = { 0, };
+  GSubprocess *p[2];
+  GThread *sampler;
+  guint i;
+
+  case_setup (&c, "2");
+  s.conninfo = c.conninfo;
+  sampler = g_thread_new ("sampler", sample_connections, &s);
+  for (i = 0; i < G_N_ELEMENTS (p); i++) {
+    g_autofree gchar *name = g_strdup_printf ("m%u", i);
+
+    p[i] = machine_jobs (&c, name, "Video 1 shares", "5", 0, 6);
+  }
+  for (i = 0; i < G_N_ELEMENTS (p); i++) {
+    gint status;
+    g_autofree gchar *out = finish (p[i], &status);
+    gchar *at = out;
+    guint clips = 0;
+
+    g_assert_cmpint (status, ==, 0);
+    while ((at = strstr (at, "CLIP ")) && ++clips)
+      at++;
+    g_assert_cmpuint (clips, ==, 6);
+  }
+  g_atomic_int_set (&s.stop, 1);
+  g_thread_join (sampler);
+  g_assert_cmpint (s.most, >=, 1);
+  g_assert_cmpint (s.most, <=, G_N_ELEMENTS (p));
+  g_assert_cmpint (wr2v_fake_server_count (c.server, "submit"), ==, 6);
+  case_clear (&c);
+}
+
 /* The element's `store` property: gst-launch-1.0 -v, twice on two
  * cache-dirs, one submit, the clip in the database; the password shown
  * nowhere. */
@@ -418,6 +485,8 @@ main (int argc, char **argv)
   g_test_add_func ("/fleet/budget", test_budget);
   g_test_add_func ("/fleet/database-restart", test_database_restart);
   g_test_add_func ("/fleet/failed-job", test_failed_job);
+  g_test_add_func ("/fleet/one-connection-per-process",
+      test_one_connection_per_process);
   g_test_add_func ("/fleet/element-store", test_element_store);
   g_test_add_func ("/fleet/owner-killed", test_owner_killed);
   ret = g_test_run ();
