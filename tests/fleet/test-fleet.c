@@ -5,6 +5,7 @@
 #include "wr2v-engine.h"
 #include "wr2v-error.h"
 #include "wr2v-fleet.h"
+#include "wr2v-job.h"
 #include "wr2v-test-engine.h"
 #include "wr2v-test-pg.h"
 
@@ -397,6 +398,60 @@ test_one_connection_per_process (void)
   case_clear (&c);
 }
 
+/* the stop comes from another thread, as the element's does */
+static gpointer
+cancel_later (gpointer data)
+{
+  g_usleep (300 * 1000);
+  g_cancellable_cancel (data);
+  return NULL;
+}
+
+/* A job that waits for another machine's stops at once when cancelled. */
+static void
+test_waiter_cancelled (void)
+{
+  Wr2vEngineSettings settings = { 0, };
+  g_autoptr (Wr2vEngine) engine = NULL;
+  g_autoptr (Wr2vStore) store = NULL;
+  g_autoptr (Wr2vRequest) req = wr2v_test_uri_request ("Video 1 waits", FALSE);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autofree gchar *cache = NULL;
+  g_autofree gchar *out = NULL;
+  Case c = { 0, };
+  GSubprocess *owner;
+  GThread *stopper;
+  GError *err = NULL;
+  Wr2vJob job;
+  gint64 t0;
+  gint status;
+
+  case_setup (&c, "3");
+  owner = machine (&c, "owner", "Video 1 waits", "5", 0);
+  wait_submitted (owner);
+  settings.api_key = g_strdup (KEY);
+  settings.api_url = g_strdup (c.server->base);
+  engine = wr2v_engine_new ("wavespeed", &settings, NULL);
+  wr2v_engine_settings_clear (&settings);
+  cache = g_build_filename (c.dir, "waiter", NULL);
+  store = wr2v_store_open (cache, &err);
+  g_assert_no_error (err);
+  wr2v_store_set_fleet (store, wr2v_fleet_open (c.conninfo, 0, NULL, &err));
+  g_assert_no_error (err);
+  stopper = g_thread_new ("stopper", cancel_later, cancellable);
+  wr2v_job_init (&job, req, engine, store, cancellable);
+  t0 = g_get_monotonic_time ();
+  g_assert_null (wr2v_job_run (&job, &err));
+  g_assert_error (err, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (g_get_monotonic_time () - t0, <, G_USEC_PER_SEC);
+  g_clear_error (&err);
+  wr2v_job_clear (&job);
+  g_thread_join (stopper);
+  out = finish (owner, &status);
+  g_assert_cmpint (status, ==, 0);
+  case_clear (&c);
+}
+
 /* The element's `store` property: gst-launch-1.0 -v, twice on two
  * cache-dirs, one submit, the clip in the database; the password shown
  * nowhere. */
@@ -487,6 +542,7 @@ main (int argc, char **argv)
   g_test_add_func ("/fleet/failed-job", test_failed_job);
   g_test_add_func ("/fleet/one-connection-per-process",
       test_one_connection_per_process);
+  g_test_add_func ("/fleet/waiter-cancelled", test_waiter_cancelled);
   g_test_add_func ("/fleet/element-store", test_element_store);
   g_test_add_func ("/fleet/owner-killed", test_owner_killed);
   ret = g_test_run ();
