@@ -69,6 +69,21 @@ server_start (Wr2vTestPg * pg, gchar ** why)
   return run_as_server (pg, args, why);
 }
 
+/* A shell that waits for its stdin (the test's pipe) to close, however
+ * the test ends (an assertion aborts it), then stops the cluster and
+ * removes its directory. */
+static GSubprocess *
+start_watchdog (Wr2vTestPg * pg)
+{
+  g_autofree gchar *script = g_strdup_printf ("cat >/dev/null; %s "
+      "'%s/pg_ctl' -D '%s/data' -m immediate -w stop >/dev/null 2>&1; "
+      "rm -rf '%s'", pg->as_postgres ? "runuser -u postgres --" : "",
+      pg->bin, pg->dir, pg->dir);
+
+  return g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE, NULL, "sh", "-c",
+      script, NULL);
+}
+
 Wr2vTestPg *
 wr2v_test_pg_start (gchar ** why)
 {
@@ -97,6 +112,7 @@ wr2v_test_pg_start (gchar ** why)
       return NULL;
     }
   }
+  pg->watchdog = start_watchdog (pg);
   return pg;
 }
 
@@ -131,6 +147,12 @@ wr2v_test_pg_free (Wr2vTestPg * pg)
     if (g_file_test (data, G_FILE_TEST_IS_DIR))
       run_as_server (pg, args, NULL);
     wr2v_test_rm_rf (pg->dir);
+  }
+  if (pg->watchdog) {
+    g_output_stream_close (g_subprocess_get_stdin_pipe (pg->watchdog), NULL,
+        NULL);
+    g_subprocess_wait (pg->watchdog, NULL, NULL);
+    g_object_unref (pg->watchdog);
   }
   g_free (pg->dir);
   g_free (pg->bin);

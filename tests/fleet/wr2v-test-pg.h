@@ -4,7 +4,7 @@
  * runs as root, since the server refuses root). */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -13,6 +13,8 @@ typedef struct
   gchar *dir;                   /* the cluster's and its socket's */
   gchar *bin;                   /* the server's programs */
   gboolean as_postgres;         /* run them through runuser */
+  /* stops the cluster and removes its directory when the test dies */
+  GSubprocess *watchdog;
 } Wr2vTestPg;
 
 /* Starts a cluster, or NULL (with the reason in @why) when PostgreSQL is
