@@ -647,6 +647,17 @@ on_message (gpointer user_data, GstStructure * facts)
     GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS, ("%s", text ? text :
             "engine warning"), ("%" GST_PTR_FORMAT, facts));
   }
+  /* a hosted engine's live price replaces the estimate made at PAUSED */
+  if (gst_structure_has_name (facts, "wanr2v/cost")) {
+    gdouble usd;
+
+    if (gst_structure_get_double (facts, "estimated-usd", &usd)) {
+      g_mutex_lock (&self->lock);
+      self->estimated_cost = MAX (usd, 0.0);
+      g_mutex_unlock (&self->lock);
+      g_object_notify (G_OBJECT (self), "estimated-cost");
+    }
+  }
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self), facts));
 }

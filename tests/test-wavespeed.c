@@ -45,7 +45,7 @@ last_submit (Wr2vFixture * fx, JsonObject ** body)
 static void
 test_submit_shape (Wr2vFixture * fx, gconstpointer data)
 {
-  static const gchar *const keyless[] = { "download", NULL };
+  static const gchar *const keyless[] = { "download", "upload-put", NULL };
   JsonArray *videos, *uploads;
   JsonObject *body, *root;
   Wr2vRequest *req;
@@ -75,8 +75,11 @@ test_submit_shape (Wr2vFixture * fx, gconstpointer data)
     const gchar *fname = json_object_get_string_member (up, "filename");
     JsonArray *fields = json_object_get_array_member (up, "fields");
 
-    g_assert_cmpuint (json_array_get_length (fields), ==, 1);
-    g_assert_cmpstr (json_array_get_string_element (fields, 0), ==, "file");
+    /* the ticket flow: the bytes in a PUT, the ticket says their size */
+    g_assert_cmpstr (json_object_get_string_member (up, "via"), ==, "ticket");
+    g_assert_cmpuint (json_array_get_length (fields), ==, 0);
+    g_assert_cmpint (json_object_get_int_member (up, "ticket_size"), ==,
+        json_object_get_int_member (up, "size"));
     if (i < 2) {
       g_assert_cmpstr (json_array_get_string_element (videos, i), ==, url);
       g_assert_cmpstr (json_object_get_string_member (up, "content_type"),
@@ -165,14 +168,31 @@ test_submit_401 (Wr2vFixture * fx, gconstpointer data)
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  /* a reference by URL: the submit is the first API call */
+  fx->req = wr2v_test_uri_request ("Video 1 waves", FALSE);
+
+  wr2v_fx_go (fx, "{\"fault\": \"submit-401\", \"times\": 1}", &r);
+  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_NOT_AUTHORIZED);
+  g_assert_nonnull (strstr (r.error->message, "WAVESPEED_API_KEY"));
+  g_assert_cmpint (wr2v_fx_count (fx, "submit"), ==, 1);
+  wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
+  wr2v_run_clear (&r);
+}
+
+/* The key refused by the first API call (the schema): no table fallback,
+ * the key's error before anything is paid for. */
+static void
+test_key_refused_early (Wr2vFixture * fx, gconstpointer data)
+{
+  Wr2vRun r;
+
+  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   fx->req = wr2v_test_uri_request ("Video 1 waves", FALSE);
 
   wr2v_fx_go (fx, "{\"fault\": \"401\", \"times\": 1}", &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_NOT_AUTHORIZED);
   g_assert_nonnull (strstr (r.error->message, "WAVESPEED_API_KEY"));
-  g_assert_cmpint (wr2v_fx_count (fx, "submit"), ==, 1);
-  wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
+  g_assert_cmpint (wr2v_fx_count (fx, "models"), ==, 1);
+  g_assert_cmpint (wr2v_fx_count (fx, "submit"), ==, 0);
   wr2v_run_clear (&r);
 }
 
@@ -545,6 +565,8 @@ main (int argc, char **argv)
   WR2V_FIXTURE_ADD ("/wavespeed/timeout-in-upload", NULL,
       test_timeout_in_upload);
   WR2V_FIXTURE_ADD ("/wavespeed/submit-401", NULL, test_submit_401);
+  WR2V_FIXTURE_ADD ("/wavespeed/key-refused-early", NULL,
+      test_key_refused_early);
   WR2V_FIXTURE_ADD ("/wavespeed/envelope-error", NULL, test_envelope_error);
   WR2V_FIXTURE_ADD ("/wavespeed/submit-unreachable", NULL,
       test_submit_unreachable);
