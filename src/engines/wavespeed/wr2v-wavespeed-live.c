@@ -240,12 +240,16 @@ fetch_schema (Wr2vWavespeedPriv * priv, Wr2vJob * job, const gchar * model,
  * NULL with the reason when it can't be had. */
 static gchar *
 live_schema (Wr2vWavespeedPriv * priv, Wr2vJob * job, const gchar * model,
-    const gchar ** source, GError ** error)
+    gboolean offline, const gchar ** source, GError ** error)
 {
   gchar *path = cache_path (priv, job, model);
   gchar *dir, *text = cached_schema (path);
 
   *source = "cache";
+  if (!text && offline) {
+    g_free (path);
+    return NULL;
+  }
   if (!text && (text = fetch_schema (priv, job, model, error))) {
     *source = "live";
     dir = g_path_get_dirname (path);
@@ -275,10 +279,12 @@ fatal (Wr2vJob * job, GError ** err, GError ** error)
 
 /* Loads the model's rules into priv (locked by the caller): the ones
  * held if younger than a day, else live, else the table with a warning.
- * FALSE only when the key was refused or the job stopped. */
+ * FALSE when the key was refused, the service did not answer or the job
+ * stopped, or, when @offline (no request allowed), no rules were at
+ * hand; then priv holds none. */
 static gboolean
 load_rules (Wr2vWavespeedPriv * priv, Wr2vJob * job, const gchar * model,
-    GError ** error)
+    gboolean offline, GError ** error)
 {
   const gchar *source = "table";
   GError *err = NULL;
@@ -289,8 +295,8 @@ load_rules (Wr2vWavespeedPriv * priv, Wr2vJob * job, const gchar * model,
       (gint64) SCHEMA_MAX_AGE_S * G_USEC_PER_SEC)
     return TRUE;
   wr2v_wavespeed_rules_clear (&priv->rules);
-  text = live_schema (priv, job, model, &source, &err);
-  if (!text && fatal (job, &err, error))
+  text = live_schema (priv, job, model, offline, &source, &err);
+  if (!text && (offline || fatal (job, &err, error)))
     return FALSE;
   if (text && !wr2v_wavespeed_parse_rules (text, strlen (text), &priv->rules,
           &err))
@@ -368,7 +374,7 @@ wr2v_wavespeed_body (Wr2vWavespeedPriv * priv, Wr2vJob * job,
   gchar *body;
 
   g_mutex_lock (&priv->lock);
-  if (load_rules (priv, job, model, &err))
+  if (load_rules (priv, job, model, FALSE, &err))
     body = wr2v_wavespeed_build_body (&priv->rules, job->request, urls,
         NULL, &err);
   else
@@ -506,22 +512,23 @@ wr2v_wavespeed_prepare (Wr2vEngine * engine, Wr2vJob * job, GError ** error)
 {
   Wr2vWavespeedPriv *priv = (Wr2vWavespeedPriv *) wr2v_remote_get (engine);
   const gchar *model = wr2v_remote_model (&priv->remote);
-  gchar **urls, *body;
+  gchar **urls, *body = NULL;
   gboolean ok;
 
-  /* the schema's rules first: a request it refuses uploads nothing */
+  /* rules at hand first: a request they refuse uploads nothing; the
+   * first request of a job stays the upload (a refused key is said
+   * there, as by every hosted engine) */
   g_mutex_lock (&priv->lock);
-  body = load_rules (priv, job, model, error) ? build_body (priv, job, NULL,
-      error) : NULL;
+  ok = !load_rules (priv, job, model, TRUE, NULL) ||
+      (body = build_body (priv, job, NULL, error));
   g_mutex_unlock (&priv->lock);
-  if (!body)
-    return FALSE;
   g_free (body);
-  if (!wr2v_remote_engine_prepare (engine, job, error) ||
+  if (!ok || !wr2v_remote_engine_prepare (engine, job, error) ||
       !(urls = wr2v_remote_reference_urls (&priv->remote, job, error)))
     return FALSE;
   g_mutex_lock (&priv->lock);
-  body = build_body (priv, job, (const gchar * const *) urls, error);
+  body = load_rules (priv, job, model, FALSE, error) ? build_body (priv, job,
+      (const gchar * const *) urls, error) : NULL;
   g_mutex_unlock (&priv->lock);
   g_strfreev (urls);
   if (!body)

@@ -508,6 +508,15 @@ wr2v_wavespeed_build_body (const Wr2vWavespeedRules * rules,
   gchar *body = NULL;
   gboolean ok;
 
+  if (!rules->props) {
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_INTERNAL,
+        "no WaveSpeed request schema to build the body from");
+    g_hash_table_unref (bb.filled);
+    g_object_unref (bb.b);
+    g_ptr_array_unref (videos);
+    g_ptr_array_unref (images);
+    return NULL;
+  }
   /* references are in prompt order: videos first, then images */
   for (i = 0; i < n; i++) {
     Wr2vReference *ref = g_ptr_array_index (req->references, i);
