@@ -57,6 +57,9 @@ Fault names ("times" counts how often one fires; default: always):
   price-route-missing, balance-route-missing   those answer 404
   submit-invalid        the submit is refused: 400, code 1401
   submit-401            the submit (only) answers 401
+  outputs-object        a completed job's outputs are [{"url": ...}]
+  status-unknown        polls say "warming" (an unknown status) until it
+                        has fired "times" times
   download-reset        half the clip, then a TCP reset
   download-truncated    half the clip, with a matching Content-Length
   download-stall        half the clip, then silence for "seconds"
@@ -425,6 +428,8 @@ class Handler(fakelib.Handler):
         data = {"id": job_id, "outputs": [], "model": "alibaba/wan-2.7/reference-to-video"}
         if job["never"] or not done:
             data["status"] = "created" if n == 1 else "processing"
+        elif self.take_faults("status-unknown")[0] is not None:
+            data["status"] = "warming"
         elif job["fail_code"] is not None:
             data["status"] = job.get("fail_status", "failed")
             data["code"] = job["fail_code"]
@@ -432,6 +437,9 @@ class Handler(fakelib.Handler):
         else:
             data["status"] = "completed"
             data["outputs"] = [self.result_url(job_id)]
+            if self.take_faults("outputs-object")[0] is not None:
+                data["outputs"] = [{"url": data["outputs"][0],
+                                    "type": "video"}]
             data["timings"] = {"inference": 2500}
         self.send_json(200, envelope(data))
 

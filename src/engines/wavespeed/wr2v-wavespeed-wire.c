@@ -441,18 +441,16 @@ add_field (BodyBuild * bb, const gchar * name, const gchar * str, gint64 iv,
           "", name);
     return TRUE;
   }
+  if (str ? !string_allowed (p, str, error) : !is_bool && !int_allowed (p, iv,
+          error))
+    return FALSE;
   json_builder_set_member_name (bb->b, p->name);
-  if (str) {
-    if (!string_allowed (p, str, error))
-      return FALSE;
+  if (str)
     json_builder_add_string_value (bb->b, str);
-  } else if (is_bool) {
+  else if (is_bool)
     json_builder_add_boolean_value (bb->b, iv != 0);
-  } else {
-    if (!int_allowed (p, iv, error))
-      return FALSE;
+  else
     json_builder_add_int_value (bb->b, iv);
-  }
   g_hash_table_add (bb->filled, p->name);
   return TRUE;
 }
@@ -528,9 +526,10 @@ wr2v_wavespeed_build_body (const Wr2vWavespeedRules * rules,
   json_builder_begin_object (bb.b);
   ok = add_fields (&bb, req, error) && add_refs (&bb, "video", videos, error)
       && add_refs (&bb, "image", images, error) && required_filled (&bb, error);
-  json_builder_end_object (bb.b);
-  if (ok)
+  if (ok) {
+    json_builder_end_object (bb.b);
     body = wr2v_json_builder_text (bb.b);
+  }
   g_ptr_array_unref (videos);
   g_ptr_array_unref (images);
   g_hash_table_unref (bb.filled);
