@@ -166,39 +166,48 @@ cached_schema (const gchar * path)
   return text;
 }
 
-/* A question before the submit (schema, price, balance): a GET, or a
- * POST that creates nothing, retried briefly: the answer is optional
- * (the table stands in), but no answer at all means that the service
- * can't be reached, which the caller reports. Any status comes back in
- * @resp. */
+/* A question before the submit (@what: "schema", "price", "balance"): a
+ * GET, or a POST of @body that creates nothing, retried briefly, its 200
+ * answer read by @parse into @out. The answer is optional (the table
+ * stands in), but no answer at all means that the service can't be
+ * reached, which the caller reports (see fatal()). */
 static gboolean
 ask (Wr2vWavespeedPriv * priv, Wr2vJob * job, const gchar * route,
-    const gchar * body, const gchar * failed, Wr2vHttpResponse * resp,
-    GError ** error)
+    const gchar * body, const gchar * what, Wr2vRemoteParser parse,
+    gpointer out, GError ** error)
 {
   static const Wr2vHttpRetry brief = { 3, 500, 2000, 5, TRUE };
   Wr2vRemote *remote = &priv->remote;
   const gchar *key = wr2v_remote_key (remote, error);
   gchar *url = key ? wr2v_remote_route (remote, route, error) : NULL;
+  gchar *asking = g_strdup_printf ("asking for the %s", what);
+  Wr2vHttpResponse resp = { 0, };
   Wr2vHttpRequest hr;
   GError *local = NULL;
-  gboolean ok;
+  gboolean ok = FALSE;
 
   if (!url)
-    return FALSE;
+    goto out;
   wr2v_remote_api_request (remote, job, &hr, body ? WR2V_HTTP_POST :
       WR2V_HTTP_GET, url, key);
   if (body) {
     hr.body = g_bytes_new (body, strlen (body));
     hr.content_type = "application/json";
   }
-  ok = wr2v_http_perform_retry (remote->http, &hr, &brief, resp, &local);
-  if (!ok && g_error_matches (local, WR2V_ERROR, WR2V_ERROR_NETWORK))
-    g_prefix_error (&local, "%s", failed);
-  if (!ok)
+  if (!wr2v_http_perform_retry (remote->http, &hr, &brief, &resp, &local)) {
+    if (g_error_matches (local, WR2V_ERROR, WR2V_ERROR_NETWORK))
+      g_prefix_error (&local, "%s failed: ", asking);
     g_propagate_error (error, local);
+  } else if (resp.status != 200) {
+    wr2v_remote_http_error (remote, job, &resp, asking, error);
+  } else {
+    ok = wr2v_remote_parse (&resp, parse, out, error);
+  }
   if (hr.body)
     g_bytes_unref (hr.body);
+out:
+  wr2v_http_response_clear (&resp);
+  g_free (asking);
   g_free (url);
   return ok;
 }
@@ -221,18 +230,10 @@ static gchar *
 fetch_schema (Wr2vWavespeedPriv * priv, Wr2vJob * job, const gchar * model,
     GError ** error)
 {
-  Wr2vHttpResponse resp = { 0, };
   FindSchema fs = { model, NULL };
 
-  if (!ask (priv, job, "models", NULL,
-          "asking WaveSpeed for the model's schema failed: ", &resp, error))
-    return NULL;
-  if (resp.status != 200)
-    wr2v_remote_http_error (&priv->remote, job, &resp,
-        "asking for the model's schema", error);
-  else
-    wr2v_remote_parse (&resp, (Wr2vRemoteParser) find_schema, &fs, error);
-  wr2v_http_response_clear (&resp);
+  ask (priv, job, "models", NULL, "model's schema", (Wr2vRemoteParser)
+      find_schema, &fs, error);
   return fs.schema;
 }
 
@@ -396,27 +397,17 @@ static gboolean
 live_price (Wr2vWavespeedPriv * priv, Wr2vJob * job, const gchar * body,
     gdouble * usd, GError ** error)
 {
-  const gchar *model = wr2v_remote_model (&priv->remote);
-  gchar *pb = wr2v_wavespeed_price_body (model, body);
+  gchar *pb = wr2v_wavespeed_price_body (wr2v_remote_model (&priv->remote),
+      body);
   Wr2vWavespeedAnswer a = { 0, };
-  Wr2vHttpResponse resp = { 0, };
-  gboolean ok = FALSE;
+  gboolean ok = ask (priv, job, "model/price", pb, "price",
+      (Wr2vRemoteParser) wr2v_wavespeed_parse_answer, &a, error);
 
-  if (!ask (priv, job, "model/price", pb,
-          "asking WaveSpeed for the price failed: ", &resp, error))
-    goto out;
-  if (resp.status != 200)
-    wr2v_remote_http_error (&priv->remote, job, &resp, "asking for the price",
-        error);
-  else if (wr2v_remote_parse (&resp, (Wr2vRemoteParser)
-          wr2v_wavespeed_parse_answer, &a, error) && !(ok = a.has_price &&
-          a.price >= 0))
+  if (ok && !(ok = a.has_price && a.price >= 0))
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
         "WaveSpeed's price answer has no price");
   *usd = a.price;
-out:
   wr2v_wavespeed_answer_clear (&a);
-  wr2v_http_response_clear (&resp);
   g_free (pb);
   return ok;
 }
@@ -426,23 +417,15 @@ static gboolean
 read_balance (Wr2vWavespeedPriv * priv, Wr2vJob * job, gdouble * usd,
     GError ** error)
 {
-  Wr2vHttpResponse resp = { 0, };
   Wr2vWavespeedAnswer a = { 0, };
-  gboolean ok = FALSE;
+  gboolean ok = ask (priv, job, "balance", NULL, "balance",
+      (Wr2vRemoteParser) wr2v_wavespeed_parse_answer, &a, error);
 
-  if (!ask (priv, job, "balance", NULL,
-          "asking WaveSpeed for the balance failed: ", &resp, error))
-    return FALSE;
-  if (resp.status != 200)
-    wr2v_remote_http_error (&priv->remote, job, &resp,
-        "asking for the balance", error);
-  else if (wr2v_remote_parse (&resp, (Wr2vRemoteParser)
-          wr2v_wavespeed_parse_answer, &a, error) && !(ok = a.has_balance))
+  if (ok && !(ok = a.has_balance))
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
         "WaveSpeed's balance answer has no balance");
   *usd = a.balance;
   wr2v_wavespeed_answer_clear (&a);
-  wr2v_http_response_clear (&resp);
   return ok;
 }
 
