@@ -103,7 +103,7 @@ class State(fakelib.State):
         self.media = {}
         self.pending_puts = {}
         self.schema = "default"
-        self.price = None
+        self.price = getattr(self.args, "price", None)
         self.balance = 100.0
 
     def new_job(self):
@@ -449,6 +449,8 @@ def main():
     ap = fakelib.arg_parser(__doc__, api_key=True)
     ap.add_argument("--job-seconds", type=float, default=None,
                     help="complete jobs after this time instead of --polls")
+    ap.add_argument("--price", type=float, default=None,
+                    help="the price of every request, as {\"price\": x}")
     STATE = State(ap.parse_args())
     fakelib.serve(Handler, STATE)
 
