@@ -556,7 +556,8 @@ validate (GstWanR2vGen * self)
         gst_message_new_element (GST_OBJECT (self),
             gst_structure_new ("wanr2v/cost", "engine", G_TYPE_STRING,
                 self->engine_name, "estimated-usd", G_TYPE_DOUBLE, cost,
-                "currency", G_TYPE_STRING, "USD", NULL)));
+                "currency", G_TYPE_STRING, "USD", "source", G_TYPE_STRING,
+                "table", NULL)));
   g_object_notify (G_OBJECT (self), "estimated-cost");
   return TRUE;
 }
