@@ -278,29 +278,40 @@ fatal (Wr2vJob * job, GError ** err, GError ** error)
   return TRUE;
 }
 
-/* Loads the model's rules into priv (locked by the caller): the ones
- * held if younger than a day, else live, else the table with a warning.
- * FALSE when the key was refused, the service did not answer or the job
- * stopped, or, when @offline (no request allowed), no rules were at
- * hand; then priv holds none. */
+/* TRUE when priv holds rules of @model younger than a day. */
+static gboolean
+rules_fresh (Wr2vWavespeedPriv * priv, const gchar * model)
+{
+  gboolean fresh;
+
+  g_mutex_lock (&priv->lock);
+  fresh = priv->rules.props && g_strcmp0 (priv->rules_model, model) == 0 &&
+      g_get_monotonic_time () - priv->rules_time <
+      (gint64) SCHEMA_MAX_AGE_S *G_USEC_PER_SEC;
+  g_mutex_unlock (&priv->lock);
+  return fresh;
+}
+
+/* Loads the model's rules into priv: the ones held if younger than a
+ * day, else live, else the table with a warning. FALSE when the key was
+ * refused, the service did not answer or the job stopped, or, when
+ * @offline (no request allowed), no rules were at hand. The requests
+ * are made unlocked: another job's stop must not wait for them. */
 static gboolean
 load_rules (Wr2vWavespeedPriv * priv, Wr2vJob * job, const gchar * model,
     gboolean offline, GError ** error)
 {
+  Wr2vWavespeedRules rules = { 0, };
   const gchar *source = "table";
   GError *err = NULL;
   gchar *text;
 
-  if (priv->rules.props && g_strcmp0 (priv->rules_model, model) == 0 &&
-      g_get_monotonic_time () - priv->rules_time <
-      (gint64) SCHEMA_MAX_AGE_S * G_USEC_PER_SEC)
+  if (rules_fresh (priv, model))
     return TRUE;
-  wr2v_wavespeed_rules_clear (&priv->rules);
   text = live_schema (priv, job, model, offline, &source, &err);
   if (!text && (offline || fatal (job, &err, error)))
     return FALSE;
-  if (text && !wr2v_wavespeed_parse_rules (text, strlen (text), &priv->rules,
-          &err))
+  if (text && !wr2v_wavespeed_parse_rules (text, strlen (text), &rules, &err))
     g_clear_pointer (&text, g_free);
   if (!text) {
     gchar *msg = g_strdup_printf ("WaveSpeed's schema of %s could not be "
@@ -313,16 +324,20 @@ load_rules (Wr2vWavespeedPriv * priv, Wr2vJob * job, const gchar * model,
     g_free (msg);
     source = "table";
     text = g_strdup (table_schema (model));
-    wr2v_wavespeed_parse_rules (text, strlen (text), &priv->rules, NULL);
+    wr2v_wavespeed_parse_rules (text, strlen (text), &rules, NULL);
   }
   GST_INFO ("schema of %s (%s): %s", model, source, text);
   wr2v_job_post (job, gst_structure_new ("wanr2v/schema", "engine",
           G_TYPE_STRING, "wavespeed", "model", G_TYPE_STRING, model,
           "source", G_TYPE_STRING, source, NULL));
+  g_mutex_lock (&priv->lock);
+  wr2v_wavespeed_rules_clear (&priv->rules);
+  priv->rules = rules;
   g_free (priv->rules_model);
   priv->rules_model = g_strdup (model);
   priv->rules_live = !g_str_equal (source, "table");
   priv->rules_time = g_get_monotonic_time ();
+  g_mutex_unlock (&priv->lock);
   g_clear_error (&err);
   g_free (text);
   return TRUE;
@@ -342,20 +357,24 @@ wr2v_wavespeed_forget_schema (Wr2vWavespeedPriv * priv, Wr2vJob * job)
   g_free (path);
 }
 
-/* The body of @job's request by the rules (locked by the caller); with
- * the options the schema lacks logged. */
+/* The body of @job's request by the rules priv holds; with the options
+ * the schema lacks said in a warning when @urls are given. */
 static gchar *
 build_body (Wr2vWavespeedPriv * priv, Wr2vJob * job,
     const gchar * const *urls, GError ** error)
 {
   GString *dropped = g_string_new (NULL);
-  gchar *body = wr2v_wavespeed_build_body (&priv->rules, job->request, urls,
-      dropped, error);
+  gboolean live;
+  gchar *body;
 
+  g_mutex_lock (&priv->lock);
+  body = wr2v_wavespeed_build_body (&priv->rules, job->request, urls,
+      dropped, error);
+  live = priv->rules_live;
+  g_mutex_unlock (&priv->lock);
   if (body && dropped->len && urls) {
     gchar *msg = g_strdup_printf ("WaveSpeed's %s schema of this model has "
-        "no %s: not sent", priv->rules_live ? "live" : "built-in",
-        dropped->str);
+        "no %s: not sent", live ? "live" : "built-in", dropped->str);
 
     GST_WARNING ("%s", msg);
     wr2v_job_post (job, gst_structure_new ("wanr2v/warning", "engine",
@@ -374,13 +393,14 @@ wr2v_wavespeed_body (Wr2vWavespeedPriv * priv, Wr2vJob * job,
   GError *err = NULL;
   gchar *body;
 
-  g_mutex_lock (&priv->lock);
-  if (load_rules (priv, job, model, FALSE, &err))
+  if (load_rules (priv, job, model, FALSE, &err)) {
+    g_mutex_lock (&priv->lock);
     body = wr2v_wavespeed_build_body (&priv->rules, job->request, urls,
         NULL, &err);
-  else
+    g_mutex_unlock (&priv->lock);
+  } else {
     body = NULL;
-  g_mutex_unlock (&priv->lock);
+  }
   /* prepare checked it: only a schema changed in between gets here */
   if (!body) {
     GST_WARNING ("%s", err->message);
@@ -501,18 +521,14 @@ wr2v_wavespeed_prepare (Wr2vEngine * engine, Wr2vJob * job, GError ** error)
   /* rules at hand first: a request they refuse uploads nothing; the
    * first request of a job stays the upload (a refused key is said
    * there, as by every hosted engine) */
-  g_mutex_lock (&priv->lock);
   ok = !load_rules (priv, job, model, TRUE, NULL) ||
       (body = build_body (priv, job, NULL, error));
-  g_mutex_unlock (&priv->lock);
   g_free (body);
   if (!ok || !wr2v_remote_engine_prepare (engine, job, error) ||
       !(urls = wr2v_remote_reference_urls (&priv->remote, job, error)))
     return FALSE;
-  g_mutex_lock (&priv->lock);
   body = load_rules (priv, job, model, FALSE, error) ? build_body (priv, job,
       (const gchar * const *) urls, error) : NULL;
-  g_mutex_unlock (&priv->lock);
   g_strfreev (urls);
   if (!body)
     return FALSE;

@@ -236,6 +236,10 @@ parse_prop (const gchar * name, JsonNode * n)
 
   p->name = g_strdup (name);
   p->type = g_strdup (wr2v_json_string (o, "type"));
+  /* a list without its type said is a list all the same */
+  if (!p->type && (wr2v_json_object (o, "items") ||
+          wr2v_json_int (o, "maxItems", &p->max_items)))
+    p->type = g_strdup ("array");
   p->max_items = wr2v_json_int_or (o, "maxItems", -1);
   p->has_minimum = json_number (o, "minimum", &p->minimum);
   p->has_maximum = json_number (o, "maximum", &p->maximum);
