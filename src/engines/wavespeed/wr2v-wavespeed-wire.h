@@ -1,6 +1,7 @@
 /* wr2v-wavespeed-wire.h: WaveSpeedAI's wire format, as pure functions.
  *
- * The request builder and the answer parser of engine=wavespeed. No I/O,
+ * The answer parser, the request schema's parser and the body builder by
+ * its rules, and the price and ticket requests of engine=wavespeed. No I/O,
  * no engine state, no logging, so that the fuzzers (tests/fuzz) call
  * exactly what the engine calls. The rules every parser here follows are
  * in src/wr2v-parsers.h; the facts, with their sources and how sure each

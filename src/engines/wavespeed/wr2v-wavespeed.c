@@ -1,14 +1,15 @@
 /* wr2v-wavespeed.c: WaveSpeedAI's hosted Wan 2.7 reference-to-video, on
  * the remote-job layer (src/remote/wr2v-remote.h).
  *
- * What is WaveSpeed's own: its limits and prices, the media upload (one
- * multipart POST per file, remembered 7 days), the envelope every answer
- * comes in ({"code", "message", "data"}: a 200 whose code says otherwise
- * is that status), its job states and failure codes. The layer does the
- * rest: routes, the key, the submit-once rule, retries, the download. The
- * wire protocol and how sure each fact is are in docs/engines/wavespeed.md
- * ("Wire protocol and sources"); builders and parsers in
- * wr2v-wavespeed-wire.c.
+ * What is WaveSpeed's own: its limits, the media upload (a ticket and a
+ * PUT, or one multipart POST per file; remembered 7 days), the envelope
+ * every answer comes in ({"code", "message", "data"}: a 200 whose code
+ * says otherwise is that status), its job states and failure codes; the
+ * model's live schema, price and balance, asked before the submit, are in
+ * wr2v-wavespeed-live.c. The layer does the rest: routes, the key, the
+ * submit-once rule, retries, the download. The wire protocol and how sure
+ * each fact is are in docs/engines/wavespeed.md ("Wire protocol and
+ * sources"); builders and parsers in wr2v-wavespeed-wire.c.
  */
 #include "config.h"
 
