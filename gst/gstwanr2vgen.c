@@ -895,7 +895,8 @@ validate (GstWanR2vGen * self)
         gst_message_new_element (GST_OBJECT (self),
             gst_structure_new ("wanr2v/cost", "engine", G_TYPE_STRING,
                 self->engine_name, "estimated-usd", G_TYPE_DOUBLE, cost,
-                "currency", G_TYPE_STRING, "USD", NULL)));
+                "currency", G_TYPE_STRING, "USD", "source", G_TYPE_STRING,
+                "table", NULL)));
   g_object_notify (G_OBJECT (self), "estimated-cost");
   return TRUE;
 }
@@ -1003,6 +1004,17 @@ on_message (gpointer user_data, GstStructure * facts)
 
     GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS, ("%s", text ? text :
             "engine warning"), ("%" GST_PTR_FORMAT, facts));
+  }
+  /* a hosted engine's live price replaces the estimate made at PAUSED */
+  if (gst_structure_has_name (facts, "wanr2v/cost")) {
+    gdouble usd;
+
+    if (gst_structure_get_double (facts, "estimated-usd", &usd)) {
+      g_mutex_lock (&self->lock);
+      self->estimated_cost = MAX (usd, 0.0);
+      g_mutex_unlock (&self->lock);
+      g_object_notify (G_OBJECT (self), "estimated-cost");
+    }
   }
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self), facts));

@@ -148,6 +148,7 @@ wr2v_fixture_setup_with (Wr2vFixture * fx, Wr2vFixtureConfig * config)
   g_cond_init (&fx->cond);
   fx->phase_texts = g_ptr_array_new_with_free_func (g_free);
   fx->warnings = g_ptr_array_new_with_free_func (g_free);
+  fx->messages = g_ptr_array_new_with_free_func (g_free);
   fx->steps = g_array_new (FALSE, FALSE, sizeof (gint));
   if (!wr2v_test_media.ok)
     return;
@@ -196,6 +197,7 @@ wr2v_fixture_teardown (Wr2vFixture * fx, gconstpointer data)
   g_free (fx->dir);
   g_ptr_array_unref (fx->phase_texts);
   g_ptr_array_unref (fx->warnings);
+  g_ptr_array_unref (fx->messages);
   g_array_unref (fx->steps);
   g_mutex_clear (&fx->lock);
   g_cond_clear (&fx->cond);
@@ -428,7 +430,9 @@ on_message (gpointer user_data, GstStructure * facts)
   gchar *s = gst_structure_to_string (facts);
 
   g_assert_false (wr2v_test_has_secret (s));
-  g_free (s);
+  g_mutex_lock (&fx->lock);
+  g_ptr_array_add (fx->messages, s);
+  g_mutex_unlock (&fx->lock);
   if (gst_structure_has_name (facts, "wanr2v/warning")) {
     g_mutex_lock (&fx->lock);
     g_ptr_array_add (fx->warnings,

@@ -68,6 +68,7 @@ struct _Wr2vFixture
   guint phases_seen;            /* bit per Wr2vPhase */
   GPtrArray *phase_texts;       /* "phase: text" */
   GPtrArray *warnings;          /* "wanr2v/warning" messages */
+  GPtrArray *messages;          /* every message, as text */
   GArray *steps;                /* "wanr2v/status": step, steps pairs */
   guint submit_threads;         /* threads when the submit began */
   guint max_threads;            /* the most seen at a "wanr2v/status" */
