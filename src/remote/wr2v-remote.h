@@ -40,8 +40,8 @@
  *       sizeof (MyPriv));
  *
  * and its Wr2vEngineClass points prepare, submit, poll, fetch and finalize
- * at the wr2v_remote_engine_* functions below (or at its own function
- * that calls them, when it has more to do).
+ * at the wr2v_remote_engine_* functions below with WR2V_REMOTE_ENGINE_HOOKS
+ * (or at its own function that calls them, when it has more to do).
  *
  * Everything runs on the job's thread and is cancellable through
  * job->cancellable; a Wr2vRemote may serve several jobs at once (see the
@@ -212,6 +212,15 @@ struct _Wr2vRemote
  * that starts with a Wr2vRemote of @rclass. */
 Wr2vEngine *wr2v_remote_engine_new (const Wr2vEngineClass * eclass,
     const Wr2vRemoteClass * rclass, gsize priv_size);
+
+/* The Wr2vEngineClass hooks of an engine that the layer runs, in its
+ * class table: WR2V_REMOTE_ENGINE_HOOKS, or its own prepare and
+ * WR2V_REMOTE_JOB_HOOKS (submit, poll, fetch, finalize). */
+#define WR2V_REMOTE_JOB_HOOKS \
+  .submit = wr2v_remote_engine_submit, .poll = wr2v_remote_engine_poll, \
+  .fetch = wr2v_remote_engine_fetch, .finalize = wr2v_remote_engine_finalize
+#define WR2V_REMOTE_ENGINE_HOOKS \
+  .prepare = wr2v_remote_engine_prepare, WR2V_REMOTE_JOB_HOOKS
 
 /* The Wr2vRemote at the start of @engine's priv. */
 Wr2vRemote *wr2v_remote_get (Wr2vEngine * engine);

@@ -4,7 +4,6 @@
  * provider-text sanitizer (with a key to scrub). */
 #include "fuzz-common.h"
 #include "wr2v-http.h"
-#include "wr2v-parsers.h"
 #include "wavespeed/wr2v-wavespeed-wire.h"
 
 #define KEY "fuzz-KEY-0123456789"
@@ -41,10 +40,10 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
     fuzz_touch (a.status);
     check_url (a.output);
     check_url (a.download_url);
-    text = wr2v_parsers_safe_text (a.message, 400, KEY);
+    text = wr2v_http_safe_text (a.message, 400, KEY);
     g_assert (!text || !strstr (text, KEY));
     g_free (text);
-    text = wr2v_parsers_safe_text (a.error, 400, KEY);
+    text = wr2v_http_safe_text (a.error, 400, KEY);
     g_assert (!text || g_utf8_validate (text, -1, NULL));
     g_free (text);
   } else {

@@ -808,12 +808,9 @@ static const Wr2vEngineClass dashscope_class = {
   .estimate_cost = dashscope_estimate_cost,
   .identity = dashscope_identity,
   .prepare = dashscope_prepare,
-  .submit = wr2v_remote_engine_submit,
-  .poll = wr2v_remote_engine_poll,
-  .fetch = wr2v_remote_engine_fetch,
   /* no cancel_remote: a stopped run leaves the paid task running, and the
    * next run resumes it */
-  .finalize = wr2v_remote_engine_finalize,
+  WR2V_REMOTE_JOB_HOOKS,
 };
 
 Wr2vEngine *

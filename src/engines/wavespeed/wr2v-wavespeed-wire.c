@@ -11,11 +11,8 @@
 void
 wr2v_wavespeed_answer_clear (Wr2vWavespeedAnswer * a)
 {
-  if (!a)
-    return;
-  wr2v_json_clear_strings (&a->message, &a->id, &a->status, &a->output,
+  wr2v_json_clear_answer (a, &a->message, &a->id, &a->status, &a->output,
       &a->error, &a->download_url, NULL);
-  memset (a, 0, sizeof *a);
 }
 
 gboolean

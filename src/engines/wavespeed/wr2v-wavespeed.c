@@ -497,11 +497,7 @@ static const Wr2vEngineClass wavespeed_class = {
   .check = wavespeed_check,
   .estimate_cost = wavespeed_estimate_cost,
   .identity = wavespeed_identity,
-  .prepare = wr2v_remote_engine_prepare,
-  .submit = wr2v_remote_engine_submit,
-  .poll = wr2v_remote_engine_poll,
-  .fetch = wr2v_remote_engine_fetch,
-  .finalize = wr2v_remote_engine_finalize,
+  WR2V_REMOTE_ENGINE_HOOKS,
 };
 
 Wr2vEngine *
