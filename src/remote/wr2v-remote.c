@@ -812,7 +812,7 @@ wr2v_remote_engine_fetch (Wr2vEngine * engine, Wr2vJob * job,
   hr.download_path = out_path;
   hr.max_body_bytes = engine->settings.max_download_bytes ?
       engine->settings.max_download_bytes : WR2V_DEFAULT_MAX_DOWNLOAD_BYTES;
-  hr.follow_redirects = TRUE;
+  hr.follow_redirects = !k->result_no_redirect;
   hr.low_speed_time_s = DOWNLOAD_LOW_SPEED_S;
   hr.cancellable = job->cancellable;
   wr2v_remote_watch_progress (&hr, &ps, job, "downloading the result");

@@ -121,6 +121,9 @@ struct _Wr2vRemoteClass
   const gchar *result_expiry;
   /* a result URL that is gone (403/404/410): "its URL has expired" */
   const gchar *result_gone;
+  /* the result is served by api-url itself: its download follows no
+   * redirect (ComfyUI) */
+  gboolean result_no_redirect;
   /* "WaveSpeed fetches references by http(s) URL" (then: the uri "x" is
    * not one) */
   const gchar *uri_rule;
