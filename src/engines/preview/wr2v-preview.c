@@ -560,6 +560,38 @@ on_composed (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
+/* The prompt, bottom centre, word-wrapped on a shaded band. */
+static void
+set_up_caption (Render * r, GstElement * caption, const gchar * prompt)
+{
+  gint caption_px = MAX (12, MIN (r->width, r->height) / 24);
+  g_autofree gchar *font = g_strdup_printf ("Sans %dpx", caption_px);
+  g_autofree gchar *text = caption_text (prompt, r->width, caption_px);
+
+  g_object_set (caption, "text", text, "font-desc", font, "auto-resize",
+      FALSE, "shaded-background", TRUE, "ypad", r->height / 30, "xpad",
+      r->width / 20, NULL);
+  gst_util_set_object_arg (G_OBJECT (caption), "valignment", "bottom");
+  gst_util_set_object_arg (G_OBJECT (caption), "halignment", "center");
+  gst_util_set_object_arg (G_OBJECT (caption), "line-alignment", "center");
+  gst_util_set_object_arg (G_OBJECT (caption), "wrap-mode", "word");
+}
+
+/* An animatic needs no more than veryfast at constant quality: it is
+ * several times cheaper than the default (medium, CBR) and mostly static
+ * pictures still look clean. x264enc's own rc-lookahead default (40)
+ * would override the preset's; 5 keeps fewer frames in flight, which
+ * also makes stopping cheaper. A fixed thread count keeps the bitstream
+ * the same on every machine (x264 is deterministic per thread count). */
+static void
+set_up_encoder (GstElement * enc)
+{
+  gst_util_set_object_arg (G_OBJECT (enc), "speed-preset", "veryfast");
+  gst_util_set_object_arg (G_OBJECT (enc), "pass", "qual");
+  g_object_set (enc, "quantizer", 23, "threads", 2, "rc-lookahead", 5,
+      "key-int-max", 2 * PREVIEW_FPS, NULL);
+}
+
 static gboolean
 build_pipeline (Render * r, const Wr2vRequest * req, const gchar * out_path,
     GError ** error)
@@ -568,9 +600,7 @@ build_pipeline (Render * r, const Wr2vRequest * req, const gchar * out_path,
   g_autoptr (GRand) rand = preview_rand_new (req);
   g_autoptr (GArray) named =
       wr2v_prompt_named_references (req->prompt ? req->prompt : "", req);
-  g_autofree gchar *font = NULL;
-  g_autofree gchar *text = NULL;
-  gint layer_x[2], layer_y[2], layer_w, layer_h, caption_px;
+  gint layer_x[2], layer_y[2], layer_w, layer_h;
   GstClockTime layer_t[2];
   gdouble hue, sat, val;
   GstCaps *c;
@@ -653,27 +683,8 @@ build_pipeline (Render * r, const Wr2vRequest * req, const gchar * out_path,
   gst_caps_unref (c);
   gst_util_set_object_arg (G_OBJECT (comp), "background", "black");
 
-  caption_px = MAX (12, MIN (r->width, r->height) / 24);
-  font = g_strdup_printf ("Sans %dpx", caption_px);
-  text = caption_text (req->prompt, r->width, caption_px);
-  g_object_set (caption, "text", text, "font-desc", font, "auto-resize",
-      FALSE, "shaded-background", TRUE, "ypad", r->height / 30, "xpad",
-      r->width / 20, NULL);
-  gst_util_set_object_arg (G_OBJECT (caption), "valignment", "bottom");
-  gst_util_set_object_arg (G_OBJECT (caption), "halignment", "center");
-  gst_util_set_object_arg (G_OBJECT (caption), "line-alignment", "center");
-  gst_util_set_object_arg (G_OBJECT (caption), "wrap-mode", "word");
-
-  /* An animatic needs no more than veryfast at constant quality: it is
-   * several times cheaper than the default (medium, CBR) and mostly static
-   * pictures still look clean. x264enc's own rc-lookahead default (40)
-   * would override the preset's; 5 keeps fewer frames in flight, which
-   * also makes stopping cheaper. A fixed thread count keeps the bitstream
-   * the same on every machine (x264 is deterministic per thread count). */
-  gst_util_set_object_arg (G_OBJECT (enc), "speed-preset", "veryfast");
-  gst_util_set_object_arg (G_OBJECT (enc), "pass", "qual");
-  g_object_set (enc, "quantizer", 23, "threads", 2, "rc-lookahead", 5,
-      "key-int-max", 2 * PREVIEW_FPS, NULL);
+  set_up_caption (r, caption, req->prompt);
+  set_up_encoder (enc);
   g_object_set (sink, "location", out_path, NULL);
 
   if (!gst_element_link_many (comp, outcaps, caption, enc, mux, sink, NULL))
