@@ -94,7 +94,8 @@ struct _Wr2vRemoteClass
   /* --- names and texts --- */
   const gchar *provider;        /* "WaveSpeed": the service in messages */
   const gchar *job_word;        /* "job" or "task": what the service runs */
-  const gchar *key_variable;    /* environment variable of the key */
+  /* environment variable of the key; NULL: the Wr2vEngineClass's */
+  const gchar *key_variable;
   const gchar *no_key_message;  /* the whole error when no key is set */
   /* appended to "check the api-key property or the <VAR> environment
    * variable" when the key is refused: ", and that the key is active" */
@@ -105,7 +106,8 @@ struct _Wr2vRemoteClass
   /* the engine's GStreamer debug category, made on the first engine:
    * GST_DEBUG_CATEGORY_STATIC (x) in the engine, &x here */
   GstDebugCategory **debug_category;
-  const gchar *debug_name;      /* "wanr2vwavespeed" */
+  /* "wanr2vwavespeed"; NULL: "wanr2v" and the engine's name */
+  const gchar *debug_name;
   /* api-url when unset; NULL: the default_api_url hook decides */
   const gchar *default_api_url;
   const gchar *api_prefix;      /* between api-url and a route: "/api/v3/" */
@@ -125,7 +127,7 @@ struct _Wr2vRemoteClass
    * redirect (ComfyUI) */
   gboolean result_no_redirect;
   /* "WaveSpeed fetches references by http(s) URL" (then: the uri "x" is
-   * not one) */
+   * not one); NULL: "<provider> fetches references by http(s) URL" */
   const gchar *uri_rule;
 
   /* --- limits --- */

@@ -1245,7 +1245,6 @@ static const Wr2vRemoteClass comfyui_remote_class = {
   .provider = "ComfyUI",
   .job_word = "job",
   .debug_category = &wr2v_comfyui_debug,
-  .debug_name = "wanr2vcomfyui",
   .default_api_url = DEFAULT_API_URL,
   .api_prefix = "",
   .result_expiry = "it stays in ComfyUI's output folder",

@@ -756,7 +756,6 @@ dashscope_read_poll (Wr2vRemote * remote, Wr2vJob * job,
 static const Wr2vRemoteClass dashscope_remote_class = {
   .provider = "DashScope",
   .job_word = "task",
-  .key_variable = KEY_ENV,
   .no_key_message = "no DashScope API key: set the api-key property or the "
       KEY_ENV " environment variable (keys are made in the Alibaba Cloud "
       "Model Studio console, per region: the key's region must match the "
@@ -764,7 +763,6 @@ static const Wr2vRemoteClass dashscope_remote_class = {
   .settings_hint = "api-url, region and model",
   .default_model = DEFAULT_MODEL,
   .debug_category = &wr2v_dashscope_debug,
-  .debug_name = "wanr2vdashscope",
   .api_prefix = "/api/v1/",
   .poll_prefix = "tasks/",
   .poll_suffix = "",
@@ -774,7 +772,6 @@ static const Wr2vRemoteClass dashscope_remote_class = {
       "kept 24 h)",
   .result_expiry = "its URL expires 24 h after the task ended",
   .result_gone = "its URL expires 24 h after the task ended",
-  .uri_rule = "DashScope fetches references by http(s) URL",
   .max_image_bytes = MAX_IMAGE_BYTES,
   .max_video_bytes = MAX_VIDEO_BYTES,
   .too_large_image_hint = "use a smaller image, or give the pad a uri",

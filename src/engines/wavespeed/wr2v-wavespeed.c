@@ -452,7 +452,6 @@ out:
 static const Wr2vRemoteClass wavespeed_remote_class = {
   .provider = "WaveSpeed",
   .job_word = "job",
-  .key_variable = KEY_ENV,
   .no_key_message = "no WaveSpeed API key: set the api-key property or the "
       KEY_ENV " environment variable (keys are made at https://wavespeed.ai, "
       "under API keys)",
@@ -460,7 +459,6 @@ static const Wr2vRemoteClass wavespeed_remote_class = {
   .settings_hint = "api-url and model",
   .default_model = DEFAULT_MODEL,
   .debug_category = &wr2v_wavespeed_debug,
-  .debug_name = "wanr2vwavespeed",
   .default_api_url = DEFAULT_API_URL,
   .api_prefix = "/api/v3/",
   .poll_prefix = "predictions/",
@@ -470,7 +468,6 @@ static const Wr2vRemoteClass wavespeed_remote_class = {
       "(https://wavespeed.ai)",
   .result_expiry = "the URL may expire",
   .result_gone = "its URL has expired",
-  .uri_rule = "WaveSpeed fetches references by http(s) URL",
   .max_image_bytes = MAX_IMAGE_BYTES,
   .max_video_bytes = MAX_VIDEO_BYTES,
   .too_large_image_hint = "use a smaller image",
