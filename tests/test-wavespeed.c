@@ -189,9 +189,8 @@ test_key_refused_early (Wr2vFixture * fx, gconstpointer data)
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   fx->req = wr2v_test_uri_request ("Video 1 waves", FALSE);
 
-  wr2v_fx_go (fx, "{\"fault\": \"401\", \"times\": 1}", &r);
-  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_NOT_AUTHORIZED);
-  g_assert_nonnull (strstr (r.error->message, "WAVESPEED_API_KEY"));
+  wr2v_fx_go_fails (fx, "{\"fault\": \"401\", \"times\": 1}",
+      WR2V_ERROR_NOT_AUTHORIZED, "WAVESPEED_API_KEY", &r);
   g_assert_cmpint (wr2v_fx_count (fx, "models"), ==, 1);
   g_assert_cmpint (wr2v_fx_count (fx, "submit"), ==, 0);
   wr2v_run_clear (&r);
@@ -205,11 +204,10 @@ test_envelope_error (Wr2vFixture * fx, gconstpointer data)
   gint code = 0;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  wr2v_fx_go (fx, "{\"fault\": \"poll-envelope-401\", \"times\": 1}", &r);
-  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_NOT_AUTHORIZED);
-  g_assert_nonnull (strstr (r.error->message, "invalid key"));
-  g_assert_true (gst_structure_get_int (r.job.error_details,
-          "provider-code", &code));
+  wr2v_fx_go_fails (fx, "{\"fault\": \"poll-envelope-401\", \"times\": 1}",
+      WR2V_ERROR_NOT_AUTHORIZED, "invalid key", &r);
+  g_assert_true (gst_structure_get_int (r.job.error_details, "provider-code",
+          &code));
   g_assert_cmpint (code, ==, 401);
   g_assert_cmpint (wr2v_fx_count (fx, "submit"), ==, 1);
   wr2v_run_clear (&r);
@@ -226,9 +224,7 @@ test_timeout_in_upload (Wr2vFixture * fx, gconstpointer data)
   fx->settings.request_timeout_s = 1;
   wr2v_fx_control (fx,
       "{\"fault\": \"upload-slow\", \"seconds\": 2, \"times\": 1}");
-  wr2v_fx_go (fx, NULL, &r);
-  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_TIMEOUT);
-  g_assert_nonnull (strstr (r.error->message, "request-timeout (1 s)"));
+  wr2v_fx_go_fails (fx, NULL, WR2V_ERROR_TIMEOUT, "request-timeout (1 s)", &r);
   g_assert_nonnull (strstr (r.error->message, "nothing was submitted"));
   g_assert_cmpint (wr2v_fx_count (fx, "submit"), ==, 0);
   wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
@@ -269,9 +265,7 @@ test_job_fails (Wr2vFixture * fx, gconstpointer data)
       "\"status\": \"%s\"}", fc->code, fc->status);
   wr2v_fx_control (fx, json);
   g_free (json);
-  wr2v_fx_go (fx, NULL, &r);
-  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_JOB_FAILED);
-  g_assert_nonnull (strstr (r.error->message, fc->words));
+  wr2v_fx_go_fails (fx, NULL, WR2V_ERROR_JOB_FAILED, fc->words, &r);
   id = wr2v_fx_only_job (fx);
   g_assert_nonnull (strstr (r.error->message, id));
 

@@ -1,5 +1,6 @@
 /* wr2v-test-engine.c: see wr2v-test-engine.h. */
 #include "wr2v-test-engine.h"
+#include "wr2v-error.h"
 
 #include <string.h>
 #include <glib/gstdio.h>
@@ -625,6 +626,15 @@ wr2v_fx_assert_journal (Wr2vFixture * fx, const gchar * hash,
   g_assert_nonnull (e);
   g_assert_cmpstr (e->job_id, ==, job_id);
   wr2v_journal_entry_free (e);
+}
+
+void
+wr2v_fx_go_fails (Wr2vFixture * fx, const gchar * json, gint code,
+    const gchar * words, Wr2vRun * r)
+{
+  wr2v_fx_go (fx, json, r);
+  g_assert_error (r->error, WR2V_ERROR, code);
+  wr2v_assert_says (r->error, words);
 }
 
 void

@@ -185,6 +185,11 @@ G_GNUC_PRINTF (2, 3);
  * none), into @r (clear it). */
      void wr2v_fx_go (Wr2vFixture * fx, const gchar * json, Wr2vRun * r);
 
+/* wr2v_fx_go with @json: the job must fail with WR2V_ERROR @code, its
+ * message saying @words (wr2v_assert_says). */
+     void wr2v_fx_go_fails (Wr2vFixture * fx, const gchar * json, gint code,
+    const gchar * words, Wr2vRun * r);
+
 /* wr2v_fx_go, cancelled @delay_ms after the job reached @phase: it must
  * end cancelled within a second (scaled by WR2V_TEST_TIME). */
      void wr2v_fx_go_cancelled (Wr2vFixture * fx, Wr2vPhase phase,

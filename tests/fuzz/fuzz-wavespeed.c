@@ -6,7 +6,6 @@
  * body builder. */
 #include "fuzz-common.h"
 #include "wr2v-http.h"
-#include "wr2v-parsers.h"
 #include "wavespeed/wr2v-wavespeed-wire.h"
 
 #define KEY "fuzz-KEY-0123456789"
@@ -100,10 +99,10 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
     check_url (a.upload_url);
     for (guint i = 0; a.upload_headers && a.upload_headers[i]; i++)
       g_assert (!strpbrk (a.upload_headers[i], "\r\n"));
-    text = wr2v_parsers_safe_text (a.message, 400, KEY);
+    text = wr2v_http_safe_text (a.message, 400, KEY);
     g_assert (!text || !strstr (text, KEY));
     g_free (text);
-    text = wr2v_parsers_safe_text (a.error, 400, KEY);
+    text = wr2v_http_safe_text (a.error, 400, KEY);
     g_assert (!text || g_utf8_validate (text, -1, NULL));
     g_free (text);
   } else {

@@ -15,10 +15,9 @@ wr2v_wavespeed_answer_clear (Wr2vWavespeedAnswer * a)
 {
   if (!a)
     return;
-  wr2v_json_clear_strings (&a->message, &a->id, &a->status, &a->output,
-      &a->error, &a->download_url, &a->upload_url, &a->upload_method, NULL);
   g_strfreev (a->upload_headers);
-  memset (a, 0, sizeof *a);
+  wr2v_json_clear_answer (a, &a->message, &a->id, &a->status, &a->output,
+      &a->error, &a->download_url, &a->upload_url, &a->upload_method, NULL);
 }
 
 /* A number member (integer or not) into *@out. */

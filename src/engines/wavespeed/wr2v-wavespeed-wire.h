@@ -4,13 +4,14 @@
  * its rules, and the price and ticket requests of engine=wavespeed. No I/O,
  * no engine state, no logging, so that the fuzzers (tests/fuzz) call
  * exactly what the engine calls. The rules every parser here follows are
- * in src/wr2v-parsers.h; the facts, with their sources and how sure each
+ * in src/wr2v-json.h; the facts, with their sources and how sure each
  * is, in docs/engines/wavespeed.md ("Wire protocol and sources").
  */
 #pragma once
 
 #include <glib.h>
 
+#include "wr2v-json.h"
 #include "wr2v-remote.h"
 #include "wr2v-request.h"
 
@@ -45,9 +46,8 @@ G_BEGIN_DECLS
 
 /* FALSE (WR2V_ERROR_PROTOCOL) only when @data is not a JSON object within
  * the limits; missing members stay NULL / 0. */
-gboolean wr2v_wavespeed_parse_answer (const gchar * data, gsize len,
-    Wr2vWavespeedAnswer * out, GError ** error);
-void wr2v_wavespeed_answer_clear (Wr2vWavespeedAnswer * a);
+WR2V_JSON_DECLARE_PARSER (Wr2vWavespeedAnswer, wr2v_wavespeed_parse_answer,
+    wr2v_wavespeed_answer_clear);
 
 /* A prediction id fit for a URL path segment and a file name: the rule of
  * every hosted engine, wr2v_remote_job_id_ok(). */

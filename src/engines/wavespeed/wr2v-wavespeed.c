@@ -610,7 +610,6 @@ out:
 static const Wr2vRemoteClass wavespeed_remote_class = {
   .provider = "WaveSpeed",
   .job_word = "job",
-  .key_variable = KEY_ENV,
   .no_key_message = "no WaveSpeed API key: set the api-key property or the "
       KEY_ENV " environment variable (keys are made at https://wavespeed.ai, "
       "under API keys)",
@@ -618,7 +617,6 @@ static const Wr2vRemoteClass wavespeed_remote_class = {
   .settings_hint = "api-url and model",
   .default_model = DEFAULT_MODEL,
   .debug_category = &wr2v_wavespeed_debug,
-  .debug_name = "wanr2vwavespeed",
   .default_api_url = DEFAULT_API_URL,
   .api_prefix = "/api/v3/",
   .poll_prefix = "predictions/",
@@ -628,7 +626,6 @@ static const Wr2vRemoteClass wavespeed_remote_class = {
       "(https://wavespeed.ai)",
   .result_expiry = "the URL may expire",
   .result_gone = "its URL has expired",
-  .uri_rule = "WaveSpeed fetches references by http(s) URL",
   .max_image_bytes = MAX_IMAGE_BYTES,
   .max_video_bytes = MAX_VIDEO_BYTES,
   .too_large_image_hint = "use a smaller image",
@@ -658,10 +655,7 @@ static const Wr2vEngineClass wavespeed_class = {
   .estimate_cost = wavespeed_estimate_cost,
   .identity = wavespeed_identity,
   .prepare = wr2v_wavespeed_prepare,
-  .submit = wr2v_remote_engine_submit,
-  .poll = wr2v_remote_engine_poll,
-  .fetch = wr2v_remote_engine_fetch,
-  .finalize = wr2v_remote_engine_finalize,
+  WR2V_REMOTE_JOB_HOOKS,
 };
 
 Wr2vEngine *
