@@ -324,3 +324,19 @@ wr2v_remote_engine_prepare (Wr2vEngine * engine, Wr2vJob * job, GError ** error)
   }
   return TRUE;
 }
+
+gchar *
+wr2v_remote_upload_scope_by_url (Wr2vRemote * remote)
+{
+  const gchar *u = remote->engine->settings.api_url;
+  const gchar *name = remote->engine->klass->name;
+  gchar *digest, *scope;
+
+  if (!u || !*u)
+    return g_strdup (name);
+  digest = g_compute_checksum_for_string (G_CHECKSUM_SHA256, u, -1);
+  digest[12] = '\0';
+  scope = g_strconcat (name, "-", digest, NULL);
+  g_free (digest);
+  return scope;
+}

@@ -54,6 +54,11 @@ const gchar *wr2v_remote_ext_for_mime (const gchar * mime, Wr2vRefKind kind);
 /* TRUE for an http:// or https:// URL (any host: the service fetches it). */
 gboolean wr2v_remote_url_is_http (const gchar * url);
 
+/* An upload_scope hook: the engine's name, and when api-url is set a
+ * digest of it, so that the URLs of another service (a proxy, a fake) are
+ * not mixed in. */
+gchar *wr2v_remote_upload_scope_by_url (Wr2vRemote * remote);
+
 /* For wr2v-remote.c: the cache's life. */
 void wr2v_remote_upload_init (Wr2vRemote * remote);
 void wr2v_remote_upload_clear (Wr2vRemote * remote);

@@ -409,6 +409,7 @@ wr2v_remote_api_request (Wr2vRemote * remote, Wr2vJob * job,
   hr->method = method;
   hr->url = url;
   hr->bearer = key;
+  hr->auth_scheme = remote->klass->auth_scheme;
   hr->timeout_s = API_TIMEOUT_S;
   hr->low_speed_time_s = API_LOW_SPEED_S;
   hr->cancellable = job->cancellable;
@@ -519,7 +520,8 @@ submit_status (Wr2vRemote * remote, Wr2vJob * job,
   Wr2vRemoteFault fault;
   gchar *answer;
 
-  if (resp->status == 200)
+  if (resp->status == 200 || (k->submit_created_status &&
+          resp->status == k->submit_created_status))
     return WR2V_REMOTE_SUBMIT_ACCEPTED;
   read_fault (remote, resp, &fault);
   if (!nothing_created (k, resp->status)) {
@@ -733,7 +735,8 @@ wr2v_remote_engine_poll (Wr2vEngine * engine, Wr2vJob * job,
   }
   wr2v_job_detail_string (job, "job-id", job_id);
   escaped = wr2v_http_escape_segment (job_id);
-  route = g_strconcat (k->poll_prefix, escaped, k->poll_suffix, NULL);
+  route = k->poll_route ? k->poll_route (remote, escaped) :
+      g_strconcat (k->poll_prefix, escaped, k->poll_suffix, NULL);
   failed = g_strdup_printf ("polling %s %s %s failed, run again to resume "
       "it: ", k->provider, k->job_word, job_id);
   /* 429 is retried here, on a GET; never on a submit */

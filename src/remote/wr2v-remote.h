@@ -109,6 +109,9 @@ struct _Wr2vRemoteClass
   /* api-url when unset; NULL: the default_api_url hook decides */
   const gchar *default_api_url;
   const gchar *api_prefix;      /* between api-url and a route: "/api/v3/" */
+  /* the word before the key in "Authorization: <word> <key>"; NULL:
+   * "Bearer" (fal.ai: "Key") */
+  const gchar *auth_scheme;
   /* poll GETs {api_prefix}{poll_prefix}<escaped id>{poll_suffix} */
   const gchar *poll_prefix;
   const gchar *poll_suffix;
@@ -134,6 +137,8 @@ struct _Wr2vRemoteClass
   const gchar *too_large_video_hint;
   /* how long an uploaded URL stays valid, from the start of its upload */
   gint64 upload_lifetime_s;
+  /* a submit's success status besides 200 (Replicate: 201); 0: none */
+  guint submit_created_status;
   /* 5xx answers to a submit that the service documents as "nothing was
    * created" (0-terminated); any other 5xx may hide a paid job */
   guint submit_nothing_created[4];
@@ -185,6 +190,10 @@ struct _Wr2vRemoteClass
     Wr2vRemoteVerdict (*read_submit) (Wr2vRemote * remote, Wr2vJob * job,
       const Wr2vHttpResponse * resp, const gchar * what, gchar ** id,
       gchar ** why, GError ** error);
+  /* The poll's route under api_prefix for the job @escaped_id (already a
+   * safe path segment), when poll_prefix and poll_suffix can't say it
+   * (fal.ai's routes name the app). Default: prefix + id + suffix. */
+  gchar *(*poll_route) (Wr2vRemote * remote, const gchar * escaped_id);
   /* Required: reads a 200 answer to a poll into @res; FALSE with the
    * user-facing error when the job failed or the answer is unusable. */
   gboolean (*read_poll) (Wr2vRemote * remote, Wr2vJob * job,
@@ -365,3 +374,5 @@ void wr2v_remote_watch_progress (Wr2vHttpRequest * hr,
 G_END_DECLS
 
 #include "wr2v-remote-upload.h"
+#include "wr2v-remote-limits.h"
+#include "wr2v-remote-body.h"

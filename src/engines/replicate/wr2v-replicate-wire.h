@@ -1,0 +1,48 @@
+/* wr2v-replicate-wire.h: Replicate's wire format, as pure functions.
+ *
+ * The request builder and the answer parser of engine=replicate. No I/O,
+ * no engine state, no logging, so that fuzzers call exactly what the
+ * engine calls. The rules every parser here follows are in
+ * src/wr2v-parsers.h; the facts, with their sources and how sure each is,
+ * in docs/engines/replicate.md ("Wire protocol and sources").
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "wr2v-remote.h"
+#include "wr2v-request.h"
+
+G_BEGIN_DECLS
+
+/* A prediction, a file, or an error answer; missing members stay NULL. */
+typedef struct
+{
+  /* prediction: id, status, output (a string, or the first of a list),
+   * error; file: id and urls.get */
+  gchar *id;
+  gchar *status;
+  gchar *output;
+  gchar *error;
+  gchar *get_url;
+  /* an error answer (problem details): title, detail */
+  gchar *title;
+  gchar *detail;
+} Wr2vReplicateAnswer;
+
+/* FALSE (WR2V_ERROR_PROTOCOL) only when @data is not a JSON object within
+ * the limits. */
+gboolean wr2v_replicate_parse_answer (const gchar * data, gsize len,
+    Wr2vReplicateAnswer * out, GError ** error);
+void wr2v_replicate_answer_clear (Wr2vReplicateAnswer * a);
+
+/* A model: "owner/name" of [A-Za-z0-9-_.], neither "." nor "..". */
+gboolean wr2v_replicate_model_ok (const gchar * model);
+
+/* The body of POST /v1/models/{model}/predictions: {"input": {...}}, @urls
+ * holding the URL Replicate fetches each of @req's references from, in
+ * the request's order. */
+gchar *wr2v_replicate_submit_body (const Wr2vRequest * req,
+    const gchar * const *urls);
+
+G_END_DECLS

@@ -1,0 +1,34 @@
+/* wr2v-remote-body.h: the request fields most hosts of the model share,
+ * written into a JSON object under each host's own names (part of
+ * wr2v-remote.h, which includes this header). Pure: no I/O, so that the
+ * wire builders the fuzzers call may use it.
+ */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "wr2v-request.h"
+
+G_BEGIN_DECLS
+
+/* A host's names of the fields; a NULL name leaves that field out. */
+typedef struct
+{
+  const gchar *prompt;
+  const gchar *videos;          /* an array of the videos' URLs */
+  const gchar *images;          /* an array of the images' URLs */
+  const gchar *negative_prompt; /* only when set */
+  const gchar *resolution;      /* "720p", "1080p" */
+  const gchar *duration;
+  gboolean duration_as_text;    /* "5" rather than 5 */
+  const gchar *aspect_ratio;    /* only when the user chose it */
+  const gchar *seed;            /* only when set */
+  const gchar *prompt_expansion;        /* a boolean */
+} Wr2vRemoteFields;
+
+/* Adds @req's fields to the JSON object @b is building; @urls holds the
+ * URL of each of @req's references, in the request's order. */
+void wr2v_remote_body_fields (JsonBuilder * b, const Wr2vRequest * req,
+    const gchar * const *urls, const Wr2vRemoteFields * names);
+
+G_END_DECLS
