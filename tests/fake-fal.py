@@ -41,20 +41,19 @@ class Handler(fakehosted.JobHandler):
     server_version = "FakeFal/1.0"
     LOG_NAME = "fal"
     KEY_SCHEME = "Key"
-    ROUTES = fakelib.CLIP_ROUTES + (
-        ("POST", r"/storage/upload/initiate", "upload", "initiate"),
-        ("PUT", r"/_put/([A-Za-z0-9]+)", "put", "put"),
-        ("GET", r"/_files/([A-Za-z0-9]+)", "media", "media"),
-        ("GET", APP + r"/status", "status", "status"),
-        ("PUT", APP + r"/cancel", "cancel", "cancel"),
-        ("GET", APP, "result", "result"),
-        ("POST", r"/(.+)", "submit", "submit"),
-    )
+    ROUTES = fakehosted.routes(
+        ("POST", r"/storage/upload/initiate", "upload"),
+        ("PUT", r"/_put/([A-Za-z0-9]+)", "put"),
+        ("GET", r"/_files/([A-Za-z0-9]+)", "media"),
+        ("GET", APP + r"/status", "status"),
+        ("PUT", APP + r"/cancel", "cancel"),
+        ("GET", APP, "result"),
+        ("POST", r"/(.+)", "submit"))
 
     def error_json(self, status, code, message):
         return {"detail": message}
 
-    def initiate(self):
+    def upload(self):
         spec = self.read_json() or {}
         if not self.check_auth() or not self.upload_faults():
             return

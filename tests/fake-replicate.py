@@ -32,16 +32,15 @@ class State(fakehosted.JobState):
 
 
 class Handler(fakehosted.JobHandler):
+    ROUTES = fakehosted.routes(
+        ("POST", r"/v1/files", "upload"),
+        ("GET", r"/v1/files/([A-Za-z0-9]+)", "media"),
+        ("POST", r"/v1/models/([^/]+/[^/]+)/predictions", "submit"),
+        ("GET", r"/v1/predictions/([^/]+)", "poll"),
+        ("POST", r"/v1/predictions/([^/]+)/cancel", "cancel"))
     server_version = "FakeReplicate/1.0"
     LOG_NAME = "replicate"
     FILES = "/v1/files/"
-    ROUTES = fakelib.CLIP_ROUTES + (
-        ("POST", r"/v1/files", "upload", "upload"),
-        ("GET", r"/v1/files/([A-Za-z0-9]+)", "media", "media"),
-        ("POST", r"/v1/models/([^/]+/[^/]+)/predictions", "submit", "submit"),
-        ("GET", r"/v1/predictions/([^/]+)", "poll", "poll"),
-        ("POST", r"/v1/predictions/([^/]+)/cancel", "cancel", "cancel"),
-    )
 
     def error_json(self, status, code, message):
         return {"title": code, "detail": message, "status": status}

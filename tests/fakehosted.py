@@ -30,13 +30,9 @@ class JobState(fakelib.State):
         self.media = {}
 
     def new_job(self):
-        job = {"polls": 0, "target": self.polls, "fail": None, "never": False}
-        f = self.take_fault("job-fail")
-        if f is not None:
-            job["fail"] = f
-        if self.take_fault("never-finish") is not None:
-            job["never"] = True
-        return job
+        fail = self.take_fault("job-fail")
+        never = self.take_fault("never-finish") is not None
+        return dict(polls=0, target=self.polls, fail=fail, never=never)
 
     def new_job_id(self):
         job_id = self.ID_PREFIX + uuid.uuid4().hex[:16]
@@ -45,14 +41,18 @@ class JobState(fakelib.State):
 
     def control(self, spec, handler):
         super().control(spec, handler)
-        if "create_job" in spec:
-            self.jobs[spec["create_job"]] = self.new_job()
+        for job_id in filter(None, [spec.get("create_job")]):
+            self.jobs[job_id] = self.new_job()
 
     def stats(self):
-        stats = super().stats()
-        stats["last_submit"] = self.submits[-1] if self.submits else None
-        stats["jobs"] = {k: {"polls": v["polls"]} for k, v in self.jobs.items()}
-        return stats
+        return dict(super().stats(), jobs={
+            k: {"polls": v["polls"]} for k, v in self.jobs.items()})
+
+
+def routes(*entries):
+    """A fake's ROUTES: the clip's, then (method, path expression, name)
+    of each of @entries, answered by the method of that name."""
+    return fakelib.CLIP_ROUTES + tuple((m, p, n, n) for m, p, n in entries)
 
 
 class JobHandler(fakelib.Handler):

@@ -3,6 +3,9 @@
  */
 #include "config.h"
 
+#include <string.h>
+
+#include "wr2v-json.h"
 #include "wr2v-remote-body.h"
 
 static void
@@ -64,4 +67,33 @@ wr2v_remote_body_fields (JsonBuilder * b, const Wr2vRequest * req,
     json_builder_set_member_name (b, names->prompt_expansion);
     json_builder_add_boolean_value (b, req->prompt_expansion);
   }
+}
+
+JsonNode *
+wr2v_remote_parse_members (const gchar * data, gsize len, const gchar * who,
+    const Wr2vRemoteMember * members, gpointer out, GError ** error)
+{
+  JsonObject *root = NULL;
+  JsonNode *node = wr2v_json_parse_object (data, len, who, &root, error);
+  guint i;
+
+  for (i = 0; node && members[i].path; i++) {
+    const gchar *dot = strchr (members[i].path, '.');
+    gchar **slot = G_STRUCT_MEMBER_P (out, members[i].offset);
+    const gchar *value;
+
+    if (dot) {
+      gchar *parent = g_strndup (members[i].path, dot - members[i].path);
+
+      value = wr2v_json_string (wr2v_json_object (root, parent), dot + 1);
+      g_free (parent);
+    } else {
+      value = wr2v_json_string (root, members[i].path);
+    }
+    if (value) {
+      g_free (*slot);
+      *slot = g_strdup (value);
+    }
+  }
+  return node;
 }

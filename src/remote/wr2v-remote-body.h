@@ -1,7 +1,8 @@
-/* wr2v-remote-body.h: the request fields most hosts of the model share,
- * written into a JSON object under each host's own names (part of
- * wr2v-remote.h, which includes this header). Pure: no I/O, so that the
- * wire builders the fuzzers call may use it.
+/* wr2v-remote-body.h: the JSON most hosts of the model share: the
+ * request's fields written under each host's own names, and answers read
+ * into a struct by a table of member names (part of wr2v-remote.h, which
+ * includes this header). Pure: no I/O, so that the wire builders and
+ * parsers the fuzzers call may use it.
  */
 #pragma once
 
@@ -30,5 +31,21 @@ typedef struct
  * URL of each of @req's references, in the request's order. */
 void wr2v_remote_body_fields (JsonBuilder * b, const Wr2vRequest * req,
     const gchar * const *urls, const Wr2vRemoteFields * names);
+
+/* A string member of an answer: "name", or "object.name" one level
+ * down, and where its copy goes in the answer's struct. */
+typedef struct
+{
+  const gchar *path;
+  glong offset;                 /* G_STRUCT_OFFSET of a gchar * */
+} Wr2vRemoteMember;
+
+/* Parses @data as a JSON object (wr2v_json_parse_object, @who in its
+ * error) and copies each of @members (ended by a NULL path) that is a
+ * string into @out; missing ones stay as they are. Returns the root node
+ * (unref it) for what a table can't say, or NULL with the error. */
+JsonNode *wr2v_remote_parse_members (const gchar * data, gsize len,
+    const gchar * who, const Wr2vRemoteMember * members, gpointer out,
+    GError ** error);
 
 G_END_DECLS

@@ -329,14 +329,20 @@ gchar *
 wr2v_remote_upload_scope_by_url (Wr2vRemote * remote)
 {
   const gchar *u = remote->engine->settings.api_url;
-  const gchar *name = remote->engine->klass->name;
   gchar *digest, *scope;
 
   if (!u || !*u)
-    return g_strdup (name);
+    return g_strdup (remote->engine->klass->name);
   digest = g_compute_checksum_for_string (G_CHECKSUM_SHA256, u, -1);
-  digest[12] = '\0';
-  scope = g_strconcat (name, "-", digest, NULL);
+  scope = g_strdup_printf ("%s-%.12s", remote->engine->klass->name, digest);
   g_free (digest);
   return scope;
+}
+
+gboolean
+wr2v_remote_engine_check_prepare (Wr2vEngine * engine, Wr2vJob * job,
+    GError ** error)
+{
+  return engine->klass->check (engine, job->request, error) &&
+      wr2v_remote_engine_prepare (engine, job, error);
 }

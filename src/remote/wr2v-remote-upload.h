@@ -16,6 +16,12 @@ G_BEGIN_DECLS
 gboolean wr2v_remote_engine_prepare (Wr2vEngine * engine, Wr2vJob * job,
     GError ** error);
 
+/* Wr2vEngineClass.prepare that runs the engine's check again first, so
+ * that nothing is sent for a request the element did not check
+ * (wr2v_job_run alone). */
+gboolean wr2v_remote_engine_check_prepare (Wr2vEngine * engine, Wr2vJob * job,
+    GError ** error);
+
 /* --- uploads --- */
 
 /* The URL of content @sha uploaded before and valid for @margin_s more

@@ -36,28 +36,28 @@ read_detail (JsonObject * root)
   return g_strdup (wr2v_json_string (json_node_get_object (first), "msg"));
 }
 
+#define MEMBER(path, field) {path, G_STRUCT_OFFSET (Wr2vFalAnswer, field)}
+static const Wr2vRemoteMember fal_members[] = {
+  MEMBER ("request_id", request_id), MEMBER ("status", status),
+  MEMBER ("error", error), MEMBER ("error_type", error_type),
+  MEMBER ("video.url", video_url), MEMBER ("upload_url", upload_url),
+  MEMBER ("file_url", file_url), {NULL},
+};
+
 gboolean
 wr2v_fal_parse_answer (const gchar * data, gsize len, Wr2vFalAnswer * out,
     GError ** error)
 {
-  JsonObject *root = NULL;
   JsonNode *node;
 
   wr2v_fal_answer_clear (out);
-  node = wr2v_json_parse_object (data, len, "fal.ai", &root, error);
-  if (!node)
-    return FALSE;
-  out->request_id = g_strdup (wr2v_json_string (root, "request_id"));
-  out->status = g_strdup (wr2v_json_string (root, "status"));
-  out->error = g_strdup (wr2v_json_string (root, "error"));
-  out->error_type = g_strdup (wr2v_json_string (root, "error_type"));
-  out->video_url = g_strdup (wr2v_json_string (wr2v_json_object (root,
-              "video"), "url"));
-  out->detail = read_detail (root);
-  out->upload_url = g_strdup (wr2v_json_string (root, "upload_url"));
-  out->file_url = g_strdup (wr2v_json_string (root, "file_url"));
-  json_node_unref (node);
-  return TRUE;
+  node = wr2v_remote_parse_members (data, len, "fal.ai", fal_members, out,
+      error);
+  if (node) {
+    out->detail = read_detail (json_node_get_object (node));
+    json_node_unref (node);
+  }
+  return node != NULL;
 }
 
 gboolean
@@ -125,16 +125,14 @@ wr2v_fal_submit_body (const Wr2vRequest * req, const gchar * const *urls)
 gchar *
 wr2v_fal_initiate_body (const gchar * content_type, const gchar * file_name)
 {
-  JsonBuilder *b = json_builder_new ();
-  gchar *body;
+  JsonObject *o = json_object_new ();
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+  gchar *text;
 
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "content_type");
-  json_builder_add_string_value (b, content_type);
-  json_builder_set_member_name (b, "file_name");
-  json_builder_add_string_value (b, file_name);
-  json_builder_end_object (b);
-  body = wr2v_json_builder_text (b);
-  g_object_unref (b);
-  return body;
+  json_object_set_string_member (o, "content_type", content_type);
+  json_object_set_string_member (o, "file_name", file_name);
+  json_node_take_object (node, o);
+  text = json_to_string (node, FALSE);
+  json_node_unref (node);
+  return text;
 }

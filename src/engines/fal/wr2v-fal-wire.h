@@ -15,23 +15,19 @@
 
 G_BEGIN_DECLS
 
-/* Any answer of the queue or the storage API; missing members stay NULL. */
+/* Any answer of the queue or the storage API; missing members stay NULL.
+ *  - submit: request_id
+ *  - status: status ("IN_QUEUE", "IN_PROGRESS", "COMPLETED") and, for a
+ *    request that ended in an error, error and error_type
+ *  - result: video.url
+ *  - an error answer: detail (a string, or the first msg of a list)
+ *  - storage upload initiate: upload_url, file_url */
 typedef struct
 {
-  /* submit: request_id */
   gchar *request_id;
-  /* status: status ("IN_QUEUE", "IN_PROGRESS", "COMPLETED") and, for a
-   * request that ended in an error, error and error_type */
-  gchar *status;
-  gchar *error;
-  gchar *error_type;
-  /* result: video.url */
-  gchar *video_url;
-  /* an error answer: detail (a string, or the first msg of a list) */
-  gchar *detail;
-  /* storage upload initiate: upload_url, file_url */
-  gchar *upload_url;
-  gchar *file_url;
+  gchar *status, *error, *error_type;
+  gchar *video_url, *detail;
+  gchar *upload_url, *file_url;
 } Wr2vFalAnswer;
 
 /* FALSE (WR2V_ERROR_PROTOCOL) only when @data is not a JSON object within

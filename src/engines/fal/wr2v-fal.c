@@ -243,48 +243,7 @@ out:
   return url;
 }
 
-static gboolean
-fal_prepare (Wr2vEngine * engine, Wr2vJob * job, GError ** error)
-{
-  /* the limits again: nothing is sent for a request the element did not
-   * check (wr2v_job_run alone) */
-  return fal_check (engine, job->request, error) &&
-      wr2v_remote_engine_prepare (engine, job, error);
-}
-
 /* --- submit --- */
-
-static Wr2vRemoteVerdict
-fal_read_submit (Wr2vRemote * remote, Wr2vJob * job,
-    const Wr2vHttpResponse * resp, const gchar * what, gchar ** id,
-    gchar ** why, GError ** error)
-{
-  Wr2vFalAnswer a = { 0, };
-  GError *local = NULL;
-
-  if (!parse_body (resp, &a, &local)) {
-    *why = g_strdup_printf ("its answer was unreadable (%s)", local->message);
-    g_error_free (local);
-    return WR2V_REMOTE_SUBMIT_MAYBE;
-  }
-  /* no request_id: the layer says a paid request may exist */
-  *id = g_steal_pointer (&a.request_id);
-  wr2v_fal_answer_clear (&a);
-  return WR2V_REMOTE_SUBMIT_ACCEPTED;
-}
-
-static gchar *
-fal_submit_route (Wr2vRemote * remote, GError ** error)
-{
-  const gchar *m = wr2v_remote_model (remote);
-
-  if (!wr2v_fal_model_ok (m)) {
-    g_set_error (error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST,
-        "model \"%s\" is not a fal.ai model id", m);
-    return NULL;
-  }
-  return g_strdup (m);
-}
 
 static gchar *
 fal_submit_body (Wr2vRemote * remote, Wr2vJob * job,
@@ -389,41 +348,39 @@ out:
   return ok;
 }
 
+static const Wr2vRemoteStatusWord fal_statuses[] = {
+  {"IN_QUEUE", WR2V_POLL_QUEUED},
+  {"IN_PROGRESS", WR2V_POLL_RUNNING},
+  /* an error, or the result to fetch */
+  {"COMPLETED", WR2V_POLL_SUCCEEDED},
+  {NULL},
+};
+
 static gboolean
 fal_read_poll (Wr2vRemote * remote, Wr2vJob * job, const gchar * job_id,
     const Wr2vHttpResponse * resp, Wr2vPollResult * res, GError ** error)
 {
   Wr2vFalAnswer a = { 0, };
   GError *local = NULL;
-  gboolean ok = TRUE;
+  gint state;
+  gboolean ok;
 
   if (!parse_body (resp, &a, &local)) {
     wr2v_remote_poll_unreadable (remote, job_id, local, error);
     return FALSE;
   }
-  if (!a.status) {
-    g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
-        "fal.ai's answer for request %s has no status; run again to resume "
-        "it", job_id);
-    ok = FALSE;
-  } else if (g_str_equal (a.status, "IN_QUEUE")) {
-    res->state = WR2V_POLL_QUEUED;
-  } else if (g_str_equal (a.status, "IN_PROGRESS")) {
-    res->state = WR2V_POLL_RUNNING;
-  } else if (g_str_equal (a.status, "COMPLETED") && a.error) {
+  state = wr2v_remote_poll_word (remote, job_id, a.status, fal_statuses, res,
+      error);
+  ok = state >= 0;
+  if (state == WR2V_POLL_SUCCEEDED && a.error) {
     request_failed (remote, job, job_id, resp->status, a.error_type,
         a.error, res, error);
     ok = FALSE;
-  } else if (g_str_equal (a.status, "COMPLETED")) {
-    ok = fetch_result (remote, job, job_id, res, error);
-  } else {
-    /* a status this code doesn't know yet: keep waiting, the request
-     * timeout still bounds it */
-    GST_WARNING ("request %s: unknown status \"%s\"", job_id, a.status);
+  } else if (state == WR2V_POLL_SUCCEEDED) {
+    /* SUCCEEDED only once the result is in hand */
     res->state = WR2V_POLL_RUNNING;
+    ok = fetch_result (remote, job, job_id, res, error);
   }
-  if (a.status)
-    wr2v_remote_poll_status (res, a.status);
   wr2v_fal_answer_clear (&a);
   return ok;
 }
@@ -460,14 +417,15 @@ static const Wr2vRemoteClass fal_remote_class = {
   .upload_lifetime_s = UPLOAD_LIFETIME_S,
   /* nothing documents a 5xx that means "nothing was created" */
   .submit_nothing_created = {0},
-  .submit_route = fal_submit_route,
+  /* {queue}/{model} */
+  .submit_route_pattern = "%s",
+  .submit_id_member = "request_id",
   .submit_body = fal_submit_body,
   .resolution_word = wr2v_resolution_nick,
   .upload_scope = wr2v_remote_upload_scope_by_url,
   .upload = fal_upload,
   .parse_fault = fal_parse_fault,
   .explain_fault = fal_explain_fault,
-  .read_submit = fal_read_submit,
   .read_poll = fal_read_poll,
 };
 
@@ -479,7 +437,7 @@ static const Wr2vEngineClass fal_class = {
   .check = fal_check,
   .estimate_cost = fal_estimate_cost,
   .identity = fal_identity,
-  .prepare = fal_prepare,
+  .prepare = wr2v_remote_engine_check_prepare,
   .submit = wr2v_remote_engine_submit,
   .poll = wr2v_remote_engine_poll,
   .fetch = wr2v_remote_engine_fetch,

@@ -28,25 +28,25 @@ read_output (JsonObject * root)
   return g_strdup (wr2v_json_string (root, "output"));
 }
 
+#define MEMBER(path, field) \
+  {path, G_STRUCT_OFFSET (Wr2vReplicateAnswer, field)}
+static const Wr2vRemoteMember replicate_members[] = {
+  MEMBER ("id", id), MEMBER ("status", status), MEMBER ("error", error),
+  MEMBER ("urls.get", get_url), MEMBER ("title", title),
+  MEMBER ("detail", detail), {NULL},
+};
+
 gboolean
 wr2v_replicate_parse_answer (const gchar * data, gsize len,
     Wr2vReplicateAnswer * out, GError ** error)
 {
-  JsonObject *root = NULL;
   JsonNode *node;
 
   wr2v_replicate_answer_clear (out);
-  node = wr2v_json_parse_object (data, len, "Replicate", &root, error);
-  if (!node)
+  if (!(node = wr2v_remote_parse_members (data, len, "Replicate",
+              replicate_members, out, error)))
     return FALSE;
-  out->id = g_strdup (wr2v_json_string (root, "id"));
-  out->status = g_strdup (wr2v_json_string (root, "status"));
-  out->output = read_output (root);
-  out->error = g_strdup (wr2v_json_string (root, "error"));
-  out->get_url = g_strdup (wr2v_json_string (wr2v_json_object (root,
-              "urls"), "get"));
-  out->title = g_strdup (wr2v_json_string (root, "title"));
-  out->detail = g_strdup (wr2v_json_string (root, "detail"));
+  out->output = read_output (json_node_get_object (node));
   json_node_unref (node);
   return TRUE;
 }
@@ -70,16 +70,11 @@ wr2v_replicate_model_ok (const gchar * model)
   return ok;
 }
 
-/* The model's input names [C: its llms.txt]. */
+/* The model's input names [C: its llms.txt], in Wr2vRemoteFields' order;
+ * shot_type is left at its default. */
 static const Wr2vRemoteFields replicate_fields = {
-  .prompt = "prompt",
-  .videos = "reference_videos",
-  .images = "reference_images",
-  .negative_prompt = "negative_prompt",
-  .resolution = "resolution",
-  .duration = "duration",
-  .aspect_ratio = "aspect_ratio",
-  .seed = "seed",
+  "prompt", "reference_videos", "reference_images", "negative_prompt",
+  "resolution", "duration", FALSE, "aspect_ratio", "seed", NULL
 };
 
 gchar *

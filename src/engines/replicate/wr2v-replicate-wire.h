@@ -15,19 +15,13 @@
 
 G_BEGIN_DECLS
 
-/* A prediction, a file, or an error answer; missing members stay NULL. */
+/* A prediction, a file or an error answer; missing members stay NULL. */
 typedef struct
 {
-  /* prediction: id, status, output (a string, or the first of a list),
-   * error; file: id and urls.get */
-  gchar *id;
-  gchar *status;
-  gchar *output;
-  gchar *error;
-  gchar *get_url;
-  /* an error answer (problem details): title, detail */
-  gchar *title;
-  gchar *detail;
+  gchar *id, *status;           /* a prediction's or a file's id */
+  gchar *output, *error;        /* output: a string, or a list's first */
+  gchar *get_url;               /* a file's urls.get */
+  gchar *title, *detail;        /* an error answer (problem details) */
 } Wr2vReplicateAnswer;
 
 /* FALSE (WR2V_ERROR_PROTOCOL) only when @data is not a JSON object within

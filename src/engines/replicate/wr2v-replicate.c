@@ -39,11 +39,8 @@ GST_DEBUG_CATEGORY_STATIC (wr2v_replicate_debug);
 
 /* [C] duration 2-10, seed 0..2147483647; [3P] prompt 5000, negative 500 */
 static const Wr2vRemoteLimits limits = {
-  .min_duration_s = 2,
-  .max_duration_s = 10,
-  .max_prompt_chars = 5000,
-  .max_negative_prompt_chars = 500,
-  .max_seed = G_MAXINT32,
+  /* durations, with a video, prompt, negative prompt, seed */
+  2, 10, 0, 5000, 500, G_MAXINT32
 };
 
 /* [I] Replicate bills this model per second of output; its price page
@@ -74,36 +71,30 @@ static gboolean
 replicate_parse_fault (const gchar * data, gsize len, Wr2vRemoteFault * out)
 {
   Wr2vReplicateAnswer a = { 0, };
-  gboolean ok = wr2v_replicate_parse_answer (data, len, &a, NULL);
 
-  if (ok) {
-    out->code = g_strdup (a.title);
-    out->message = g_strdup (a.detail ? a.detail : a.error);
-  }
+  if (!wr2v_replicate_parse_answer (data, len, &a, NULL))
+    return FALSE;
+  out->code = g_steal_pointer (&a.title);
+  out->message = a.detail ? g_steal_pointer (&a.detail) :
+      g_steal_pointer (&a.error);
   wr2v_replicate_answer_clear (&a);
-  return ok;
+  return TRUE;
 }
 
+/* 402: billing; the layer's meaning of the other statuses says enough (a
+ * 422 quotes the problem's detail) */
 static gboolean
 replicate_explain_fault (Wr2vRemote * remote, Wr2vJob * job, guint st,
     const Wr2vRemoteFault * fault, const gchar * what, const gchar * why,
     GError ** error)
 {
-  if (st == 422) {
-    g_set_error (error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST,
-        "Replicate refused the input while %s (%s): check duration, "
-        "resolution, aspect-ratio, seed, the prompt and the references",
-        what, why);
-    return TRUE;
-  }
-  if (st == 402) {
-    g_set_error (error, WR2V_ERROR, WR2V_ERROR_NOT_AUTHORIZED,
-        "Replicate refused the request while %s (%s): set up billing or "
-        "add credit at https://replicate.com/account/billing, then run "
-        "again", what, why);
-    return TRUE;
-  }
-  return FALSE;
+  if (st != 402)
+    return FALSE;
+  g_set_error (error, WR2V_ERROR, WR2V_ERROR_NOT_AUTHORIZED,
+      "Replicate refused the request while %s (%s): set up billing or add "
+      "credit at https://replicate.com/account/billing, then run again",
+      what, why);
+  return TRUE;
 }
 
 /* --- check, cost, identity --- */
@@ -205,49 +196,7 @@ out:
   return url;
 }
 
-static gboolean
-replicate_prepare (Wr2vEngine * engine, Wr2vJob * job, GError ** error)
-{
-  /* the limits again: nothing is sent for a request the element did not
-   * check (wr2v_job_run alone) */
-  return replicate_check (engine, job->request, error) &&
-      wr2v_remote_engine_prepare (engine, job, error);
-}
-
 /* --- submit --- */
-
-static Wr2vRemoteVerdict
-replicate_read_submit (Wr2vRemote * remote, Wr2vJob * job,
-    const Wr2vHttpResponse * resp, const gchar * what, gchar ** id,
-    gchar ** why, GError ** error)
-{
-  Wr2vReplicateAnswer a = { 0, };
-  GError *local = NULL;
-
-  if (!parse_body (resp, &a, &local)) {
-    *why = g_strdup_printf ("its answer was unreadable (%s)", local->message);
-    g_error_free (local);
-    return WR2V_REMOTE_SUBMIT_MAYBE;
-  }
-  /* no id: the layer says a paid prediction may exist */
-  *id = g_steal_pointer (&a.id);
-  wr2v_replicate_answer_clear (&a);
-  return WR2V_REMOTE_SUBMIT_ACCEPTED;
-}
-
-/* models/{owner}/{name}/predictions: the official model's latest version */
-static gchar *
-replicate_submit_route (Wr2vRemote * remote, GError ** error)
-{
-  const gchar *m = wr2v_remote_model (remote);
-
-  if (!wr2v_replicate_model_ok (m)) {
-    g_set_error (error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST,
-        "model \"%s\" is not a Replicate model (owner/name)", m);
-    return NULL;
-  }
-  return g_strconcat ("models/", m, "/predictions", NULL);
-}
 
 static gchar *
 replicate_submit_body (Wr2vRemote * remote, Wr2vJob * job,
@@ -289,6 +238,15 @@ prediction_failed (Wr2vRemote * remote, Wr2vJob * job, const gchar * job_id,
   wr2v_remote_upload_forget (remote, job);
 }
 
+static const Wr2vRemoteStatusWord replicate_statuses[] = {
+  {"starting", WR2V_POLL_QUEUED},
+  {"processing", WR2V_POLL_RUNNING},
+  {"succeeded", WR2V_POLL_SUCCEEDED},
+  {"failed", WR2V_POLL_FAILED},
+  {"canceled", WR2V_POLL_FAILED},
+  {NULL},
+};
+
 static gboolean
 replicate_read_poll (Wr2vRemote * remote, Wr2vJob * job,
     const gchar * job_id, const Wr2vHttpResponse * resp,
@@ -296,42 +254,27 @@ replicate_read_poll (Wr2vRemote * remote, Wr2vJob * job,
 {
   Wr2vReplicateAnswer a = { 0, };
   GError *local = NULL;
-  const gchar *s;
-  gboolean ok = TRUE;
+  gint state;
+  gboolean ok = FALSE;
 
   if (!parse_body (resp, &a, &local)) {
     wr2v_remote_poll_unreadable (remote, job_id, local, error);
     return FALSE;
   }
-  s = a.status;
-  if (!s) {
-    g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
-        "Replicate's answer for prediction %s has no status; run again to "
-        "resume it", job_id);
-    ok = FALSE;
-  } else if (g_str_equal (s, "starting")) {
-    res->state = WR2V_POLL_QUEUED;
-  } else if (g_str_equal (s, "processing")) {
-    res->state = WR2V_POLL_RUNNING;
-  } else if (g_str_equal (s, "succeeded") && !a.output) {
+  state = wr2v_remote_poll_word (remote, job_id, a.status, replicate_statuses,
+      res, error);
+  if (state == WR2V_POLL_FAILED) {
+    prediction_failed (remote, job, job_id, resp->status, &a, res, error);
+  } else if (state == WR2V_POLL_SUCCEEDED && !a.output) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
         "Replicate prediction %s succeeded without an output; run again to "
         "resume it", job_id);
-    ok = FALSE;
-  } else if (g_str_equal (s, "succeeded")) {
+  } else if (state == WR2V_POLL_SUCCEEDED) {
     ok = wr2v_remote_poll_output (remote, job_id, "succeeded", a.output, res,
         error);
-  } else if (g_str_equal (s, "failed") || g_str_equal (s, "canceled")) {
-    prediction_failed (remote, job, job_id, resp->status, &a, res, error);
-    ok = FALSE;
   } else {
-    /* a status this code doesn't know yet: keep waiting, the request
-     * timeout still bounds it */
-    GST_WARNING ("prediction %s: unknown status \"%s\"", job_id, s);
-    res->state = WR2V_POLL_RUNNING;
+    ok = state >= 0;
   }
-  if (s)
-    wr2v_remote_poll_status (res, s);
   wr2v_replicate_answer_clear (&a);
   return ok;
 }
@@ -371,14 +314,15 @@ static const Wr2vRemoteClass replicate_remote_class = {
   .submit_created_status = 201,
   /* nothing documents a 5xx that means "nothing was created" */
   .submit_nothing_created = {0},
-  .submit_route = replicate_submit_route,
+  /* the official model's latest version */
+  .submit_route_pattern = "models/%s/predictions",
+  .submit_id_member = "id",
   .submit_body = replicate_submit_body,
   .resolution_word = wr2v_resolution_nick,
   .upload_scope = wr2v_remote_upload_scope_by_url,
   .upload = replicate_upload,
   .parse_fault = replicate_parse_fault,
   .explain_fault = replicate_explain_fault,
-  .read_submit = replicate_read_submit,
   .read_poll = replicate_read_poll,
 };
 
@@ -390,7 +334,7 @@ static const Wr2vEngineClass replicate_class = {
   .check = replicate_check,
   .estimate_cost = replicate_estimate_cost,
   .identity = replicate_identity,
-  .prepare = replicate_prepare,
+  .prepare = wr2v_remote_engine_check_prepare,
   .submit = wr2v_remote_engine_submit,
   .poll = wr2v_remote_engine_poll,
   .fetch = wr2v_remote_engine_fetch,
