@@ -106,7 +106,9 @@ class Handler(fakehosted.JobHandler):
         if phase == "failed" and not job["fail"].get("at_result"):
             answer["error"] = job["fail"].get("message", "simulated failure")
             answer["error_type"] = job["fail"].get("kind", "runtime_error")
-        self.send_json(200, answer)
+        # 202 while the request waits, as the queue answers [I]
+        self.send_json(200 if answer["status"] == "COMPLETED" else 202,
+                       answer)
 
     def result(self, app, rid):
         if not self.check_auth():

@@ -790,7 +790,8 @@ wr2v_remote_engine_poll (Wr2vEngine * engine, Wr2vJob * job,
       "it: ", k->provider, k->job_word, job_id);
   /* 429 is retried here, on a GET; never on a submit */
   if (wr2v_remote_api_get (remote, job, route, failed, &resp, error)) {
-    if (resp.status != 200)
+    if (resp.status != 200 && !(k->poll_any_2xx && resp.status >= 200 &&
+            resp.status < 300))
       poll_status_error (remote, job, job_id, &resp, error);
     else
       ok = k->read_poll (remote, job, job_id, &resp, res, error);

@@ -139,6 +139,9 @@ struct _Wr2vRemoteClass
   gint64 upload_lifetime_s;
   /* a submit's success status besides 200 (Replicate: 201); 0: none */
   guint submit_created_status;
+  /* a poll answered with any 2xx is read (fal.ai answers 202 while a
+   * request waits); else only 200 is */
+  gboolean poll_any_2xx;
   /* 5xx answers to a submit that the service documents as "nothing was
    * created" (0-terminated); any other 5xx may hide a paid job */
   guint submit_nothing_created[4];

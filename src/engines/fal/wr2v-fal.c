@@ -319,8 +319,9 @@ fetch_result (Wr2vRemote * remote, Wr2vJob * job, const gchar * job_id,
 
   if (!wr2v_remote_api_get (remote, job, route, failed, &resp, error))
     goto out;
-  if (resp.status == 400 || resp.status == 422 || resp.status == 500) {
-    /* the app ran and raised: the request is over */
+  if (resp.status == 400 || resp.status == 422) {
+    /* the app ran and refused the input: the request is over. A 5xx may
+     * be the queue's own trouble: kept, resumed by the next run. */
     wr2v_remote_parse (&resp, (Wr2vRemoteParser) wr2v_fal_parse_answer, &a,
         NULL);
     request_failed (remote, job, job_id, resp.status, a.error_type,
@@ -403,6 +404,8 @@ static const Wr2vRemoteClass fal_remote_class = {
   .api_prefix = "/",
   .auth_scheme = "Key",
   .poll_route = fal_poll_route,
+  /* [I] the status route answers 202 while the request waits */
+  .poll_any_2xx = TRUE,
   .unknown_job_hint = "it may be too old or belong to another key",
   .where_to_look = "Look for a new request in your fal.ai dashboard "
       "(https://fal.ai/dashboard/requests)",
