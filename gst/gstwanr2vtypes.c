@@ -54,6 +54,26 @@ gst_wanr2v_resolution_get_type (void)
 }
 
 GType
+gst_wanr2v_numbering_get_type (void)
+{
+  static GType type;
+  static const GEnumValue values[] = {
+    {WR2V_NUMBERING_AUTO, "Whichever reading names only linked references; "
+          "continuing, with a warning, when both do", "auto"},
+    {WR2V_NUMBERING_CONTINUING, "Videos first, images continue the count "
+          "(two videos: the first image is Image 3)", "continuing"},
+    {WR2V_NUMBERING_PER_TYPE, "Videos and images each counted from 1 "
+          "(the first image is Image 1)", "per-type"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstWanR2vNumbering",
+            values));
+  return type;
+}
+
+GType
 gst_wanr2v_aspect_ratio_get_type (void)
 {
   static GType type;
@@ -70,4 +90,30 @@ gst_wanr2v_aspect_ratio_get_type (void)
     g_once_init_leave (&type, g_enum_register_static ("GstWanR2vAspectRatio",
             values));
   return type;
+}
+
+static const GEnumValue region_values[] = {
+  {GST_WANR2V_REGION_SINGAPORE, "Singapore (dashscope-intl)", "singapore"},
+  {GST_WANR2V_REGION_US, "US (dashscope-us)", "us"},
+  {GST_WANR2V_REGION_BEIJING, "Beijing (dashscope)", "beijing"},
+  {0, NULL, NULL}
+};
+
+GType
+gst_wanr2v_region_get_type (void)
+{
+  static GType type;
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstWanR2vRegion",
+            region_values));
+  return type;
+}
+
+const gchar *
+gst_wanr2v_region_name (GstWanR2vRegion region)
+{
+  if ((guint) region >= G_N_ELEMENTS (region_values) - 1)
+    return region_values[0].value_nick;
+  return region_values[region].value_nick;
 }

@@ -10,6 +10,15 @@ done), GET /queue, POST /queue {"delete": [...]}, POST /interrupt and
 GET /view (serves --result-mp4). It listens on 127.0.0.1 on a random port
 and prints "PORT <n>".
 
+Newer ComfyUI routes, each of which an older server lacks (404): the
+preflight's GET /object_info/<class> (every class exists but those named
+by the "missing-node" fault: {} for them, as ComfyUI answers an unknown
+class) and GET /models/<folder> (MODELS below, less the "missing-model"
+fault's file; 404 for an unknown folder), and the atomic
+POST /api/jobs/<id>/cancel (404 for an unknown job). {"lacks": ["jobs",
+"object_info", "models"]} (or --lacks NAME) makes them 404, as an older
+ComfyUI.
+
 Faults are switched on with POST /_control (or --fault NAME[:TIMES]):
   {"fault": "history-500", "times": 2}  500 on the next two history polls
   {"reset": true}                        no faults, counters zeroed
@@ -26,7 +35,9 @@ prompt-malformed, prompt-hang (queued, never answered), submit-drop
 ("message"), job-interrupted, never-finish, hold-queued (the next job
 stays pending for ever), download-reset, download-truncated, download-404,
 hostile-output ("filename", "subfolder"), upload-rename (always renames),
-upload-hostile ("name", "subfolder"), upload-slow ("seconds"), upload-500.
+upload-hostile ("name", "subfolder"), upload-slow ("seconds"), upload-500,
+missing-model ("name", default the default workflow's diffusion model),
+missing-node ("class").
 "times" counts how often a fault fires (default: always).
 
 GET /ws?clientId=<id> is ComfyUI's websocket (RFC 6455). Like ComfyUI it
@@ -43,7 +54,8 @@ more polls (and not run for ever).
 
 GET /_stats answers what was received: counts per route, the uploads (with
 the PNG's width and height), the submitted bodies, the interrupt bodies, the
-deleted ids, the /view queries, the jobs and the websockets (client id,
+deleted ids, the /api/jobs cancels, the /object_info classes and /models
+folders asked for, the /view queries, the jobs and the websockets (client id,
 pongs, close codes, unmasked frames, whether it is still open).
 """
 
@@ -57,6 +69,7 @@ import struct
 import sys
 import threading
 import time
+import urllib.parse
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -66,12 +79,28 @@ STATE_LOCK = fakelib.LOCK
 WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 WS_STEPS = 20
 
+# what GET /models/<folder> lists: the shipped workflow's files and the
+# Phantom-Wan test workflow's
+MODELS = {
+    "diffusion_models": ["wan2.1_vace_1.3B_fp16.safetensors",
+                         "wan2.1_vace_14B_fp16.safetensors",
+                         "phantom_wan_14B_fp16.safetensors"],
+    "text_encoders": ["umt5_xxl_fp8_e4m3fn_scaled.safetensors"],
+    "vae": ["wan_2.1_vae.safetensors"],
+    "checkpoints": [],
+    "loras": [],
+    "clip_vision": [],
+}
+DEFAULT_MISSING_MODEL = "wan2.1_vace_1.3B_fp16.safetensors"
+
 
 class State(fakelib.State):
-    RECORDS = ("uploads", "prompts", "interrupts", "deletes", "views")
+    RECORDS = ("uploads", "prompts", "interrupts", "deletes", "views",
+               "cancels", "object_info", "models")
 
     def __init__(self, args):
         self.save_uploads = args.save_uploads
+        self.default_lacks = set(args.lacks or [])
         super().__init__(args)
 
     def reset(self):
@@ -81,6 +110,7 @@ class State(fakelib.State):
         self.number = 0
         self.ws_log = []           # one record per websocket
         self.ws_clients = {}       # client id -> WsConn (the last one)
+        self.lacks = set(self.default_lacks)  # newer routes it has not
 
     def new_job(self, job_id, prompt=None, client_id=None):
         self.number += 1
@@ -114,6 +144,8 @@ class State(fakelib.State):
                 # somebody else's job, busy on the GPU
                 job["polls"] = 1
                 job["never"] = True
+        if "lacks" in spec:
+            self.lacks = set(spec["lacks"])
         if spec.get("forget_jobs"):
             self.jobs = {}
         if "finish_job" in spec:
@@ -283,7 +315,62 @@ class Handler(fakelib.Handler):
         ("POST", r"/prompt", "prompt", "prompt"),
         ("POST", r"/interrupt", "interrupt", "interrupt"),
         ("POST", r"/queue", "queue-post", "queue_post"),
+        ("GET", r"/object_info/([^/]+)", "object_info", "object_info"),
+        ("GET", r"/models/([^/]+)", "models", "models"),
+        ("POST", r"/api/jobs/([^/]+)/cancel", "jobs-cancel", "jobs_cancel"),
     )
+
+    def lacks(self, route):
+        """True (and a 404 sent) when this server is too old for @route."""
+        with STATE_LOCK:
+            missing = route in STATE.lacks
+        if missing:
+            self.send_raw(404, b"404: Not Found", "text/plain")
+        return missing
+
+    def object_info(self, node_class):
+        node_class = urllib.parse.unquote(node_class)
+        with STATE_LOCK:
+            STATE.object_info.append(node_class)
+            gone = STATE.faults.get("missing-node")
+        if self.lacks("object_info"):
+            return
+        if gone is not None and gone.get("class") == node_class:
+            self.send_json(200, {})
+            return
+        self.send_json(200, {node_class: {
+            "input": {"required": {}}, "output": [], "name": node_class,
+            "display_name": node_class, "category": "fake"}})
+
+    def models(self, folder):
+        folder = urllib.parse.unquote(folder)
+        with STATE_LOCK:
+            STATE.models.append(folder)
+            gone = STATE.faults.get("missing-model")
+        if self.lacks("models"):
+            return
+        if folder not in MODELS:
+            self.send_raw(404, b"404: Not Found", "text/plain")
+            return
+        missing = gone.get("name", DEFAULT_MISSING_MODEL) if gone else None
+        self.send_json(200, [m for m in MODELS[folder] if m != missing])
+
+    def jobs_cancel(self, job_id):
+        job_id = urllib.parse.unquote(job_id)
+        self.read_body()
+        with STATE_LOCK:
+            STATE.cancels.append(job_id)
+        if self.lacks("jobs"):
+            return
+        with STATE_LOCK:
+            job = STATE.jobs.get(job_id)
+            if job is not None and not STATE.done(job):
+                # atomic: out of the queue, or interrupted if it runs
+                job["deleted"] = True
+        if job is None:
+            self.send_json(404, {"error": "job not found"})
+            return
+        self.send_json(200, {"id": job_id, "status": "cancelled"})
 
     def interrupt(self):
         body = self.read_body()
@@ -613,6 +700,9 @@ def main():
     ap = fakelib.arg_parser(__doc__)
     ap.add_argument("--save-uploads", metavar="DIR",
                     help="keep a copy of each uploaded image in DIR")
+    ap.add_argument("--lacks", action="append",
+                    choices=("jobs", "object_info", "models"),
+                    help="a newer route this server does not have (404)")
     STATE = State(ap.parse_args())
     fakelib.serve(Handler, STATE)
 

@@ -28,6 +28,11 @@ Faults are switched on with POST /_control (or --fault NAME[:TIMES]):
   {"polls": 3}                        polls before a task succeeds
   {"delay_ms": 300}                   every API answer comes late
   {"max_file_size_mb": 1}             the policy's upload limit
+  {"region": "singapore"}             the region this server stands for
+                                      (default beijing, or --region): the
+                                      upload policy route answers 404
+                                      outside Beijing, where DashScope does
+                                      not offer the temporary upload
   {"clear_fault": "name"}
 
 Fault names: 401, 403, 403-unpurchased (any API route); policy-503;
@@ -73,6 +78,7 @@ class State(fakelib.State):
     def reset(self):
         super().reset()
         self.max_file_size_mb = 100
+        self.region = getattr(self.args, "region", None) or "beijing"
         self.tasks = {}
         self.objects = {}  # key -> {"model", "size", "content_type"}
 
@@ -92,6 +98,8 @@ class State(fakelib.State):
 
     def control(self, spec, handler):
         super().control(spec, handler)
+        if "region" in spec:
+            self.region = str(spec["region"])
         if "max_file_size_mb" in spec:
             self.max_file_size_mb = int(spec["max_file_size_mb"])
         if "create_task" in spec:
@@ -183,6 +191,11 @@ class Handler(fakelib.Handler):
         with STATE_LOCK:
             f503 = STATE.take_fault("policy-503")
             max_mb = STATE.max_file_size_mb
+            region = STATE.region
+        if region != "beijing":
+            # the temporary upload is offered in Beijing only
+            self.send_json(404, error_body("NotFound", "Not Found"))
+            return
         if f503 is not None:
             self.send_json(503, error_body("ServiceUnavailable", "try later"))
             return
@@ -419,7 +432,10 @@ class Handler(fakelib.Handler):
 
 def main():
     global STATE
-    STATE = State(fakelib.arg_parser(__doc__, api_key=True).parse_args())
+    ap = fakelib.arg_parser(__doc__, api_key=True)
+    ap.add_argument("--region", default="beijing",
+                    help="the region this server stands for")
+    STATE = State(ap.parse_args())
     fakelib.serve(Handler, STATE)
 
 

@@ -512,8 +512,23 @@ test_hostile_upload_name (Wr2vFixture * fx, gconstpointer data)
 /* --- cancellation -------------------------------------------------------- */
 
 
-/* Stopped while the GPU renders: the job leaves the queue and is
- * interrupted, and the journal forgets it. */
+/* The job was removed: through the atomic POST /api/jobs/<id>/cancel
+ * alone, where the server has it. */
+static void
+assert_cancelled (Wr2vFixture * fx, const gchar * id)
+{
+  g_assert_true (wr2v_fake_server_list_has (fx->server, "cancels", id));
+  g_assert_cmpuint (wr2v_fake_server_array_len (fx->server, "deletes"), ==, 0);
+  g_assert_cmpuint (wr2v_fake_server_array_len (fx->server, "interrupts"), ==,
+      0);
+}
+
+/* An older ComfyUI: no /api/jobs, no /object_info, no /models. */
+#define OLD_SERVER "{\"lacks\": [\"jobs\", \"object_info\", \"models\"]}"
+
+/* Stopped while the GPU renders: the job is cancelled (@data "old": on an
+ * older server, it leaves the queue and is interrupted), and the journal
+ * forgets it. */
 static void
 test_cancel_running (Wr2vFixture * fx, gconstpointer data)
 {
@@ -523,17 +538,26 @@ test_cancel_running (Wr2vFixture * fx, gconstpointer data)
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
+  if (data)
+    wr2v_fx_control (fx, OLD_SERVER);
   wr2v_fx_control (fx, "{\"fault\": \"never-finish\"}");
   wr2v_fx_go_cancelled (fx, WR2V_PHASE_GENERATING, 300, &r);
 
   id = wr2v_fx_only_job (fx);
-  g_assert_true (wr2v_fake_server_list_has (fx->server, "deletes", id));
-  s = wr2v_fx_stats (fx);
-  intr = json_object_get_array_member (json_node_get_object (s), "interrupts");
-  g_assert_cmpuint (json_array_get_length (intr), ==, 1);
-  g_assert_cmpstr (json_object_get_string_member
-      (json_array_get_object_element (intr, 0), "prompt_id"), ==, id);
-  json_node_unref (s);
+  if (!data) {
+    assert_cancelled (fx, id);
+  } else {
+    /* tried first, then the older way */
+    g_assert_true (wr2v_fake_server_list_has (fx->server, "cancels", id));
+    g_assert_true (wr2v_fake_server_list_has (fx->server, "deletes", id));
+    s = wr2v_fx_stats (fx);
+    intr = json_object_get_array_member (json_node_get_object (s),
+        "interrupts");
+    g_assert_cmpuint (json_array_get_length (intr), ==, 1);
+    g_assert_cmpstr (json_object_get_string_member
+        (json_array_get_object_element (intr, 0), "prompt_id"), ==, id);
+    json_node_unref (s);
+  }
   g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 1);
   wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
   wr2v_run_clear (&r);
@@ -548,8 +572,8 @@ test_cancel_running (Wr2vFixture * fx, gconstpointer data)
   g_free (id);
 }
 
-/* Stopped while queued behind another job: removed from the queue, but
- * not interrupted (that would stop the other job on an older ComfyUI). */
+/* Stopped while queued behind another job, on an older ComfyUI: removed
+ * from the queue, but not interrupted (that would stop the other job). */
 static void
 test_cancel_queued (Wr2vFixture * fx, gconstpointer data)
 {
@@ -557,6 +581,7 @@ test_cancel_queued (Wr2vFixture * fx, gconstpointer data)
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
+  wr2v_fx_control (fx, OLD_SERVER);
   /* somebody else's job runs; ours waits behind it */
   wr2v_fx_control (fx, "{\"create_job\": \"other-job\", \"running\": true}");
   wr2v_fx_control (fx, "{\"fault\": \"hold-queued\", \"times\": 1}");
@@ -606,7 +631,7 @@ test_cancel_submit (Wr2vFixture * fx, gconstpointer data)
   wr2v_fx_control (fx, "{\"fault\": \"prompt-hang\", \"seconds\": 30}");
   wr2v_fx_go_cancelled (fx, WR2V_PHASE_SUBMIT, 300, &r);
   id = wr2v_fx_only_job (fx);
-  g_assert_true (wr2v_fake_server_list_has (fx->server, "deletes", id));
+  assert_cancelled (fx, id);
   g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 1);
   /* free and removed: the next run may submit */
   wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
@@ -644,6 +669,102 @@ test_prompt_400 (Wr2vFixture * fx, gconstpointer data)
   wr2v_run_clear (&r);
 }
 
+/* --- preflight ------------------------------------------------------------ */
+
+/* The shipped workflow's node classes, as asked for (sorted, once each),
+ * and its loaders' folders. */
+static const gchar *const default_classes[] = {
+  "CLIPLoader", "CLIPTextEncode", "CreateVideo", "KSampler", "LoadImage",
+  "ModelSamplingSD3", "SaveVideo", "TrimVideoLatent", "UNETLoader",
+  "VAEDecode", "VAELoader", "WanVaceToVideo",
+};
+
+static void
+assert_string_list (Wr2vFixture * fx, const gchar * member,
+    const gchar * const *want, guint n)
+{
+  JsonNode *s = wr2v_fx_stats (fx);
+  JsonArray *a = json_object_get_array_member (json_node_get_object (s),
+      member);
+  guint i;
+
+  g_assert_cmpuint (json_array_get_length (a), ==, n);
+  for (i = 0; i < n; i++)
+    g_assert_cmpstr (json_array_get_string_element (a, i), ==, want[i]);
+  json_node_unref (s);
+}
+
+/* Before anything is uploaded: every class of the graph and each loader's
+ * model folder asked for once. */
+static void
+test_preflight_shape (Wr2vFixture * fx, gconstpointer data)
+{
+  static const gchar *const folders[] = {
+    "diffusion_models", "text_encoders", "vae",
+  };
+  Wr2vRun r;
+
+  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
+  wr2v_fx_go (fx, NULL, &r);
+  g_assert_no_error (r.error);
+  assert_string_list (fx, "object_info", default_classes,
+      G_N_ELEMENTS (default_classes));
+  assert_string_list (fx, "models", folders, G_N_ELEMENTS (folders));
+  wr2v_run_clear (&r);
+}
+
+/* A model file that is not installed: named with its folder, before any
+ * upload or queueing. */
+static void
+test_preflight_missing_model (Wr2vFixture * fx, gconstpointer data)
+{
+  Wr2vRun r;
+
+  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
+  wr2v_fx_go (fx, "{\"fault\": \"missing-model\"}", &r);
+  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED);
+  wr2v_assert_says (r.error, "\"wan2.1_vace_1.3B_fp16.safetensors\"");
+  wr2v_assert_says (r.error, "models/diffusion_models");
+  wr2v_assert_says (r.error, "node 1, UNETLoader unet_name");
+  g_assert_cmpint (wr2v_fx_count (fx, "upload"), ==, 0);
+  g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 0);
+  wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
+  wr2v_run_clear (&r);
+}
+
+/* A node class the server lacks (a custom node not installed). */
+static void
+test_preflight_missing_node (Wr2vFixture * fx, gconstpointer data)
+{
+  Wr2vRun r;
+
+  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
+  wr2v_fx_go (fx, "{\"fault\": \"missing-node\", "
+      "\"class\": \"WanVaceToVideo\"}", &r);
+  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED);
+  wr2v_assert_says (r.error, "node class WanVaceToVideo");
+  g_assert_cmpint (wr2v_fx_count (fx, "upload"), ==, 0);
+  g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 0);
+  wr2v_run_clear (&r);
+}
+
+/* An older ComfyUI without the routes: not checked (one /object_info
+ * asked, each folder once), the job runs. */
+static void
+test_preflight_old_server (Wr2vFixture * fx, gconstpointer data)
+{
+  Wr2vRun r;
+
+  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
+  wr2v_fx_go (fx, OLD_SERVER, &r);
+  g_assert_no_error (r.error);
+  wr2v_assert_clip (r.path);
+  g_assert_cmpint (wr2v_fx_count (fx, "object_info"), ==, 1);
+  g_assert_cmpint (wr2v_fx_count (fx, "models"), ==, 3);
+  g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 1);
+  wr2v_run_clear (&r);
+}
+
 static void
 test_prompt_500 (Wr2vFixture * fx, gconstpointer data)
 {
@@ -669,7 +790,7 @@ test_prompt_malformed (Wr2vFixture * fx, gconstpointer data)
   wr2v_fx_go (fx, "{\"fault\": \"prompt-malformed\", \"times\": 1}", &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_PROTOCOL);
   id = wr2v_fx_only_job (fx);
-  g_assert_true (wr2v_fake_server_list_has (fx->server, "deletes", id));
+  assert_cancelled (fx, id);
   g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 1);
   wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
   g_free (id);
@@ -920,8 +1041,7 @@ test_websocket_cancel (Wr2vFixture * fx, gconstpointer data)
   assert_steps_rise (fx, FALSE);
   g_assert_cmpuint (websocket_count (fx), ==, 1);
   assert_websocket_closed (fx, 0, 1000);
-  g_assert_cmpuint (wr2v_fake_server_array_len (fx->server, "interrupts"), ==,
-      1);
+  g_assert_cmpuint (wr2v_fake_server_array_len (fx->server, "cancels"), ==, 1);
   wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
   wr2v_run_clear (&r);
 }
@@ -1055,7 +1175,16 @@ main (int argc, char **argv)
     WR2V_FIXTURE_ADD (name, &hostile_uploads[i], test_hostile_upload_name);
     g_free (name);
   }
+  WR2V_FIXTURE_ADD ("/comfyui/preflight/shape", NULL, test_preflight_shape);
+  WR2V_FIXTURE_ADD ("/comfyui/preflight/missing-model", NULL,
+      test_preflight_missing_model);
+  WR2V_FIXTURE_ADD ("/comfyui/preflight/missing-node", NULL,
+      test_preflight_missing_node);
+  WR2V_FIXTURE_ADD ("/comfyui/preflight/old-server", NULL,
+      test_preflight_old_server);
   WR2V_FIXTURE_ADD ("/comfyui/cancel/running", NULL, test_cancel_running);
+  WR2V_FIXTURE_ADD ("/comfyui/cancel/running-old-server", "old",
+      test_cancel_running);
   WR2V_FIXTURE_ADD ("/comfyui/cancel/queued", NULL, test_cancel_queued);
   WR2V_FIXTURE_ADD ("/comfyui/cancel/submit", NULL, test_cancel_submit);
   WR2V_FIXTURE_ADD ("/comfyui/faults/queue-500", NULL, test_queue_500);

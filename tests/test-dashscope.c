@@ -138,8 +138,9 @@ test_create_shape (Wr2vFixture * fx, gconstpointer data)
   /* the body: the documented shape, only the fields set */
   g_assert_cmpstr (json_object_get_string_member (body, "model"), ==, MODEL);
   input = json_object_get_object_member (body, "input");
+  /* wan2.7-r2v counts images on their own: Image 3 becomes Image 1 */
   g_assert_cmpstr (json_object_get_string_member (input, "prompt"), ==,
-      req->prompt);
+      "Video 2 holds Image 1 while Video 1 smiles at the camera");
   g_assert_false (json_object_has_member (input, "negative_prompt"));
   media = json_object_get_array_member (input, "media");
   g_assert_cmpuint (json_array_get_length (media), ==, 3);
@@ -405,9 +406,46 @@ test_task_turns_unknown (Wr2vFixture * fx, gconstpointer data)
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   wr2v_fx_go (fx, "{\"fault\": \"task-unknown\", \"times\": 1}", &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_NOT_FOUND);
+  /* what happened and what to do */
+  wr2v_assert_says (r.error, "UNKNOWN");
+  wr2v_assert_says (r.error, "older than 24 h");
+  wr2v_assert_says (r.error, "run again");
   g_assert_cmpint (wr2v_fx_count (fx, "create"), ==, 1);
   wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
   wr2v_run_clear (&r);
+}
+
+/* Resumed two days after its create: the journal's task is UNKNOWN to
+ * DashScope, and the error says how old it is. */
+static void
+test_resume_after_24h (Wr2vFixture * fx, gconstpointer data)
+{
+  gchar *hash, *name, *path, *text;
+  Wr2vRun r;
+
+  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
+  hash = wr2v_test_request_hash (wr2v_fx_the_engine (fx),
+      wr2v_fx_the_request (fx));
+  name = g_strconcat (hash, ".json", NULL);
+  path = g_build_filename (fx->store_dir, "journal", name, NULL);
+  g_assert_true (wr2v_store_journal_set_job (fx->store, hash, "dashscope",
+          "t-two-days-old", NULL));
+  text = g_strdup_printf ("{\"engine\": \"dashscope\", \"state\": "
+      "\"submitted\", \"job_id\": \"t-two-days-old\", \"submitted\": %"
+      G_GINT64_FORMAT "}", g_get_real_time () / G_USEC_PER_SEC - 48 * 3600);
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  wr2v_fx_go (fx, NULL, &r);
+  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_NOT_FOUND);
+  wr2v_assert_says (r.error, "UNKNOWN (submitted 48 h ago)");
+  wr2v_assert_says (r.error, "older than 24 h");
+  g_assert_cmpint (wr2v_fx_count (fx, "create"), ==, 0);
+  g_assert_cmpint (wr2v_fx_count (fx, "poll"), ==, 1);
+  wr2v_fx_assert_journal (fx, hash, FALSE, NULL);
+  wr2v_run_clear (&r);
+  g_free (text);
+  g_free (path);
+  g_free (name);
+  g_free (hash);
 }
 
 typedef struct
@@ -518,6 +556,7 @@ test_unknown_region (Wr2vFixture * fx, gconstpointer data)
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
+  g_free (fx->settings.region);
   fx->settings.region = g_strdup ("frankfurt");
   wr2v_fx_go (fx, NULL, &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST);
@@ -525,6 +564,65 @@ test_unknown_region (Wr2vFixture * fx, gconstpointer data)
   wr2v_assert_says (r.error, "singapore");
   wr2v_assert_says (r.error, "beijing");
   g_assert_cmpint (wr2v_fx_total_requests (fx), ==, 0);
+  wr2v_run_clear (&r);
+}
+
+/* Outside Beijing, reference files can't be uploaded: refused before any
+ * request (no policy, no create), saying what to do. */
+static void
+test_region_refuses_files (Wr2vFixture * fx, gconstpointer data)
+{
+  Wr2vRun r;
+
+  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
+  wr2v_fx_control (fx, "{\"region\": \"singapore\"}");
+  g_free (fx->settings.region);
+  fx->settings.region = g_strdup ("singapore");
+  wr2v_fx_go (fx, NULL, &r);
+  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED);
+  wr2v_assert_says (r.error, "Video 1");
+  wr2v_assert_says (r.error, "set a uri");
+  wr2v_assert_says (r.error, "region=beijing");
+  g_assert_cmpint (wr2v_fx_count (fx, "policy"), ==, 0);
+  g_assert_cmpint (wr2v_fx_count (fx, "upload"), ==, 0);
+  g_assert_cmpint (wr2v_fx_count (fx, "create"), ==, 0);
+  g_assert_cmpint (wr2v_fx_total_requests (fx), ==, 0);
+  wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
+  wr2v_run_clear (&r);
+}
+
+/* References with a uri need no upload: they work in every region. */
+static void
+test_region_uris (Wr2vFixture * fx, gconstpointer data)
+{
+  Wr2vRun r;
+
+  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
+  wr2v_fx_control (fx, "{\"region\": \"us\"}");
+  g_free (fx->settings.region);
+  fx->settings.region = g_strdup ("us");
+  fx->req = wr2v_test_uri_request ("Video 1 waves at Image 2", TRUE);
+  wr2v_fx_go (fx, NULL, &r);
+  g_assert_no_error (r.error);
+  g_assert_cmpint (wr2v_fx_count (fx, "policy"), ==, 0);
+  g_assert_cmpint (wr2v_fx_count (fx, "create"), ==, 1);
+  wr2v_run_clear (&r);
+}
+
+/* An endpoint behind api-url that has no upload policy route (a region
+ * setting that does not match it): the 404 says what to do, no create. */
+static void
+test_policy_not_offered (Wr2vFixture * fx, gconstpointer data)
+{
+  Wr2vRun r;
+
+  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
+  wr2v_fx_control (fx, "{\"region\": \"singapore\"}");
+  wr2v_fx_go (fx, NULL, &r);
+  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED);
+  wr2v_assert_says (r.error, "set a uri");
+  g_assert_cmpint (wr2v_fx_count (fx, "policy"), ==, 1);
+  g_assert_cmpint (wr2v_fx_count (fx, "create"), ==, 0);
   wr2v_run_clear (&r);
 }
 
@@ -624,8 +722,8 @@ test_fake_enforces_headers (Wr2vFixture * fx, gconstpointer data)
 /* --- the real service --------------------------------------------------- */
 
 /* One real task: 2 s, 720p, a 2 s reference video, uploaded through the
- * temporary upload. DASHSCOPE_REGION picks the region (default
- * singapore). */
+ * temporary upload, which only Beijing offers: DASHSCOPE_REGION (default
+ * beijing) must be beijing, with a Beijing key. */
 static void
 test_real_service (void)
 {
@@ -637,7 +735,8 @@ test_real_service (void)
     return;
   video = wr2v_test_real_video (dir, 60);
 
-  settings.region = g_strdup (g_getenv ("DASHSCOPE_REGION"));
+  settings.region = g_strdup (g_getenv ("DASHSCOPE_REGION") ?
+      g_getenv ("DASHSCOPE_REGION") : "beijing");
   req = wr2v_request_new ();
   req->prompt = g_strdup ("The ball from Video 1 bounces across a wooden "
       "table");
@@ -793,6 +892,34 @@ test_settings (void)
   wr2v_engine_free (engine);
   g_clear_pointer (&settings.region, g_free);
 
+  /* files need the temporary upload: Beijing's only, by the region
+   * property or by an api-url that is a region's endpoint */
+  {
+    Wr2vRequest *files = check_request (1, 1);
+    guint i;
+
+    for (i = 0; i < files->references->len; i++) {
+      Wr2vReference *ref = g_ptr_array_index (files->references, i);
+      g_clear_pointer (&ref->uri, g_free);
+    }
+    engine = wr2v_engine_new ("dashscope", &settings, NULL);
+    expect_refused (engine, files, "region=beijing");
+    wr2v_engine_free (engine);
+    settings.api_url = g_strdup ("https://dashscope.aliyuncs.com/");
+    engine = wr2v_engine_new ("dashscope", &settings, NULL);
+    g_assert_true (wr2v_engine_check (engine, files, NULL));
+    wr2v_engine_free (engine);
+    g_free (settings.api_url);
+    settings.region = g_strdup ("beijing");
+    settings.api_url = g_strdup ("https://dashscope-us.aliyuncs.com");
+    engine = wr2v_engine_new ("dashscope", &settings, NULL);
+    expect_refused (engine, files, "region is us");
+    wr2v_engine_free (engine);
+    g_clear_pointer (&settings.api_url, g_free);
+    g_clear_pointer (&settings.region, g_free);
+    wr2v_request_free (files);
+  }
+
   /* api-url: https, or http on loopback only */
   settings.api_url = g_strdup ("http://dashscope.example.com");
   engine = wr2v_engine_new ("dashscope", &settings, NULL);
@@ -912,9 +1039,15 @@ main (int argc, char **argv)
   WR2V_FIXTURE_ADD ("/dashscope/download-expired", NULL, test_download_expired);
   WR2V_FIXTURE_ADD ("/dashscope/task-turns-unknown", NULL,
       test_task_turns_unknown);
+  WR2V_FIXTURE_ADD ("/dashscope/resume-after-24h", NULL, test_resume_after_24h);
   WR2V_FIXTURE_ADD ("/dashscope/duration-15-with-video", NULL,
       test_duration_with_video);
   WR2V_FIXTURE_ADD ("/dashscope/unknown-region", NULL, test_unknown_region);
+  WR2V_FIXTURE_ADD ("/dashscope/region/files-refused", NULL,
+      test_region_refuses_files);
+  WR2V_FIXTURE_ADD ("/dashscope/region/uris-anywhere", NULL, test_region_uris);
+  WR2V_FIXTURE_ADD ("/dashscope/region/policy-not-offered", NULL,
+      test_policy_not_offered);
   WR2V_FIXTURE_ADD ("/dashscope/create-invalid-url", NULL,
       test_create_invalid_url);
   WR2V_FIXTURE_ADD ("/dashscope/fake-enforces-headers", NULL,

@@ -629,8 +629,11 @@ static ErrorCase error_cases[] = {
       FALSE, {"5 videos, 1 image)"}},
   {"video-3-of-2", "prompt=\"Video 3 dances\"", "vv", NULL, NULL, FALSE,
       {"Video 3", "Video 2"}},
-  {"image-1", "prompt=\"Image 1 flies\"", "vvi", NULL, NULL, FALSE,
-      {"Image 1", "Image 3"}},
+  {"image-1", "prompt=\"Image 1 flies\" reference-numbering=continuing",
+      "vvi", NULL, NULL, FALSE, {"Image 1", "Image 3"}},
+  /* auto: unlinked in both readings, both listed */
+  {"image-4-auto", "prompt=\"Image 4 flies\"", "vvi", NULL, NULL, FALSE,
+      {"Image 4", "Image 3", "Image 1"}},
   {"duration-40", "prompt=\"Video 1\" duration=40", "v", NULL, NULL, FALSE,
       {"duration", "15"}},
   {"cache-dir-below-file", "prompt=\"Video 1\"", "v", "file/cache", NULL,

@@ -58,6 +58,9 @@
 #define PROMPT "Video 1 hands Image 3 to Video 2"
 #define PROMPT_COMFYUI "reference subject 1 hands reference subject 3 to " \
   "reference subject 2"
+/* The same prompt as the vendor numbers it (images counted from 1): what
+ * DashScope's wan2.7-r2v is sent, and what a user may write instead. */
+#define PROMPT_PER_TYPE "Video 1 hands Image 1 to Video 2"
 #define DURATION 5
 #define WAVESPEED_KEY "wr2v-pipeline-WS-KEY-3c9e1a"
 #define DASHSCOPE_KEY "wr2v-pipeline-DS-KEY-8b2f4d"
@@ -73,7 +76,7 @@
 /* The one pipeline. The engine's part: engine name, then " api-url=..."
  * (empty for preview); the rest is the same for every engine. */
 #define PIPELINE \
-  "wanr2v name=w engine=%s%s cache-dir=\"%s\" prompt=\"" PROMPT "\" " \
+  "wanr2v name=w engine=%s%s cache-dir=\"%s\" prompt=\"%s\" " \
   "duration=5 poll-interval=50 request-timeout=60 ! videoconvert ! " \
   "fakesink name=sink sync=false " \
   "filesrc location=\"%s\" ! w.video_0 " \
@@ -436,6 +439,7 @@ typedef struct
   gchar *chosen;                /* wanr2v/engine's engine */
   GstStructure *references;     /* wanr2v/references */
   GstStructure *result;         /* wanr2v/result */
+  GstStructure *request;        /* wanr2v/request */
   guint results;
   gint64 took_ms;
 } Run;
@@ -451,18 +455,30 @@ run_clear (Run * r)
     gst_structure_free (r->references);
   if (r->result)
     gst_structure_free (r->result);
+  if (r->request)
+    gst_structure_free (r->request);
+}
+
+static gchar *
+describe_prompt (const EngineCase * c, const gchar * api_url,
+    const gchar * cache, const gchar * prompt)
+{
+  /* the DashScope fake stands for Beijing, where reference files may be
+   * uploaded */
+  gchar *url_part = api_url ? g_strdup_printf (" api-url=%s%s", api_url,
+      g_str_equal (c->engine, "dashscope") ? " region=beijing" : "") :
+      g_strdup ("");
+  gchar *desc = g_strdup_printf (PIPELINE, c->engine, url_part, cache,
+      prompt, ref_video[0], ref_video[1], ref_image);
+
+  g_free (url_part);
+  return desc;
 }
 
 static gchar *
 describe (const EngineCase * c, const gchar * api_url, const gchar * cache)
 {
-  gchar *url_part = api_url ? g_strdup_printf (" api-url=%s", api_url) :
-      g_strdup ("");
-  gchar *desc = g_strdup_printf (PIPELINE, c->engine, url_part, cache,
-      ref_video[0], ref_video[1], ref_image);
-
-  g_free (url_part);
-  return desc;
+  return describe_prompt (c, api_url, cache, PROMPT);
 }
 
 /* Only the engine's own key in the environment, or none. (The
@@ -508,6 +524,10 @@ element_message (Run * r, const GstStructure * s)
     if (r->references)
       gst_structure_free (r->references);
     r->references = gst_structure_copy (s);
+  } else if (g_str_equal (name, "wanr2v/request")) {
+    if (r->request)
+      gst_structure_free (r->request);
+    r->request = gst_structure_copy (s);
   }
 }
 
@@ -599,6 +619,17 @@ run_pipeline (const gchar * desc, Run * r)
       r->error ? ", error: " : "", r->error ? r->error : "");
 }
 
+/* The prompt each engine's provider is sent (src/wr2v-prompt.c's table). */
+static const gchar *
+prompt_for (const gchar * engine)
+{
+  if (g_str_equal (engine, "dashscope"))
+    return PROMPT_PER_TYPE;     /* wan2.7-r2v counts images on their own */
+  if (g_str_equal (engine, "comfyui"))
+    return PROMPT_COMFYUI;
+  return PROMPT;
+}
+
 /* What every run of every engine must show. */
 static void
 assert_clip (const EngineCase * c, Run * r, gboolean cached)
@@ -626,6 +657,11 @@ assert_clip (const EngineCase * c, Run * r, gboolean cached)
     g_assert_cmpstr (gst_structure_get_string (r->references, "image_0"), ==,
         "Image 3");
   }
+  /* the prompt as the engine's provider documents it */
+  g_assert_nonnull (r->request);
+  if (r->request)
+    g_assert_cmpstr (gst_structure_get_string (r->request, "prompt-sent"),
+        ==, prompt_for (c->engine));
 
   g_assert_cmpuint (r->results, ==, 1);
   g_assert_nonnull (r->result);
@@ -815,8 +851,8 @@ check_dashscope (JsonObject * st, const gchar * job_id)
   params = obj (body, "parameters");
   g_assert_nonnull (input);
   g_assert_nonnull (params);
-  /* Wan 2.7 numbers references as the user does: the prompt as written */
-  g_assert_cmpstr (str (input, "prompt"), ==, PROMPT);
+  /* wan2.7-r2v counts images on their own: Image 3 is sent as Image 1 */
+  g_assert_cmpstr (str (input, "prompt"), ==, PROMPT_PER_TYPE);
   g_assert_false (input && json_object_has_member (input, "negative_prompt"));
   media = arr (input, "media");
   g_assert_cmpuint (arr_len (media), ==, 3);
@@ -1137,13 +1173,55 @@ check_replicate (JsonObject * st, const gchar * job_id)
 
 /* --- the test ---------------------------------------------------------- */
 
+/* A fresh directory for @c (under tmp_root/@sub when @sub is set), with
+ * the clip its fake server serves and the server (NULL for preview). */
+static Wr2vFakeServer *
+case_start (const EngineCase * c, const gchar * sub, gchar ** dir,
+    gchar ** cache, gchar ** clip)
+{
+  *dir = g_build_filename (tmp_root, sub ? sub : c->engine,
+      sub ? c->engine : NULL, NULL);
+  g_assert_cmpint (g_mkdir_with_parents (*dir, 0700), ==, 0);
+  /* fresh: it does not exist yet */
+  *cache = g_build_filename (*dir, "cache", NULL);
+  g_assert_false (g_file_test (*cache, G_FILE_TEST_EXISTS));
+  *clip = NULL;
+  if (!c->script)
+    return NULL;
+  *clip = g_build_filename (*dir, "served.mp4", NULL);
+  g_assert_true (make_served_clip (c, *clip));
+  /* what the server will serve, counted by decoding it */
+  g_assert_cmpuint (count_frames_of (*clip), ==, c->frames);
+  return server_start (c, *clip);
+}
+
+/* Frees what case_start() and the two runs made; the directory goes
+ * unless the test failed. */
+static void
+case_finish (Run * r1, Run * r2, JsonNode * s1, JsonNode * s2,
+    Wr2vFakeServer * server, gchar * dir)
+{
+  run_clear (r1);
+  run_clear (r2);
+  if (s1)
+    json_node_unref (s1);
+  if (s2)
+    json_node_unref (s2);
+  if (server)
+    wr2v_fake_server_stop (server);
+  set_credentials (NULL);
+  if (!g_test_failed ())
+    wr2v_test_rm_rf (dir);
+  g_free (dir);
+}
+
 static void
 test_engine (gconstpointer data)
 {
   const EngineCase *c = data;
-  gchar *dir, *cache, *clip = NULL, *desc, *desc2;
+  gchar *dir, *cache, *clip, *desc, *desc2;
   gchar *first_id = NULL;
-  Wr2vFakeServer *server = NULL;
+  Wr2vFakeServer *server;
   JsonNode *s1 = NULL, *s2 = NULL;
   JsonObject *st1 = NULL, *st2 = NULL;
   Run r1, r2;
@@ -1152,19 +1230,7 @@ test_engine (gconstpointer data)
     g_test_skip ("could not make the test media (x264enc, pngenc?)");
     return;
   }
-  dir = g_build_filename (tmp_root, c->engine, NULL);
-  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
-  /* fresh: it does not exist yet */
-  cache = g_build_filename (dir, "cache", NULL);
-  g_assert_false (g_file_test (cache, G_FILE_TEST_EXISTS));
-
-  if (c->script) {
-    clip = g_build_filename (dir, "served.mp4", NULL);
-    g_assert_true (make_served_clip (c, clip));
-    /* what the server will serve, counted by decoding it */
-    g_assert_cmpuint (count_frames_of (clip), ==, c->frames);
-    server = server_start (c, clip);
-  }
+  server = case_start (c, NULL, &dir, &cache, &clip);
   set_credentials (c);
 
   /* --- first run: generated through the engine --- */
@@ -1242,23 +1308,154 @@ test_engine (gconstpointer data)
 
   g_test_message ("%s: first run %" G_GINT64_FORMAT " ms, second %"
       G_GINT64_FORMAT " ms", c->engine, r1.took_ms, r2.took_ms);
-  run_clear (&r1);
-  run_clear (&r2);
-  if (s1)
-    json_node_unref (s1);
-  if (s2)
-    json_node_unref (s2);
-  if (server)
-    wr2v_fake_server_stop (server);
-  set_credentials (NULL);
-  if (!g_test_failed ())
-    wr2v_test_rm_rf (dir);
+  case_finish (&r1, &r2, s1, s2, server, dir);
   g_free (first_id);
   g_free (desc);
   g_free (desc2);
   g_free (clip);
   g_free (cache);
-  g_free (dir);
+}
+
+/* --- either numbering (issue 12) ------------------------------------- */
+
+/* The prompt @c's fake server was sent, from its records. */
+static const gchar *
+prompt_received (const EngineCase * c, JsonObject * st)
+{
+  if (g_str_equal (c->engine, "wavespeed"))
+    return str (obj (arr_obj (arr (st, "submits"), 0), "body"), "prompt");
+  if (g_str_equal (c->engine, "dashscope"))
+    return str (obj (obj (arr_obj (arr (st, "creates"), 0), "body"),
+            "input"), "prompt");
+  return str (node_inputs (obj (arr_obj (arr (st, "prompts"), 0), "prompt"),
+          "4"), "text");
+}
+
+static void
+assert_no_numbering_warning (Run * r)
+{
+  for (guint i = 0; i < r->warnings->len; i++)
+    g_assert_null (strstr (g_ptr_array_index (r->warnings, i),
+            "reference-numbering"));
+}
+
+/* The prompt written the vendor's way (auto reads it per-type: Image 3 is
+ * not linked) reaches each engine in its provider's form; written the
+ * other way it is the same job, found in the store and not paid again. */
+static void
+test_per_type (gconstpointer data)
+{
+  const EngineCase *c = data;
+  gchar *dir, *cache, *clip, *desc, *desc2;
+  Wr2vFakeServer *server;
+  JsonNode *s1 = NULL, *s2 = NULL;
+  Run r1, r2;
+
+  if (!have_media) {
+    g_test_skip ("could not make the test media (x264enc, pngenc?)");
+    return;
+  }
+  server = case_start (c, "per-type", &dir, &cache, &clip);
+  set_credentials (c);
+
+  desc = describe_prompt (c, server ? server->base : NULL, cache,
+      PROMPT_PER_TYPE);
+  run_pipeline (desc, &r1);
+  assert_clip (c, &r1, FALSE);
+  assert_no_numbering_warning (&r1);
+  g_assert_nonnull (r1.request);
+  if (r1.request) {
+    g_assert_cmpstr (gst_structure_get_string (r1.request, "prompt"), ==,
+        PROMPT_PER_TYPE);
+    g_assert_cmpstr (gst_structure_get_string (r1.request,
+            "reference-numbering"), ==, "per-type");
+  }
+  if (server) {
+    s1 = wr2v_fake_server_stats (server);
+    g_assert_nonnull (s1);
+    if (s1)
+      g_assert_cmpstr (prompt_received (c, json_node_get_object (s1)), ==,
+          prompt_for (c->engine));
+  }
+
+  /* the continuing spelling of the same prompt: the same job */
+  desc2 = describe_prompt (c, server ? server->base : NULL, cache, PROMPT);
+  set_credentials (c);
+  run_pipeline (desc2, &r2);
+  assert_clip (c, &r2, TRUE);
+  assert_no_numbering_warning (&r2);
+  if (server) {
+    s2 = wr2v_fake_server_stats (server);
+    if (s1 && s2)
+      g_assert_cmpint (total_requests (json_node_get_object (s2)), ==,
+          total_requests (json_node_get_object (s1)));
+  }
+  case_finish (&r1, &r2, s1, s2, server, dir);
+  g_free (desc);
+  g_free (desc2);
+  g_free (clip);
+  g_free (cache);
+}
+
+/* One video and @images images (image_0, image_1: the same PNG) on the
+ * preview engine, 1 s. */
+static void
+run_preview (const gchar * prompt, guint images, Run * r)
+{
+  gchar *cache = g_build_filename (tmp_root, "preview-numbering", NULL);
+  gchar *desc = g_strdup_printf ("wanr2v name=w engine=preview "
+      "cache-dir=\"%s\" prompt=\"%s\" duration=1 ! videoconvert ! "
+      "fakesink name=sink sync=false filesrc location=\"%s\" ! w.video_0 "
+      "filesrc location=\"%s\" ! w.image_0%s%s%s", cache, prompt,
+      ref_video[0], ref_image, images > 1 ? " filesrc location=\"" : "",
+      images > 1 ? ref_image : "", images > 1 ? "\" ! w.image_1" : "");
+
+  run_pipeline (desc, r);
+  g_assert_null (r->error);
+  g_assert_true (r->eos);
+  g_assert_cmpint (r->frames, ==, 30);
+  g_assert_nonnull (r->request);
+  g_free (desc);
+  g_free (cache);
+}
+
+/* The new user's prompt: "Video 1 greets Image 1" with one video and one
+ * image works; "Image 2" with one video and two images works too, read
+ * as continuing, with a warning that says how to choose. */
+static void
+test_preview_numbering (void)
+{
+  Run r;
+
+  if (!have_media) {
+    g_test_skip ("could not make the test media (x264enc, pngenc?)");
+    return;
+  }
+  run_preview ("Video 1 greets Image 1", 1, &r);
+  g_assert_cmpuint (r.warnings->len, ==, 0);
+  if (r.request) {
+    g_assert_cmpstr (gst_structure_get_string (r.request, "prompt-sent"), ==,
+        "Video 1 greets Image 2");
+    g_assert_cmpstr (gst_structure_get_string (r.request,
+            "reference-numbering"), ==, "per-type");
+  }
+  run_clear (&r);
+
+  run_preview ("Video 1 holds Image 2", 2, &r);
+  g_assert_cmpuint (r.warnings->len, ==, 1);
+  if (r.warnings->len == 1) {
+    const gchar *w = g_ptr_array_index (r.warnings, 0);
+
+    g_assert_nonnull (strstr (w, "Image 2, which is image_0"));
+    g_assert_nonnull (strstr (w, "reference-numbering=per-type"));
+  }
+  if (r.request) {
+    g_assert_cmpstr (gst_structure_get_string (r.request, "prompt-sent"), ==,
+        "Video 1 holds Image 2");
+    g_assert_cmpstr (gst_structure_get_string (r.request,
+            "reference-numbering"), ==, "continuing");
+  }
+  run_clear (&r);
 }
 
 /* The element's work dirs (in TMPDIR) must not outlive the runs. */
@@ -1319,6 +1516,14 @@ main (int argc, char **argv)
       test_engine);
   g_test_add_data_func ("/pipeline-engines/comfyui", &comfyui_case,
       test_engine);
+  g_test_add_func ("/pipeline-engines/numbering/preview",
+      test_preview_numbering);
+  g_test_add_data_func ("/pipeline-engines/numbering/wavespeed",
+      &wavespeed_case, test_per_type);
+  g_test_add_data_func ("/pipeline-engines/numbering/dashscope",
+      &dashscope_case, test_per_type);
+  g_test_add_data_func ("/pipeline-engines/numbering/comfyui",
+      &comfyui_case, test_per_type);
 
   ret = g_test_run ();
 

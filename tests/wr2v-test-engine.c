@@ -167,6 +167,10 @@ wr2v_fixture_setup_with (Wr2vFixture * fx, Wr2vFixtureConfig * config)
 
   fx->settings.api_key = g_strdup (config->key);
   fx->settings.api_url = g_strdup (fx->base);
+  /* the DashScope fake stands for Beijing, where reference files may be
+   * uploaded (elsewhere they need a uri) */
+  if (g_str_equal (config->engine, "dashscope"))
+    fx->settings.region = g_strdup ("beijing");
   fx->settings.request_timeout_s = 30;
   fx->settings.poll_interval_ms = 50;
   fx->settings.poll_interval_max_ms = 200;

@@ -4,6 +4,7 @@
  * prompt id check. Every parser sees every input. */
 #include "fuzz-common.h"
 #include "comfyui/wr2v-comfyui-wire.h"
+#include "comfyui/wr2v-comfyui-preflight.h"
 
 /* the ids the seed corpus uses */
 #define PROMPT_ID "3f1e2d4c-0000-4000-8000-000000000001"
@@ -76,5 +77,17 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
   }
   g_clear_error (&err);
   wr2v_comfyui_queue_clear (&q);
+
+  /* the preflight's answers: /object_info/<class>, /models/<folder> */
+  {
+    gboolean yes = FALSE;
+
+    if (!wr2v_comfyui_parse_object_info (d, size, "UNETLoader", &yes, &err))
+      g_assert (!yes);
+    g_clear_error (&err);
+    if (!wr2v_comfyui_parse_model_list (d, size, "wan.safetensors", &yes, &err))
+      g_assert (!yes);
+    g_clear_error (&err);
+  }
   return 0;
 }

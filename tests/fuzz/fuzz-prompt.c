@@ -1,7 +1,9 @@
 /* fuzz-prompt.c: the prompt-index parser. The first byte chooses how
  * many videos and images are linked; the rest is the prompt. Checks that
  * every mention lies inside the prompt, that check and named_references
- * agree, and that every translation only rewrites mentions. */
+ * agree, and that every translation only rewrites mentions. The first
+ * byte's top bits choose the numbering: a prompt that checks out keeps
+ * its meaning in the canonical (continuing) form. */
 #include "fuzz-common.h"
 #include "wr2v-prompt.h"
 #include "wr2v-request.h"
@@ -29,6 +31,7 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
 
   req = wr2v_request_new ();
   req->prompt = g_strdup (prompt);
+  req->numbering = (Wr2vNumbering) ((data[0] >> 6) % 3);
   for (i = 0; i < videos; i++)
     wr2v_request_add_reference (req, wr2v_reference_new (WR2V_REF_VIDEO, i));
   for (i = 0; i < images; i++)
@@ -69,6 +72,30 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
     if (mentions->len == 0)
       g_assert_cmpstr (t, ==, prompt);
     g_free (t);
+  }
+
+  {
+    static const gchar *engines[] = { "dashscope", "wavespeed", "comfyui",
+      "preview", "fal", "replicate", "other"
+    };
+    gchar *warning = wr2v_prompt_ambiguity_warning (req);
+    GArray *named_canon;
+
+    g_free (warning);
+    for (i = 0; i < G_N_ELEMENTS (engines); i++)
+      g_free (wr2v_prompt_sent (req, engines[i], NULL));
+    /* last: the request now holds the canonical prompt */
+    wr2v_prompt_canonicalize (req);
+    g_assert (req->numbering == WR2V_NUMBERING_CONTINUING);
+    named_canon = wr2v_prompt_named_references (req->prompt, req);
+    if (ok) {
+      g_assert (wr2v_prompt_check_mentions (req->prompt, req, NULL));
+      g_assert_cmpuint (named_canon->len, ==, named->len);
+      for (i = 0; i < named->len; i++)
+        g_assert_cmpuint (g_array_index (named_canon, guint, i), ==,
+            g_array_index (named, guint, i));
+    }
+    g_array_unref (named_canon);
   }
 
   g_array_unref (named);

@@ -29,6 +29,7 @@
 
 #include "wr2v-comfyui.h"
 #include "wr2v-comfyui-frames.h"
+#include "wr2v-comfyui-preflight.h"
 #include "wr2v-comfyui-socket.h"
 #include "wr2v-comfyui-wire.h"
 #include "wr2v-comfyui-workflow.h"
@@ -514,6 +515,14 @@ comfyui_prepare (Wr2vEngine * engine, Wr2vJob * job, GError ** error)
   root = load_workflow (engine, &path, &found, &small, error);
   if (!root)
     return FALSE;
+  /* what the graph needs, before the uploads and the queue */
+  if (!wr2v_comfyui_preflight (&priv->remote, job,
+          json_node_get_object (root), path, error)) {
+    prefix_unreachable (engine, error);
+    json_node_unref (root);
+    g_free (path);
+    return FALSE;
+  }
   json_node_unref (root);
   wr2v_comfyui_render_size (job->request, small, &width, &height);
   warn_settings (job, path, small, width, height);
@@ -1220,8 +1229,12 @@ comfyui_fetch (Wr2vEngine * engine, Wr2vJob * job, const gchar * url,
 
 /* --- cancel --- */
 
-static gboolean
-post_json (Wr2vEngine * engine, const gchar * route, const gchar * json)
+/* POSTs @json to @route; the HTTP status, or 0 when no answer came. A
+ * failure is logged, as a debug line when @missing_ok and the route is
+ * missing (404). */
+static guint
+post_json (Wr2vEngine * engine, const gchar * route, const gchar * json,
+    gboolean missing_ok)
 {
   ComfyPriv *priv = get_priv (engine);
   Wr2vHttpRequest hr = { 0, };
@@ -1229,9 +1242,10 @@ post_json (Wr2vEngine * engine, const gchar * route, const gchar * json)
   GError *err = NULL;
   gchar *url = api_route (engine, route, NULL);
   gboolean ok;
+  guint status;
 
   if (!url)
-    return FALSE;
+    return 0;
   hr.method = WR2V_HTTP_POST;
   hr.url = url;
   hr.body = g_bytes_new_static (json, strlen (json));
@@ -1241,13 +1255,31 @@ post_json (Wr2vEngine * engine, const gchar * route, const gchar * json)
   hr.connect_timeout_s = CANCEL_TIMEOUT_S;
   ok = wr2v_http_perform (priv->remote.http, &hr, &resp, &err)
       && resp.status == 200;
-  if (!ok)
+  status = err ? 0 : resp.status;
+  if (!ok && missing_ok && status == 404)
+    GST_DEBUG ("POST %s: not offered by this ComfyUI (HTTP 404)", route);
+  else if (!ok)
     GST_WARNING ("POST %s failed: %s (HTTP %u)", route,
         err ? err->message : "refused", resp.status);
   g_clear_error (&err);
   g_bytes_unref (hr.body);
   wr2v_http_response_clear (&resp);
   g_free (url);
+  return status;
+}
+
+/* The atomic cancel of newer servers [C: ComfyUI server.py, 2026]: out of
+ * the queue or interrupted, only this job. FALSE when the server lacks it
+ * (or did not answer): the caller then stops it the older way. */
+static gboolean
+cancel_job_route (Wr2vEngine * engine, const gchar * job_id)
+{
+  gchar *escaped = wr2v_http_escape_segment (job_id);
+  gchar *route = g_strconcat ("/api/jobs/", escaped, "/cancel", NULL);
+  gboolean ok = post_json (engine, route, "{}", TRUE) == 200;
+
+  g_free (route);
+  g_free (escaped);
   return ok;
 }
 
@@ -1262,9 +1294,11 @@ comfyui_cancel_remote (Wr2vEngine * engine, const gchar * job_id)
     return;
   wr2v_comfyui_sockets_drop (&get_priv (engine)->sockets, job_id);
   GST_INFO ("stopping ComfyUI job %s", job_id);
+  if (cancel_job_route (engine, job_id))
+    return;
   /* first out of the queue, so it can't start after the interrupt */
   json = wr2v_comfyui_delete_body (job_id);
-  post_json (engine, "/queue", json);
+  post_json (engine, "/queue", json, FALSE);
   g_free (json);
   /* an old ComfyUI interrupts whatever runs, whatever prompt_id says:
    * only when it is ours (or we can't tell) */
@@ -1273,7 +1307,7 @@ comfyui_cancel_remote (Wr2vEngine * engine, const gchar * job_id)
   wr2v_comfyui_queue_clear (&q);
   if (running) {
     json = wr2v_comfyui_interrupt_body (job_id);
-    post_json (engine, "/interrupt", json);
+    post_json (engine, "/interrupt", json, FALSE);
     g_free (json);
   }
 }

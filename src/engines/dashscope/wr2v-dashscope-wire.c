@@ -252,15 +252,16 @@ wr2v_dashscope_resolution (Wr2vResolution r)
 
 /* "input": the prompt and the references as media. */
 static void
-add_input (JsonBuilder * b, const Wr2vRequest * req, const gchar * const *urls)
+add_input (JsonBuilder * b, const gchar * model, const Wr2vRequest * req,
+    const gchar * const *urls)
 {
   gchar *prompt;
   guint i, n = req->references ? req->references->len : 0;
 
   json_builder_set_member_name (b, "input");
   json_builder_begin_object (b);
-  /* Wan 2.7 on DashScope numbers references as the user does */
-  prompt = wr2v_prompt_translate (req->prompt, WR2V_PROMPT_STYLE_WAN27);
+  /* the form DashScope documents for the model (wr2v-prompt.c's table) */
+  prompt = wr2v_prompt_sent (req, "dashscope", model);
   json_builder_set_member_name (b, "prompt");
   json_builder_add_string_value (b, prompt);
   g_free (prompt);
@@ -297,7 +298,7 @@ wr2v_dashscope_submit_body (const gchar * model, const Wr2vRequest * req,
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "model");
   json_builder_add_string_value (b, model);
-  add_input (b, req, urls);
+  add_input (b, model, req, urls);
   json_builder_set_member_name (b, "parameters");
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "resolution");

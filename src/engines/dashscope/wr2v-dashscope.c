@@ -37,15 +37,18 @@ GST_DEBUG_CATEGORY_STATIC (wr2v_dashscope_debug);
 #define UPLOAD_LIFETIME_S (48 * 3600 - 2 * 3600)
 
 /* Base URLs by region [C]. Key, model and endpoint must be of one region;
- * a mismatch looks like an auth error [C]. */
+ * a mismatch looks like an auth error [C]. The temporary upload of
+ * reference files is offered in Beijing only [C: Model Studio's "temporary
+ * file URL" page, March 2026]; elsewhere references need a uri. */
 static const struct
 {
   const gchar *name;
   const gchar *base;
+  gboolean temporary_upload;
 } regions[] = {
-  {"singapore", "https://dashscope-intl.aliyuncs.com"},
-  {"us", "https://dashscope-us.aliyuncs.com"},
-  {"beijing", "https://dashscope.aliyuncs.com"},
+  {"singapore", "https://dashscope-intl.aliyuncs.com", FALSE},
+  {"us", "https://dashscope-us.aliyuncs.com", FALSE},
+  {"beijing", "https://dashscope.aliyuncs.com", TRUE},
 };
 
 /* What wan2.7-r2v takes. [C]: the model's docs; [3P]: only resellers say
@@ -55,14 +58,28 @@ static const struct
 #define MAX_IMAGE_BYTES (G_GUINT64_CONSTANT (20) * 1024 * 1024) /* [3P] */
 static const struct
 {
-  guint min_duration_s;         /* [C] */
-  guint max_duration_s;         /* [C] */
-  guint max_duration_with_video_s;      /* [3P] several resellers agree */
   guint max_prompt_chars;       /* [3P] */
   guint max_negative_prompt_chars;      /* [3P] */
   gint64 max_seed;              /* [3P] 0..2^31-1 */
 } limits = {
-  2, 15, 10, 5000, 500, G_MAXINT32,
+  5000, 500, G_MAXINT32,
+};
+
+/* Durations by model, checked before anything is paid. A model name that
+ * starts with a row's name (a "-preview" variant) takes that row; any
+ * other takes the first, the default model's. */
+typedef struct
+{
+  const gchar *model;
+  guint min_duration_s;
+  guint max_duration_s;
+  guint max_duration_with_video_s;
+} DurationLimits;
+
+static const DurationLimits durations[] = {
+  /* 2-15 s [C]; at most 10 s with any reference video [3P: several
+   * resellers agree] */
+  {"wan2.7-r2v", 2, 15, 10},
 };
 
 /* The cost estimate: DashScope bills input reference-video seconds plus
@@ -129,6 +146,53 @@ dashscope_default_base_url (Wr2vRemote * remote, GError ** error)
   gint r = find_region (remote->engine, error);
 
   return r < 0 ? NULL : regions[r].base;
+}
+
+/* The region whose endpoint is in use: the one api-url names when it is
+ * a known region's base, else the region property (api-url set to a
+ * proxy or a test server: the region it stands for). -1 when unknown. */
+static gint
+region_in_use (Wr2vEngine * engine, GError ** error)
+{
+  const gchar *u = engine->settings.api_url;
+  guint i;
+
+  for (i = 0; u && i < G_N_ELEMENTS (regions); i++) {
+    if (g_str_has_prefix (u, regions[i].base) &&
+        strspn (u + strlen (regions[i].base), "/") ==
+        strlen (u + strlen (regions[i].base)))
+      return i;
+  }
+  return find_region (engine, error);
+}
+
+/* References given as files need the temporary upload: refused before
+ * anything is sent where the region does not offer it. */
+static gboolean
+check_uploads_offered (Wr2vEngine * engine, const Wr2vRequest * req,
+    GError ** error)
+{
+  gint r = region_in_use (engine, error);
+  guint i;
+
+  if (r < 0)
+    return FALSE;
+  if (regions[r].temporary_upload)
+    return TRUE;
+  for (i = 0; req->references && i < req->references->len; i++) {
+    Wr2vReference *ref = g_ptr_array_index (req->references, i);
+
+    if (ref->uri)
+      continue;
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED,
+        "%s %u is a file, and DashScope uploads reference files only in "
+        "the Beijing region (region is %s): set a uri (a public https URL "
+        "DashScope can fetch) on each reference pad, or use region=beijing "
+        "with a Beijing API key", wr2v_ref_kind_word (ref->kind),
+        ref->number, regions[r].name);
+    return FALSE;
+  }
+  return TRUE;
 }
 
 /* For messages: which endpoint the key was used with. */
@@ -269,31 +333,52 @@ dashscope_explain_fault (Wr2vRemote * remote, Wr2vJob * job, guint st,
 
 /* --- check, cost, identity --- */
 
-static gboolean
-dashscope_check (Wr2vEngine * engine, const Wr2vRequest * req, GError ** error)
+static const DurationLimits *
+model_durations (const gchar * name)
 {
-  guint videos = wr2v_request_count (req, WR2V_REF_VIDEO);
-  glong chars;
-  gchar *base;
+  guint i;
 
-  if (req->duration < limits.min_duration_s ||
-      req->duration > limits.max_duration_s) {
+  for (i = 0; i < G_N_ELEMENTS (durations); i++) {
+    if (g_str_has_prefix (name, durations[i].model))
+      return &durations[i];
+  }
+  return &durations[0];
+}
+
+static gboolean
+check_duration (Wr2vEngine * engine, const Wr2vRequest * req, GError ** error)
+{
+  const DurationLimits *d = model_durations (model (engine));
+  guint videos = wr2v_request_count (req, WR2V_REF_VIDEO);
+
+  if (req->duration < d->min_duration_s || req->duration > d->max_duration_s) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED,
         "DashScope's %s makes clips of %u to %u seconds, not %u: set "
         "duration in that range (at most %u with a reference video)",
-        model (engine), limits.min_duration_s, limits.max_duration_s,
-        req->duration, limits.max_duration_with_video_s);
+        model (engine), d->min_duration_s, d->max_duration_s,
+        req->duration, d->max_duration_with_video_s);
     return FALSE;
   }
-  if (videos > 0 && req->duration > limits.max_duration_with_video_s) {
+  if (videos > 0 && req->duration > d->max_duration_with_video_s) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED,
         "DashScope's %s makes clips of at most %u seconds when any "
         "reference video is present (%u linked), not %u: lower duration to "
         "%u or less, or use reference images only", model (engine),
-        limits.max_duration_with_video_s, videos, req->duration,
-        limits.max_duration_with_video_s);
+        d->max_duration_with_video_s, videos, req->duration,
+        d->max_duration_with_video_s);
     return FALSE;
   }
+  return TRUE;
+}
+
+static gboolean
+dashscope_check (Wr2vEngine * engine, const Wr2vRequest * req, GError ** error)
+{
+  glong chars;
+  gchar *base;
+
+  if (!check_duration (engine, req, error))
+    return FALSE;
   if (req->resolution != WR2V_RESOLUTION_720P &&
       req->resolution != WR2V_RESOLUTION_1080P) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED,
@@ -337,7 +422,7 @@ dashscope_check (Wr2vEngine * engine, const Wr2vRequest * req, GError ** error)
   if (!base)
     return FALSE;
   g_free (base);
-  return TRUE;
+  return check_uploads_offered (engine, req, error);
 }
 
 static gdouble
@@ -402,6 +487,21 @@ dashscope_upload_key (Wr2vRemote * remote, const gchar * content_sha)
   return ret;
 }
 
+/* The policy route is missing: the endpoint offers no temporary upload
+ * (a region other than Beijing behind api-url). */
+static void
+policy_not_offered (Wr2vRemote * remote, GError ** error)
+{
+  gchar *endpoint = endpoint_text (remote->engine);
+
+  g_set_error (error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED,
+      "DashScope offers no temporary upload of reference files at %s "
+      "(HTTP 404 for the upload policy): set a uri (a public https URL "
+      "DashScope can fetch) on each reference pad, or use region=beijing "
+      "with a Beijing API key", endpoint);
+  g_free (endpoint);
+}
+
 static gboolean
 get_policy (Wr2vRemote * remote, Wr2vJob * job, Wr2vDashscopePolicy * pol,
     GError ** error)
@@ -414,7 +514,9 @@ get_policy (Wr2vRemote * remote, Wr2vJob * job, Wr2vDashscopePolicy * pol,
   route = g_strconcat ("uploads?action=getPolicy&model=", model_arg, NULL);
   if (wr2v_remote_api_get (remote, job, route, "asking DashScope for an "
           "upload policy failed: ", &resp, error)) {
-    if (resp.status != 200)
+    if (resp.status == 404)
+      policy_not_offered (remote, error);
+    else if (resp.status != 200)
       wr2v_remote_http_error (remote, job, &resp,
           "asking for an upload policy", error);
     else
@@ -653,6 +755,22 @@ set_task_failed (Wr2vRemote * remote, Wr2vJob * job, const gchar * task_id,
   }
 }
 
+/* " (submitted 30 h ago)" from the journal, for a resumed task that
+ * DashScope no longer knows; "" when not known. */
+static gchar *
+submitted_ago (Wr2vJob * job)
+{
+  Wr2vJournalEntry *entry = job->store && job->hash ?
+      wr2v_store_journal_get (job->store, job->hash) : NULL;
+  gint64 age_s = entry && entry->submitted > 0 ?
+      g_get_real_time () / G_USEC_PER_SEC - entry->submitted : -1;
+  gchar *text = age_s >= 3600 ? g_strdup_printf (" (submitted %"
+      G_GINT64_FORMAT " h ago)", age_s / 3600) : g_strdup ("");
+
+  wr2v_journal_entry_free (entry);
+  return text;
+}
+
 /* The end states without a result; UNKNOWN is handled apart. */
 static gboolean
 status_is_failure (const gchar * status)
@@ -732,12 +850,16 @@ dashscope_read_poll (Wr2vRemote * remote, Wr2vJob * job,
     ok = FALSE;
   } else if (g_str_equal (status, "UNKNOWN")) {
     /* terminal [C]: the task is gone, polling longer changes nothing */
+    gchar *age = submitted_ago (job);
+
     wr2v_job_detail_int (job, "http-status", resp->status);
     note_request_id (remote, job, &a);
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_NOT_FOUND,
-        "DashScope reports task %s as UNKNOWN: the task is unknown or older "
+        "DashScope reports task %s as UNKNOWN%s: the task is unknown or older "
         "than 24 h (or belongs to another key or region). Its result can't "
-        "be fetched any more; run again to submit a new (paid) task", job_id);
+        "be fetched any more; run again to submit a new (paid) task", job_id,
+        age);
+    g_free (age);
     ok = FALSE;
   } else {
     /* a status this code doesn't know yet: keep waiting, the request
