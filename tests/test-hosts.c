@@ -14,6 +14,9 @@
 #define KEY "wr2v-hosts-KEY-7f31aa"
 #define WRONG_KEY "wr2v-hosts-wrong-KEY-0c55"
 #define PROMPT "Video 1 dances with Video 2 while holding Image 3"
+/* as each host is sent it (src/wr2v-prompt.c's table) */
+#define PROMPT_FAL "@Video1 dances with @Video2 while holding @Image3"
+#define PROMPT_PER_TYPE "Video 1 dances with Video 2 while holding Image 1"
 
 static Wr2vRequest *
 media_request (Wr2vFixture * fx)
@@ -65,12 +68,13 @@ static const gchar *const urls[] = {
 /* The fields both hosts take, under their names: videos in prompt order,
  * then the image. */
 static void
-assert_fields (JsonObject * o, const gchar * videos, const gchar * images)
+assert_fields (JsonObject * o, const gchar * prompt, const gchar * videos,
+    const gchar * images)
 {
   JsonArray *v = json_object_get_array_member (o, videos);
   JsonArray *i = json_object_get_array_member (o, images);
 
-  g_assert_cmpstr (json_object_get_string_member (o, "prompt"), ==, PROMPT);
+  g_assert_cmpstr (json_object_get_string_member (o, "prompt"), ==, prompt);
   g_assert_cmpuint (json_array_get_length (v), ==, 2);
   g_assert_cmpstr (json_array_get_string_element (v, 0), ==, urls[0]);
   g_assert_cmpstr (json_array_get_string_element (v, 1), ==, urls[1]);
@@ -96,9 +100,9 @@ test_fal_body (void)
   /* the request's order: Video 1, Video 2, Image 3 */
   g_assert_cmpint (((Wr2vReference *) g_ptr_array_index (req->references,
               2))->kind, ==, WR2V_REF_IMAGE);
-  text = wr2v_fal_submit_body (req, urls);
+  text = wr2v_fal_submit_body (NULL, req, urls);
   o = parse_object (text, &node);
-  assert_fields (o, "reference_video_urls", "reference_image_urls");
+  assert_fields (o, PROMPT_FAL, "reference_video_urls", "reference_image_urls");
   g_assert_cmpstr (json_object_get_string_member (o, "duration"), ==, "10");
   g_assert_false (json_object_get_boolean_member (o,
           "enable_prompt_expansion"));
@@ -111,13 +115,14 @@ static void
 test_replicate_body (void)
 {
   Wr2vRequest *req = full_request ();
-  gchar *text = wr2v_replicate_submit_body (req, urls);
+  gchar *text = wr2v_replicate_submit_body (NULL, req, urls);
   JsonNode *node;
   JsonObject *o = parse_object (text, &node), *input;
 
   g_assert_cmpuint (json_object_get_size (o), ==, 1);
   input = json_object_get_object_member (o, "input");
-  assert_fields (input, "reference_videos", "reference_images");
+  assert_fields (input, PROMPT_PER_TYPE, "reference_videos",
+      "reference_images");
   g_assert_cmpint (json_object_get_int_member (input, "duration"), ==, 10);
   g_assert_false (json_object_has_member (input, "shot_type"));
   json_node_unref (node);

@@ -61,6 +61,7 @@
 /* The same prompt as the vendor numbers it (images counted from 1): what
  * DashScope's wan2.7-r2v is sent, and what a user may write instead. */
 #define PROMPT_PER_TYPE "Video 1 hands Image 1 to Video 2"
+#define PROMPT_FAL "@Video1 hands @Image3 to @Video2"
 #define DURATION 5
 #define WAVESPEED_KEY "wr2v-pipeline-WS-KEY-3c9e1a"
 #define DASHSCOPE_KEY "wr2v-pipeline-DS-KEY-8b2f4d"
@@ -627,6 +628,10 @@ prompt_for (const gchar * engine)
     return PROMPT_PER_TYPE;     /* wan2.7-r2v counts images on their own */
   if (g_str_equal (engine, "comfyui"))
     return PROMPT_COMFYUI;
+  if (g_str_equal (engine, "fal"))
+    return PROMPT_FAL;          /* fal's "@Video1" [I for 2.7] */
+  if (g_str_equal (engine, "replicate"))
+    return PROMPT_PER_TYPE;     /* the vendor's count [I] */
   return PROMPT;
 }
 
@@ -1094,10 +1099,10 @@ check_hosted_media (Wr2vFakeServer * server, JsonObject * st,
 
 /* What neither host is sent unless the user set it. */
 static void
-check_unset_fields (JsonObject * body)
+check_unset_fields (JsonObject * body, const gchar * engine)
 {
   g_assert_nonnull (body);
-  g_assert_cmpstr (str (body, "prompt"), ==, PROMPT);
+  g_assert_cmpstr (str (body, "prompt"), ==, prompt_for (engine));
   g_assert_cmpstr (str (body, "resolution"), ==, "720p");
   g_assert_false (body && json_object_has_member (body, "seed"));
   g_assert_false (body && json_object_has_member (body, "aspect_ratio"));
@@ -1132,7 +1137,7 @@ check_fal (JsonObject * st, const gchar * job_id)
   g_assert_cmpint (count_of (st, "put"), ==, 3);
   check_hosted_uploads (st, "file_name", fal_names,
       arr (body, "reference_video_urls"), arr (body, "reference_image_urls"));
-  check_unset_fields (body);
+  check_unset_fields (body, "fal");
   g_assert_cmpstr (str (body, "duration"), ==, "5");
   g_assert_cmpint (boolean (body, "enable_prompt_expansion"), ==, 0);
   g_assert_cmpint (count_of (st, "status"), >=, 3);
@@ -1163,7 +1168,7 @@ check_replicate (JsonObject * st, const gchar * job_id)
         "content");
   check_hosted_uploads (st, "filename", replicate_names,
       arr (input, "reference_videos"), arr (input, "reference_images"));
-  check_unset_fields (input);
+  check_unset_fields (input, "replicate");
   g_assert_cmpint (num (input, "duration"), ==, DURATION);
   g_assert_cmpint (count_of (st, "poll"), >=, 3);
   g_assert_cmpint (count_of (st, "cancel"), ==, 0);
@@ -1326,6 +1331,11 @@ prompt_received (const EngineCase * c, JsonObject * st)
     return str (obj (arr_obj (arr (st, "submits"), 0), "body"), "prompt");
   if (g_str_equal (c->engine, "dashscope"))
     return str (obj (obj (arr_obj (arr (st, "creates"), 0), "body"),
+            "input"), "prompt");
+  if (g_str_equal (c->engine, "fal"))
+    return str (obj (arr_obj (arr (st, "submits"), 0), "body"), "prompt");
+  if (g_str_equal (c->engine, "replicate"))
+    return str (obj (obj (arr_obj (arr (st, "submits"), 0), "body"),
             "input"), "prompt");
   return str (node_inputs (obj (arr_obj (arr (st, "prompts"), 0), "prompt"),
           "4"), "text");
@@ -1522,6 +1532,10 @@ main (int argc, char **argv)
       &wavespeed_case, test_per_type);
   g_test_add_data_func ("/pipeline-engines/numbering/dashscope",
       &dashscope_case, test_per_type);
+  g_test_add_data_func ("/pipeline-engines/numbering/fal", &fal_case,
+      test_per_type);
+  g_test_add_data_func ("/pipeline-engines/numbering/replicate",
+      &replicate_case, test_per_type);
   g_test_add_data_func ("/pipeline-engines/numbering/comfyui",
       &comfyui_case, test_per_type);
 

@@ -39,9 +39,10 @@ add_urls (JsonBuilder * b, const gchar * name, const Wr2vRequest * req,
 
 void
 wr2v_remote_body_fields (JsonBuilder * b, const Wr2vRequest * req,
-    const gchar * const *urls, const Wr2vRemoteFields * names)
+    const gchar * prompt, const gchar * const *urls,
+    const Wr2vRemoteFields * names)
 {
-  add_string (b, names->prompt, req->prompt ? req->prompt : "");
+  add_string (b, names->prompt, prompt ? prompt : "");
   add_urls (b, names->videos, req, urls, WR2V_REF_VIDEO);
   add_urls (b, names->images, req, urls, WR2V_REF_IMAGE);
   if (req->negative_prompt && *req->negative_prompt)

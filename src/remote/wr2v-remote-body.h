@@ -27,10 +27,13 @@ typedef struct
   const gchar *prompt_expansion;        /* a boolean */
 } Wr2vRemoteFields;
 
-/* Adds @req's fields to the JSON object @b is building; @urls holds the
- * URL of each of @req's references, in the request's order. */
+/* Adds @req's fields to the JSON object @b is building, with @prompt (the
+ * form the host's provider documents: wr2v_prompt_sent) as the prompt;
+ * @urls holds the URL of each of @req's references, in the request's
+ * order. */
 void wr2v_remote_body_fields (JsonBuilder * b, const Wr2vRequest * req,
-    const gchar * const *urls, const Wr2vRemoteFields * names);
+    const gchar * prompt, const gchar * const *urls,
+    const Wr2vRemoteFields * names);
 
 /* A string member of an answer: "name", or "object.name" one level
  * down, and where its copy goes in the answer's struct. */

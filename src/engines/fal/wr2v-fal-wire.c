@@ -7,6 +7,7 @@
 
 #include "wr2v-fal-wire.h"
 #include "wr2v-json.h"
+#include "wr2v-prompt.h"
 
 void
 wr2v_fal_answer_clear (Wr2vFalAnswer * a)
@@ -109,13 +110,17 @@ static const Wr2vRemoteFields fal_fields = {
 };
 
 gchar *
-wr2v_fal_submit_body (const Wr2vRequest * req, const gchar * const *urls)
+wr2v_fal_submit_body (const gchar * model, const Wr2vRequest * req,
+    const gchar * const *urls)
 {
   JsonBuilder *b = json_builder_new ();
-  gchar *body;
+  gchar *body, *prompt;
 
   json_builder_begin_object (b);
-  wr2v_remote_body_fields (b, req, urls, &fal_fields);
+  /* the form fal.ai's provider documents (wr2v-prompt.c's table) */
+  prompt = wr2v_prompt_sent (req, "fal", model);
+  wr2v_remote_body_fields (b, req, prompt, urls, &fal_fields);
+  g_free (prompt);
   json_builder_end_object (b);
   body = wr2v_json_builder_text (b);
   g_object_unref (b);

@@ -45,9 +45,10 @@ gboolean wr2v_fal_model_ok (const gchar * model);
 gchar *wr2v_fal_app_id (const gchar * model);
 
 /* The body of POST {queue}/{model}: @urls holds the URL fal fetches each
- * of @req's references from, in the request's order. */
-gchar *wr2v_fal_submit_body (const Wr2vRequest * req,
-    const gchar * const *urls);
+ * of @req's references from, in the request's order; the prompt in the
+ * form its provider documents for @model (NULL: the default). */
+gchar *wr2v_fal_submit_body (const gchar * model,
+    const Wr2vRequest * req, const gchar * const *urls);
 
 /* The body of POST {storage}/storage/upload/initiate. */
 gchar *wr2v_fal_initiate_body (const gchar * content_type,

@@ -249,7 +249,7 @@ static gchar *
 fal_submit_body (Wr2vRemote * remote, Wr2vJob * job,
     const gchar * const *urls, const gchar ** header)
 {
-  return wr2v_fal_submit_body (job->request, urls);
+  return wr2v_fal_submit_body (wr2v_remote_model (remote), job->request, urls);
 }
 
 /* --- poll: the status, then the result --- */

@@ -35,8 +35,9 @@ gboolean wr2v_replicate_model_ok (const gchar * model);
 
 /* The body of POST /v1/models/{model}/predictions: {"input": {...}}, @urls
  * holding the URL Replicate fetches each of @req's references from, in
- * the request's order. */
-gchar *wr2v_replicate_submit_body (const Wr2vRequest * req,
-    const gchar * const *urls);
+ * the request's order; the prompt in the form its provider documents for
+ * @model (NULL: the default). */
+gchar *wr2v_replicate_submit_body (const gchar * model,
+    const Wr2vRequest * req, const gchar * const *urls);
 
 G_END_DECLS

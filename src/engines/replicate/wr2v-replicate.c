@@ -202,7 +202,8 @@ static gchar *
 replicate_submit_body (Wr2vRemote * remote, Wr2vJob * job,
     const gchar * const *urls, const gchar ** header)
 {
-  return wr2v_replicate_submit_body (job->request, urls);
+  return wr2v_replicate_submit_body (wr2v_remote_model (remote), job->request,
+      urls);
 }
 
 /* --- poll --- */
