@@ -24,6 +24,7 @@
 #include "gstwanr2vprops.h"
 #include "gstwanr2vrefpad.h"
 #include "wr2v-error.h"
+#include "wr2v-fleet.h"
 #include "wr2v-prompt.h"
 
 #include <errno.h>
@@ -136,6 +137,9 @@ struct _GstWanR2vGen
   gdouble reference_duration;
   gchar *cache_dir;
   gchar *result_location;
+  gchar *fleet_store;           /* never logged: may hold a password */
+  gdouble fleet_budget;
+  gchar *fleet_budget_period;
   Wr2vEngineSettings settings;
   gdouble estimated_cost;
   gboolean is_live;
@@ -316,6 +320,17 @@ gst_wanr2v_gen_set_property (GObject * object, guint prop_id,
     case PROP_MAX_COST:
       s->max_cost = g_value_get_double (value);
       break;
+    case PROP_STORE:
+      g_free (self->fleet_store);
+      self->fleet_store = g_value_dup_string (value);
+      break;
+    case PROP_FLEET_BUDGET:
+      self->fleet_budget = g_value_get_double (value);
+      break;
+    case PROP_FLEET_BUDGET_PERIOD:
+      g_free (self->fleet_budget_period);
+      self->fleet_budget_period = g_value_dup_string (value);
+      break;
     case PROP_MAX_DOWNLOAD_SIZE:
       s->max_download_bytes = g_value_get_uint64 (value);
       break;
@@ -398,6 +413,12 @@ gst_wanr2v_gen_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_MAX_COST:
       g_value_set_double (value, s->max_cost);
+      break;
+    case PROP_FLEET_BUDGET:
+      g_value_set_double (value, self->fleet_budget);
+      break;
+    case PROP_FLEET_BUDGET_PERIOD:
+      g_value_set_string (value, self->fleet_budget_period);
       break;
     case PROP_ESTIMATED_COST:
       g_value_set_double (value, self->estimated_cost);
@@ -874,7 +895,8 @@ validate (GstWanR2vGen * self)
         gst_message_new_element (GST_OBJECT (self),
             gst_structure_new ("wanr2v/cost", "engine", G_TYPE_STRING,
                 self->engine_name, "estimated-usd", G_TYPE_DOUBLE, cost,
-                "currency", G_TYPE_STRING, "USD", NULL)));
+                "currency", G_TYPE_STRING, "USD", "source", G_TYPE_STRING,
+                "table", NULL)));
   g_object_notify (G_OBJECT (self), "estimated-cost");
   return TRUE;
 }
@@ -982,6 +1004,17 @@ on_message (gpointer user_data, GstStructure * facts)
 
     GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS, ("%s", text ? text :
             "engine warning"), ("%" GST_PTR_FORMAT, facts));
+  }
+  /* a hosted engine's live price replaces the estimate made at PAUSED */
+  if (gst_structure_has_name (facts, "wanr2v/cost")) {
+    gdouble usd;
+
+    if (gst_structure_get_double (facts, "estimated-usd", &usd)) {
+      g_mutex_lock (&self->lock);
+      self->estimated_cost = MAX (usd, 0.0);
+      g_mutex_unlock (&self->lock);
+      g_object_notify (G_OBJECT (self), "estimated-cost");
+    }
   }
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self), facts));
@@ -1133,15 +1166,24 @@ job_thread_func (gpointer data)
   gpointer watch_data;
   gboolean serving = FALSE;
   gint fd = -1;
+  g_autofree gchar *fleet_store = NULL, *fleet_period = NULL;
+  gdouble fleet_budget;
 
   g_mutex_lock (&self->lock);
   req = build_request (self);
   wr2v_engine_settings_copy (&settings, &self->settings);
   location = g_strdup (self->result_location);
   store = wr2v_store_open (self->cache_dir, &err);
+  fleet_store = g_strdup (self->fleet_store);
+  fleet_period = g_strdup (self->fleet_budget_period);
+  fleet_budget = self->fleet_budget;
   watch = self->watch_started;
   watch_data = self->watch_data;
   g_mutex_unlock (&self->lock);
+  /* the fleet store (`store` or WANR2V_STORE) behind the local one */
+  if (!err)
+    wr2v_store_set_fleet (store, wr2v_fleet_open (fleet_store, fleet_budget,
+            fleet_period, &err));
 
   if (watch)
     watch (self, watch_data);
@@ -2013,6 +2055,8 @@ gst_wanr2v_gen_finalize (GObject * object)
   g_free (self->result_location);
   g_free (self->job_key);
   gst_wanr2v_progress_free (self->progress);
+  g_free (self->fleet_store);
+  g_free (self->fleet_budget_period);
   wr2v_engine_settings_clear (&self->settings);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
@@ -2084,6 +2128,7 @@ gst_wanr2v_gen_init (GstWanR2vGen * self)
   self->settings.poll_interval_ms = DEFAULT_POLL_INTERVAL;
   self->settings.max_download_bytes = WR2V_DEFAULT_MAX_DOWNLOAD_BYTES;
   self->estimated_cost = -1.0;
+  self->fleet_budget_period = g_strdup ("day");
   self->result_fd = -1;
   gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_BYTES);
   gst_base_src_set_blocksize (GST_BASE_SRC (self), READ_BLOCKSIZE);

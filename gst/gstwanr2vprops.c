@@ -159,6 +159,24 @@ gst_wanr2v_install_properties (GObjectClass * klass)
       g_param_spec_uint64 ("max-download-size", "Maximum download size",
           "Largest clip accepted from a server, in bytes", 1024, G_MAXUINT64,
           WR2V_DEFAULT_MAX_DOWNLOAD_BYTES, rw));
+  /* the fleet store (docs/fleet.md); write-only: it may hold a password */
+  g_object_class_install_property (klass, PROP_STORE,
+      g_param_spec_string ("store", "Fleet store",
+          "A PostgreSQL connection string (postgresql://... or host=... "
+          "dbname=...) whose database the machines of a fleet share: one "
+          "submit per request, one clip, one spend ledger; write-only, "
+          "never logged (default: WANR2V_STORE from the environment, else "
+          "cache-dir alone)", NULL,
+          G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (klass, PROP_FLEET_BUDGET,
+      g_param_spec_double ("fleet-budget", "Fleet budget",
+          "With a fleet store: refuse a job, before anything is sent, when "
+          "the fleet's spend this fleet-budget-period and its estimated "
+          "cost would exceed this, in USD (0: no limit)", 0.0, G_MAXDOUBLE,
+          0.0, rw));
+  g_object_class_install_property (klass, PROP_FLEET_BUDGET_PERIOD,
+      g_param_spec_string ("fleet-budget-period", "Fleet budget period",
+          "day or month: what fleet-budget counts (default: day)", "day", rw));
 }
 
 /* One message style for every range: the property, its value, its

@@ -23,13 +23,16 @@
  * client's lock its pool of idle connections (wr2v-http.c), an engine's
  * lock its in-process upload cache. Between processes, the store's lock
  * file (wr2v_store_lock) keeps two runs of one request from submitting
- * it twice.
+ * it twice; between machines, a fleet store when one is set (run_fleet,
+ * wr2v-fleet.h): its claim, the journal of the claimed job and its lease
+ * renewed at every poll.
  */
 #include "wr2v-job.h"
 #include "wr2v-backoff.h"
 #include "wr2v-defaults.h"
 #include "wr2v-engine.h"
 #include "wr2v-error.h"
+#include "wr2v-fleet.h"
 #include "wr2v-http.h"
 #include "wr2v-mp4.h"
 
@@ -100,6 +103,21 @@ wr2v_job_clear (Wr2vJob * job)
   memset (job, 0, sizeof *job);
 }
 
+/* Renews the fleet lease of a job that is not polling (uploads before
+ * the submit, the download after), at most every renew interval. */
+static void
+keep_fleet_lease (Wr2vJob * job)
+{
+  Wr2vFleet *fleet = job->store ? wr2v_store_fleet (job->store) : NULL;
+  gint64 now = g_get_monotonic_time ();
+
+  if (!fleet || !job->hash ||
+      now - job->fleet_renewed < wr2v_fleet_renew_interval (fleet))
+    return;
+  job->fleet_renewed = now;
+  wr2v_fleet_renew (fleet, job->hash, job->job_id);
+}
+
 void
 wr2v_job_phase (Wr2vJob * job, Wr2vPhase phase, const gchar * format, ...)
 {
@@ -110,6 +128,8 @@ wr2v_job_phase (Wr2vJob * job, Wr2vPhase phase, const gchar * format, ...)
   text = g_strdup_vprintf (format, args);
   va_end (args);
   GST_DEBUG ("phase %s: %s", wr2v_phase_name (phase), text);
+  if (phase == WR2V_PHASE_UPLOAD || phase == WR2V_PHASE_DOWNLOAD)
+    keep_fleet_lease (job);
   if (job->observer.phase)
     job->observer.phase (job->observer.user_data, phase, text);
 }
@@ -252,6 +272,7 @@ submit_once (Wr2vJob * job, gint64 deadline, GError ** error)
   const Wr2vEngineClass *klass = job->engine->klass;
   Wr2vEngineSettings *s = &job->engine->settings;
   gdouble cost = wr2v_engine_estimate_cost (job->engine, job->request);
+  Wr2vFleet *fleet = wr2v_store_fleet (job->store);
   GError *err = NULL;
   gchar *id;
 
@@ -271,6 +292,8 @@ submit_once (Wr2vJob * job, gint64 deadline, GError ** error)
   /* the uploads may have taken it all: then nothing is submitted */
   if (!before_deadline (job, deadline, error))
     return FALSE;
+  if (fleet && !wr2v_fleet_mark_submitting (fleet, job->hash, error))
+    return FALSE;
   if (!wr2v_store_journal_begin (job->store, job->hash, klass->name, error))
     return FALSE;
   id = klass->submit (job->engine, job, &err);
@@ -284,6 +307,8 @@ submit_once (Wr2vJob * job, gint64 deadline, GError ** error)
     return FALSE;
   }
   job->job_id = id;
+  if (fleet)
+    wr2v_fleet_set_job (fleet, job->hash, id);
   if (!wr2v_store_journal_set_job (job->store, job->hash, klass->name, id,
           error))
     return FALSE;
@@ -305,7 +330,13 @@ poll_until_done (Wr2vJob * job, gint64 deadline, gchar ** url, GError ** error)
   g_autofree gchar *last_status = NULL;
   gint last_step = -1;
   Wr2vBackoff backoff;
+  Wr2vFleet *fleet = wr2v_store_fleet (job->store);
 
+  /* a fleet's owner renews its lease at every poll */
+  if (fleet) {
+    cap = MIN (cap, (guint64) wr2v_fleet_renew_interval (fleet));
+    interval = MIN (interval, cap);
+  }
   wr2v_backoff_init (&backoff, interval, MAX (cap, interval));
   for (;;) {
     Wr2vPollResult res = { 0, };
@@ -342,6 +373,8 @@ poll_until_done (Wr2vJob * job, gint64 deadline, gchar ** url, GError ** error)
     }
     wr2v_poll_result_clear (&res);
 
+    if (fleet)
+      wr2v_fleet_renew (fleet, job->hash, job->job_id);
     if (!before_deadline (job, deadline, error))
       return FALSE;
     now = g_get_monotonic_time ();
@@ -419,6 +452,89 @@ run_remote (Wr2vJob * job, gint64 deadline, GError ** error)
   return path;
 }
 
+/* The fleet's clip (another process's job) into the local store. */
+static gchar *
+fetch_fleet_clip (Wr2vJob * job, Wr2vFleet * fleet, Wr2vFleetClaim * claim,
+    GError ** error)
+{
+  g_autofree gchar *tmp = wr2v_store_new_temp (job->store, ".mp4", error);
+  gchar *path;
+
+  if (!tmp)
+    return NULL;
+  wr2v_job_phase (job, WR2V_PHASE_DOWNLOAD, "fetching the clip from the "
+      "fleet store");
+  if (!wr2v_fleet_fetch_clip (fleet, claim->clip_sha256, tmp,
+          job->cancellable, error)) {
+    g_unlink (tmp);
+    return NULL;
+  }
+  job->job_id = g_steal_pointer (&claim->job_id);
+  job->source_url = g_steal_pointer (&claim->source_url);
+  job->from_cache = TRUE;
+  path = store_clip (job, tmp, error);
+  /* a job this machine had begun, then another finished */
+  if (path)
+    wr2v_store_journal_clear (job->store, job->hash);
+  return path;
+}
+
+/* A job that ended without a clip: over (its provider failed it, or
+ * nothing was submitted), or to be resumed by another process. */
+static gboolean
+fleet_job_over (Wr2vJob * job, const GError * err)
+{
+  if (g_error_matches (err, WR2V_ERROR, WR2V_ERROR_JOB_FAILED) ||
+      g_error_matches (err, WR2V_ERROR, WR2V_ERROR_NOT_FOUND))
+    return TRUE;
+  return !job->job_id &&
+      !g_error_matches (err, WR2V_ERROR, WR2V_ERROR_MAYBE_SUBMITTED) &&
+      wr2v_job_outcome (job->cancellable, err) == WR2V_JOB_FAILED;
+}
+
+/* run_remote() under the fleet's single flight (docs/fleet.md): one
+ * process of the fleet submits, the others wait and fetch its clip, or
+ * take its job over when its lease expired. */
+static gchar *
+run_fleet (Wr2vJob * job, gint64 deadline, GError ** error)
+{
+  Wr2vFleet *fleet = wr2v_store_fleet (job->store);
+  const gchar *name = job->engine->klass->name;
+  gdouble cost = wr2v_engine_estimate_cost (job->engine, job->request);
+  Wr2vFleetClaim claim;
+  GError *err = NULL;
+  gchar *path = NULL;
+
+  if (!wr2v_fleet_claim (fleet, job->hash, name, cost, deadline,
+          job->cancellable, &claim, error))
+    return NULL;
+  if (claim.kind == WR2V_FLEET_CLIP)
+    path = fetch_fleet_clip (job, fleet, &claim, &err);
+  else if (claim.kind == WR2V_FLEET_SUBMIT ||
+      wr2v_store_journal_set_job (job->store, job->hash, name, claim.job_id,
+          &err))
+    path = run_remote (job, deadline, &err);
+  /* a job taken over is the provider's, even if its resume failed early */
+  if (!path && !job->job_id && claim.kind == WR2V_FLEET_RESUME)
+    job->job_id = g_strdup (claim.job_id);
+  wr2v_fleet_claim_clear (&claim);
+  if (path && !job->from_cache &&
+      !wr2v_fleet_record_clip (fleet, job->hash, path, job->job_id,
+          job->source_url, cost, job->cancellable, &err)) {
+    /* the clip is safe here; the others take the job over and fetch it */
+    GST_WARNING ("%s", err->message);
+    wr2v_job_post (job, gst_structure_new ("wanr2v/warning",
+            "engine", G_TYPE_STRING, name,
+            "message", G_TYPE_STRING, err->message, NULL));
+    g_clear_error (&err);
+  } else if (!path) {
+    wr2v_fleet_release (fleet, job->hash, fleet_job_over (job, err),
+        err->message);
+    g_propagate_error (error, err);
+  }
+  return path;
+}
+
 static gchar *
 run (Wr2vJob * job, GError ** error)
 {
@@ -453,7 +569,8 @@ run (Wr2vJob * job, GError ** error)
   if (job->engine->klass->generate) {
     path = run_local (job, error);
   } else if (job->engine->klass->submit) {
-    path = run_remote (job, deadline, error);
+    path = wr2v_store_fleet (job->store) ? run_fleet (job, deadline, error) :
+        run_remote (job, deadline, error);
   } else {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED,
         "The %s engine is not available in this build",

@@ -109,6 +109,8 @@ struct _Wr2vJob
   gboolean from_cache;
   /* on failure: job-id, provider-code, provider-message, http-status */
   GstStructure *error_details;
+  /* with a fleet store: when this job last renewed its lease (monotonic) */
+  gint64 fleet_renewed;
 };
 
 void wr2v_job_init (Wr2vJob * job, Wr2vRequest * req, Wr2vEngine * engine,

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <string.h>
 
 #include "wr2v-json.h"
 
@@ -143,14 +144,33 @@ wr2v_json_builder_text (JsonBuilder * b)
   return text;
 }
 
+static void
+clear_string_list (gchar ** first, va_list ap)
+{
+  gchar **p;
+
+  for (p = first; p; p = va_arg (ap, gchar **))
+    g_clear_pointer (p, g_free);
+}
+
 void
 wr2v_json_clear_strings (gchar ** first, ...)
 {
   va_list ap;
-  gchar **p;
 
   va_start (ap, first);
-  for (p = first; p; p = va_arg (ap, gchar **))
-    g_clear_pointer (p, g_free);
+  clear_string_list (first, ap);
   va_end (ap);
+}
+
+void
+wr2v_json_clear_answer_strings (gpointer answer, gsize size,
+    gchar ** first, ...)
+{
+  va_list ap;
+
+  va_start (ap, first);
+  clear_string_list (first, ap);
+  va_end (ap);
+  memset (answer, 0, size);
 }

@@ -52,6 +52,42 @@ JsonNode *wr2v_json_parse_object (const gchar * data, gsize len,
  * strings points at and sets it to NULL: a parsed answer's _clear(). */
 void wr2v_json_clear_strings (gchar ** first, ...) G_GNUC_NULL_TERMINATED;
 
+/* A parsed answer's _clear(): g_free()s the strings listed after @size
+ * (pointers into @answer, NULL-terminated), then zeroes the @size bytes of
+ * @answer. Does nothing when @answer is NULL. */
+#define wr2v_json_clear_answer(answer, ...) \
+  G_STMT_START { \
+    if (answer) \
+      wr2v_json_clear_answer_strings ((answer), sizeof *(answer), __VA_ARGS__); \
+  } G_STMT_END
+void wr2v_json_clear_answer_strings (gpointer answer, gsize size,
+    gchar ** first, ...) G_GNUC_NULL_TERMINATED;
+
+/* The rules of every wire parser (src/engines/<name>/wr2v-<name>-wire.h):
+ *
+ * A parser takes a response body (any bytes: they come from a server that
+ * may be broken or hostile) and fills a plain struct with copies of the
+ * fields the engine uses. No I/O, no engine state, no logging, so that the
+ * fuzzers (tests/fuzz) call exactly what the engines call; the engines
+ * keep the policy (which error a user sees, whether to retry).
+ *
+ * It returns FALSE (WR2V_ERROR_PROTOCOL) only when the body can't be read
+ * at all: not JSON, over WR2V_HTTP_JSON_MAX_BYTES, nested deeper than
+ * WR2V_HTTP_JSON_MAX_DEPTH, or not a JSON object. Missing or mistyped
+ * members stay NULL / at their default: the engine decides what their
+ * absence means. Strings are copied as sent; anything that goes into a
+ * path, URL, header or message passes a validator or
+ * wr2v_http_safe_text() first.
+ *
+ * The caller zero-initializes the struct and frees it with its _clear(),
+ * also after a failed parse. WR2V_JSON_DECLARE_PARSER declares the pair:
+ * gboolean @parse (data, len, @Type * out, error) and void @clear (@Type *).
+ */
+#define WR2V_JSON_DECLARE_PARSER(Type, parse, clear) \
+  gboolean parse (const gchar * data, gsize len, Type * out, \
+      GError ** error); \
+  void clear (Type * answer)
+
 /* The JSON text of @b's root (a finished builder). */
 gchar *wr2v_json_builder_text (JsonBuilder * b);
 

@@ -1,5 +1,6 @@
 /* wr2v-store.c: results, journal and upload records, written atomically. */
 #include "wr2v-store.h"
+#include "wr2v-fleet.h"
 #include "wr2v-backoff.h"
 #include "wr2v-error.h"
 
@@ -28,6 +29,8 @@ struct _Wr2vStore
    * is open, so that another store knows the file is still being written */
   GMutex lock;
   GHashTable *temp_fds;
+  /* the fleet's shared store, when one is set (wr2v-fleet.h) */
+  Wr2vFleet *fleet;
 };
 
 gchar *
@@ -125,8 +128,22 @@ wr2v_store_free (Wr2vStore * store)
   g_free (store->tmp);
   if (store->temp_fds)
     g_hash_table_unref (store->temp_fds);
+  wr2v_fleet_free (store->fleet);
   g_mutex_clear (&store->lock);
   g_free (store);
+}
+
+void
+wr2v_store_set_fleet (Wr2vStore * store, Wr2vFleet * fleet)
+{
+  wr2v_fleet_free (store->fleet);
+  store->fleet = fleet;
+}
+
+Wr2vFleet *
+wr2v_store_fleet (Wr2vStore * store)
+{
+  return store->fleet;
 }
 
 const gchar *

@@ -25,6 +25,15 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Wr2vStore, wr2v_store_free);
 
 const gchar *wr2v_store_dir (Wr2vStore * store);
 
+/* --- the fleet's shared store (wr2v-fleet.h), behind the local one --- */
+
+typedef struct _Wr2vFleet Wr2vFleet;
+
+/* Takes @fleet (NULL: none, the default); freed with the store. */
+void wr2v_store_set_fleet (Wr2vStore * store, Wr2vFleet * fleet);
+/* The fleet store, or NULL. */
+Wr2vFleet *wr2v_store_fleet (Wr2vStore * store);
+
 /* A new, empty, uniquely named file in tmp/ for a download or render. */
 gchar *wr2v_store_new_temp (Wr2vStore * store, const gchar * suffix,
     GError ** error);

@@ -465,9 +465,7 @@ test_hostile_output (Wr2vFixture * fx, gconstpointer data)
       "\"%s\", \"subfolder\": \"%s\"}", h->filename, h->subfolder);
   wr2v_fx_control (fx, json);
   g_free (json);
-  wr2v_fx_go (fx, NULL, &r);
-  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_PROTOCOL);
-  g_assert_nonnull (strstr (r.error->message, "refusing"));
+  wr2v_fx_go_fails (fx, NULL, WR2V_ERROR_PROTOCOL, "refusing", &r);
   g_assert_cmpint (wr2v_fx_count (fx, "view"), ==, 0);
   g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 1);
   wr2v_fx_assert_tmp_empty (fx);
@@ -499,9 +497,7 @@ test_hostile_upload_name (Wr2vFixture * fx, gconstpointer data)
       "\"%s\", \"subfolder\": \"%s\"}", h->filename, h->subfolder);
   wr2v_fx_control (fx, json);
   g_free (json);
-  wr2v_fx_go (fx, NULL, &r);
-  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_PROTOCOL);
-  g_assert_nonnull (strstr (r.error->message, "refusing"));
+  wr2v_fx_go_fails (fx, NULL, WR2V_ERROR_PROTOCOL, "refusing", &r);
   g_assert_cmpint (wr2v_fx_count (fx, "upload"), ==, 1);
   g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 0);
   wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
@@ -657,10 +653,8 @@ test_prompt_400 (Wr2vFixture * fx, gconstpointer data)
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  wr2v_fx_go (fx, "{\"fault\": \"prompt-400\", \"times\": 1}", &r);
-  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST);
-  g_assert_nonnull (strstr (r.error->message,
-          "Prompt outputs failed validation"));
+  wr2v_fx_go_fails (fx, "{\"fault\": \"prompt-400\", \"times\": 1}",
+      WR2V_ERROR_INVALID_REQUEST, "Prompt outputs failed validation", &r);
   g_assert_nonnull (strstr (r.error->message, "node 1 (UNETLoader)"));
   g_assert_nonnull (strstr (r.error->message, "wan2.1_vace_1.3B"));
   g_assert_nonnull (strstr (r.error->message, "missing"));
@@ -771,9 +765,8 @@ test_prompt_500 (Wr2vFixture * fx, gconstpointer data)
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  wr2v_fx_go (fx, "{\"fault\": \"prompt-500\", \"times\": 1}", &r);
-  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_NETWORK);
-  g_assert_nonnull (strstr (r.error->message, "HTTP 500"));
+  wr2v_fx_go_fails (fx, "{\"fault\": \"prompt-500\", \"times\": 1}",
+      WR2V_ERROR_NETWORK, "HTTP 500", &r);
   g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 1);
   wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
   wr2v_run_clear (&r);
@@ -829,9 +822,8 @@ test_job_interrupted (Wr2vFixture * fx, gconstpointer data)
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  wr2v_fx_go (fx, "{\"fault\": \"job-interrupted\", \"times\": 1}", &r);
-  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_JOB_FAILED);
-  g_assert_nonnull (strstr (r.error->message, "interrupted"));
+  wr2v_fx_go_fails (fx, "{\"fault\": \"job-interrupted\", \"times\": 1}",
+      WR2V_ERROR_JOB_FAILED, "interrupted", &r);
   g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 1);
   wr2v_run_clear (&r);
 }
@@ -845,9 +837,7 @@ test_uri_only (Wr2vFixture * fx, gconstpointer data)
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   fx->req = wr2v_test_uri_request ("Video 1 waves", FALSE);
-  wr2v_fx_go (fx, NULL, &r);
-  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED);
-  g_assert_nonnull (strstr (r.error->message, "local files"));
+  wr2v_fx_go_fails (fx, NULL, WR2V_ERROR_UNSUPPORTED, "local files", &r);
   g_assert_cmpint (wr2v_fx_count (fx, "upload"), ==, 0);
   g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 0);
   wr2v_run_clear (&r);

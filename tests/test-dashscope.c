@@ -362,9 +362,8 @@ test_upload_too_large (Wr2vFixture * fx, gconstpointer data)
   req->seed = -1;
   wr2v_fx_add_ref (fx, req, WR2V_REF_VIDEO, 0, "big", 1536 * 1024);
   wr2v_request_number_references (req);
-  wr2v_fx_go (fx, "{\"max_file_size_mb\": 1}", &r);
-  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST);
-  wr2v_assert_says (r.error, "Video 1");
+  wr2v_fx_go_fails (fx, "{\"max_file_size_mb\": 1}", WR2V_ERROR_INVALID_REQUEST,
+      "Video 1", &r);
   wr2v_assert_says (r.error, "up to 1.0");
   g_assert_cmpint (wr2v_fx_count (fx, "policy"), ==, 1);
   g_assert_cmpint (wr2v_fx_count (fx, "upload"), ==, 0);
@@ -386,9 +385,8 @@ test_download_expired (Wr2vFixture * fx, gconstpointer data)
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  wr2v_fx_go (fx, "{\"fault\": \"download-expired\", \"times\": 1}", &r);
-  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_NOT_FOUND);
-  wr2v_assert_says (r.error, "24 h");
+  wr2v_fx_go_fails (fx, "{\"fault\": \"download-expired\", \"times\": 1}",
+      WR2V_ERROR_NOT_FOUND, "24 h", &r);
   /* the signed query is not shown */
   g_assert_null (strstr (r.error->message, "Signature"));
   g_assert_cmpint (wr2v_fx_count (fx, "create"), ==, 1);
@@ -514,9 +512,8 @@ test_create_invalid_url (Wr2vFixture * fx, gconstpointer data)
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  wr2v_fx_go (fx, "{\"fault\": \"create-invalid-url\", \"times\": 1}", &r);
-  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST);
-  wr2v_assert_says (r.error, "InvalidURL");
+  wr2v_fx_go_fails (fx, "{\"fault\": \"create-invalid-url\", \"times\": 1}",
+      WR2V_ERROR_INVALID_REQUEST, "InvalidURL", &r);
   wr2v_assert_detail (&r.job, "provider-code", "InvalidURL");
   g_assert_cmpint (wr2v_fx_count (fx, "create"), ==, 1);
   wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
@@ -541,9 +538,7 @@ test_duration_with_video (Wr2vFixture * fx, gconstpointer data)
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   req = wr2v_fx_the_request (fx);
   req->duration = 15;
-  wr2v_fx_go (fx, NULL, &r);
-  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED);
-  wr2v_assert_says (r.error, "at most 10 seconds");
+  wr2v_fx_go_fails (fx, NULL, WR2V_ERROR_UNSUPPORTED, "at most 10 seconds", &r);
   wr2v_assert_says (r.error, "reference video");
   g_assert_cmpint (wr2v_fx_total_requests (fx), ==, 0);
   wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
@@ -558,9 +553,7 @@ test_unknown_region (Wr2vFixture * fx, gconstpointer data)
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   g_free (fx->settings.region);
   fx->settings.region = g_strdup ("frankfurt");
-  wr2v_fx_go (fx, NULL, &r);
-  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST);
-  wr2v_assert_says (r.error, "frankfurt");
+  wr2v_fx_go_fails (fx, NULL, WR2V_ERROR_INVALID_REQUEST, "frankfurt", &r);
   wr2v_assert_says (r.error, "singapore");
   wr2v_assert_says (r.error, "beijing");
   g_assert_cmpint (wr2v_fx_total_requests (fx), ==, 0);
@@ -653,9 +646,7 @@ test_task_fails (Wr2vFixture * fx, gconstpointer data)
   gint status = 0;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  wr2v_fx_go (fx, fc->control, &r);
-  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_JOB_FAILED);
-  wr2v_assert_says (r.error, fc->words[0]);
+  wr2v_fx_go_fails (fx, fc->control, WR2V_ERROR_JOB_FAILED, fc->words[0], &r);
   wr2v_assert_says (r.error, fc->words[1]);
   id = wr2v_fx_only_job (fx);
   wr2v_assert_says (r.error, id);

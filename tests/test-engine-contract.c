@@ -293,9 +293,7 @@ test_unknown_job (Fx * f, gconstpointer data)
       wr2v_fx_the_request (fx));
   g_assert_true (wr2v_store_journal_set_job (fx->store, hash,
           fx->config->service->engine, "0b5e7c1a-gone", NULL));
-  wr2v_fx_go (fx, NULL, &r);
-  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_NOT_FOUND);
-  wr2v_assert_says (r.error, "0b5e7c1a-gone");
+  wr2v_fx_go_fails (fx, NULL, WR2V_ERROR_NOT_FOUND, "0b5e7c1a-gone", &r);
   if (f->ce->gone_words)
     wr2v_assert_says (r.error, f->ce->gone_words);
   if (f->ce->gone_details) {
@@ -591,9 +589,7 @@ test_no_key (Fx * f, gconstpointer data)
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   g_unsetenv (variable);
   g_clear_pointer (&fx->settings.api_key, g_free);
-  wr2v_fx_go (fx, NULL, &r);
-  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_NO_CREDENTIALS);
-  wr2v_assert_says (r.error, variable);
+  wr2v_fx_go_fails (fx, NULL, WR2V_ERROR_NO_CREDENTIALS, variable, &r);
   wr2v_assert_says (r.error, "api-key");
   g_assert_cmpint (wr2v_fx_total_requests (fx), ==, 0);
   if (saved)
@@ -643,9 +639,8 @@ test_download_too_big (Fx * f, gconstpointer data)
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   fx->settings.max_download_bytes = 1000;
-  wr2v_fx_go (fx, f->arg ? "{\"fault\": \"download-chunked\"}" : NULL, &r);
-  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_PROTOCOL);
-  wr2v_assert_says (r.error, "larger than the limit");
+  wr2v_fx_go_fails (fx, f->arg ? "{\"fault\": \"download-chunked\"}" : NULL,
+      WR2V_ERROR_PROTOCOL, "larger than the limit", &r);
   g_assert_cmpint (wr2v_fx_count (fx, "download"), ==, 1);
   g_assert_cmpint (wr2v_fx_count (fx, f->submit), ==, 1);
   wr2v_run_clear (&r);
@@ -660,18 +655,17 @@ test_output_plain_http (Fx * f, gconstpointer data)
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  wr2v_fx_go (fx, "{\"fault\": \"download-redirect-http\"}", &r);
-  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_PROTOCOL);
-  wr2v_assert_says (r.error, "loopback");
+  wr2v_fx_go_fails (fx, "{\"fault\": \"download-redirect-http\"}",
+      WR2V_ERROR_PROTOCOL, "loopback", &r);
   g_assert_cmpint (wr2v_fx_count (fx, "download"), ==, 0);
   g_assert_cmpint (wr2v_fx_count (fx, f->submit), ==, 1);
   wr2v_run_clear (&r);
 
   wr2v_fx_control (fx, "{\"clear_fault\": \"download-redirect-http\"}");
-  wr2v_fx_go (fx, "{\"fault\": \"download-redirect\", "
-      "\"to\": \"http://example.invalid/x.mp4\"}", &r);
-  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_PROTOCOL);
-  wr2v_assert_says (r.error, "redirect");
+  wr2v_fx_go_fails (fx,
+      "{\"fault\": \"download-redirect\", "
+      "\"to\": \"http://example.invalid/x.mp4\"}", WR2V_ERROR_PROTOCOL,
+      "redirect", &r);
   g_assert_cmpint (wr2v_fx_count (fx, "redirect"), ==, 1);
   g_assert_cmpint (wr2v_fx_count (fx, f->submit), ==, 1);
   wr2v_run_clear (&r);

@@ -14,6 +14,7 @@
 
 #include "wr2v-error.h"
 #include "wr2v-test-engine.h"
+#include "wavespeed/wr2v-wavespeed-wire.h"
 #include "wr2v-test-time.h"
 
 /* the key the fake server accepts; must never be seen anywhere */
@@ -45,7 +46,7 @@ last_submit (Wr2vFixture * fx, JsonObject ** body)
 static void
 test_submit_shape (Wr2vFixture * fx, gconstpointer data)
 {
-  static const gchar *const keyless[] = { "download", NULL };
+  static const gchar *const keyless[] = { "download", "upload-put", NULL };
   JsonArray *videos, *uploads;
   JsonObject *body, *root;
   Wr2vRequest *req;
@@ -75,8 +76,11 @@ test_submit_shape (Wr2vFixture * fx, gconstpointer data)
     const gchar *fname = json_object_get_string_member (up, "filename");
     JsonArray *fields = json_object_get_array_member (up, "fields");
 
-    g_assert_cmpuint (json_array_get_length (fields), ==, 1);
-    g_assert_cmpstr (json_array_get_string_element (fields, 0), ==, "file");
+    /* the ticket flow: the bytes in a PUT, the ticket says their size */
+    g_assert_cmpstr (json_object_get_string_member (up, "via"), ==, "ticket");
+    g_assert_cmpuint (json_array_get_length (fields), ==, 0);
+    g_assert_cmpint (json_object_get_int_member (up, "ticket_size"), ==,
+        json_object_get_int_member (up, "size"));
     if (i < 2) {
       g_assert_cmpstr (json_array_get_string_element (videos, i), ==, url);
       g_assert_cmpstr (json_object_get_string_member (up, "content_type"),
@@ -165,14 +169,30 @@ test_submit_401 (Wr2vFixture * fx, gconstpointer data)
   Wr2vRun r;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  /* a reference by URL: the submit is the first API call */
   fx->req = wr2v_test_uri_request ("Video 1 waves", FALSE);
 
-  wr2v_fx_go (fx, "{\"fault\": \"401\", \"times\": 1}", &r);
+  wr2v_fx_go (fx, "{\"fault\": \"submit-401\", \"times\": 1}", &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_NOT_AUTHORIZED);
   g_assert_nonnull (strstr (r.error->message, "WAVESPEED_API_KEY"));
   g_assert_cmpint (wr2v_fx_count (fx, "submit"), ==, 1);
   wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
+  wr2v_run_clear (&r);
+}
+
+/* The key refused by the first API call (the schema): no table fallback,
+ * the key's error before anything is paid for. */
+static void
+test_key_refused_early (Wr2vFixture * fx, gconstpointer data)
+{
+  Wr2vRun r;
+
+  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
+  fx->req = wr2v_test_uri_request ("Video 1 waves", FALSE);
+
+  wr2v_fx_go_fails (fx, "{\"fault\": \"401\", \"times\": 1}",
+      WR2V_ERROR_NOT_AUTHORIZED, "WAVESPEED_API_KEY", &r);
+  g_assert_cmpint (wr2v_fx_count (fx, "models"), ==, 1);
+  g_assert_cmpint (wr2v_fx_count (fx, "submit"), ==, 0);
   wr2v_run_clear (&r);
 }
 
@@ -184,11 +204,10 @@ test_envelope_error (Wr2vFixture * fx, gconstpointer data)
   gint code = 0;
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  wr2v_fx_go (fx, "{\"fault\": \"poll-envelope-401\", \"times\": 1}", &r);
-  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_NOT_AUTHORIZED);
-  g_assert_nonnull (strstr (r.error->message, "invalid key"));
-  g_assert_true (gst_structure_get_int (r.job.error_details,
-          "provider-code", &code));
+  wr2v_fx_go_fails (fx, "{\"fault\": \"poll-envelope-401\", \"times\": 1}",
+      WR2V_ERROR_NOT_AUTHORIZED, "invalid key", &r);
+  g_assert_true (gst_structure_get_int (r.job.error_details, "provider-code",
+          &code));
   g_assert_cmpint (code, ==, 401);
   g_assert_cmpint (wr2v_fx_count (fx, "submit"), ==, 1);
   wr2v_run_clear (&r);
@@ -205,9 +224,7 @@ test_timeout_in_upload (Wr2vFixture * fx, gconstpointer data)
   fx->settings.request_timeout_s = 1;
   wr2v_fx_control (fx,
       "{\"fault\": \"upload-slow\", \"seconds\": 2, \"times\": 1}");
-  wr2v_fx_go (fx, NULL, &r);
-  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_TIMEOUT);
-  g_assert_nonnull (strstr (r.error->message, "request-timeout (1 s)"));
+  wr2v_fx_go_fails (fx, NULL, WR2V_ERROR_TIMEOUT, "request-timeout (1 s)", &r);
   g_assert_nonnull (strstr (r.error->message, "nothing was submitted"));
   g_assert_cmpint (wr2v_fx_count (fx, "submit"), ==, 0);
   wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
@@ -232,6 +249,7 @@ static const FailCase fail_cases[] = {
   {5003, "failed", "try again later"},
   {5004, "timeout", "try again later"},
   {1403, "cancelled", "cancelled"},
+  {1403, "deleted", "deleted"},
 };
 
 static void
@@ -247,9 +265,7 @@ test_job_fails (Wr2vFixture * fx, gconstpointer data)
       "\"status\": \"%s\"}", fc->code, fc->status);
   wr2v_fx_control (fx, json);
   g_free (json);
-  wr2v_fx_go (fx, NULL, &r);
-  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_JOB_FAILED);
-  g_assert_nonnull (strstr (r.error->message, fc->words));
+  wr2v_fx_go_fails (fx, NULL, WR2V_ERROR_JOB_FAILED, fc->words, &r);
   id = wr2v_fx_only_job (fx);
   g_assert_nonnull (strstr (r.error->message, id));
 
@@ -314,6 +330,289 @@ test_submit_unreachable (Wr2vFixture * fx, gconstpointer data)
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_NETWORK);
   wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
   wr2v_run_clear (&r);
+}
+
+
+/* --- the live schema, price and balance --- */
+
+/* A message the job posted, as text, holding each of @words. */
+static gboolean
+posted (Wr2vFixture * fx, const gchar * const *words)
+{
+  gboolean found = FALSE;
+  guint i, j;
+
+  g_mutex_lock (&fx->lock);
+  for (i = 0; i < fx->messages->len && !found; i++) {
+    const gchar *m = g_ptr_array_index (fx->messages, i);
+
+    found = TRUE;
+    for (j = 0; words[j]; j++)
+      found &= strstr (m, words[j]) != NULL;
+  }
+  g_mutex_unlock (&fx->lock);
+  return found;
+}
+
+/* A schema with durations 5 and 10 only and reference images under
+ * another name: 15 s is refused quoting it, before any submit. */
+static void
+test_schema_refuses (Wr2vFixture * fx, gconstpointer data)
+{
+  static const gchar *const live[] = { "wanr2v/schema", "source=(string)live",
+    NULL
+  };
+  Wr2vRun r;
+
+  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
+  wr2v_fx_the_request (fx)->duration = 15;
+  wr2v_fx_go (fx, "{\"schema\": \"narrow\"}", &r);
+  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED);
+  wr2v_assert_says (r.error, "\"duration\" in [5, 10] (enum), not 15");
+  wr2v_assert_says (r.error, "nothing was submitted");
+  g_assert_cmpint (wr2v_fx_count (fx, "models"), ==, 1);
+  g_assert_cmpint (wr2v_fx_count (fx, "submit"), ==, 0);
+  g_assert_cmpint (wr2v_fx_count (fx, "price"), ==, 0);
+  g_assert_true (posted (fx, live));
+  wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
+  wr2v_run_clear (&r);
+
+  /* the schema is cached in the store: now refused before any upload */
+  wr2v_fx_renew_engine (fx);
+  wr2v_fx_go (fx, NULL, &r);
+  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED);
+  g_assert_cmpint (wr2v_fx_count (fx, "models"), ==, 1);
+  g_assert_cmpint (wr2v_fx_count (fx, "upload"), ==, 3);
+  g_assert_cmpint (wr2v_fx_count (fx, "submit"), ==, 0);
+  wr2v_run_clear (&r);
+}
+
+/* The same schema, 10 s: exactly its fields, under its names; the
+ * options it lacks are left out with a warning. */
+static void
+test_schema_names (Wr2vFixture * fx, gconstpointer data)
+{
+  static const gchar *const names[] = { "prompt", "videos",
+    "reference_images", "resolution", "duration", "enable_prompt_expansion",
+    NULL
+  };
+  JsonObject *body;
+  JsonArray *imgs;
+  GList *members;
+  JsonNode *s;
+  Wr2vRun r;
+  guint i;
+
+  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
+  wr2v_fx_the_request (fx)->duration = 10;
+  wr2v_fx_the_request (fx)->seed = 7;
+  wr2v_fx_go (fx, "{\"schema\": \"narrow\"}", &r);
+  g_assert_no_error (r.error);
+  wr2v_run_clear (&r);
+
+  s = last_submit (fx, &body);
+  members = json_object_get_members (body);
+  g_assert_cmpuint (g_list_length (members), ==, g_strv_length ((gchar **)
+          names));
+  for (i = 0; names[i]; i++)
+    g_assert_true (json_object_has_member (body, names[i]));
+  g_list_free (members);
+  g_assert_cmpint (json_object_get_int_member (body, "duration"), ==, 10);
+  imgs = json_object_get_array_member (body, "reference_images");
+  g_assert_cmpuint (json_array_get_length (imgs), ==, 1);
+  json_node_unref (s);
+  g_assert_cmpuint (fx->warnings->len, ==, 1);
+  g_assert_nonnull (strstr (g_ptr_array_index (fx->warnings, 0), "seed"));
+}
+
+/* A schema's maxItems and a required field it names: refused. */
+static void
+test_schema_rules (void)
+{
+  static const gchar schema[] = "{\"properties\": {"
+      "\"prompt\": {\"type\": \"string\"},"
+      "\"videos\": {\"type\": \"array\", \"maxItems\": 1},"
+      "\"image\": {\"type\": \"string\"},"
+      "\"duration\": {\"type\": \"integer\", \"minimum\": 2, \"maximum\": 10},"
+      "\"mask\": {\"type\": \"string\"}}, \"required\": [\"prompt\"]}";
+  static const gchar *const urls[] = { "https://a/1.mp4", "https://a/2.mp4",
+    "https://a/3.png", NULL
+  };
+  Wr2vWavespeedRules rules = { 0, };
+  Wr2vRequest *req = wr2v_test_uri_request ("Video 1 waves", TRUE);
+  GError *err = NULL;
+  gchar *body, *text;
+
+  g_assert_true (wr2v_wavespeed_parse_rules (schema, strlen (schema), &rules,
+          &err));
+  req->duration = 10;
+  body = wr2v_wavespeed_build_body (&rules, req, urls, NULL, &err);
+  g_assert_no_error (err);
+  g_assert_nonnull (strstr (body, "\"image\":\"https://a/"));
+  g_free (body);
+  req->duration = 11;
+  g_assert_null (wr2v_wavespeed_build_body (&rules, req, urls, NULL, &err));
+  wr2v_assert_says (err, "from 2 to 10 (minimum, maximum), not 11");
+  g_clear_error (&err);
+  req->duration = 5;
+
+  /* a required field the element can't fill */
+  wr2v_wavespeed_rules_clear (&rules);
+  text = g_strdup (schema);
+  memcpy (strstr (text, "[\"prompt\"]"), "[\"mask\"  ]", 10);
+  g_assert_true (wr2v_wavespeed_parse_rules (text, strlen (text), &rules,
+          NULL));
+  g_assert_null (wr2v_wavespeed_build_body (&rules, req, urls, NULL, &err));
+  wr2v_assert_says (err, "requires \"mask\" (required)");
+  g_clear_error (&err);
+  g_free (text);
+  wr2v_wavespeed_rules_clear (&rules);
+  wr2v_request_free (req);
+}
+
+/* No schema route: the built-in table, said in a warning; 15 s refused
+ * by it, 5 s sent with only the fields it confirms. */
+static void
+test_schema_missing (Wr2vFixture * fx, gconstpointer data)
+{
+  static const gchar *const table[] = { "wanr2v/schema",
+    "source=(string)table", NULL
+  };
+  JsonObject *body;
+  JsonNode *s;
+  Wr2vRun r;
+
+  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
+  wr2v_fx_the_request (fx)->duration = 15;
+  wr2v_fx_go (fx, "{\"fault\": \"no-schema-route\"}", &r);
+  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED);
+  g_assert_cmpint (wr2v_fx_count (fx, "submit"), ==, 0);
+  g_assert_true (posted (fx, table));
+  g_assert_cmpuint (fx->warnings->len, >=, 1);
+  g_assert_nonnull (strstr (g_ptr_array_index (fx->warnings, 0),
+          "built-in table"));
+  wr2v_run_clear (&r);
+
+  wr2v_fx_renew_engine (fx);
+  wr2v_fx_the_request (fx)->duration = 5;
+  wr2v_fx_the_request (fx)->seed = 3;
+  wr2v_fx_go (fx, NULL, &r);
+  g_assert_no_error (r.error);
+  s = last_submit (fx, &body);
+  g_assert_false (json_object_has_member (body, "seed"));
+  g_assert_true (json_object_has_member (body, "image"));
+  json_node_unref (s);
+  wr2v_run_clear (&r);
+}
+
+/* A submit refused as invalid: the schema is read anew by the next run. */
+static void
+test_schema_refreshed (Wr2vFixture * fx, gconstpointer data)
+{
+  Wr2vRun r;
+
+  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
+  wr2v_fx_go (fx, "{\"fault\": \"submit-invalid\", \"times\": 1}", &r);
+  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST);
+  g_assert_cmpint (wr2v_fx_count (fx, "models"), ==, 1);
+  wr2v_run_clear (&r);
+  wr2v_fx_go (fx, NULL, &r);
+  g_assert_no_error (r.error);
+  g_assert_cmpint (wr2v_fx_count (fx, "models"), ==, 2);
+  g_assert_cmpint (wr2v_fx_count (fx, "submit"), ==, 2);
+  wr2v_run_clear (&r);
+}
+
+/* The live price: asked with the body as inputs, posted as source=live,
+ * and the engine's estimate from then on. */
+static void
+test_live_price (Wr2vFixture * fx, gconstpointer data)
+{
+  static const gchar *const live[] = { "wanr2v/cost", "source=(string)live",
+    "estimated-usd=(double)1.23", NULL
+  };
+  JsonObject *root, *price, *inputs;
+  JsonNode *s;
+  Wr2vRun r;
+
+  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
+  wr2v_fx_go (fx, "{\"price\": 1.23}", &r);
+  g_assert_no_error (r.error);
+  g_assert_true (posted (fx, live));
+  g_assert_cmpfloat_with_epsilon (wr2v_engine_estimate_cost
+      (wr2v_fx_the_engine (fx), wr2v_fx_the_request (fx)), 1.23, 1e-9);
+  s = wr2v_fx_stats (fx);
+  root = json_node_get_object (s);
+  price = json_array_get_object_element (json_object_get_array_member (root,
+          "prices"), 0);
+  g_assert_cmpstr (json_object_get_string_member (price, "model_id"), ==,
+      MODEL);
+  inputs = json_object_get_object_member (price, "inputs");
+  g_assert_cmpint (json_object_get_int_member (inputs, "duration"), ==, 5);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member
+          (inputs, "videos")), ==, 2);
+  json_node_unref (s);
+  g_assert_cmpint (wr2v_fx_count (fx, "balance"), ==, 1);
+  wr2v_run_clear (&r);
+}
+
+/* A live price above max-cost, or a balance below the price: refused
+ * before the submit, with both figures. */
+static void
+test_cost_refused (Wr2vFixture * fx, gconstpointer data)
+{
+  gboolean balance = GPOINTER_TO_INT (data);
+  Wr2vRun r;
+
+  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
+  fx->settings.max_cost = 2.00;
+  wr2v_fx_go (fx, balance ? "{\"balance\": 0.5}" : "{\"price\": 3.5}", &r);
+  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_COST);
+  wr2v_assert_says (r.error, balance ? "USD 0.50" : "USD 3.50");
+  wr2v_assert_says (r.error, balance ? "USD 1.00" : "USD 2.00");
+  g_assert_cmpint (wr2v_fx_count (fx, "submit"), ==, 0);
+  wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
+  wr2v_run_clear (&r);
+}
+
+/* Either upload route missing: the other one does it. */
+static void
+test_upload_route_missing (Wr2vFixture * fx, gconstpointer data)
+{
+  const gchar *fault = data;
+  gboolean ticket_gone = g_str_has_prefix (fault, "ticket");
+  JsonArray *uploads;
+  JsonNode *s;
+  Wr2vRun r;
+  guint i;
+
+  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
+  wr2v_fx_controlf (fx, "{\"fault\": \"%s\"}", fault);
+  wr2v_fx_go (fx, NULL, &r);
+  g_assert_no_error (r.error);
+  wr2v_assert_clip (r.path);
+  s = wr2v_fx_stats (fx);
+  uploads = json_object_get_array_member (json_node_get_object (s), "uploads");
+  g_assert_cmpuint (json_array_get_length (uploads), ==, 3);
+  for (i = 0; i < 3; i++)
+    g_assert_cmpstr (json_object_get_string_member
+        (json_array_get_object_element (uploads, i), "via"), ==,
+        ticket_gone ? "binary" : "ticket");
+  json_node_unref (s);
+  /* the missing ticket route is asked once, then the binary one first */
+  g_assert_cmpint (wr2v_fx_count (fx, "upload"), ==, ticket_gone ? 4 : 3);
+  wr2v_run_clear (&r);
+}
+
+/* Output entries that are objects with a URL; a status not known yet
+ * keeps the job waiting. */
+static void
+test_poll_shapes (Wr2vFixture * fx, gconstpointer data)
+{
+  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
+  wr2v_fx_expect_success (fx, "{\"fault\": \"outputs-object\"}");
+  wr2v_fx_expect_success (fx, "{\"fault\": \"status-unknown\", "
+      "\"times\": 2}");
 }
 
 static void
@@ -545,9 +844,26 @@ main (int argc, char **argv)
   WR2V_FIXTURE_ADD ("/wavespeed/timeout-in-upload", NULL,
       test_timeout_in_upload);
   WR2V_FIXTURE_ADD ("/wavespeed/submit-401", NULL, test_submit_401);
+  WR2V_FIXTURE_ADD ("/wavespeed/key-refused-early", NULL,
+      test_key_refused_early);
   WR2V_FIXTURE_ADD ("/wavespeed/envelope-error", NULL, test_envelope_error);
   WR2V_FIXTURE_ADD ("/wavespeed/submit-unreachable", NULL,
       test_submit_unreachable);
+  WR2V_FIXTURE_ADD ("/wavespeed/schema/refuses", NULL, test_schema_refuses);
+  WR2V_FIXTURE_ADD ("/wavespeed/schema/names", NULL, test_schema_names);
+  WR2V_FIXTURE_ADD ("/wavespeed/schema/missing", NULL, test_schema_missing);
+  WR2V_FIXTURE_ADD ("/wavespeed/schema/refreshed", NULL, test_schema_refreshed);
+  WR2V_FIXTURE_ADD ("/wavespeed/cost/live-price", NULL, test_live_price);
+  WR2V_FIXTURE_ADD ("/wavespeed/cost/above-max-cost", GINT_TO_POINTER (0),
+      test_cost_refused);
+  WR2V_FIXTURE_ADD ("/wavespeed/cost/low-balance", GINT_TO_POINTER (1),
+      test_cost_refused);
+  WR2V_FIXTURE_ADD ("/wavespeed/upload/ticket-route-missing",
+      "ticket-route-missing", test_upload_route_missing);
+  WR2V_FIXTURE_ADD ("/wavespeed/upload/binary-route-missing",
+      "binary-route-missing", test_upload_route_missing);
+  WR2V_FIXTURE_ADD ("/wavespeed/poll-shapes", NULL, test_poll_shapes);
+  g_test_add_func ("/wavespeed/schema/rules", test_schema_rules);
 
   g_test_add_func ("/wavespeed/check-and-cost", test_check_and_cost);
   g_test_add_func ("/wavespeed/http/url-policy", test_url_policy);

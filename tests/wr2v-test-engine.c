@@ -1,5 +1,6 @@
 /* wr2v-test-engine.c: see wr2v-test-engine.h. */
 #include "wr2v-test-engine.h"
+#include "wr2v-error.h"
 
 #include <string.h>
 #include <glib/gstdio.h>
@@ -152,6 +153,7 @@ wr2v_fixture_setup_with (Wr2vFixture * fx, Wr2vFixtureConfig * config)
   g_cond_init (&fx->cond);
   fx->phase_texts = g_ptr_array_new_with_free_func (g_free);
   fx->warnings = g_ptr_array_new_with_free_func (g_free);
+  fx->messages = g_ptr_array_new_with_free_func (g_free);
   fx->steps = g_array_new (FALSE, FALSE, sizeof (gint));
   if (!wr2v_test_media.ok)
     return;
@@ -200,6 +202,7 @@ wr2v_fixture_teardown (Wr2vFixture * fx, gconstpointer data)
   g_free (fx->dir);
   g_ptr_array_unref (fx->phase_texts);
   g_ptr_array_unref (fx->warnings);
+  g_ptr_array_unref (fx->messages);
   g_array_unref (fx->steps);
   g_mutex_clear (&fx->lock);
   g_cond_clear (&fx->cond);
@@ -432,7 +435,9 @@ on_message (gpointer user_data, GstStructure * facts)
   gchar *s = gst_structure_to_string (facts);
 
   g_assert_false (wr2v_test_has_secret (s));
-  g_free (s);
+  g_mutex_lock (&fx->lock);
+  g_ptr_array_add (fx->messages, s);
+  g_mutex_unlock (&fx->lock);
   if (gst_structure_has_name (facts, "wanr2v/warning")) {
     g_mutex_lock (&fx->lock);
     g_ptr_array_add (fx->warnings,
@@ -625,6 +630,15 @@ wr2v_fx_assert_journal (Wr2vFixture * fx, const gchar * hash,
   g_assert_nonnull (e);
   g_assert_cmpstr (e->job_id, ==, job_id);
   wr2v_journal_entry_free (e);
+}
+
+void
+wr2v_fx_go_fails (Wr2vFixture * fx, const gchar * json, gint code,
+    const gchar * words, Wr2vRun * r)
+{
+  wr2v_fx_go (fx, json, r);
+  g_assert_error (r->error, WR2V_ERROR, code);
+  wr2v_assert_says (r->error, words);
 }
 
 void

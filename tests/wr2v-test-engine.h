@@ -68,6 +68,7 @@ struct _Wr2vFixture
   guint phases_seen;            /* bit per Wr2vPhase */
   GPtrArray *phase_texts;       /* "phase: text" */
   GPtrArray *warnings;          /* "wanr2v/warning" messages */
+  GPtrArray *messages;          /* every message, as text */
   GArray *steps;                /* "wanr2v/status": step, steps pairs */
   guint submit_threads;         /* threads when the submit began */
   guint max_threads;            /* the most seen at a "wanr2v/status" */
@@ -183,6 +184,11 @@ G_GNUC_PRINTF (2, 3);
 /* Runs the case's request on its engine, after the control @json (NULL:
  * none), into @r (clear it). */
      void wr2v_fx_go (Wr2vFixture * fx, const gchar * json, Wr2vRun * r);
+
+/* wr2v_fx_go with @json: the job must fail with WR2V_ERROR @code, its
+ * message saying @words (wr2v_assert_says). */
+     void wr2v_fx_go_fails (Wr2vFixture * fx, const gchar * json, gint code,
+    const gchar * words, Wr2vRun * r);
 
 /* wr2v_fx_go, cancelled @delay_ms after the job reached @phase: it must
  * end cancelled within a second (scaled by WR2V_TEST_TIME). */

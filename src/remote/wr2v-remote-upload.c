@@ -273,11 +273,15 @@ check_uri (Wr2vRemote * remote, const Wr2vReference * ref, GError ** error)
   gboolean ok = remote->klass->uri_ok ? remote->klass->uri_ok (ref->uri) :
       wr2v_remote_url_is_http (ref->uri);
 
-  if (!ok)
+  if (!ok) {
+    const Wr2vRemoteClass *k = remote->klass;
+    g_autofree gchar *rule = k->uri_rule ? g_strdup (k->uri_rule) :
+        g_strdup_printf ("%s fetches references by http(s) URL", k->provider);
+
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST,
         "%s %u: %s; the uri \"%s\" is not one",
-        wr2v_ref_kind_word (ref->kind), ref->number, remote->klass->uri_rule,
-        ref->uri);
+        wr2v_ref_kind_word (ref->kind), ref->number, rule, ref->uri);
+  }
   return ok;
 }
 

@@ -52,9 +52,14 @@ wr2v_remote_engine_new (const Wr2vEngineClass * eclass,
   g_mutex_lock (&debug_lock);
   GST_DEBUG_CATEGORY_INIT (wr2v_remote_debug, "wanr2vremote", 0,
       "wanr2v hosted engines");
-  if (rclass->debug_category)
-    GST_DEBUG_CATEGORY_INIT (*rclass->debug_category, rclass->debug_name, 0,
+  if (rclass->debug_category) {
+    gchar *name = rclass->debug_name ? g_strdup (rclass->debug_name) :
+        g_strconcat ("wanr2v", eclass->name, NULL);
+
+    GST_DEBUG_CATEGORY_INIT (*rclass->debug_category, name, 0,
         eclass->description);
+    g_free (name);
+  }
   g_mutex_unlock (&debug_lock);
 
   engine = g_new0 (Wr2vEngine, 1);
@@ -93,12 +98,23 @@ wr2v_remote_engine_finalize (Wr2vEngine * engine)
 
 /* --- settings --- */
 
+/* The environment variable of the key: the class's, else the engine's. */
+static const gchar *
+key_variable (Wr2vRemote * remote)
+{
+  return remote->klass->key_variable ? remote->klass->key_variable :
+      remote->engine->klass->key_variable;
+}
+
 const gchar *
 wr2v_remote_peek_key (Wr2vRemote * remote)
 {
   const gchar *key = remote->engine->settings.api_key;
+  const gchar *variable = key_variable (remote);
 
-  return key && *key ? key : g_getenv (remote->klass->key_variable);
+  if (key && *key)
+    return key;
+  return variable ? g_getenv (variable) : NULL;
 }
 
 const gchar *
@@ -291,7 +307,7 @@ map_status (Wr2vRemote * remote, guint st, const gchar * what,
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_NOT_AUTHORIZED,
         "%s refused the API key while %s (%s): check the api-key property "
         "or the %s environment variable%s", k->provider, what, why,
-        k->key_variable, k->key_hint ? k->key_hint : "");
+        key_variable (remote), k->key_hint ? k->key_hint : "");
   } else if (st == 404) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_NOT_FOUND,
         "%s answered 404 (not found) while %s (%s): check %s", k->provider,
@@ -865,7 +881,7 @@ wr2v_remote_engine_fetch (Wr2vEngine * engine, Wr2vJob * job,
   hr.download_path = out_path;
   hr.max_body_bytes = engine->settings.max_download_bytes ?
       engine->settings.max_download_bytes : WR2V_DEFAULT_MAX_DOWNLOAD_BYTES;
-  hr.follow_redirects = TRUE;
+  hr.follow_redirects = !k->result_no_redirect;
   hr.low_speed_time_s = DOWNLOAD_LOW_SPEED_S;
   hr.cancellable = job->cancellable;
   wr2v_remote_watch_progress (&hr, &ps, job, "downloading the result");

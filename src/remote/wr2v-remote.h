@@ -40,8 +40,8 @@
  *       sizeof (MyPriv));
  *
  * and its Wr2vEngineClass points prepare, submit, poll, fetch and finalize
- * at the wr2v_remote_engine_* functions below (or at its own function
- * that calls them, when it has more to do).
+ * at the wr2v_remote_engine_* functions below with WR2V_REMOTE_ENGINE_HOOKS
+ * (or at its own function that calls them, when it has more to do).
  *
  * Everything runs on the job's thread and is cancellable through
  * job->cancellable; a Wr2vRemote may serve several jobs at once (see the
@@ -94,7 +94,8 @@ struct _Wr2vRemoteClass
   /* --- names and texts --- */
   const gchar *provider;        /* "WaveSpeed": the service in messages */
   const gchar *job_word;        /* "job" or "task": what the service runs */
-  const gchar *key_variable;    /* environment variable of the key */
+  /* environment variable of the key; NULL: the Wr2vEngineClass's */
+  const gchar *key_variable;
   const gchar *no_key_message;  /* the whole error when no key is set */
   /* appended to "check the api-key property or the <VAR> environment
    * variable" when the key is refused: ", and that the key is active" */
@@ -105,7 +106,8 @@ struct _Wr2vRemoteClass
   /* the engine's GStreamer debug category, made on the first engine:
    * GST_DEBUG_CATEGORY_STATIC (x) in the engine, &x here */
   GstDebugCategory **debug_category;
-  const gchar *debug_name;      /* "wanr2vwavespeed" */
+  /* "wanr2vwavespeed"; NULL: "wanr2v" and the engine's name */
+  const gchar *debug_name;
   /* api-url when unset; NULL: the default_api_url hook decides */
   const gchar *default_api_url;
   const gchar *api_prefix;      /* between api-url and a route: "/api/v3/" */
@@ -124,8 +126,11 @@ struct _Wr2vRemoteClass
   const gchar *result_expiry;
   /* a result URL that is gone (403/404/410): "its URL has expired" */
   const gchar *result_gone;
+  /* the result is served by api-url itself: its download follows no
+   * redirect (ComfyUI) */
+  gboolean result_no_redirect;
   /* "WaveSpeed fetches references by http(s) URL" (then: the uri "x" is
-   * not one) */
+   * not one); NULL: "<provider> fetches references by http(s) URL" */
   const gchar *uri_rule;
 
   /* --- limits --- */
@@ -233,6 +238,15 @@ struct _Wr2vRemote
  * that starts with a Wr2vRemote of @rclass. */
 Wr2vEngine *wr2v_remote_engine_new (const Wr2vEngineClass * eclass,
     const Wr2vRemoteClass * rclass, gsize priv_size);
+
+/* The Wr2vEngineClass hooks of an engine that the layer runs, in its
+ * class table: WR2V_REMOTE_ENGINE_HOOKS, or its own prepare and
+ * WR2V_REMOTE_JOB_HOOKS (submit, poll, fetch, finalize). */
+#define WR2V_REMOTE_JOB_HOOKS \
+  .submit = wr2v_remote_engine_submit, .poll = wr2v_remote_engine_poll, \
+  .fetch = wr2v_remote_engine_fetch, .finalize = wr2v_remote_engine_finalize
+#define WR2V_REMOTE_ENGINE_HOOKS \
+  .prepare = wr2v_remote_engine_prepare, WR2V_REMOTE_JOB_HOOKS
 
 /* The Wr2vRemote at the start of @engine's priv. */
 Wr2vRemote *wr2v_remote_get (Wr2vEngine * engine);

@@ -3,7 +3,6 @@
  * the task id check, the URL policy, the provider-text sanitizer. */
 #include "fuzz-common.h"
 #include "wr2v-http.h"
-#include "wr2v-parsers.h"
 #include "dashscope/wr2v-dashscope-wire.h"
 
 #define KEY "sk-fuzz0123456789"
@@ -24,12 +23,12 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
       gchar *shown = wr2v_http_url_for_log (a.video_url);
       g_free (shown);
     }
-    text = wr2v_parsers_safe_text (a.message, 400, KEY);
+    text = wr2v_http_safe_text (a.message, 400, KEY);
     g_assert (!text || !strstr (text, KEY));
     g_free (text);
-    text = wr2v_parsers_safe_text (a.task_message, 400, KEY);
+    text = wr2v_http_safe_text (a.task_message, 400, KEY);
     g_free (text);
-    text = wr2v_parsers_safe_text (a.request_id, 400, NULL);
+    text = wr2v_http_safe_text (a.request_id, 400, NULL);
     g_free (text);
   } else {
     g_clear_error (&err);

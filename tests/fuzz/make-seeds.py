@@ -40,6 +40,23 @@ SEEDS = {
         "odd-id": env({"id": "../../etc/passwd", "status": "created"}),
         "odd-id-2": env({"id": "a/b?c#d%2e", "status": "created"}),
         "code-double": {"code": 1e300, "data": {"code": -1e300}},
+        "models": env([{"model_id": "alibaba/wan-2.7/reference-to-video", "api_schema": {"api_schemas": [
+            {"request_schema": {"properties": {
+                "prompt": {"type": "string"}, "videos": {"type": "array", "maxItems": 3},
+                "reference_images": {"type": "array", "maxItems": 2},
+                "duration": {"type": "integer", "enum": [5, 10]},
+                "resolution": {"type": "string", "enum": ["720p", "1080p"]},
+                "seed": {"type": "integer", "minimum": -1, "maximum": 2147483647}},
+                "required": ["prompt", "videos"]}}]}}]),
+        "schema-range": {"properties": {"duration": {"type": "integer", "minimum": 2, "maximum": 1e400},
+                                        "image": {"type": "string"}, "videos": {"type": "string"}},
+                         "required": ["prompt", "mask", 3]},
+        "ticket": env({"upload": {"method": "PUT", "url": "https://storage.example.com/put/x",
+                                  "headers": {"Content-Type": "video/mp4", "X-Bad\r\n": "v", "X-A": "b\r\nc"}},
+                       "download_url": "https://cdn.example.com/media/x"}),
+        "price": env({"model_id": "m", "price": 1.5, "discounted_price": 1.2}),
+        "balance": {"balance": "12"},
+        "poll-object-output": env({"status": "completed", "outputs": [{"url": "https://cdn.example.com/x.mp4"}]}),
         "not-object": [1, 2, 3],
     },
     "fuzz-dashscope": {

@@ -6,7 +6,8 @@ for a stop (or a SIGKILL) to land in it.
 It runs the fake server unchanged (same routes, faults, /_control and
 /_stats) and adds two options:
   --download-rate N   the result MP4 is sent at about N bytes/s
-  --upload-delay S    every media upload answers after S seconds
+  --upload-delay S    every media upload (binary, or its ticket) answers
+                      after S seconds
 """
 import importlib.util
 import os
@@ -44,6 +45,11 @@ def main():
             if upload_delay:
                 time.sleep(upload_delay)
             base.upload(self)
+
+        def ticket(self):
+            if upload_delay:
+                time.sleep(upload_delay)
+            base.ticket(self)
 
         def download(self, job_id):
             if not rate:

@@ -62,10 +62,7 @@ wr2v_comfyui_prompt_id_ok (const gchar * id)
 void
 wr2v_comfyui_upload_clear (Wr2vComfyuiUpload * u)
 {
-  if (!u)
-    return;
-  wr2v_json_clear_strings (&u->name, &u->subfolder, NULL);
-  memset (u, 0, sizeof *u);
+  wr2v_json_clear_answer (u, &u->name, &u->subfolder, NULL);
 }
 
 gboolean
@@ -125,11 +122,8 @@ summarize_node_errors (JsonObject * node_errors)
 void
 wr2v_comfyui_prompt_answer_clear (Wr2vComfyuiPromptAnswer * a)
 {
-  if (!a)
-    return;
-  wr2v_json_clear_strings (&a->prompt_id, &a->error_message,
+  wr2v_json_clear_answer (a, &a->prompt_id, &a->error_message,
       &a->node_errors, NULL);
-  memset (a, 0, sizeof *a);
 }
 
 gboolean
@@ -238,12 +232,9 @@ choose_output (JsonObject * outputs)
 void
 wr2v_comfyui_history_clear (Wr2vComfyuiHistory * h)
 {
-  if (!h)
-    return;
-  wr2v_json_clear_strings (&h->status_str, &h->exception_type,
+  wr2v_json_clear_answer (h, &h->status_str, &h->exception_type,
       &h->exception_message, &h->node_id, &h->node_type, &h->filename,
       &h->subfolder, &h->type, NULL);
-  memset (h, 0, sizeof *h);
 }
 
 gboolean

@@ -1,7 +1,7 @@
 /* wr2v-comfyui-wire.h: ComfyUI's answers read, and its requests built,
  * as pure functions: no I/O, no engine state, no logging, so that the
  * fuzzer (tests/fuzz/fuzz-comfyui.c) calls exactly what the engine calls.
- * The rules of wr2v-parsers.h hold here too: a parser fails only on a
+ * The rules of src/wr2v-json.h hold here too: a parser fails only on a
  * body that is not a JSON object; missing members stay NULL / at their
  * default; every struct is zero-initialized by the caller and freed with
  * its _clear() function. What each answer looks like, and how sure we
@@ -12,6 +12,8 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+#include "wr2v-json.h"
+
 G_BEGIN_DECLS
 
 /* POST /upload/image: {"name", "subfolder", "type"}. */
@@ -21,9 +23,8 @@ typedef struct
   gchar *subfolder;
 } Wr2vComfyuiUpload;
 
-gboolean wr2v_comfyui_parse_upload (const gchar * data, gsize len,
-    Wr2vComfyuiUpload * out, GError ** error);
-void wr2v_comfyui_upload_clear (Wr2vComfyuiUpload * u);
+WR2V_JSON_DECLARE_PARSER (Wr2vComfyuiUpload, wr2v_comfyui_parse_upload,
+    wr2v_comfyui_upload_clear);
 
 /* POST /prompt: {"prompt_id", "number", "node_errors"} or, on 400,
  * {"error": {"message"}, "node_errors": {...}}. */
@@ -37,9 +38,8 @@ typedef struct
   gchar *node_errors;
 } Wr2vComfyuiPromptAnswer;
 
-gboolean wr2v_comfyui_parse_prompt (const gchar * data, gsize len,
-    Wr2vComfyuiPromptAnswer * out, GError ** error);
-void wr2v_comfyui_prompt_answer_clear (Wr2vComfyuiPromptAnswer * a);
+WR2V_JSON_DECLARE_PARSER (Wr2vComfyuiPromptAnswer, wr2v_comfyui_parse_prompt,
+    wr2v_comfyui_prompt_answer_clear);
 
 /* GET /history/<prompt_id>: {} until done, then {"<id>": {"status":
  * {...}, "outputs": {...}}}. */

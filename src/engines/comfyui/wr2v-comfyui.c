@@ -1151,47 +1151,15 @@ comfyui_poll (Wr2vEngine * engine, Wr2vJob * job, const gchar * job_id,
 
 /* --- fetch --- */
 
-/* A download's answer that is not a whole clip, as an error. */
-static gboolean
-check_clip_answer (Wr2vJob * job, const gchar * id,
-    const Wr2vHttpResponse * resp, GError ** error)
-{
-  if (resp->status == 404) {
-    wr2v_job_detail_int (job, "http-status", 404);
-    g_set_error (error, WR2V_ERROR, WR2V_ERROR_NOT_FOUND,
-        "The clip of ComfyUI job %s is no longer in ComfyUI's output folder "
-        "(HTTP 404); run again to queue the job anew", id);
-    return FALSE;
-  }
-  if (resp->status < 200 || resp->status >= 300) {
-    wr2v_job_detail_int (job, "http-status", resp->status);
-    g_set_error (error, WR2V_ERROR, wr2v_http_status_is_transient
-        (resp->status) ? WR2V_ERROR_NETWORK : WR2V_ERROR_PROTOCOL,
-        "Downloading the clip of ComfyUI job %s failed with HTTP %u; run "
-        "again to retry", id, resp->status);
-    return FALSE;
-  }
-  if (resp->body_bytes == 0) {
-    g_set_error (error, WR2V_ERROR, WR2V_ERROR_BAD_RESULT,
-        "The clip of ComfyUI job %s is empty", id);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-/* Downloads the clip with the layer's read retries and progress, capped;
- * only from api-url's /view (the URL poll built), and following no
- * redirect: ComfyUI serves its files itself. */
+/* Downloads the clip with the layer's fetch (read retries, progress, the
+ * cap), only from api-url's /view (the URL poll built), following no
+ * redirect (result_no_redirect): ComfyUI serves its files itself. */
 static gboolean
 comfyui_fetch (Wr2vEngine * engine, Wr2vJob * job, const gchar * url,
     const gchar * out_path, GError ** error)
 {
-  Wr2vHttpRequest hr = { 0, };
-  Wr2vHttpResponse resp = { 0, };
-  Wr2vRemoteProgress ps;
   const gchar *id = job->job_id ? job->job_id : "?";
   g_autofree gchar *base = get_base_url (engine, error);
-  gboolean ok = FALSE;
 
   if (!base)
     return FALSE;
@@ -1202,29 +1170,7 @@ comfyui_fetch (Wr2vEngine * engine, Wr2vJob * job, const gchar * url,
         "api-url", id);
     return FALSE;
   }
-  hr.method = WR2V_HTTP_GET;
-  hr.url = url;
-  hr.download_path = out_path;
-  hr.max_body_bytes = engine->settings.max_download_bytes ?
-      engine->settings.max_download_bytes : WR2V_DEFAULT_MAX_DOWNLOAD_BYTES;
-  hr.low_speed_time_s = 60;
-  hr.cancellable = job->cancellable;
-  wr2v_remote_watch_progress (&hr, &ps, job, "downloading the clip");
-
-  wr2v_job_phase (job, WR2V_PHASE_DOWNLOAD, "downloading the clip of "
-      "ComfyUI job %s", id);
-  if (!wr2v_remote_read (wr2v_remote_get (engine), &hr, FALSE, &resp, error)) {
-    if (error && *error && (*error)->domain == WR2V_ERROR &&
-        (*error)->code == WR2V_ERROR_NETWORK)
-      g_prefix_error (error, "Downloading the clip of ComfyUI job %s failed "
-          "(run again to retry; it stays in ComfyUI's output folder): ", id);
-  } else if (check_clip_answer (job, id, &resp, error)) {
-    GST_INFO ("job %s: downloaded %" G_GUINT64_FORMAT " bytes", id,
-        resp.body_bytes);
-    ok = TRUE;
-  }
-  wr2v_http_response_clear (&resp);
-  return ok;
+  return wr2v_remote_engine_fetch (engine, job, url, out_path, error);
 }
 
 /* --- cancel --- */
@@ -1326,16 +1272,19 @@ comfyui_finalize (Wr2vRemote * remote)
 }
 
 /* ComfyUI takes from the layer only what is the same for a local server:
- * the engine's HTTP client, api-url and its routes, read retries and
- * progress throttling. No key, no billing: its upload, submit, poll,
- * download checks (no redirect is followed) and cancel are its own. */
+ * the engine's HTTP client, api-url and its routes, read retries,
+ * progress throttling and the download (no redirect followed). No key,
+ * no billing: its upload, submit, poll and cancel are its own. */
 static const Wr2vRemoteClass comfyui_remote_class = {
   .provider = "ComfyUI",
   .job_word = "job",
   .debug_category = &wr2v_comfyui_debug,
-  .debug_name = "wanr2vcomfyui",
   .default_api_url = DEFAULT_API_URL,
   .api_prefix = "",
+  .result_expiry = "it stays in ComfyUI's output folder",
+  .result_gone = "it is no longer in ComfyUI's output folder; run again to "
+      "queue the job anew",
+  .result_no_redirect = TRUE,
   .finalize = comfyui_finalize,
 };
 

@@ -16,10 +16,9 @@ wr2v_dashscope_answer_clear (Wr2vDashscopeAnswer * a)
 {
   if (!a)
     return;
-  wr2v_json_clear_strings (&a->request_id, &a->code, &a->message,
+  wr2v_json_clear_answer (a, &a->request_id, &a->code, &a->message,
       &a->task_id, &a->task_status, &a->video_url, &a->task_code,
       &a->task_message, NULL);
-  memset (a, 0, sizeof *a);
   a->usage_duration = a->usage_input_video_duration =
       a->usage_output_video_duration = -1;
 }
@@ -88,12 +87,9 @@ upload_dir_ok (const gchar * s)
 void
 wr2v_dashscope_policy_clear (Wr2vDashscopePolicy * p)
 {
-  if (!p)
-    return;
-  wr2v_json_clear_strings (&p->upload_host, &p->upload_dir,
+  wr2v_json_clear_answer (p, &p->upload_host, &p->upload_dir,
       &p->access_key_id, &p->signature, &p->policy, &p->object_acl,
       &p->forbid_overwrite, NULL);
-  memset (p, 0, sizeof *p);
 }
 
 /* The answer of getPolicy [C: dashscope SDK oss_utils.py]. */

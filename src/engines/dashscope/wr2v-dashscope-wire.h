@@ -3,7 +3,7 @@
  * The request builders and answer parsers of engine=dashscope. No I/O, no
  * engine state, no logging, so that the fuzzers (tests/fuzz) call exactly
  * what the engine calls. The rules every parser here follows are in
- * src/wr2v-parsers.h; the facts, with their sources and how sure each is,
+ * src/wr2v-json.h; the facts, with their sources and how sure each is,
  * in docs/engines/dashscope.md ("Wire protocol and sources").
  */
 #pragma once
@@ -11,6 +11,7 @@
 #include <glib.h>
 
 #include "wr2v-http.h"
+#include "wr2v-json.h"
 #include "wr2v-remote.h"
 #include "wr2v-request.h"
 
@@ -39,9 +40,8 @@ typedef struct
   gint64 usage_output_video_duration;
 } Wr2vDashscopeAnswer;
 
-gboolean wr2v_dashscope_parse_answer (const gchar * data, gsize len,
-    Wr2vDashscopeAnswer * out, GError ** error);
-void wr2v_dashscope_answer_clear (Wr2vDashscopeAnswer * a);
+WR2V_JSON_DECLARE_PARSER (Wr2vDashscopeAnswer, wr2v_dashscope_parse_answer,
+    wr2v_dashscope_answer_clear);
 
 /* A temporary-upload policy (GET /api/v1/uploads?action=getPolicy). */
 typedef struct
@@ -60,9 +60,8 @@ typedef struct
  * (https, or http to loopback), a plain relative upload_dir, and every
  * form field one line of printable text. FALSE (WR2V_ERROR_PROTOCOL) with
  * a message naming what is wrong. */
-gboolean wr2v_dashscope_parse_policy (const gchar * data, gsize len,
-    Wr2vDashscopePolicy * out, GError ** error);
-void wr2v_dashscope_policy_clear (Wr2vDashscopePolicy * p);
+WR2V_JSON_DECLARE_PARSER (Wr2vDashscopePolicy, wr2v_dashscope_parse_policy,
+    wr2v_dashscope_policy_clear);
 
 /* A task id fit for a URL path segment and a file name: the rule of every
  * hosted engine, wr2v_remote_job_id_ok(). */

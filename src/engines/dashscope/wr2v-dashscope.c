@@ -878,7 +878,6 @@ dashscope_read_poll (Wr2vRemote * remote, Wr2vJob * job,
 static const Wr2vRemoteClass dashscope_remote_class = {
   .provider = "DashScope",
   .job_word = "task",
-  .key_variable = KEY_ENV,
   .no_key_message = "no DashScope API key: set the api-key property or the "
       KEY_ENV " environment variable (keys are made in the Alibaba Cloud "
       "Model Studio console, per region: the key's region must match the "
@@ -886,7 +885,6 @@ static const Wr2vRemoteClass dashscope_remote_class = {
   .settings_hint = "api-url, region and model",
   .default_model = DEFAULT_MODEL,
   .debug_category = &wr2v_dashscope_debug,
-  .debug_name = "wanr2vdashscope",
   .api_prefix = "/api/v1/",
   .poll_prefix = "tasks/",
   .poll_suffix = "",
@@ -896,7 +894,6 @@ static const Wr2vRemoteClass dashscope_remote_class = {
       "kept 24 h)",
   .result_expiry = "its URL expires 24 h after the task ended",
   .result_gone = "its URL expires 24 h after the task ended",
-  .uri_rule = "DashScope fetches references by http(s) URL",
   .max_image_bytes = MAX_IMAGE_BYTES,
   .max_video_bytes = MAX_VIDEO_BYTES,
   .too_large_image_hint = "use a smaller image, or give the pad a uri",
@@ -930,12 +927,9 @@ static const Wr2vEngineClass dashscope_class = {
   .estimate_cost = dashscope_estimate_cost,
   .identity = dashscope_identity,
   .prepare = dashscope_prepare,
-  .submit = wr2v_remote_engine_submit,
-  .poll = wr2v_remote_engine_poll,
-  .fetch = wr2v_remote_engine_fetch,
   /* no cancel_remote: a stopped run leaves the paid task running, and the
    * next run resumes it */
-  .finalize = wr2v_remote_engine_finalize,
+  WR2V_REMOTE_JOB_HOOKS,
 };
 
 Wr2vEngine *

@@ -1,14 +1,15 @@
 /* wr2v-wavespeed.c: WaveSpeedAI's hosted Wan 2.7 reference-to-video, on
  * the remote-job layer (src/remote/wr2v-remote.h).
  *
- * What is WaveSpeed's own: its limits and prices, the media upload (one
- * multipart POST per file, remembered 7 days), the envelope every answer
- * comes in ({"code", "message", "data"}: a 200 whose code says otherwise
- * is that status), its job states and failure codes. The layer does the
- * rest: routes, the key, the submit-once rule, retries, the download. The
- * wire protocol and how sure each fact is are in docs/engines/wavespeed.md
- * ("Wire protocol and sources"); builders and parsers in
- * wr2v-wavespeed-wire.c.
+ * What is WaveSpeed's own: its limits, the media upload (a ticket and a
+ * PUT, or one multipart POST per file; remembered 7 days), the envelope
+ * every answer comes in ({"code", "message", "data"}: a 200 whose code
+ * says otherwise is that status), its job states and failure codes; the
+ * model's live schema, price and balance, asked before the submit, are in
+ * wr2v-wavespeed-live.c. The layer does the rest: routes, the key, the
+ * submit-once rule, retries, the download. The wire protocol and how sure
+ * each fact is are in docs/engines/wavespeed.md ("Wire protocol and
+ * sources"); builders and parsers in wr2v-wavespeed-wire.c.
  */
 #include "config.h"
 
@@ -18,9 +19,11 @@
 #include "wr2v-engine.h"
 #include "wr2v-error.h"
 #include "wr2v-remote.h"
+#include "wr2v-wavespeed-live.h"
 #include "wr2v-wavespeed-wire.h"
 
-GST_DEBUG_CATEGORY_STATIC (wr2v_wavespeed_debug);
+/* shared with wr2v-wavespeed-live.c */
+GST_DEBUG_CATEGORY (wr2v_wavespeed_debug);
 #define GST_CAT_DEFAULT wr2v_wavespeed_debug
 
 #define ENGINE_NAME "wavespeed"
@@ -33,21 +36,6 @@ GST_DEBUG_CATEGORY_STATIC (wr2v_wavespeed_debug);
 #define MAX_IMAGE_BYTES (20 * 1024 * 1024)
 #define MAX_VIDEO_BYTES (100 * 1024 * 1024)
 #define UPLOAD_LIFETIME_S (7 * 24 * 3600 - 12 * 3600)
-
-/* Price per generation in USD, by duration and resolution, for
- * alibaba/wan-2.7/reference-to-video. Source: docs/engines/wavespeed.md ("What a job
- * costs", from the seed's price table). The durations here are also the
- * only ones the model takes [C]. */
-static const struct
-{
-  guint duration;
-  gdouble usd_720p;
-  gdouble usd_1080p;
-} wavespeed_prices[] = {
-  {5, 1.00, 1.60},
-  {10, 1.50, 2.40},
-  {15, 2.00, 3.20},
-};
 
 static const gchar *
 model (Wr2vEngine * engine)
@@ -121,12 +109,11 @@ check_envelope (Wr2vRemote * remote, Wr2vJob * job,
 static gboolean
 wavespeed_check (Wr2vEngine * engine, const Wr2vRequest * req, GError ** error)
 {
-  guint i, videos, total;
-  gboolean duration_ok = FALSE;
+  guint videos, total;
 
-  for (i = 0; i < G_N_ELEMENTS (wavespeed_prices); i++)
-    duration_ok |= wavespeed_prices[i].duration == req->duration;
-  if (!duration_ok) {
+  /* the durations the table prices; the model's schema (or the table's)
+   * narrows them in prepare, before anything is paid */
+  if (!wr2v_wavespeed_table_has_duration (req->duration)) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED,
         "WaveSpeed's Wan 2.7 makes clips of 5, 10 or 15 seconds, not %u: "
         "set duration to one of those", req->duration);
@@ -166,20 +153,13 @@ wavespeed_check (Wr2vEngine * engine, const Wr2vRequest * req, GError ** error)
   return TRUE;
 }
 
+/* The live price once prepare read it for this request, else the
+ * table's: the element shows it as estimated-cost. */
 static gdouble
 wavespeed_estimate_cost (Wr2vEngine * engine, const Wr2vRequest * req)
 {
-  guint i;
-
-  /* the smallest duration that covers the request (check() refuses
-   * others; this only keeps the estimate on the safe side) */
-  for (i = 0; i < G_N_ELEMENTS (wavespeed_prices); i++) {
-    if (wavespeed_prices[i].duration >= req->duration)
-      break;
-  }
-  i = MIN (i, G_N_ELEMENTS (wavespeed_prices) - 1);
-  return req->resolution == WR2V_RESOLUTION_1080P ?
-      wavespeed_prices[i].usd_1080p : wavespeed_prices[i].usd_720p;
+  return wr2v_wavespeed_price ((Wr2vWavespeedPriv *) wr2v_remote_get (engine),
+      req, model (engine));
 }
 
 static gchar *
@@ -207,28 +187,54 @@ wavespeed_upload_scope (Wr2vRemote * remote)
   return scope;
 }
 
+/* A neutral name: local file names say nothing the service needs. */
+static gchar *
+upload_name (const Wr2vReference * ref)
+{
+  return g_strdup_printf ("%s%u.%s", ref->kind == WR2V_REF_IMAGE ?
+      "image" : "video", ref->number, wr2v_remote_ext_for_mime (ref->mime,
+          ref->kind));
+}
+
+/* Sends @hr (an upload, retried like a read) and reads the envelope of a
+ * 200 answer into @a; *@status is the HTTP status (404: no such route). */
+static gboolean
+upload_call (Wr2vRemote * remote, Wr2vJob * job, Wr2vHttpRequest * hr,
+    const gchar * what, Wr2vWavespeedAnswer * a, guint * status,
+    GError ** error)
+{
+  Wr2vHttpResponse resp = { 0, };
+  gboolean ok = FALSE;
+
+  if (!wr2v_remote_read (remote, hr, TRUE, &resp, error))
+    goto out;
+  *status = resp.status;
+  if (resp.status != 200)
+    wr2v_remote_http_error (remote, job, &resp, what, error);
+  else
+    ok = parse_body (&resp, a, error) && check_envelope (remote, job, a,
+        what, error);
+out:
+  wr2v_http_response_clear (&resp);
+  return ok;
+}
+
 /* POST /api/v3/media/upload/binary, one file; the answer's download_url
  * is what a submit names. */
 static gchar *
-wavespeed_upload (Wr2vRemote * remote, Wr2vJob * job,
-    const Wr2vReference * ref, const gchar * sha, const gchar * label,
-    guint64 size, GError ** error)
+upload_binary (Wr2vRemote * remote, Wr2vJob * job, const Wr2vReference * ref,
+    const gchar * label, const gchar * key, guint * status, GError ** error)
 {
-  const gchar *key = wr2v_remote_key (remote, error);
-  gchar *route, *filename, *what, *url = NULL;
+  gchar *route, *filename = upload_name (ref), *what, *url = NULL;
   Wr2vHttpFormPart part = { 0, };
   Wr2vHttpRequest hr;
-  Wr2vHttpResponse resp = { 0, };
   Wr2vRemoteProgress ps;
   Wr2vWavespeedAnswer a = { 0, };
 
-  if (!key || !(route = wr2v_remote_route (remote, "media/upload/binary",
-              error)))
+  if (!(route = wr2v_remote_route (remote, "media/upload/binary", error))) {
+    g_free (filename);
     return NULL;
-  /* a neutral name: local file names say nothing the service needs */
-  filename = g_strdup_printf ("%s%u.%s", ref->kind == WR2V_REF_IMAGE ?
-      "image" : "video", ref->number, wr2v_remote_ext_for_mime (ref->mime,
-          ref->kind));
+  }
   part.name = "file";
   part.file_path = ref->path;
   part.filename = filename;
@@ -242,28 +248,134 @@ wavespeed_upload (Wr2vRemote * remote, Wr2vJob * job,
   wr2v_remote_watch_progress (&hr, &ps, job, label);
 
   what = g_strdup_printf ("uploading %s", label);
-  if (!wr2v_remote_read (remote, &hr, TRUE, &resp, error))
-    goto out;
-  if (resp.status != 200) {
-    wr2v_remote_http_error (remote, job, &resp, what, error);
-    goto out;
+  if (upload_call (remote, job, &hr, what, &a, status, error)) {
+    if (wr2v_remote_url_is_http (a.download_url))
+      url = g_strdup (a.download_url);
+    else
+      g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
+          "WaveSpeed's answer to the upload of %s has no download_url", label);
   }
-  if (!parse_body (&resp, &a, error) ||
-      !check_envelope (remote, job, &a, what, error))
-    goto out;
-  if (!wr2v_remote_url_is_http (a.download_url)) {
-    g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
-        "WaveSpeed's answer to the upload of %s has no download_url", label);
-    goto out;
-  }
-  url = g_strdup (a.download_url);
-
-out:
   wr2v_wavespeed_answer_clear (&a);
-  wr2v_http_response_clear (&resp);
   g_free (what);
   g_free (filename);
   g_free (route);
+  return url;
+}
+
+/* PUT of @ref's bytes to a ticket's URL, with its headers and without the
+ * key [C: wavespeed-python]. */
+static gboolean
+put_ticket (Wr2vRemote * remote, Wr2vJob * job, const Wr2vReference * ref,
+    const gchar * label, const Wr2vWavespeedAnswer * t, GError ** error)
+{
+  Wr2vHttpResponse resp = { 0, };
+  Wr2vHttpRequest hr;
+  Wr2vRemoteProgress ps;
+  gboolean ok = FALSE;
+
+  if (t->upload_method && g_ascii_strcasecmp (t->upload_method, "PUT") != 0) {
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
+        "WaveSpeed's upload ticket for %s asks for a %s, not a PUT", label,
+        t->upload_method);
+    return FALSE;
+  }
+  wr2v_remote_api_request (remote, job, &hr, WR2V_HTTP_PUT, t->upload_url,
+      NULL);
+  hr.timeout_s = 0;
+  hr.low_speed_time_s = 0;
+  hr.headers = (const gchar * const *) t->upload_headers;
+  hr.upload_path = ref->path;
+  wr2v_remote_watch_progress (&hr, &ps, job, label);
+  /* once: the HTTP layer retries GETs and POSTs only, and a failed PUT
+   * fails the upload, which nothing billable follows */
+  if (!wr2v_http_perform (remote->http, &hr, &resp, error))
+    return FALSE;
+  if (resp.status >= 200 && resp.status < 300)
+    ok = TRUE;
+  else
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_NETWORK,
+        "WaveSpeed's storage answered HTTP %u to the upload of %s",
+        resp.status, label);
+  wr2v_http_response_clear (&resp);
+  return ok;
+}
+
+/* POST /api/v3/media/uploads for a ticket, then the PUT; the ticket's
+ * download_url is what a submit names. */
+static gchar *
+upload_ticket (Wr2vRemote * remote, Wr2vJob * job, const Wr2vReference * ref,
+    const gchar * label, guint64 size, const gchar * key, guint * status,
+    GError ** error)
+{
+  gchar *filename = upload_name (ref), *url = NULL, *route, *what;
+  gchar *body = wr2v_wavespeed_ticket_body (filename, size, ref->mime);
+  Wr2vWavespeedAnswer a = { 0, };
+  Wr2vHttpRequest hr;
+
+  what = g_strdup_printf ("asking for an upload ticket for %s", label);
+  if (!(route = wr2v_remote_route (remote, "media/uploads", error)))
+    goto out;
+  wr2v_remote_api_request (remote, job, &hr, WR2V_HTTP_POST, route, key);
+  hr.body = g_bytes_new_take (body, strlen (body));
+  body = NULL;
+  hr.content_type = "application/json";
+  if (!upload_call (remote, job, &hr, what, &a, status, error))
+    goto out;
+  if (!wr2v_remote_url_is_http (a.download_url) ||
+      !wr2v_remote_url_is_http (a.upload_url)) {
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
+        "WaveSpeed's upload ticket for %s has no upload url or "
+        "download_url", label);
+    goto out;
+  }
+  if (put_ticket (remote, job, ref, label, &a, error))
+    url = g_strdup (a.download_url);
+
+out:
+  if (route)
+    g_bytes_unref (hr.body);
+  wr2v_wavespeed_answer_clear (&a);
+  g_free (route);
+  g_free (what);
+  g_free (body);
+  g_free (filename);
+  return url;
+}
+
+/* The ticket flow of the newest SDK, else (its route missing: 404) the
+ * binary endpoint, and the reverse; the route that answered is tried
+ * first from then on. */
+static gchar *
+wavespeed_upload (Wr2vRemote * remote, Wr2vJob * job,
+    const Wr2vReference * ref, const gchar * sha, const gchar * label,
+    guint64 size, GError ** error)
+{
+  Wr2vWavespeedPriv *priv = (Wr2vWavespeedPriv *) remote;
+  const gchar *key = wr2v_remote_key (remote, error);
+  gboolean binary = g_atomic_int_get (&priv->binary_first);
+  GError *local = NULL;
+  guint status = 0, attempt;
+  gchar *url = NULL;
+
+  if (!key)
+    return NULL;
+  for (attempt = 0; attempt < 2 && !url; attempt++) {
+    g_clear_error (&local);
+    status = 0;
+    url = binary ? upload_binary (remote, job, ref, label, key, &status,
+        &local) : upload_ticket (remote, job, ref, label, size, key, &status,
+        &local);
+    if (url || status != 404)
+      break;
+    GST_INFO ("the %s upload route is missing (404): trying the %s one",
+        binary ? "binary" : "ticket", binary ? "ticket" : "binary");
+    binary = !binary;
+    g_atomic_int_set (&priv->binary_first, binary);
+  }
+  if (!url)
+    g_propagate_error (error, local);
+  else
+    g_clear_error (&local);
   return url;
 }
 
@@ -320,7 +432,30 @@ static gchar *
 wavespeed_submit_body (Wr2vRemote * remote, Wr2vJob * job,
     const gchar * const *urls, const gchar ** header)
 {
-  return wr2v_wavespeed_submit_body (job->request, urls);
+  return wr2v_wavespeed_body ((Wr2vWavespeedPriv *) remote, job, urls);
+}
+
+/* A submit refused as invalid (HTTP 400 or 422, or code 1400/1401): the
+ * schema may have changed, so it is read anew next time. The layer's
+ * mapping says the rest. */
+static gboolean
+wavespeed_explain_fault (Wr2vRemote * remote, Wr2vJob * job, guint status,
+    const Wr2vRemoteFault * fault, const gchar * what, const gchar * why,
+    GError ** error)
+{
+  if (g_str_has_prefix (what, "submitting") && (status == 400 || status == 422
+          || (fault && fault->code_is_int && (fault->code_int == 1400 ||
+                  fault->code_int == 1401)))) {
+    GST_INFO ("submit refused as invalid: the schema is read anew next time");
+    wr2v_wavespeed_forget_schema ((Wr2vWavespeedPriv *) remote, job);
+  }
+  return FALSE;
+}
+
+static void
+wavespeed_remote_finalize (Wr2vRemote * remote)
+{
+  wr2v_wavespeed_priv_clear ((Wr2vWavespeedPriv *) remote);
 }
 
 /* --- poll --- */
@@ -331,7 +466,11 @@ set_job_failed (Wr2vRemote * remote, Wr2vJob * job, const gchar * job_id,
 {
   gchar *msg;
 
-  if (g_str_equal (status, "cancelled")) {
+  if (g_str_equal (status, "deleted")) {
+    msg = g_strdup_printf ("WaveSpeed job %s was deleted on the service "
+        "side%s%s; run again to submit a new (paid) job", job_id,
+        message ? ": " : "", message ? message : "");
+  } else if (g_str_equal (status, "cancelled")) {
     msg = g_strdup_printf ("WaveSpeed job %s was cancelled on the service "
         "side%s%s; run again to submit a new (paid) job", job_id,
         message ? ": " : "", message ? message : "");
@@ -393,6 +532,24 @@ job_failed (Wr2vRemote * remote, Wr2vJob * job, const gchar * job_id,
   wr2v_remote_fault_clear (&fault);
 }
 
+/* A status this code doesn't know: logged once per engine, then only in
+ * the debug log. */
+static void
+unknown_status (Wr2vRemote * remote, const gchar * job_id, const gchar * status)
+{
+  Wr2vWavespeedPriv *priv = (Wr2vWavespeedPriv *) remote;
+  gboolean first;
+
+  g_mutex_lock (&priv->lock);
+  first = g_hash_table_size (priv->unknown_statuses) < 32 &&
+      g_hash_table_add (priv->unknown_statuses, g_strdup (status));
+  g_mutex_unlock (&priv->lock);
+  if (first)
+    GST_WARNING ("job %s: unknown status \"%s\": waiting on", job_id, status);
+  else
+    GST_DEBUG ("job %s: unknown status \"%s\"", job_id, status);
+}
+
 static gboolean
 wavespeed_read_poll (Wr2vRemote * remote, Wr2vJob * job,
     const gchar * job_id, const Wr2vHttpResponse * resp,
@@ -431,13 +588,14 @@ wavespeed_read_poll (Wr2vRemote * remote, Wr2vJob * job,
           res, error);
     }
   } else if (g_str_equal (status, "failed") ||
-      g_str_equal (status, "cancelled") || g_str_equal (status, "timeout")) {
+      g_str_equal (status, "cancelled") || g_str_equal (status, "timeout")
+      || g_str_equal (status, "deleted")) {
     job_failed (remote, job, job_id, resp, &a, res, error);
     ok = FALSE;
   } else {
     /* a status this code doesn't know yet: keep waiting, the request
      * timeout still bounds it */
-    GST_WARNING ("job %s: unknown status \"%s\"", job_id, status);
+    unknown_status (remote, job_id, status);
     res->state = WR2V_POLL_RUNNING;
   }
 
@@ -452,7 +610,6 @@ out:
 static const Wr2vRemoteClass wavespeed_remote_class = {
   .provider = "WaveSpeed",
   .job_word = "job",
-  .key_variable = KEY_ENV,
   .no_key_message = "no WaveSpeed API key: set the api-key property or the "
       KEY_ENV " environment variable (keys are made at https://wavespeed.ai, "
       "under API keys)",
@@ -460,7 +617,6 @@ static const Wr2vRemoteClass wavespeed_remote_class = {
   .settings_hint = "api-url and model",
   .default_model = DEFAULT_MODEL,
   .debug_category = &wr2v_wavespeed_debug,
-  .debug_name = "wanr2vwavespeed",
   .default_api_url = DEFAULT_API_URL,
   .api_prefix = "/api/v3/",
   .poll_prefix = "predictions/",
@@ -470,7 +626,6 @@ static const Wr2vRemoteClass wavespeed_remote_class = {
       "(https://wavespeed.ai)",
   .result_expiry = "the URL may expire",
   .result_gone = "its URL has expired",
-  .uri_rule = "WaveSpeed fetches references by http(s) URL",
   .max_image_bytes = MAX_IMAGE_BYTES,
   .max_video_bytes = MAX_VIDEO_BYTES,
   .too_large_image_hint = "use a smaller image",
@@ -485,6 +640,8 @@ static const Wr2vRemoteClass wavespeed_remote_class = {
   .upload_scope = wavespeed_upload_scope,
   .upload = wavespeed_upload,
   .parse_fault = wavespeed_parse_fault,
+  .explain_fault = wavespeed_explain_fault,
+  .finalize = wavespeed_remote_finalize,
   .read_submit = wavespeed_read_submit,
   .read_poll = wavespeed_read_poll,
 };
@@ -497,16 +654,16 @@ static const Wr2vEngineClass wavespeed_class = {
   .check = wavespeed_check,
   .estimate_cost = wavespeed_estimate_cost,
   .identity = wavespeed_identity,
-  .prepare = wr2v_remote_engine_prepare,
-  .submit = wr2v_remote_engine_submit,
-  .poll = wr2v_remote_engine_poll,
-  .fetch = wr2v_remote_engine_fetch,
-  .finalize = wr2v_remote_engine_finalize,
+  .prepare = wr2v_wavespeed_prepare,
+  WR2V_REMOTE_JOB_HOOKS,
 };
 
 Wr2vEngine *
 wr2v_engine_wavespeed_new (void)
 {
-  return wr2v_remote_engine_new (&wavespeed_class, &wavespeed_remote_class,
-      sizeof (Wr2vRemote));
+  Wr2vEngine *engine = wr2v_remote_engine_new (&wavespeed_class,
+      &wavespeed_remote_class, sizeof (Wr2vWavespeedPriv));
+
+  wr2v_wavespeed_priv_init ((Wr2vWavespeedPriv *) wr2v_remote_get (engine));
+  return engine;
 }
