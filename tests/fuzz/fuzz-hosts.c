@@ -5,7 +5,6 @@
  * provider-text sanitizer (with a key to scrub). */
 #include "fuzz-common.h"
 #include "wr2v-http.h"
-#include "wr2v-parsers.h"
 #include "fal/wr2v-fal-wire.h"
 #include "replicate/wr2v-replicate-wire.h"
 
@@ -31,7 +30,7 @@ check_urls (guint n, const gchar * const *urls)
 static void
 check_text (const gchar * text)
 {
-  gchar *safe = wr2v_parsers_safe_text (text, 400, KEY);
+  gchar *safe = wr2v_http_safe_text (text, 400, KEY);
 
   g_assert (!safe || (!strstr (safe, KEY) && g_utf8_validate (safe, -1, NULL)));
   g_free (safe);

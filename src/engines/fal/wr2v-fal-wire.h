@@ -2,7 +2,7 @@
  *
  * The request builder and the answer parser of engine=fal. No I/O, no
  * engine state, no logging, so that fuzzers call exactly what the engine
- * calls. The rules every parser here follows are in src/wr2v-parsers.h;
+ * calls. The rules every parser here follows are in src/wr2v-json.h;
  * the facts, with their sources and how sure each is, in
  * docs/engines/fal.md ("Wire protocol and sources").
  */

@@ -391,7 +391,6 @@ fal_read_poll (Wr2vRemote * remote, Wr2vJob * job, const gchar * job_id,
 static const Wr2vRemoteClass fal_remote_class = {
   .provider = "fal.ai",
   .job_word = "request",
-  .key_variable = KEY_ENV,
   .no_key_message = "no fal.ai API key: set the api-key property or the "
       KEY_ENV " environment variable (keys are made at "
       "https://fal.ai/dashboard/keys)",
@@ -399,7 +398,6 @@ static const Wr2vRemoteClass fal_remote_class = {
   .settings_hint = "api-url and model",
   .default_model = DEFAULT_MODEL,
   .debug_category = &wr2v_fal_debug,
-  .debug_name = "wanr2vfal",
   .default_api_url = DEFAULT_QUEUE_URL,
   .api_prefix = "/",
   .auth_scheme = "Key",
@@ -411,7 +409,6 @@ static const Wr2vRemoteClass fal_remote_class = {
       "(https://fal.ai/dashboard/requests)",
   .result_expiry = "the URL may expire",
   .result_gone = "its URL has expired",
-  .uri_rule = "fal.ai fetches references by http(s) URL",
   .max_image_bytes = MAX_IMAGE_BYTES,
   .max_video_bytes = MAX_VIDEO_BYTES,
   .too_large_image_hint = "use a smaller image, or give the pad a uri",
@@ -441,12 +438,9 @@ static const Wr2vEngineClass fal_class = {
   .estimate_cost = fal_estimate_cost,
   .identity = fal_identity,
   .prepare = wr2v_remote_engine_check_prepare,
-  .submit = wr2v_remote_engine_submit,
-  .poll = wr2v_remote_engine_poll,
-  .fetch = wr2v_remote_engine_fetch,
   /* no cancel_remote: a stopped run leaves the paid request running, and
    * the next run resumes it */
-  .finalize = wr2v_remote_engine_finalize,
+  WR2V_REMOTE_JOB_HOOKS,
 };
 
 Wr2vEngine *

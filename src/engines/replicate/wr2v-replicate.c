@@ -285,7 +285,6 @@ replicate_read_poll (Wr2vRemote * remote, Wr2vJob * job,
 static const Wr2vRemoteClass replicate_remote_class = {
   .provider = "Replicate",
   .job_word = "prediction",
-  .key_variable = KEY_ENV,
   .no_key_message = "no Replicate API token: set the api-key property or "
       "the " KEY_ENV " environment variable (tokens are made at "
       "https://replicate.com/account/api-tokens)",
@@ -293,7 +292,6 @@ static const Wr2vRemoteClass replicate_remote_class = {
   .settings_hint = "api-url and model",
   .default_model = DEFAULT_MODEL,
   .debug_category = &wr2v_replicate_debug,
-  .debug_name = "wanr2vreplicate",
   .default_api_url = DEFAULT_API_URL,
   .api_prefix = "/v1/",
   .poll_prefix = "predictions/",
@@ -305,7 +303,6 @@ static const Wr2vRemoteClass replicate_remote_class = {
       "after they end",
   .result_gone = "Replicate deletes outputs of API predictions an hour "
       "after they end; run again to submit a new (paid) prediction",
-  .uri_rule = "Replicate fetches references by http(s) URL",
   .max_image_bytes = MAX_IMAGE_BYTES,
   .max_video_bytes = MAX_VIDEO_BYTES,
   .too_large_image_hint = "use a smaller image, or give the pad a uri",
@@ -336,12 +333,9 @@ static const Wr2vEngineClass replicate_class = {
   .estimate_cost = replicate_estimate_cost,
   .identity = replicate_identity,
   .prepare = wr2v_remote_engine_check_prepare,
-  .submit = wr2v_remote_engine_submit,
-  .poll = wr2v_remote_engine_poll,
-  .fetch = wr2v_remote_engine_fetch,
   /* no cancel_remote: a stopped run leaves the paid prediction running,
    * and the next run resumes it */
-  .finalize = wr2v_remote_engine_finalize,
+  WR2V_REMOTE_JOB_HOOKS,
 };
 
 Wr2vEngine *
