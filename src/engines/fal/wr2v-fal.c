@@ -415,8 +415,8 @@ static const Wr2vRemoteClass fal_remote_class = {
   .too_large_video_hint = "shorten it (reference-duration), lower its "
       "resolution, or give the pad a uri",
   .upload_lifetime_s = UPLOAD_LIFETIME_S,
-  /* nothing documents a 5xx that means "nothing was created" */
-  .submit_nothing_created = {0},
+  /* no submit_nothing_created: nothing documents a 5xx that means
+   * "nothing was created" */
   /* {queue}/{model} */
   .submit_route_pattern = "%s",
   .submit_id_member = "request_id",

@@ -305,20 +305,20 @@ static const Wr2vRemoteClass replicate_remote_class = {
       "after they end; run again to submit a new (paid) prediction",
   .max_image_bytes = MAX_IMAGE_BYTES,
   .max_video_bytes = MAX_VIDEO_BYTES,
-  .too_large_image_hint = "use a smaller image, or give the pad a uri",
-  .too_large_video_hint = "shorten it (reference-duration), lower its "
-      "resolution, or give the pad a uri",
   .upload_lifetime_s = UPLOAD_LIFETIME_S,
   .submit_created_status = 201,
-  /* nothing documents a 5xx that means "nothing was created" */
-  .submit_nothing_created = {0},
+  /* no submit_nothing_created: nothing documents a 5xx that means
+   * "nothing was created" */
   /* the official model's latest version */
   .submit_route_pattern = "models/%s/predictions",
   .submit_id_member = "id",
   .submit_body = replicate_submit_body,
   .resolution_word = wr2v_resolution_nick,
-  .upload_scope = wr2v_remote_upload_scope_by_url,
   .upload = replicate_upload,
+  .upload_scope = wr2v_remote_upload_scope_by_url,
+  .too_large_video_hint = "shorten it (reference-duration), lower its "
+      "resolution, or give the pad a uri",
+  .too_large_image_hint = "use a smaller image, or give the pad a uri",
   .parse_fault = replicate_parse_fault,
   .explain_fault = replicate_explain_fault,
   .read_poll = replicate_read_poll,
