@@ -56,7 +56,8 @@ gst_wanr2v_install_properties (GObjectClass * klass)
       g_param_spec_enum ("engine", "Engine",
           "Where the clip is generated. auto: wavespeed when "
           "WAVESPEED_API_KEY or api-key is set, else dashscope when "
-          "DASHSCOPE_API_KEY is set, else preview",
+          "DASHSCOPE_API_KEY is set, else fal (FAL_KEY), else replicate "
+          "(REPLICATE_API_TOKEN), else preview",
           GST_TYPE_WANR2V_ENGINE, GST_WANR2V_ENGINE_AUTO, rw));
   g_object_class_install_property (klass, PROP_REFERENCE_DURATION,
       g_param_spec_double ("reference-duration", "Reference duration",

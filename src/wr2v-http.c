@@ -654,7 +654,8 @@ build_headers (Transfer * t, const gchar * bearer, GError ** error)
           "character; check how it was set");
       return FALSE;
     }
-    line = g_strconcat ("Authorization: Bearer ", bearer, NULL);
+    line = g_strconcat ("Authorization: ", req->auth_scheme ?
+        req->auth_scheme : "Bearer", " ", bearer, NULL);
     t->headers = curl_slist_append (t->headers, line);
     memset (line, 0, strlen (line));
     g_free (line);
@@ -1082,8 +1083,7 @@ wr2v_http_perform_retry (Wr2vHttp * http, const Wr2vHttpRequest * req,
 
   g_return_val_if_fail (req != NULL, FALSE);
 
-  if (req->method != WR2V_HTTP_GET && !(req->method == WR2V_HTTP_POST &&
-          retry && retry->post_is_idempotent)) {
+  if (req->method != WR2V_HTTP_GET && !(retry && retry->post_is_idempotent)) {
     /* a POST may have created something (a paid job): never again */
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_INTERNAL,
         "only GET requests (and idempotent POSTs) may be retried");

@@ -54,6 +54,9 @@ typedef struct
   /* Sent as "Authorization: Bearer <key>" to the origin of @url only
    * (dropped when a redirect leaves it). Never logged. */
   const gchar *bearer;
+  /* The word before the key in that header: NULL for "Bearer" (fal.ai
+   * wants "Key"). */
+  const gchar *auth_scheme;
   /* Extra "Name: value" lines, NULL-terminated; never logged. */
   const gchar *const *headers;
 
@@ -121,8 +124,8 @@ typedef struct
   guint base_delay_ms;          /* 500, doubling */
   guint max_delay_ms;           /* 10000 */
   guint max_retry_after_s;      /* 60: longer Retry-After values are capped */
-  /* Also retry this POST: only for one whose repetition creates nothing
-   * billable (a media upload). Never for a submit. */
+  /* Also retry this POST (or PUT): only for one whose repetition creates
+   * nothing billable (a media upload). Never for a submit. */
   gboolean post_is_idempotent;
 } Wr2vHttpRetry;
 

@@ -1,6 +1,6 @@
 /* test-engine-contract.c: what every hosted and local engine promises,
- * run over each of them (wavespeed, dashscope, comfyui) against its fake
- * server, through the generic job driver (wr2v-test-engine.h):
+ * run over each of them (wavespeed, dashscope, fal, replicate, comfyui)
+ * against its fake server, through the generic job driver (wr2v-test-engine.h):
  *
  *   - a job is submitted exactly once: not again from the store, not
  *     again after a stop, a timeout, a kill (a journal entry), a broken
@@ -84,6 +84,28 @@ static ContractEngine engines[] = {
         {"create-hang", "submit-drop", "create-500", "create-malformed"},
         {"DASHSCOPE_API_KEY", "api-key", "region", "InvalidApiKey"},
       "InvalidApiKey"},
+  {
+        {"fal", KEY, WRONG_KEY, NULL, media_request, FALSE},
+        TRUE, 3, 1u << WR2V_PHASE_QUEUED, "upload", "upload",
+        "{\"fault\": \"never-finish\", \"times\": 1}", NULL,
+        "poll", {500, 502, 503, 504}, NULL, FALSE, "upload-503",
+        {"paid request", "dashboard"},
+        {"submit-hang", "submit-drop", "submit-500", "submit-503",
+            "submit-202", "submit-malformed"},
+        {"FAL_KEY", "api-key"}, NULL,
+        "http://api.example.invalid", WR2V_ERROR_INVALID_REQUEST,
+      {"api-url", "https"}},
+  {
+        {"replicate", KEY, WRONG_KEY, NULL, media_request, FALSE},
+        TRUE, 3, 1u << WR2V_PHASE_QUEUED, "upload", "upload",
+        "{\"fault\": \"never-finish\", \"times\": 1}", NULL,
+        "poll", {500, 502, 503, 504}, NULL, FALSE, "upload-503",
+        {"paid prediction", "dashboard"},
+        {"submit-hang", "submit-drop", "submit-500", "submit-503",
+            "submit-202", "submit-malformed"},
+        {"REPLICATE_API_TOKEN", "api-key"}, NULL,
+        "http://api.example.invalid", WR2V_ERROR_INVALID_REQUEST,
+      {"api-url", "https"}},
   {
         {"comfyui", NULL, NULL, NULL, media_request, TRUE},
         FALSE, 1, 1u << WR2V_PHASE_PREPARE, "upload", NULL,

@@ -25,6 +25,15 @@
  *                  "wan2.7-r2v", input {prompt, media [reference_video,
  *                  reference_video, reference_image]}, parameters
  *                  {resolution "720P", duration 5, ...}}
+ *       fal        POST /storage/upload/initiate (Key) + 3 PUTs of the bytes
+ *                  (no key), POST /fal-ai/wan/v2.7/reference-to-video with
+ *                  "Authorization: Key", {prompt, reference_video_urls,
+ *                  reference_image_urls, resolution "720p", duration "5"},
+ *                  status and result under /fal-ai/wan/requests/<id>
+ *       replicate  3 POST /v1/files (field "content"), POST
+ *                  /v1/models/wan-video/wan-2.7-r2v/predictions, Bearer,
+ *                  {input {prompt, reference_videos, reference_images,
+ *                  resolution "720p", duration 5}}, GET /v1/predictions/<id>
  *       comfyui    POST /upload/image (one composed PNG of the render
  *                  size), POST /prompt with the shipped workflow filled
  *                  in: the prompt translated to "reference subject N",
@@ -52,6 +61,7 @@
 /* The same prompt as the vendor numbers it (images counted from 1): what
  * DashScope's wan2.7-r2v is sent, and what a user may write instead. */
 #define PROMPT_PER_TYPE "Video 1 hands Image 1 to Video 2"
+#define PROMPT_FAL "@Video1 hands @Image3 to @Video2"
 #define DURATION 5
 #define WAVESPEED_KEY "wr2v-pipeline-WS-KEY-3c9e1a"
 #define DASHSCOPE_KEY "wr2v-pipeline-DS-KEY-8b2f4d"
@@ -59,6 +69,10 @@
 #define DASHSCOPE_MODEL "wan2.7-r2v"
 #define DASHSCOPE_CREATE "/api/v1/services/aigc/video-generation/" \
   "video-synthesis"
+#define FAL_KEY "wr2v-pipeline-FAL-KEY-5d7a21"
+#define FAL_MODEL "fal-ai/wan/v2.7/reference-to-video"
+#define REPLICATE_KEY "wr2v-pipeline-RP-KEY-9e4c07"
+#define REPLICATE_MODEL "wan-video/wan-2.7-r2v"
 
 /* The one pipeline. The engine's part: engine name, then " api-url=..."
  * (empty for preview); the rest is the same for every engine. */
@@ -94,6 +108,15 @@ static const EngineCase wavespeed_case = {
 static const EngineCase dashscope_case = {
   "dashscope", "fake-dashscope.py", "DASHSCOPE_API_KEY", DASHSCOPE_KEY,
   256, 144, 30, DURATION * 30
+};
+
+static const EngineCase fal_case = {
+  "fal", "fake-fal.py", "FAL_KEY", FAL_KEY, 288, 160, 30, DURATION * 30
+};
+
+static const EngineCase replicate_case = {
+  "replicate", "fake-replicate.py", "REPLICATE_API_TOKEN", REPLICATE_KEY,
+  240, 136, 30, DURATION * 30
 };
 
 /* Wan2.1 in ComfyUI: 16 fps, 16 * duration + 1 frames */
@@ -471,7 +494,9 @@ describe (const EngineCase * c, const gchar * api_url, const gchar * cache)
 static void
 set_credentials (const EngineCase * c)
 {
-  const gchar *vars[] = { "WAVESPEED_API_KEY", "DASHSCOPE_API_KEY" };
+  const gchar *vars[] = { "WAVESPEED_API_KEY", "DASHSCOPE_API_KEY",
+    "FAL_KEY", "REPLICATE_API_TOKEN"
+  };
 
   for (guint i = 0; i < G_N_ELEMENTS (vars); i++) {
     gboolean wanted = c && !g_strcmp0 (c->key_var, vars[i]);
@@ -626,6 +651,10 @@ prompt_for (const gchar * engine)
     return PROMPT_PER_TYPE;     /* wan2.7-r2v counts images on their own */
   if (g_str_equal (engine, "comfyui"))
     return PROMPT_COMFYUI;
+  if (g_str_equal (engine, "fal"))
+    return PROMPT_FAL;          /* fal's "@Video1" [I for 2.7] */
+  if (g_str_equal (engine, "replicate"))
+    return PROMPT_PER_TYPE;     /* the vendor's count [I] */
   return PROMPT;
 }
 
@@ -993,6 +1022,185 @@ check_wavespeed_media (Wr2vFakeServer * server, JsonObject * st)
   }
 }
 
+/* --- fal and Replicate: the queue-style hosts (fakehosted.py) ---------- */
+
+/* the names each host's uploads were given, by the references' numbers */
+static const gchar *const fal_names[3] = {
+  "video1.mp4", "video2.mp4", "image3.png"
+};
+
+static const gchar *const replicate_names[3] = {
+  "Video1.mp4", "Video2.mp4", "Image3.png"
+};
+
+/* Every request went to a known route; those of @auth_routes carried the
+ * key; exactly one went to "submit", a POST of JSON to @submit_path. */
+static void
+check_hosted_requests (JsonObject * st, const gchar * const *auth_routes,
+    const gchar * submit_path)
+{
+  JsonArray *requests = arr (st, "requests");
+  guint submits = 0;
+
+  g_assert_cmpint (count_of (st, "submit"), ==, 1);
+  g_assert_cmpuint (arr_len (arr (st, "submits")), ==, 1);
+  g_assert_cmpint (boolean (arr_obj (arr (st, "submits"), 0), "auth_ok"), ==,
+      1);
+  for (guint i = 0; i < arr_len (requests); i++) {
+    JsonObject *rq = arr_obj (requests, i), *h = obj (rq, "headers");
+    const gchar *route = str (rq, "route");
+
+    g_assert_cmpstr (route, !=, "other");
+    if (g_strv_contains (auth_routes, route ? route : ""))
+      g_assert_cmpint (boolean (h, "auth_ok"), ==, 1);
+    if (g_strcmp0 (route, "submit"))
+      continue;
+    submits++;
+    g_assert_cmpstr (str (rq, "method"), ==, "POST");
+    g_assert_cmpstr (str (rq, "path"), ==, submit_path);
+    g_assert_true (g_str_has_prefix (header (h, "Content-Type") ?
+            header (h, "Content-Type") : "", "application/json"));
+  }
+  g_assert_cmpuint (submits, ==, 1);
+  g_assert_cmpint (count_of (st, "download"), ==, 1);
+  g_assert_cmpuint (arr_len (arr (st, "uploads")), ==, 3);
+}
+
+/* The three references were uploaded under @names (the upload record's
+ * @name_member), whole, and the body names each by its upload's URL, in
+ * prompt order: @videos two, @images one. */
+static void
+check_hosted_uploads (JsonObject * st,
+    const gchar * name_member, const gchar * const names[3],
+    JsonArray * videos, JsonArray * images)
+{
+  JsonArray *uploads = arr (st, "uploads");
+  const gchar *paths[3] = { ref_video[0], ref_video[1], ref_image };
+  const gchar *sent[3] = { arr_str (videos, 0), arr_str (videos, 1),
+    arr_str (images, 0)
+  };
+
+  g_assert_cmpuint (arr_len (videos), ==, 2);
+  g_assert_cmpuint (arr_len (images), ==, 1);
+  for (guint i = 0; i < 3; i++) {
+    JsonObject *up = NULL;
+
+    for (guint j = 0; j < arr_len (uploads); j++)
+      if (!g_strcmp0 (str (arr_obj (uploads, j), name_member), names[i]))
+        up = arr_obj (uploads, j);
+    g_assert_nonnull (up);
+    g_assert_cmpstr (str (up, "content_type"), ==,
+        i < 2 ? "video/mp4" : "image/png");
+    g_assert_cmpint (num (up, "size"), ==, file_size (paths[i]));
+    g_assert_cmpstr (sent[i], ==, str (up, "url"));
+  }
+}
+
+/* After both runs (fetching counts as a request): each upload's URL
+ * serves the bytes of the reference it names. */
+static void
+check_hosted_media (Wr2vFakeServer * server, JsonObject * st,
+    const gchar * name_member, const gchar * const names[3])
+{
+  JsonArray *uploads = arr (st, "uploads");
+  const gchar *paths[3] = { ref_video[0], ref_video[1], ref_image };
+
+  for (guint i = 0; i < 3; i++) {
+    gchar *want = file_sha256 (paths[i]), *got = g_strdup ("");
+
+    for (guint j = 0; j < arr_len (uploads); j++) {
+      JsonObject *up = arr_obj (uploads, j);
+
+      if (!g_strcmp0 (str (up, name_member), names[i])) {
+        g_free (got);
+        got = server_get_sha256 (server, str (up, "url"));
+      }
+    }
+    g_assert_cmpstr (got, ==, want);
+    g_free (got);
+    g_free (want);
+  }
+}
+
+/* What neither host is sent unless the user set it. */
+static void
+check_unset_fields (JsonObject * body, const gchar * engine)
+{
+  g_assert_nonnull (body);
+  g_assert_cmpstr (str (body, "prompt"), ==, prompt_for (engine));
+  g_assert_cmpstr (str (body, "resolution"), ==, "720p");
+  g_assert_false (body && json_object_has_member (body, "seed"));
+  g_assert_false (body && json_object_has_member (body, "aspect_ratio"));
+  g_assert_false (body && json_object_has_member (body, "negative_prompt"));
+}
+
+/* fal: storage initiate with the key, PUT without it, POST /{model},
+ * status then result under the app (fal-ai/wan), every call
+ * "Authorization: Key". */
+static void
+check_fal (JsonObject * st, const gchar * job_id)
+{
+  const gchar *auth[] = { "upload", "submit", "status", "result", NULL };
+  JsonObject *submit = arr_obj (arr (st, "submits"), 0);
+  JsonObject *body = obj (submit, "body");
+  JsonArray *requests = arr (st, "requests");
+  gchar *server_id = only_member (obj (st, "jobs"));
+
+  check_hosted_requests (st, auth, "/" FAL_MODEL);
+  g_assert_cmpstr (str (submit, "model"), ==, FAL_MODEL);
+  for (guint i = 0; i < arr_len (requests); i++) {
+    JsonObject *rq = arr_obj (requests, i);
+    const gchar *route = str (rq, "route"), *path = str (rq, "path");
+
+    if (!g_strcmp0 (route, "put"))
+      g_assert_cmpint (boolean (obj (rq, "headers"), "has_authorization"),
+          ==, 0);
+    if (!g_strcmp0 (route, "status") || !g_strcmp0 (route, "result"))
+      g_assert_true (path && g_str_has_prefix (path, "/fal-ai/wan/requests/"));
+  }
+  g_assert_cmpint (count_of (st, "upload"), ==, 3);
+  g_assert_cmpint (count_of (st, "put"), ==, 3);
+  check_hosted_uploads (st, "file_name", fal_names,
+      arr (body, "reference_video_urls"), arr (body, "reference_image_urls"));
+  check_unset_fields (body, "fal");
+  g_assert_cmpstr (str (body, "duration"), ==, "5");
+  g_assert_cmpint (boolean (body, "enable_prompt_expansion"), ==, 0);
+  g_assert_cmpint (count_of (st, "status"), >=, 3);
+  g_assert_cmpint (count_of (st, "result"), ==, 1);
+  g_assert_cmpint (count_of (st, "cancel"), ==, 0);
+  g_assert_cmpstr (job_id, ==, server_id);
+  g_free (server_id);
+}
+
+/* Replicate: POST /v1/files (field "content"), POST
+ * /v1/models/{model}/predictions {"input": {...}}, GET
+ * /v1/predictions/{id}, every call Bearer. */
+static void
+check_replicate (JsonObject * st, const gchar * job_id)
+{
+  const gchar *auth[] = { "upload", "submit", "poll", NULL };
+  JsonObject *submit = arr_obj (arr (st, "submits"), 0);
+  JsonObject *input = obj (obj (submit, "body"), "input");
+  JsonArray *uploads = arr (st, "uploads");
+  gchar *server_id = only_member (obj (st, "jobs"));
+
+  check_hosted_requests (st, auth,
+      "/v1/models/" REPLICATE_MODEL "/predictions");
+  g_assert_cmpstr (str (submit, "model"), ==, REPLICATE_MODEL);
+  g_assert_cmpint (count_of (st, "upload"), ==, 3);
+  for (guint i = 0; i < arr_len (uploads); i++)
+    g_assert_cmpstr (arr_str (arr (arr_obj (uploads, i), "fields"), 0), ==,
+        "content");
+  check_hosted_uploads (st, "filename", replicate_names,
+      arr (input, "reference_videos"), arr (input, "reference_images"));
+  check_unset_fields (input, "replicate");
+  g_assert_cmpint (num (input, "duration"), ==, DURATION);
+  g_assert_cmpint (count_of (st, "poll"), >=, 3);
+  g_assert_cmpint (count_of (st, "cancel"), ==, 0);
+  g_assert_cmpstr (job_id, ==, server_id);
+  g_free (server_id);
+}
+
 /* --- the test ---------------------------------------------------------- */
 
 /* A fresh directory for @c (under tmp_root/@sub when @sub is set), with
@@ -1081,6 +1289,10 @@ test_engine (gconstpointer data)
       g_assert_cmpfloat_with_epsilon (r1.estimated_cost, 1.23, 1e-9);
     } else if (g_str_equal (c->engine, "dashscope"))
       check_dashscope (st1, first_id);
+    else if (g_str_equal (c->engine, "fal"))
+      check_fal (st1, first_id);
+    else if (g_str_equal (c->engine, "replicate"))
+      check_replicate (st1, first_id);
     else
       check_comfyui (st1, first_id);
   }
@@ -1121,6 +1333,10 @@ test_engine (gconstpointer data)
     g_free (c2);
     if (g_str_equal (c->engine, "wavespeed"))
       check_wavespeed_media (server, st1);
+    else if (g_str_equal (c->engine, "fal"))
+      check_hosted_media (server, st1, "file_name", fal_names);
+    else if (g_str_equal (c->engine, "replicate"))
+      check_hosted_media (server, st1, "filename", replicate_names);
   }
 
   g_test_message ("%s: first run %" G_GINT64_FORMAT " ms, second %"
@@ -1143,6 +1359,11 @@ prompt_received (const EngineCase * c, JsonObject * st)
     return str (obj (arr_obj (arr (st, "submits"), 0), "body"), "prompt");
   if (g_str_equal (c->engine, "dashscope"))
     return str (obj (obj (arr_obj (arr (st, "creates"), 0), "body"),
+            "input"), "prompt");
+  if (g_str_equal (c->engine, "fal"))
+    return str (obj (arr_obj (arr (st, "submits"), 0), "body"), "prompt");
+  if (g_str_equal (c->engine, "replicate"))
+    return str (obj (obj (arr_obj (arr (st, "submits"), 0), "body"),
             "input"), "prompt");
   return str (node_inputs (obj (arr_obj (arr (st, "prompts"), 0), "prompt"),
           "4"), "text");
@@ -1308,6 +1529,8 @@ main (int argc, char **argv)
   g_setenv ("TMPDIR", tmpdir, TRUE);
   g_unsetenv ("WAVESPEED_API_KEY");
   g_unsetenv ("DASHSCOPE_API_KEY");
+  g_unsetenv ("FAL_KEY");
+  g_unsetenv ("REPLICATE_API_TOKEN");
 
   /* comfyui's shipped default workflow, from the source tree */
   if (!g_getenv ("WANR2V_DATADIR")) {
@@ -1326,6 +1549,9 @@ main (int argc, char **argv)
       test_engine);
   g_test_add_data_func ("/pipeline-engines/dashscope", &dashscope_case,
       test_engine);
+  g_test_add_data_func ("/pipeline-engines/fal", &fal_case, test_engine);
+  g_test_add_data_func ("/pipeline-engines/replicate", &replicate_case,
+      test_engine);
   g_test_add_data_func ("/pipeline-engines/comfyui", &comfyui_case,
       test_engine);
   g_test_add_func ("/pipeline-engines/numbering/preview",
@@ -1334,6 +1560,10 @@ main (int argc, char **argv)
       &wavespeed_case, test_per_type);
   g_test_add_data_func ("/pipeline-engines/numbering/dashscope",
       &dashscope_case, test_per_type);
+  g_test_add_data_func ("/pipeline-engines/numbering/fal", &fal_case,
+      test_per_type);
+  g_test_add_data_func ("/pipeline-engines/numbering/replicate",
+      &replicate_case, test_per_type);
   g_test_add_data_func ("/pipeline-engines/numbering/comfyui",
       &comfyui_case, test_per_type);
 

@@ -14,6 +14,10 @@ static const Wr2vFakeService services[] = {
       "poll", "download", "tasks", "create_task"},
   {"comfyui", "fake-comfyui.py", "WANR2V_FAKE_COMFYUI", "prompt",
       "history", "view", "jobs", "create_job"},
+  {"fal", "fake-fal.py", "WANR2V_FAKE_FAL", "submit", "status", "download",
+      "jobs", "create_job"},
+  {"replicate", "fake-replicate.py", "WANR2V_FAKE_REPLICATE", "submit",
+      "poll", "download", "jobs", "create_job"},
 };
 
 Wr2vTestMedia wr2v_test_media;

@@ -328,3 +328,25 @@ wr2v_remote_engine_prepare (Wr2vEngine * engine, Wr2vJob * job, GError ** error)
   }
   return TRUE;
 }
+
+gchar *
+wr2v_remote_upload_scope_by_url (Wr2vRemote * remote)
+{
+  const gchar *u = remote->engine->settings.api_url;
+  gchar *digest, *scope;
+
+  if (!u || !*u)
+    return g_strdup (remote->engine->klass->name);
+  digest = g_compute_checksum_for_string (G_CHECKSUM_SHA256, u, -1);
+  scope = g_strdup_printf ("%s-%.12s", remote->engine->klass->name, digest);
+  g_free (digest);
+  return scope;
+}
+
+gboolean
+wr2v_remote_engine_check_prepare (Wr2vEngine * engine, Wr2vJob * job,
+    GError ** error)
+{
+  return engine->klass->check (engine, job->request, error) &&
+      wr2v_remote_engine_prepare (engine, job, error);
+}

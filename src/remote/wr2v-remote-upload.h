@@ -16,6 +16,12 @@ G_BEGIN_DECLS
 gboolean wr2v_remote_engine_prepare (Wr2vEngine * engine, Wr2vJob * job,
     GError ** error);
 
+/* Wr2vEngineClass.prepare that runs the engine's check again first, so
+ * that nothing is sent for a request the element did not check
+ * (wr2v_job_run alone). */
+gboolean wr2v_remote_engine_check_prepare (Wr2vEngine * engine, Wr2vJob * job,
+    GError ** error);
+
 /* --- uploads --- */
 
 /* The URL of content @sha uploaded before and valid for @margin_s more
@@ -53,6 +59,11 @@ const gchar *wr2v_remote_ext_for_mime (const gchar * mime, Wr2vRefKind kind);
 
 /* TRUE for an http:// or https:// URL (any host: the service fetches it). */
 gboolean wr2v_remote_url_is_http (const gchar * url);
+
+/* An upload_scope hook: the engine's name, and when api-url is set a
+ * digest of it, so that the URLs of another service (a proxy, a fake) are
+ * not mixed in. */
+gchar *wr2v_remote_upload_scope_by_url (Wr2vRemote * remote);
 
 /* For wr2v-remote.c: the cache's life. */
 void wr2v_remote_upload_init (Wr2vRemote * remote);

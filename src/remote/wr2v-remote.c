@@ -25,6 +25,7 @@
 
 #include "wr2v-defaults.h"
 #include "wr2v-error.h"
+#include "wr2v-json.h"
 #include "wr2v-remote.h"
 
 GST_DEBUG_CATEGORY (wr2v_remote_debug);
@@ -425,6 +426,7 @@ wr2v_remote_api_request (Wr2vRemote * remote, Wr2vJob * job,
   hr->method = method;
   hr->url = url;
   hr->bearer = key;
+  hr->auth_scheme = remote->klass->auth_scheme;
   hr->timeout_s = API_TIMEOUT_S;
   hr->low_speed_time_s = API_LOW_SPEED_S;
   hr->cancellable = job->cancellable;
@@ -535,7 +537,8 @@ submit_status (Wr2vRemote * remote, Wr2vJob * job,
   Wr2vRemoteFault fault;
   gchar *answer;
 
-  if (resp->status == 200)
+  if (resp->status == 200 || (k->submit_created_status &&
+          resp->status == k->submit_created_status))
     return WR2V_REMOTE_SUBMIT_ACCEPTED;
   read_fault (remote, resp, &fault);
   if (!nothing_created (k, resp->status)) {
@@ -593,7 +596,10 @@ wr2v_remote_submit (Wr2vRemote * remote, Wr2vJob * job,
     goto out;
   }
   verdict = submit_status (remote, job, &resp, sub->what, &why, error);
-  if (verdict == WR2V_REMOTE_SUBMIT_ACCEPTED)
+  if (verdict == WR2V_REMOTE_SUBMIT_ACCEPTED && !remote->klass->read_submit)
+    verdict = wr2v_remote_read_submit_member (&resp,
+        remote->klass->submit_id_member, &id, &why);
+  else if (verdict == WR2V_REMOTE_SUBMIT_ACCEPTED)
     verdict = remote->klass->read_submit (remote, job, &resp, sub->what, &id,
         &why, error);
   if (verdict == WR2V_REMOTE_SUBMIT_ACCEPTED && !wr2v_remote_job_id_ok (id)) {
@@ -616,6 +622,27 @@ out:
   return id;
 }
 
+Wr2vRemoteVerdict
+wr2v_remote_read_submit_member (const Wr2vHttpResponse * resp,
+    const gchar * member, gchar ** id, gchar ** why)
+{
+  gsize len = 0;
+  const gchar *data = resp->body ? g_bytes_get_data (resp->body, &len) : NULL;
+  JsonObject *root = NULL;
+  GError *local = NULL;
+  JsonNode *node = wr2v_json_parse_object (data, len, NULL, &root, &local);
+
+  if (!node) {
+    wr2v_http_hint_content_type (resp, &local);
+    *why = g_strdup_printf ("its answer was unreadable (%s)", local->message);
+    g_error_free (local);
+    return WR2V_REMOTE_SUBMIT_MAYBE;
+  }
+  *id = g_strdup (wr2v_json_string (root, member));
+  json_node_unref (node);
+  return WR2V_REMOTE_SUBMIT_ACCEPTED;
+}
+
 gchar *
 wr2v_remote_engine_submit (Wr2vEngine * engine, Wr2vJob * job, GError ** error)
 {
@@ -630,7 +657,8 @@ wr2v_remote_engine_submit (Wr2vEngine * engine, Wr2vJob * job, GError ** error)
   guint n;
 
   if (!wr2v_remote_key (remote, error) ||
-      !(route = k->submit_route (remote, error)) ||
+      !(route = k->submit_route ? k->submit_route (remote, error) :
+          g_strdup_printf (k->submit_route_pattern, model)) ||
       !(url = wr2v_remote_route (remote, route, error)) ||
       !(refs = wr2v_remote_reference_urls (remote, job, error)))
     goto out;
@@ -664,6 +692,29 @@ wr2v_remote_poll_status (Wr2vPollResult * res, const gchar * status)
   g_free (res->status);
   /* bounded: it goes into messages; known ones are short */
   res->status = wr2v_http_safe_text (status, 64, NULL);
+}
+
+gint
+wr2v_remote_poll_word (Wr2vRemote * remote, const gchar * job_id,
+    const gchar * status, const Wr2vRemoteStatusWord * words,
+    Wr2vPollResult * res, GError ** error)
+{
+  const Wr2vRemoteClass *k = remote->klass;
+  guint i;
+
+  if (!status) {
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
+        "%s's answer for %s %s has no status; run again to resume it",
+        k->provider, k->job_word, job_id);
+    return -1;
+  }
+  wr2v_remote_poll_status (res, status);
+  for (i = 0; words[i].word && !g_str_equal (words[i].word, status); i++);
+  if (!words[i].word)
+    GST_WARNING ("%s %s: unknown status \"%s\"", k->job_word, job_id,
+        res->status);
+  res->state = words[i].word ? words[i].state : WR2V_POLL_RUNNING;
+  return res->state;
 }
 
 gboolean
@@ -749,12 +800,14 @@ wr2v_remote_engine_poll (Wr2vEngine * engine, Wr2vJob * job,
   }
   wr2v_job_detail_string (job, "job-id", job_id);
   escaped = wr2v_http_escape_segment (job_id);
-  route = g_strconcat (k->poll_prefix, escaped, k->poll_suffix, NULL);
+  route = k->poll_route ? k->poll_route (remote, escaped) :
+      g_strconcat (k->poll_prefix, escaped, k->poll_suffix, NULL);
   failed = g_strdup_printf ("polling %s %s %s failed, run again to resume "
       "it: ", k->provider, k->job_word, job_id);
   /* 429 is retried here, on a GET; never on a submit */
   if (wr2v_remote_api_get (remote, job, route, failed, &resp, error)) {
-    if (resp.status != 200)
+    if (resp.status != 200 && !(k->poll_any_2xx && resp.status >= 200 &&
+            resp.status < 300))
       poll_status_error (remote, job, job_id, &resp, error);
     else
       ok = k->read_poll (remote, job, job_id, &resp, res, error);

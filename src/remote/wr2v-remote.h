@@ -111,6 +111,9 @@ struct _Wr2vRemoteClass
   /* api-url when unset; NULL: the default_api_url hook decides */
   const gchar *default_api_url;
   const gchar *api_prefix;      /* between api-url and a route: "/api/v3/" */
+  /* the word before the key in "Authorization: <word> <key>"; NULL:
+   * "Bearer" (fal.ai: "Key") */
+  const gchar *auth_scheme;
   /* poll GETs {api_prefix}{poll_prefix}<escaped id>{poll_suffix} */
   const gchar *poll_prefix;
   const gchar *poll_suffix;
@@ -139,6 +142,11 @@ struct _Wr2vRemoteClass
   const gchar *too_large_video_hint;
   /* how long an uploaded URL stays valid, from the start of its upload */
   gint64 upload_lifetime_s;
+  /* a submit's success status besides 200 (Replicate: 201); 0: none */
+  guint submit_created_status;
+  /* a poll answered with any 2xx is read (fal.ai answers 202 while a
+   * request waits); else only 200 is */
+  gboolean poll_any_2xx;
   /* 5xx answers to a submit that the service documents as "nothing was
    * created" (0-terminated); any other 5xx may hide a paid job */
   guint submit_nothing_created[4];
@@ -171,6 +179,14 @@ struct _Wr2vRemoteClass
   gboolean (*explain_fault) (Wr2vRemote * remote, Wr2vJob * job, guint status,
       const Wr2vRemoteFault * fault, const gchar * what, const gchar * why,
       GError ** error);
+  /* The submit's route under api_prefix when it is the model in a
+   * pattern ("models/%s/predictions"; the model checked by the engine's
+   * check), for engines without a submit_route hook. */
+  const gchar *submit_route_pattern;
+  /* The answer to a submit is a JSON object whose string member of this
+   * name is the job id (wr2v_remote_read_submit_member), for engines
+   * without a read_submit hook. */
+  const gchar *submit_id_member;
   /* The submit's route under api_prefix (for wr2v_remote_engine_submit),
    * or NULL with an error when a setting can't make one. */
   gchar *(*submit_route) (Wr2vRemote * remote, GError ** error);
@@ -185,11 +201,16 @@ struct _Wr2vRemoteClass
   /* The resolution as the service names it, for the submit's progress
    * text ("720p"). */
   const gchar *(*resolution_word) (Wr2vResolution resolution);
-  /* Required: reads a 200 answer to the submit: ACCEPTED with *@id
-   * (checked by the layer), REFUSED with @error, or MAYBE with *@why. */
+  /* Reads a 200 answer to the submit: ACCEPTED with *@id (checked by the
+   * layer), REFUSED with @error, or MAYBE with *@why. Required unless
+   * submit_id_member is set. */
     Wr2vRemoteVerdict (*read_submit) (Wr2vRemote * remote, Wr2vJob * job,
       const Wr2vHttpResponse * resp, const gchar * what, gchar ** id,
       gchar ** why, GError ** error);
+  /* The poll's route under api_prefix for the job @escaped_id (already a
+   * safe path segment), when poll_prefix and poll_suffix can't say it
+   * (fal.ai's routes name the app). Default: prefix + id + suffix. */
+  gchar *(*poll_route) (Wr2vRemote * remote, const gchar * escaped_id);
   /* Required: reads a 200 answer to a poll into @res; FALSE with the
    * user-facing error when the job failed or the answer is unusable. */
   gboolean (*read_poll) (Wr2vRemote * remote, Wr2vJob * job,
@@ -338,11 +359,34 @@ gboolean wr2v_remote_parse (const Wr2vHttpResponse * resp,
 gchar *wr2v_remote_submit (Wr2vRemote * remote, Wr2vJob * job,
     const Wr2vRemoteSubmit * sub, GError ** error);
 
+/* A read_submit for services whose answer is a JSON object with the id
+ * as its string member @member: ACCEPTED with *@id (NULL when missing:
+ * the layer then says a paid job may exist), or MAYBE with *@why when the
+ * answer is unreadable. */
+Wr2vRemoteVerdict wr2v_remote_read_submit_member (const Wr2vHttpResponse *
+    resp, const gchar * member, gchar ** id, gchar ** why);
+
 /* The submit's timeout: 120 s, no more than the whole job may last. */
 guint wr2v_remote_submit_timeout (Wr2vRemote * remote);
 
 /* For read_poll: the status word into @res (bounded, for messages). */
 void wr2v_remote_poll_status (Wr2vPollResult * res, const gchar * status);
+
+/* A service's status word and the state it means. */
+typedef struct
+{
+  const gchar *word;
+  Wr2vPollState state;
+} Wr2vRemoteStatusWord;
+
+/* For read_poll: @status looked up in @words (ended by a NULL word). Sets
+ * @res's status and, for a queued or running word, or one not in @words
+ * (logged; the request timeout still bounds the wait), its state. Returns
+ * the state the word means (SUCCEEDED and FAILED are the engine's to
+ * fill in), or -1 with a protocol error when @status is NULL. */
+gint wr2v_remote_poll_word (Wr2vRemote * remote, const gchar * job_id,
+    const gchar * status, const Wr2vRemoteStatusWord * words,
+    Wr2vPollResult * res, GError ** error);
 
 /* For read_poll: a finished job's output URL into @res, or FALSE with a
  * protocol error when the URL policy refuses it. @verb: "completed". */
@@ -379,3 +423,5 @@ void wr2v_remote_watch_progress (Wr2vHttpRequest * hr,
 G_END_DECLS
 
 #include "wr2v-remote-upload.h"
+#include "wr2v-remote-limits.h"
+#include "wr2v-remote-body.h"

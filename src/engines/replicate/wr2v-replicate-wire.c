@@ -1,0 +1,100 @@
+/* wr2v-replicate-wire.c: Replicate's wire format (see
+ * wr2v-replicate-wire.h). Facts and sources: docs/engines/replicate.md.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "wr2v-json.h"
+#include "wr2v-prompt.h"
+#include "wr2v-replicate-wire.h"
+
+void
+wr2v_replicate_answer_clear (Wr2vReplicateAnswer * a)
+{
+  if (!a)
+    return;
+  wr2v_json_clear_strings (&a->id, &a->status, &a->output, &a->error,
+      &a->get_url, &a->title, &a->detail, NULL);
+}
+
+/* "output" of this model is one URI [C]; a list's first is taken too. */
+static gchar *
+read_output (JsonObject * root)
+{
+  JsonArray *list = wr2v_json_array (root, "output");
+
+  if (list && json_array_get_length (list) > 0)
+    return g_strdup (wr2v_json_node_string (json_array_get_element (list, 0)));
+  return g_strdup (wr2v_json_string (root, "output"));
+}
+
+#define MEMBER(path, field) \
+  {path, G_STRUCT_OFFSET (Wr2vReplicateAnswer, field)}
+static const Wr2vRemoteMember replicate_members[] = {
+  MEMBER ("id", id), MEMBER ("status", status), MEMBER ("error", error),
+  MEMBER ("urls.get", get_url), MEMBER ("title", title),
+  MEMBER ("detail", detail), {NULL},
+};
+
+gboolean
+wr2v_replicate_parse_answer (const gchar * data, gsize len,
+    Wr2vReplicateAnswer * out, GError ** error)
+{
+  JsonNode *node;
+
+  wr2v_replicate_answer_clear (out);
+  if (!(node = wr2v_remote_parse_members (data, len, "Replicate",
+              replicate_members, out, error)))
+    return FALSE;
+  out->output = read_output (json_node_get_object (node));
+  json_node_unref (node);
+  return TRUE;
+}
+
+gboolean
+wr2v_replicate_model_ok (const gchar * model)
+{
+  gchar **segs = g_strsplit (model ? model : "", "/", -1);
+  gboolean ok = g_strv_length (segs) == 2;
+  guint i;
+
+  for (i = 0; ok && segs[i]; i++) {
+    const gchar *p;
+
+    ok = *segs[i] && strlen (segs[i]) <= 100 && !g_str_equal (segs[i], ".")
+        && !g_str_equal (segs[i], "..");
+    for (p = segs[i]; ok && *p; p++)
+      ok = g_ascii_isalnum (*p) || strchr ("-_.", *p);
+  }
+  g_strfreev (segs);
+  return ok;
+}
+
+/* The model's input names [C: its llms.txt], in Wr2vRemoteFields' order;
+ * shot_type is left at its default. */
+static const Wr2vRemoteFields replicate_fields = {
+  "prompt", "reference_videos", "reference_images", "negative_prompt",
+  "resolution", "duration", FALSE, "aspect_ratio", "seed", NULL
+};
+
+gchar *
+wr2v_replicate_submit_body (const gchar * model, const Wr2vRequest * req,
+    const gchar * const *urls)
+{
+  JsonBuilder *b = json_builder_new ();
+  gchar *body, *prompt;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "input");
+  json_builder_begin_object (b);
+  /* the form Replicate's provider documents (wr2v-prompt.c's table) */
+  prompt = wr2v_prompt_sent (req, "replicate", model);
+  wr2v_remote_body_fields (b, req, prompt, urls, &replicate_fields);
+  g_free (prompt);
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  body = wr2v_json_builder_text (b);
+  g_object_unref (b);
+  return body;
+}

@@ -1,0 +1,346 @@
+/* wr2v-replicate.c: Replicate's hosted Wan 2.7 reference-to-video
+ * (wan-video/wan-2.7-r2v), on the remote-job layer
+ * (src/remote/wr2v-remote.h).
+ *
+ * What is Replicate's own: predictions created with {"input": {...}} and
+ * answered 201, the files API (one multipart POST per file; the file's
+ * urls.get is what an input names), its statuses, its limits and price,
+ * its error bodies (problem details: title, detail). Inputs and outputs
+ * of API predictions are deleted after an hour, so the clip is fetched at
+ * once (the layer's download follows the poll). The layer does the rest:
+ * routes, the key, the submit-once rule, retries, the download. The wire
+ * protocol and how sure each fact is are in docs/engines/replicate.md;
+ * builders and parsers in wr2v-replicate-wire.c.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "wr2v-defaults.h"
+#include "wr2v-engine.h"
+#include "wr2v-error.h"
+#include "wr2v-remote.h"
+#include "wr2v-replicate-wire.h"
+
+GST_DEBUG_CATEGORY_STATIC (wr2v_replicate_debug);
+#define GST_CAT_DEFAULT wr2v_replicate_debug
+
+#define ENGINE_NAME "replicate"
+#define KEY_ENV "REPLICATE_API_TOKEN"
+#define DEFAULT_API_URL "https://api.replicate.com"
+#define DEFAULT_MODEL "wan-video/wan-2.7-r2v"
+
+/* [3P] the model's own sizes (Alibaba's); Replicate states none */
+#define MAX_IMAGE_BYTES (G_GUINT64_CONSTANT (20) * 1024 * 1024)
+#define MAX_VIDEO_BYTES (G_GUINT64_CONSTANT (100) * 1024 * 1024)
+/* [I] files of the files API expire after a day; an hour less is
+ * remembered */
+#define UPLOAD_LIFETIME_S (23 * 3600)
+
+/* [C] duration 2-10, seed 0..2147483647; [3P] prompt 5000, negative 500 */
+static const Wr2vRemoteLimits limits = {
+  /* durations, with a video, prompt, negative prompt, seed */
+  2, 10, 0, 5000, 500, G_MAXINT32
+};
+
+/* [I] Replicate bills this model per second of output; its price page
+ * was not read. These are the vendor's list prices for Wan video, and the
+ * reference seconds are counted too, so that max-cost errs on the safe
+ * side. Replace once the model page's price is known. */
+static const gdouble usd_per_second_720p = 0.10;
+static const gdouble usd_per_second_1080p = 0.15;
+#define ASSUMED_REFERENCE_VIDEO_S 10.0
+
+static const gchar *
+model (Wr2vEngine * engine)
+{
+  return wr2v_remote_model (wr2v_remote_get (engine));
+}
+
+/* --- answers --- */
+
+static gboolean
+parse_body (const Wr2vHttpResponse * resp, Wr2vReplicateAnswer * a,
+    GError ** error)
+{
+  return wr2v_remote_parse (resp,
+      (Wr2vRemoteParser) wr2v_replicate_parse_answer, a, error);
+}
+
+static gboolean
+replicate_parse_fault (const gchar * data, gsize len, Wr2vRemoteFault * out)
+{
+  Wr2vReplicateAnswer a = { 0, };
+
+  if (!wr2v_replicate_parse_answer (data, len, &a, NULL))
+    return FALSE;
+  out->code = g_steal_pointer (&a.title);
+  out->message = a.detail ? g_steal_pointer (&a.detail) :
+      g_steal_pointer (&a.error);
+  wr2v_replicate_answer_clear (&a);
+  return TRUE;
+}
+
+/* 402: billing; the layer's meaning of the other statuses says enough (a
+ * 422 quotes the problem's detail) */
+static gboolean
+replicate_explain_fault (Wr2vRemote * remote, Wr2vJob * job, guint st,
+    const Wr2vRemoteFault * fault, const gchar * what, const gchar * why,
+    GError ** error)
+{
+  if (st != 402)
+    return FALSE;
+  g_set_error (error, WR2V_ERROR, WR2V_ERROR_NOT_AUTHORIZED,
+      "Replicate refused the request while %s (%s): set up billing or add "
+      "credit at https://replicate.com/account/billing, then run again",
+      what, why);
+  return TRUE;
+}
+
+/* --- check, cost, identity --- */
+
+static gboolean
+replicate_check (Wr2vEngine * engine, const Wr2vRequest * req, GError ** error)
+{
+  Wr2vRemote *remote = wr2v_remote_get (engine);
+  gchar *base;
+
+  if (!wr2v_remote_check_limits (remote, req, &limits, error))
+    return FALSE;
+  if (!wr2v_replicate_model_ok (model (engine))) {
+    gchar *shown = g_strescape (model (engine), NULL);
+
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST,
+        "model \"%s\" is not a Replicate model (owner/name, like \""
+        DEFAULT_MODEL "\")", shown);
+    g_free (shown);
+    return FALSE;
+  }
+  if (!(base = wr2v_remote_base_url (remote, error)))
+    return FALSE;
+  g_free (base);
+  return TRUE;
+}
+
+static gdouble
+replicate_estimate_cost (Wr2vEngine * engine, const Wr2vRequest * req)
+{
+  gdouble per_s = req->resolution == WR2V_RESOLUTION_1080P ?
+      usd_per_second_1080p : usd_per_second_720p;
+
+  return (req->duration + wr2v_remote_reference_video_seconds (req,
+          ASSUMED_REFERENCE_VIDEO_S)) * per_s;
+}
+
+static gchar *
+replicate_identity (Wr2vEngine * engine)
+{
+  return g_strdup (model (engine));
+}
+
+/* --- uploads: the files API --- */
+
+/* POST /v1/files, multipart field "content"; the file's urls.get is what
+ * an input names. */
+static gchar *
+replicate_upload (Wr2vRemote * remote, Wr2vJob * job,
+    const Wr2vReference * ref, const gchar * sha, const gchar * label,
+    guint64 size, GError ** error)
+{
+  const gchar *key = wr2v_remote_key (remote, error);
+  gchar *route, *filename, *what, *url = NULL;
+  Wr2vHttpFormPart part = { 0, };
+  Wr2vHttpRequest hr;
+  Wr2vHttpResponse resp = { 0, };
+  Wr2vRemoteProgress ps;
+  Wr2vReplicateAnswer a = { 0, };
+
+  if (!key || !(route = wr2v_remote_route (remote, "files", error)))
+    return NULL;
+  filename = g_strdup_printf ("%s%u.%s", wr2v_ref_kind_word (ref->kind),
+      ref->number, wr2v_remote_ext_for_mime (ref->mime, ref->kind));
+  part.name = "content";
+  part.file_path = ref->path;
+  part.filename = filename;
+  part.content_type = ref->mime;
+  wr2v_remote_api_request (remote, job, &hr, WR2V_HTTP_POST, route, key);
+  /* a file may take long: only a stalled transfer ends it */
+  hr.timeout_s = 0;
+  hr.low_speed_time_s = 0;
+  hr.parts = &part;
+  hr.n_parts = 1;
+  wr2v_remote_watch_progress (&hr, &ps, job, label);
+
+  what = g_strdup_printf ("uploading %s", label);
+  if (!wr2v_remote_read (remote, &hr, TRUE, &resp, error))
+    goto out;
+  if (resp.status != 200 && resp.status != 201) {
+    wr2v_remote_http_error (remote, job, &resp, what, error);
+    goto out;
+  }
+  if (!parse_body (&resp, &a, error))
+    goto out;
+  if (!wr2v_remote_url_is_http (a.get_url)) {
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
+        "Replicate's answer to the upload of %s has no urls.get", label);
+    goto out;
+  }
+  url = g_strdup (a.get_url);
+
+out:
+  wr2v_replicate_answer_clear (&a);
+  wr2v_http_response_clear (&resp);
+  g_free (what);
+  g_free (filename);
+  g_free (route);
+  return url;
+}
+
+/* --- submit --- */
+
+static gchar *
+replicate_submit_body (Wr2vRemote * remote, Wr2vJob * job,
+    const gchar * const *urls, const gchar ** header)
+{
+  return wr2v_replicate_submit_body (wr2v_remote_model (remote), job->request,
+      urls);
+}
+
+/* --- poll --- */
+
+/* A prediction that ended without a result: into @res and the details,
+ * then the message that says what to do. */
+static void
+prediction_failed (Wr2vRemote * remote, Wr2vJob * job, const gchar * job_id,
+    guint status, const Wr2vReplicateAnswer * a, Wr2vPollResult * res,
+    GError ** error)
+{
+  Wr2vRemoteFault fault = { 0, };
+  const gchar *m;
+
+  fault.code = g_strdup (a->status);
+  fault.message = g_strdup (a->error);
+  wr2v_remote_poll_failed (remote, job, status, &fault, res);
+  m = fault.message ? fault.message : "no detail given";
+  if (g_str_equal (a->status, "canceled"))
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_JOB_FAILED,
+        "Replicate prediction %s was canceled (%s); run again to submit a "
+        "new (paid) prediction", job_id, m);
+  else if (strstr (m, "NSFW") || strstr (m, "sensitive"))
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_JOB_FAILED,
+        "Replicate prediction %s was stopped by content moderation (%s): "
+        "change the prompt or the references", job_id, m);
+  else
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_JOB_FAILED,
+        "Replicate prediction %s failed (%s): check duration, resolution, "
+        "aspect-ratio, seed, the prompt and the references; run again to "
+        "submit a new (paid) prediction", job_id, m);
+  wr2v_remote_fault_clear (&fault);
+  wr2v_remote_upload_forget (remote, job);
+}
+
+static const Wr2vRemoteStatusWord replicate_statuses[] = {
+  {"starting", WR2V_POLL_QUEUED},
+  {"processing", WR2V_POLL_RUNNING},
+  {"succeeded", WR2V_POLL_SUCCEEDED},
+  {"failed", WR2V_POLL_FAILED},
+  {"canceled", WR2V_POLL_FAILED},
+  {NULL},
+};
+
+static gboolean
+replicate_read_poll (Wr2vRemote * remote, Wr2vJob * job,
+    const gchar * job_id, const Wr2vHttpResponse * resp,
+    Wr2vPollResult * res, GError ** error)
+{
+  Wr2vReplicateAnswer a = { 0, };
+  GError *local = NULL;
+  gint state;
+  gboolean ok = FALSE;
+
+  if (!parse_body (resp, &a, &local)) {
+    wr2v_remote_poll_unreadable (remote, job_id, local, error);
+    return FALSE;
+  }
+  state = wr2v_remote_poll_word (remote, job_id, a.status, replicate_statuses,
+      res, error);
+  if (state == WR2V_POLL_FAILED) {
+    prediction_failed (remote, job, job_id, resp->status, &a, res, error);
+  } else if (state == WR2V_POLL_SUCCEEDED && !a.output) {
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
+        "Replicate prediction %s succeeded without an output; run again to "
+        "resume it", job_id);
+  } else if (state == WR2V_POLL_SUCCEEDED) {
+    ok = wr2v_remote_poll_output (remote, job_id, "succeeded", a.output, res,
+        error);
+  } else {
+    ok = state >= 0;
+  }
+  wr2v_replicate_answer_clear (&a);
+  return ok;
+}
+
+/* --- the engine --- */
+
+static const Wr2vRemoteClass replicate_remote_class = {
+  .provider = "Replicate",
+  .job_word = "prediction",
+  .no_key_message = "no Replicate API token: set the api-key property or "
+      "the " KEY_ENV " environment variable (tokens are made at "
+      "https://replicate.com/account/api-tokens)",
+  .key_hint = ", and that the token is active",
+  .settings_hint = "api-url and model",
+  .default_model = DEFAULT_MODEL,
+  .debug_category = &wr2v_replicate_debug,
+  .default_api_url = DEFAULT_API_URL,
+  .api_prefix = "/v1/",
+  .poll_prefix = "predictions/",
+  .poll_suffix = "",
+  .unknown_job_hint = "it may belong to another token",
+  .where_to_look = "Look for a new prediction in your Replicate dashboard "
+      "(https://replicate.com/predictions)",
+  .result_expiry = "Replicate deletes outputs of API predictions an hour "
+      "after they end",
+  .result_gone = "Replicate deletes outputs of API predictions an hour "
+      "after they end; run again to submit a new (paid) prediction",
+  .max_image_bytes = MAX_IMAGE_BYTES,
+  .max_video_bytes = MAX_VIDEO_BYTES,
+  .upload_lifetime_s = UPLOAD_LIFETIME_S,
+  .submit_created_status = 201,
+  /* no submit_nothing_created: nothing documents a 5xx that means
+   * "nothing was created" */
+  /* the official model's latest version */
+  .submit_route_pattern = "models/%s/predictions",
+  .submit_id_member = "id",
+  .submit_body = replicate_submit_body,
+  .resolution_word = wr2v_resolution_nick,
+  .upload = replicate_upload,
+  .upload_scope = wr2v_remote_upload_scope_by_url,
+  .too_large_video_hint = "shorten it (reference-duration), lower its "
+      "resolution, or give the pad a uri",
+  .too_large_image_hint = "use a smaller image, or give the pad a uri",
+  .parse_fault = replicate_parse_fault,
+  .explain_fault = replicate_explain_fault,
+  .read_poll = replicate_read_poll,
+};
+
+static const Wr2vEngineClass replicate_class = {
+  .name = ENGINE_NAME,
+  .description = "Replicate hosted Wan 2.7 Reference-to-Video (paid)",
+  .key_variable = KEY_ENV,
+  .default_timeout_s = WR2V_DEFAULT_HOSTED_TIMEOUT_S,
+  .check = replicate_check,
+  .estimate_cost = replicate_estimate_cost,
+  .identity = replicate_identity,
+  .prepare = wr2v_remote_engine_check_prepare,
+  /* no cancel_remote: a stopped run leaves the paid prediction running,
+   * and the next run resumes it */
+  WR2V_REMOTE_JOB_HOOKS,
+};
+
+Wr2vEngine *
+wr2v_engine_replicate_new (void)
+{
+  return wr2v_remote_engine_new (&replicate_class, &replicate_remote_class,
+      sizeof (Wr2vRemote));
+}

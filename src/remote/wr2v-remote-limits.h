@@ -1,0 +1,37 @@
+/* wr2v-remote-limits.h: the remote-job layer's checks before paying (part
+ * of wr2v-remote.h, which includes this header): a hosted model's limits
+ * as data, checked with one message style, and the seconds of reference
+ * video a per-second bill counts.
+ */
+#pragma once
+
+#include "wr2v-remote.h"
+
+G_BEGIN_DECLS
+
+/* What a hosted model takes; a 0 field is no limit of its own. */
+typedef struct
+{
+  guint min_duration_s;
+  guint max_duration_s;
+  guint max_duration_with_video_s;      /* when any reference video is in */
+  guint max_prompt_chars;
+  guint max_negative_prompt_chars;
+  gint64 max_seed;
+  guint max_videos;
+  guint max_images;
+} Wr2vRemoteLimits;
+
+/* FALSE with WR2V_ERROR_UNSUPPORTED or WR2V_ERROR_INVALID_REQUEST, naming
+ * the provider and the model and what to change, when @req is outside
+ * @limits or asks for a resolution other than 720p and 1080p. */
+gboolean wr2v_remote_check_limits (Wr2vRemote * remote,
+    const Wr2vRequest * req, const Wr2vRemoteLimits * limits, GError ** error);
+
+/* The seconds of @req's reference videos, each rounded up to a whole
+ * second (the safe side of a per-second bill); @assumed_s for a video
+ * whose length can't be read (a uri, or no MP4/MOV). */
+gdouble wr2v_remote_reference_video_seconds (const Wr2vRequest * req,
+    gdouble assumed_s);
+
+G_END_DECLS
