@@ -461,6 +461,12 @@ test_element_store (void)
   Case c = { 0, };
   guint run;
 
+  /* gst-launch-1.0 is not built with ASan: it cannot load an instrumented
+   * plugin (.ci/sanitizers sets this variable) */
+  if (g_getenv ("WANR2V_SANITIZER_PRELOAD")) {
+    g_test_skip ("gst-launch-1.0 can't load the sanitizer build's plugin");
+    return;
+  }
   case_setup (&c, "0.5");
   for (run = 0; run < 2; run++) {
     g_autofree gchar *cache = g_strdup_printf ("%s/gst%u", c.dir, run);
