@@ -49,7 +49,8 @@
  * before it is decoded: an identical request is served from there, and an
  * interrupted hosted job is resumed, not paid for twice.
  *
- * Internally, wanr2v is `wanr2vgen ! decodebin3 ! videoconvert`.
+ * Internally, wanr2v is `wanr2vgen ! decodebin3 ! videoconvert ! videoscale
+ * ! videorate`: downstream may ask for any size, rate or raw format.
  *
  * ## Example launch lines
  * |[
@@ -64,8 +65,28 @@
  * |[
  * gst-launch-1.0 wanr2v name=g prompt="Video 1 walks on the beach" \
  *     reference-duration=3 ! videoconvert ! autovideosink \
- *     videotestsrc is-live=true ! g.video_0
+ *     videotestsrc is-live=true num-buffers=150 ! g.video_0
  * ]| A live source as a reference: its first 3 seconds are used.
+ * |[
+ * gst-launch-1.0 wanr2v name=g duration=2 reference-duration=2 \
+ *     prompt="Video 1" ! fakesink \
+ *     videotestsrc is-live=true num-buffers=150 pattern=ball \
+ *     ! video/x-raw,width=640,height=360 ! tee name=t \
+ *     ! queue ! g.video_0 t. ! queue ! autovideosink
+ * ]| A live camera shared through a tee: the reference takes 2 seconds,
+ * the program branch goes on (the output is live: see is-live).
+ * |[
+ * gst-launch-1.0 wanr2v name=g prompt="Image 1 spins" \
+ *     ! video/x-raw,width=640,height=360,framerate=25/1 ! autovideosink \
+ *     filesrc location=photo.jpg ! decodebin ! g.image_0
+ * ]| A reference from a sometimes pad (decodebin), linked after PAUSED; the
+ * clip scaled and re-timed to the caps downstream asks.
+ * |[
+ * gst-launch-1.0 wanr2v name=g engine=dashscope region=us seed=42 \
+ *     job-key=take-7 prompt="Video 1 waves" ! autovideosink \
+ *     videotestsrc num-buffers=60 ! g.video_0
+ * ]| A hosted engine (DASHSCOPE_API_KEY from the environment), a fixed
+ * seed, and a job key: a rerun after a stop or a crash resumes the job.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -75,6 +96,7 @@
 #include "gstwanr2vgen.h"
 #include "gstwanr2vprops.h"
 #include "gstwanr2vrefpad.h"
+#include "wr2v-request.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_wanr2v_debug);
 #define GST_CAT_DEFAULT gst_wanr2v_debug
@@ -176,6 +198,19 @@ static GstStaticPadTemplate src_template =
 GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC, GST_PAD_ALWAYS,
     GST_STATIC_CAPS ("video/x-raw(ANY)"));
 
+/* Thread safety
+ *
+ * - shift and live_offset belong to the clip's streaming thread
+ *   (decodebin3's src pad: its probe, and pad-added, which runs on it);
+ *   READY->PAUSED resets them while no stream runs.
+ * - gen, decodebin, convert, srcpad and decodebin_used change only in
+ *   init and in state changes (the state lock).
+ * - self->lock guards job_over, flushing and eos_pushed (the EOS hold);
+ *   self->cond is signalled when job_over or flushing changes.
+ * - Output before the clip (GAP, EOS: push_on_output()) is serialized with
+ *   the clip by the stream lock of the ghost src pad's internal pad.
+ * - No lock of the bin is held while wanr2vgen is called.
+ */
 struct _GstWanR2v
 {
   GstBin parent;
@@ -183,11 +218,14 @@ struct _GstWanR2v
   /* the clip's first timestamp (an MP4 edit list for B-frames), taken
    * off so that timestamps start from 0 */
   GstClockTime shift;
+  /* in a live pipeline, the running time at which the clip came: added to
+   * its segment's base (see shift_segment()) */
+  GstClockTime live_offset;
 
   GstElement *gen;
   GstElement *decodebin;
   GstElement *convert;
-  GstPad *srcpad;               /* ghost of convert's src */
+  GstPad *srcpad;               /* ghost of videorate's src */
   gboolean decodebin_used;      /* decodebin went to PAUSED: see
                                  * new_decodebin() */
 
@@ -196,6 +234,7 @@ struct _GstWanR2v
   GCond cond;
   gboolean job_over;
   gboolean flushing;
+  gboolean eos_pushed;          /* the application's EOS is out */
 };
 
 static void gst_wanr2v_child_proxy_init (gpointer g_iface, gpointer iface_data);
@@ -270,13 +309,69 @@ gst_wanr2v_release_pad (GstElement * element, GstPad * pad)
   }
 }
 
-/* qtdemux starts a clip with B-frames at its edit list offset (e.g. two
- * frames): move the segment and timestamps so the first frame is at 0,
- * keeping later segments (after a seek) in step. */
+/* The segment of the clip, with its first frame at 0 (qtdemux starts a
+ * clip with B-frames at its edit list offset, e.g. two frames) and, in a
+ * live pipeline, its running time moved to the moment the clip came
+ * (seg.base): sinks and compositors would drop it as late otherwise. The
+ * seqnum is kept, so that a seek's segment is recognised downstream
+ * (gst_pad_set_offset() loses it in 1.22). */
+static GstEvent *
+shift_segment (GstWanR2v * self, GstEvent * event)
+{
+  const GstSegment *in;
+  GstSegment seg;
+  GstEvent *out;
+
+  gst_event_parse_segment (event, &in);
+  if (in->format != GST_FORMAT_TIME)
+    return event;
+  if (!GST_CLOCK_TIME_IS_VALID (self->shift))
+    self->shift = in->start;
+  if (self->shift == 0 && self->live_offset == 0)
+    return event;
+  gst_segment_copy_into (in, &seg);
+  seg.start -= MIN (self->shift, seg.start);
+  if (GST_CLOCK_TIME_IS_VALID (seg.stop))
+    seg.stop -= MIN (self->shift, seg.stop);
+  seg.position -= MIN (self->shift, seg.position);
+  seg.base += self->live_offset;
+  GST_DEBUG_OBJECT (self, "clip starts at %" GST_TIME_FORMAT ", shifting "
+      "to 0, running time + %" GST_TIME_FORMAT, GST_TIME_ARGS (self->shift),
+      GST_TIME_ARGS (self->live_offset));
+  out = gst_event_new_segment (&seg);
+  gst_event_set_seqnum (out, gst_event_get_seqnum (event));
+  gst_event_unref (event);
+  return out;
+}
+
+/* QoS from downstream is in the running time of the shifted segment: take
+ * the live offset off for the decoder, whose segment does not have it. */
+static GstEvent *
+shift_qos (GstWanR2v * self, GstEvent * event)
+{
+  GstQOSType type;
+  gdouble proportion;
+  GstClockTimeDiff diff;
+  GstClockTime timestamp;
+  GstEvent *out;
+
+  if (self->live_offset == 0)
+    return event;
+  gst_event_parse_qos (event, &type, &proportion, &diff, &timestamp);
+  if (GST_CLOCK_TIME_IS_VALID (timestamp))
+    timestamp -= MIN (self->live_offset, timestamp);
+  out = gst_event_new_qos (type, proportion, diff, timestamp);
+  gst_event_set_seqnum (out, gst_event_get_seqnum (event));
+  gst_event_unref (event);
+  return out;
+}
+
+/* On decodebin3's src pad: see shift_segment(). */
 static GstPadProbeReturn
 shift_to_zero (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
   GstWanR2v *self = user_data;
+  GstEvent *event;
 
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
     GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
@@ -289,30 +384,27 @@ shift_to_zero (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
     if (GST_BUFFER_DTS_IS_VALID (buf))
       GST_BUFFER_DTS (buf) -= MIN (self->shift, GST_BUFFER_DTS (buf));
     GST_PAD_PROBE_INFO_DATA (info) = buf;
-  } else if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) ==
-      GST_EVENT_SEGMENT) {
-    GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
-    const GstSegment *in;
-    GstSegment seg;
+    return GST_PAD_PROBE_OK;
+  }
+  event = GST_PAD_PROBE_INFO_EVENT (info);
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_SEGMENT:
+      GST_PAD_PROBE_INFO_DATA (info) = shift_segment (self, event);
+      break;
+    case GST_EVENT_QOS:
+      GST_PAD_PROBE_INFO_DATA (info) = shift_qos (self, event);
+      break;
+    case GST_EVENT_FLUSH_STOP:{
+      gboolean reset;
 
-    gst_event_parse_segment (event, &in);
-    if (in->format != GST_FORMAT_TIME)
-      return GST_PAD_PROBE_OK;
-    if (!GST_CLOCK_TIME_IS_VALID (self->shift))
-      self->shift = in->start;
-    if (self->shift == 0)
-      return GST_PAD_PROBE_OK;
-    gst_segment_copy_into (in, &seg);
-    seg.start -= MIN (self->shift, seg.start);
-    if (GST_CLOCK_TIME_IS_VALID (seg.stop))
-      seg.stop -= MIN (self->shift, seg.stop);
-    seg.position -= MIN (self->shift, seg.position);
-    GST_DEBUG_OBJECT (self, "clip starts at %" GST_TIME_FORMAT
-        ", shifting to 0", GST_TIME_ARGS (self->shift));
-    GST_PAD_PROBE_INFO_DATA (info) = gst_event_new_segment (&seg);
-    gst_event_set_seqnum (GST_PAD_PROBE_INFO_DATA (info),
-        gst_event_get_seqnum (event));
-    gst_event_unref (event);
+      /* a flushing seek starts the running time from 0 again */
+      gst_event_parse_flush_stop (event, &reset);
+      if (reset)
+        self->live_offset = 0;
+      break;
+    }
+    default:
+      break;
   }
   return GST_PAD_PROBE_OK;
 }
@@ -337,9 +429,16 @@ hold_eos (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
       g_cond_broadcast (&self->cond);
       break;
     case GST_EVENT_FLUSH_STOP:
-      self->flushing = FALSE;
+      /* a flushing seek: the clip plays again, to its own EOS */
+      self->flushing = self->eos_pushed = FALSE;
       break;
     case GST_EVENT_EOS:
+      if (self->eos_pushed) {
+        /* the application's EOS went out already (push_on_output()):
+         * one EOS downstream, with the application's seqnum */
+        g_mutex_unlock (&self->lock);
+        return GST_PAD_PROBE_DROP;
+      }
       if (!self->job_over)
         GST_DEBUG_OBJECT (self, "EOS waits for the job to finish");
       while (!self->job_over && !self->flushing)
@@ -400,13 +499,14 @@ on_decodebin_pad_added (GstElement * decodebin, GstPad * pad, GstWanR2v * self)
     if (GST_CLOCK_TIME_IS_VALID (now)) {
       GST_INFO_OBJECT (self, "live pipeline: clip starts at running time %"
           GST_TIME_FORMAT, GST_TIME_ARGS (now));
-      gst_pad_set_offset (self->srcpad, now);
+      self->live_offset = now;
     }
   }
 
   self->shift = GST_CLOCK_TIME_NONE;
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
-      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, shift_to_zero, self, NULL);
+      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM | GST_PAD_PROBE_TYPE_EVENT_UPSTREAM
+      | GST_PAD_PROBE_TYPE_EVENT_FLUSH, shift_to_zero, self, NULL);
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM |
       GST_PAD_PROBE_TYPE_EVENT_FLUSH, hold_eos, self, NULL);
   link = gst_pad_link (pad, sink);
@@ -455,31 +555,143 @@ new_decodebin (GstWanR2v * self)
   return TRUE;
 }
 
-/* Until the clip is decoded there is no upstream to ask: say "not live,
- * no latency" rather than fail, or a live compositor downstream would
- * stop producing its other inputs while it waits for this one. */
+static gboolean
+output_is_live (GstWanR2v * self)
+{
+  return gst_base_src_is_live (GST_BASE_SRC (self->gen));
+}
+
+/* Until the clip is decoded there is no upstream to ask: say "no
+ * latency" rather than fail, or a live compositor downstream would stop
+ * producing its other inputs while it waits for this one. A live output
+ * (see GstWanR2v:is-live) says so all along. */
 static gboolean
 gst_wanr2v_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
 {
   GstWanR2v *self = GST_WANR2V (parent);
+  GstClockTime min, max;
+  gboolean live, linked, res;
+  GstPad *sink;
 
-  if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
-    GstPad *sink = gst_element_get_static_pad (self->convert, "sink");
-    gboolean linked = gst_pad_is_linked (sink);
-
-    gst_object_unref (sink);
-    if (!linked) {
-      gst_query_set_latency (query, FALSE, 0, GST_CLOCK_TIME_NONE);
-      return TRUE;
-    }
+  if (GST_QUERY_TYPE (query) != GST_QUERY_LATENCY)
+    return gst_pad_query_default (pad, parent, query);
+  live = output_is_live (self);
+  sink = gst_element_get_static_pad (self->convert, "sink");
+  linked = gst_pad_is_linked (sink);
+  gst_object_unref (sink);
+  if (!linked) {
+    gst_query_set_latency (query, live, 0, GST_CLOCK_TIME_NONE);
+    return TRUE;
   }
-  return gst_pad_query_default (pad, parent, query);
+  res = gst_pad_query_default (pad, parent, query);
+  if (res && live) {
+    gst_query_parse_latency (query, NULL, &min, &max);
+    gst_query_set_latency (query, TRUE, min, max);
+  }
+  return res;
+}
+
+/* Caps for the output before the clip: raw video of the clip's size,
+ * as downstream takes it. The clip's own caps replace them. */
+static GstCaps *
+caps_before_clip (GstWanR2v * self)
+{
+  GstCaps *peer = gst_pad_peer_query_caps (self->srcpad, NULL);
+  GstCaps *want, *caps;
+  gint resolution, aspect, w, h;
+
+  g_object_get (self->gen, "resolution", &resolution, "aspect-ratio",
+      &aspect, NULL);
+  wr2v_output_size (resolution, aspect, &w, &h);
+  want = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "I420",
+      "width", G_TYPE_INT, w, "height", G_TYPE_INT, h, "framerate",
+      GST_TYPE_FRACTION, 30, 1, "pixel-aspect-ratio", GST_TYPE_FRACTION, 1,
+      1, NULL);
+  caps = gst_caps_intersect (peer, want);
+  if (gst_caps_is_empty (caps)) {
+    gst_caps_unref (caps);
+    caps = gst_caps_intersect (peer, gst_pad_get_pad_template_caps
+        (self->srcpad));
+  }
+  gst_caps_unref (peer);
+  gst_caps_unref (want);
+  if (gst_caps_is_empty (caps) || gst_caps_is_any (caps)) {
+    gst_caps_unref (caps);
+    return NULL;
+  }
+  return gst_caps_fixate (caps);
+}
+
+/* Pushes @user_data, a GAP or an EOS event, on the bin's src pad, after a
+ * stream-start and a segment when the clip has not started yet; a GAP
+ * only then. Serialized with the clip's data by the stream lock of the
+ * ghost pad's internal pad, through which the clip comes. Runs on a
+ * thread of its own (gst_element_call_async()): a sink in PAUSED blocks
+ * it in preroll until PLAYING or a flush. */
+static void
+push_on_output (GstElement * element, gpointer user_data)
+{
+  GstWanR2v *self = GST_WANR2V (element);
+  GstEvent *event = user_data;
+  GstPad *internal =
+      GST_PAD (gst_proxy_pad_get_internal (GST_PROXY_PAD (self->srcpad)));
+  GstEvent *start;
+
+  GST_PAD_STREAM_LOCK (internal);
+  start = gst_pad_get_sticky_event (self->srcpad, GST_EVENT_STREAM_START, 0);
+  if (!start) {
+    g_autofree gchar *id = gst_pad_create_stream_id (self->srcpad, element,
+        "no-clip-yet");
+    GstCaps *caps = caps_before_clip (self);
+    GstSegment segment;
+
+    gst_segment_init (&segment, GST_FORMAT_TIME);
+    GST_DEBUG_OBJECT (self, "no clip yet: %" GST_PTR_FORMAT ", caps %"
+        GST_PTR_FORMAT, event, caps);
+    gst_pad_push_event (self->srcpad, gst_event_new_stream_start (id));
+    /* the segment must follow caps: the clip's caps come before its
+     * segment, and a segment stored without caps makes them misordered */
+    if (caps)
+      gst_pad_push_event (self->srcpad, gst_event_new_caps (caps));
+    gst_clear_caps (&caps);
+    gst_pad_push_event (self->srcpad, gst_event_new_segment (&segment));
+  }
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
+    g_mutex_lock (&self->lock);
+    self->eos_pushed = TRUE;
+    g_mutex_unlock (&self->lock);
+  }
+  if (!start || GST_EVENT_TYPE (event) != GST_EVENT_GAP)
+    gst_pad_push_event (self->srcpad, gst_event_ref (event));
+  gst_clear_event (&start);
+  GST_PAD_STREAM_UNLOCK (internal);
+  gst_object_unref (internal);
+}
+
+/* EOS sent to the element or the pipeline ends the output now: a job
+ * that has not served its clip is cancelled as on a stop (a hosted job
+ * is resumed by the next run), and EOS goes downstream, so that muxers
+ * finalise their files. A clip being decoded ends there. */
+static gboolean
+gst_wanr2v_send_event (GstElement * element, GstEvent * event)
+{
+  GstWanR2v *self = GST_WANR2V (element);
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_EOS)
+    return GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
+  GST_INFO_OBJECT (self, "EOS: ending the output");
+  gst_wanr2v_gen_end_output (GST_WANR2V_GEN (self->gen));
+  gst_element_call_async (element, push_on_output, event,
+      (GDestroyNotify) gst_event_unref);
+  return TRUE;
 }
 
 static GstStateChangeReturn
 gst_wanr2v_change_state (GstElement * element, GstStateChange transition)
 {
   GstWanR2v *self = GST_WANR2V (element);
+
+  GstStateChangeReturn ret;
 
   switch (transition) {
     case GST_STATE_CHANGE_READY_TO_PAUSED:
@@ -494,9 +706,9 @@ gst_wanr2v_change_state (GstElement * element, GstStateChange transition)
         }
       }
       self->decodebin_used = TRUE;
-      gst_pad_set_offset (self->srcpad, 0);
+      self->live_offset = 0;
       g_mutex_lock (&self->lock);
-      self->job_over = self->flushing = FALSE;
+      self->job_over = self->flushing = self->eos_pushed = FALSE;
       g_mutex_unlock (&self->lock);
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
@@ -509,7 +721,18 @@ gst_wanr2v_change_state (GstElement * element, GstStateChange transition)
     default:
       break;
   }
-  return GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+
+  /* A live output prerolls downstream with a GAP at PLAYING (wanr2vgen,
+   * a live basesrc, made READY->PAUSED return NO_PREROLL): a sink waiting
+   * for the clip would otherwise keep the pipeline from PLAYING, and with
+   * it a live source tee'd to a reference pad and another sink. */
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_PLAYING &&
+      ret != GST_STATE_CHANGE_FAILURE && output_is_live (self))
+    gst_element_call_async (element, push_on_output,
+        gst_event_new_gap (0, GST_CLOCK_TIME_NONE),
+        (GDestroyNotify) gst_event_unref);
+  return ret;
 }
 
 static void
@@ -604,6 +827,7 @@ gst_wanr2v_class_init (GstWanR2vClass * klass)
       GST_DEBUG_FUNCPTR (gst_wanr2v_request_new_pad);
   element_class->release_pad = GST_DEBUG_FUNCPTR (gst_wanr2v_release_pad);
   element_class->change_state = GST_DEBUG_FUNCPTR (gst_wanr2v_change_state);
+  element_class->send_event = GST_DEBUG_FUNCPTR (gst_wanr2v_send_event);
 
   gst_type_mark_as_plugin_api (GST_TYPE_WANR2V_BIN_PAD, 0);
 }
@@ -611,6 +835,7 @@ gst_wanr2v_class_init (GstWanR2vClass * klass)
 static void
 gst_wanr2v_init (GstWanR2v * self)
 {
+  GstElement *scale, *rate;
   GstPad *pad;
 
   g_mutex_init (&self->lock);
@@ -622,16 +847,25 @@ gst_wanr2v_init (GstWanR2v * self)
   gst_bin_add (GST_BIN (self), self->gen);
   /* decodebin3 is in gst-plugins-base: a missing one is a broken install,
    * reported by the state change failing with no element to run. */
+  /* whatever downstream asks that these can make: size, rate, format */
   self->convert = gst_element_factory_make ("videoconvert", "convert");
-  if (self->convert)
-    gst_bin_add (GST_BIN (self), self->convert);
-  if (!self->convert || !new_decodebin (self)) {
-    g_critical ("wanr2v needs decodebin3 and videoconvert "
-        "(gstreamer1.0-plugins-base)");
+  scale = gst_element_factory_make ("videoscale", "scale");
+  rate = gst_element_factory_make ("videorate", "rate");
+  if (!self->convert || !scale || !rate) {
+    g_critical ("wanr2v needs decodebin3, videoconvert, videoscale and "
+        "videorate (gstreamer1.0-plugins-base)");
+    gst_clear_object (&scale);
+    gst_clear_object (&rate);
+    return;
+  }
+  gst_bin_add_many (GST_BIN (self), self->convert, scale, rate, NULL);
+  if (!gst_element_link_many (self->convert, scale, rate, NULL) ||
+      !new_decodebin (self)) {
+    g_critical ("wanr2v needs decodebin3 (gstreamer1.0-plugins-base)");
     return;
   }
 
-  pad = gst_element_get_static_pad (self->convert, "src");
+  pad = gst_element_get_static_pad (rate, "src");
   /* the class's own template: gst_static_pad_template_get() would make a
    * floating one that nothing sinks, leaked once per element */
   self->srcpad = gst_ghost_pad_new_from_template ("src", pad,

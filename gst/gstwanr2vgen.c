@@ -20,6 +20,7 @@
 #endif
 
 #include "gstwanr2vgen.h"
+#include "gstwanr2vprogress.h"
 #include "gstwanr2vprops.h"
 #include "gstwanr2vrefpad.h"
 #include "wr2v-error.h"
@@ -49,21 +50,82 @@ GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC, GST_PAD_ALWAYS,
 
 #define READ_BLOCKSIZE (256 * 1024)
 
-/* Locking: self->lock guards everything below, and the reference pads'
- * writer, complete and file fields. Lock order: self->lock, then a pad's
- * object lock (its uri, its peer); never the other way round. No lock is
- * held while a thread is joined, nor while a message is posted. */
+/* How long after PAUSED references may still be linked, in a pipeline
+ * whose sources have sometimes pads, when the prompt needs more
+ * references than are there (see references_final()). */
+#define REFERENCE_SETTLE_SECONDS 10
+
+/* How often a running job says how long it has run. */
+#define PROGRESS_TICK_SECONDS 10
+
+/* Thread safety
+ *
+ * - self->lock guards every field of GstWanR2vGen after it (properties,
+ *   pads, the run, the bin's job watch), and the reference pads' writer,
+ *   complete and file fields. self->cond is signalled on every change of `state` and of
+ *   `flushing`.
+ * - A reference pad's object lock guards its uri (and GStreamer's use of
+ *   it, its peer).
+ * - Lock order: self->lock, then a pad's object lock; never the other
+ *   way round. No lock is held while a thread is joined, while a message
+ *   is posted, or while an event or buffer is pushed.
+ *
+ * Threads: the application (properties, state changes, send_event), each
+ * reference pad's streaming thread (chain, events), the job thread
+ * (job_thread_func), and the src pad's streaming thread (create(), in
+ * push mode the element's task, in pull mode the demuxer's).
+ */
+
+/* The run, from READY->PAUSED to PAUSED->READY, is one state.
+ *
+ *   IDLE -> COLLECTING -> GENERATING -> SERVING -> DONE
+ *                 ^           |
+ *                 |           v (a reference pad flushed)
+ *                 +------ RESTARTING -> JOINING (FLUSH_STOP joins the job)
+ *
+ * and from any state of a run: FAILED (an error was posted; nothing is
+ * served) or CANCELLED (PAUSED->READY, or EOS before the clip was served:
+ * nothing is served, the job thread, if any, is cancelled).
+ *
+ * The src pad's `flushing` (basesrc's unlock/unlock_stop, e.g. a seek) is
+ * not part of the run: it only wakes create() and the EOS gate.
+ */
+typedef enum
+{
+  GEN_STATE_IDLE,               /* NULL or READY: no run */
+  GEN_STATE_COLLECTING,         /* reference pads take data; no job yet */
+  GEN_STATE_GENERATING,         /* the job thread runs the job */
+  GEN_STATE_RESTARTING,         /* a reference flush cancelled the job */
+  GEN_STATE_JOINING,            /* a FLUSH_STOP joins that job, then the
+                                 * run collects again */
+  GEN_STATE_SERVING,            /* the checked clip is served while the job
+                                 * thread stores it: EOS waits */
+  GEN_STATE_DONE,               /* the clip is stored and served */
+  GEN_STATE_FAILED,             /* an error was posted */
+  GEN_STATE_CANCELLED,          /* stopped, or ended by EOS */
+} GenState;
+
+static const gchar *
+gen_state_name (GenState state)
+{
+  static const gchar *names[] = { "idle", "collecting", "generating",
+    "restarting", "joining", "serving", "done", "failed", "cancelled"
+  };
+
+  return names[state];
+}
+
 struct _GstWanR2vGen
 {
   GstBaseSrc parent;
 
-  GMutex lock;                  /* everything below */
+  GMutex lock;
   GCond cond;
 
   /* properties */
   gchar *prompt;
   gchar *negative_prompt;
-  guint duration;
+  gint duration;                /* checked at start: gst_wanr2v_check_ranges() */
   Wr2vResolution resolution;
   Wr2vAspectRatio aspect_ratio;
   gboolean aspect_ratio_set;
@@ -76,27 +138,27 @@ struct _GstWanR2vGen
   gchar *result_location;
   Wr2vEngineSettings settings;
   gdouble estimated_cost;
+  gboolean is_live;
+  GstWanR2vRegion region;       /* settings.region holds its name */
+  gchar *job_key;
 
   /* pads */
   GList *ref_pads;              /* GstWanR2vRefPad*, owned by the element */
   guint next_video, next_image;
 
   /* one run, from READY to PAUSED and back */
+  GenState state;
   const gchar *engine_name;     /* picked at READY->PAUSED */
   gchar *work_dir;              /* reference files, removed on stop */
-  GCancellable *cancellable;
+  GCancellable *cancellable;    /* the job's; cancelled on stop, EOS,
+                                 * reference flush */
   GThread *job_thread;
-  gboolean job_started;
-  gboolean job_done;            /* the clip can be served (or never will) */
-  gboolean job_finished;        /* the job thread is done: result posted */
-  gboolean job_failed;
-  gboolean job_cancelled;
-  gboolean restart;             /* a reference flush cancelled the job: a
-                                 * new one starts once the pad is complete
-                                 * again, create() waits for it */
-  gboolean joining;             /* a FLUSH_STOP joins the cancelled job */
-  gboolean stopping;            /* PAUSED->READY: no new job */
-  gboolean flushing;
+  gboolean refs_dynamic;        /* pads may be requested and linked after
+                                 * PAUSED: see references_final() */
+  gint64 settle_deadline;       /* monotonic; until then they are open */
+  GstClockID settle_id;         /* ends the settle time */
+  GstWanR2vProgress *progress;  /* thread-safe on its own */
+  gboolean flushing;            /* the src pad is flushing (unlock()) */
   gint result_fd;
   guint64 result_size;
 
@@ -105,6 +167,32 @@ struct _GstWanR2vGen
   GstWanR2vGenJobFinished watch_finished;
   gpointer watch_data;
 };
+
+/* Called with the lock held. */
+static void
+set_state (GstWanR2vGen * self, GenState state)
+{
+  if (self->state == state)
+    return;
+  GST_DEBUG_OBJECT (self, "%s -> %s", gen_state_name (self->state),
+      gen_state_name (state));
+  self->state = state;
+  g_cond_broadcast (&self->cond);
+}
+
+/* Whether the clip is (or will never be) there: create() stops waiting. */
+static gboolean
+state_is_settled (GenState state)
+{
+  return state >= GEN_STATE_SERVING;
+}
+
+/* Whether the job can still start or run: no stop, EOS or error yet. */
+static gboolean
+state_before_clip (GenState state)
+{
+  return state >= GEN_STATE_COLLECTING && state <= GEN_STATE_JOINING;
+}
 
 #define gst_wanr2v_gen_parent_class parent_class
 static void gst_wanr2v_gen_child_proxy_init (gpointer g_iface,
@@ -117,6 +205,35 @@ GST_ELEMENT_REGISTER_DEFINE (wanr2vgen, "wanr2vgen", GST_RANK_NONE,
 
 /* --- properties --- */
 
+/* Every property is changeable only in NULL or READY (the run reads them
+ * at READY->PAUSED): a later change is refused, and the property keeps
+ * the value the clip is made with. */
+static gboolean
+property_mutable (GstWanR2vGen * self, GParamSpec * pspec)
+{
+  GstState state;
+  GstObject *owner = gst_object_get_parent (GST_OBJECT (self));
+  const gchar *name;
+
+  GST_OBJECT_LOCK (self);
+  state = GST_STATE (self);
+  GST_OBJECT_UNLOCK (self);
+  if (state <= GST_STATE_READY) {
+    gst_clear_object (&owner);
+    return TRUE;
+  }
+  /* the name the user knows: the wanr2v bin's, when inside one */
+  name = owner && g_str_equal (G_OBJECT_TYPE_NAME (owner), "GstWanR2v") ?
+      GST_OBJECT_NAME (owner) : GST_OBJECT_NAME (self);
+  GST_WARNING_OBJECT (self, "%s can only be changed in NULL or READY",
+      pspec->name);
+  g_warning ("%s: the %s property can only be changed in the NULL or READY "
+      "state; the change is ignored and %s keeps its value", name,
+      pspec->name, pspec->name);
+  gst_clear_object (&owner);
+  return FALSE;
+}
+
 static void
 gst_wanr2v_gen_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
@@ -124,6 +241,8 @@ gst_wanr2v_gen_set_property (GObject * object, guint prop_id,
   GstWanR2vGen *self = GST_WANR2V_GEN (object);
   Wr2vEngineSettings *s = &self->settings;
 
+  if (!property_mutable (self, pspec))
+    return;
   g_mutex_lock (&self->lock);
   switch (prop_id) {
     case PROP_PROMPT:
@@ -135,7 +254,7 @@ gst_wanr2v_gen_set_property (GObject * object, guint prop_id,
       self->negative_prompt = g_value_dup_string (value);
       break;
     case PROP_DURATION:
-      self->duration = g_value_get_uint (value);
+      self->duration = g_value_get_int (value);
       break;
     case PROP_RESOLUTION:
       self->resolution = g_value_get_enum (value);
@@ -180,8 +299,9 @@ gst_wanr2v_gen_set_property (GObject * object, guint prop_id,
       s->model = g_value_dup_string (value);
       break;
     case PROP_REGION:
+      self->region = g_value_get_enum (value);
       g_free (s->region);
-      s->region = g_value_dup_string (value);
+      s->region = g_strdup (gst_wanr2v_region_name (self->region));
       break;
     case PROP_WORKFLOW:
       g_free (s->workflow);
@@ -198,6 +318,13 @@ gst_wanr2v_gen_set_property (GObject * object, guint prop_id,
       break;
     case PROP_MAX_DOWNLOAD_SIZE:
       s->max_download_bytes = g_value_get_uint64 (value);
+      break;
+    case PROP_IS_LIVE:
+      self->is_live = g_value_get_boolean (value);
+      break;
+    case PROP_JOB_KEY:
+      g_free (self->job_key);
+      self->job_key = g_value_dup_string (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -222,7 +349,7 @@ gst_wanr2v_gen_get_property (GObject * object, guint prop_id, GValue * value,
       g_value_set_string (value, self->negative_prompt);
       break;
     case PROP_DURATION:
-      g_value_set_uint (value, self->duration);
+      g_value_set_int (value, self->duration);
       break;
     case PROP_RESOLUTION:
       g_value_set_enum (value, self->resolution);
@@ -258,7 +385,7 @@ gst_wanr2v_gen_get_property (GObject * object, guint prop_id, GValue * value,
       g_value_set_string (value, s->model);
       break;
     case PROP_REGION:
-      g_value_set_string (value, s->region);
+      g_value_set_enum (value, self->region);
       break;
     case PROP_WORKFLOW:
       g_value_set_string (value, s->workflow);
@@ -277,6 +404,12 @@ gst_wanr2v_gen_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_MAX_DOWNLOAD_SIZE:
       g_value_set_uint64 (value, s->max_download_bytes);
+      break;
+    case PROP_IS_LIVE:
+      g_value_set_boolean (value, self->is_live);
+      break;
+    case PROP_JOB_KEY:
+      g_value_set_string (value, self->job_key);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -354,7 +487,8 @@ build_request (GstWanR2vGen * self)
 
   req->prompt = g_strdup (self->prompt);
   req->negative_prompt = g_strdup (self->negative_prompt);
-  req->duration = self->duration;
+  req->duration = (guint) MAX (self->duration, 0);
+  req->job_key = g_strdup (self->job_key);
   req->resolution = self->resolution;
   req->aspect_ratio = self->aspect_ratio;
   req->aspect_ratio_set = self->aspect_ratio_set;
@@ -513,6 +647,150 @@ post_prompt_sent (GstWanR2vGen * self, const Wr2vRequest * req)
                       NULL)), "prompt-sent", G_TYPE_STRING, sent, NULL)));
 }
 
+/* Whether references the request needs may still be linked (see
+ * references_final()): the request is then checked when the job starts,
+ * not now. Called with the lock held. */
+static gboolean
+references_pending (GstWanR2vGen * self, const Wr2vRequest * req)
+{
+  if (!self->refs_dynamic || (req->references->len > 0 &&
+          wr2v_prompt_check_mentions (self->prompt, req, NULL)))
+    return FALSE;
+  GST_INFO_OBJECT (self, "references may still be linked: the request is "
+      "checked when they are final");
+  return TRUE;
+}
+
+/* Whether the pipeline holds an element with sometimes src pads
+ * (decodebin, uridecodebin, a demuxer), outside this element and the
+ * wanr2v bin around it: a reference pad may then be requested and linked
+ * after PAUSED, from "pad-added". */
+static gboolean
+pipeline_may_link_later (GstWanR2vGen * self)
+{
+  GstObject *top = gst_object_ref (GST_OBJECT (self));
+  GstObject *parent = gst_object_get_parent (GST_OBJECT (self));
+  GstObject *owner = GST_OBJECT (self);
+  GstIterator *it;
+  GValue item = G_VALUE_INIT;
+  gboolean found = FALSE, done = FALSE;
+
+  if (parent && g_str_equal (G_OBJECT_TYPE_NAME (parent), "GstWanR2v"))
+    owner = parent;
+  while ((parent = gst_object_get_parent (top))) {
+    gst_object_unref (top);
+    top = parent;
+  }
+  if (!GST_IS_BIN (top)) {
+    gst_object_unref (top);
+    return FALSE;
+  }
+  it = gst_bin_iterate_recurse (GST_BIN (top));
+  while (!done && !found) {
+    switch (gst_iterator_next (it, &item)) {
+      case GST_ITERATOR_OK:{
+        GstElement *e = g_value_get_object (&item);
+        GList *t = gst_element_class_get_pad_template_list
+            (GST_ELEMENT_GET_CLASS (e));
+
+        if (GST_OBJECT (e) == owner ||
+            gst_object_has_as_ancestor (GST_OBJECT (e), owner))
+          t = NULL;
+        for (; t && !found; t = t->next) {
+          GstPadTemplate *templ = t->data;
+
+          found = GST_PAD_TEMPLATE_DIRECTION (templ) == GST_PAD_SRC &&
+              GST_PAD_TEMPLATE_PRESENCE (templ) == GST_PAD_SOMETIMES;
+          if (found)
+            GST_INFO_OBJECT (self, "%" GST_PTR_FORMAT " has sometimes pads: "
+                "references may be linked after PAUSED", e);
+        }
+        g_value_reset (&item);
+        break;
+      }
+      case GST_ITERATOR_RESYNC:
+        gst_iterator_resync (it);
+        break;
+      default:
+        done = TRUE;
+        break;
+    }
+  }
+  g_value_unset (&item);
+  gst_iterator_free (it);
+  gst_object_unref (top);
+  return found;
+}
+
+/* Whether a live source feeds @sinkpad: the sources upstream, found
+ * through links, ghost pads and elements' sink pads. Upstream is still in
+ * READY at READY->PAUSED, where sources do not answer a latency query
+ * yet, but their is-live is known. */
+static gboolean
+upstream_live (GstPad * sinkpad, guint depth)
+{
+  GstPad *peer = gst_pad_get_peer (sinkpad);
+  GstElement *element;
+  gboolean live = FALSE;
+  GstIterator *it;
+  GValue item = G_VALUE_INIT;
+
+  /* a ghost pad's internal pad: continue from the ghost; a ghost src pad
+   * of a bin upstream: continue from its target */
+  while (peer && GST_IS_PROXY_PAD (peer) && depth++ < 64) {
+    GstPad *next = GST_IS_GHOST_PAD (peer) ?
+        gst_ghost_pad_get_target (GST_GHOST_PAD (peer)) : NULL;
+
+    if (!GST_IS_GHOST_PAD (peer)) {
+      GstProxyPad *ghost = gst_proxy_pad_get_internal (GST_PROXY_PAD (peer));
+
+      next = ghost ? gst_pad_get_peer (GST_PAD (ghost)) : NULL;
+      gst_clear_object (&ghost);
+    }
+    gst_object_unref (peer);
+    peer = next;
+  }
+  if (!peer || depth > 64) {
+    gst_clear_object (&peer);
+    return FALSE;
+  }
+  element = gst_pad_get_parent_element (peer);
+  gst_object_unref (peer);
+  if (!element)
+    return FALSE;
+  if (GST_IS_BASE_SRC (element)) {
+    live = gst_base_src_is_live (GST_BASE_SRC (element));
+    gst_object_unref (element);
+    return live;
+  }
+  it = gst_element_iterate_sink_pads (element);
+  while (!live && gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
+    live = upstream_live (g_value_get_object (&item), depth + 1);
+    g_value_reset (&item);
+  }
+  g_value_unset (&item);
+  gst_iterator_free (it);
+  gst_object_unref (element);
+  return live;
+}
+
+/* Whether a linked reference comes from a live source. */
+static gboolean
+references_live (GstWanR2vGen * self)
+{
+  gboolean live = FALSE;
+  GList *pads;
+
+  g_mutex_lock (&self->lock);
+  pads = g_list_copy (self->ref_pads);
+  g_list_foreach (pads, (GFunc) (void (*)(void)) gst_object_ref, NULL);
+  g_mutex_unlock (&self->lock);
+  for (GList * l = pads; l && !live; l = l->next)
+    live = upstream_live (GST_PAD (l->data), 0);
+  g_list_free_full (pads, gst_object_unref);
+  return live;
+}
+
 /* Everything that can be known before any data: the prompt, the pads,
  * the engine's limits, the directories. Fails the state change with an
  * error the user can act on, before anything is paid for. */
@@ -531,10 +809,15 @@ validate (GstWanR2vGen * self)
   g_mutex_lock (&self->lock);
   req = build_request (self);
   self->engine_name = pick_engine (self, &why);
-  engine = wr2v_engine_new (self->engine_name, &self->settings, &err);
-  if (engine && !wr2v_engine_check (engine, req, &err))
+  if (gst_wanr2v_check_ranges (self->duration, self->reference_duration,
+          self->seed, &err))
+    engine = wr2v_engine_new (self->engine_name, &self->settings, &err);
+  if (engine && !references_pending (self, req) &&
+      !wr2v_engine_check (engine, req, &err))
     g_clear_pointer (&engine, wr2v_engine_free);
-  if (!err)
+  /* with sometimes pads upstream, a pad requested up front may be linked
+   * in "pad-added": waited for, see references_final() */
+  if (!err && !self->refs_dynamic)
     check_references_linked (self, &err);
   if (!err)
     store = wr2v_store_open (self->cache_dir, &err);
@@ -623,8 +906,18 @@ static void
 post_progress (GstWanR2vGen * self, GstProgressType type, const gchar * code,
     const gchar * text)
 {
-  gst_element_post_message (GST_ELEMENT (self),
-      gst_message_new_progress (GST_OBJECT (self), type, code, text));
+  gst_wanr2v_progress_post (self->progress, type, code, text);
+}
+
+/* Seconds between progress ticks while a job runs (see
+ * gstwanr2vprogress.h); WANR2V_PROGRESS_TICK overrides it, for tests. */
+static guint
+progress_tick_seconds (void)
+{
+  const gchar *env = g_getenv ("WANR2V_PROGRESS_TICK");
+  guint64 s = env ? g_ascii_strtoull (env, NULL, 10) : 0;
+
+  return s > 0 && s < 3600 ? (guint) s : PROGRESS_TICK_SECONDS;
 }
 
 static void
@@ -656,13 +949,12 @@ on_clip_ready (gpointer user_data, const gchar * path)
   post_progress (self, GST_PROGRESS_TYPE_CONTINUE, "decode",
       "Decoding the clip");
   g_mutex_lock (&self->lock);
-  if (self->result_fd < 0 && !self->job_done) {
+  if (self->result_fd < 0 && self->state == GEN_STATE_GENERATING) {
     GST_DEBUG_OBJECT (self, "serving the checked clip while it is stored");
     self->result_fd = fd;
     self->result_size = st.st_size;
-    self->job_done = TRUE;
     fd = -1;
-    g_cond_broadcast (&self->cond);
+    set_state (self, GEN_STATE_SERVING);
   }
   g_mutex_unlock (&self->lock);
   if (fd >= 0)
@@ -674,6 +966,15 @@ on_message (gpointer user_data, GstStructure * facts)
 {
   GstWanR2vGen *self = ((GenRun *) user_data)->self;
 
+  /* named as such in progress too: no second payment, only a wait */
+  if (gst_structure_has_name (facts, "wanr2v/resumed")) {
+    g_autofree gchar *text = g_strdup_printf ("Resuming job %s that an "
+        "earlier run submitted: polled, not submitted again",
+        gst_structure_get_string (facts, "job-id"));
+
+    gst_wanr2v_progress_set_resumed (self->progress);
+    post_progress (self, GST_PROGRESS_TYPE_CONTINUE, "resume", text);
+  }
   /* An engine's warning (e.g. ComfyUI renders 480p, not 720p) is also a
    * GStreamer warning, which gst-launch prints. */
   if (gst_structure_has_name (facts, "wanr2v/warning")) {
@@ -743,6 +1044,35 @@ keep_clip (GstWanR2vGen * self, const gchar * path, const gchar * location,
   return TRUE;
 }
 
+/* The job thread's last word on the run. A flush (RESTARTING, JOINING),
+ * a stop or an EOS (CANCELLED) has already decided what comes next; else
+ * the clip is served (from @fd when it was not served yet), or the error
+ * posted ends the run. */
+static void
+finish_job (GstWanR2vGen * self, Wr2vJobOutcome outcome, gint fd)
+{
+  GStatBuf st;
+
+  g_mutex_lock (&self->lock);
+  if (self->state == GEN_STATE_GENERATING || self->state == GEN_STATE_SERVING) {
+    if (outcome == WR2V_JOB_CANCELLED) {
+      set_state (self, GEN_STATE_CANCELLED);
+    } else if (outcome == WR2V_JOB_FAILED) {
+      set_state (self, GEN_STATE_FAILED);
+    } else {
+      if (fd >= 0) {
+        self->result_fd = fd;
+        self->result_size = fstat (fd, &st) == 0 ? (guint64) st.st_size : 0;
+        fd = -1;
+      }
+      set_state (self, GEN_STATE_DONE);
+    }
+  }
+  g_mutex_unlock (&self->lock);
+  if (fd >= 0)
+    close (fd);
+}
+
 /* Tells the run's end: the outcome's messages, the wanr2v bin's watch,
  * then create(). */
 static void
@@ -752,6 +1082,7 @@ tell_run_end (GstWanR2vGen * self, GenRun * run, const gchar * path,
   GstWanR2vGenJobFinished watch;
   gpointer watch_data;
 
+  gst_wanr2v_progress_stop (self->progress);
   switch (run->outcome) {
     case WR2V_JOB_CANCELLED:
       /* a stop mid-submit may end in "maybe submitted": still a stop */
@@ -765,8 +1096,6 @@ tell_run_end (GstWanR2vGen * self, GenRun * run, const gchar * path,
       post_progress (self, GST_PROGRESS_TYPE_ERROR, "generate", err->message);
       break;
     case WR2V_JOB_STORED:{
-      GStatBuf st;
-
       GST_INFO_OBJECT (self, "clip ready: %s", path);
       if (!serving)
         post_progress (self, GST_PROGRESS_TYPE_CONTINUE, "decode",
@@ -774,12 +1103,6 @@ tell_run_end (GstWanR2vGen * self, GenRun * run, const gchar * path,
       post_progress (self, GST_PROGRESS_TYPE_COMPLETE, "generate",
           run->job.from_cache ? "Clip served from the result store" :
           "Clip ready");
-      if (!serving) {
-        g_mutex_lock (&self->lock);
-        self->result_fd = fd;
-        self->result_size = fstat (fd, &st) == 0 ? (guint64) st.st_size : 0;
-        g_mutex_unlock (&self->lock);
-      }
       break;
     }
   }
@@ -791,13 +1114,7 @@ tell_run_end (GstWanR2vGen * self, GenRun * run, const gchar * path,
   if (watch)
     watch (self, run->outcome, watch_data);
 
-  g_mutex_lock (&self->lock);
-  self->job_done = TRUE;
-  self->job_finished = TRUE;
-  self->job_cancelled = run->outcome == WR2V_JOB_CANCELLED;
-  self->job_failed = run->outcome == WR2V_JOB_FAILED;
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
+  finish_job (self, run->outcome, fd);
 }
 
 static gpointer
@@ -830,6 +1147,7 @@ job_thread_func (gpointer data)
     watch (self, watch_data);
   post_progress (self, GST_PROGRESS_TYPE_START, "generate",
       "Generating the clip");
+  gst_wanr2v_progress_start (self->progress, progress_tick_seconds ());
 
   if (!settings.max_download_bytes)
     settings.max_download_bytes = WR2V_DEFAULT_MAX_DOWNLOAD_BYTES;
@@ -874,54 +1192,85 @@ job_thread_func (gpointer data)
   return NULL;
 }
 
-/* Starts the job once every reference pad is complete. A pad with no
- * upstream is complete from the start when it has a uri (the engine
- * fetches the reference itself); one with no uri either (requested after
- * validate() and never linked) fails the run once every linked pad is
- * complete, rather than wait forever. Called with the lock held; returns
- * that error, for the caller to post once the lock is released. */
-static GError *
-maybe_start_job (GstWanR2vGen * self)
+/* Whether the references are final, so that the job may start: every
+ * requested pad is complete (EOS, reference-duration, an image's frame,
+ * or a uri and no link). While the references are open (see
+ * references_open()), they must also be enough for the prompt: at least
+ * one, and every "Video N" / "Image N" it names; a pad requested but not
+ * linked yet is waited for. Once closed, a pad that is neither linked nor
+ * given a uri fails the run rather than wait forever: its name is added
+ * to @unlinked. Called with the lock held. */
+static gboolean
+references_final (GstWanR2vGen * self, gboolean open, GString * unlinked,
+    guint * n_unlinked)
 {
-  g_autoptr (GString) unlinked = NULL;
-  GError *err = NULL;
-  guint n = 0;
+  g_autoptr (Wr2vRequest) req = NULL;
 
-  if (self->job_started || self->job_done || self->job_failed ||
-      self->stopping || !self->cancellable || !self->ref_pads)
-    return NULL;
   for (GList * l = self->ref_pads; l; l = l->next) {
     GstWanR2vRefPad *pad = l->data;
 
     if (pad->complete)
       continue;
     if (ref_pad_has_upstream (GST_PAD (pad)))
-      return NULL;              /* still collecting */
+      return FALSE;             /* still collecting */
     if (ref_pad_has_uri (pad)) {
       GST_DEBUG_OBJECT (pad, "not linked, uri only: complete");
       pad->complete = TRUE;
       continue;
     }
-    if (!unlinked)
-      unlinked = g_string_new (NULL);
-    g_string_append_printf (unlinked, "%s%s", n++ ? ", " : "",
+    if (open)
+      return FALSE;             /* linked in a moment, as in pad-added */
+    g_string_append_printf (unlinked, "%s%s", (*n_unlinked)++ ? ", " : "",
         GST_OBJECT_NAME (pad));
   }
-  if (unlinked) {
-    /* no job from now on; create() fails once the error is posted */
+  if (!open)
+    return TRUE;
+  req = build_request (self);
+  return req->references->len > 0 &&
+      wr2v_prompt_check_mentions (self->prompt, req, NULL);
+}
+
+static gboolean
+references_open (GstWanR2vGen * self)
+{
+  return self->refs_dynamic && g_get_monotonic_time () < self->settle_deadline;
+}
+
+/* Starts the job once the references are final (references_final()).
+ * Called with the lock held; returns the error of pads that will never
+ * complete, for the caller to post once the lock is released (see
+ * post_start_error()). */
+static GError *
+maybe_start_job (GstWanR2vGen * self)
+{
+  g_autoptr (GString) unlinked = g_string_new (NULL);
+  gboolean open = references_open (self);
+  GError *err = NULL;
+  guint n = 0;
+
+  if (self->state != GEN_STATE_COLLECTING)
+    return NULL;
+  /* none yet: wait, unless they may come no more (the job then fails
+   * with "No reference is linked"; validate() said so at once when no
+   * pad could be linked later) */
+  if (!self->ref_pads && (open || !self->refs_dynamic))
+    return NULL;
+  if (!references_final (self, open, unlinked, &n))
+    return NULL;
+  if (n) {
     set_unlinked_error (&err, unlinked->str, n);
-    self->job_failed = TRUE;
     return err;
   }
   GST_INFO_OBJECT (self, "all references complete, starting the job");
-  self->job_started = TRUE;
+  self->settle_deadline = 0;
+  set_state (self, GEN_STATE_GENERATING);
   self->job_thread = g_thread_new ("wanr2v-job", job_thread_func, self);
   return NULL;
 }
 
-/* Posts the error maybe_start_job() returned, then lets create() fail:
- * the element's error comes before basesrc's "Internal data stream
- * error". */
+/* Posts the error maybe_start_job() returned, then ends the run: create()
+ * fails after the element's error, not before it with basesrc's
+ * "Internal data stream error". */
 static void
 post_start_error (GstWanR2vGen * self, GError * err)
 {
@@ -930,9 +1279,33 @@ post_start_error (GstWanR2vGen * self, GError * err)
   post_error (self, err, NULL);
   g_error_free (err);
   g_mutex_lock (&self->lock);
-  self->job_done = TRUE;
-  g_cond_broadcast (&self->cond);
+  if (self->state == GEN_STATE_COLLECTING)
+    set_state (self, GEN_STATE_FAILED);
   g_mutex_unlock (&self->lock);
+}
+
+/* The references stay open for a settle time (see references_open())
+ * when a pad may still be requested and linked; when that ends, they are
+ * taken as they are, and a job with missing ones fails with the usual
+ * error. Runs on the system clock's thread. */
+static gboolean
+on_settle_timeout (GstClock * clock, GstClockTime time, GstClockID id,
+    gpointer user_data)
+{
+  GstWanR2vGen *self = user_data;
+  GError *err;
+
+  g_mutex_lock (&self->lock);
+  if (self->settle_id != id) {
+    g_mutex_unlock (&self->lock);
+    return TRUE;
+  }
+  GST_INFO_OBJECT (self, "settle time over: the references are final");
+  self->settle_deadline = 0;
+  err = maybe_start_job (self);
+  g_mutex_unlock (&self->lock);
+  post_start_error (self, err);
+  return TRUE;
 }
 
 /* --- reference pads --- */
@@ -986,11 +1359,9 @@ reset_job (GstWanR2vGen * self)
     close (self->result_fd);
   self->result_fd = -1;
   self->result_size = 0;
-  self->job_started = self->job_done = self->job_finished = FALSE;
-  self->job_failed = self->job_cancelled = FALSE;
   g_clear_object (&self->cancellable);
   self->cancellable = g_cancellable_new ();
-  self->restart = FALSE;
+  set_state (self, GEN_STATE_COLLECTING);
 }
 
 /* FLUSH_STOP on @pad: its reference starts over. When the flush cancelled
@@ -1005,25 +1376,24 @@ static void
 restart_reference (GstWanR2vGen * self, GstWanR2vRefPad * pad)
 {
   g_mutex_lock (&self->lock);
-  while (self->joining)
+  while (self->state == GEN_STATE_JOINING)
     g_cond_wait (&self->cond, &self->lock);
-  if (self->restart && !self->stopping) {
+  if (self->state == GEN_STATE_RESTARTING) {
     GThread *thread = g_steal_pointer (&self->job_thread);
 
+    set_state (self, GEN_STATE_JOINING);
     if (thread) {
-      self->joining = TRUE;
       g_mutex_unlock (&self->lock);
       g_thread_join (thread);
       g_mutex_lock (&self->lock);
-      self->joining = FALSE;
-      g_cond_broadcast (&self->cond);
     }
-    if (self->restart && !self->stopping) {
+    /* a stop meanwhile (CANCELLED) wins */
+    if (self->state == GEN_STATE_JOINING) {
       GST_INFO_OBJECT (pad, "flush done: collecting the references again");
       reset_job (self);
     }
   }
-  if (!self->job_started) {
+  if (self->state == GEN_STATE_COLLECTING) {
     g_clear_pointer (&pad->writer, wr2v_ref_writer_free);
     pad->complete = FALSE;
   }
@@ -1038,6 +1408,18 @@ post_stream_error (GstWanR2vGen * self, GstWanR2vRefPad * pad, GError * err)
   g_error_free (err);
 }
 
+static gboolean
+pad_wants_data (GstWanR2vGen * self, GstWanR2vRefPad * pad)
+{
+  gboolean wants;
+
+  g_mutex_lock (&self->lock);
+  wants = !pad->complete && (self->state == GEN_STATE_COLLECTING ||
+      self->state == GEN_STATE_IDLE);
+  g_mutex_unlock (&self->lock);
+  return wants;
+}
+
 static GstFlowReturn
 gst_wanr2v_gen_ref_chain (GstPad * gpad, GstObject * parent, GstBuffer * buf)
 {
@@ -1048,9 +1430,14 @@ gst_wanr2v_gen_ref_chain (GstPad * gpad, GstObject * parent, GstBuffer * buf)
   GstFlowReturn ret;
   gboolean made;
 
-  if (pad->complete) {
+  /* A reference that has what it needs keeps taking data and drops it,
+   * as fakesink would: EOS or an error upstream would stop a source
+   * shared through a tee for every branch. Data that no job will use
+   * (the job started without this pad, or ended) is dropped the same
+   * way. */
+  if (!pad_wants_data (self, pad)) {
     gst_buffer_unref (buf);
-    return GST_FLOW_EOS;
+    return GST_FLOW_OK;
   }
   writer = ensure_writer (self, pad, &made);
   if (!writer) {
@@ -1075,8 +1462,10 @@ gst_wanr2v_gen_ref_chain (GstPad * gpad, GstObject * parent, GstBuffer * buf)
     post_stream_error (self, pad, err);
     return ret == GST_FLOW_OK ? GST_FLOW_ERROR : ret;
   }
-  if (ret == GST_FLOW_EOS)
+  if (ret == GST_FLOW_EOS) {
     complete_pad (self, pad);
+    ret = GST_FLOW_OK;
+  }
   return ret;
 }
 
@@ -1110,11 +1499,10 @@ gst_wanr2v_gen_ref_event (GstPad * gpad, GstObject * parent, GstEvent * event)
       g_mutex_lock (&self->lock);
       if (pad->writer)
         wr2v_ref_writer_abort (pad->writer);
-      if (self->job_started && !self->job_done && !self->stopping &&
-          self->cancellable) {
+      if (self->state == GEN_STATE_GENERATING) {
         GST_INFO_OBJECT (pad, "flushed: cancelling the job, a new one "
             "starts once the reference is complete again");
-        self->restart = TRUE;
+        set_state (self, GEN_STATE_RESTARTING);
         g_cancellable_cancel (self->cancellable);
       }
       g_mutex_unlock (&self->lock);
@@ -1280,14 +1668,16 @@ gst_wanr2v_gen_create (GstBaseSrc * src, guint64 offset, guint size,
 
   /* Block until the clip is stored; unlock() or a stop wakes us. */
   g_mutex_lock (&self->lock);
-  while ((!self->job_done || self->restart) && !self->flushing)
+  /* IDLE too: in pull mode, the demuxer's typefind pulls once the src pad
+   * is activated, before this element's READY->PAUSED starts the run */
+  while (!state_is_settled (self->state) && !self->flushing)
     g_cond_wait (&self->cond, &self->lock);
-  if (self->flushing || self->job_cancelled) {
-    /* a stop or a flush on a reference pad: no error, nothing to serve */
+  if (self->flushing || self->state == GEN_STATE_CANCELLED) {
+    /* a stop, a flush or EOS: no error, nothing to serve */
     g_mutex_unlock (&self->lock);
     return GST_FLOW_FLUSHING;
   }
-  if (self->job_failed) {
+  if (self->state == GEN_STATE_FAILED) {
     g_mutex_unlock (&self->lock);
     /* the job thread posted the error already */
     return GST_FLOW_ERROR;
@@ -1330,10 +1720,55 @@ hold_eos (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) != GST_EVENT_EOS)
     return GST_PAD_PROBE_OK;
   g_mutex_lock (&self->lock);
-  while (self->job_started && !self->job_finished && !self->flushing)
+  while (self->state == GEN_STATE_SERVING && !self->flushing)
     g_cond_wait (&self->cond, &self->lock);
   g_mutex_unlock (&self->lock);
   return GST_PAD_PROBE_OK;
+}
+
+/* Whether the clip's size is known. Called with the lock held. */
+static gboolean
+clip_known (GstWanR2vGen * self)
+{
+  return self->state == GEN_STATE_SERVING || self->state == GEN_STATE_DONE;
+}
+
+void
+gst_wanr2v_gen_end_output (GstWanR2vGen * self)
+{
+  g_mutex_lock (&self->lock);
+  if (state_before_clip (self->state)) {
+    GST_INFO_OBJECT (self, "EOS before the clip: the job is cancelled, "
+        "as on a stop");
+    set_state (self, GEN_STATE_CANCELLED);
+    if (self->cancellable)
+      g_cancellable_cancel (self->cancellable);
+  }
+  g_mutex_unlock (&self->lock);
+}
+
+/* EOS sent to the element (or to the pipeline) ends the output now: see
+ * gst_wanr2v_gen_end_output(). basesrc pushes it in push mode; in pull
+ * mode it is pushed to the element pulling. */
+static gboolean
+gst_wanr2v_gen_send_event (GstElement * element, GstEvent * event)
+{
+  GstWanR2vGen *self = GST_WANR2V_GEN (element);
+  GstPad *srcpad = GST_BASE_SRC_PAD (self);
+  gboolean pull;
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_EOS)
+    return GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
+  gst_wanr2v_gen_end_output (self);
+  GST_OBJECT_LOCK (srcpad);
+  pull = GST_PAD_MODE (srcpad) == GST_PAD_MODE_PULL;
+  GST_OBJECT_UNLOCK (srcpad);
+  if (pull) {
+    /* nobody else will: the element pulling waits for data */
+    gst_pad_push_event (srcpad, event);
+    return TRUE;
+  }
+  return GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
 }
 
 static gboolean
@@ -1343,8 +1778,7 @@ gst_wanr2v_gen_get_size (GstBaseSrc * src, guint64 * size)
   gboolean known;
 
   g_mutex_lock (&self->lock);
-  known = self->job_done && !self->job_failed && !self->job_cancelled &&
-      !self->restart;
+  known = clip_known (self);
   *size = self->result_size;
   g_mutex_unlock (&self->lock);
   return known;
@@ -1367,12 +1801,19 @@ gst_wanr2v_gen_query (GstBaseSrc * src, GstQuery * query)
     if (format != GST_FORMAT_BYTES)
       return FALSE;
     g_mutex_lock (&self->lock);
-    known = self->job_done && !self->job_failed && !self->job_cancelled &&
-        !self->restart;
+    known = clip_known (self);
     size = self->result_size;
     g_mutex_unlock (&self->lock);
     gst_query_set_duration (query, GST_FORMAT_BYTES, known ? (gint64) size :
         -1);
+    return TRUE;
+  }
+  if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
+    /* a stored file: no latency of its own, and it can be read as early
+     * as anyone wants (basesrc would say max = min, leaving a live sink
+     * no room for its processing deadline) */
+    gst_query_set_latency (query, gst_base_src_is_live (src), 0,
+        GST_CLOCK_TIME_NONE);
     return TRUE;
   }
   return GST_BASE_SRC_CLASS (parent_class)->query (src, query);
@@ -1410,6 +1851,21 @@ gst_wanr2v_gen_unlock_stop (GstBaseSrc * src)
 
 /* --- state --- */
 
+/* Called with the lock held. */
+static void
+start_settle_time (GstWanR2vGen * self)
+{
+  GstClock *clock = gst_system_clock_obtain ();
+
+  self->settle_deadline = g_get_monotonic_time () +
+      REFERENCE_SETTLE_SECONDS * G_USEC_PER_SEC;
+  self->settle_id = gst_clock_new_single_shot_id (clock,
+      gst_clock_get_time (clock) + REFERENCE_SETTLE_SECONDS * GST_SECOND);
+  gst_clock_id_wait_async (self->settle_id, on_settle_timeout,
+      gst_object_ref (self), gst_object_unref);
+  gst_object_unref (clock);
+}
+
 static gboolean
 start_run (GstWanR2vGen * self)
 {
@@ -1424,9 +1880,6 @@ start_run (GstWanR2vGen * self)
   g_mutex_lock (&self->lock);
   self->work_dir = dir;
   self->cancellable = g_cancellable_new ();
-  self->job_started = self->job_done = self->job_failed = FALSE;
-  self->job_finished = self->job_cancelled = FALSE;
-  self->restart = self->joining = self->stopping = FALSE;
   self->flushing = FALSE;
   self->result_fd = -1;
   self->result_size = 0;
@@ -1435,6 +1888,9 @@ start_run (GstWanR2vGen * self)
     pad->complete = FALSE;
     g_clear_pointer (&pad->writer, wr2v_ref_writer_free);
   }
+  set_state (self, GEN_STATE_COLLECTING);
+  if (self->refs_dynamic)
+    start_settle_time (self);
   /* uri-only references are complete now: with only those, the job
    * starts here */
   err = maybe_start_job (self);
@@ -1449,7 +1905,7 @@ static void
 interrupt_run (GstWanR2vGen * self)
 {
   g_mutex_lock (&self->lock);
-  self->stopping = TRUE;
+  set_state (self, GEN_STATE_CANCELLED);
   if (self->cancellable)
     g_cancellable_cancel (self->cancellable);
   for (GList * l = self->ref_pads; l; l = l->next) {
@@ -1479,10 +1935,18 @@ static void
 end_run (GstWanR2vGen * self)
 {
   GThread *thread;
+  GstClockID settle;
 
+  gst_wanr2v_progress_stop (self->progress);
   g_mutex_lock (&self->lock);
   thread = g_steal_pointer (&self->job_thread);
+  settle = g_steal_pointer (&self->settle_id);
+  self->settle_deadline = 0;
   g_mutex_unlock (&self->lock);
+  if (settle) {
+    gst_clock_id_unschedule (settle);
+    gst_clock_id_unref (settle);
+  }
   if (thread)
     g_thread_join (thread);
 
@@ -1499,7 +1963,7 @@ end_run (GstWanR2vGen * self)
   if (self->result_fd >= 0)
     close (self->result_fd);
   self->result_fd = -1;
-  self->job_started = self->job_done = self->job_finished = FALSE;
+  set_state (self, GEN_STATE_IDLE);
   g_mutex_unlock (&self->lock);
 }
 
@@ -1510,10 +1974,19 @@ gst_wanr2v_gen_change_state (GstElement * element, GstStateChange transition)
   GstStateChangeReturn ret;
 
   switch (transition) {
-    case GST_STATE_CHANGE_READY_TO_PAUSED:
+    case GST_STATE_CHANGE_READY_TO_PAUSED:{
+      gboolean dynamic = pipeline_may_link_later (self);
+      gboolean live = self->is_live || references_live (self);
+
+      g_mutex_lock (&self->lock);
+      self->refs_dynamic = dynamic;
+      g_mutex_unlock (&self->lock);
+      GST_INFO_OBJECT (self, "output is %slive", live ? "" : "not ");
+      gst_base_src_set_live (GST_BASE_SRC (self), live);
       if (!validate (self) || !start_run (self))
         return GST_STATE_CHANGE_FAILURE;
       break;
+    }
     case GST_STATE_CHANGE_PAUSED_TO_READY:
       /* before the pads deactivate: they wait for blocked threads */
       interrupt_run (self);
@@ -1550,6 +2023,8 @@ gst_wanr2v_gen_finalize (GObject * object)
   g_free (self->negative_prompt);
   g_free (self->cache_dir);
   g_free (self->result_location);
+  g_free (self->job_key);
+  gst_wanr2v_progress_free (self->progress);
   wr2v_engine_settings_clear (&self->settings);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
@@ -1586,6 +2061,7 @@ gst_wanr2v_gen_class_init (GstWanR2vGenClass * klass)
       GST_DEBUG_FUNCPTR (gst_wanr2v_gen_request_new_pad);
   element_class->release_pad = GST_DEBUG_FUNCPTR (gst_wanr2v_gen_release_pad);
   element_class->change_state = GST_DEBUG_FUNCPTR (gst_wanr2v_gen_change_state);
+  element_class->send_event = GST_DEBUG_FUNCPTR (gst_wanr2v_gen_send_event);
 
   basesrc_class->create = GST_DEBUG_FUNCPTR (gst_wanr2v_gen_create);
   basesrc_class->get_size = GST_DEBUG_FUNCPTR (gst_wanr2v_gen_get_size);
@@ -1598,6 +2074,7 @@ gst_wanr2v_gen_class_init (GstWanR2vGenClass * klass)
   gst_type_mark_as_plugin_api (GST_TYPE_WANR2V_RESOLUTION, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_WANR2V_ASPECT_RATIO, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_WANR2V_NUMBERING, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_WANR2V_REGION, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_WANR2V_REF_PAD, 0);
 }
 
@@ -1606,6 +2083,7 @@ gst_wanr2v_gen_init (GstWanR2vGen * self)
 {
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
+  self->progress = gst_wanr2v_progress_new (GST_ELEMENT (self));
   self->duration = DEFAULT_DURATION;
   self->resolution = WR2V_RESOLUTION_720P;
   self->aspect_ratio = WR2V_ASPECT_16_9;

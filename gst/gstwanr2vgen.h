@@ -9,12 +9,17 @@
 #include "gstwanr2vtypes.h"
 
 G_BEGIN_DECLS
-
 #define GST_TYPE_WANR2V_GEN (gst_wanr2v_gen_get_type ())
 G_DECLARE_FINAL_TYPE (GstWanR2vGen, gst_wanr2v_gen, GST, WANR2V_GEN,
     GstBaseSrc);
 
 GST_ELEMENT_REGISTER_DECLARE (wanr2vgen);
+
+/* EOS before the clip is served: the job is cancelled as on a stop (a
+ * hosted job stays in the journal, to be resumed), no new one starts,
+ * and create() returns FLUSHING. Pushing EOS is the caller's: the wanr2v
+ * bin pushes it on its own src pad. From any thread. */
+void gst_wanr2v_gen_end_output (GstWanR2vGen * self);
 
 /* For the wanr2v bin, which holds EOS until the job is over: a job began
  * (a new clip to come, e.g. after a reference flush cancelled the first
@@ -22,8 +27,7 @@ GST_ELEMENT_REGISTER_DECLARE (wanr2vgen);
  * error, the final "generate" progress message) and result-location
  * written. Both are called on the element's job thread, with no lock of
  * the element held, started before finished. */
-typedef void (*GstWanR2vGenJobStarted) (GstWanR2vGen * gen,
-    gpointer user_data);
+typedef void (*GstWanR2vGenJobStarted) (GstWanR2vGen * gen, gpointer user_data);
 typedef void (*GstWanR2vGenJobFinished) (GstWanR2vGen * gen,
     Wr2vJobOutcome outcome, gpointer user_data);
 

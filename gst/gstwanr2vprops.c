@@ -2,6 +2,7 @@
 #include "gstwanr2vprops.h"
 #include "gstwanr2vtypes.h"
 #include "wr2v-request.h"
+#include "wr2v-error.h"
 
 void
 gst_wanr2v_install_properties (GObjectClass * klass)
@@ -27,10 +28,12 @@ gst_wanr2v_install_properties (GObjectClass * klass)
       g_param_spec_string ("negative-prompt", "Negative prompt",
           "What the clip should avoid (default: none)", NULL, rw));
   g_object_class_install_property (klass, PROP_DURATION,
-      g_param_spec_uint ("duration", "Duration",
-          "Clip length in seconds, in the engine's range: wavespeed 5, 10 "
-          "or 15; dashscope 2 to 15 (at most 10 with a reference video); "
-          "comfyui 1 to 10; preview 1 to 15", 1, 60, DEFAULT_DURATION, rw));
+      g_param_spec_int ("duration", "Duration",
+          "Clip length in seconds, 1 to 15, in the engine's range: "
+          "wavespeed 5, 10 or 15; dashscope 2 to 15 (at most 10 with a "
+          "reference video); comfyui 1 to 10; preview 1 to 15. Checked "
+          "when the pipeline starts", G_MININT, G_MAXINT, DEFAULT_DURATION,
+          rw));
   g_object_class_install_property (klass, PROP_RESOLUTION,
       g_param_spec_enum ("resolution", "Resolution",
           "Output resolution tier. comfyui's default workflow (Wan2.1 VACE "
@@ -42,8 +45,9 @@ gst_wanr2v_install_properties (GObjectClass * klass)
           GST_TYPE_WANR2V_ASPECT_RATIO, WR2V_ASPECT_16_9, rw));
   g_object_class_install_property (klass, PROP_SEED,
       g_param_spec_int64 ("seed", "Seed",
-          "Random seed for a repeatable result; -1 leaves it to the engine",
-          -1, G_MAXINT32, DEFAULT_SEED, rw));
+          "Random seed for a repeatable result, 0 to 2147483647 (the hosted "
+          "providers' range); -1 leaves it to the engine. Checked when the "
+          "pipeline starts", G_MININT64, G_MAXINT64, DEFAULT_SEED, rw));
   g_object_class_install_property (klass, PROP_PROMPT_EXPANSION,
       g_param_spec_boolean ("prompt-expansion", "Prompt expansion",
           "Let a hosted engine rewrite the prompt in more detail",
@@ -56,9 +60,10 @@ gst_wanr2v_install_properties (GObjectClass * klass)
           GST_TYPE_WANR2V_ENGINE, GST_WANR2V_ENGINE_AUTO, rw));
   g_object_class_install_property (klass, PROP_REFERENCE_DURATION,
       g_param_spec_double ("reference-duration", "Reference duration",
-          "Most seconds taken from each raw reference video; a live source "
-          "(camera) completes its pad when this much has arrived",
-          0.1, 3600.0, DEFAULT_REFERENCE_DURATION, rw));
+          "Most seconds taken from each raw reference video, 0.1 to 3600; "
+          "a live source (camera) completes its pad when this much has "
+          "arrived. Checked when the pipeline starts", -G_MAXDOUBLE,
+          G_MAXDOUBLE, DEFAULT_REFERENCE_DURATION, rw));
   g_object_class_install_property (klass, PROP_CACHE_DIR,
       g_param_spec_string ("cache-dir", "Cache directory",
           "Result store and job journal (default: "
@@ -104,9 +109,10 @@ gst_wanr2v_install_properties (GObjectClass * klass)
           "free engines, -1 before)", -1.0, G_MAXDOUBLE, -1.0,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (klass, PROP_REGION,
-      g_param_spec_string ("region", "Region",
-          "dashscope: singapore, us or beijing, choosing the API's base URL; "
-          "key, model and region must match (default: singapore)", NULL, rw));
+      g_param_spec_enum ("region", "Region",
+          "dashscope: the region of the API's base URL; key, model and "
+          "region must match", GST_TYPE_WANR2V_REGION,
+          GST_WANR2V_REGION_SINGAPORE, rw));
   g_object_class_install_property (klass, PROP_WORKFLOW,
       g_param_spec_string ("workflow", "Workflow",
           "comfyui: path to an API-format workflow JSON whose string values "
@@ -115,8 +121,80 @@ gst_wanr2v_install_properties (GObjectClass * klass)
           "\"{{reference_image}}\" or \"{{reference_images}}\" are filled "
           "in (default: the shipped Wan2.1 VACE 1.3B reference-to-video "
           "workflow, 480p; see docs/engines/comfyui.md)", NULL, rw));
+  /**
+   * GstWanR2v:is-live:
+   *
+   * Behave as a live source: READY->PAUSED returns NO_PREROLL, the
+   * latency query says live, and downstream is prerolled with a GAP
+   * event at PLAYING, so that live branches sharing a sink or a tee
+   * never wait for the clip. The output is also live when a reference
+   * linked at READY->PAUSED comes from a live source.
+   */
+  g_object_class_install_property (klass, PROP_IS_LIVE,
+      g_param_spec_boolean ("is-live", "Is live",
+          "Behave as a live source (NO_PREROLL, live latency, a GAP event "
+          "prerolls downstream at PLAYING), for live pipelines whose "
+          "references are linked later; a live reference linked at "
+          "READY->PAUSED makes the output live anyway", DEFAULT_IS_LIVE, rw));
+  /**
+   * GstWanR2v:job-key:
+   *
+   * A key of the user's choosing that names the job: with it, the
+   * request's identity (result store, journal) leaves out the references'
+   * contents, so a stopped or crashed job is resumed, never paid twice,
+   * even with a live reference whose frames differ run to run. The
+   * trade-off: changed references under the same key and parameters give
+   * the stored clip of the first. See docs/identity.md.
+   */
+  g_object_class_install_property (klass, PROP_JOB_KEY,
+      g_param_spec_string ("job-key", "Job key",
+          "Idempotency key of your choosing: a run with the same key and "
+          "parameters is the same job whatever frames the references "
+          "bring (a live camera), so a stopped or crashed job is resumed, "
+          "not paid twice; changed references under the same key get the "
+          "first clip (default: none, the references' contents count)",
+          NULL, rw));
   g_object_class_install_property (klass, PROP_MAX_DOWNLOAD_SIZE,
       g_param_spec_uint64 ("max-download-size", "Maximum download size",
           "Largest clip accepted from a server, in bytes", 1024, G_MAXUINT64,
           WR2V_DEFAULT_MAX_DOWNLOAD_BYTES, rw));
+}
+
+/* One message style for every range: the property, its value, its
+ * range, what to do. */
+static void
+set_range_error (GError ** error, const gchar * name, const gchar * value,
+    const gchar * range, const gchar * hint)
+{
+  g_set_error (error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST,
+      "%s=%s is out of range: set %s to %s%s.", name, value, name, range, hint);
+}
+
+gboolean
+gst_wanr2v_check_ranges (gint duration, gdouble reference_duration,
+    gint64 seed, GError ** error)
+{
+  gchar value[G_ASCII_DTOSTR_BUF_SIZE];
+
+  if (duration < DURATION_MIN || duration > DURATION_MAX) {
+    g_snprintf (value, sizeof (value), "%d", duration);
+    set_range_error (error, "duration", value, "1 to 15 seconds",
+        " (wavespeed 5, 10 or 15; dashscope 2 to 15; comfyui 1 to 10; "
+        "preview 1 to 15)");
+    return FALSE;
+  }
+  if (!(reference_duration >= REFERENCE_DURATION_MIN &&
+          reference_duration <= REFERENCE_DURATION_MAX)) {
+    g_ascii_formatd (value, sizeof (value), "%g", reference_duration);
+    set_range_error (error, "reference-duration", value, "0.1 to 3600 "
+        "seconds", "");
+    return FALSE;
+  }
+  if (seed < SEED_MIN || seed > SEED_MAX) {
+    g_snprintf (value, sizeof (value), "%" G_GINT64_FORMAT, seed);
+    set_range_error (error, "seed", value, "0 to 2147483647", ", or -1 to "
+        "leave it to the engine");
+    return FALSE;
+  }
+  return TRUE;
 }

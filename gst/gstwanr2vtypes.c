@@ -91,3 +91,29 @@ gst_wanr2v_aspect_ratio_get_type (void)
             values));
   return type;
 }
+
+static const GEnumValue region_values[] = {
+  {GST_WANR2V_REGION_SINGAPORE, "Singapore (dashscope-intl)", "singapore"},
+  {GST_WANR2V_REGION_US, "US (dashscope-us)", "us"},
+  {GST_WANR2V_REGION_BEIJING, "Beijing (dashscope)", "beijing"},
+  {0, NULL, NULL}
+};
+
+GType
+gst_wanr2v_region_get_type (void)
+{
+  static GType type;
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstWanR2vRegion",
+            region_values));
+  return type;
+}
+
+const gchar *
+gst_wanr2v_region_name (GstWanR2vRegion region)
+{
+  if ((guint) region >= G_N_ELEMENTS (region_values) - 1)
+    return region_values[0].value_nick;
+  return region_values[region].value_nick;
+}

@@ -4,10 +4,9 @@
 #include <gst/gst.h>
 
 G_BEGIN_DECLS
-
 /* 0 is "auto"; 1..n are the registry's engines in order
  * (src/wr2v-engine-registry.h), so the enum grows with the registry. */
-typedef enum
+    typedef enum
 {
   GST_WANR2V_ENGINE_AUTO,
 } GstWanR2vEngine;
@@ -25,6 +24,20 @@ GType gst_wanr2v_aspect_ratio_get_type (void);
 /* values match Wr2vNumbering: how the prompt numbers references */
 #define GST_TYPE_WANR2V_NUMBERING (gst_wanr2v_numbering_get_type ())
 GType gst_wanr2v_numbering_get_type (void);
+/* dashscope's regions, as its engine names them (the regions table in
+ * src/engines/dashscope/wr2v-dashscope.c); singapore is the default. */
+typedef enum
+{
+  GST_WANR2V_REGION_SINGAPORE,
+  GST_WANR2V_REGION_US,
+  GST_WANR2V_REGION_BEIJING,
+} GstWanR2vRegion;
+
+#define GST_TYPE_WANR2V_REGION (gst_wanr2v_region_get_type ())
+GType gst_wanr2v_region_get_type (void);
+
+/* The region's name for the engine settings. */
+const gchar *gst_wanr2v_region_name (GstWanR2vRegion region);
 
 /* The engine name used by the core for a concrete (non-auto) value. */
 const gchar *gst_wanr2v_engine_name (GstWanR2vEngine engine);

@@ -1,6 +1,13 @@
 /* wr2v-reference.c: what arrives on a reference pad, as a file. */
 #include "wr2v-reference.h"
+#include "wr2v-engine.h"
 #include "wr2v-error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
 
 #include <string.h>
 #include <gst/app/gstappsrc.h>
@@ -25,13 +32,24 @@ struct _Wr2vRefWriter
   GstClockTime max_duration;
   gint max_width, max_height;
 
+  /* what the user knows this reference by, for messages: its pad, and
+   * the file upstream when it says (see wr2v_ref_writer_set_pad) */
+  GWeakRef pad;
+  gchar *pad_name;
+  gchar *user_file;
+  gboolean asked_upstream;
+
   WriterMode mode;
   const gchar *mime;
   GstCaps *caps;
 
+  /* MODE_COPY: the file's bytes; MODE_ENCODE and MODE_IMAGE: the frames
+   * as they arrived (see hash_frame) */
+  GChecksum *checksum;
+  GstCaps *hashed_caps;
+
   /* MODE_COPY */
   GOutputStream *out;
-  GChecksum *checksum;
   guint64 bytes;
 
   /* MODE_ENCODE */
@@ -80,6 +98,7 @@ wr2v_ref_writer_new (Wr2vRefKind kind, const gchar * path,
   w->max_width = max_width;
   w->max_height = max_height;
   w->first_pts = GST_CLOCK_TIME_NONE;
+  g_weak_ref_init (&w->pad, NULL);
   g_mutex_init (&w->lock);
   g_cond_init (&w->cond);
   return w;
@@ -96,6 +115,10 @@ wr2v_ref_writer_free (Wr2vRefWriter * w)
     g_checksum_free (w->checksum);
   gst_clear_object (&w->pipeline);
   gst_clear_caps (&w->caps);
+  gst_clear_caps (&w->hashed_caps);
+  g_weak_ref_clear (&w->pad);
+  g_free (w->pad_name);
+  g_free (w->user_file);
   if (w->image)
     gst_sample_unref (w->image);
   g_free (w->path);
@@ -112,46 +135,149 @@ pad_word (Wr2vRefWriter * w)
       "reference image pads (image_%u)";
 }
 
-/* The largest even size inside the box that keeps the display aspect. */
+void
+wr2v_ref_writer_set_pad (Wr2vRefWriter * w, GstPad * pad)
+{
+  g_weak_ref_set (&w->pad, pad);
+  g_free (w->pad_name);
+  w->pad_name = pad ? gst_pad_get_name (pad) : NULL;
+}
+
+/* The file upstream of the pad, when an element there answers the URI
+ * query (filesrc does, through typefind, decodebin and ghost pads). Asked
+ * once, on the streaming thread with no lock of ours held. */
+static void
+ask_upstream_file (Wr2vRefWriter * w)
+{
+  g_autoptr (GstPad) pad = g_weak_ref_get (&w->pad);
+  GstQuery *query;
+  gchar *uri = NULL;
+
+  if (w->asked_upstream || !pad)
+    return;
+  w->asked_upstream = TRUE;
+  query = gst_query_new_uri ();
+  if (gst_pad_peer_query (pad, query))
+    gst_query_parse_uri (query, &uri);
+  gst_query_unref (query);
+  if (uri && g_str_has_prefix (uri, "file:"))
+    w->user_file = g_filename_from_uri (uri, NULL, NULL);
+  else if (uri)
+    w->user_file = g_steal_pointer (&uri);
+  g_free (uri);
+}
+
+/* "video_0 (/home/me/clip.mp4)": the pad and the user's file, never our
+ * temp path. The pad's name is our file's name when set_pad was not
+ * called (the element names the files after its pads). */
+static gchar *
+writer_name (Wr2vRefWriter * w)
+{
+  g_autofree gchar *base = g_path_get_basename (w->path);
+  const gchar *pad = w->pad_name ? w->pad_name : base;
+
+  if (w->user_file)
+    return g_strdup_printf ("pad %s (%s)", pad, w->user_file);
+  return g_strdup_printf ("pad %s", pad);
+}
+
+static void
+set_encode_error (Wr2vRefWriter * w, const gchar * failed, GError ** error)
+{
+  g_autofree gchar *name = writer_name (w);
+
+  g_set_error (error, WR2V_ERROR, WR2V_ERROR_INTERNAL,
+      "The reference video on %s could not be encoded: %s", name, failed);
+}
+
+/* The encoded size for a raw reference: the largest size inside the box
+ * that keeps the display aspect, even (4:2:0), and at least
+ * MIN_ENCODED_SIZE on each side (x264 refuses smaller frames). A side
+ * raised to that minimum keeps the picture's aspect: videoscale
+ * (add-borders, the default) pads it with black. */
+#define MIN_ENCODED_SIZE 16
+
 static void
 fit_size (gint w, gint h, gint max_w, gint max_h, gint * out_w, gint * out_h)
 {
   gdouble scale = 1.0;
 
+  w = MAX (1, w);
+  h = MAX (1, h);
   if (max_w > 0 && max_h > 0)
     scale = MIN (1.0, MIN ((gdouble) max_w / w, (gdouble) max_h / h));
-  *out_w = MAX (2, ((gint) (w * scale)) & ~1);
-  *out_h = MAX (2, ((gint) (h * scale)) & ~1);
+  *out_w = MAX (MIN_ENCODED_SIZE, ((gint) (w * scale)) & ~1);
+  *out_h = MAX (MIN_ENCODED_SIZE, ((gint) (h * scale)) & ~1);
 }
 
+/* The visible bytes of each plane, row by row: the padding at the end of
+ * rows is whatever the allocator left there, not picture. */
+static void
+hash_video_frame (GChecksum * sum, const GstVideoInfo * info, GstBuffer * buf)
+{
+  GstVideoFrame frame;
+
+  if (!gst_video_frame_map (&frame, (GstVideoInfo *) info, buf, GST_MAP_READ)) {
+    GstMapInfo map;
+
+    if (gst_buffer_map (buf, &map, GST_MAP_READ)) {
+      g_checksum_update (sum, map.data, map.size);
+      gst_buffer_unmap (buf, &map);
+    }
+    return;
+  }
+  for (guint p = 0; p < GST_VIDEO_FRAME_N_PLANES (&frame); p++) {
+    const guint8 *data = GST_VIDEO_FRAME_PLANE_DATA (&frame, p);
+    gint stride = GST_VIDEO_FRAME_PLANE_STRIDE (&frame, p);
+    gint row = 0, rows = 0;
+
+    for (guint c = 0; c < GST_VIDEO_FRAME_N_COMPONENTS (&frame); c++) {
+      if (GST_VIDEO_FORMAT_INFO_PLANE (frame.info.finfo, c) != p)
+        continue;
+      row = MAX (row, GST_VIDEO_FRAME_COMP_WIDTH (&frame, c) *
+          GST_VIDEO_FRAME_COMP_PSTRIDE (&frame, c));
+      rows = MAX (rows, GST_VIDEO_FRAME_COMP_HEIGHT (&frame, c));
+    }
+    if (row <= 0 || row > ABS (stride))
+      row = ABS (stride);       /* packed or tiled formats: whole rows */
+    for (gint y = 0; y < rows; y++)
+      g_checksum_update (sum, data + (gssize) y * stride, row);
+  }
+  gst_video_frame_unmap (&frame);
+}
+
+/* The reference's content key is its frames as they arrived (those kept),
+ * with their caps: not the encoded file, whose bytes depend on the
+ * encoder's timing and mp4mux's clock. A rerun with the same frames is
+ * then the same request, found in the store and the journal. */
+static void
+hash_frame (Wr2vRefWriter * w, GstBuffer * buf)
+{
+  GstVideoInfo info;
+
+  if (!w->checksum)
+    w->checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  if (!w->hashed_caps || !gst_caps_is_equal (w->hashed_caps, w->caps)) {
+    g_autofree gchar *caps = gst_caps_to_string (w->caps);
+
+    g_checksum_update (w->checksum, (const guchar *) caps, strlen (caps) + 1);
+    gst_caps_replace (&w->hashed_caps, w->caps);
+  }
+  if (gst_video_info_from_caps (&info, w->caps))
+    hash_video_frame (w->checksum, &info, buf);
+}
+
+/* Each frame leaving the encoder's queue makes room: wakes a push()
+ * waiting for it (see wait_for_room). */
 static GstPadProbeReturn
-hash_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+on_frame_taken (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
   Wr2vRefWriter *w = user_data;
-  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
-  GstMapInfo map;
 
-  if (gst_buffer_map (buf, &map, GST_MAP_READ)) {
-    g_checksum_update (w->checksum, map.data, map.size);
-    gst_buffer_unmap (buf, &map);
-  }
+  g_mutex_lock (&w->lock);
+  g_cond_broadcast (&w->cond);
+  g_mutex_unlock (&w->lock);
   return GST_PAD_PROBE_OK;
-}
-
-/* mp4mux writes the wall-clock time into the file, so two encodes of the
- * same frames differ; the H.264 stream does not (x264 is deterministic).
- * Its hash is the reference's content key, so that a repeated request
- * with the same raw reference is found in the result store. */
-static void
-hash_encoded_stream (Wr2vRefWriter * w)
-{
-  GstElement *h264 = gst_bin_get_by_name (GST_BIN (w->pipeline), "h264");
-  GstPad *pad = gst_element_get_static_pad (h264, "src");
-
-  w->checksum = g_checksum_new (G_CHECKSUM_SHA256);
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, hash_buffer, w, NULL);
-  gst_object_unref (pad);
-  gst_object_unref (h264);
 }
 
 /* The encoder's EOS or error, noted where it is posted. A bus wait could
@@ -169,8 +295,11 @@ on_encoder_message (GstBus * bus, GstMessage * msg, gpointer user_data)
       w->encoded = TRUE;
     } else if (!w->encode_error) {
       g_autoptr (GError) err = NULL;
+      g_autofree gchar *debug = NULL;
 
-      gst_message_parse_error (msg, &err, NULL);
+      gst_message_parse_error (msg, &err, &debug);
+      GST_WARNING ("reference encoder: %s (%s)", err->message,
+          GST_STR_NULL (debug));
       w->encode_error = g_strdup (err->message);
     }
     g_cond_broadcast (&w->cond);
@@ -181,19 +310,42 @@ on_encoder_message (GstBus * bus, GstMessage * msg, gpointer user_data)
   return GST_BUS_DROP;
 }
 
+/* After an encoder error, basesrc sends EOS downstream: an mp4mux that
+ * never got caps then fails a critical assertion finishing its file. The
+ * error is what counts; the EOS goes no further. */
+static GstPadProbeReturn
+drop_eos_before_caps (GstPad * pad, GstPadProbeInfo * info, gpointer unused)
+{
+  if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_EOS
+      && !gst_pad_has_current_caps (pad))
+    return GST_PAD_PROBE_DROP;
+  return GST_PAD_PROBE_OK;
+}
+
+/* Frames queued in the encoder's appsrc before push() waits. */
+#define MAX_QUEUED_FRAMES 4
+
 static gboolean
 build_encoder (Wr2vRefWriter * w, GError ** error)
 {
   GError *err = NULL;
   g_autofree gchar *desc = NULL;
   g_autofree gchar *loc = g_strescape (w->path, NULL);
+  GstElement *h264;
+  GstPad *pad;
 
-  /* speed-preset veryfast: references are inputs to a model, not
-   * masters; the encode should cost about what the source costs to
-   * produce. */
+  /* The appsrc never blocks: push() waits itself, on a condition that an
+   * encoder error or abort() also ends (an appsrc with block=true would
+   * hold the pad's thread forever once the encoder has failed).
+   * deinterlace: compositors and decoders downstream of the file want
+   * progressive frames; it passes progressive ones through.
+   * x264enc: speed-preset veryfast, as references are inputs to a model,
+   * not masters; threads=1, because x264 with more threads gives
+   * different bytes for the same frames from run to run, and the same
+   * frames should upload the same file. */
   desc = g_strdup_printf ("appsrc name=src format=time max-bytes=0 "
-      "max-buffers=4 block=true ! videoconvert ! videoscale ! "
-      "capsfilter name=size ! x264enc speed-preset=veryfast ! "
+      "block=false ! videoconvert ! deinterlace ! videoconvert ! videoscale ! "
+      "capsfilter name=size ! x264enc speed-preset=veryfast threads=1 ! "
       "capsfilter name=h264 caps=video/x-h264,profile=high ! mp4mux ! "
       "filesink location=\"%s\"", loc);
   w->pipeline = gst_parse_launch_full (desc, NULL, GST_PARSE_FLAG_FATAL_ERRORS,
@@ -211,12 +363,20 @@ build_encoder (Wr2vRefWriter * w, GError ** error)
 
     gst_bus_set_sync_handler (bus, on_encoder_message, w, NULL);
   }
-  hash_encoded_stream (w);
   w->appsrc = gst_bin_get_by_name (GST_BIN (w->pipeline), "src");
   w->capsfilter = gst_bin_get_by_name (GST_BIN (w->pipeline), "size");
   /* the bin keeps them alive */
   gst_object_unref (w->appsrc);
   gst_object_unref (w->capsfilter);
+  pad = gst_element_get_static_pad (w->appsrc, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_frame_taken, w, NULL);
+  gst_object_unref (pad);
+  h264 = gst_bin_get_by_name (GST_BIN (w->pipeline), "h264");
+  pad = gst_element_get_static_pad (h264, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+      drop_eos_before_caps, NULL, NULL);
+  gst_object_unref (pad);
+  gst_object_unref (h264);
   if (gst_element_set_state (w->pipeline, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_STORE,
@@ -289,8 +449,7 @@ wr2v_ref_writer_set_caps (Wr2vRefWriter * w, GstCaps * caps, GError ** error)
   if (g_str_equal (name, "video/x-raw")) {
     mode = w->kind == WR2V_REF_VIDEO ? MODE_ENCODE : MODE_IMAGE;
     w->mime = w->kind == WR2V_REF_VIDEO ? "video/mp4" : "image/png";
-  } else if (g_str_equal (name, "video/quicktime") && w->kind ==
-      WR2V_REF_VIDEO) {
+  } else if (g_str_equal (name, "video/quicktime") && w->kind == WR2V_REF_VIDEO) {
     mode = MODE_COPY;
     w->mime = "video/mp4";
   } else if (g_str_equal (name, "image/jpeg") && w->kind == WR2V_REF_IMAGE) {
@@ -323,8 +482,34 @@ wr2v_ref_writer_set_caps (Wr2vRefWriter * w, GstCaps * caps, GError ** error)
   return TRUE;
 }
 
+/* Waits until the encoder's queue has room for a frame, or it failed, or
+ * abort() was called: never longer. */
 static GstFlowReturn
-push_raw_video (Wr2vRefWriter * w, GstBuffer * buf)
+wait_for_room (Wr2vRefWriter * w, GError ** error)
+{
+  GstFlowReturn ret = GST_FLOW_OK;
+  g_autofree gchar *failed = NULL;
+
+  g_mutex_lock (&w->lock);
+  while (!w->encode_error && !w->aborted &&
+      gst_app_src_get_current_level_buffers (GST_APP_SRC (w->appsrc)) >=
+      MAX_QUEUED_FRAMES)
+    g_cond_wait (&w->cond, &w->lock);
+  if (w->aborted)
+    ret = GST_FLOW_FLUSHING;
+  else if (w->encode_error)
+    failed = g_strdup (w->encode_error);
+  g_mutex_unlock (&w->lock);
+
+  if (failed) {
+    set_encode_error (w, failed, error);
+    ret = GST_FLOW_ERROR;
+  }
+  return ret;
+}
+
+static GstFlowReturn
+push_raw_video (Wr2vRefWriter * w, GstBuffer * buf, GError ** error)
 {
   GstClockTime pts = GST_BUFFER_PTS (buf);
   GstClockTime dur = GST_BUFFER_DURATION (buf);
@@ -339,6 +524,10 @@ push_raw_video (Wr2vRefWriter * w, GstBuffer * buf)
     wr2v_ref_writer_end (w);
     return GST_FLOW_EOS;
   }
+  ret = wait_for_room (w, error);
+  if (ret != GST_FLOW_OK)
+    return ret;
+  hash_frame (w, buf);
 
   /* Timestamps from 0: a live source's running time means nothing in the
    * reference file. The copy shares the frame's memory. */
@@ -357,6 +546,28 @@ push_raw_video (Wr2vRefWriter * w, GstBuffer * buf)
   return GST_FLOW_OK;
 }
 
+static GstFlowReturn
+copy_bytes (Wr2vRefWriter * w, GstBuffer * buf, GError ** error)
+{
+  GstMapInfo map;
+  gboolean ok;
+  GError *err = NULL;
+
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ))
+    return GST_FLOW_ERROR;
+  g_checksum_update (w->checksum, map.data, map.size);
+  ok = g_output_stream_write_all (w->out, map.data, map.size, NULL, NULL, &err);
+  w->bytes += map.size;
+  gst_buffer_unmap (buf, &map);
+  if (!ok) {
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_STORE,
+        "Cannot write the reference to %s: %s", w->path, err->message);
+    g_error_free (err);
+    return GST_FLOW_ERROR;
+  }
+  return GST_FLOW_OK;
+}
+
 GstFlowReturn
 wr2v_ref_writer_push (Wr2vRefWriter * w, GstBuffer * buf, GError ** error)
 {
@@ -364,6 +575,7 @@ wr2v_ref_writer_push (Wr2vRefWriter * w, GstBuffer * buf, GError ** error)
     return GST_FLOW_FLUSHING;
   if (w->ended)
     return GST_FLOW_EOS;
+  ask_upstream_file (w);
 
   if (w->mode == MODE_NONE) {
     /* No caps event: filesrc linked straight to the pad. Look at the
@@ -384,29 +596,12 @@ wr2v_ref_writer_push (Wr2vRefWriter * w, GstBuffer * buf, GError ** error)
   }
 
   switch (w->mode) {
-    case MODE_COPY:{
-      GstMapInfo map;
-      gboolean ok;
-      GError *err = NULL;
-
-      if (!gst_buffer_map (buf, &map, GST_MAP_READ))
-        return GST_FLOW_ERROR;
-      g_checksum_update (w->checksum, map.data, map.size);
-      ok = g_output_stream_write_all (w->out, map.data, map.size, NULL, NULL,
-          &err);
-      w->bytes += map.size;
-      gst_buffer_unmap (buf, &map);
-      if (!ok) {
-        g_set_error (error, WR2V_ERROR, WR2V_ERROR_STORE,
-            "Cannot write the reference to %s: %s", w->path, err->message);
-        g_error_free (err);
-        return GST_FLOW_ERROR;
-      }
-      return GST_FLOW_OK;
-    }
+    case MODE_COPY:
+      return copy_bytes (w, buf, error);
     case MODE_ENCODE:
-      return push_raw_video (w, buf);
+      return push_raw_video (w, buf, error);
     case MODE_IMAGE:
+      hash_frame (w, buf);
       w->image = gst_sample_new (buf, w->caps, NULL, NULL);
       wr2v_ref_writer_end (w);
       return GST_FLOW_EOS;
@@ -455,8 +650,7 @@ wait_encoder (Wr2vRefWriter * w, GCancellable * cancellable, GError ** error)
   gulong id = 0;
 
   if (cancellable)
-    id = g_cancellable_connect (cancellable, G_CALLBACK (wake_writer), w,
-        NULL);
+    id = g_cancellable_connect (cancellable, G_CALLBACK (wake_writer), w, NULL);
   g_mutex_lock (&w->lock);
   while (!w->encoded && !w->encode_error && !w->aborted &&
       !g_cancellable_is_cancelled (cancellable))
@@ -469,13 +663,11 @@ wait_encoder (Wr2vRefWriter * w, GCancellable * cancellable, GError ** error)
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
   if (failed) {
-    g_set_error (error, WR2V_ERROR, WR2V_ERROR_INTERNAL,
-        "Encoding a reference video failed: %s", failed);
+    set_encode_error (w, failed, error);
     return FALSE;
   }
   if (!encoded) {
-    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-        "stopped");
+    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "stopped");
     return FALSE;
   }
   return TRUE;
@@ -509,32 +701,138 @@ write_png (Wr2vRefWriter * w, GError ** error)
   return ok;
 }
 
+/* wr2v_clip_check() words its error for a delivered clip: keep its
+ * reason, in parentheses, for a message about the user's reference. */
+static gchar *
+clip_check_reason (const gchar * message)
+{
+  const gchar *open = strchr (message, '(');
+  const gchar *close = strrchr (message, ')');
+
+  if (open && close && close > open)
+    return g_strndup (open + 1, close - open - 1);
+  return g_strdup (message);
+}
+
+static void
+link_decoded (GstElement * dec, GstPad * pad, GstElement * sink)
+{
+  GstPad *sinkpad = gst_element_get_static_pad (sink, "sink");
+
+  if (!gst_pad_is_linked (sinkpad))
+    gst_pad_link (pad, sinkpad);
+  gst_object_unref (sinkpad);
+}
+
+static void
+count_frame (gint * frames)
+{
+  g_atomic_int_inc (frames);
+}
+
+/* Decodes @path's picture (filesrc ! decodebin ! fakesink to its end),
+ * with a bound on the time it may take. */
+static gboolean
+image_decodes (const gchar * path, gchar ** why)
+{
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  GstElement *src = gst_element_factory_make ("filesrc", NULL);
+  GstElement *dec = gst_element_factory_make ("decodebin", NULL);
+  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+  g_autoptr (GstBus) bus = gst_element_get_bus (pipeline);
+  GstMessage *msg = NULL;
+  gboolean ok = FALSE;
+  gint frames = 0;
+
+  if (src && dec && sink) {
+    gst_bin_add_many (GST_BIN (pipeline), src, dec, sink, NULL);
+    g_object_set (src, "location", path, NULL);
+    gst_element_link (src, dec);
+    g_signal_connect (dec, "pad-added", G_CALLBACK (link_decoded), sink);
+    g_object_set (sink, "signal-handoffs", TRUE, NULL);
+    g_signal_connect_swapped (sink, "handoff", G_CALLBACK (count_frame),
+        &frames);
+    gst_element_set_state (pipeline, GST_STATE_PLAYING);
+    msg = gst_bus_timed_pop_filtered (bus, 10 * GST_SECOND,
+        GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  }
+  if (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS) {
+    /* a decoder may drop what it cannot read and still end cleanly */
+    ok = g_atomic_int_get (&frames) > 0;
+    if (!ok)
+      *why = g_strdup ("it does not decode to a picture");
+  } else if (msg) {
+    g_autoptr (GError) err = NULL;
+
+    gst_message_parse_error (msg, &err, NULL);
+    g_strdelimit (err->message, ".", ' ');
+    *why = g_strdup_printf ("it does not decode (%s)",
+        g_strchomp (err->message));
+  } else {
+    *why = g_strdup ("it does not decode (no picture within 10 s)");
+  }
+  if (msg)
+    gst_message_unref (msg);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+  return ok;
+}
+
+gboolean
+wr2v_reference_check (const Wr2vReference * ref, const gchar * path,
+    const gchar * mime, GCancellable * cancellable, GError ** error)
+{
+  g_autofree gchar *why = NULL;
+  g_autofree gchar *name = NULL;
+  GStatBuf st;
+
+  if (g_stat (path, &st) != 0 || st.st_size == 0)
+    why = g_strdup ("the file is empty");
+  else if (g_str_equal (mime, "video/mp4")) {
+    GError *err = NULL;
+
+    if (!wr2v_clip_check (path, cancellable, &err)) {
+      if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+        g_propagate_error (error, err);
+        return FALSE;
+      }
+      why = clip_check_reason (err->message);
+      g_error_free (err);
+    }
+  } else if (!image_decodes (path, &why)) {
+    GST_WARNING ("%s does not decode: %s", path, why);
+  }
+  if (!why)
+    return TRUE;
+  name = wr2v_reference_name (ref);
+  g_set_error (error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST,
+      "%s is not a usable %s: %s. Nothing was uploaded; check the file.",
+      name, g_str_equal (mime, "video/mp4") ? "video" : "image", why);
+  return FALSE;
+}
+
 gboolean
 wr2v_ref_writer_finish (Wr2vRefWriter * w, Wr2vReference * ref,
     GCancellable * cancellable, GError ** error)
 {
   gboolean empty = FALSE;
 
-  wr2v_ref_writer_end (w);
-  switch (w->mode) {
+  if (w) {
+    g_free (ref->source);
+    ref->source = g_strdup (w->user_file);
+    wr2v_ref_writer_end (w);
+  }
+  switch (w ? w->mode : MODE_NONE) {
     case MODE_COPY:
       if (!g_output_stream_close (w->out, NULL, error))
         return FALSE;
       empty = w->bytes == 0;
-      if (!empty) {
-        g_free (ref->sha256);
-        ref->sha256 = g_strdup (g_checksum_get_string (w->checksum));
-      }
       break;
     case MODE_ENCODE:
       empty = w->frames == 0;
       if (!empty && !wait_encoder (w, cancellable, error))
         return FALSE;
       gst_element_set_state (w->pipeline, GST_STATE_NULL);
-      if (!empty) {
-        g_free (ref->sha256);
-        ref->sha256 = g_strdup (g_checksum_get_string (w->checksum));
-      }
       break;
     case MODE_IMAGE:
       empty = w->image == NULL;
@@ -542,17 +840,25 @@ wr2v_ref_writer_finish (Wr2vRefWriter * w, Wr2vReference * ref,
         return FALSE;
       break;
     default:
+      /* no writer: nothing arrived (an empty file), or a URI-only pad */
+      if (!w && ref->uri)
+        return TRUE;
       empty = TRUE;
       break;
   }
   if (empty) {
+    g_autofree gchar *name = wr2v_reference_name (ref);
+
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST,
-        "Reference %s %u ended before sending any data. Check its source.",
-        wr2v_ref_kind_word (w->kind), ref->number);
+        "Reference %s ended before sending any data. Check its source.", name);
     return FALSE;
   }
-  if (!ref->sha256 && !(ref->sha256 = wr2v_file_sha256 (w->path, error)))
+  /* a file passed through is checked before anything is uploaded */
+  if (w->mode == MODE_COPY && !wr2v_reference_check (ref, w->path, w->mime,
+          cancellable, error))
     return FALSE;
+  g_free (ref->sha256);
+  ref->sha256 = g_strdup (g_checksum_get_string (w->checksum));
   g_free (ref->path);
   ref->path = g_strdup (w->path);
   g_free (ref->mime);
@@ -569,4 +875,150 @@ wr2v_ref_writer_abort (Wr2vRefWriter * w)
   g_mutex_unlock (&w->lock);
   if (w->pipeline)
     gst_element_set_state (w->pipeline, GST_STATE_NULL);
+}
+
+/* --- work directories ---------------------------------------------------- */
+
+#define WORK_DIR_PREFIX "wanr2v-"
+#define WORK_DIR_LOCK ".lock"
+/* an unlocked directory (an older version's) this old is abandoned */
+#define STALE_WORK_DIR_SECONDS (24 * 3600)
+/* younger directories are left alone, even unlocked */
+#define NEW_WORK_DIR_SECONDS 60
+
+/* our directories: path -> fd holding the flock on its .lock */
+static GMutex work_dirs_lock;
+static GHashTable *work_dirs;
+
+/* Removes @dir's files (references are flat files) and @dir. */
+static void
+remove_tree (const gchar * dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const gchar *name;
+
+  while (d && (name = g_dir_read_name (d))) {
+    g_autofree gchar *path = g_build_filename (dir, name, NULL);
+
+    g_unlink (path);
+  }
+  g_rmdir (dir);
+}
+
+/* Whether @dir holds only what a run puts there (video_N, image_N): a
+ * folder of the user's that happens to match the name is left alone. */
+static gboolean
+holds_only_references (const gchar * dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const gchar *name;
+
+  if (!d)
+    return FALSE;
+  while ((name = g_dir_read_name (d))) {
+    const gchar *digits;
+
+    if (!g_str_has_prefix (name, "video_")
+        && !g_str_has_prefix (name, "image_"))
+      return FALSE;
+    digits = name + strlen ("video_");
+    if (!*digits || strspn (digits, "0123456789") != strlen (digits))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* Whether the run that made @dir is gone: nobody holds its lock, or, with
+ * no lock file (an older version's), it is over a day old and holds only
+ * reference files. */
+static gboolean
+work_dir_abandoned (const gchar * dir, gint64 now)
+{
+  g_autofree gchar *lock = g_build_filename (dir, WORK_DIR_LOCK, NULL);
+  gboolean abandoned;
+  GStatBuf st;
+  gint fd;
+
+  /* a folder this young may be between its creation and its lock */
+  if (g_lstat (dir, &st) != 0 || !S_ISDIR (st.st_mode)
+      || st.st_uid != getuid () || now - st.st_mtime < NEW_WORK_DIR_SECONDS)
+    return FALSE;
+  fd = g_open (lock, O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0);
+  if (fd < 0)
+    return now - st.st_mtime > STALE_WORK_DIR_SECONDS
+        && holds_only_references (dir);
+  abandoned = flock (fd, LOCK_EX | LOCK_NB) == 0;
+  close (fd);
+  return abandoned;
+}
+
+static void
+remove_abandoned_work_dirs (void)
+{
+  const gchar *tmp = g_get_tmp_dir ();
+  g_autoptr (GDir) d = g_dir_open (tmp, 0, NULL);
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  const gchar *name;
+
+  while (d && (name = g_dir_read_name (d))) {
+    g_autofree gchar *path = NULL;
+
+    if (!g_str_has_prefix (name, WORK_DIR_PREFIX)
+        || strlen (name) != strlen (WORK_DIR_PREFIX) + 6)
+      continue;
+    path = g_build_filename (tmp, name, NULL);
+    if (work_dir_abandoned (path, now)) {
+      GST_INFO ("removing %s, left by a run that died", path);
+      remove_tree (path);
+    }
+  }
+}
+
+gchar *
+wr2v_work_dir_new (GError ** error)
+{
+  g_autofree gchar *dir = NULL;
+  g_autofree gchar *lock = NULL;
+  gint fd;
+
+  ensure_debug ();
+  remove_abandoned_work_dirs ();
+  dir = g_dir_make_tmp (WORK_DIR_PREFIX "XXXXXX", error);
+  if (!dir)
+    return NULL;
+  lock = g_build_filename (dir, WORK_DIR_LOCK, NULL);
+  fd = g_open (lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0 || flock (fd, LOCK_EX | LOCK_NB) != 0) {
+    int e = errno;
+
+    if (fd >= 0)
+      close (fd);
+    remove_tree (dir);
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_STORE,
+        "Cannot lock the work directory %s: %s", dir, g_strerror (e));
+    return NULL;
+  }
+  g_mutex_lock (&work_dirs_lock);
+  if (!work_dirs)
+    work_dirs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_hash_table_replace (work_dirs, g_strdup (dir), GINT_TO_POINTER (fd));
+  g_mutex_unlock (&work_dirs_lock);
+  return g_steal_pointer (&dir);
+}
+
+void
+wr2v_work_dir_remove (const gchar * dir)
+{
+  gpointer key = NULL, fd = NULL;
+  gboolean ours;
+
+  if (!dir)
+    return;
+  remove_tree (dir);
+  g_mutex_lock (&work_dirs_lock);
+  ours = work_dirs && g_hash_table_steal_extended (work_dirs, dir, &key, &fd);
+  g_mutex_unlock (&work_dirs_lock);
+  if (ours)
+    close (GPOINTER_TO_INT (fd));
+  g_free (key);
 }

@@ -26,6 +26,7 @@ wr2v_request_free (Wr2vRequest * req)
     return;
   g_free (req->prompt);
   g_free (req->negative_prompt);
+  g_free (req->job_key);
   g_ptr_array_unref (req->references);
   g_free (req);
 }
@@ -49,6 +50,7 @@ wr2v_reference_free (Wr2vReference * ref)
   g_free (ref->mime);
   g_free (ref->sha256);
   g_free (ref->uri);
+  g_free (ref->source);
   g_free (ref);
 }
 
@@ -109,6 +111,19 @@ wr2v_ref_kind_word (Wr2vRefKind kind)
   return kind == WR2V_REF_VIDEO ? "Video" : "Image";
 }
 
+gchar *
+wr2v_reference_name (const Wr2vReference * ref)
+{
+  const gchar *word = wr2v_ref_kind_word (ref->kind);
+
+  if (ref->source)
+    return g_strdup_printf ("%s %u (pad %s_%u, %s)", word, ref->number,
+        ref->kind == WR2V_REF_VIDEO ? "video" : "image", ref->pad_index,
+        ref->source);
+  return g_strdup_printf ("%s %u (pad %s_%u)", word, ref->number,
+      ref->kind == WR2V_REF_VIDEO ? "video" : "image", ref->pad_index);
+}
+
 /* Output sizes of the hosted Wan models per resolution tier and aspect
  * ratio: the 16:9 sizes are confirmed (1280x720, 1920x1080); the others
  * follow DashScope's published wan2.x size lists [I for 2.7]. */
@@ -139,12 +154,18 @@ wr2v_request_canonical (const Wr2vRequest * req, const gchar * engine_id)
   /* the continuing reading: a prompt keeps its hash (and its paid job)
    * whichever convention it is written in */
   g_autofree gchar *prompt = wr2v_prompt_canonical (req);
+  gboolean keyed = req->job_key && *req->job_key;
 
   /* Field order is fixed: this string is hashed. Bump "v" when the form
    * changes so that old cache entries are not matched by accident. */
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "v");
   json_builder_add_int_value (b, 1);
+  if (keyed) {
+    /* only requests with a key change form: others keep their keys */
+    json_builder_set_member_name (b, "job_key");
+    json_builder_add_string_value (b, req->job_key);
+  }
   json_builder_set_member_name (b, "engine");
   json_builder_add_string_value (b, engine_id ? engine_id : "");
   json_builder_set_member_name (b, "prompt");
@@ -177,7 +198,7 @@ wr2v_request_canonical (const Wr2vRequest * req, const gchar * engine_id)
     json_builder_set_member_name (b, "number");
     json_builder_add_int_value (b, ref->number);
     json_builder_set_member_name (b, "sha256");
-    json_builder_add_string_value (b, ref->sha256 ? ref->sha256 : "");
+    json_builder_add_string_value (b, ref->sha256 && !keyed ? ref->sha256 : "");
     json_builder_set_member_name (b, "uri");
     json_builder_add_string_value (b, ref->uri ? ref->uri : "");
     json_builder_end_object (b);

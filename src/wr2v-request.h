@@ -11,10 +11,8 @@
 #include <glib.h>
 
 G_BEGIN_DECLS
-
 #define WR2V_MAX_REFERENCES 5
-
-typedef enum
+    typedef enum
 {
   WR2V_RESOLUTION_720P,
   WR2V_RESOLUTION_1080P,
@@ -53,6 +51,8 @@ typedef struct
   gchar *mime;                  /* "video/mp4", "image/jpeg", "image/png" */
   gchar *sha256;                /* hex digest of the file's bytes */
   gchar *uri;                   /* a URL the user already has, or NULL */
+  gchar *source;                /* the user's file it came from, or NULL:
+                                 * for messages, never hashed */
 } Wr2vReference;
 
 typedef struct
@@ -69,6 +69,12 @@ typedef struct
    * is the continuing one, see wr2v_prompt_canonicalize() */
   Wr2vNumbering numbering;
   GPtrArray *references;        /* Wr2vReference*, in prompt order */
+  /* A user-chosen idempotency key, or NULL. When set, the request's
+   * identity leaves out the references' contents: a run with the same key
+   * and parameters is the same request whatever frames arrive (a live
+   * camera), so a crashed or stopped job is resumed, never paid twice.
+   * See docs/identity.md. */
+  gchar *job_key;
 } Wr2vRequest;
 
 Wr2vRequest *wr2v_request_new (void);
@@ -88,7 +94,9 @@ void wr2v_request_number_references (Wr2vRequest * req);
 guint wr2v_request_count (const Wr2vRequest * req, Wr2vRefKind kind);
 
 /* Canonical JSON of the request for @engine_id (engine name and model, as
- * they change what comes out). Free with g_free. */
+ * they change what comes out). With a job_key, the key stands for the
+ * references' contents (their kinds, numbers and URIs stay). Free with
+ * g_free. */
 gchar *wr2v_request_canonical (const Wr2vRequest * req,
     const gchar * engine_id);
 
@@ -103,6 +111,10 @@ void wr2v_output_size (Wr2vResolution res, Wr2vAspectRatio ar,
 const gchar *wr2v_resolution_nick (Wr2vResolution res);
 const gchar *wr2v_aspect_ratio_nick (Wr2vAspectRatio ar);
 const gchar *wr2v_ref_kind_word (Wr2vRefKind kind);     /* "Video" / "Image" */
+
+/* What the user knows a reference by, for messages: "Video 1 (pad
+ * video_0, /home/me/clip.mp4)"; never a temporary path. */
+gchar *wr2v_reference_name (const Wr2vReference * ref);
 
 /* SHA-256 of a file's bytes, hex. */
 gchar *wr2v_file_sha256 (const gchar * path, GError ** error);

@@ -390,6 +390,137 @@ wr2v_store_commit (Wr2vStore * store, const gchar * hash,
   return g_steal_pointer (&path);
 }
 
+/* --- pruning --- */
+
+typedef struct
+{
+  gchar *hash;
+  gint64 mtime;
+  guint64 size;
+} StoredClip;
+
+static void
+stored_clip_free (gpointer data)
+{
+  StoredClip *c = data;
+
+  g_free (c->hash);
+  g_free (c);
+}
+
+static gint
+oldest_first (gconstpointer a, gconstpointer b)
+{
+  const StoredClip *ca = *(const StoredClip **) a;
+  const StoredClip *cb = *(const StoredClip **) b;
+
+  if (ca->mtime != cb->mtime)
+    return ca->mtime < cb->mtime ? -1 : 1;
+  return g_strcmp0 (ca->hash, cb->hash);
+}
+
+/* The clips in results/, oldest first. */
+static GPtrArray *
+list_clips (Wr2vStore * store, GError ** error)
+{
+  g_autoptr (GPtrArray) clips = g_ptr_array_new_with_free_func
+      (stored_clip_free);
+  g_autoptr (GDir) d = g_dir_open (store->results, 0, error);
+  const gchar *name;
+
+  if (!d)
+    return NULL;
+  while ((name = g_dir_read_name (d))) {
+    g_autofree gchar *path = g_build_filename (store->results, name, NULL);
+    g_autofree gchar *hash = NULL;
+    StoredClip *c;
+    GStatBuf st;
+
+    if (!g_str_has_suffix (name, ".mp4"))
+      continue;
+    hash = g_strndup (name, strlen (name) - 4);
+    if (!is_digest (hash) || g_lstat (path, &st) != 0 || !S_ISREG (st.st_mode))
+      continue;
+    c = g_new0 (StoredClip, 1);
+    c->hash = g_steal_pointer (&hash);
+    c->mtime = st.st_mtime;
+    c->size = st.st_size;
+    g_ptr_array_add (clips, c);
+  }
+  g_ptr_array_sort (clips, oldest_first);
+  return g_steal_pointer (&clips);
+}
+
+static void
+remove_clip (Wr2vStore * store, const StoredClip * c)
+{
+  g_autofree gchar *mp4 = g_strdup_printf ("%s.mp4", c->hash);
+  g_autofree gchar *json = g_strdup_printf ("%s.json", c->hash);
+  g_autofree gchar *mp4_path = g_build_filename (store->results, mp4, NULL);
+  g_autofree gchar *json_path = g_build_filename (store->results, json, NULL);
+
+  /* the clip first: a record without its clip is never served */
+  g_unlink (mp4_path);
+  g_unlink (json_path);
+}
+
+static void
+remove_expired_uploads (Wr2vStore * store)
+{
+  g_autoptr (GDir) d = g_dir_open (store->uploads, 0, NULL);
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  const gchar *name;
+
+  while (d && (name = g_dir_read_name (d))) {
+    g_autofree gchar *path = g_build_filename (store->uploads, name, NULL);
+    g_autofree gchar *data = NULL;
+    g_autoptr (JsonParser) parser = NULL;
+    JsonObject *o;
+    gsize len = 0;
+
+    if (!g_str_has_suffix (name, ".json"))
+      continue;
+    data = read_small_file (path, &len);
+    if (!data || !(o = parse_record (data, len, &parser, NULL))
+        || int_member (o, "expires") < now)
+      g_unlink (path);
+  }
+}
+
+gboolean
+wr2v_store_prune (Wr2vStore * store, gint64 max_age_s, guint64 max_bytes,
+    Wr2vPruneStats * stats, GError ** error)
+{
+  g_autoptr (GPtrArray) clips = list_clips (store, error);
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  Wr2vPruneStats local = { 0 };
+  guint64 total = 0;
+
+  if (!clips)
+    return FALSE;
+  for (guint i = 0; i < clips->len; i++)
+    total += ((StoredClip *) g_ptr_array_index (clips, i))->size;
+  for (guint i = 0; i < clips->len; i++) {
+    const StoredClip *c = g_ptr_array_index (clips, i);
+    gboolean too_old = max_age_s > 0 && now - c->mtime > max_age_s;
+    gboolean too_big = max_bytes > 0 && total > max_bytes;
+
+    if (too_old || too_big) {
+      remove_clip (store, c);
+      total -= c->size;
+      local.removed++;
+      local.removed_bytes += c->size;
+    } else {
+      local.kept++;
+      local.kept_bytes += c->size;
+    }
+  }
+  remove_expired_uploads (store);
+  if (stats)
+    *stats = local;
+  return TRUE;
+}
+
 /* --- journal --- */
 
 void

@@ -13,9 +13,7 @@
 
 #include <gio/gio.h>
 
-G_BEGIN_DECLS
-
-typedef struct _Wr2vStore Wr2vStore;
+G_BEGIN_DECLS typedef struct _Wr2vStore Wr2vStore;
 
 /* The default cache-dir: $XDG_CACHE_HOME/gstreamer-1.0/wanr2v. */
 gchar *wr2v_store_default_dir (void);
@@ -56,6 +54,22 @@ gchar *wr2v_store_commit (Wr2vStore * store, const gchar * hash,
 /* Parses a results/<hash>.json document (exposed for fuzzing). */
 Wr2vResultMeta *wr2v_result_meta_parse (const gchar * data, gssize len,
     GError ** error);
+
+/* Removes clips (results/<hash>.mp4 and .json) last written more than
+ * @max_age_s seconds ago (0: any age), then the oldest until the clips
+ * left weigh at most @max_bytes (0: no limit), and upload records that
+ * have expired. Jobs in flight (journal/) are never touched; a clip being
+ * played stays readable until closed. @stats may be NULL. */
+typedef struct
+{
+  guint removed;
+  guint64 removed_bytes;
+  guint kept;
+  guint64 kept_bytes;
+} Wr2vPruneStats;
+
+gboolean wr2v_store_prune (Wr2vStore * store, gint64 max_age_s,
+    guint64 max_bytes, Wr2vPruneStats * stats, GError ** error);
 
 /* --- journal --- */
 

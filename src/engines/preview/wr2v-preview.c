@@ -7,13 +7,15 @@
  *
  *   videotestsrc ! imagefreeze ----------------------------------+ background
  *   videotestsrc ! imagefreeze ----------------------------------+ drifting layer
- *   filesrc ! decodebin ! videoconvert ! videoscale ! textoverlay + Video N tile
+ *   filesrc ! decodebin ! videoconvert ! deinterlace ! videoconvert
+ *     ! videoscale ! textoverlay ---------------------------------+ Video N tile
  *   filesrc ! decodebin ! ... ! textoverlay ! imagefreeze -------+ Image N tile
  *     compositor ! capsfilter ! textoverlay (prompt) ! x264enc ! mp4mux
  *       ! filesink
  *
  * Tiles move along paths animated with GstController on the compositor's
- * pads. Colours and paths come from a GRand seeded from the request's seed
+ * pads, each inside its own cell of a grid: they never cover each other,
+ * so every reference's label is readable in every frame. Colours and paths come from a GRand seeded from the request's seed
  * (or from its prompt and references when unset), so one request always
  * renders the same frames.
  *
@@ -34,7 +36,7 @@ GST_DEBUG_CATEGORY_STATIC (wr2v_preview_debug);
 #define GST_CAT_DEFAULT wr2v_preview_debug
 
 /* Bump when the renderer's output changes: cached results then miss. */
-#define PREVIEW_IDENTITY "preview-1"
+#define PREVIEW_IDENTITY "preview-2"
 #define PREVIEW_FPS 30
 #define PREVIEW_MIN_DURATION 1
 #define PREVIEW_MAX_DURATION 15
@@ -53,6 +55,8 @@ typedef struct
   Wr2vRefKind kind;
   gchar *path;                  /* copied: a cancelled render outlives the job */
   gchar *label;                 /* "Video 1" */
+  gchar *name;                  /* "Video 1 (pad video_0, clip.mp4)", for
+                                 * messages: never our temp path */
   gint box_w, box_h;            /* tiles are fitted into this box */
   gint key_x[PREVIEW_MAX_KEYS]; /* the box's position at each key time */
   gint key_y[PREVIEW_MAX_KEYS];
@@ -199,61 +203,76 @@ hsv_argb (gdouble h, gdouble s, gdouble v)
       ((guint32) ((g + m) * 255 + 0.5) << 8) | (guint32) ((b + m) * 255 + 0.5);
 }
 
-static gint
-overlap_area (gint ax, gint ay, gint bx, gint by, gint w, gint h)
+/* The grid of cells the tiles keep to: the column count that gives the
+ * largest 16:9 box for @n tiles in @area_w x @area_h. */
+static void
+choose_grid (guint n, gint area_w, gint area_h, gint * cols, gint * rows)
 {
-  gint ox = MIN (ax, bx) + w - MAX (ax, bx);
-  gint oy = MIN (ay, by) + h - MAX (ay, by);
+  gint best = -1;
 
-  return ox > 0 && oy > 0 ? ox * oy : 0;
+  *cols = *rows = 1;
+  for (gint c = 1; c <= (gint) MAX (n, 1); c++) {
+    gint r = ((gint) n + c - 1) / c;
+    gint box_w = MIN (area_w / c, area_h / r * 16 / 9);
+
+    if (box_w > best) {
+      best = box_w;
+      *cols = c;
+      *rows = r;
+    }
+  }
 }
 
-/* Each tile's box does a random walk over key times; at each key a few
- * candidates are drawn and the one least covering earlier tiles wins, so
- * every reference stays visible. All draws happen here, in a fixed order. */
+/* Each tile's box does a random walk over key times inside a cell of its
+ * own (cells drawn at random), so tiles never cover each other's pictures
+ * or labels; the paths between keys (cubic, monotonic) stay inside too.
+ * All draws happen here, in a fixed order. */
 static void
 layout_tiles (Render * r, GRand * rand)
 {
-  gint box_h = r->height / 3;
-  gint box_w = MIN (box_h * 16 / 9, r->width / 2) & ~1;
-  gint max_x = MAX (0, r->width - box_w);
-  /* keep tiles mostly above the caption */
-  gint max_y = MAX (0, r->height - box_h - r->height / 8);
+  /* keep tiles above the caption */
+  gint area_h = r->height - r->height / 8;
+  gint cols, rows, cell_w, cell_h, box_w, box_h;
+  guint cells[WR2V_MAX_REFERENCES * 2];
 
+  choose_grid (r->n_tiles, r->width, area_h, &cols, &rows);
+  cell_w = r->width / cols;
+  cell_h = area_h / rows;
+  box_h = MIN (r->height / 3, cell_h);
+  box_w = MIN (MIN (box_h * 16 / 9, r->width / 2), cell_w) & ~1;
   box_h &= ~1;
-  for (guint k = 0; k < r->n_keys; k++) {
-    for (guint i = 0; i < r->n_tiles; i++) {
-      Tile *t = &r->tiles[i];
-      gint best_x = 0, best_y = 0, best = G_MAXINT;
+  for (guint c = 0; c < (guint) (cols * rows); c++)
+    cells[c] = c;
+  for (guint c = cols * rows; c > 1; c--) {
+    guint j = g_rand_int_range (rand, 0, c);
+    guint tmp = cells[c - 1];
 
-      t->box_w = box_w;
-      t->box_h = box_h;
-      for (guint attempt = 0; attempt < 16 && best > box_w * box_h / 5;
-          attempt++) {
-        gint x, y, cover = 0;
+    cells[c - 1] = cells[j];
+    cells[j] = tmp;
+  }
+  for (guint i = 0; i < r->n_tiles; i++) {
+    Tile *t = &r->tiles[i];
+    gint min_x = (cells[i] % cols) * cell_w;
+    gint min_y = (cells[i] / cols) * cell_h;
+    gint max_x = min_x + MAX (0, cell_w - box_w);
+    gint max_y = min_y + MAX (0, cell_h - box_h);
 
-        if (k == 0) {
-          x = g_rand_int_range (rand, 0, max_x + 1);
-          y = g_rand_int_range (rand, 0, max_y + 1);
-        } else {
-          x = t->key_x[k - 1] + g_rand_int_range (rand, -r->width / 4,
-              r->width / 4 + 1);
-          y = t->key_y[k - 1] + g_rand_int_range (rand, -r->height / 5,
-              r->height / 5 + 1);
-          x = CLAMP (x, 0, max_x);
-          y = CLAMP (y, 0, max_y);
-        }
-        for (guint j = 0; j < i; j++)
-          cover = MAX (cover, overlap_area (x, y, r->tiles[j].key_x[k],
-                  r->tiles[j].key_y[k], box_w, box_h));
-        if (cover < best) {
-          best = cover;
-          best_x = x;
-          best_y = y;
-        }
+    t->box_w = box_w;
+    t->box_h = box_h;
+    for (guint k = 0; k < r->n_keys; k++) {
+      gint x, y;
+
+      if (k == 0) {
+        x = g_rand_int_range (rand, min_x, max_x + 1);
+        y = g_rand_int_range (rand, min_y, max_y + 1);
+      } else {
+        x = t->key_x[k - 1] + g_rand_int_range (rand, -cell_w / 4,
+            cell_w / 4 + 1);
+        y = t->key_y[k - 1] + g_rand_int_range (rand, -cell_h / 4,
+            cell_h / 4 + 1);
       }
-      t->key_x[k] = best_x;
-      t->key_y[k] = best_y;
+      t->key_x[k] = CLAMP (x, min_x, max_x);
+      t->key_y[k] = CLAMP (y, min_y, max_y);
     }
   }
 }
@@ -436,8 +455,8 @@ on_pad_added (GstElement * decodebin, GstPad * pad, Tile * t)
 
   sinkpad = gst_element_get_static_pad (t->convert, "sink");
   if (gst_pad_link (pad, sinkpad) != GST_PAD_LINK_OK)
-    post_error (decodebin, "The preview engine can't show %s (%s): its "
-        "decoded video can't be converted.", t->label, t->path);
+    post_error (decodebin, "The preview engine can't show %s: its "
+        "decoded video can't be converted.", t->name);
   gst_object_unref (sinkpad);
 }
 
@@ -446,8 +465,8 @@ on_no_more_pads (GstElement * decodebin, Tile * t)
 {
   /* the compositor would wait forever for this tile */
   if (!g_atomic_int_get (&t->linked))
-    post_error (decodebin, "The preview engine found no picture in %s (%s); "
-        "use a video or image file there.", t->label, t->path);
+    post_error (decodebin, "The preview engine found no picture in %s; "
+        "use a video or image file there.", t->name);
 }
 
 static gboolean
@@ -455,13 +474,16 @@ add_tile (Render * r, GstElement * comp, Tile * t, guint zorder,
     GError ** error)
 {
   gboolean image = t->kind == WR2V_REF_IMAGE;
-  GstElement *src, *dec, *scale, *label, *last;
+  GstElement *src, *dec, *deint, *convert, *scale, *label, *last;
   GstPad *srcpad;
   g_autofree gchar *text = g_markup_escape_text (t->label, -1);
 
+  /* deinterlace: the compositor takes progressive frames only */
   if (!(src = add_element (r, "filesrc", error))
       || !(dec = add_element (r, "decodebin", error))
       || !(t->convert = add_element (r, "videoconvert", error))
+      || !(deint = add_element (r, "deinterlace", error))
+      || !(convert = add_element (r, "videoconvert", error))
       || !(scale = add_element (r, "videoscale", error))
       || !(t->sizefilter = add_element (r, "capsfilter", error))
       || !(label = add_element (r, "textoverlay", error)))
@@ -480,7 +502,8 @@ add_tile (Render * r, GstElement * comp, Tile * t, guint zorder,
   gst_util_set_object_arg (G_OBJECT (label), "valignment", "top");
   gst_util_set_object_arg (G_OBJECT (label), "halignment", "left");
   if (!gst_element_link (src, dec)
-      || !gst_element_link_many (t->convert, scale, t->sizefilter, label, NULL))
+      || !gst_element_link_many (t->convert, deint, convert, scale,
+          t->sizefilter, label, NULL))
     return link_failed (error, "reference tiles");
   last = label;
 
@@ -560,35 +583,17 @@ on_composed (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
+/* The background and the drifting layer under the tiles. Draws from
+ * @rand in a fixed order, before the tiles'. Muted, dark colours keep
+ * references' colours recognisable over them. */
 static gboolean
-build_pipeline (Render * r, const Wr2vRequest * req, const gchar * out_path,
-    GError ** error)
+add_backdrop (Render * r, GstElement * comp, GRand * rand, GError ** error)
 {
-  GstElement *comp, *outcaps, *caption, *enc, *mux, *sink;
-  g_autoptr (GRand) rand = preview_rand_new (req);
-  g_autoptr (GArray) named =
-      wr2v_prompt_named_references (req->prompt ? req->prompt : "", req);
-  g_autofree gchar *font = NULL;
-  g_autofree gchar *text = NULL;
-  gint layer_x[2], layer_y[2], layer_w, layer_h, caption_px;
+  gint layer_x[2], layer_y[2], layer_w, layer_h;
   GstClockTime layer_t[2];
   gdouble hue, sat, val;
-  GstCaps *c;
   GstPad *pad;
 
-  r->pipeline = gst_pipeline_new ("wr2v-preview");
-  r->bus = gst_element_get_bus (r->pipeline);
-
-  if (!(comp = add_element (r, "compositor", error))
-      || !(outcaps = add_element (r, "capsfilter", error))
-      || !(caption = add_element (r, "textoverlay", error))
-      || !(enc = add_element (r, "x264enc", error))
-      || !(mux = add_element (r, "mp4mux", error))
-      || !(sink = add_element (r, "filesink", error)))
-    return FALSE;
-
-  /* Draws from @rand in a fixed order: background, layer, tiles. Muted,
-   * dark colours keep references' colours recognisable over them. */
   hue = g_rand_double_range (rand, 0, 360);
   sat = g_rand_double_range (rand, 0.25, 0.55);
   val = g_rand_double_range (rand, 0.14, 0.28);
@@ -614,6 +619,15 @@ build_pipeline (Render * r, const Wr2vRequest * req, const gchar * out_path,
   layer_t[1] = r->key_time[r->n_keys - 1];
   animate (r->layer_pad, "xpos", layer_t, layer_x, 2, 0);
   animate (r->layer_pad, "ypos", layer_t, layer_y, 2, 0);
+  return TRUE;
+}
+
+/* One tile per reference the prompt names, in the prompt's order. */
+static gboolean
+collect_tiles (Render * r, const Wr2vRequest * req, GError ** error)
+{
+  g_autoptr (GArray) named =
+      wr2v_prompt_named_references (req->prompt ? req->prompt : "", req);
 
   for (guint i = 0; i < named->len && r->n_tiles < WR2V_MAX_REFERENCES; i++) {
     guint number = g_array_index (named, guint, i);
@@ -637,14 +651,32 @@ build_pipeline (Render * r, const Wr2vRequest * req, const gchar * out_path,
       t->path = g_strdup (ref->path);
       t->label = g_strdup_printf ("%s %u", wr2v_ref_kind_word (ref->kind),
           ref->number);
+      t->name = wr2v_reference_name (ref);
       break;
     }
   }
-  layout_tiles (r, rand);
-  for (guint i = 0; i < r->n_tiles; i++)
-    if (!add_tile (r, comp, &r->tiles[i], 2 + i, error))
-      return FALSE;
+  return TRUE;
+}
 
+/* compositor ! capsfilter ! textoverlay (prompt) ! x264enc ! mp4mux !
+ * filesink, and the probe that ends the clip. */
+static gboolean
+add_output (Render * r, const Wr2vRequest * req, GstElement * comp,
+    const gchar * out_path, GError ** error)
+{
+  GstElement *outcaps, *caption, *enc, *mux, *sink;
+  g_autofree gchar *font = NULL;
+  g_autofree gchar *text = NULL;
+  gint caption_px;
+  GstCaps *c;
+  GstPad *pad;
+
+  if (!(outcaps = add_element (r, "capsfilter", error))
+      || !(caption = add_element (r, "textoverlay", error))
+      || !(enc = add_element (r, "x264enc", error))
+      || !(mux = add_element (r, "mp4mux", error))
+      || !(sink = add_element (r, "filesink", error)))
+    return FALSE;
   c = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "I420",
       "width", G_TYPE_INT, r->width, "height", G_TYPE_INT, r->height,
       "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1,
@@ -683,6 +715,27 @@ build_pipeline (Render * r, const Wr2vRequest * req, const gchar * out_path,
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_composed, r, NULL);
   gst_object_unref (pad);
   return TRUE;
+}
+
+static gboolean
+build_pipeline (Render * r, const Wr2vRequest * req, const gchar * out_path,
+    GError ** error)
+{
+  g_autoptr (GRand) rand = preview_rand_new (req);
+  GstElement *comp;
+
+  r->pipeline = gst_pipeline_new ("wr2v-preview");
+  r->bus = gst_element_get_bus (r->pipeline);
+
+  if (!(comp = add_element (r, "compositor", error))
+      || !add_backdrop (r, comp, rand, error)
+      || !collect_tiles (r, req, error))
+    return FALSE;
+  layout_tiles (r, rand);
+  for (guint i = 0; i < r->n_tiles; i++)
+    if (!add_tile (r, comp, &r->tiles[i], 2 + i, error))
+      return FALSE;
+  return add_output (r, req, comp, out_path, error);
 }
 
 static void
@@ -761,10 +814,13 @@ wait_render (Render * r, GError ** error)
         gst_message_parse_error (msg, &err, &debug);
         GST_WARNING ("render failed: %s (%s)", err->message,
             GST_STR_NULL (debug));
-        if (t)
+        if (err->domain == WR2V_ERROR)
+          /* ours (post_error): it names the reference already */
+          g_propagate_error (error, g_steal_pointer (&err));
+        else if (t)
           g_set_error (error, WR2V_ERROR, WR2V_ERROR_INTERNAL,
-              "The preview render could not read %s (%s): %s", t->label,
-              t->path, err->message);
+              "The preview render could not read %s: %s", t->name,
+              err->message);
         else
           g_set_error (error, WR2V_ERROR, WR2V_ERROR_INTERNAL,
               "The preview render failed: %s", err->message);
@@ -814,6 +870,7 @@ render_free (Render * r)
     g_clear_object (&r->tiles[i].comp_pad);
     g_free (r->tiles[i].path);
     g_free (r->tiles[i].label);
+    g_free (r->tiles[i].name);
   }
   g_clear_object (&r->layer_pad);
   g_clear_object (&r->bus);
