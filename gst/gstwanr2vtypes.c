@@ -117,3 +117,22 @@ gst_wanr2v_region_name (GstWanR2vRegion region)
     return region_values[0].value_nick;
   return region_values[region].value_nick;
 }
+
+GType
+gst_wanr2v_audio_get_type (void)
+{
+  static GType type;
+  static const GEnumValue values[] = {
+    {GST_WANR2V_AUDIO_AUTO, "The clip's soundtrack; silence of the clip's "
+          "length when it has none", "auto"},
+    {GST_WANR2V_AUDIO_SILENCE, "Silence of the clip's length, whatever its "
+          "soundtrack", "silence"},
+    {GST_WANR2V_AUDIO_OFF, "No audio: the audio pad only ends (EOS)", "off"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstWanR2vAudio",
+            values));
+  return type;
+}

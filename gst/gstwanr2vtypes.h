@@ -42,4 +42,15 @@ const gchar *gst_wanr2v_region_name (GstWanR2vRegion region);
 /* The engine name used by the core for a concrete (non-auto) value. */
 const gchar *gst_wanr2v_engine_name (GstWanR2vEngine engine);
 
+/* wanr2v's audio property: what its `audio` pad carries */
+typedef enum
+{
+  GST_WANR2V_AUDIO_AUTO,        /* the clip's soundtrack, else silence */
+  GST_WANR2V_AUDIO_SILENCE,     /* silence of the clip's length */
+  GST_WANR2V_AUDIO_OFF,         /* EOS only: nothing is decoded */
+} GstWanR2vAudio;
+
+#define GST_TYPE_WANR2V_AUDIO (gst_wanr2v_audio_get_type ())
+GType gst_wanr2v_audio_get_type (void);
+
 G_END_DECLS
