@@ -27,6 +27,7 @@
 #include "wr2v-engine.h"
 #include "wr2v-error.h"
 #include "wr2v-prompt.h"
+#include "wr2v-preview-sound.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -36,7 +37,7 @@ GST_DEBUG_CATEGORY_STATIC (wr2v_preview_debug);
 #define GST_CAT_DEFAULT wr2v_preview_debug
 
 /* Bump when the renderer's output changes: cached results then miss. */
-#define PREVIEW_IDENTITY "preview-2"
+#define PREVIEW_IDENTITY "preview-3"
 #define PREVIEW_FPS 30
 #define PREVIEW_MIN_DURATION 1
 #define PREVIEW_MAX_DURATION 15
@@ -81,6 +82,7 @@ struct _Render
   GstPad *layer_pad;            /* owned ref on the drifting layer's pad */
   Tile tiles[WR2V_MAX_REFERENCES];
   guint n_tiles;
+  gdouble bed_hz;               /* the soundtrack's steady tone */
   gchar *unlink_path;           /* removed after teardown when set */
 };
 
@@ -658,8 +660,22 @@ collect_tiles (Render * r, const Wr2vRequest * req, GError ** error)
   return TRUE;
 }
 
+/* The soundtrack: a cue as each shown reference comes in turn, evenly
+ * over the clip (one at the start when none is shown). */
+static void
+add_soundtrack (Render * r, const Wr2vRequest * req, GstElement * mux)
+{
+  GstClockTime cues[WR2V_MAX_REFERENCES];
+  guint n = MAX (r->n_tiles, 1);
+
+  for (guint i = 0; i < n; i++)
+    cues[i] = gst_util_uint64_scale (req->duration * GST_SECOND, i, n);
+  wr2v_preview_add_soundtrack (GST_BIN (r->pipeline), mux, req->duration,
+      r->bed_hz, cues, n);
+}
+
 /* compositor ! capsfilter ! textoverlay (prompt) ! x264enc ! mp4mux !
- * filesink, and the probe that ends the clip. */
+ * filesink, with the soundtrack, and the probe that ends the clip. */
 static gboolean
 add_output (Render * r, const Wr2vRequest * req, GstElement * comp,
     const gchar * out_path, GError ** error)
@@ -710,6 +726,7 @@ add_output (Render * r, const Wr2vRequest * req, GstElement * comp,
 
   if (!gst_element_link_many (comp, outcaps, caption, enc, mux, sink, NULL))
     return link_failed (error, "encoder");
+  add_soundtrack (r, req, mux);
 
   pad = gst_element_get_static_pad (comp, "src");
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_composed, r, NULL);
@@ -732,6 +749,8 @@ build_pipeline (Render * r, const Wr2vRequest * req, const gchar * out_path,
       || !collect_tiles (r, req, error))
     return FALSE;
   layout_tiles (r, rand);
+  /* drawn last: the pictures stay as they were before the soundtrack */
+  r->bed_hz = g_rand_double_range (rand, 110.0, 220.0);
   for (guint i = 0; i < r->n_tiles; i++)
     if (!add_tile (r, comp, &r->tiles[i], 2 + i, error))
       return FALSE;
