@@ -93,6 +93,8 @@
 #endif
 
 #include "gstwanr2v.h"
+
+#include <gst/audio/audio.h>
 #include "gstwanr2vgen.h"
 #include "gstwanr2vprops.h"
 #include "gstwanr2vrefpad.h"
@@ -212,6 +214,8 @@ GST_STATIC_PAD_TEMPLATE ("audio", GST_PAD_SRC, GST_PAD_ALWAYS,
 #define SILENCE_CAPS "audio/x-raw, format=S16LE, layout=interleaved, " \
     "rate=48000, channels=2, channel-mask=(bitmask)0x3"
 #define SILENCE_BPF (2 * SILENCE_CHANNELS)
+#define SILENCE_CHUNK (SILENCE_RATE / 10)
+#define SILENCE_LEAD GST_SECOND
 
 typedef struct _GstWanR2vOutput GstWanR2vOutput;
 
@@ -271,6 +275,10 @@ struct _GstWanR2v
    * clip's video streaming thread, which makes the silence */
   GstWanR2vAudio audio_mode;
   gint clip_has_audio;
+  /* where the clip's video ends (its segment's stop, from 0): the
+   * soundtrack is cut there, AAC's priming samples would make it a
+   * frame longer than the picture otherwise (lock) */
+  GstClockTime clip_end;
   gint silence;                 /* -1: not decided yet */
   guint64 silence_next;         /* next sample, G_MAXUINT64 before any */
 };
@@ -378,6 +386,12 @@ shift_segment (GstWanR2vOutput * out_pad, GstEvent * event)
     return event;
   if (!GST_CLOCK_TIME_IS_VALID (out_pad->shift))
     out_pad->shift = in->start;
+  if (out_pad == &self->video) {
+    g_mutex_lock (&self->lock);
+    self->clip_end = GST_CLOCK_TIME_IS_VALID (in->stop) ?
+        in->stop - MIN (out_pad->shift, in->stop) : GST_CLOCK_TIME_NONE;
+    g_mutex_unlock (&self->lock);
+  }
   if (out_pad->shift == 0 && self->live_offset == 0)
     return event;
   gst_segment_copy_into (in, &seg);
@@ -563,52 +577,65 @@ start_silence (GstWanR2v * self)
       gst_event_new_caps (gst_caps_from_string (SILENCE_CAPS)));
 }
 
-/* Silence from @pts to @end (the clip's timestamps), continuing the last
- * buffer sample for sample, so that no rounding leaves a gap. */
+/* Silence up to @end (the clip's timestamps) from where the last ended
+ * (sample for sample, so that no rounding leaves a gap), or from @pts
+ * after a segment; in buffers of SILENCE_CHUNK. */
 static void
 push_silence (GstWanR2v * self, GstClockTime pts, GstClockTime end)
 {
-  guint64 first = self->silence_next;
   guint64 last = gst_util_uint64_scale_round (end, SILENCE_RATE, GST_SECOND);
-  GstBuffer *buf;
 
-  if (first == G_MAXUINT64)
-    first = gst_util_uint64_scale_round (pts, SILENCE_RATE, GST_SECOND);
-  if (last <= first)
-    return;
-  buf = gst_buffer_new_allocate (NULL, (last - first) * SILENCE_BPF, NULL);
-  gst_buffer_memset (buf, 0, 0, (last - first) * SILENCE_BPF);
-  GST_BUFFER_PTS (buf) = gst_util_uint64_scale_round (first, GST_SECOND,
-      SILENCE_RATE);
-  GST_BUFFER_DURATION (buf) = gst_util_uint64_scale_round (last, GST_SECOND,
-      SILENCE_RATE) - GST_BUFFER_PTS (buf);
-  GST_BUFFER_OFFSET (buf) = first;
-  GST_BUFFER_OFFSET_END (buf) = last;
   if (self->silence_next == G_MAXUINT64)
-    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
-  self->silence_next = last;
-  gst_pad_chain (self->audio.sink, buf);
+    self->silence_next = gst_util_uint64_scale_round (pts, SILENCE_RATE,
+        GST_SECOND);
+  while (self->silence_next < last) {
+    guint64 first = self->silence_next;
+    guint64 n = MIN (last - first, SILENCE_CHUNK);
+    GstBuffer *buf = gst_buffer_new_allocate (NULL, n * SILENCE_BPF, NULL);
+
+    gst_buffer_memset (buf, 0, 0, n * SILENCE_BPF);
+    GST_BUFFER_PTS (buf) = gst_util_uint64_scale_round (first, GST_SECOND,
+        SILENCE_RATE);
+    GST_BUFFER_DURATION (buf) = gst_util_uint64_scale_round (first + n,
+        GST_SECOND, SILENCE_RATE) - GST_BUFFER_PTS (buf);
+    GST_BUFFER_OFFSET (buf) = first;
+    GST_BUFFER_OFFSET_END (buf) = first + n;
+    self->silence_next = first + n;
+    if (gst_pad_chain (self->audio.sink, buf) != GST_FLOW_OK)
+      break;
+  }
 }
 
 /* On the clip's video pad, after shift_to_zero() and hold_eos(): when
- * the audio pad carries silence, each frame brings the silence of its
- * span, and the video's segments, flushes and EOS go to the audio pad
- * too. So the silence lasts as long as the video, follows its seeks,
- * and never runs ahead of it; audio_queue (unbounded) keeps this thread
- * from waiting on the audio's downstream. */
+ * the audio pad carries silence, the video's segments, flushes and EOS
+ * go to the audio pad too, and each segment brings the silence up to its
+ * stop (the clip's end): so the silence lasts as long as the video and
+ * follows its seeks. All of it at once, into audio_queue (unbounded):
+ * an audio encoder holds back samples, and a muxer waiting for them
+ * while this thread waits for the muxer would never move. Without a
+ * stop, each frame brings the silence up to SILENCE_LEAD past its end. */
 static GstPadProbeReturn
 feed_silence (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
   GstWanR2v *self = user_data;
+  const GstSegment *segment;
 
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
     GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
     GstClockTime pts = GST_BUFFER_PTS (buf);
     GstClockTime dur = GST_BUFFER_DURATION (buf);
 
-    if (self->silence > 0 && GST_CLOCK_TIME_IS_VALID (pts))
-      push_silence (self, pts, pts + (GST_CLOCK_TIME_IS_VALID (dur) ? dur :
-              GST_SECOND / 30));
+    GstClockTime end;
+
+    if (self->silence <= 0 || !GST_CLOCK_TIME_IS_VALID (pts))
+      return GST_PAD_PROBE_OK;
+    end = pts + SILENCE_LEAD + (GST_CLOCK_TIME_IS_VALID (dur) ? dur :
+        GST_SECOND / 30);
+    g_mutex_lock (&self->lock);
+    if (GST_CLOCK_TIME_IS_VALID (self->clip_end))
+      end = MIN (end, self->clip_end);
+    g_mutex_unlock (&self->lock);
+    push_silence (self, pts, end);
     return GST_PAD_PROBE_OK;
   }
 
@@ -623,6 +650,10 @@ feed_silence (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
       self->silence_next = G_MAXUINT64;
       gst_pad_send_event (self->audio.sink,
           gst_event_ref (GST_PAD_PROBE_INFO_EVENT (info)));
+      gst_event_parse_segment (GST_PAD_PROBE_INFO_EVENT (info), &segment);
+      if (segment->format == GST_FORMAT_TIME &&
+          GST_CLOCK_TIME_IS_VALID (segment->stop))
+        push_silence (self, segment->start, segment->stop);
       break;
     case GST_EVENT_FLUSH_START:
     case GST_EVENT_FLUSH_STOP:
@@ -674,8 +705,38 @@ end_audio_at_start (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   return GST_PAD_PROBE_REMOVE;
 }
 
+/* On the soundtrack, after shift_to_zero(): cuts it where the video ends
+ * (see clip_end). */
+static GstPadProbeReturn
+cut_at_clip_end (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GstWanR2v *self = user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  g_autoptr (GstCaps) caps = NULL;
+  GstClockTime end;
+  GstAudioInfo ainfo;
+  GstSegment segment;
+
+  g_mutex_lock (&self->lock);
+  end = self->clip_end;
+  g_mutex_unlock (&self->lock);
+  if (!GST_CLOCK_TIME_IS_VALID (end) || !GST_BUFFER_PTS_IS_VALID (buf) ||
+      !GST_BUFFER_DURATION_IS_VALID (buf) ||
+      GST_BUFFER_PTS (buf) + GST_BUFFER_DURATION (buf) <= end)
+    return GST_PAD_PROBE_OK;
+  caps = gst_pad_get_current_caps (pad);
+  if (!caps || !gst_audio_info_from_caps (&ainfo, caps))
+    return GST_PAD_PROBE_OK;
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  segment.stop = end;
+  buf = gst_audio_buffer_clip (buf, &segment, GST_AUDIO_INFO_RATE (&ainfo),
+      GST_AUDIO_INFO_BPF (&ainfo));
+  GST_PAD_PROBE_INFO_DATA (info) = buf;
+  return buf ? GST_PAD_PROBE_OK : GST_PAD_PROBE_HANDLED;
+}
+
 /* Links a decodebin3 src pad to the output, with the probes that shift
- * it to 0 and hold its EOS. */
+ * it to 0 (and cut a soundtrack at the clip's end) and hold its EOS. */
 static void
 link_output (GstWanR2v * self, GstPad * pad, GstWanR2vOutput * out_pad)
 {
@@ -685,6 +746,9 @@ link_output (GstWanR2v * self, GstPad * pad, GstWanR2vOutput * out_pad)
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
       GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM | GST_PAD_PROBE_TYPE_EVENT_UPSTREAM
       | GST_PAD_PROBE_TYPE_EVENT_FLUSH, shift_to_zero, out_pad, NULL);
+  if (out_pad == &self->audio)
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, cut_at_clip_end, self,
+        NULL);
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM |
       GST_PAD_PROBE_TYPE_EVENT_FLUSH, hold_eos, out_pad, NULL);
   link = gst_pad_link (pad, out_pad->sink);
@@ -981,6 +1045,7 @@ gst_wanr2v_change_state (GstElement * element, GstStateChange transition)
       g_mutex_unlock (&self->lock);
       g_atomic_int_set (&self->clip_has_audio, FALSE);
       self->silence = -1;
+      self->clip_end = GST_CLOCK_TIME_NONE;
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
       /* before the pads deactivate: they wait for a held EOS */

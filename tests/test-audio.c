@@ -1,0 +1,335 @@
+/* test-audio.c: wanr2v's audio pad (issue 13).
+ *
+ * On the preview engine (its animatic has a soundtrack) and on the
+ * hosted engines' fakes, each serving a clip with a soundtrack and one
+ * without:
+ *
+ * - both pads decoded to fakesinks: EOS; the first video and audio
+ *   timestamps are 0; each stream lasts the clip's duration, and the two
+ *   end within a frame of each other (silence of the clip's length when
+ *   the clip has no soundtrack);
+ * - the audio pad left unlinked, as in every pipeline before it existed:
+ *   EOS and the clip's frames, with and without a soundtrack;
+ * - audio=off with the audio pad linked: EOS, no audio;
+ * - the pipeline of the issue's "Done when", `g. ! videoconvert ! x264enc
+ *   ! mux. g.audio ! audioconvert ! avenc_aac ! mux. mp4mux ! filesink`:
+ *   an MP4 with one video and one audio stream that lasts the clip's
+ *   duration (GstDiscoverer), and each of its streams decoded lasts it.
+ */
+#include <string.h>
+#include <glib/gstdio.h>
+#include <gst/gst.h>
+#include <gst/pbutils/pbutils.h>
+
+#include "wr2v-fake-server.h"
+#include "wr2v-test-util.h"
+
+#define DURATION 5
+#define FPS 30
+#define FRAME (GST_SECOND / FPS)
+#define WAVESPEED_KEY "wr2v-audio-WS-KEY-51d0c2"
+#define DASHSCOPE_KEY "wr2v-audio-DS-KEY-7e3a90"
+
+typedef struct
+{
+  const gchar *engine;
+  const gchar *script;          /* its fake, NULL: preview */
+  const gchar *key_var;
+  const gchar *key;
+  const gchar *extra;           /* more properties for the engine */
+} Engine;
+
+static const Engine engines[] = {
+  {"preview", NULL, NULL, NULL, ""},
+  {"wavespeed", "fake-wavespeed.py", "WAVESPEED_API_KEY", WAVESPEED_KEY, ""},
+  /* the fake stands for Beijing, where reference files may be uploaded */
+  {"dashscope", "fake-dashscope.py", "DASHSCOPE_API_KEY", DASHSCOPE_KEY,
+      " region=beijing"},
+};
+
+static gchar *tmp_root;
+static gchar *reference;
+static gchar *clip[2];          /* [0]: no soundtrack, [1]: with one */
+static guint runs;
+
+/* What one sink saw. */
+typedef struct
+{
+  guint buffers;
+  GstClockTime first;           /* the first buffer's PTS */
+  GstClockTime end;             /* the last buffer's PTS + duration */
+} Stream;
+
+static GstPadProbeReturn
+on_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  Stream *s = user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstClockTime pts = GST_BUFFER_PTS (buf);
+
+  if (!GST_CLOCK_TIME_IS_VALID (pts))
+    return GST_PAD_PROBE_OK;
+  if (s->buffers++ == 0)
+    s->first = pts;
+  if (GST_BUFFER_DURATION_IS_VALID (buf))
+    pts += GST_BUFFER_DURATION (buf);
+  s->end = MAX (s->end, pts);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+watch_sink (GstElement * pipeline, const gchar * name, Stream * s)
+{
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), name);
+  GstPad *pad;
+
+  memset (s, 0, sizeof (*s));
+  s->first = GST_CLOCK_TIME_NONE;
+  if (!sink)
+    return;
+  pad = gst_element_get_static_pad (sink, "sink");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_buffer, s, NULL);
+  gst_object_unref (pad);
+  gst_object_unref (sink);
+}
+
+/* Runs @desc to EOS; the sinks named "vsink" and "asink" are watched. */
+static gboolean
+run (const gchar * desc, Stream * video, Stream * audio)
+{
+  GError *err = NULL;
+  GstElement *p = gst_parse_launch_full (desc, NULL,
+      GST_PARSE_FLAG_FATAL_ERRORS, &err);
+  gboolean ok;
+
+  g_assert_no_error (err);
+  watch_sink (p, "vsink", video);
+  watch_sink (p, "asink", audio);
+  ok = wr2v_test_play_to_eos (p, 120 * GST_SECOND);
+  gst_object_unref (p);
+  g_test_message ("video: %u buffers %" GST_TIME_FORMAT "-%" GST_TIME_FORMAT
+      ", audio: %u buffers %" GST_TIME_FORMAT "-%" GST_TIME_FORMAT,
+      video->buffers, GST_TIME_ARGS (video->first),
+      GST_TIME_ARGS (video->end), audio->buffers,
+      GST_TIME_ARGS (audio->first), GST_TIME_ARGS (audio->end));
+  return ok;
+}
+
+/* Within a frame of the clip's length, as a stream should end. */
+static void
+assert_lasts_clip (const Stream * s)
+{
+  g_assert_cmpuint (s->buffers, >, 0);
+  g_assert_cmpuint (s->first, <, FRAME);
+  g_assert_cmpuint (s->end, >=, DURATION * GST_SECOND - FRAME);
+  g_assert_cmpuint (s->end, <=, DURATION * GST_SECOND + FRAME);
+}
+
+/* --- an engine and its fake ----------------------------------------------- */
+
+typedef struct
+{
+  const Engine *engine;
+  Wr2vFakeServer *server;
+} Setup;
+
+static void
+setup_start (Setup * s, const Engine * e, gboolean soundtrack)
+{
+  s->engine = e;
+  s->server = NULL;
+  g_unsetenv ("WAVESPEED_API_KEY");
+  g_unsetenv ("DASHSCOPE_API_KEY");
+  if (!e->script)
+    return;
+  g_setenv (e->key_var, e->key, TRUE);
+  s->server = wr2v_fake_server_start (e->script, "--api-key", e->key,
+      "--result-mp4", clip[soundtrack], NULL);
+}
+
+static void
+setup_stop (Setup * s)
+{
+  if (s->server)
+    wr2v_fake_server_stop (s->server);
+}
+
+/* "wanr2v name=g <engine> <cache> <props> <outputs> <reference>", a fresh
+ * cache each time so that every run asks its engine. */
+static gchar *
+describe (const Setup * s, const gchar * props, const gchar * outputs)
+{
+  g_autofree gchar *cache = g_strdup_printf ("%s/cache-%u", tmp_root,
+      runs++);
+  g_autofree gchar *url = s->server ?
+      g_strdup_printf (" api-url=%s poll-interval=50", s->server->base) :
+      g_strdup ("");
+
+  return g_strdup_printf ("wanr2v name=g engine=%s%s%s cache-dir=\"%s\" "
+      "duration=%d prompt=\"Video 1 waves\" %s %s filesrc location=\"%s\" "
+      "! g.video_0", s->engine->engine, url, s->engine->extra, cache,
+      DURATION, props, outputs, reference);
+}
+
+/* --- the tests -------------------------------------------------------------- */
+
+#define BOTH_PADS "g. ! videoconvert ! fakesink name=vsink sync=false " \
+  "g.audio ! audioconvert ! fakesink name=asink sync=false"
+
+static void
+test_both_pads (gconstpointer data)
+{
+  const Engine *e = data;
+
+  for (gint soundtrack = 0; soundtrack < (e->script ? 2 : 1); soundtrack++) {
+    Setup s;
+    g_autofree gchar *desc = NULL;
+    Stream v, a;
+
+    setup_start (&s, e, soundtrack);
+    desc = describe (&s, "", BOTH_PADS);
+    g_test_message ("%s, %s soundtrack", e->engine, soundtrack ? "a" : "no");
+    g_assert_true (run (desc, &v, &a));
+    assert_lasts_clip (&v);
+    assert_lasts_clip (&a);
+    /* in sync: both start at 0 and end within a frame of each other */
+    g_assert_cmpuint (ABS ((gint64) v.end - (gint64) a.end), <=, FRAME);
+    setup_stop (&s);
+  }
+}
+
+static void
+test_audio_unlinked (gconstpointer data)
+{
+  const Engine *e = data;
+
+  for (gint soundtrack = 0; soundtrack < (e->script ? 2 : 1); soundtrack++) {
+    Setup s;
+    g_autofree gchar *desc = NULL;
+    Stream v, a;
+
+    setup_start (&s, e, soundtrack);
+    desc = describe (&s, "", "! videoconvert ! fakesink name=vsink");
+    g_assert_true (run (desc, &v, &a));
+    g_assert_cmpuint (v.buffers, ==, DURATION * FPS);
+    g_assert_cmpuint (a.buffers, ==, 0);
+    setup_stop (&s);
+  }
+}
+
+static void
+test_audio_off (void)
+{
+  Setup s;
+  g_autofree gchar *desc = NULL;
+  Stream v, a;
+
+  setup_start (&s, &engines[0], FALSE);
+  desc = describe (&s, "audio=off", BOTH_PADS);
+  g_assert_true (run (desc, &v, &a));
+  assert_lasts_clip (&v);
+  g_assert_cmpuint (a.buffers, ==, 0);
+  setup_stop (&s);
+}
+
+/* The MP4 of the "Done when" pipeline: one video and one audio stream,
+ * the clip's duration. */
+static void
+assert_mp4 (const gchar * path)
+{
+  g_autofree gchar *uri = gst_filename_to_uri (path, NULL);
+  g_autofree gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! "
+      "qtdemux name=d d.video_0 ! queue ! decodebin ! fakesink name=vsink "
+      "sync=false d.audio_0 ! queue ! decodebin ! fakesink name=asink "
+      "sync=false",
+      path);
+  GstDiscoverer *dc = gst_discoverer_new (30 * GST_SECOND, NULL);
+  GstDiscovererInfo *info = gst_discoverer_discover_uri (dc, uri, NULL);
+  GList *vs, *as;
+  Stream v, a;
+
+  g_assert_nonnull (info);
+  g_assert_cmpint (gst_discoverer_info_get_result (info), ==,
+      GST_DISCOVERER_OK);
+  vs = gst_discoverer_info_get_video_streams (info);
+  as = gst_discoverer_info_get_audio_streams (info);
+  g_assert_cmpuint (g_list_length (vs), ==, 1);
+  g_assert_cmpuint (g_list_length (as), ==, 1);
+  g_test_message ("%s: %" GST_TIME_FORMAT, path,
+      GST_TIME_ARGS (gst_discoverer_info_get_duration (info)));
+  g_assert_cmpuint (gst_discoverer_info_get_duration (info), >=,
+      DURATION * GST_SECOND - FRAME);
+  g_assert_cmpuint (gst_discoverer_info_get_duration (info), <=,
+      DURATION * GST_SECOND + FRAME);
+  gst_discoverer_stream_info_list_free (vs);
+  gst_discoverer_stream_info_list_free (as);
+  gst_discoverer_info_unref (info);
+  g_object_unref (dc);
+
+  g_assert_true (run (desc, &v, &a));
+  assert_lasts_clip (&v);
+  assert_lasts_clip (&a);
+}
+
+static void
+test_done_when (gconstpointer data)
+{
+  const Engine *e = data;
+
+  for (gint soundtrack = 0; soundtrack < (e->script ? 2 : 1); soundtrack++) {
+    Setup s;
+    g_autofree gchar *out = g_strdup_printf ("%s/%s-%d.mp4", tmp_root,
+        e->engine, soundtrack);
+    g_autofree gchar *outputs = g_strdup_printf ("g. ! videoconvert ! "
+        "x264enc speed-preset=ultrafast ! mux. g.audio ! audioconvert ! "
+        "avenc_aac ! mux. mp4mux name=mux ! filesink location=\"%s\"", out);
+    g_autofree gchar *desc = NULL;
+    Stream v, a;
+
+    setup_start (&s, e, soundtrack);
+    desc = describe (&s, "", outputs);
+    g_assert_true (run (desc, &v, &a));
+    assert_mp4 (out);
+    setup_stop (&s);
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autofree gchar *name = NULL;
+  gint ret;
+
+  gst_init (&argc, &argv);
+  g_test_init (&argc, &argv, NULL);
+  if (!gst_element_factory_find ("avenc_aac")) {
+    g_print ("1..0 # SKIP avenc_aac (gstreamer1.0-libav) is not installed\n");
+    return 0;
+  }
+  tmp_root = g_dir_make_tmp ("wr2v-audio-XXXXXX", NULL);
+  reference = g_build_filename (tmp_root, "reference.mp4", NULL);
+  clip[0] = g_build_filename (tmp_root, "silent.mp4", NULL);
+  clip[1] = g_build_filename (tmp_root, "sound.mp4", NULL);
+  g_assert_true (wr2v_test_make_clip (reference, 20, 320, 180, 10));
+  g_assert_true (wr2v_test_make_clip_with_sound (clip[0], DURATION * FPS,
+          320, 180, FPS, FALSE));
+  g_assert_true (wr2v_test_make_clip_with_sound (clip[1], DURATION * FPS,
+          320, 180, FPS, TRUE));
+
+  for (guint i = 0; i < G_N_ELEMENTS (engines); i++) {
+    name = g_strdup_printf ("/audio/%s/both-pads", engines[i].engine);
+    g_test_add_data_func (name, &engines[i], test_both_pads);
+    g_free (name);
+    name = g_strdup_printf ("/audio/%s/unlinked", engines[i].engine);
+    g_test_add_data_func (name, &engines[i], test_audio_unlinked);
+    g_free (name);
+    name = g_strdup_printf ("/audio/%s/done-when", engines[i].engine);
+    g_test_add_data_func (name, &engines[i], test_done_when);
+    g_clear_pointer (&name, g_free);
+  }
+  g_test_add_func ("/audio/preview/off", test_audio_off);
+
+  ret = g_test_run ();
+  wr2v_test_rm_rf (tmp_root);
+  return ret;
+}
