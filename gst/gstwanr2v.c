@@ -267,6 +267,7 @@ struct _GstWanR2v
   GMutex lock;
   GCond cond;
   gboolean job_over;
+  gboolean job_running;         /* between on_job_started and _finished */
   gboolean flushing;
 
   /* the audio pad: see docs/element.md, "The audio pad". audio_mode is
@@ -530,6 +531,7 @@ on_job_started (GstWanR2vGen * gen, gpointer user_data)
   /* a new job, e.g. after a reference flush cancelled the first */
   g_mutex_lock (&self->lock);
   self->job_over = FALSE;
+  self->job_running = TRUE;
   g_mutex_unlock (&self->lock);
 }
 
@@ -540,6 +542,7 @@ on_job_finished (GstWanR2vGen * gen, Wr2vJobOutcome outcome, gpointer user_data)
 
   g_mutex_lock (&self->lock);
   self->job_over = TRUE;
+  self->job_running = FALSE;
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
 }
@@ -944,6 +947,14 @@ push_on_output (GstWanR2v * self, GstWanR2vOutput * out_pad, GstEvent * event)
       GST_PAD (gst_proxy_pad_get_internal (GST_PROXY_PAD (ghost)));
   GstEvent *start;
 
+  /* the application's EOS cancelled a running job: its end (progress
+   * CANCELED) comes before EOS, as a clip's result does (hold_eos()) */
+  g_mutex_lock (&self->lock);
+  while (GST_EVENT_TYPE (event) == GST_EVENT_EOS && self->job_running &&
+      !self->flushing)
+    g_cond_wait (&self->cond, &self->lock);
+  g_mutex_unlock (&self->lock);
+
   GST_PAD_STREAM_LOCK (internal);
   start = gst_pad_get_sticky_event (ghost, GST_EVENT_STREAM_START, 0);
   if (!start) {
@@ -1040,7 +1051,7 @@ gst_wanr2v_change_state (GstElement * element, GstStateChange transition)
       self->decodebin_used = TRUE;
       self->live_offset = 0;
       g_mutex_lock (&self->lock);
-      self->job_over = self->flushing = FALSE;
+      self->job_over = self->flushing = self->job_running = FALSE;
       self->video.eos_pushed = self->audio.eos_pushed = FALSE;
       g_mutex_unlock (&self->lock);
       g_atomic_int_set (&self->clip_has_audio, FALSE);

@@ -16,7 +16,7 @@
 static GstElement *
 make_aac_encoder (void)
 {
-  static const gchar *const names[] = { "avenc_aac", "voaacenc", "fdkaacenc" };
+  static const gchar *const names[] = { "voaacenc", "avenc_aac", "fdkaacenc" };
 
   for (guint i = 0; i < G_N_ELEMENTS (names); i++) {
     GstElement *enc = gst_element_factory_make (names[i], NULL);
