@@ -51,6 +51,9 @@
  *
  * Internally, wanr2v is `wanr2vgen ! decodebin3 ! videoconvert ! videoscale
  * ! videorate`: downstream may ask for any size, rate or raw format.
+ * The `audio` src pad (always present) carries the clip's soundtrack as
+ * raw audio, through `queue ! audioconvert ! audioresample`, in sync with
+ * the video; see #GstWanR2v:audio. Left unlinked, it costs nothing.
  *
  * ## Example launch lines
  * |[
@@ -62,6 +65,15 @@
  *     videotestsrc num-buffers=1 pattern=pinwheel ! g.image_0
  * ]| Two reference videos and one image through the preview engine into an
  * MP4 file.
+ * |[
+ * gst-launch-1.0 -e wanr2v name=g engine=preview prompt="Video 1 sings" \
+ *     g. ! videoconvert ! x264enc ! mux. \
+ *     g.audio ! audioconvert ! avenc_aac ! mux. \
+ *     mp4mux name=mux ! filesink location=clip.mp4 \
+ *     videotestsrc num-buffers=60 ! g.video_0
+ * ]| Picture and sound: the `audio` pad carries the clip's soundtrack
+ * (silence of the clip's length when it has none; see the audio
+ * property). Pipelines that leave it unlinked get the picture only.
  * |[
  * gst-launch-1.0 wanr2v name=g prompt="Video 1 walks on the beach" \
  *     reference-duration=3 ! videoconvert ! autovideosink \
