@@ -134,6 +134,8 @@ enum
 {
   PAD_PROP_0,
   PAD_PROP_URI,
+  PAD_PROP_ROLE,
+  PAD_PROP_VOICE_URI,
 };
 
 G_DEFINE_TYPE (GstWanR2vBinPad, gst_wanr2v_bin_pad, GST_TYPE_GHOST_PAD);
@@ -146,6 +148,8 @@ gst_wanr2v_bin_pad_set_property (GObject * object, guint prop_id,
 
   switch (prop_id) {
     case PAD_PROP_URI:
+    case PAD_PROP_ROLE:
+    case PAD_PROP_VOICE_URI:
       if (target)
         g_object_set_property (G_OBJECT (target), pspec->name, value);
       else
@@ -166,6 +170,8 @@ gst_wanr2v_bin_pad_get_property (GObject * object, guint prop_id,
 
   switch (prop_id) {
     case PAD_PROP_URI:
+    case PAD_PROP_ROLE:
+    case PAD_PROP_VOICE_URI:
       if (target)
         g_object_get_property (G_OBJECT (target), pspec->name, value);
       break;
@@ -194,6 +200,10 @@ gst_wanr2v_bin_pad_class_init (GstWanR2vBinPadClass * klass)
           GST_WANR2V_REF_PAD_URI_BLURB, NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+  /* GstWanR2vBinPad:role, GstWanR2vBinPad:voice-uri: those of the
+   * wanr2vgen pad (#GstWanR2vRefPad:role, #GstWanR2vRefPad:voice-uri) */
+  gst_wanr2v_ref_pad_install_inputs (gobject_class, PAD_PROP_ROLE,
+      PAD_PROP_VOICE_URI);
 }
 
 static void

@@ -136,3 +136,36 @@ gst_wanr2v_audio_get_type (void)
             values));
   return type;
 }
+
+GType
+gst_wanr2v_role_get_type (void)
+{
+  static GType type;
+  static const GEnumValue values[] = {
+    {GST_WANR2V_ROLE_SUBJECT, "A reference subject", "subject"},
+    {GST_WANR2V_ROLE_FIRST_FRAME, "The clip's first frame (images only)",
+        "first-frame"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstWanR2vRole", values));
+  return type;
+}
+
+GType
+gst_wanr2v_shot_type_get_type (void)
+{
+  static GType type;
+  static const GEnumValue values[] = {
+    {WR2V_SHOT_UNSET, "The engine's default (not sent)", "auto"},
+    {WR2V_SHOT_SINGLE, "One continuous shot", "single"},
+    {WR2V_SHOT_MULTI, "Several shots, with cuts", "multi"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstWanR2vShotType",
+            values));
+  return type;
+}

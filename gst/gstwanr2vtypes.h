@@ -53,4 +53,18 @@ typedef enum
 #define GST_TYPE_WANR2V_AUDIO (gst_wanr2v_audio_get_type ())
 GType gst_wanr2v_audio_get_type (void);
 
+/* an image pad's role */
+typedef enum
+{
+  GST_WANR2V_ROLE_SUBJECT,      /* a reference subject, as a video is */
+  GST_WANR2V_ROLE_FIRST_FRAME,  /* the clip's first frame */
+} GstWanR2vRole;
+
+#define GST_TYPE_WANR2V_ROLE (gst_wanr2v_role_get_type ())
+GType gst_wanr2v_role_get_type (void);
+
+/* values match Wr2vShotType */
+#define GST_TYPE_WANR2V_SHOT_TYPE (gst_wanr2v_shot_type_get_type ())
+GType gst_wanr2v_shot_type_get_type (void);
+
 G_END_DECLS

@@ -986,6 +986,8 @@ preview_finalize (Wr2vEngine * engine)
 static const Wr2vEngineClass preview_class = {
   .name = "preview",
   .description = "Built-in offline animatic (no network, no key, no GPU)",
+  /* the animatic starts on the first frame and cuts for multi-shot */
+  .inputs = WR2V_INPUT_FIRST_FRAME | WR2V_INPUT_SHOT_TYPE,
   .check = preview_check,
   .estimate_cost = preview_estimate_cost,
   .identity = preview_identity,
