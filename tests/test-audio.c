@@ -15,6 +15,12 @@
  *   ! mux. g.audio ! audioconvert ! avenc_aac ! mux. mp4mux ! filesink`:
  *   an MP4 with one video and one audio stream that lasts the clip's
  *   duration (GstDiscoverer), and each of its streams decoded lasts it.
+ *
+ * And the model's other inputs (issue 13): an image with role=first-frame,
+ * a reference's voice-uri and shot-type reach the DashScope fake as
+ * documented (a first_frame media item, reference_voice on the
+ * reference's item, parameters.shot_type); wavespeed refuses each before
+ * a single request; preview renders them.
  */
 #include <string.h>
 #include <glib/gstdio.h>
@@ -173,6 +179,108 @@ describe (const Setup * s, const gchar * props, const gchar * outputs)
 
 /* --- the tests -------------------------------------------------------------- */
 
+/* --- first frame, voice, shot type ----------------------------------------- */
+
+#define VOICE_URL "https://voices.example/alice.wav"
+#define INPUTS "shot-type=multi video_0::voice-uri=" VOICE_URL \
+  " image_0::role=first-frame"
+
+/* "... ! fakesink" with a reference video (video_0) and a first-frame
+ * image (image_0) */
+static gchar *
+describe_inputs (const Setup * s, const gchar * props)
+{
+  g_autofree gchar *image = g_build_filename (tmp_root, "first.png", NULL);
+  g_autofree gchar *outputs = g_strdup_printf ("! fakesink name=vsink "
+      "filesrc location=\"%s\" ! g.image_0", image);
+
+  return describe (s, props, outputs);
+}
+
+static JsonObject *
+member_obj (JsonObject * o, const gchar * name)
+{
+  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
+
+  return n && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+}
+
+static void
+test_inputs_dashscope (void)
+{
+  Setup s;
+  g_autofree gchar *desc = NULL;
+  g_autoptr (JsonNode) stats = NULL;
+  JsonObject *body, *params;
+  JsonArray *media;
+  Stream v, a;
+
+  setup_start (&s, &engines[2], TRUE);
+  desc = describe_inputs (&s, INPUTS);
+  g_assert_true (run (desc, &v, &a));
+  stats = wr2v_fake_server_stats (s.server);
+  body = member_obj (member_obj (json_node_get_object (stats), "last_create"),
+      "body");
+  g_assert_nonnull (body);
+  params = member_obj (body, "parameters");
+  g_assert_cmpstr (json_object_get_string_member (params, "shot_type"), ==,
+      "multi");
+  media = json_object_get_array_member (member_obj (body, "input"), "media");
+  g_assert_cmpuint (json_array_get_length (media), ==, 2);
+  /* the video with its voice, then the image as the first frame */
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element
+          (media, 0), "type"), ==, "reference_video");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element
+          (media, 0), "reference_voice"), ==, VOICE_URL);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element
+          (media, 1), "type"), ==, "first_frame");
+  g_assert_false (json_object_has_member (json_array_get_object_element
+          (media, 1), "reference_voice"));
+  setup_stop (&s);
+}
+
+/* Each input on wavespeed: an error naming it, and not one request. */
+static void
+test_inputs_refused (void)
+{
+  const gchar *inputs[] = { "shot-type=single",
+    "video_0::voice-uri=" VOICE_URL, "image_0::role=first-frame"
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (inputs); i++) {
+    Setup s;
+    g_autofree gchar *desc = NULL;
+    Stream v, a;
+
+    setup_start (&s, &engines[1], TRUE);
+    desc = describe_inputs (&s, inputs[i]);
+    g_test_message ("wavespeed with %s", inputs[i]);
+    g_assert_false (run (desc, &v, &a));
+    g_assert_cmpuint (v.buffers, ==, 0);
+    g_assert_cmpint (wr2v_fake_server_total_requests (s.server), ==, 0);
+    setup_stop (&s);
+  }
+}
+
+/* preview takes a first frame and multi-shot (a voice it refuses): the
+ * clip and its soundtrack as usual */
+static void
+test_inputs_preview (void)
+{
+  Setup s;
+  g_autofree gchar *desc = NULL;
+  Stream v, a;
+
+  setup_start (&s, &engines[0], TRUE);
+  desc = describe_inputs (&s, "shot-type=multi image_0::role=first-frame");
+  g_assert_true (run (desc, &v, &a));
+  g_assert_cmpuint (v.buffers, ==, DURATION * FPS);
+  g_clear_pointer (&desc, g_free);
+  desc = describe_inputs (&s, "video_0::voice-uri=" VOICE_URL);
+  g_assert_false (run (desc, &v, &a));
+  setup_stop (&s);
+}
+
 #define BOTH_PADS "g. ! videoconvert ! fakesink name=vsink sync=false " \
   "g.audio ! audioconvert ! fakesink name=asink sync=false"
 
@@ -315,6 +423,11 @@ main (int argc, char **argv)
           320, 180, FPS, FALSE));
   g_assert_true (wr2v_test_make_clip_with_sound (clip[1], DURATION * FPS,
           320, 180, FPS, TRUE));
+  name = g_strdup_printf ("videotestsrc num-buffers=1 pattern=pinwheel ! "
+      "video/x-raw,width=256,height=144 ! pngenc ! filesink "
+      "location=\"%s/first.png\"", tmp_root);
+  g_assert_true (wr2v_test_run_to_eos (name, 60 * GST_SECOND));
+  g_clear_pointer (&name, g_free);
 
   for (guint i = 0; i < G_N_ELEMENTS (engines); i++) {
     name = g_strdup_printf ("/audio/%s/both-pads", engines[i].engine);
@@ -328,6 +441,9 @@ main (int argc, char **argv)
     g_clear_pointer (&name, g_free);
   }
   g_test_add_func ("/audio/preview/off", test_audio_off);
+  g_test_add_func ("/inputs/dashscope/fields", test_inputs_dashscope);
+  g_test_add_func ("/inputs/wavespeed/refused", test_inputs_refused);
+  g_test_add_func ("/inputs/preview", test_inputs_preview);
 
   ret = g_test_run ();
   wr2v_test_rm_rf (tmp_root);
