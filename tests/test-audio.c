@@ -284,45 +284,57 @@ test_inputs_preview (void)
 #define BOTH_PADS "g. ! videoconvert ! fakesink name=vsink sync=false " \
   "g.audio ! audioconvert ! fakesink name=asink sync=false"
 
-static void
-test_both_pads (gconstpointer data)
-{
-  const Engine *e = data;
+typedef void (*SetupCheck) (Setup * s, gint soundtrack);
 
+/* @check on @e's fake serving each clip (preview: its own clip). */
+static void
+for_each_clip (const Engine * e, SetupCheck check)
+{
   for (gint soundtrack = 0; soundtrack < (e->script ? 2 : 1); soundtrack++) {
     Setup s;
-    g_autofree gchar *desc = NULL;
-    Stream v, a;
 
     setup_start (&s, e, soundtrack);
-    desc = describe (&s, "", BOTH_PADS);
     g_test_message ("%s, %s soundtrack", e->engine, soundtrack ? "a" : "no");
-    g_assert_true (run (desc, &v, &a));
-    assert_lasts_clip (&v);
-    assert_lasts_clip (&a);
-    /* in sync: both start at 0 and end within a frame of each other */
-    g_assert_cmpuint (ABS ((gint64) v.end - (gint64) a.end), <=, FRAME);
+    check (&s, soundtrack);
     setup_stop (&s);
   }
 }
 
 static void
+check_both_pads (Setup * s, gint soundtrack)
+{
+  g_autofree gchar *desc = describe (s, "", BOTH_PADS);
+  Stream v, a;
+
+  g_assert_true (run (desc, &v, &a));
+  assert_lasts_clip (&v);
+  assert_lasts_clip (&a);
+  /* in sync: both start at 0 and end within a frame of each other */
+  g_assert_cmpuint (ABS ((gint64) v.end - (gint64) a.end), <=, FRAME);
+}
+
+static void
+test_both_pads (gconstpointer data)
+{
+  for_each_clip (data, check_both_pads);
+}
+
+static void
+check_audio_unlinked (Setup * s, gint soundtrack)
+{
+  g_autofree gchar *desc = describe (s, "",
+      "! videoconvert ! fakesink name=vsink");
+  Stream v, a;
+
+  g_assert_true (run (desc, &v, &a));
+  g_assert_cmpuint (v.buffers, ==, DURATION * FPS);
+  g_assert_cmpuint (a.buffers, ==, 0);
+}
+
+static void
 test_audio_unlinked (gconstpointer data)
 {
-  const Engine *e = data;
-
-  for (gint soundtrack = 0; soundtrack < (e->script ? 2 : 1); soundtrack++) {
-    Setup s;
-    g_autofree gchar *desc = NULL;
-    Stream v, a;
-
-    setup_start (&s, e, soundtrack);
-    desc = describe (&s, "", "! videoconvert ! fakesink name=vsink");
-    g_assert_true (run (desc, &v, &a));
-    g_assert_cmpuint (v.buffers, ==, DURATION * FPS);
-    g_assert_cmpuint (a.buffers, ==, 0);
-    setup_stop (&s);
-  }
+  for_each_clip (data, check_audio_unlinked);
 }
 
 static void
@@ -380,26 +392,24 @@ assert_mp4 (const gchar * path)
 }
 
 static void
+check_done_when (Setup * s, gint soundtrack)
+{
+  g_autofree gchar *out = g_strdup_printf ("%s/%s-%d.mp4", tmp_root,
+      s->engine->engine, soundtrack);
+  g_autofree gchar *outputs = g_strdup_printf ("g. ! videoconvert ! "
+      "x264enc speed-preset=ultrafast ! mux. g.audio ! audioconvert ! "
+      "avenc_aac ! mux. mp4mux name=mux ! filesink location=\"%s\"", out);
+  g_autofree gchar *desc = describe (s, "", outputs);
+  Stream v, a;
+
+  g_assert_true (run (desc, &v, &a));
+  assert_mp4 (out);
+}
+
+static void
 test_done_when (gconstpointer data)
 {
-  const Engine *e = data;
-
-  for (gint soundtrack = 0; soundtrack < (e->script ? 2 : 1); soundtrack++) {
-    Setup s;
-    g_autofree gchar *out = g_strdup_printf ("%s/%s-%d.mp4", tmp_root,
-        e->engine, soundtrack);
-    g_autofree gchar *outputs = g_strdup_printf ("g. ! videoconvert ! "
-        "x264enc speed-preset=ultrafast ! mux. g.audio ! audioconvert ! "
-        "avenc_aac ! mux. mp4mux name=mux ! filesink location=\"%s\"", out);
-    g_autofree gchar *desc = NULL;
-    Stream v, a;
-
-    setup_start (&s, e, soundtrack);
-    desc = describe (&s, "", outputs);
-    g_assert_true (run (desc, &v, &a));
-    assert_mp4 (out);
-    setup_stop (&s);
-  }
+  for_each_clip (data, check_done_when);
 }
 
 int

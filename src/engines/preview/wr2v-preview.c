@@ -632,6 +632,31 @@ add_backdrop (Render * r, GstElement * comp, GRand * rand, GError ** error)
 }
 
 /* One tile per reference the prompt names, in the prompt's order. */
+/* The next tile, showing @ref, labelled "Image 3" and @suffix; NULL when
+ * the reference is only a URL. */
+static Tile *
+new_tile (Render * r, const Wr2vReference * ref, const gchar * suffix,
+    GError ** error)
+{
+  Tile *t;
+
+  if (!ref->path || r->n_tiles >= WR2V_MAX_REFERENCES) {
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED,
+        "The preview engine needs %s %u as a local file; it has only a "
+        "URL. Connect the reference to its pad instead.",
+        wr2v_ref_kind_word (ref->kind), ref->number);
+    return NULL;
+  }
+  t = &r->tiles[r->n_tiles++];
+  t->render = r;
+  t->kind = ref->kind;
+  t->path = g_strdup (ref->path);
+  t->label = g_strdup_printf ("%s %u%s", wr2v_ref_kind_word (ref->kind),
+      ref->number, suffix);
+  t->name = wr2v_reference_name (ref);
+  return t;
+}
+
 /* The first-frame image, when there is one: a tile of the whole frame,
  * still, appended after the layout (the moving tiles' turn is over). */
 static gboolean
@@ -643,20 +668,8 @@ add_first_frame (Render * r, const Wr2vRequest * req, GError ** error)
 
     if (!ref->first_frame)
       continue;
-    if (!ref->path || r->n_tiles >= WR2V_MAX_REFERENCES) {
-      g_set_error (error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED,
-          "The preview engine needs %s %u as a local file; it has only a "
-          "URL. Connect the reference to its pad instead.",
-          wr2v_ref_kind_word (ref->kind), ref->number);
+    if (!(t = new_tile (r, ref, ": first frame", error)))
       return FALSE;
-    }
-    t = &r->tiles[r->n_tiles++];
-    t->render = r;
-    t->kind = ref->kind;
-    t->path = g_strdup (ref->path);
-    t->label = g_strdup_printf ("%s %u: first frame",
-        wr2v_ref_kind_word (ref->kind), ref->number);
-    t->name = wr2v_reference_name (ref);
     t->box_w = r->width;
     t->box_h = r->height;
     r->first_frame = TRUE;
@@ -695,24 +708,11 @@ collect_tiles (Render * r, const Wr2vRequest * req, GError ** error)
 
     for (guint j = 0; j < req->references->len; j++) {
       const Wr2vReference *ref = g_ptr_array_index (req->references, j);
-      Tile *t;
 
       if (ref->number != number || ref->first_frame)
         continue;
-      if (!ref->path) {
-        g_set_error (error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED,
-            "The preview engine needs %s %u as a local file; it has only a "
-            "URL. Connect the reference to its pad instead.",
-            wr2v_ref_kind_word (ref->kind), ref->number);
+      if (!new_tile (r, ref, "", error))
         return FALSE;
-      }
-      t = &r->tiles[r->n_tiles++];
-      t->render = r;
-      t->kind = ref->kind;
-      t->path = g_strdup (ref->path);
-      t->label = g_strdup_printf ("%s %u", wr2v_ref_kind_word (ref->kind),
-          ref->number);
-      t->name = wr2v_reference_name (ref);
       break;
     }
   }
