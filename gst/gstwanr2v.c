@@ -1242,6 +1242,21 @@ gst_wanr2v_class_init (GstWanR2vClass * klass)
   gst_type_mark_as_plugin_api (GST_TYPE_WANR2V_AUDIO, 0);
 }
 
+/* Silence (or audio=off) has no upstream of its own: a seek on the audio
+ * pad seeks the clip through the video, whose segments the silence
+ * follows (feed_silence()). The same seek from the video's sink, with its
+ * seqnum, is the same seek to qtdemux. */
+static gboolean
+gst_wanr2v_audio_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  GstWanR2v *self = GST_WANR2V (parent);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_SEEK &&
+      !gst_pad_is_linked (self->audio.sink))
+    return gst_pad_push_event (self->video.sink, event);
+  return gst_pad_event_default (pad, parent, event);
+}
+
 /* queue ! audioconvert ! audioresample, ghosted as "audio". The queue is
  * unbounded: the silence comes from the video's thread (feed_silence()),
  * which must not wait for the audio's downstream (a muxer waiting for
@@ -1275,6 +1290,7 @@ add_audio_output (GstWanR2v * self)
           "audio"));
   gst_object_unref (pad);
   gst_pad_set_query_function (self->audio.ghost, gst_wanr2v_src_query);
+  gst_pad_set_event_function (self->audio.ghost, gst_wanr2v_audio_event);
   gst_element_add_pad (GST_ELEMENT (self), self->audio.ghost);
   return TRUE;
 }

@@ -84,13 +84,19 @@ on_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 }
 
 static void
+stream_reset (Stream * s)
+{
+  memset (s, 0, sizeof (*s));
+  s->first = GST_CLOCK_TIME_NONE;
+}
+
+static void
 watch_sink (GstElement * pipeline, const gchar * name, Stream * s)
 {
   GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), name);
   GstPad *pad;
 
-  memset (s, 0, sizeof (*s));
-  s->first = GST_CLOCK_TIME_NONE;
+  stream_reset (s);
   if (!sink)
     return;
   pad = gst_element_get_static_pad (sink, "sink");
@@ -337,6 +343,63 @@ test_audio_unlinked (gconstpointer data)
   for_each_clip (data, check_audio_unlinked);
 }
 
+/* Duration and seeking on the audio pad, with and without a
+ * soundtrack: at PAUSED the audio sink's duration query answers the
+ * clip's length; a flushing seek to 2 s brings audio from 2 s, in step
+ * with the video, to EOS. */
+static void
+check_seek (Setup * s, gint soundtrack)
+{
+  g_autofree gchar *desc = describe (s, "", BOTH_PADS);
+  GstElement *p = gst_parse_launch (desc, NULL);
+  GstElement *asink = gst_bin_get_by_name (GST_BIN (p), "asink");
+  GstBus *bus = gst_element_get_bus (p);
+  GstMessage *m;
+  gint64 duration = -1;
+  Stream v, a;
+
+  watch_sink (p, "vsink", &v);
+  watch_sink (p, "asink", &a);
+  g_assert_cmpint (gst_element_set_state (p, GST_STATE_PAUSED), !=,
+      GST_STATE_CHANGE_FAILURE);
+  g_assert_cmpint (gst_element_get_state (p, NULL, NULL, 60 * GST_SECOND),
+      ==, GST_STATE_CHANGE_SUCCESS);
+  g_assert_true (gst_element_query_duration (asink, GST_FORMAT_TIME,
+          &duration));
+  g_assert_cmpint (ABS (duration - (gint64) DURATION * GST_SECOND), <=, FRAME);
+  /* what came before the seek is forgotten (nothing flows in PAUSED) */
+  stream_reset (&v);
+  stream_reset (&a);
+  g_assert_true (gst_element_seek_simple (p, GST_FORMAT_TIME,
+          GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE, 2 * GST_SECOND));
+  g_assert_cmpint (gst_element_get_state (p, NULL, NULL, 60 * GST_SECOND),
+      ==, GST_STATE_CHANGE_SUCCESS);
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  m = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  g_assert_nonnull (m);
+  g_assert_cmpint (GST_MESSAGE_TYPE (m), ==, GST_MESSAGE_EOS);
+  gst_message_unref (m);
+  gst_element_set_state (p, GST_STATE_NULL);
+  g_test_message ("after the seek: video %" GST_TIME_FORMAT "-%"
+      GST_TIME_FORMAT ", audio %" GST_TIME_FORMAT "-%" GST_TIME_FORMAT,
+      GST_TIME_ARGS (v.first), GST_TIME_ARGS (v.end),
+      GST_TIME_ARGS (a.first), GST_TIME_ARGS (a.end));
+  g_assert_cmpuint (a.buffers, >, 0);
+  g_assert_cmpuint (ABS ((gint64) a.first - 2 * (gint64) GST_SECOND), <=,
+      FRAME);
+  g_assert_cmpuint (ABS ((gint64) a.end - (gint64) v.end), <=, FRAME);
+  gst_object_unref (bus);
+  gst_object_unref (asink);
+  gst_object_unref (p);
+}
+
+static void
+test_seek (gconstpointer data)
+{
+  for_each_clip (data, check_seek);
+}
+
 static void
 test_audio_off (void)
 {
@@ -445,6 +508,9 @@ main (int argc, char **argv)
     g_free (name);
     name = g_strdup_printf ("/audio/%s/unlinked", engines[i].engine);
     g_test_add_data_func (name, &engines[i], test_audio_unlinked);
+    g_free (name);
+    name = g_strdup_printf ("/audio/%s/seek", engines[i].engine);
+    g_test_add_data_func (name, &engines[i], test_seek);
     g_free (name);
     name = g_strdup_printf ("/audio/%s/done-when", engines[i].engine);
     g_test_add_data_func (name, &engines[i], test_done_when);
