@@ -64,9 +64,12 @@ check_video() {
 
 # check_audio NAME FILE: gst-discoverer-1.0 finds an audio stream
 check_audio() {
-  local name="$1" file="$2"
-  if ! gst-discoverer-1.0 "$file" 2>&1 | grep -q 'audio #'; then
+  local name="$1" file="$2" info
+  # a generous timeout: the machine may be busy
+  info="$(gst-discoverer-1.0 -t 60 "$file" 2>&1)"
+  if ! grep -q 'audio #' <<<"$info"; then
     fail "$name: gst-discoverer-1.0 finds no audio stream in $file"
+    echo "$info" | tail -n 20
     return 1
   fi
   echo "ok: $name: $(basename "$file"), audio"
