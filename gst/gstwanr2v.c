@@ -51,6 +51,9 @@
  *
  * Internally, wanr2v is `wanr2vgen ! decodebin3 ! videoconvert ! videoscale
  * ! videorate`: downstream may ask for any size, rate or raw format.
+ * The `audio` src pad (always present) carries the clip's soundtrack as
+ * raw audio, through `queue ! audioconvert ! audioresample`, in sync with
+ * the video; see #GstWanR2v:audio. Left unlinked, it costs nothing.
  *
  * ## Example launch lines
  * |[
@@ -62,6 +65,15 @@
  *     videotestsrc num-buffers=1 pattern=pinwheel ! g.image_0
  * ]| Two reference videos and one image through the preview engine into an
  * MP4 file.
+ * |[
+ * gst-launch-1.0 -e wanr2v name=g engine=preview prompt="Video 1 sings" \
+ *     g. ! videoconvert ! x264enc ! mux. \
+ *     g.audio ! audioconvert ! avenc_aac ! mux. \
+ *     mp4mux name=mux ! filesink location=clip.mp4 \
+ *     videotestsrc num-buffers=60 ! g.video_0
+ * ]| Picture and sound: the `audio` pad carries the clip's soundtrack
+ * (silence of the clip's length when it has none; see the audio
+ * property). Pipelines that leave it unlinked get the picture only.
  * |[
  * gst-launch-1.0 wanr2v name=g prompt="Video 1 walks on the beach" \
  *     reference-duration=3 ! videoconvert ! autovideosink \
@@ -93,9 +105,12 @@
 #endif
 
 #include "gstwanr2v.h"
+
+#include <gst/audio/audio.h>
 #include "gstwanr2vgen.h"
 #include "gstwanr2vprops.h"
 #include "gstwanr2vrefpad.h"
+#include "gstwanr2vtypes.h"
 #include "wr2v-request.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_wanr2v_debug);
@@ -119,6 +134,8 @@ enum
 {
   PAD_PROP_0,
   PAD_PROP_URI,
+  PAD_PROP_ROLE,
+  PAD_PROP_VOICE_URI,
 };
 
 G_DEFINE_TYPE (GstWanR2vBinPad, gst_wanr2v_bin_pad, GST_TYPE_GHOST_PAD);
@@ -131,6 +148,8 @@ gst_wanr2v_bin_pad_set_property (GObject * object, guint prop_id,
 
   switch (prop_id) {
     case PAD_PROP_URI:
+    case PAD_PROP_ROLE:
+    case PAD_PROP_VOICE_URI:
       if (target)
         g_object_set_property (G_OBJECT (target), pspec->name, value);
       else
@@ -151,6 +170,8 @@ gst_wanr2v_bin_pad_get_property (GObject * object, guint prop_id,
 
   switch (prop_id) {
     case PAD_PROP_URI:
+    case PAD_PROP_ROLE:
+    case PAD_PROP_VOICE_URI:
       if (target)
         g_object_get_property (G_OBJECT (target), pspec->name, value);
       break;
@@ -179,6 +200,10 @@ gst_wanr2v_bin_pad_class_init (GstWanR2vBinPadClass * klass)
           GST_WANR2V_REF_PAD_URI_BLURB, NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+  /* GstWanR2vBinPad:role, GstWanR2vBinPad:voice-uri: those of the
+   * wanr2vgen pad (#GstWanR2vRefPad:role, #GstWanR2vRefPad:voice-uri) */
+  gst_wanr2v_ref_pad_install_inputs (gobject_class, PAD_PROP_ROLE,
+      PAD_PROP_VOICE_URI);
 }
 
 static void
@@ -197,10 +222,29 @@ static GstStaticPadTemplate image_template =
 static GstStaticPadTemplate src_template =
 GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC, GST_PAD_ALWAYS,
     GST_STATIC_CAPS ("video/x-raw(ANY)"));
+static GstStaticPadTemplate audio_template =
+GST_STATIC_PAD_TEMPLATE ("audio", GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS ("audio/x-raw"));
+
+/* the bin's own property, after the shared ones */
+#define PROP_AUDIO PROP_LAST
+
+/* Silence when the clip has no soundtrack: the rate and format made,
+ * converted to what downstream asks by audioconvert ! audioresample */
+#define SILENCE_RATE 48000
+#define SILENCE_CHANNELS 2
+#define SILENCE_CAPS "audio/x-raw, format=S16LE, layout=interleaved, " \
+    "rate=48000, channels=2, channel-mask=(bitmask)0x3"
+#define SILENCE_BPF (2 * SILENCE_CHANNELS)
+#define SILENCE_CHUNK (SILENCE_RATE / 10)
+#define SILENCE_LEAD GST_SECOND
+
+typedef struct _GstWanR2vOutput GstWanR2vOutput;
 
 /* Thread safety
  *
- * - shift and live_offset belong to the clip's streaming thread
+ * - each output's shift, and live_offset, belong to the clip's streaming
+ *   threads
  *   (decodebin3's src pad: its probe, and pad-added, which runs on it);
  *   READY->PAUSED resets them while no stream runs.
  * - gen, decodebin, convert, srcpad and decodebin_used change only in
@@ -211,13 +255,24 @@ GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC, GST_PAD_ALWAYS,
  *   the clip by the stream lock of the ghost src pad's internal pad.
  * - No lock of the bin is held while wanr2vgen is called.
  */
+/* One of the bin's src pads and the stream of the clip behind it. */
+struct _GstWanR2vOutput
+{
+  GstWanR2v *self;
+  GstPad *ghost;                /* the bin's "src" or "audio" */
+  GstPad *sink;                 /* the first element inside: convert or
+                                 * audio_queue; its sink pad */
+  /* the stream's first timestamp (an MP4 edit list for B-frames), taken
+   * off so that timestamps start from 0 */
+  GstClockTime shift;
+  gboolean eos_pushed;          /* the application's EOS is out (lock) */
+};
+
 struct _GstWanR2v
 {
   GstBin parent;
 
-  /* the clip's first timestamp (an MP4 edit list for B-frames), taken
-   * off so that timestamps start from 0 */
-  GstClockTime shift;
+  GstWanR2vOutput video, audio;
   /* in a live pipeline, the running time at which the clip came: added to
    * its segment's base (see shift_segment()) */
   GstClockTime live_offset;
@@ -226,6 +281,7 @@ struct _GstWanR2v
   GstElement *decodebin;
   GstElement *convert;
   GstPad *srcpad;               /* ghost of videorate's src */
+  GstElement *audio_queue;      /* queue ! audioconvert ! audioresample */
   gboolean decodebin_used;      /* decodebin went to PAUSED: see
                                  * new_decodebin() */
 
@@ -233,8 +289,21 @@ struct _GstWanR2v
   GMutex lock;
   GCond cond;
   gboolean job_over;
+  gboolean job_running;         /* between on_job_started and _finished */
   gboolean flushing;
-  gboolean eos_pushed;          /* the application's EOS is out */
+
+  /* the audio pad: see docs/element.md, "The audio pad". audio_mode is
+   * set in NULL or READY; clip_has_audio is written from decodebin3's
+   * stream collection (atomic); silence and silence_next belong to the
+   * clip's video streaming thread, which makes the silence */
+  GstWanR2vAudio audio_mode;
+  gint clip_has_audio;
+  /* where the clip's video ends (its segment's stop, from 0): the
+   * soundtrack is cut there, AAC's priming samples would make it a
+   * frame longer than the picture otherwise (lock) */
+  GstClockTime clip_end;
+  gint silence;                 /* -1: not decided yet */
+  guint64 silence_next;         /* next sample, G_MAXUINT64 before any */
 };
 
 static void gst_wanr2v_child_proxy_init (gpointer g_iface, gpointer iface_data);
@@ -251,6 +320,12 @@ gst_wanr2v_set_property (GObject * object, guint prop_id,
 {
   GstWanR2v *self = GST_WANR2V (object);
 
+  if (prop_id == PROP_AUDIO) {
+    GST_OBJECT_LOCK (self);
+    self->audio_mode = g_value_get_enum (value);
+    GST_OBJECT_UNLOCK (self);
+    return;
+  }
   g_object_set_property (G_OBJECT (self->gen), pspec->name, value);
 }
 
@@ -260,6 +335,12 @@ gst_wanr2v_get_property (GObject * object, guint prop_id, GValue * value,
 {
   GstWanR2v *self = GST_WANR2V (object);
 
+  if (prop_id == PROP_AUDIO) {
+    GST_OBJECT_LOCK (self);
+    g_value_set_enum (value, self->audio_mode);
+    GST_OBJECT_UNLOCK (self);
+    return;
+  }
   g_object_get_property (G_OBJECT (self->gen), pspec->name, value);
 }
 
@@ -316,8 +397,9 @@ gst_wanr2v_release_pad (GstElement * element, GstPad * pad)
  * seqnum is kept, so that a seek's segment is recognised downstream
  * (gst_pad_set_offset() loses it in 1.22). */
 static GstEvent *
-shift_segment (GstWanR2v * self, GstEvent * event)
+shift_segment (GstWanR2vOutput * out_pad, GstEvent * event)
 {
+  GstWanR2v *self = out_pad->self;
   const GstSegment *in;
   GstSegment seg;
   GstEvent *out;
@@ -325,18 +407,25 @@ shift_segment (GstWanR2v * self, GstEvent * event)
   gst_event_parse_segment (event, &in);
   if (in->format != GST_FORMAT_TIME)
     return event;
-  if (!GST_CLOCK_TIME_IS_VALID (self->shift))
-    self->shift = in->start;
-  if (self->shift == 0 && self->live_offset == 0)
+  if (!GST_CLOCK_TIME_IS_VALID (out_pad->shift))
+    out_pad->shift = in->start;
+  if (out_pad == &self->video) {
+    g_mutex_lock (&self->lock);
+    self->clip_end = GST_CLOCK_TIME_IS_VALID (in->stop) ?
+        in->stop - MIN (out_pad->shift, in->stop) : GST_CLOCK_TIME_NONE;
+    g_mutex_unlock (&self->lock);
+  }
+  if (out_pad->shift == 0 && self->live_offset == 0)
     return event;
   gst_segment_copy_into (in, &seg);
-  seg.start -= MIN (self->shift, seg.start);
+  seg.start -= MIN (out_pad->shift, seg.start);
   if (GST_CLOCK_TIME_IS_VALID (seg.stop))
-    seg.stop -= MIN (self->shift, seg.stop);
-  seg.position -= MIN (self->shift, seg.position);
+    seg.stop -= MIN (out_pad->shift, seg.stop);
+  seg.position -= MIN (out_pad->shift, seg.position);
   seg.base += self->live_offset;
-  GST_DEBUG_OBJECT (self, "clip starts at %" GST_TIME_FORMAT ", shifting "
-      "to 0, running time + %" GST_TIME_FORMAT, GST_TIME_ARGS (self->shift),
+  GST_DEBUG_OBJECT (out_pad->ghost,
+      "clip starts at %" GST_TIME_FORMAT ", shifting " "to 0, running time + %"
+      GST_TIME_FORMAT, GST_TIME_ARGS (out_pad->shift),
       GST_TIME_ARGS (self->live_offset));
   out = gst_event_new_segment (&seg);
   gst_event_set_seqnum (out, gst_event_get_seqnum (event));
@@ -366,30 +455,33 @@ shift_qos (GstWanR2v * self, GstEvent * event)
   return out;
 }
 
-/* On decodebin3's src pad: see shift_segment(). */
+/* On decodebin3's src pads: see shift_segment(). Each stream has its
+ * own shift: its running time, and so the sync, stays as it was. */
 static GstPadProbeReturn
 shift_to_zero (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
-  GstWanR2v *self = user_data;
+  GstWanR2vOutput *out_pad = user_data;
+  GstWanR2v *self = out_pad->self;
   GstEvent *event;
 
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
     GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+    GstClockTime shift = out_pad->shift;
 
-    if (self->shift == 0)
+    if (shift == 0 || !GST_CLOCK_TIME_IS_VALID (shift))
       return GST_PAD_PROBE_OK;
     buf = gst_buffer_make_writable (buf);
     if (GST_BUFFER_PTS_IS_VALID (buf))
-      GST_BUFFER_PTS (buf) -= MIN (self->shift, GST_BUFFER_PTS (buf));
+      GST_BUFFER_PTS (buf) -= MIN (shift, GST_BUFFER_PTS (buf));
     if (GST_BUFFER_DTS_IS_VALID (buf))
-      GST_BUFFER_DTS (buf) -= MIN (self->shift, GST_BUFFER_DTS (buf));
+      GST_BUFFER_DTS (buf) -= MIN (shift, GST_BUFFER_DTS (buf));
     GST_PAD_PROBE_INFO_DATA (info) = buf;
     return GST_PAD_PROBE_OK;
   }
   event = GST_PAD_PROBE_INFO_EVENT (info);
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_SEGMENT:
-      GST_PAD_PROBE_INFO_DATA (info) = shift_segment (self, event);
+      GST_PAD_PROBE_INFO_DATA (info) = shift_segment (out_pad, event);
       break;
     case GST_EVENT_QOS:
       GST_PAD_PROBE_INFO_DATA (info) = shift_qos (self, event);
@@ -419,7 +511,8 @@ shift_to_zero (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 static GstPadProbeReturn
 hold_eos (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
-  GstWanR2v *self = user_data;
+  GstWanR2vOutput *out_pad = user_data;
+  GstWanR2v *self = out_pad->self;
   GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
 
   g_mutex_lock (&self->lock);
@@ -430,10 +523,10 @@ hold_eos (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
       break;
     case GST_EVENT_FLUSH_STOP:
       /* a flushing seek: the clip plays again, to its own EOS */
-      self->flushing = self->eos_pushed = FALSE;
+      self->flushing = out_pad->eos_pushed = FALSE;
       break;
     case GST_EVENT_EOS:
-      if (self->eos_pushed) {
+      if (out_pad->eos_pushed) {
         /* the application's EOS went out already (push_on_output()):
          * one EOS downstream, with the application's seqnum */
         g_mutex_unlock (&self->lock);
@@ -460,6 +553,7 @@ on_job_started (GstWanR2vGen * gen, gpointer user_data)
   /* a new job, e.g. after a reference flush cancelled the first */
   g_mutex_lock (&self->lock);
   self->job_over = FALSE;
+  self->job_running = TRUE;
   g_mutex_unlock (&self->lock);
 }
 
@@ -470,22 +564,260 @@ on_job_finished (GstWanR2vGen * gen, Wr2vJobOutcome outcome, gpointer user_data)
 
   g_mutex_lock (&self->lock);
   self->job_over = TRUE;
+  self->job_running = FALSE;
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
+}
+
+/* Whether the clip's video thread makes the audio pad's silence: asked
+ * once per run, at the clip's first segment, when decodebin3 has told
+ * which streams the clip has (its stream collection). */
+static gboolean
+silence_wanted (GstWanR2v * self)
+{
+  GstWanR2vAudio mode;
+
+  GST_OBJECT_LOCK (self);
+  mode = self->audio_mode;
+  GST_OBJECT_UNLOCK (self);
+  if (mode == GST_WANR2V_AUDIO_SILENCE)
+    return TRUE;
+  return mode == GST_WANR2V_AUDIO_AUTO &&
+      !g_atomic_int_get (&self->clip_has_audio);
+}
+
+/* Starts the audio branch's stream of silence, as if from upstream of
+ * audio_queue: stream-start and caps, once per run. */
+static void
+start_silence (GstWanR2v * self)
+{
+  g_autofree gchar *id = NULL;
+
+  if (gst_pad_has_current_caps (self->audio.sink))
+    return;
+  id = gst_pad_create_stream_id (self->audio.ghost, GST_ELEMENT (self),
+      "silence");
+  gst_pad_send_event (self->audio.sink, gst_event_new_stream_start (id));
+  gst_pad_send_event (self->audio.sink,
+      gst_event_new_caps (gst_caps_from_string (SILENCE_CAPS)));
+}
+
+/* Silence up to @end (the clip's timestamps) from where the last ended
+ * (sample for sample, so that no rounding leaves a gap), or from @pts
+ * after a segment; in buffers of SILENCE_CHUNK. */
+static void
+push_silence (GstWanR2v * self, GstClockTime pts, GstClockTime end)
+{
+  guint64 last = gst_util_uint64_scale_round (end, SILENCE_RATE, GST_SECOND);
+
+  if (self->silence_next == G_MAXUINT64)
+    self->silence_next = gst_util_uint64_scale_round (pts, SILENCE_RATE,
+        GST_SECOND);
+  while (self->silence_next < last) {
+    guint64 first = self->silence_next;
+    guint64 n = MIN (last - first, SILENCE_CHUNK);
+    GstBuffer *buf = gst_buffer_new_allocate (NULL, n * SILENCE_BPF, NULL);
+
+    gst_buffer_memset (buf, 0, 0, n * SILENCE_BPF);
+    GST_BUFFER_PTS (buf) = gst_util_uint64_scale_round (first, GST_SECOND,
+        SILENCE_RATE);
+    GST_BUFFER_DURATION (buf) = gst_util_uint64_scale_round (first + n,
+        GST_SECOND, SILENCE_RATE) - GST_BUFFER_PTS (buf);
+    GST_BUFFER_OFFSET (buf) = first;
+    GST_BUFFER_OFFSET_END (buf) = first + n;
+    self->silence_next = first + n;
+    if (gst_pad_chain (self->audio.sink, buf) != GST_FLOW_OK)
+      break;
+  }
+}
+
+/* On the clip's video pad, after shift_to_zero() and hold_eos(): when
+ * the audio pad carries silence, the video's segments, flushes and EOS
+ * go to the audio pad too, and each segment brings the silence up to its
+ * stop (the clip's end): so the silence lasts as long as the video and
+ * follows its seeks. All of it at once, into audio_queue (unbounded):
+ * an audio encoder holds back samples, and a muxer waiting for them
+ * while this thread waits for the muxer would never move. Without a
+ * stop, each frame brings the silence up to SILENCE_LEAD past its end. */
+static GstPadProbeReturn
+feed_silence (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GstWanR2v *self = user_data;
+  const GstSegment *segment;
+
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+    GstClockTime pts = GST_BUFFER_PTS (buf);
+    GstClockTime dur = GST_BUFFER_DURATION (buf);
+
+    GstClockTime end;
+
+    if (self->silence <= 0 || !GST_CLOCK_TIME_IS_VALID (pts))
+      return GST_PAD_PROBE_OK;
+    end = pts + SILENCE_LEAD + (GST_CLOCK_TIME_IS_VALID (dur) ? dur :
+        GST_SECOND / 30);
+    g_mutex_lock (&self->lock);
+    if (GST_CLOCK_TIME_IS_VALID (self->clip_end))
+      end = MIN (end, self->clip_end);
+    g_mutex_unlock (&self->lock);
+    push_silence (self, pts, end);
+    return GST_PAD_PROBE_OK;
+  }
+
+  switch (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info))) {
+    case GST_EVENT_SEGMENT:
+      if (self->silence < 0)
+        self->silence = silence_wanted (self) &&
+            gst_pad_is_linked (self->audio.ghost);
+      if (self->silence <= 0)
+        break;
+      start_silence (self);
+      self->silence_next = G_MAXUINT64;
+      gst_pad_send_event (self->audio.sink,
+          gst_event_ref (GST_PAD_PROBE_INFO_EVENT (info)));
+      gst_event_parse_segment (GST_PAD_PROBE_INFO_EVENT (info), &segment);
+      if (segment->format == GST_FORMAT_TIME &&
+          GST_CLOCK_TIME_IS_VALID (segment->stop))
+        push_silence (self, segment->start, segment->stop);
+      break;
+    case GST_EVENT_FLUSH_START:
+    case GST_EVENT_FLUSH_STOP:
+    case GST_EVENT_EOS:
+      if (self->silence > 0)
+        gst_pad_send_event (self->audio.sink,
+            gst_event_ref (GST_PAD_PROBE_INFO_EVENT (info)));
+      break;
+    default:
+      break;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* The audio pad of a clip whose soundtrack is not wanted, or not linked
+ * in the bin: everything is dropped, as a fakesink would take it; never
+ * NOT_LINKED, which would stop the clip. */
+static GstPadProbeReturn
+drop_all (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  if (info->type & GST_PAD_PROBE_TYPE_QUERY_BOTH)
+    return GST_PAD_PROBE_OK;
+  return GST_PAD_PROBE_DROP;
+}
+
+/* In audio=off, the audio pad ends (stream-start, segment, EOS) when the
+ * clip's video starts, so that a sink on it prerolls and ends. */
+static GstPadProbeReturn
+end_audio_at_start (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GstWanR2v *self = user_data;
+  GstWanR2vAudio mode;
+  GstSegment segment;
+
+  if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) != GST_EVENT_SEGMENT)
+    return GST_PAD_PROBE_OK;
+  GST_OBJECT_LOCK (self);
+  mode = self->audio_mode;
+  GST_OBJECT_UNLOCK (self);
+  if (mode == GST_WANR2V_AUDIO_OFF) {
+    g_autofree gchar *id = gst_pad_create_stream_id (self->audio.ghost,
+        GST_ELEMENT (self), "off");
+
+    gst_segment_init (&segment, GST_FORMAT_TIME);
+    gst_pad_send_event (self->audio.sink, gst_event_new_stream_start (id));
+    gst_pad_send_event (self->audio.sink, gst_event_new_segment (&segment));
+    gst_pad_send_event (self->audio.sink, gst_event_new_eos ());
+  }
+  return GST_PAD_PROBE_REMOVE;
+}
+
+/* On the soundtrack, after shift_to_zero(): cuts it where the video ends
+ * (see clip_end). */
+static GstPadProbeReturn
+cut_at_clip_end (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GstWanR2v *self = user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  g_autoptr (GstCaps) caps = NULL;
+  GstClockTime end;
+  GstAudioInfo ainfo;
+  GstSegment segment;
+
+  g_mutex_lock (&self->lock);
+  end = self->clip_end;
+  g_mutex_unlock (&self->lock);
+  if (!GST_CLOCK_TIME_IS_VALID (end) || !GST_BUFFER_PTS_IS_VALID (buf) ||
+      !GST_BUFFER_DURATION_IS_VALID (buf) ||
+      GST_BUFFER_PTS (buf) + GST_BUFFER_DURATION (buf) <= end)
+    return GST_PAD_PROBE_OK;
+  caps = gst_pad_get_current_caps (pad);
+  if (!caps || !gst_audio_info_from_caps (&ainfo, caps))
+    return GST_PAD_PROBE_OK;
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  segment.stop = end;
+  buf = gst_audio_buffer_clip (buf, &segment, GST_AUDIO_INFO_RATE (&ainfo),
+      GST_AUDIO_INFO_BPF (&ainfo));
+  GST_PAD_PROBE_INFO_DATA (info) = buf;
+  return buf ? GST_PAD_PROBE_OK : GST_PAD_PROBE_HANDLED;
+}
+
+/* Links a decodebin3 src pad to the output, with the probes that shift
+ * it to 0 (and cut a soundtrack at the clip's end) and hold its EOS. */
+static void
+link_output (GstWanR2v * self, GstPad * pad, GstWanR2vOutput * out_pad)
+{
+  GstPadLinkReturn link;
+
+  out_pad->shift = GST_CLOCK_TIME_NONE;
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM | GST_PAD_PROBE_TYPE_EVENT_UPSTREAM
+      | GST_PAD_PROBE_TYPE_EVENT_FLUSH, shift_to_zero, out_pad, NULL);
+  if (out_pad == &self->audio)
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, cut_at_clip_end, self,
+        NULL);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM |
+      GST_PAD_PROBE_TYPE_EVENT_FLUSH, hold_eos, out_pad, NULL);
+  link = gst_pad_link (pad, out_pad->sink);
+  if (GST_PAD_LINK_FAILED (link))
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        ("Cannot decode the generated clip"),
+        ("linking decodebin3 failed: %s", gst_pad_link_get_name (link)));
+}
+
+/* The clip's soundtrack goes to the audio pad in audio=auto when that
+ * pad is linked; otherwise it is dropped. */
+static void
+audio_pad_added (GstWanR2v * self, GstPad * pad)
+{
+  GstWanR2vAudio mode;
+
+  g_atomic_int_set (&self->clip_has_audio, TRUE);
+  GST_OBJECT_LOCK (self);
+  mode = self->audio_mode;
+  GST_OBJECT_UNLOCK (self);
+  /* (silence > 0: the collection came late, the silence has begun) */
+  if (mode != GST_WANR2V_AUDIO_AUTO || !gst_pad_is_linked (self->audio.ghost)
+      || gst_pad_is_linked (self->audio.sink) || self->silence > 0) {
+    GST_DEBUG_OBJECT (self, "dropping the soundtrack %" GST_PTR_FORMAT, pad);
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_ALL_BOTH, drop_all, NULL, NULL);
+    return;
+  }
+  link_output (self, pad, &self->audio);
 }
 
 static void
 on_decodebin_pad_added (GstElement * decodebin, GstPad * pad, GstWanR2v * self)
 {
-  GstPad *sink = gst_element_get_static_pad (self->convert, "sink");
   g_autoptr (GstCaps) caps = gst_pad_query_caps (pad, NULL);
-  GstPadLinkReturn link;
+  const gchar *media = gst_caps_get_size (caps) ?
+      gst_structure_get_name (gst_caps_get_structure (caps, 0)) : "";
 
-  if (gst_pad_is_linked (sink) || !gst_caps_get_size (caps) ||
-      !g_str_has_prefix (gst_structure_get_name (gst_caps_get_structure (caps,
-                  0)), "video/")) {
+  if (g_str_has_prefix (media, "audio/")) {
+    audio_pad_added (self, pad);
+    return;
+  }
+  if (gst_pad_is_linked (self->video.sink) ||
+      !g_str_has_prefix (media, "video/")) {
     GST_DEBUG_OBJECT (self, "ignoring %" GST_PTR_FORMAT, pad);
-    gst_object_unref (sink);
     return;
   }
 
@@ -503,18 +835,12 @@ on_decodebin_pad_added (GstElement * decodebin, GstPad * pad, GstWanR2v * self)
     }
   }
 
-  self->shift = GST_CLOCK_TIME_NONE;
+  link_output (self, pad, &self->video);
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
-      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM | GST_PAD_PROBE_TYPE_EVENT_UPSTREAM
-      | GST_PAD_PROBE_TYPE_EVENT_FLUSH, shift_to_zero, self, NULL);
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM |
-      GST_PAD_PROBE_TYPE_EVENT_FLUSH, hold_eos, self, NULL);
-  link = gst_pad_link (pad, sink);
-  if (GST_PAD_LINK_FAILED (link))
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
-        ("Cannot decode the generated clip"),
-        ("linking decodebin3 failed: %s", gst_pad_link_get_name (link)));
-  gst_object_unref (sink);
+      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM | GST_PAD_PROBE_TYPE_EVENT_FLUSH,
+      feed_silence, self, NULL);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+      end_audio_at_start, self, NULL);
 }
 
 /* Adds a decodebin3 linked to wanr2vgen, replacing the one there was.
@@ -569,16 +895,21 @@ static gboolean
 gst_wanr2v_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
 {
   GstWanR2v *self = GST_WANR2V (parent);
+  GstWanR2vOutput *out_pad = pad == self->audio.ghost ? &self->audio :
+      &self->video;
   GstClockTime min, max;
   gboolean live, linked, res;
-  GstPad *sink;
 
+  linked = gst_pad_is_linked (out_pad->sink);
+  /* silence, or no audio: the clip's duration and seeking are the
+   * video's, whose seeks the silence follows */
+  if (!linked && out_pad == &self->audio &&
+      (GST_QUERY_TYPE (query) == GST_QUERY_DURATION ||
+          GST_QUERY_TYPE (query) == GST_QUERY_SEEKING))
+    return gst_pad_peer_query (self->video.sink, query);
   if (GST_QUERY_TYPE (query) != GST_QUERY_LATENCY)
     return gst_pad_query_default (pad, parent, query);
   live = output_is_live (self);
-  sink = gst_element_get_static_pad (self->convert, "sink");
-  linked = gst_pad_is_linked (sink);
-  gst_object_unref (sink);
   if (!linked) {
     gst_query_set_latency (query, live, 0, GST_CLOCK_TIME_NONE);
     return TRUE;
@@ -594,24 +925,26 @@ gst_wanr2v_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
 /* Caps for the output before the clip: raw video of the clip's size,
  * as downstream takes it. The clip's own caps replace them. */
 static GstCaps *
-caps_before_clip (GstWanR2v * self)
+caps_before_clip (GstWanR2v * self, GstPad * ghost)
 {
-  GstCaps *peer = gst_pad_peer_query_caps (self->srcpad, NULL);
+  GstCaps *peer = gst_pad_peer_query_caps (ghost, NULL);
   GstCaps *want, *caps;
   gint resolution, aspect, w, h;
 
   g_object_get (self->gen, "resolution", &resolution, "aspect-ratio",
       &aspect, NULL);
   wr2v_output_size (resolution, aspect, &w, &h);
-  want = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "I420",
-      "width", G_TYPE_INT, w, "height", G_TYPE_INT, h, "framerate",
-      GST_TYPE_FRACTION, 30, 1, "pixel-aspect-ratio", GST_TYPE_FRACTION, 1,
-      1, NULL);
+  if (ghost == self->audio.ghost)
+    want = gst_caps_from_string (SILENCE_CAPS);
+  else
+    want = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING,
+        "I420", "width", G_TYPE_INT, w, "height", G_TYPE_INT, h, "framerate",
+        GST_TYPE_FRACTION, 30, 1, "pixel-aspect-ratio", GST_TYPE_FRACTION, 1,
+        1, NULL);
   caps = gst_caps_intersect (peer, want);
   if (gst_caps_is_empty (caps)) {
     gst_caps_unref (caps);
-    caps = gst_caps_intersect (peer, gst_pad_get_pad_template_caps
-        (self->srcpad));
+    caps = gst_caps_intersect (peer, gst_pad_get_pad_template_caps (ghost));
   }
   gst_caps_unref (peer);
   gst_caps_unref (want);
@@ -622,50 +955,83 @@ caps_before_clip (GstWanR2v * self)
   return gst_caps_fixate (caps);
 }
 
-/* Pushes @user_data, a GAP or an EOS event, on the bin's src pad, after a
- * stream-start and a segment when the clip has not started yet; a GAP
- * only then. Serialized with the clip's data by the stream lock of the
- * ghost pad's internal pad, through which the clip comes. Runs on a
- * thread of its own (gst_element_call_async()): a sink in PAUSED blocks
- * it in preroll until PLAYING or a flush. */
+/* Pushes @event, a GAP or an EOS event, on the bin's src pad @out_pad,
+ * after a stream-start and a segment when the clip has not started yet;
+ * a GAP only then. Serialized with the clip's data by the stream lock of
+ * the ghost pad's internal pad, through which the clip comes. Runs on a
+ * thread of its own (gst_element_call_async()), one per pad: a sink in
+ * PAUSED blocks it in preroll until PLAYING or a flush. */
 static void
-push_on_output (GstElement * element, gpointer user_data)
+push_on_output (GstWanR2v * self, GstWanR2vOutput * out_pad, GstEvent * event)
 {
-  GstWanR2v *self = GST_WANR2V (element);
-  GstEvent *event = user_data;
+  GstPad *ghost = out_pad->ghost;
   GstPad *internal =
-      GST_PAD (gst_proxy_pad_get_internal (GST_PROXY_PAD (self->srcpad)));
+      GST_PAD (gst_proxy_pad_get_internal (GST_PROXY_PAD (ghost)));
   GstEvent *start;
 
+  /* the application's EOS cancelled a running job: its end (progress
+   * CANCELED) comes before EOS, as a clip's result does (hold_eos()) */
+  g_mutex_lock (&self->lock);
+  while (GST_EVENT_TYPE (event) == GST_EVENT_EOS && self->job_running &&
+      !self->flushing)
+    g_cond_wait (&self->cond, &self->lock);
+  g_mutex_unlock (&self->lock);
+
   GST_PAD_STREAM_LOCK (internal);
-  start = gst_pad_get_sticky_event (self->srcpad, GST_EVENT_STREAM_START, 0);
+  start = gst_pad_get_sticky_event (ghost, GST_EVENT_STREAM_START, 0);
   if (!start) {
-    g_autofree gchar *id = gst_pad_create_stream_id (self->srcpad, element,
-        "no-clip-yet");
-    GstCaps *caps = caps_before_clip (self);
+    g_autofree gchar *id = gst_pad_create_stream_id (ghost,
+        GST_ELEMENT (self), "no-clip-yet");
+    GstCaps *caps = caps_before_clip (self, ghost);
     GstSegment segment;
 
     gst_segment_init (&segment, GST_FORMAT_TIME);
-    GST_DEBUG_OBJECT (self, "no clip yet: %" GST_PTR_FORMAT ", caps %"
+    GST_DEBUG_OBJECT (ghost, "no clip yet: %" GST_PTR_FORMAT ", caps %"
         GST_PTR_FORMAT, event, caps);
-    gst_pad_push_event (self->srcpad, gst_event_new_stream_start (id));
+    gst_pad_push_event (ghost, gst_event_new_stream_start (id));
     /* the segment must follow caps: the clip's caps come before its
      * segment, and a segment stored without caps makes them misordered */
     if (caps)
-      gst_pad_push_event (self->srcpad, gst_event_new_caps (caps));
+      gst_pad_push_event (ghost, gst_event_new_caps (caps));
     gst_clear_caps (&caps);
-    gst_pad_push_event (self->srcpad, gst_event_new_segment (&segment));
+    gst_pad_push_event (ghost, gst_event_new_segment (&segment));
   }
   if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
     g_mutex_lock (&self->lock);
-    self->eos_pushed = TRUE;
+    out_pad->eos_pushed = TRUE;
     g_mutex_unlock (&self->lock);
   }
   if (!start || GST_EVENT_TYPE (event) != GST_EVENT_GAP)
-    gst_pad_push_event (self->srcpad, gst_event_ref (event));
+    gst_pad_push_event (ghost, gst_event_ref (event));
   gst_clear_event (&start);
   GST_PAD_STREAM_UNLOCK (internal);
   gst_object_unref (internal);
+}
+
+static void
+push_on_video (GstElement * element, gpointer event)
+{
+  push_on_output (GST_WANR2V (element), &GST_WANR2V (element)->video, event);
+}
+
+/* An unlinked audio pad gets nothing: pushing would only fail. */
+static void
+push_on_audio (GstElement * element, gpointer event)
+{
+  GstWanR2v *self = GST_WANR2V (element);
+
+  if (gst_pad_is_linked (self->audio.ghost))
+    push_on_output (self, &self->audio, event);
+}
+
+/* push_on_output() on each src pad, each from its own thread. */
+static void
+push_on_outputs (GstWanR2v * self, GstEvent * event)
+{
+  gst_element_call_async (GST_ELEMENT (self), push_on_video,
+      gst_event_ref (event), (GDestroyNotify) gst_event_unref);
+  gst_element_call_async (GST_ELEMENT (self), push_on_audio, event,
+      (GDestroyNotify) gst_event_unref);
 }
 
 /* EOS sent to the element or the pipeline ends the output now: a job
@@ -681,8 +1047,7 @@ gst_wanr2v_send_event (GstElement * element, GstEvent * event)
     return GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
   GST_INFO_OBJECT (self, "EOS: ending the output");
   gst_wanr2v_gen_end_output (GST_WANR2V_GEN (self->gen));
-  gst_element_call_async (element, push_on_output, event,
-      (GDestroyNotify) gst_event_unref);
+  push_on_outputs (self, event);
   return TRUE;
 }
 
@@ -708,8 +1073,12 @@ gst_wanr2v_change_state (GstElement * element, GstStateChange transition)
       self->decodebin_used = TRUE;
       self->live_offset = 0;
       g_mutex_lock (&self->lock);
-      self->job_over = self->flushing = self->eos_pushed = FALSE;
+      self->job_over = self->flushing = self->job_running = FALSE;
+      self->video.eos_pushed = self->audio.eos_pushed = FALSE;
       g_mutex_unlock (&self->lock);
+      g_atomic_int_set (&self->clip_has_audio, FALSE);
+      self->silence = -1;
+      self->clip_end = GST_CLOCK_TIME_NONE;
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
       /* before the pads deactivate: they wait for a held EOS */
@@ -729,10 +1098,31 @@ gst_wanr2v_change_state (GstElement * element, GstStateChange transition)
    * it a live source tee'd to a reference pad and another sink. */
   if (transition == GST_STATE_CHANGE_PAUSED_TO_PLAYING &&
       ret != GST_STATE_CHANGE_FAILURE && output_is_live (self))
-    gst_element_call_async (element, push_on_output,
-        gst_event_new_gap (0, GST_CLOCK_TIME_NONE),
-        (GDestroyNotify) gst_event_unref);
+    push_on_outputs (self, gst_event_new_gap (0, GST_CLOCK_TIME_NONE));
   return ret;
+}
+
+/* decodebin3's stream collection says whether the clip has a soundtrack,
+ * before its streams come out (see feed_silence()). */
+static void
+gst_wanr2v_handle_message (GstBin * bin, GstMessage * message)
+{
+  GstWanR2v *self = GST_WANR2V (bin);
+
+  if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_STREAM_COLLECTION &&
+      GST_MESSAGE_SRC (message) == GST_OBJECT (self->decodebin)) {
+    g_autoptr (GstStreamCollection) collection = NULL;
+    gboolean audio = FALSE;
+
+    gst_message_parse_stream_collection (message, &collection);
+    for (guint i = 0; collection && i <
+        gst_stream_collection_get_size (collection); i++)
+      audio |= (gst_stream_get_stream_type (gst_stream_collection_get_stream
+              (collection, i)) & GST_STREAM_TYPE_AUDIO) != 0;
+    GST_DEBUG_OBJECT (self, "the clip has %s soundtrack", audio ? "a" : "no");
+    g_atomic_int_set (&self->clip_has_audio, audio);
+  }
+  GST_BIN_CLASS (parent_class)->handle_message (bin, message);
 }
 
 static void
@@ -811,11 +1201,28 @@ gst_wanr2v_class_init (GstWanR2vClass * klass)
   gobject_class->finalize = gst_wanr2v_finalize;
   gst_wanr2v_install_properties (gobject_class);
 
+  /**
+   * GstWanR2v:audio:
+   *
+   * What the `audio` pad carries: the clip's soundtrack (`auto`, with
+   * silence of the clip's length when it has none), `silence` always, or
+   * nothing but EOS (`off`). An unlinked `audio` pad costs nothing and
+   * never stops the pipeline.
+   */
+  g_object_class_install_property (gobject_class, PROP_AUDIO,
+      g_param_spec_enum ("audio", "Audio",
+          "What the audio pad carries: the clip's soundtrack (silence when "
+          "it has none), silence, or nothing (EOS only)",
+          GST_TYPE_WANR2V_AUDIO, GST_WANR2V_AUDIO_AUTO,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
   gst_element_class_add_static_pad_template_with_gtype (element_class,
       &video_template, GST_TYPE_WANR2V_BIN_PAD);
   gst_element_class_add_static_pad_template_with_gtype (element_class,
       &image_template, GST_TYPE_WANR2V_BIN_PAD);
   gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_add_static_pad_template (element_class, &audio_template);
   gst_element_class_set_static_metadata (element_class,
       "Wan reference-to-video", "Source/Video/Generator",
       "Generates a video clip that keeps the characters, props and scenes "
@@ -828,8 +1235,64 @@ gst_wanr2v_class_init (GstWanR2vClass * klass)
   element_class->release_pad = GST_DEBUG_FUNCPTR (gst_wanr2v_release_pad);
   element_class->change_state = GST_DEBUG_FUNCPTR (gst_wanr2v_change_state);
   element_class->send_event = GST_DEBUG_FUNCPTR (gst_wanr2v_send_event);
+  GST_BIN_CLASS (klass)->handle_message =
+      GST_DEBUG_FUNCPTR (gst_wanr2v_handle_message);
 
   gst_type_mark_as_plugin_api (GST_TYPE_WANR2V_BIN_PAD, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_WANR2V_AUDIO, 0);
+}
+
+/* Silence (or audio=off) has no upstream of its own: a seek on the audio
+ * pad seeks the clip through the video, whose segments the silence
+ * follows (feed_silence()). The same seek from the video's sink, with its
+ * seqnum, is the same seek to qtdemux. */
+static gboolean
+gst_wanr2v_audio_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  GstWanR2v *self = GST_WANR2V (parent);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_SEEK &&
+      !gst_pad_is_linked (self->audio.sink))
+    return gst_pad_push_event (self->video.sink, event);
+  return gst_pad_event_default (pad, parent, event);
+}
+
+/* queue ! audioconvert ! audioresample, ghosted as "audio". The queue is
+ * unbounded: the silence comes from the video's thread (feed_silence()),
+ * which must not wait for the audio's downstream (a muxer waiting for
+ * video); a clip's audio is at most 15 s. */
+static gboolean
+add_audio_output (GstWanR2v * self)
+{
+  GstElement *convert = gst_element_factory_make ("audioconvert", "aconvert");
+  GstElement *resample =
+      gst_element_factory_make ("audioresample", "aresample");
+  GstPad *pad;
+
+  self->audio_queue = gst_element_factory_make ("queue", "aqueue");
+  if (!self->audio_queue || !convert || !resample) {
+    gst_clear_object (&self->audio_queue);
+    gst_clear_object (&convert);
+    gst_clear_object (&resample);
+    return FALSE;
+  }
+  g_object_set (self->audio_queue, "max-size-buffers", 0, "max-size-bytes",
+      0, "max-size-time", (guint64) 0, NULL);
+  gst_bin_add_many (GST_BIN (self), self->audio_queue, convert, resample, NULL);
+  if (!gst_element_link_many (self->audio_queue, convert, resample, NULL))
+    return FALSE;
+  pad = gst_element_get_static_pad (self->audio_queue, "sink");
+  self->audio.sink = pad;       /* the queue lives as long as the bin */
+  gst_object_unref (pad);
+  pad = gst_element_get_static_pad (resample, "src");
+  self->audio.ghost = gst_ghost_pad_new_from_template ("audio", pad,
+      gst_element_class_get_pad_template (GST_ELEMENT_GET_CLASS (self),
+          "audio"));
+  gst_object_unref (pad);
+  gst_pad_set_query_function (self->audio.ghost, gst_wanr2v_src_query);
+  gst_pad_set_event_function (self->audio.ghost, gst_wanr2v_audio_event);
+  gst_element_add_pad (GST_ELEMENT (self), self->audio.ghost);
+  return TRUE;
 }
 
 static void
@@ -873,4 +1336,13 @@ gst_wanr2v_init (GstWanR2v * self)
   gst_object_unref (pad);
   gst_pad_set_query_function (self->srcpad, gst_wanr2v_src_query);
   gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
+  self->video.self = self->audio.self = self;
+  self->video.ghost = self->srcpad;
+  pad = gst_element_get_static_pad (self->convert, "sink");
+  self->video.sink = pad;       /* convert lives as long as the bin */
+  gst_object_unref (pad);
+  self->silence = -1;
+  if (!add_audio_output (self))
+    g_critical ("wanr2v needs queue, audioconvert and audioresample "
+        "(gstreamer1.0-plugins-base)");
 }

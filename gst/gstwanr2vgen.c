@@ -23,6 +23,7 @@
 #include "gstwanr2vprogress.h"
 #include "gstwanr2vprops.h"
 #include "gstwanr2vrefpad.h"
+#include "gstwanr2vtypes.h"
 #include "wr2v-error.h"
 #include "wr2v-fleet.h"
 #include "wr2v-prompt.h"
@@ -133,6 +134,7 @@ struct _GstWanR2vGen
   gint64 seed;
   gboolean prompt_expansion;
   Wr2vNumbering numbering;
+  Wr2vShotType shot_type;
   GstWanR2vEngine engine;
   gdouble reference_duration;
   gchar *cache_dir;
@@ -279,6 +281,9 @@ gst_wanr2v_gen_set_property (GObject * object, guint prop_id,
     case PROP_REFERENCE_NUMBERING:
       self->numbering = g_value_get_enum (value);
       break;
+    case PROP_SHOT_TYPE:
+      self->shot_type = g_value_get_enum (value);
+      break;
     case PROP_REFERENCE_DURATION:
       self->reference_duration = g_value_get_double (value);
       break;
@@ -383,6 +388,9 @@ gst_wanr2v_gen_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_REFERENCE_NUMBERING:
       g_value_set_enum (value, self->numbering);
+      break;
+    case PROP_SHOT_TYPE:
+      g_value_set_enum (value, self->shot_type);
       break;
     case PROP_REFERENCE_DURATION:
       g_value_set_double (value, self->reference_duration);
@@ -516,12 +524,16 @@ build_request (GstWanR2vGen * self)
   req->seed = self->seed;
   req->prompt_expansion = self->prompt_expansion;
   req->numbering = self->numbering;
+  req->shot_type = self->shot_type;
   for (GList * l = self->ref_pads; l; l = l->next) {
     GstWanR2vRefPad *pad = l->data;
     Wr2vReference *ref = wr2v_reference_new (pad->kind, pad->index);
 
     GST_OBJECT_LOCK (pad);
     ref->uri = g_strdup (pad->uri);
+    ref->first_frame = pad->role == GST_WANR2V_ROLE_FIRST_FRAME;
+    ref->voice_uri = pad->voice_uri && *pad->voice_uri ?
+        g_strdup (pad->voice_uri) : NULL;
     GST_OBJECT_UNLOCK (pad);
     wr2v_request_add_reference (req, ref);
   }
@@ -2106,6 +2118,7 @@ gst_wanr2v_gen_class_init (GstWanR2vGenClass * klass)
   gst_type_mark_as_plugin_api (GST_TYPE_WANR2V_RESOLUTION, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_WANR2V_ASPECT_RATIO, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_WANR2V_NUMBERING, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_WANR2V_SHOT_TYPE, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_WANR2V_REGION, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_WANR2V_REF_PAD, 0);
 }

@@ -24,6 +24,13 @@ gst_wanr2v_install_properties (GObjectClass * klass)
           "names only linked references, continuing with a warning when "
           "both do. Each engine is sent the form its provider documents",
           GST_TYPE_WANR2V_NUMBERING, WR2V_NUMBERING_AUTO, rw));
+  g_object_class_install_property (klass, PROP_SHOT_TYPE,
+      g_param_spec_enum ("shot-type", "Shot type",
+          "One continuous shot or several with cuts, where the engine's model "
+          "takes it (dashscope; preview shows multi as cuts); other engines "
+          "refuse single or multi before anything is sent. auto: the "
+          "engine's default, not sent", GST_TYPE_WANR2V_SHOT_TYPE,
+          WR2V_SHOT_UNSET, rw));
   g_object_class_install_property (klass, PROP_NEGATIVE_PROMPT,
       g_param_spec_string ("negative-prompt", "Negative prompt",
           "What the clip should avoid (default: none)", NULL, rw));

@@ -1,10 +1,13 @@
 /* gstwanr2vrefpad.c: per-reference pad with its own properties. */
 #include "gstwanr2vrefpad.h"
+#include "gstwanr2vtypes.h"
 
 enum
 {
   PROP_0,
   PROP_URI,
+  PROP_ROLE,
+  PROP_VOICE_URI,
 };
 
 G_DEFINE_TYPE (GstWanR2vRefPad, gst_wanr2v_ref_pad, GST_TYPE_PAD);
@@ -20,6 +23,17 @@ gst_wanr2v_ref_pad_set_property (GObject * object, guint prop_id,
       GST_OBJECT_LOCK (pad);
       g_free (pad->uri);
       pad->uri = g_value_dup_string (value);
+      GST_OBJECT_UNLOCK (pad);
+      break;
+    case PROP_ROLE:
+      GST_OBJECT_LOCK (pad);
+      pad->role = g_value_get_enum (value);
+      GST_OBJECT_UNLOCK (pad);
+      break;
+    case PROP_VOICE_URI:
+      GST_OBJECT_LOCK (pad);
+      g_free (pad->voice_uri);
+      pad->voice_uri = g_value_dup_string (value);
       GST_OBJECT_UNLOCK (pad);
       break;
     default:
@@ -40,6 +54,16 @@ gst_wanr2v_ref_pad_get_property (GObject * object, guint prop_id,
       g_value_set_string (value, pad->uri);
       GST_OBJECT_UNLOCK (pad);
       break;
+    case PROP_ROLE:
+      GST_OBJECT_LOCK (pad);
+      g_value_set_enum (value, pad->role);
+      GST_OBJECT_UNLOCK (pad);
+      break;
+    case PROP_VOICE_URI:
+      GST_OBJECT_LOCK (pad);
+      g_value_set_string (value, pad->voice_uri);
+      GST_OBJECT_UNLOCK (pad);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -54,7 +78,24 @@ gst_wanr2v_ref_pad_finalize (GObject * object)
   wr2v_ref_writer_free (pad->writer);
   g_free (pad->file);
   g_free (pad->uri);
+  g_free (pad->voice_uri);
   G_OBJECT_CLASS (gst_wanr2v_ref_pad_parent_class)->finalize (object);
+}
+
+void
+gst_wanr2v_ref_pad_install_inputs (GObjectClass * klass, guint role_id,
+    guint voice_id)
+{
+  g_object_class_install_property (klass, role_id,
+      g_param_spec_enum ("role", "Role", GST_WANR2V_REF_PAD_ROLE_BLURB,
+          GST_TYPE_WANR2V_ROLE, GST_WANR2V_ROLE_SUBJECT,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (klass, voice_id,
+      g_param_spec_string ("voice-uri", "Voice URI",
+          GST_WANR2V_REF_PAD_VOICE_URI_BLURB, NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
 }
 
 static void
@@ -84,6 +125,23 @@ gst_wanr2v_ref_pad_class_init (GstWanR2vRefPadClass * klass)
           GST_WANR2V_REF_PAD_URI_BLURB, NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+  /**
+   * GstWanR2vRefPad:role:
+   *
+   * On an image pad, `first-frame` makes the image the clip's first frame
+   * rather than a subject (DashScope's `first_frame` media; the preview
+   * starts its animatic on it). One at most; engines that take none
+   * refuse it when the pipeline starts, before anything is paid.
+   *
+   * GstWanR2vRefPad:voice-uri:
+   *
+   * The voice this reference speaks in: an https:// or oss:// URL of a wav
+   * or mp3 of 1 to 10 s (DashScope's `reference_voice` on the reference's
+   * media item). Engines that take no voice refuse it when the pipeline
+   * starts, before anything is paid.
+   */
+  gst_wanr2v_ref_pad_install_inputs (gobject_class, PROP_ROLE, PROP_VOICE_URI);
+  gst_type_mark_as_plugin_api (GST_TYPE_WANR2V_ROLE, 0);
 }
 
 static void

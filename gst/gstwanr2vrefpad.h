@@ -6,7 +6,6 @@
 #include "wr2v-reference.h"
 
 G_BEGIN_DECLS
-
 /* The uri property, on wanr2vgen's pads and on the wanr2v bin's. */
 #define GST_WANR2V_REF_PAD_URI_NICK "URI"
 #define GST_WANR2V_REF_PAD_URI_BLURB \
@@ -14,6 +13,19 @@ G_BEGIN_DECLS
   "upload: https, or oss:// for dashscope. An unlinked pad with a uri is " \
   "complete from the start; a linked one still takes its media. preview " \
   "and comfyui need the media itself (default: none)"
+/* The role and voice-uri properties, likewise. */
+#define GST_WANR2V_REF_PAD_ROLE_BLURB \
+  "What an image is: a reference subject, or the clip's first frame " \
+  "(dashscope's first_frame; preview starts on it). Engines that take no " \
+  "first frame refuse it before anything is sent"
+#define GST_WANR2V_REF_PAD_VOICE_URI_BLURB \
+  "https:// or oss:// URL of a wav or mp3 (1 to 10 s) this reference " \
+  "speaks in (dashscope's reference_voice). Engines that take no voice " \
+  "refuse it before anything is sent (default: none)"
+/* Installs role and voice-uri on @klass with ids @role_id, @voice_id:
+ * the pad's own and the wanr2v bin pad's, one definition. */
+void gst_wanr2v_ref_pad_install_inputs (GObjectClass * klass, guint role_id,
+    guint voice_id);
 
 #define GST_TYPE_WANR2V_REF_PAD (gst_wanr2v_ref_pad_get_type ())
 G_DECLARE_FINAL_TYPE (GstWanR2vRefPad, gst_wanr2v_ref_pad, GST,
@@ -31,8 +43,10 @@ struct _GstWanR2vRefPad
   gboolean complete;
   gchar *file;                  /* where the writer puts the reference */
 
-  /* property */
+  /* properties */
   gchar *uri;
+  gint role;                    /* GstWanR2vRole */
+  gchar *voice_uri;
 };
 
 G_END_DECLS

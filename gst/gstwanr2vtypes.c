@@ -117,3 +117,55 @@ gst_wanr2v_region_name (GstWanR2vRegion region)
     return region_values[0].value_nick;
   return region_values[region].value_nick;
 }
+
+GType
+gst_wanr2v_audio_get_type (void)
+{
+  static GType type;
+  static const GEnumValue values[] = {
+    {GST_WANR2V_AUDIO_AUTO, "The clip's soundtrack; silence of the clip's "
+          "length when it has none", "auto"},
+    {GST_WANR2V_AUDIO_SILENCE, "Silence of the clip's length, whatever its "
+          "soundtrack", "silence"},
+    {GST_WANR2V_AUDIO_OFF, "No audio: the audio pad only ends (EOS)", "off"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstWanR2vAudio",
+            values));
+  return type;
+}
+
+GType
+gst_wanr2v_role_get_type (void)
+{
+  static GType type;
+  static const GEnumValue values[] = {
+    {GST_WANR2V_ROLE_SUBJECT, "A reference subject", "subject"},
+    {GST_WANR2V_ROLE_FIRST_FRAME, "The clip's first frame (images only)",
+        "first-frame"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstWanR2vRole", values));
+  return type;
+}
+
+GType
+gst_wanr2v_shot_type_get_type (void)
+{
+  static GType type;
+  static const GEnumValue values[] = {
+    {WR2V_SHOT_UNSET, "The engine's default (not sent)", "auto"},
+    {WR2V_SHOT_SINGLE, "One continuous shot", "single"},
+    {WR2V_SHOT_MULTI, "Several shots, with cuts", "multi"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstWanR2vShotType",
+            values));
+  return type;
+}

@@ -42,4 +42,29 @@ const gchar *gst_wanr2v_region_name (GstWanR2vRegion region);
 /* The engine name used by the core for a concrete (non-auto) value. */
 const gchar *gst_wanr2v_engine_name (GstWanR2vEngine engine);
 
+/* wanr2v's audio property: what its `audio` pad carries */
+typedef enum
+{
+  GST_WANR2V_AUDIO_AUTO,        /* the clip's soundtrack, else silence */
+  GST_WANR2V_AUDIO_SILENCE,     /* silence of the clip's length */
+  GST_WANR2V_AUDIO_OFF,         /* EOS only: nothing is decoded */
+} GstWanR2vAudio;
+
+#define GST_TYPE_WANR2V_AUDIO (gst_wanr2v_audio_get_type ())
+GType gst_wanr2v_audio_get_type (void);
+
+/* an image pad's role */
+typedef enum
+{
+  GST_WANR2V_ROLE_SUBJECT,      /* a reference subject, as a video is */
+  GST_WANR2V_ROLE_FIRST_FRAME,  /* the clip's first frame */
+} GstWanR2vRole;
+
+#define GST_TYPE_WANR2V_ROLE (gst_wanr2v_role_get_type ())
+GType gst_wanr2v_role_get_type (void);
+
+/* values match Wr2vShotType */
+#define GST_TYPE_WANR2V_SHOT_TYPE (gst_wanr2v_shot_type_get_type ())
+GType gst_wanr2v_shot_type_get_type (void);
+
 G_END_DECLS

@@ -43,6 +43,75 @@ wr2v_engine_free (Wr2vEngine * engine)
   g_free (engine);
 }
 
+/* The engines whose class has @input, for messages: "dashscope, preview". */
+static gchar *
+engines_taking (guint input)
+{
+  GString *names = g_string_new (NULL);
+
+  for (guint i = 0; i < wr2v_engine_registry_size (); i++) {
+    const Wr2vEngineClass *klass = wr2v_engine_registry_class (i);
+
+    if (klass->inputs & input)
+      g_string_append_printf (names, "%s%s", names->len ? ", " : "",
+          klass->name);
+  }
+  return g_string_free (names, FALSE);
+}
+
+/* First frame, voices, shot type: well formed, and taken by the engine;
+ * refused here, before anything is sent or paid, when it takes them not. */
+static gboolean
+check_inputs (Wr2vEngine * engine, const Wr2vRequest * req, GError ** error)
+{
+  const gchar *name = engine->klass->name;
+  guint first_frames = 0;
+
+  for (guint i = 0; i < req->references->len; i++) {
+    const Wr2vReference *ref = g_ptr_array_index (req->references, i);
+    guint input = ref->first_frame ? WR2V_INPUT_FIRST_FRAME :
+        ref->voice_uri ? WR2V_INPUT_VOICE : 0;
+    g_autofree gchar *who = wr2v_reference_name (ref);
+    g_autofree gchar *takers = NULL;
+
+    if (ref->first_frame && (ref->kind != WR2V_REF_IMAGE || ++first_frames > 1)) {
+      g_set_error (error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST,
+          "%s has role=first-frame, but only one image can be the first "
+          "frame. Set role=subject on the others.", who);
+      return FALSE;
+    }
+    if (ref->voice_uri && !g_str_has_prefix (ref->voice_uri, "https://") &&
+        !g_str_has_prefix (ref->voice_uri, "oss://")) {
+      g_set_error (error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST,
+          "%s has voice-uri \"%s\", which is not an https:// or oss:// URL "
+          "of a wav or mp3 file (1 to 10 seconds).", who, ref->voice_uri);
+      return FALSE;
+    }
+    if (ref->voice_uri && !(engine->klass->inputs & WR2V_INPUT_VOICE))
+      input = WR2V_INPUT_VOICE;
+    if (!input || (engine->klass->inputs & input))
+      continue;
+    takers = engines_taking (input);
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED,
+        "The %s engine takes no %s, and %s has one (%s). Remove it, or use "
+        "an engine that takes it: %s.", name,
+        input == WR2V_INPUT_VOICE ? "voice" : "first frame", who,
+        input == WR2V_INPUT_VOICE ? "voice-uri" : "role=first-frame", takers);
+    return FALSE;
+  }
+  if (req->shot_type != WR2V_SHOT_UNSET &&
+      !(engine->klass->inputs & WR2V_INPUT_SHOT_TYPE)) {
+    g_autofree gchar *takers = engines_taking (WR2V_INPUT_SHOT_TYPE);
+
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED,
+        "The %s engine's model takes no shot type (shot-type=%s). Leave "
+        "shot-type at auto, or use an engine that takes it: %s.", name,
+        wr2v_shot_type_nick (req->shot_type), takers);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 gboolean
 wr2v_engine_check (Wr2vEngine * engine, const Wr2vRequest * req,
     GError ** error)
@@ -75,6 +144,8 @@ wr2v_engine_check (Wr2vEngine * engine, const Wr2vRequest * req,
     return FALSE;
   }
   if (!wr2v_prompt_check_mentions (req->prompt, req, error))
+    return FALSE;
+  if (!check_inputs (engine, req, error))
     return FALSE;
   if (engine->klass->check && !engine->klass->check (engine, req, error))
     return FALSE;

@@ -42,6 +42,14 @@ void wr2v_engine_settings_clear (Wr2vEngineSettings * s);
 void wr2v_engine_settings_copy (Wr2vEngineSettings * dst,
     const Wr2vEngineSettings * src);
 
+/* Wr2vEngineClass.inputs */
+typedef enum
+{
+  WR2V_INPUT_FIRST_FRAME = 1 << 0,      /* an image as the first frame */
+  WR2V_INPUT_SHOT_TYPE = 1 << 1,        /* single or multi shot */
+  WR2V_INPUT_VOICE = 1 << 2,    /* a voice per reference */
+} Wr2vEngineInput;
+
 typedef struct
 {
   const gchar *name;
@@ -52,6 +60,10 @@ typedef struct
   /* request-timeout when the user leaves it at 0: minutes for a hosted
    * API, an hour or more for a local GPU */
   guint default_timeout_s;
+  /* the model's inputs beyond the prompt and references that this engine
+   * sends (Wr2vEngineInput flags): a request with another one is refused
+   * by wr2v_engine_check(), before anything is sent or paid */
+  guint inputs;
   /* what a request must satisfy on this engine (durations, sizes, counts) */
   gboolean (*check) (Wr2vEngine * engine, const Wr2vRequest * req,
       GError ** error);

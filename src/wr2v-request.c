@@ -51,6 +51,7 @@ wr2v_reference_free (Wr2vReference * ref)
   g_free (ref->sha256);
   g_free (ref->uri);
   g_free (ref->source);
+  g_free (ref->voice_uri);
   g_free (ref);
 }
 
@@ -187,6 +188,10 @@ wr2v_request_canonical (const Wr2vRequest * req, const gchar * engine_id)
   json_builder_add_int_value (b, req->seed);
   json_builder_set_member_name (b, "prompt_expansion");
   json_builder_add_boolean_value (b, req->prompt_expansion);
+  if (req->shot_type != WR2V_SHOT_UNSET) {
+    json_builder_set_member_name (b, "shot_type");
+    json_builder_add_string_value (b, wr2v_shot_type_nick (req->shot_type));
+  }
   json_builder_set_member_name (b, "references");
   json_builder_begin_array (b);
   for (guint i = 0; i < req->references->len; i++) {
@@ -201,6 +206,15 @@ wr2v_request_canonical (const Wr2vRequest * req, const gchar * engine_id)
     json_builder_add_string_value (b, ref->sha256 && !keyed ? ref->sha256 : "");
     json_builder_set_member_name (b, "uri");
     json_builder_add_string_value (b, ref->uri ? ref->uri : "");
+    /* only set inputs change the form: other requests keep their keys */
+    if (ref->first_frame) {
+      json_builder_set_member_name (b, "role");
+      json_builder_add_string_value (b, "first_frame");
+    }
+    if (ref->voice_uri) {
+      json_builder_set_member_name (b, "voice_uri");
+      json_builder_add_string_value (b, ref->voice_uri);
+    }
     json_builder_end_object (b);
   }
   json_builder_end_array (b);
@@ -209,6 +223,19 @@ wr2v_request_canonical (const Wr2vRequest * req, const gchar * engine_id)
   root = json_builder_get_root (b);
   json_generator_set_root (gen, root);
   return json_generator_to_data (gen, NULL);
+}
+
+const gchar *
+wr2v_shot_type_nick (Wr2vShotType shot)
+{
+  switch (shot) {
+    case WR2V_SHOT_SINGLE:
+      return "single";
+    case WR2V_SHOT_MULTI:
+      return "multi";
+    default:
+      return NULL;
+  }
 }
 
 gchar *

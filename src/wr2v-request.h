@@ -33,6 +33,15 @@ typedef enum
   WR2V_REF_IMAGE,
 } Wr2vRefKind;
 
+/* Whether the clip is one shot or cut into several (where the model
+ * takes it: see Wr2vEngineClass.inputs). */
+typedef enum
+{
+  WR2V_SHOT_UNSET,              /* the engine's default; not sent */
+  WR2V_SHOT_SINGLE,
+  WR2V_SHOT_MULTI,
+} Wr2vShotType;
+
 /* How the prompt numbers references ("Image 3" or "Image 1" for the first
  * image after two videos): see wr2v-prompt.h and docs/prompt-indexing.md. */
 typedef enum
@@ -53,6 +62,10 @@ typedef struct
   gchar *uri;                   /* a URL the user already has, or NULL */
   gchar *source;                /* the user's file it came from, or NULL:
                                  * for messages, never hashed */
+  gboolean first_frame;         /* an image that is the clip's first frame,
+                                 * not a subject */
+  gchar *voice_uri;             /* a URL of the voice this reference
+                                 * speaks in (wav/mp3, 1-10 s), or NULL */
 } Wr2vReference;
 
 typedef struct
@@ -75,6 +88,7 @@ typedef struct
    * camera), so a crashed or stopped job is resumed, never paid twice.
    * See docs/identity.md. */
   gchar *job_key;
+  Wr2vShotType shot_type;
 } Wr2vRequest;
 
 Wr2vRequest *wr2v_request_new (void);
@@ -111,6 +125,7 @@ void wr2v_output_size (Wr2vResolution res, Wr2vAspectRatio ar,
 const gchar *wr2v_resolution_nick (Wr2vResolution res);
 const gchar *wr2v_aspect_ratio_nick (Wr2vAspectRatio ar);
 const gchar *wr2v_ref_kind_word (Wr2vRefKind kind);     /* "Video" / "Image" */
+const gchar *wr2v_shot_type_nick (Wr2vShotType shot);   /* "single", NULL */
 
 /* What the user knows a reference by, for messages: "Video 1 (pad
  * video_0, /home/me/clip.mp4)"; never a temporary path. */

@@ -354,9 +354,15 @@ class Handler(fakelib.Handler):
         uses_oss = False
         for item in media:
             if not isinstance(item, dict) or item.get("type") not in (
-                    "reference_video", "reference_image") \
+                    "reference_video", "reference_image", "first_frame") \
                     or not isinstance(item.get("url"), str):
                 return ("InvalidParameter", "bad input.media item")
+            # a voice: on a reference item, an audio URL (wan2.7-r2v)
+            voice = item.get("reference_voice")
+            if voice is not None and (item["type"] == "first_frame" or
+                                      not isinstance(voice, str) or
+                                      not voice.startswith(("https://", "oss://"))):
+                return ("InvalidParameter", "bad input.media reference_voice")
             url = item["url"]
             if url.startswith("oss://"):
                 uses_oss = True
@@ -376,6 +382,10 @@ class Handler(fakelib.Handler):
             return ("InvalidParameter", "parameters.duration")
         if any(m["type"] == "reference_video" for m in media) and d > 10:
             return ("InvalidParameter", "duration is at most 10 with a video")
+        if sum(m["type"] == "first_frame" for m in media) > 1:
+            return ("InvalidParameter", "one first_frame at most")
+        if "shot_type" in params and params["shot_type"] not in ("single", "multi"):
+            return ("InvalidParameter", "parameters.shot_type")
         if "ratio" in params and params["ratio"] not in (
                 "16:9", "9:16", "1:1", "4:3", "3:4"):
             return ("InvalidParameter", "parameters.ratio")

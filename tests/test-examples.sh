@@ -62,6 +62,20 @@ check_video() {
   return 0
 }
 
+# check_audio NAME FILE: gst-discoverer-1.0 finds an audio stream
+check_audio() {
+  local name="$1" file="$2" info
+  # a generous timeout: the machine may be busy
+  info="$(gst-discoverer-1.0 -t 60 "$file" 2>&1)"
+  if ! grep -q 'audio #' <<<"$info"; then
+    fail "$name: gst-discoverer-1.0 finds no audio stream in $file"
+    echo "$info" | tail -n 20
+    return 1
+  fi
+  echo "ok: $name: $(basename "$file"), audio"
+  passed=$((passed + 1))
+}
+
 # Each example gets this long (seconds); they take 2 to 15 s on the preview
 # engine, so a hang fails here rather than at meson's timeout.
 limit=180
@@ -123,6 +137,10 @@ run pip-live env WANR2V_FEED=live bash "$examples/picture-in-picture.sh" "$out/p
 
 run encode-mp4 bash "$examples/encode-mp4.sh" "$out/encode.mp4" &&
   check_video encode-mp4 "$out/encode.mp4" 1.9
+
+run picture-and-sound bash "$examples/picture-and-sound.sh" "$out/sound.mp4" &&
+  check_video picture-and-sound "$out/sound.mp4" 1.9 &&
+  check_audio picture-and-sound "$out/sound.mp4"
 
 if run hls bash "$examples/hls.sh" "$out/hls"; then
   playlist="$out/hls/playlist.m3u8"
@@ -193,6 +211,8 @@ gst-launch-1.0 -q videotestsrc num-buffers=1 pattern=pinwheel \
 
 if [ -x "$python" ]; then
   app_checks python-app "$python" "$examples/python/wanr2v-app.py"
+  # the Python application writes the soundtrack too
+  [ -s "$out/python-app.mp4" ] && check_audio python-app "$out/python-app.mp4"
 else
   fail "python-app: $python not found (Debian: python3-gi)"
 fi

@@ -260,7 +260,7 @@ test_check (void)
   g_autofree gchar *id = engine->klass->identity (engine);
 
   g_assert_cmpstr (engine->klass->name, ==, "preview");
-  g_assert_cmpstr (id, ==, "preview-2");
+  g_assert_cmpstr (id, ==, "preview-3");
   g_assert_cmpfloat (engine->klass->estimate_cost (engine, req), <, 0);
   g_assert_null (engine->klass->submit);
 

@@ -100,10 +100,23 @@ gboolean
 wr2v_test_make_clip (const gchar * path, guint frames, gint width,
     gint height, gint fps)
 {
+  return wr2v_test_make_clip_with_sound (path, frames, width, height, fps,
+      FALSE);
+}
+
+gboolean
+wr2v_test_make_clip_with_sound (const gchar * path, guint frames,
+    gint width, gint height, gint fps, gboolean soundtrack)
+{
+  /* 48 kHz in buffers of 1600 samples: 30 a second, the clip's length */
+  g_autofree gchar *sound = soundtrack ? g_strdup_printf ("audiotestsrc "
+      "samplesperbuffer=1600 num-buffers=%u ! audio/x-raw,rate=48000,"
+      "channels=2 ! audioconvert ! avenc_aac ! mux. ",
+      (guint) ((guint64) frames * 30 / fps)) : g_strdup ("");
   gchar *desc = g_strdup_printf ("videotestsrc num-buffers=%u "
       "pattern=ball ! video/x-raw,width=%d,height=%d,framerate=%d/1 ! "
-      "x264enc speed-preset=ultrafast ! mp4mux ! filesink location=\"%s\"",
-      frames, width, height, fps, path);
+      "x264enc speed-preset=ultrafast ! mux. %smp4mux name=mux ! "
+      "filesink location=\"%s\"", frames, width, height, fps, sound, path);
   gboolean ok = wr2v_test_run_to_eos (desc, 120 * GST_SECOND);
 
   g_free (desc);

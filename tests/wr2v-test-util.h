@@ -38,6 +38,11 @@ gboolean wr2v_test_run_to_eos (const gchar * desc, GstClockTime timeout);
 gboolean wr2v_test_make_clip (const gchar * path, guint frames, gint width,
     gint height, gint fps);
 
+/* The same with an AAC soundtrack of the clip's length (a tone), as
+ * Wan 2.6/2.7 hosts deliver, when @soundtrack. */
+gboolean wr2v_test_make_clip_with_sound (const gchar * path, guint frames,
+    gint width, gint height, gint fps, gboolean soundtrack);
+
 /* --- secrets --------------------------------------------------------- */
 
 /* @secret (an API key) must show in no log line, message or file. */

@@ -6,6 +6,7 @@ Builds the pipeline
     reference videos (files, or two test sources) --> video_0, video_1
     reference images (files, or one test PNG)      --> image_0
     wanr2v ! videoconvert ! x264enc ! mp4mux ! filesink
+    wanr2v.audio ! audioconvert ! avenc_aac ! mp4mux    (the soundtrack)
 
 shows a progress bar from the element's GST_MESSAGE_PROGRESS and wanr2v/...
 messages, prints the engine and the cost estimate, and exits non-zero with
@@ -160,6 +161,33 @@ class App:
             raise RuntimeError("cannot link %s to wanr2v %s" % (chain[-1].name, template))
         return pad.get_name()
 
+    def link_audio(self, muxer):
+        """The clip's soundtrack (silence of its length when it has none),
+        from wanr2v's audio pad, as AAC next to the picture."""
+        aac = "avenc_aac" if Gst.ElementFactory.find("avenc_aac") else "voaacenc"
+        aconvert = self.make("audioconvert")
+        encoder = self.make(aac)
+        if (self.gen.get_static_pad("audio").link(aconvert.get_static_pad("sink"))
+                != Gst.PadLinkReturn.OK or not aconvert.link(encoder)
+                or not encoder.link(muxer)):
+            raise RuntimeError("cannot link wanr2v's audio pad to %s" % aac)
+
+    def print_streams(self):
+        """What the clip's two streams were, as they left wanr2v."""
+        for name in ("src", "audio"):
+            pad = self.gen.get_static_pad(name)
+            caps = pad.get_current_caps() if pad.is_linked() else None
+            if caps is None:
+                continue
+            s = caps.get_structure(0)
+            if name == "src":
+                print("video: %dx%d at %d/%d fps" % (
+                    s.get_value("width"), s.get_value("height"),
+                    s.get_fraction("framerate")[1], s.get_fraction("framerate")[2]))
+            else:
+                print("audio: %d Hz, %d channels" % (
+                    s.get_value("rate"), s.get_value("channels")))
+
     def build(self):
         args = self.args
         self.pipeline = Gst.Pipeline.new("wanr2v-app")
@@ -184,6 +212,8 @@ class App:
                      (encoder, muxer), (muxer, sink)):
             if not a.link(b):
                 raise RuntimeError("cannot link %s to %s" % (a.name, b.name))
+        if not args.no_audio:
+            self.link_audio(muxer)
 
         pads = []
         if args.video or args.image:
@@ -243,6 +273,7 @@ class App:
         elif t == Gst.MessageType.EOS:
             self.bar.update("encode", 1.0, "done")
             self.bar.finish()
+            self.print_streams()
             print("wrote %s" % self.args.output)
             self.stop(0)
         elif t == Gst.MessageType.PROGRESS:
@@ -402,6 +433,8 @@ def main():
                         help="a reference video (MP4); repeat for more")
     parser.add_argument("--image", action="append", default=[], metavar="FILE",
                         help="a reference image (PNG or JPEG); repeat for more")
+    parser.add_argument("--no-audio", action="store_true",
+                        help="write the picture only (the audio pad left unlinked)")
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="print the debug details of errors")
     args = parser.parse_args()

@@ -275,9 +275,14 @@ add_input (JsonBuilder * b, const gchar * model, const Wr2vRequest * req,
     json_builder_begin_object (b);
     json_builder_set_member_name (b, "type");
     json_builder_add_string_value (b, ref->kind == WR2V_REF_VIDEO ?
-        "reference_video" : "reference_image");
+        "reference_video" : ref->first_frame ? "first_frame" :
+        "reference_image");
     json_builder_set_member_name (b, "url");
     json_builder_add_string_value (b, urls[i]);
+    if (ref->voice_uri) {
+      json_builder_set_member_name (b, "reference_voice");
+      json_builder_add_string_value (b, ref->voice_uri);
+    }
     json_builder_end_object (b);
   }
   json_builder_end_array (b);
@@ -315,6 +320,10 @@ wr2v_dashscope_submit_body (const gchar * model, const Wr2vRequest * req,
   if (req->seed >= 0) {
     json_builder_set_member_name (b, "seed");
     json_builder_add_int_value (b, req->seed);
+  }
+  if (req->shot_type != WR2V_SHOT_UNSET) {
+    json_builder_set_member_name (b, "shot_type");
+    json_builder_add_string_value (b, wr2v_shot_type_nick (req->shot_type));
   }
   json_builder_end_object (b);
   json_builder_end_object (b);

@@ -923,6 +923,9 @@ static const Wr2vEngineClass dashscope_class = {
   .description = "Alibaba Cloud Model Studio (DashScope) wan2.7-r2v (paid)",
   .key_variable = KEY_ENV,
   .default_timeout_s = WR2V_DEFAULT_HOSTED_TIMEOUT_S,
+  /* wan2.7-r2v's first_frame media and reference_voice; shot_type as on
+   * wan2.6-r2v */
+  .inputs = WR2V_INPUT_FIRST_FRAME | WR2V_INPUT_VOICE | WR2V_INPUT_SHOT_TYPE,
   .check = dashscope_check,
   .estimate_cost = dashscope_estimate_cost,
   .identity = dashscope_identity,

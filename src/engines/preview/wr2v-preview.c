@@ -27,8 +27,10 @@
 #include "wr2v-engine.h"
 #include "wr2v-error.h"
 #include "wr2v-prompt.h"
+#include "wr2v-preview-sound.h"
 
 #include <errno.h>
+#include <string.h>
 #include <glib/gstdio.h>
 #include <gst/controller/controller.h>
 
@@ -36,7 +38,7 @@ GST_DEBUG_CATEGORY_STATIC (wr2v_preview_debug);
 #define GST_CAT_DEFAULT wr2v_preview_debug
 
 /* Bump when the renderer's output changes: cached results then miss. */
-#define PREVIEW_IDENTITY "preview-2"
+#define PREVIEW_IDENTITY "preview-3"
 #define PREVIEW_FPS 30
 #define PREVIEW_MIN_DURATION 1
 #define PREVIEW_MAX_DURATION 15
@@ -81,6 +83,12 @@ struct _Render
   GstPad *layer_pad;            /* owned ref on the drifting layer's pad */
   Tile tiles[WR2V_MAX_REFERENCES];
   guint n_tiles;
+  /* multi-shot: tiles jump between keys (a cut at each), else glide */
+  GstInterpolationMode interp;
+  /* the first-frame image, shown full frame at the start: its tile is
+   * the last one, out of the layout */
+  gboolean first_frame;
+  gdouble bed_hz;               /* the soundtrack's steady tone */
   gchar *unlink_path;           /* removed after teardown when set */
 };
 
@@ -277,14 +285,15 @@ layout_tiles (Render * r, GRand * rand)
   }
 }
 
-/* Binds @prop of @pad to a smooth path through @values at @times. */
+/* Binds @prop of @pad to a path through @values at @times: smooth, or in
+ * steps (@mode NONE: cuts). */
 static void
 animate (GstPad * pad, const gchar * prop, const GstClockTime * times,
-    const gint * values, guint n, gint offset)
+    const gint * values, guint n, gint offset, GstInterpolationMode mode)
 {
   GstControlSource *cs = gst_interpolation_control_source_new ();
 
-  g_object_set (cs, "mode", GST_INTERPOLATION_MODE_CUBIC_MONOTONIC, NULL);
+  g_object_set (cs, "mode", mode, NULL);
   for (guint k = 0; k < n; k++)
     gst_timed_value_control_source_set (GST_TIMED_VALUE_CONTROL_SOURCE (cs),
         times[k], values[k] + offset);
@@ -449,9 +458,9 @@ on_pad_added (GstElement * decodebin, GstPad * pad, Tile * t)
   g_free (font);
   /* the path moves the box; the tile sits centred in it */
   animate (t->comp_pad, "xpos", r->key_time, t->key_x, r->n_keys,
-      (t->box_w - w) / 2);
+      (t->box_w - w) / 2, r->interp);
   animate (t->comp_pad, "ypos", r->key_time, t->key_y, r->n_keys,
-      (t->box_h - h) / 2);
+      (t->box_h - h) / 2, r->interp);
 
   sinkpad = gst_element_get_static_pad (t->convert, "sink");
   if (gst_pad_link (pad, sinkpad) != GST_PAD_LINK_OK)
@@ -617,12 +626,77 @@ add_backdrop (Render * r, GstElement * comp, GRand * rand, GError ** error)
     return FALSE;
   layer_t[0] = 0;
   layer_t[1] = r->key_time[r->n_keys - 1];
-  animate (r->layer_pad, "xpos", layer_t, layer_x, 2, 0);
-  animate (r->layer_pad, "ypos", layer_t, layer_y, 2, 0);
+  animate (r->layer_pad, "xpos", layer_t, layer_x, 2, 0, r->interp);
+  animate (r->layer_pad, "ypos", layer_t, layer_y, 2, 0, r->interp);
   return TRUE;
 }
 
 /* One tile per reference the prompt names, in the prompt's order. */
+/* The next tile, showing @ref, labelled "Image 3" and @suffix; NULL when
+ * the reference is only a URL. */
+static Tile *
+new_tile (Render * r, const Wr2vReference * ref, const gchar * suffix,
+    GError ** error)
+{
+  Tile *t;
+
+  if (!ref->path || r->n_tiles >= WR2V_MAX_REFERENCES) {
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED,
+        "The preview engine needs %s %u as a local file; it has only a "
+        "URL. Connect the reference to its pad instead.",
+        wr2v_ref_kind_word (ref->kind), ref->number);
+    return NULL;
+  }
+  t = &r->tiles[r->n_tiles++];
+  t->render = r;
+  t->kind = ref->kind;
+  t->path = g_strdup (ref->path);
+  t->label = g_strdup_printf ("%s %u%s", wr2v_ref_kind_word (ref->kind),
+      ref->number, suffix);
+  t->name = wr2v_reference_name (ref);
+  return t;
+}
+
+/* The first-frame image, when there is one: a tile of the whole frame,
+ * still, appended after the layout (the moving tiles' turn is over). */
+static gboolean
+add_first_frame (Render * r, const Wr2vRequest * req, GError ** error)
+{
+  for (guint j = 0; j < req->references->len; j++) {
+    const Wr2vReference *ref = g_ptr_array_index (req->references, j);
+    Tile *t;
+
+    if (!ref->first_frame)
+      continue;
+    if (!(t = new_tile (r, ref, ": first frame", error)))
+      return FALSE;
+    t->box_w = r->width;
+    t->box_h = r->height;
+    r->first_frame = TRUE;
+    return TRUE;
+  }
+  return TRUE;
+}
+
+/* The first frame shows alone for the first key interval (a second, or
+ * the first shot), above everything, then gives way to the animatic. */
+static void
+hold_first_frame (Tile * t)
+{
+  Render *r = t->render;
+  GstControlSource *cs = gst_interpolation_control_source_new ();
+  GstTimedValueControlSource *tv = GST_TIMED_VALUE_CONTROL_SOURCE (cs);
+
+  g_object_set (cs, "mode", GST_INTERPOLATION_MODE_NONE, NULL);
+  gst_timed_value_control_source_set (tv, 0, 1.0);
+  gst_timed_value_control_source_set (tv, r->key_time[1], 0.0);
+  gst_object_add_control_binding (GST_OBJECT (t->comp_pad),
+      gst_direct_control_binding_new_absolute (GST_OBJECT (t->comp_pad),
+          "alpha", cs));
+  gst_object_unref (cs);
+  g_object_set (t->comp_pad, "zorder", 2 + WR2V_MAX_REFERENCES, NULL);
+}
+
 static gboolean
 collect_tiles (Render * r, const Wr2vRequest * req, GError ** error)
 {
@@ -634,32 +708,39 @@ collect_tiles (Render * r, const Wr2vRequest * req, GError ** error)
 
     for (guint j = 0; j < req->references->len; j++) {
       const Wr2vReference *ref = g_ptr_array_index (req->references, j);
-      Tile *t;
 
-      if (ref->number != number)
+      if (ref->number != number || ref->first_frame)
         continue;
-      if (!ref->path) {
-        g_set_error (error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED,
-            "The preview engine needs %s %u as a local file; it has only a "
-            "URL. Connect the reference to its pad instead.",
-            wr2v_ref_kind_word (ref->kind), ref->number);
+      if (!new_tile (r, ref, "", error))
         return FALSE;
-      }
-      t = &r->tiles[r->n_tiles++];
-      t->render = r;
-      t->kind = ref->kind;
-      t->path = g_strdup (ref->path);
-      t->label = g_strdup_printf ("%s %u", wr2v_ref_kind_word (ref->kind),
-          ref->number);
-      t->name = wr2v_reference_name (ref);
       break;
     }
   }
   return TRUE;
 }
 
+/* The soundtrack: a cue as each shown reference comes in turn, evenly
+ * over the clip (one at the start when none is shown), or at each cut of
+ * a multi-shot clip. */
+static void
+add_soundtrack (Render * r, const Wr2vRequest * req, GstElement * mux)
+{
+  GstClockTime cues[PREVIEW_MAX_KEYS];
+  guint n = MAX (r->n_tiles, 1);
+
+  if (r->interp == GST_INTERPOLATION_MODE_NONE) {
+    n = r->n_keys - 1;
+    memcpy (cues, r->key_time, n * sizeof cues[0]);
+  } else {
+    for (guint i = 0; i < n; i++)
+      cues[i] = gst_util_uint64_scale (req->duration * GST_SECOND, i, n);
+  }
+  wr2v_preview_add_soundtrack (GST_BIN (r->pipeline), mux, req->duration,
+      r->bed_hz, cues, n);
+}
+
 /* compositor ! capsfilter ! textoverlay (prompt) ! x264enc ! mp4mux !
- * filesink, and the probe that ends the clip. */
+ * filesink, with the soundtrack, and the probe that ends the clip. */
 static gboolean
 add_output (Render * r, const Wr2vRequest * req, GstElement * comp,
     const gchar * out_path, GError ** error)
@@ -710,6 +791,7 @@ add_output (Render * r, const Wr2vRequest * req, GstElement * comp,
 
   if (!gst_element_link_many (comp, outcaps, caption, enc, mux, sink, NULL))
     return link_failed (error, "encoder");
+  add_soundtrack (r, req, mux);
 
   pad = gst_element_get_static_pad (comp, "src");
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_composed, r, NULL);
@@ -732,9 +814,15 @@ build_pipeline (Render * r, const Wr2vRequest * req, const gchar * out_path,
       || !collect_tiles (r, req, error))
     return FALSE;
   layout_tiles (r, rand);
+  /* drawn last: the pictures stay as they were before the soundtrack */
+  r->bed_hz = g_rand_double_range (rand, 110.0, 220.0);
+  if (!add_first_frame (r, req, error))
+    return FALSE;
   for (guint i = 0; i < r->n_tiles; i++)
     if (!add_tile (r, comp, &r->tiles[i], 2 + i, error))
       return FALSE;
+  if (r->first_frame)
+    hold_first_frame (&r->tiles[r->n_tiles - 1]);
   return add_output (r, req, comp, out_path, error);
 }
 
@@ -903,8 +991,14 @@ preview_generate (Wr2vEngine * engine, Wr2vJob * job, const gchar * out_path,
   r->job = job;
   wr2v_output_size (req->resolution, req->aspect_ratio, &r->width, &r->height);
   r->frames_total = req->duration * PREVIEW_FPS;
-  /* a key every second or so: a calm drift, not a jitter */
-  r->n_keys = CLAMP (req->duration + 1, 2, PREVIEW_MAX_KEYS);
+  /* a key every second or so: a calm drift, not a jitter; multi-shot: a
+   * key (a cut) every two seconds or so, 2 to 5 shots */
+  r->interp = req->shot_type == WR2V_SHOT_MULTI ?
+      GST_INTERPOLATION_MODE_NONE : GST_INTERPOLATION_MODE_CUBIC_MONOTONIC;
+  if (r->interp == GST_INTERPOLATION_MODE_NONE)
+    r->n_keys = CLAMP (req->duration / 2, 2, 5) + 1;
+  else
+    r->n_keys = CLAMP (req->duration + 1, 2, PREVIEW_MAX_KEYS);
   for (guint k = 0; k < r->n_keys; k++)
     r->key_time[k] = gst_util_uint64_scale (req->duration * GST_SECOND, k,
         r->n_keys - 1);
@@ -967,6 +1061,8 @@ preview_finalize (Wr2vEngine * engine)
 static const Wr2vEngineClass preview_class = {
   .name = "preview",
   .description = "Built-in offline animatic (no network, no key, no GPU)",
+  /* the animatic starts on the first frame and cuts for multi-shot */
+  .inputs = WR2V_INPUT_FIRST_FRAME | WR2V_INPUT_SHOT_TYPE,
   .check = preview_check,
   .estimate_cost = preview_estimate_cost,
   .identity = preview_identity,

@@ -1,0 +1,527 @@
+/* test-audio.c: wanr2v's audio pad (issue 13).
+ *
+ * On the preview engine (its animatic has a soundtrack) and on the
+ * hosted engines' fakes, each serving a clip with a soundtrack and one
+ * without:
+ *
+ * - both pads decoded to fakesinks: EOS; the first video and audio
+ *   timestamps are 0; each stream lasts the clip's duration, and the two
+ *   end within a frame of each other (silence of the clip's length when
+ *   the clip has no soundtrack);
+ * - the audio pad left unlinked, as in every pipeline before it existed:
+ *   EOS and the clip's frames, with and without a soundtrack;
+ * - audio=off with the audio pad linked: EOS, no audio;
+ * - the pipeline of the issue's "Done when", `g. ! videoconvert ! x264enc
+ *   ! mux. g.audio ! audioconvert ! avenc_aac ! mux. mp4mux ! filesink`:
+ *   an MP4 with one video and one audio stream that lasts the clip's
+ *   duration (GstDiscoverer), and each of its streams decoded lasts it.
+ *
+ * And the model's other inputs (issue 13): an image with role=first-frame,
+ * a reference's voice-uri and shot-type reach the DashScope fake as
+ * documented (a first_frame media item, reference_voice on the
+ * reference's item, parameters.shot_type); wavespeed refuses each before
+ * a single request; preview renders them.
+ */
+#include <string.h>
+#include <glib/gstdio.h>
+#include <gst/gst.h>
+#include <gst/pbutils/pbutils.h>
+
+#include "wr2v-fake-server.h"
+#include "wr2v-test-util.h"
+
+#define DURATION 5
+#define FPS 30
+#define FRAME (GST_SECOND / FPS)
+#define WAVESPEED_KEY "wr2v-audio-WS-KEY-51d0c2"
+#define DASHSCOPE_KEY "wr2v-audio-DS-KEY-7e3a90"
+
+typedef struct
+{
+  const gchar *engine;
+  const gchar *script;          /* its fake, NULL: preview */
+  const gchar *key_var;
+  const gchar *key;
+  const gchar *extra;           /* more properties for the engine */
+} Engine;
+
+static const Engine engines[] = {
+  {"preview", NULL, NULL, NULL, ""},
+  {"wavespeed", "fake-wavespeed.py", "WAVESPEED_API_KEY", WAVESPEED_KEY, ""},
+  /* the fake stands for Beijing, where reference files may be uploaded */
+  {"dashscope", "fake-dashscope.py", "DASHSCOPE_API_KEY", DASHSCOPE_KEY,
+      " region=beijing"},
+};
+
+static gchar *tmp_root;
+static gchar *reference;
+static gchar *clip[2];          /* [0]: no soundtrack, [1]: with one */
+static guint runs;
+
+/* What one sink saw. */
+typedef struct
+{
+  guint buffers;
+  GstClockTime first;           /* the first buffer's PTS */
+  GstClockTime end;             /* the last buffer's PTS + duration */
+} Stream;
+
+static GstPadProbeReturn
+on_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  Stream *s = user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstClockTime pts = GST_BUFFER_PTS (buf);
+
+  if (!GST_CLOCK_TIME_IS_VALID (pts))
+    return GST_PAD_PROBE_OK;
+  if (s->buffers++ == 0)
+    s->first = pts;
+  if (GST_BUFFER_DURATION_IS_VALID (buf))
+    pts += GST_BUFFER_DURATION (buf);
+  s->end = MAX (s->end, pts);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+stream_reset (Stream * s)
+{
+  memset (s, 0, sizeof (*s));
+  s->first = GST_CLOCK_TIME_NONE;
+}
+
+static void
+watch_sink (GstElement * pipeline, const gchar * name, Stream * s)
+{
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), name);
+  GstPad *pad;
+
+  stream_reset (s);
+  if (!sink)
+    return;
+  pad = gst_element_get_static_pad (sink, "sink");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_buffer, s, NULL);
+  gst_object_unref (pad);
+  gst_object_unref (sink);
+}
+
+/* Runs @desc to EOS; the sinks named "vsink" and "asink" are watched. */
+static gboolean
+run (const gchar * desc, Stream * video, Stream * audio)
+{
+  GError *err = NULL;
+  GstElement *p = gst_parse_launch_full (desc, NULL,
+      GST_PARSE_FLAG_FATAL_ERRORS, &err);
+  gboolean ok;
+
+  g_assert_no_error (err);
+  watch_sink (p, "vsink", video);
+  watch_sink (p, "asink", audio);
+  ok = wr2v_test_play_to_eos (p, 120 * GST_SECOND);
+  gst_object_unref (p);
+  g_test_message ("video: %u buffers %" GST_TIME_FORMAT "-%" GST_TIME_FORMAT
+      ", audio: %u buffers %" GST_TIME_FORMAT "-%" GST_TIME_FORMAT,
+      video->buffers, GST_TIME_ARGS (video->first),
+      GST_TIME_ARGS (video->end), audio->buffers,
+      GST_TIME_ARGS (audio->first), GST_TIME_ARGS (audio->end));
+  return ok;
+}
+
+/* Within a frame of the clip's length, as a stream should end. */
+static void
+assert_lasts_clip (const Stream * s)
+{
+  g_assert_cmpuint (s->buffers, >, 0);
+  g_assert_cmpuint (s->first, <, FRAME);
+  g_assert_cmpuint (s->end, >=, DURATION * GST_SECOND - FRAME);
+  g_assert_cmpuint (s->end, <=, DURATION * GST_SECOND + FRAME);
+}
+
+/* --- an engine and its fake ----------------------------------------------- */
+
+typedef struct
+{
+  const Engine *engine;
+  Wr2vFakeServer *server;
+} Setup;
+
+static void
+setup_start (Setup * s, const Engine * e, gboolean soundtrack)
+{
+  s->engine = e;
+  s->server = NULL;
+  g_unsetenv ("WAVESPEED_API_KEY");
+  g_unsetenv ("DASHSCOPE_API_KEY");
+  if (!e->script)
+    return;
+  g_setenv (e->key_var, e->key, TRUE);
+  s->server = wr2v_fake_server_start (e->script, "--api-key", e->key,
+      "--result-mp4", clip[soundtrack], NULL);
+}
+
+static void
+setup_stop (Setup * s)
+{
+  if (s->server)
+    wr2v_fake_server_stop (s->server);
+}
+
+/* "wanr2v name=g <engine> <cache> <props> <outputs> <reference>", a fresh
+ * cache each time so that every run asks its engine. */
+static gchar *
+describe (const Setup * s, const gchar * props, const gchar * outputs)
+{
+  g_autofree gchar *cache = g_strdup_printf ("%s/cache-%u", tmp_root,
+      runs++);
+  g_autofree gchar *url = s->server ?
+      g_strdup_printf (" api-url=%s poll-interval=50", s->server->base) :
+      g_strdup ("");
+
+  return g_strdup_printf ("wanr2v name=g engine=%s%s%s cache-dir=\"%s\" "
+      "duration=%d prompt=\"Video 1 waves\" %s %s filesrc location=\"%s\" "
+      "! g.video_0", s->engine->engine, url, s->engine->extra, cache,
+      DURATION, props, outputs, reference);
+}
+
+/* --- the tests -------------------------------------------------------------- */
+
+/* --- first frame, voice, shot type ----------------------------------------- */
+
+#define VOICE_URL "https://voices.example/alice.wav"
+#define INPUTS "shot-type=multi video_0::voice-uri=" VOICE_URL \
+  " image_0::role=first-frame"
+
+/* "... ! fakesink" with a reference video (video_0) and a first-frame
+ * image (image_0) */
+static gchar *
+describe_inputs (const Setup * s, const gchar * props)
+{
+  g_autofree gchar *image = g_build_filename (tmp_root, "first.png", NULL);
+  g_autofree gchar *outputs = g_strdup_printf ("! fakesink name=vsink "
+      "filesrc location=\"%s\" ! g.image_0", image);
+
+  return describe (s, props, outputs);
+}
+
+static JsonObject *
+member_obj (JsonObject * o, const gchar * name)
+{
+  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
+
+  return n && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+}
+
+static void
+test_inputs_dashscope (void)
+{
+  Setup s;
+  g_autofree gchar *desc = NULL;
+  g_autoptr (JsonNode) stats = NULL;
+  JsonObject *body, *params;
+  JsonArray *media;
+  Stream v, a;
+
+  setup_start (&s, &engines[2], TRUE);
+  desc = describe_inputs (&s, INPUTS);
+  g_assert_true (run (desc, &v, &a));
+  stats = wr2v_fake_server_stats (s.server);
+  body = member_obj (member_obj (json_node_get_object (stats), "last_create"),
+      "body");
+  g_assert_nonnull (body);
+  params = member_obj (body, "parameters");
+  g_assert_cmpstr (json_object_get_string_member (params, "shot_type"), ==,
+      "multi");
+  media = json_object_get_array_member (member_obj (body, "input"), "media");
+  g_assert_cmpuint (json_array_get_length (media), ==, 2);
+  /* the video with its voice, then the image as the first frame */
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element
+          (media, 0), "type"), ==, "reference_video");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element
+          (media, 0), "reference_voice"), ==, VOICE_URL);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element
+          (media, 1), "type"), ==, "first_frame");
+  g_assert_false (json_object_has_member (json_array_get_object_element
+          (media, 1), "reference_voice"));
+  setup_stop (&s);
+}
+
+/* Each input on wavespeed: an error naming it, and not one request. */
+static void
+test_inputs_refused (void)
+{
+  const gchar *inputs[] = { "shot-type=single",
+    "video_0::voice-uri=" VOICE_URL, "image_0::role=first-frame"
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (inputs); i++) {
+    Setup s;
+    g_autofree gchar *desc = NULL;
+    Stream v, a;
+
+    setup_start (&s, &engines[1], TRUE);
+    desc = describe_inputs (&s, inputs[i]);
+    g_test_message ("wavespeed with %s", inputs[i]);
+    g_assert_false (run (desc, &v, &a));
+    g_assert_cmpuint (v.buffers, ==, 0);
+    g_assert_cmpint (wr2v_fake_server_total_requests (s.server), ==, 0);
+    setup_stop (&s);
+  }
+}
+
+/* preview takes a first frame and multi-shot (a voice it refuses): the
+ * clip and its soundtrack as usual */
+static void
+test_inputs_preview (void)
+{
+  Setup s;
+  g_autofree gchar *desc = NULL;
+  Stream v, a;
+
+  setup_start (&s, &engines[0], TRUE);
+  desc = describe_inputs (&s, "shot-type=multi image_0::role=first-frame");
+  g_assert_true (run (desc, &v, &a));
+  g_assert_cmpuint (v.buffers, ==, DURATION * FPS);
+  g_clear_pointer (&desc, g_free);
+  desc = describe_inputs (&s, "video_0::voice-uri=" VOICE_URL);
+  g_assert_false (run (desc, &v, &a));
+  setup_stop (&s);
+}
+
+#define BOTH_PADS "g. ! videoconvert ! fakesink name=vsink sync=false " \
+  "g.audio ! audioconvert ! fakesink name=asink sync=false"
+
+typedef void (*SetupCheck) (Setup * s, gint soundtrack);
+
+/* @check on @e's fake serving each clip (preview: its own clip). */
+static void
+for_each_clip (const Engine * e, SetupCheck check)
+{
+  for (gint soundtrack = 0; soundtrack < (e->script ? 2 : 1); soundtrack++) {
+    Setup s;
+
+    setup_start (&s, e, soundtrack);
+    g_test_message ("%s, %s soundtrack", e->engine, soundtrack ? "a" : "no");
+    check (&s, soundtrack);
+    setup_stop (&s);
+  }
+}
+
+static void
+check_both_pads (Setup * s, gint soundtrack)
+{
+  g_autofree gchar *desc = describe (s, "", BOTH_PADS);
+  Stream v, a;
+
+  g_assert_true (run (desc, &v, &a));
+  assert_lasts_clip (&v);
+  assert_lasts_clip (&a);
+  /* in sync: both start at 0 and end within a frame of each other */
+  g_assert_cmpuint (ABS ((gint64) v.end - (gint64) a.end), <=, FRAME);
+}
+
+static void
+test_both_pads (gconstpointer data)
+{
+  for_each_clip (data, check_both_pads);
+}
+
+static void
+check_audio_unlinked (Setup * s, gint soundtrack)
+{
+  g_autofree gchar *desc = describe (s, "",
+      "! videoconvert ! fakesink name=vsink");
+  Stream v, a;
+
+  g_assert_true (run (desc, &v, &a));
+  g_assert_cmpuint (v.buffers, ==, DURATION * FPS);
+  g_assert_cmpuint (a.buffers, ==, 0);
+}
+
+static void
+test_audio_unlinked (gconstpointer data)
+{
+  for_each_clip (data, check_audio_unlinked);
+}
+
+/* Duration and seeking on the audio pad, with and without a
+ * soundtrack: at PAUSED the audio sink's duration query answers the
+ * clip's length; a flushing seek to 2 s brings audio from 2 s, in step
+ * with the video, to EOS. */
+static void
+check_seek (Setup * s, gint soundtrack)
+{
+  g_autofree gchar *desc = describe (s, "", BOTH_PADS);
+  GstElement *p = gst_parse_launch (desc, NULL);
+  GstElement *asink = gst_bin_get_by_name (GST_BIN (p), "asink");
+  GstBus *bus = gst_element_get_bus (p);
+  GstMessage *m;
+  gint64 duration = -1;
+  Stream v, a;
+
+  watch_sink (p, "vsink", &v);
+  watch_sink (p, "asink", &a);
+  g_assert_cmpint (gst_element_set_state (p, GST_STATE_PAUSED), !=,
+      GST_STATE_CHANGE_FAILURE);
+  g_assert_cmpint (gst_element_get_state (p, NULL, NULL, 60 * GST_SECOND),
+      ==, GST_STATE_CHANGE_SUCCESS);
+  g_assert_true (gst_element_query_duration (asink, GST_FORMAT_TIME,
+          &duration));
+  g_assert_cmpint (ABS (duration - (gint64) DURATION * GST_SECOND), <=, FRAME);
+  /* what came before the seek is forgotten (nothing flows in PAUSED) */
+  stream_reset (&v);
+  stream_reset (&a);
+  g_assert_true (gst_element_seek_simple (p, GST_FORMAT_TIME,
+          GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE, 2 * GST_SECOND));
+  g_assert_cmpint (gst_element_get_state (p, NULL, NULL, 60 * GST_SECOND),
+      ==, GST_STATE_CHANGE_SUCCESS);
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  m = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  g_assert_nonnull (m);
+  g_assert_cmpint (GST_MESSAGE_TYPE (m), ==, GST_MESSAGE_EOS);
+  gst_message_unref (m);
+  gst_element_set_state (p, GST_STATE_NULL);
+  g_test_message ("after the seek: video %" GST_TIME_FORMAT "-%"
+      GST_TIME_FORMAT ", audio %" GST_TIME_FORMAT "-%" GST_TIME_FORMAT,
+      GST_TIME_ARGS (v.first), GST_TIME_ARGS (v.end),
+      GST_TIME_ARGS (a.first), GST_TIME_ARGS (a.end));
+  g_assert_cmpuint (a.buffers, >, 0);
+  g_assert_cmpuint (ABS ((gint64) a.first - 2 * (gint64) GST_SECOND), <=,
+      FRAME);
+  g_assert_cmpuint (ABS ((gint64) a.end - (gint64) v.end), <=, FRAME);
+  gst_object_unref (bus);
+  gst_object_unref (asink);
+  gst_object_unref (p);
+}
+
+static void
+test_seek (gconstpointer data)
+{
+  for_each_clip (data, check_seek);
+}
+
+static void
+test_audio_off (void)
+{
+  Setup s;
+  g_autofree gchar *desc = NULL;
+  Stream v, a;
+
+  setup_start (&s, &engines[0], FALSE);
+  desc = describe (&s, "audio=off", BOTH_PADS);
+  g_assert_true (run (desc, &v, &a));
+  assert_lasts_clip (&v);
+  g_assert_cmpuint (a.buffers, ==, 0);
+  setup_stop (&s);
+}
+
+/* The MP4 of the "Done when" pipeline: one video and one audio stream,
+ * the clip's duration. */
+static void
+assert_mp4 (const gchar * path)
+{
+  g_autofree gchar *uri = gst_filename_to_uri (path, NULL);
+  g_autofree gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! "
+      "qtdemux name=d d.video_0 ! queue ! decodebin ! fakesink name=vsink "
+      "sync=false d.audio_0 ! queue ! decodebin ! fakesink name=asink "
+      "sync=false",
+      path);
+  GstDiscoverer *dc = gst_discoverer_new (30 * GST_SECOND, NULL);
+  GstDiscovererInfo *info = gst_discoverer_discover_uri (dc, uri, NULL);
+  GList *vs, *as;
+  Stream v, a;
+
+  g_assert_nonnull (info);
+  g_assert_cmpint (gst_discoverer_info_get_result (info), ==,
+      GST_DISCOVERER_OK);
+  vs = gst_discoverer_info_get_video_streams (info);
+  as = gst_discoverer_info_get_audio_streams (info);
+  g_assert_cmpuint (g_list_length (vs), ==, 1);
+  g_assert_cmpuint (g_list_length (as), ==, 1);
+  g_test_message ("%s: %" GST_TIME_FORMAT, path,
+      GST_TIME_ARGS (gst_discoverer_info_get_duration (info)));
+  g_assert_cmpuint (gst_discoverer_info_get_duration (info), >=,
+      DURATION * GST_SECOND - FRAME);
+  g_assert_cmpuint (gst_discoverer_info_get_duration (info), <=,
+      DURATION * GST_SECOND + FRAME);
+  gst_discoverer_stream_info_list_free (vs);
+  gst_discoverer_stream_info_list_free (as);
+  gst_discoverer_info_unref (info);
+  g_object_unref (dc);
+
+  g_assert_true (run (desc, &v, &a));
+  assert_lasts_clip (&v);
+  assert_lasts_clip (&a);
+}
+
+static void
+check_done_when (Setup * s, gint soundtrack)
+{
+  g_autofree gchar *out = g_strdup_printf ("%s/%s-%d.mp4", tmp_root,
+      s->engine->engine, soundtrack);
+  g_autofree gchar *outputs = g_strdup_printf ("g. ! videoconvert ! "
+      "x264enc speed-preset=ultrafast ! mux. g.audio ! audioconvert ! "
+      "avenc_aac ! mux. mp4mux name=mux ! filesink location=\"%s\"", out);
+  g_autofree gchar *desc = describe (s, "", outputs);
+  Stream v, a;
+
+  g_assert_true (run (desc, &v, &a));
+  assert_mp4 (out);
+}
+
+static void
+test_done_when (gconstpointer data)
+{
+  for_each_clip (data, check_done_when);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autofree gchar *name = NULL;
+  gint ret;
+
+  gst_init (&argc, &argv);
+  g_test_init (&argc, &argv, NULL);
+  if (!gst_element_factory_find ("avenc_aac")) {
+    g_print ("1..0 # SKIP avenc_aac (gstreamer1.0-libav) is not installed\n");
+    return 0;
+  }
+  tmp_root = g_dir_make_tmp ("wr2v-audio-XXXXXX", NULL);
+  reference = g_build_filename (tmp_root, "reference.mp4", NULL);
+  clip[0] = g_build_filename (tmp_root, "silent.mp4", NULL);
+  clip[1] = g_build_filename (tmp_root, "sound.mp4", NULL);
+  g_assert_true (wr2v_test_make_clip (reference, 20, 320, 180, 10));
+  g_assert_true (wr2v_test_make_clip_with_sound (clip[0], DURATION * FPS,
+          320, 180, FPS, FALSE));
+  g_assert_true (wr2v_test_make_clip_with_sound (clip[1], DURATION * FPS,
+          320, 180, FPS, TRUE));
+  name = g_strdup_printf ("videotestsrc num-buffers=1 pattern=pinwheel ! "
+      "video/x-raw,width=256,height=144 ! pngenc ! filesink "
+      "location=\"%s/first.png\"", tmp_root);
+  g_assert_true (wr2v_test_run_to_eos (name, 60 * GST_SECOND));
+  g_clear_pointer (&name, g_free);
+
+  for (guint i = 0; i < G_N_ELEMENTS (engines); i++) {
+    name = g_strdup_printf ("/audio/%s/both-pads", engines[i].engine);
+    g_test_add_data_func (name, &engines[i], test_both_pads);
+    g_free (name);
+    name = g_strdup_printf ("/audio/%s/unlinked", engines[i].engine);
+    g_test_add_data_func (name, &engines[i], test_audio_unlinked);
+    g_free (name);
+    name = g_strdup_printf ("/audio/%s/seek", engines[i].engine);
+    g_test_add_data_func (name, &engines[i], test_seek);
+    g_free (name);
+    name = g_strdup_printf ("/audio/%s/done-when", engines[i].engine);
+    g_test_add_data_func (name, &engines[i], test_done_when);
+    g_clear_pointer (&name, g_free);
+  }
+  g_test_add_func ("/audio/preview/off", test_audio_off);
+  g_test_add_func ("/inputs/dashscope/fields", test_inputs_dashscope);
+  g_test_add_func ("/inputs/wavespeed/refused", test_inputs_refused);
+  g_test_add_func ("/inputs/preview", test_inputs_preview);
+
+  ret = g_test_run ();
+  wr2v_test_rm_rf (tmp_root);
+  return ret;
+}
