@@ -131,9 +131,11 @@ run live-camera bash "$examples/live-camera-reference.sh" "$out/live.mp4" &&
 run pip-file env WANR2V_FEED=file bash "$examples/picture-in-picture.sh" "$out/pip-file.mp4" &&
   check_video pip-file "$out/pip-file.mp4" 5.9
 
-# live: the feed runs until the clip has played (2 s) plus 2 s
+# live: the feed runs until the clip has played (2 s) plus 2 s; the
+# recording starts when the live sources do, a little after the script's
+# clock, more so on a loaded machine: longer than the clip is what counts
 run pip-live env WANR2V_FEED=live bash "$examples/picture-in-picture.sh" "$out/pip-live.mp4" &&
-  check_video pip-live "$out/pip-live.mp4" 3.9
+  check_video pip-live "$out/pip-live.mp4" 3.0
 
 run encode-mp4 bash "$examples/encode-mp4.sh" "$out/encode.mp4" &&
   check_video encode-mp4 "$out/encode.mp4" 1.9

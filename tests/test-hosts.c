@@ -228,6 +228,7 @@ test_limits (void)
   Wr2vEngine *fal = engine_named ("fal"), *rep = engine_named ("replicate");
   Wr2vRequest *req = wr2v_test_uri_request (PROMPT, TRUE);
 
+  g_free (req->prompt);
   req->prompt = g_strdup ("Video 1 holds Image 2");
   g_assert_true (wr2v_engine_check (fal, req, NULL));
   g_assert_true (wr2v_engine_check (rep, req, NULL));
