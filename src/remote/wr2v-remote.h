@@ -49,6 +49,7 @@
  */
 #pragma once
 
+#include "wr2v-defaults.h"
 #include "wr2v-engine.h"
 #include "wr2v-http.h"
 
@@ -247,6 +248,16 @@ Wr2vEngine *wr2v_remote_engine_new (const Wr2vEngineClass * eclass,
   .fetch = wr2v_remote_engine_fetch, .finalize = wr2v_remote_engine_finalize
 #define WR2V_REMOTE_ENGINE_HOOKS \
   .prepare = wr2v_remote_engine_prepare, WR2V_REMOTE_JOB_HOOKS
+
+/* What every hosted engine's Wr2vEngineClass says the same way: its key
+ * variable, the hosted timeout, and its own <prefix>_check,
+ * <prefix>_estimate_cost and <prefix>_identity. No cancel_remote: a
+ * stopped run leaves the paid job running, and the next run resumes it. */
+#define WR2V_REMOTE_HOSTED_RULES(prefix, key_env) \
+  .key_variable = key_env, \
+  .default_timeout_s = WR2V_DEFAULT_HOSTED_TIMEOUT_S, \
+  .check = prefix##_check, .estimate_cost = prefix##_estimate_cost, \
+  .identity = prefix##_identity
 
 /* The Wr2vRemote at the start of @engine's priv. */
 Wr2vRemote *wr2v_remote_get (Wr2vEngine * engine);

@@ -921,17 +921,11 @@ static const Wr2vRemoteClass dashscope_remote_class = {
 static const Wr2vEngineClass dashscope_class = {
   .name = ENGINE_NAME,
   .description = "Alibaba Cloud Model Studio (DashScope) wan2.7-r2v (paid)",
-  .key_variable = KEY_ENV,
-  .default_timeout_s = WR2V_DEFAULT_HOSTED_TIMEOUT_S,
+  WR2V_REMOTE_HOSTED_RULES (dashscope, KEY_ENV),
   /* wan2.7-r2v's first_frame media and reference_voice; shot_type as on
    * wan2.6-r2v */
   .inputs = WR2V_INPUT_FIRST_FRAME | WR2V_INPUT_VOICE | WR2V_INPUT_SHOT_TYPE,
-  .check = dashscope_check,
-  .estimate_cost = dashscope_estimate_cost,
-  .identity = dashscope_identity,
   .prepare = dashscope_prepare,
-  /* no cancel_remote: a stopped run leaves the paid task running, and the
-   * next run resumes it */
   WR2V_REMOTE_JOB_HOOKS,
 };
 

@@ -432,14 +432,8 @@ static const Wr2vRemoteClass fal_remote_class = {
 static const Wr2vEngineClass fal_class = {
   .name = ENGINE_NAME,
   .description = "fal.ai hosted Wan 2.7 Reference-to-Video (paid)",
-  .key_variable = KEY_ENV,
-  .default_timeout_s = WR2V_DEFAULT_HOSTED_TIMEOUT_S,
-  .check = fal_check,
-  .estimate_cost = fal_estimate_cost,
-  .identity = fal_identity,
+  WR2V_REMOTE_HOSTED_RULES (fal, KEY_ENV),
   .prepare = wr2v_remote_engine_check_prepare,
-  /* no cancel_remote: a stopped run leaves the paid request running, and
-   * the next run resumes it */
   WR2V_REMOTE_JOB_HOOKS,
 };
 

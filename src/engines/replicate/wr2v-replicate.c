@@ -327,14 +327,8 @@ static const Wr2vRemoteClass replicate_remote_class = {
 static const Wr2vEngineClass replicate_class = {
   .name = ENGINE_NAME,
   .description = "Replicate hosted Wan 2.7 Reference-to-Video (paid)",
-  .key_variable = KEY_ENV,
-  .default_timeout_s = WR2V_DEFAULT_HOSTED_TIMEOUT_S,
-  .check = replicate_check,
-  .estimate_cost = replicate_estimate_cost,
-  .identity = replicate_identity,
+  WR2V_REMOTE_HOSTED_RULES (replicate, KEY_ENV),
   .prepare = wr2v_remote_engine_check_prepare,
-  /* no cancel_remote: a stopped run leaves the paid prediction running,
-   * and the next run resumes it */
   WR2V_REMOTE_JOB_HOOKS,
 };
 

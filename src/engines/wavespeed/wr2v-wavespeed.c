@@ -649,11 +649,7 @@ static const Wr2vRemoteClass wavespeed_remote_class = {
 static const Wr2vEngineClass wavespeed_class = {
   .name = ENGINE_NAME,
   .description = "WaveSpeedAI hosted Wan 2.7 Reference-to-Video (paid)",
-  .key_variable = KEY_ENV,
-  .default_timeout_s = WR2V_DEFAULT_HOSTED_TIMEOUT_S,
-  .check = wavespeed_check,
-  .estimate_cost = wavespeed_estimate_cost,
-  .identity = wavespeed_identity,
+  WR2V_REMOTE_HOSTED_RULES (wavespeed, KEY_ENV),
   .prepare = wr2v_wavespeed_prepare,
   WR2V_REMOTE_JOB_HOOKS,
 };
