@@ -581,6 +581,8 @@ method_name (Wr2vHttpMethod m)
       return "POST";
     case WR2V_HTTP_PUT:
       return "PUT";
+    case WR2V_HTTP_HEAD:
+      return "HEAD";
     default:
       return "GET";
   }
@@ -668,7 +670,7 @@ build_headers (Transfer * t, const gchar * bearer, GError ** error)
     }
     t->headers = curl_slist_append (t->headers, req->headers[i]);
   }
-  if (req->method != WR2V_HTTP_GET) {
+  if (req->method != WR2V_HTTP_GET && req->method != WR2V_HTTP_HEAD) {
     /* no 100-continue round trip (and no 1 s stall on servers without it) */
     t->headers = curl_slist_append (t->headers, "Expect:");
   }
@@ -741,6 +743,11 @@ setup_easy (Transfer * t, const gchar * url, char *errbuf)
     curl_easy_setopt (easy, CURLOPT_NOPROXY, "*");
   if (t->headers)
     curl_easy_setopt (easy, CURLOPT_HTTPHEADER, t->headers);
+  if (req->aws_sigv4) {
+    curl_easy_setopt (easy, CURLOPT_AWS_SIGV4, req->aws_sigv4);
+    curl_easy_setopt (easy, CURLOPT_USERNAME, req->aws_key_id);
+    curl_easy_setopt (easy, CURLOPT_PASSWORD, req->aws_secret);
+  }
 }
 
 /* A multipart/form-data POST body; files are streamed from disk. */
@@ -817,6 +824,9 @@ set_body (Transfer * t, GError ** error)
       return TRUE;
     case WR2V_HTTP_PUT:
       return set_upload_body (t, error);
+    case WR2V_HTTP_HEAD:
+      curl_easy_setopt (t->easy, CURLOPT_NOBODY, 1L);
+      return TRUE;
   }
   return TRUE;
 }
@@ -1083,7 +1093,8 @@ wr2v_http_perform_retry (Wr2vHttp * http, const Wr2vHttpRequest * req,
 
   g_return_val_if_fail (req != NULL, FALSE);
 
-  if (req->method != WR2V_HTTP_GET && !(retry && retry->post_is_idempotent)) {
+  if (req->method != WR2V_HTTP_GET && req->method != WR2V_HTTP_HEAD &&
+      !(retry && retry->post_is_idempotent)) {
     /* a POST may have created something (a paid job): never again */
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_INTERNAL,
         "only GET requests (and idempotent POSTs) may be retried");

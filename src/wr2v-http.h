@@ -20,15 +20,14 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
-G_BEGIN_DECLS
-
-typedef struct _Wr2vHttp Wr2vHttp;
+G_BEGIN_DECLS typedef struct _Wr2vHttp Wr2vHttp;
 
 typedef enum
 {
   WR2V_HTTP_GET,
   WR2V_HTTP_POST,
   WR2V_HTTP_PUT,
+  WR2V_HTTP_HEAD,               /* a GET without the body */
 } Wr2vHttpMethod;
 
 /* One part of a multipart/form-data body: a string field (@value) or a
@@ -59,6 +58,14 @@ typedef struct
   const gchar *auth_scheme;
   /* Extra "Name: value" lines, NULL-terminated; never logged. */
   const gchar *const *headers;
+  /* Signs the request with AWS Signature Version 4, libcurl's own
+   * (CURLOPT_AWS_SIGV4): @aws_sigv4 is its provider string
+   * ("aws:amz:REGION:s3"), @aws_key_id and @aws_secret the credentials;
+   * never logged. S3 also wants an "x-amz-content-sha256" line in
+   * @headers, which libcurl signs as the payload's hash. */
+  const gchar *aws_sigv4;
+  const gchar *aws_key_id;
+  const gchar *aws_secret;
 
   /* The body, at most one of: */
   GBytes *body;                 /* with @content_type */
@@ -141,7 +148,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Wr2vHttp, wr2v_http_free);
 gboolean wr2v_http_perform (Wr2vHttp * http, const Wr2vHttpRequest * req,
     Wr2vHttpResponse * resp, GError ** error);
 
-/* A GET (or a download) retried on 429 (honouring Retry-After, capped),
+/* A GET, HEAD (or a download) retried on 429 (honouring Retry-After, capped),
  * 500/502/503/504 and connection errors, with capped exponential backoff
  * and jitter; cancellable while it waits. Refuses other methods unless
  * @retry says the POST is idempotent. When the attempts run out, the last
