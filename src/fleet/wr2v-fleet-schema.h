@@ -37,4 +37,12 @@
   "CREATE INDEX wr2v_ledger_at ON wr2v_ledger (at);" \
   "CREATE INDEX wr2v_ledger_hash ON wr2v_ledger (hash);"
 
-#define WR2V_FLEET_MIGRATIONS { WR2V_FLEET_SCHEMA_V1 }
+/* version 2: a clip may be in the S3 bucket (WANR2V_S3) instead of a
+ * large object */
+#define WR2V_FLEET_SCHEMA_V2 \
+  "ALTER TABLE wr2v_clips ALTER COLUMN oid DROP NOT NULL," \
+  "  ADD COLUMN bucket_key text," \
+  "  ADD CONSTRAINT wr2v_clips_held CHECK" \
+  "    (oid IS NOT NULL OR bucket_key IS NOT NULL);"
+
+#define WR2V_FLEET_MIGRATIONS { WR2V_FLEET_SCHEMA_V1, WR2V_FLEET_SCHEMA_V2 }

@@ -12,9 +12,11 @@
  * lease renewals are best effort (the next one says it all again). */
 #include "wr2v-fleet.h"
 #include "wr2v-fleet-schema.h"
+#include "wr2v-s3.h"
 #include "wr2v-backoff.h"
 #include "wr2v-error.h"
 
+#include <glib/gstdio.h>
 #include <gst/gst.h>
 #include <libpq-fe.h>
 #include <libpq/libpq-fs.h>
@@ -71,6 +73,8 @@ struct _Wr2vFleet
   /* for the benchmark: statements sent, and the time they took */
   guint64 statements;
   gint64 statement_us;
+  /* the bucket clips go to instead of large objects (WANR2V_S3), or NULL */
+  Wr2vS3 *s3;
 };
 
 void
@@ -376,7 +380,10 @@ wr2v_fleet_open (const gchar * setting, gdouble budget, const gchar * period,
   f->link = link_get (setting);
   if (!open_link (f, error))
     return NULL;
-  GST_INFO ("fleet store %s, owner %s", f->display, f->owner);
+  if (wr2v_s3_configured () && !(f->s3 = wr2v_s3_open (error)))
+    return NULL;
+  GST_INFO ("fleet store %s, owner %s%s%s", f->display, f->owner,
+      f->s3 ? ", clips in " : "", f->s3 ? wr2v_s3_display (f->s3) : "");
   return g_steal_pointer (&f);
 }
 
@@ -394,6 +401,7 @@ wr2v_fleet_free (Wr2vFleet * f)
   g_free (f->display);
   g_free (f->owner);
   g_free (f->period);
+  wr2v_s3_free (f->s3);
   g_free (f);
 }
 
@@ -943,10 +951,27 @@ write_large_object (Wr2vFleet * f, const gchar * path, Oid * oid,
   return ok;
 }
 
+/* The clip's row, naming its copy in the bucket (stored before). */
+static gboolean
+insert_bucket_clip (Wr2vFleet * f, const gchar * path, const gchar * sha,
+    const gchar * bucket_key, GError ** error)
+{
+  GStatBuf st;
+  g_autofree gchar *size_s = NULL;
+  const gchar *p_clip[3] = { sha, bucket_key, NULL };
+
+  size_s = g_strdup_printf ("%" G_GINT64_FORMAT, (gint64)
+      (g_stat (path, &st) == 0 ? st.st_size : 0));
+  p_clip[2] = size_s;
+  return exec (f, "storing the clip", "INSERT INTO wr2v_clips (sha256, "
+      "bucket_key, size) VALUES ($1, $2, $3::bigint) ON CONFLICT DO NOTHING",
+      3, p_clip, error);
+}
+
 static gboolean
 record_once (Wr2vFleet * f, const gchar * hash, const gchar * path,
-    const gchar * sha, const gchar * job_id, const gchar * source_url,
-    gdouble cost, GError ** error)
+    const gchar * sha, const gchar * bucket_key, const gchar * job_id,
+    const gchar * source_url, gdouble cost, GError ** error)
 {
   g_autofree gchar *cost_s = num (MAX (cost, 0));
   const gchar *p_sha[] = { sha };
@@ -963,7 +988,10 @@ record_once (Wr2vFleet * f, const gchar * hash, const gchar * path,
     goto fail;
   have = PQntuples (res) > 0;
   PQclear (res);
-  if (!have) {
+  if (!have && bucket_key) {
+    if (!insert_bucket_clip (f, path, sha, bucket_key, error))
+      goto fail;
+  } else if (!have) {
     g_autofree gchar *oid_s = NULL, *size_s = NULL;
     const gchar *p_clip[3];
     Oid oid;
@@ -1004,7 +1032,7 @@ fail:
 
 typedef struct
 {
-  const gchar *hash, *path, *sha, *job_id, *source_url;
+  const gchar *hash, *path, *sha, *bucket_key, *job_id, *source_url;
   gdouble cost;
 } RecordArgs;
 
@@ -1013,8 +1041,8 @@ record_step (Wr2vFleet * f, gpointer args, GError ** error)
 {
   RecordArgs *a = args;
 
-  return record_once (f, a->hash, a->path, a->sha, a->job_id, a->source_url,
-      a->cost, error);
+  return record_once (f, a->hash, a->path, a->sha, a->bucket_key, a->job_id,
+      a->source_url, a->cost, error);
 }
 
 gboolean
@@ -1023,9 +1051,16 @@ wr2v_fleet_record_clip (Wr2vFleet * f, const gchar * hash,
     gdouble cost, GCancellable * cancellable, GError ** error)
 {
   g_autofree gchar *sha = file_sha256 (path, error);
-  RecordArgs a = { hash, path, sha, job_id, source_url, cost };
+  g_autofree gchar *bucket_key = sha && f->s3 ? wr2v_s3_clip_key (sha) : NULL;
+  RecordArgs a = { hash, path, sha, bucket_key, job_id, source_url, cost };
 
-  return sha && with_reconnect (f, record_step, &a, g_get_monotonic_time () +
+  if (!sha)
+    return FALSE;
+  /* the bytes first: a row never names a clip the bucket lacks */
+  if (bucket_key && !wr2v_s3_put_file (f->s3, bucket_key, path, sha,
+          cancellable, error))
+    return FALSE;
+  return with_reconnect (f, record_step, &a, g_get_monotonic_time () +
       RECORD_WINDOW_S * G_USEC_PER_SEC, cancellable, error);
 }
 
@@ -1111,12 +1146,52 @@ fetch_step (Wr2vFleet * f, gpointer args, GError ** error)
   return fetch_once (f, a[0], a[1], error);
 }
 
+typedef struct
+{
+  const gchar *sha256;
+  gchar *bucket_key;            /* out: NULL for a large object */
+} LocateArgs;
+
+static gboolean
+locate_step (Wr2vFleet * f, gpointer args, GError ** error)
+{
+  LocateArgs *a = args;
+  const gchar *params[] = { a->sha256 };
+  PGresult *res = query (f, "reading the clip", "SELECT bucket_key FROM "
+      "wr2v_clips WHERE sha256 = $1 AND oid IS NULL", 1, params, error);
+
+  if (!res)
+    return FALSE;
+  if (PQntuples (res) == 1)
+    a->bucket_key = g_strdup (PQgetvalue (res, 0, 0));
+  PQclear (res);
+  return TRUE;
+}
+
 gboolean
 wr2v_fleet_fetch_clip (Wr2vFleet * f, const gchar * sha256,
     const gchar * tmp_path, GCancellable * cancellable, GError ** error)
 {
   const gchar *a[] = { sha256, tmp_path };
+  LocateArgs where = { sha256, NULL };
+  gint64 deadline = g_get_monotonic_time () + RECORD_WINDOW_S * G_USEC_PER_SEC;
+  gboolean ok;
 
-  return with_reconnect (f, fetch_step, a, g_get_monotonic_time () +
-      RECORD_WINDOW_S * G_USEC_PER_SEC, cancellable, error);
+  if (!with_reconnect (f, locate_step, &where, deadline, cancellable, error))
+    return FALSE;
+  if (!where.bucket_key)
+    return with_reconnect (f, fetch_step, a, deadline, cancellable, error);
+  /* in the bucket: fetched without holding the store's connection */
+  if (!f->s3) {
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_STORE,
+        "The fleet's clip %s is in S3 storage, but " WR2V_S3_VARIABLE
+        " is not set on this machine: set it (and its keys) as on the "
+        "others", sha256);
+    ok = FALSE;
+  } else {
+    ok = wr2v_s3_get_file (f->s3, where.bucket_key, tmp_path, sha256,
+        cancellable, error);
+  }
+  g_free (where.bucket_key);
+  return ok;
 }

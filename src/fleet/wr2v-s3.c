@@ -267,3 +267,39 @@ wr2v_s3_presign (Wr2vS3 * s3, const gchar * key)
   return wr2v_s3_presign_get (&s3->loc, key, s3->key_id, s3->secret,
       g_get_real_time () / G_USEC_PER_SEC, s3->expires_s);
 }
+
+gchar *
+wr2v_s3_upload_reference (const gchar * path, const gchar * sha256,
+    const gchar * ext, GCancellable * cancellable, GError ** error)
+{
+  g_autoptr (Wr2vS3) s3 = wr2v_s3_open (error);
+  g_autofree gchar *key = wr2v_s3_reference_key (sha256, ext);
+
+  if (!s3) {
+    if (error && !*error)
+      g_set_error (error, WR2V_ERROR, WR2V_ERROR_INTERNAL,
+          WR2V_S3_VARIABLE " is not set");
+    return NULL;
+  }
+  if (!wr2v_s3_put_file (s3, key, path, sha256, cancellable, error))
+    return NULL;
+  return g_strconcat (WR2V_S3_MARKER, key, NULL);
+}
+
+gchar *
+wr2v_s3_presign_marker (const gchar * url, GError ** error)
+{
+  g_autoptr (Wr2vS3) s3 = NULL;
+
+  if (!g_str_has_prefix (url, WR2V_S3_MARKER))
+    return g_strdup (url);
+  s3 = wr2v_s3_open (error);
+  if (!s3) {
+    if (error && !*error)
+      g_set_error (error, WR2V_ERROR, WR2V_ERROR_STORE,
+          "A reference was uploaded to S3 storage, but " WR2V_S3_VARIABLE
+          " is no longer set: run again");
+    return NULL;
+  }
+  return wr2v_s3_presign (s3, url + strlen (WR2V_S3_MARKER));
+}

@@ -55,6 +55,23 @@ gboolean wr2v_s3_get_file (Wr2vS3 * s3, const gchar * key,
  * from now. Secret-bearing: never log it with its query. */
 gchar *wr2v_s3_presign (Wr2vS3 * s3, const gchar * key);
 
+/* --- reference files for a provider (DashScope outside Beijing) --- */
+
+/* What an upload of a reference to the bucket is remembered as (in the
+ * upload records, a file): "s3-object:refs/<sha256>.<ext>", which holds
+ * no secret; wr2v_s3_presign_marker() makes the URL at the submit, so
+ * that its short expiry counts from there. */
+#define WR2V_S3_MARKER "s3-object:"
+
+/* Uploads the reference file at @path (content @sha256) to the bucket
+ * WANR2V_S3 names, once, and returns its marker. */
+gchar *wr2v_s3_upload_reference (const gchar * path, const gchar * sha256,
+    const gchar * ext, GCancellable * cancellable, GError ** error);
+
+/* @url itself, or for a marker a presigned GET URL of its object
+ * (secret-bearing); NULL with an error when S3 is no longer usable. */
+gchar *wr2v_s3_presign_marker (const gchar * url, GError ** error);
+
 /* The keys of a clip and of a reference file. */
 gchar *wr2v_s3_clip_key (const gchar * sha256);
 gchar *wr2v_s3_reference_key (const gchar * sha256, const gchar * ext);

@@ -22,6 +22,7 @@
 #include "wr2v-error.h"
 #include "wr2v-mp4.h"
 #include "wr2v-remote.h"
+#include "wr2v-s3.h"
 
 GST_DEBUG_CATEGORY_STATIC (wr2v_dashscope_debug);
 #define GST_CAT_DEFAULT wr2v_dashscope_debug
@@ -177,7 +178,8 @@ check_uploads_offered (Wr2vEngine * engine, const Wr2vRequest * req,
 
   if (r < 0)
     return FALSE;
-  if (regions[r].temporary_upload)
+  /* elsewhere, S3 storage of the user's own stands in for it */
+  if (regions[r].temporary_upload || wr2v_s3_configured ())
     return TRUE;
   for (i = 0; req->references && i < req->references->len; i++) {
     Wr2vReference *ref = g_ptr_array_index (req->references, i);
@@ -187,7 +189,8 @@ check_uploads_offered (Wr2vEngine * engine, const Wr2vRequest * req,
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED,
         "%s %u is a file, and DashScope uploads reference files only in "
         "the Beijing region (region is %s): set a uri (a public https URL "
-        "DashScope can fetch) on each reference pad, or use region=beijing "
+        "DashScope can fetch) on each reference pad, set " WR2V_S3_VARIABLE
+        " to S3 storage to upload them to, or use region=beijing "
         "with a Beijing API key", wr2v_ref_kind_word (ref->kind),
         ref->number, regions[r].name);
     return FALSE;
@@ -458,6 +461,16 @@ dashscope_identity (Wr2vEngine * engine)
 
 /* --- prepare: the temporary upload --- */
 
+/* References go to the user's S3 storage (WANR2V_S3) where the region
+ * offers no temporary upload. */
+static gboolean
+uses_s3 (Wr2vEngine * engine)
+{
+  gint r = region_in_use (engine, NULL);
+
+  return r >= 0 && !regions[r].temporary_upload && wr2v_s3_configured ();
+}
+
 /* The key an upload is remembered under. An oss:// URL is bound to the
  * model and the account it was uploaded for, so both go into the key with
  * the content: the model, the endpoint, and a one-way digest of the API
@@ -480,6 +493,8 @@ dashscope_upload_key (Wr2vRemote * remote, const gchar * content_sha)
   g_checksum_update (c, (const guchar *) (base ? base : ""), -1);
   g_checksum_update (c, (const guchar *) "\n", 1);
   g_checksum_update (c, (const guchar *) account, -1);
+  if (uses_s3 (remote->engine))
+    g_checksum_update (c, (const guchar *) "\ns3", -1);
   ret = g_strdup (g_checksum_get_string (c));
   g_checksum_free (c);
   g_free (account);
@@ -620,6 +635,10 @@ dashscope_upload (Wr2vRemote * remote, Wr2vJob * job,
   gchar *url = NULL;
   guint attempt;
 
+  if (uses_s3 (remote->engine))
+    return wr2v_s3_upload_reference (ref->path, sha,
+        wr2v_remote_ext_for_mime (ref->mime, ref->kind), job->cancellable,
+        error);
   /* An upload creates nothing billable and its name is the content's
    * hash, so unlike a submit it may be sent again. */
   for (attempt = 1;; attempt++) {
@@ -696,15 +715,27 @@ static gchar *
 dashscope_submit_body (Wr2vRemote * remote, Wr2vJob * job,
     const gchar * const *urls, const gchar ** header)
 {
+  g_auto (GStrv) signed_urls = g_new0 (gchar *, g_strv_length ((gchar **)
+          urls) + 1);
   guint i;
 
-  /* oss:// URLs are only resolved when asked to [C] */
   for (i = 0; urls[i]; i++) {
+    GError *err = NULL;
+
+    /* oss:// URLs are only resolved when asked to [C] */
     if (g_str_has_prefix (urls[i], "oss://"))
       *header = "X-DashScope-OssResourceResolve: enable";
+    /* an upload to S3 storage: its presigned URL, valid from now on */
+    signed_urls[i] = wr2v_s3_presign_marker (urls[i], &err);
+    if (!signed_urls[i]) {
+      /* sent as it is, DashScope refuses it with its own error */
+      GST_WARNING ("%s", err->message);
+      g_clear_error (&err);
+      signed_urls[i] = g_strdup (urls[i]);
+    }
   }
   return wr2v_dashscope_submit_body (wr2v_remote_model (remote),
-      job->request, urls);
+      job->request, (const gchar * const *) signed_urls);
 }
 
 /* --- poll --- */

@@ -1,0 +1,217 @@
+/* test-s3: S3-compatible storage (src/fleet/wr2v-s3.h) against s3rver, an
+ * independent S3 implementation started on loopback (wr2v-test-s3.h):
+ * a clip written once and read back, a corrupt object refused by its
+ * hash, credentials refused with an error naming the settings (never
+ * their values), and DashScope outside Beijing sending a reference file
+ * through the bucket: the fake DashScope fetches the presigned URL as the
+ * service would and checks the bytes. Skips (77) only when npm cannot
+ * reach the registry to install s3rver. */
+#include "wr2v-error.h"
+#include "wr2v-request.h"
+#include "wr2v-s3.h"
+#include "wr2v-test-engine.h"
+#include "wr2v-test-s3.h"
+#include "wr2v-test-util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define KEY "sk-wr2v-s3-test-KEY-2b7e"
+#define WRONG_KEY "sk-wr2v-s3-wrong-KEY-6c1d"
+
+static Wr2vFixtureConfig config = { "dashscope", KEY, WRONG_KEY, NULL, NULL,
+  FALSE, NULL, "Video 1 waves"
+};
+
+static Wr2vTestS3 *server;
+
+/* A file of @size bytes from @seed in @dir, and its hash. */
+static gchar *
+write_bytes (const gchar * dir, const gchar * name, const gchar * seed,
+    gsize size, gchar ** sha)
+{
+  g_autofree guint8 *buf = g_malloc (size);
+  gchar *path = g_build_filename (dir, name, NULL);
+  GRand *r = g_rand_new_with_seed (g_str_hash (seed));
+
+  for (gsize i = 0; i < size; i++)
+    buf[i] = g_rand_int (r) & 0xff;
+  g_rand_free (r);
+  g_assert_true (g_file_set_contents (path, (gchar *) buf, size, NULL));
+  *sha = g_compute_checksum_for_data (G_CHECKSUM_SHA256, buf, size);
+  return path;
+}
+
+static Wr2vS3 *
+open_s3 (void)
+{
+  GError *err = NULL;
+  Wr2vS3 *s3;
+
+  wr2v_test_s3_setenv (server);
+  s3 = wr2v_s3_open (&err);
+  g_assert_no_error (err);
+  g_assert_nonnull (s3);
+  return s3;
+}
+
+static void
+test_clip_roundtrip (void)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("wanr2v-s3-XXXXXX", NULL);
+  g_autofree gchar *sha = NULL, *key = NULL, *back = NULL, *got = NULL;
+  g_autofree gchar *path = write_bytes (dir, "clip.mp4", "clip", 300000,
+      &sha);
+  g_autoptr (Wr2vS3) s3 = open_s3 ();
+  GError *err = NULL;
+  gboolean ok;
+
+  key = wr2v_s3_clip_key (sha);
+  ok = wr2v_s3_put_file (s3, key, path, sha, NULL, &err);
+  g_assert_no_error (err);
+  g_assert_true (ok);
+  /* written once: a second store finds it there */
+  ok = wr2v_s3_put_file (s3, key, path, sha, NULL, &err);
+  g_assert_no_error (err);
+  g_assert_true (ok);
+  back = g_build_filename (dir, "back.mp4", NULL);
+  ok = wr2v_s3_get_file (s3, key, back, sha, NULL, &err);
+  g_assert_no_error (err);
+  g_assert_true (ok);
+  got = wr2v_file_sha256 (back, NULL);
+  g_assert_cmpstr (got, ==, sha);
+  wr2v_test_rm_rf (dir);
+}
+
+/* Other bytes under a clip's name: refused by the hash, not used. */
+static void
+test_corrupt_refused (void)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("wanr2v-s3-XXXXXX", NULL);
+  g_autofree gchar *sha = NULL, *other_sha = NULL, *key = NULL, *back = NULL;
+  g_autofree gchar *path = write_bytes (dir, "clip.mp4", "real", 1000, &sha);
+  g_autofree gchar *other = write_bytes (dir, "other.mp4", "tampered", 1000,
+      &other_sha);
+  g_autoptr (Wr2vS3) s3 = open_s3 ();
+  GError *err = NULL;
+  gboolean ok;
+
+  key = wr2v_s3_clip_key (sha);
+  ok = wr2v_s3_put_file (s3, key, other, other_sha, NULL, &err);
+  g_assert_no_error (err);
+  g_assert_true (ok);
+  back = g_build_filename (dir, "back.mp4", NULL);
+  g_assert_false (wr2v_s3_get_file (s3, key, back, sha, NULL, &err));
+  g_assert_error (err, WR2V_ERROR, WR2V_ERROR_BAD_RESULT);
+  wr2v_assert_says (err, "does not match its hash");
+  g_clear_error (&err);
+  wr2v_test_rm_rf (dir);
+}
+
+/* A key the storage does not know: the error names the settings to
+ * check, never a key's value; a missing secret is named too. */
+static void
+test_wrong_credentials (void)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("wanr2v-s3-XXXXXX", NULL);
+  g_autofree gchar *sha = NULL, *key = NULL;
+  g_autofree gchar *path = write_bytes (dir, "ref.png", "ref", 1000, &sha);
+  g_autoptr (Wr2vS3) s3 = NULL;
+  GError *err = NULL;
+
+  wr2v_test_s3_setenv (server);
+  g_setenv ("WANR2V_S3_ACCESS_KEY_ID", "AKIDWRONG5e4d3c", TRUE);
+  s3 = wr2v_s3_open (&err);
+  g_assert_no_error (err);
+  key = wr2v_s3_reference_key (sha, "png");
+  g_assert_false (wr2v_s3_put_file (s3, key, path, sha, NULL, &err));
+  g_assert_error (err, WR2V_ERROR, WR2V_ERROR_NOT_AUTHORIZED);
+  wr2v_assert_says (err, "WANR2V_S3_ACCESS_KEY_ID");
+  wr2v_assert_says (err, "WANR2V_S3_SECRET_ACCESS_KEY");
+  g_assert_null (strstr (err->message, "AKIDWRONG5e4d3c"));
+  g_assert_null (strstr (err->message, WR2V_TEST_S3_SECRET));
+  g_clear_error (&err);
+  g_clear_pointer (&s3, wr2v_s3_free);
+
+  g_unsetenv ("WANR2V_S3_SECRET_ACCESS_KEY");
+  g_assert_null (wr2v_s3_open (&err));
+  g_assert_error (err, WR2V_ERROR, WR2V_ERROR_NO_CREDENTIALS);
+  wr2v_assert_says (err, "WANR2V_S3_SECRET_ACCESS_KEY");
+  g_clear_error (&err);
+  wr2v_test_s3_unsetenv ();
+  wr2v_test_rm_rf (dir);
+}
+
+/* DashScope outside Beijing: today's refusal without WANR2V_S3; with it,
+ * the reference goes to the bucket and DashScope (the fake) fetches the
+ * presigned URL, no temporary upload asked for. */
+static void
+test_dashscope_outside_beijing (Wr2vFixture * fx, gconstpointer data)
+{
+  g_autofree gchar *sha = NULL;
+  JsonObject *stats, *fetch;
+  JsonArray *fetches;
+  JsonNode *node;
+  Wr2vReference *ref;
+  Wr2vRun r;
+
+  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
+  wr2v_fx_control (fx, "{\"region\": \"singapore\"}");
+  g_free (fx->settings.region);
+  fx->settings.region = g_strdup ("singapore");
+  fx->req = wr2v_fx_request (fx, 1, 0, "Video 1 waves");
+  ref = g_ptr_array_index (fx->req->references, 0);
+  sha = wr2v_file_sha256 (ref->path, NULL);
+
+  wr2v_test_s3_setenv (server);
+  wr2v_fx_go (fx, NULL, &r);
+  g_assert_no_error (r.error);
+  g_assert_nonnull (r.path);
+  g_assert_cmpint (wr2v_fx_count (fx, "policy"), ==, 0);
+  g_assert_cmpint (wr2v_fx_count (fx, "upload"), ==, 0);
+  g_assert_cmpint (wr2v_fx_count (fx, "create"), ==, 1);
+  node = wr2v_fx_stats (fx);
+  stats = json_node_get_object (node);
+  fetches = json_object_get_array_member (stats, "fetches");
+  g_assert_cmpuint (json_array_get_length (fetches), ==, 1);
+  fetch = json_array_get_object_element (fetches, 0);
+  g_assert_cmpint (json_object_get_int_member (fetch, "status"), ==, 200);
+  g_assert_cmpstr (json_object_get_string_member (fetch, "sha256"), ==, sha);
+  g_assert_true (g_str_has_prefix (json_object_get_string_member (fetch,
+              "url"), server->url));
+  json_node_unref (node);
+  /* the presigned URL is in no file of the store (it names the key id) */
+  wr2v_test_assert_no_secret_in_tree (fx->store_dir);
+  wr2v_run_clear (&r);
+  wr2v_test_s3_unsetenv ();
+}
+
+int
+main (int argc, char **argv)
+{
+  gboolean skip = FALSE;
+  g_autofree gchar *why = NULL;
+  gint ret;
+
+  wr2v_test_engine_init (&argc, &argv, "s3", &config, FALSE);
+  server = wr2v_test_s3_start (&skip, &why);
+  if (!server) {
+    g_printerr ("%s\n", why);
+    if (skip) {
+      g_print ("1..0 # SKIP %s\n", why);
+      return wr2v_test_engine_finish (77);
+    }
+    return wr2v_test_engine_finish (1);
+  }
+  wr2v_test_add_secret (WR2V_TEST_S3_SECRET);
+  wr2v_test_s3_unsetenv ();
+
+  g_test_add_func ("/s3/clip-roundtrip", test_clip_roundtrip);
+  g_test_add_func ("/s3/corrupt-refused", test_corrupt_refused);
+  g_test_add_func ("/s3/wrong-credentials", test_wrong_credentials);
+  WR2V_FIXTURE_ADD ("/s3/dashscope-outside-beijing", NULL,
+      test_dashscope_outside_beijing);
+  ret = g_test_run ();
+  wr2v_test_s3_free (server);
+  return wr2v_test_engine_finish (ret);
+}
