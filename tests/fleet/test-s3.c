@@ -11,8 +11,10 @@
 #include "wr2v-s3.h"
 #include "wr2v-test-engine.h"
 #include "wr2v-test-s3.h"
+#include "wr2v-test-pg.h"
 #include "wr2v-test-util.h"
 
+#include <libpq-fe.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -186,6 +188,104 @@ test_dashscope_outside_beijing (Wr2vFixture * fx, gconstpointer data)
   wr2v_test_s3_unsetenv ();
 }
 
+/* A machine of a fleet (tests/fleet/fleet-driver.c) with its own
+ * cache-dir; exits 0 with "CLIP <path> <cached>" or 1 with "ERROR". */
+static gchar *
+run_machine (const gchar * conninfo, const gchar * api, const gchar * dir,
+    const gchar * name, gint * status)
+{
+  g_autofree gchar *cache = g_build_filename (dir, name, NULL);
+  g_autofree gchar *api_arg = g_strdup_printf ("--api-url=%s", api);
+  g_autofree gchar *cd = g_strdup_printf ("--cache-dir=%s", cache);
+  g_autoptr (GSubprocessLauncher) l =
+      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+      G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr (GSubprocess) p = NULL;
+  g_autofree gchar *errs = NULL;
+  gchar *out = NULL;
+  GError *err = NULL;
+
+  g_subprocess_launcher_setenv (l, "WANR2V_STORE", conninfo, TRUE);
+  g_subprocess_launcher_setenv (l, "GST_DEBUG", "wanr2v*:7", TRUE);
+  p = g_subprocess_launcher_spawn (l, &err, g_getenv ("WANR2V_FLEET_DRIVER"),
+      api_arg, "--api-key=" KEY, cd, "--prompt=Video 1 in the bucket", NULL);
+  g_assert_no_error (err);
+  g_subprocess_communicate_utf8 (p, NULL, NULL, &out, &errs, &err);
+  g_assert_no_error (err);
+  /* the debug log of a whole job: no S3 secret, no database password */
+  g_assert_null (strstr (errs, WR2V_TEST_S3_SECRET));
+  g_assert_null (strstr (out, WR2V_TEST_S3_SECRET));
+  g_assert_null (strstr (errs, WR2V_TEST_PG_PASSWORD));
+  *status = g_subprocess_get_exit_status (p);
+  return out;
+}
+
+static gchar *
+db_value (const gchar * conninfo, const gchar * sql)
+{
+  PGconn *conn = PQconnectdb (conninfo);
+  PGresult *res = PQexec (conn, sql);
+  gchar *v;
+
+  g_assert_cmpint (PQresultStatus (res), ==, PGRES_TUPLES_OK);
+  v = PQntuples (res) == 1 ? g_strdup (PQgetvalue (res, 0, 0)) : NULL;
+  PQclear (res);
+  PQfinish (conn);
+  return v;
+}
+
+/* A fleet with WANR2V_S3: the clip goes to the bucket (its row names the
+ * object, no large object), a machine with an empty cache-dir fetches it
+ * from there, checked by its hash; one without WANR2V_S3 is told to set
+ * it. */
+static void
+test_fleet_clips_in_bucket (void)
+{
+  g_autofree gchar *why = NULL, *conninfo = NULL, *out = NULL;
+  g_autofree gchar *where = NULL, *dir = NULL;
+  Wr2vTestPg *pg;
+  Wr2vFakeServer *fake;
+  gint status;
+
+  pg = wr2v_test_pg_start (&why);
+  if (!pg) {
+    g_test_skip (why);
+    return;
+  }
+  dir = g_dir_make_tmp ("wanr2v-s3-fleet-XXXXXX", NULL);
+  conninfo = wr2v_test_pg_new_db (pg, "s3clips");
+  fake = wr2v_fake_server_start ("fake-wavespeed.py", "--api-key", KEY,
+      "--result-mp4", wr2v_test_media.result_mp4, "--job-seconds", "1", NULL);
+  wr2v_test_s3_setenv (server);
+
+  out = run_machine (conninfo, fake->base, dir, "m0", &status);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_nonnull (strstr (out, "CLIP "));
+  where = db_value (conninfo, "SELECT coalesce(oid::text, 'none') || ' ' || "
+      "bucket_key || ' ' || (bucket_key = 'clips/' || sha256 || '.mp4') "
+      "FROM wr2v_clips");
+  g_assert_nonnull (where);
+  g_assert_true (g_str_has_prefix (where, "none clips/"));
+  g_assert_true (g_str_has_suffix (where, " true"));
+  g_clear_pointer (&out, g_free);
+
+  /* another machine: the clip from the bucket, no second submit */
+  out = run_machine (conninfo, fake->base, dir, "m1", &status);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_nonnull (strstr (out, " 1\n"));
+  g_assert_cmpint (wr2v_fake_server_count (fake, "submit"), ==, 1);
+  g_clear_pointer (&out, g_free);
+
+  wr2v_test_s3_unsetenv ();
+  out = run_machine (conninfo, fake->base, dir, "m2", &status);
+  g_assert_cmpint (status, ==, 1);
+  g_assert_nonnull (strstr (out, "WANR2V_S3 is not set on this machine"));
+
+  wr2v_fake_server_stop (fake);
+  wr2v_test_pg_free (pg);
+  wr2v_test_rm_rf (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -211,6 +311,7 @@ main (int argc, char **argv)
   g_test_add_func ("/s3/wrong-credentials", test_wrong_credentials);
   WR2V_FIXTURE_ADD ("/s3/dashscope-outside-beijing", NULL,
       test_dashscope_outside_beijing);
+  g_test_add_func ("/s3/fleet-clips-in-bucket", test_fleet_clips_in_bucket);
   ret = g_test_run ();
   wr2v_test_s3_free (server);
   return wr2v_test_engine_finish (ret);
