@@ -52,7 +52,10 @@ GET /_stats answers what was received: counts per route, every create (body
 and headers, Authorization replaced by auth_ok), last_create, the upload
 form fields (names in order and values, not the file's bytes), the policies
 handed out, every request's headers and client port ("peer_port": requests
-on one kept-alive connection share it), and the tasks.
+on one kept-alive connection share it), the tasks, and the fetches: a
+media URL presigned for S3 storage (X-Amz-Signature in its query) is
+fetched at the create as DashScope would, recorded (URL without its query,
+status, size, sha256) and refused with InvalidURL unless it gave 200.
 """
 
 import json

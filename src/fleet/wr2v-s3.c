@@ -151,17 +151,21 @@ set_answer_error (Wr2vS3 * s3, const Wr2vHttpResponse * resp,
         resp->status, said, what, key);
 }
 
-/* One signed request for @key, retried on 5xx and connection errors. */
+/* One signed request for @key, retried on 5xx and connection errors;
+ * TRUE for a 2xx answer (or a 404 when @missing_ok), its status in
+ * *@status. @what: "storing" (the object). */
 static gboolean
 request (Wr2vS3 * s3, Wr2vHttpMethod method, const gchar * key,
-    const gchar * payload_sha, Wr2vHttpRequest * hr, Wr2vHttpResponse * resp,
-    GError ** error)
+    const gchar * payload_sha, Wr2vHttpRequest * hr, const gchar * what,
+    gboolean missing_ok, guint * status, GError ** error)
 {
   g_autofree gchar *url = wr2v_s3_object_url (&s3->loc, key);
   g_autofree gchar *sha_line = g_strconcat ("x-amz-content-sha256: ",
       payload_sha, NULL);
   const gchar *headers[] = { sha_line, NULL };
   Wr2vHttpRetry retry = { 0, };
+  Wr2vHttpResponse resp = { 0, };
+  gboolean ok;
 
   /* a PUT of content-addressed bytes may be sent again */
   retry.post_is_idempotent = TRUE;
@@ -173,32 +177,17 @@ request (Wr2vS3 * s3, Wr2vHttpMethod method, const gchar * key,
   hr->aws_secret = s3->secret;
   if (!hr->low_speed_time_s)
     hr->low_speed_time_s = 60;
-  if (!wr2v_http_perform_retry (s3->http, hr, &retry, resp, error)) {
-    if (error && *error && !g_error_matches (*error, G_IO_ERROR,
-            G_IO_ERROR_CANCELLED))
-      g_prefix_error (error, "S3 storage (%s): ", s3->loc.base);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-/* TRUE and *@have when the bucket has @key or not. */
-static gboolean
-exists (Wr2vS3 * s3, const gchar * key, gboolean * have,
-    GCancellable * cancellable, GError ** error)
-{
-  Wr2vHttpRequest hr = { 0, };
-  Wr2vHttpResponse resp = { 0, };
-  gboolean ok;
-
-  hr.cancellable = cancellable;
-  ok = request (s3, WR2V_HTTP_HEAD, key, WR2V_S3_EMPTY_SHA256, &hr, &resp,
-      error);
-  if (ok && resp.status != 404 && (resp.status < 200 || resp.status >= 300)) {
-    set_answer_error (s3, &resp, "looking for", key, error);
+  ok = wr2v_http_perform_retry (s3->http, hr, &retry, &resp, error);
+  if (!ok && error && *error && !g_error_matches (*error, G_IO_ERROR,
+          G_IO_ERROR_CANCELLED))
+    g_prefix_error (error, "S3 storage (%s): ", s3->loc.base);
+  if (ok && !(resp.status >= 200 && resp.status < 300) &&
+      !(missing_ok && resp.status == 404)) {
+    set_answer_error (s3, &resp, what, key, error);
     ok = FALSE;
   }
-  *have = ok && resp.status != 404;
+  if (status)
+    *status = resp.status;
   wr2v_http_response_clear (&resp);
   return ok;
 }
@@ -207,29 +196,27 @@ gboolean
 wr2v_s3_put_file (Wr2vS3 * s3, const gchar * key, const gchar * path,
     const gchar * sha256, GCancellable * cancellable, GError ** error)
 {
-  Wr2vHttpRequest hr = { 0, };
-  Wr2vHttpResponse resp = { 0, };
-  gboolean have = FALSE, ok;
+  Wr2vHttpRequest head = { 0, }, put = { 0, };
+  guint status = 0;
 
-  if (!exists (s3, key, &have, cancellable, error))
+  /* written once: an object of this name holds these bytes already */
+  head.cancellable = cancellable;
+  if (!request (s3, WR2V_HTTP_HEAD, key, WR2V_S3_EMPTY_SHA256, &head,
+          "looking for", TRUE, &status, error))
     return FALSE;
-  if (have) {
+  if (status != 404) {
     GST_DEBUG ("%s is in the bucket already", key);
     return TRUE;
   }
-  hr.upload_path = path;
-  hr.content_type = g_str_has_suffix (key, ".mp4") ? "video/mp4" :
+  put.upload_path = path;
+  put.content_type = g_str_has_suffix (key, ".mp4") ? "video/mp4" :
       "application/octet-stream";
-  hr.cancellable = cancellable;
-  ok = request (s3, WR2V_HTTP_PUT, key, sha256, &hr, &resp, error);
-  if (ok && (resp.status < 200 || resp.status >= 300)) {
-    set_answer_error (s3, &resp, "storing", key, error);
-    ok = FALSE;
-  }
-  if (ok)
-    GST_INFO ("stored %s in the bucket", key);
-  wr2v_http_response_clear (&resp);
-  return ok;
+  put.cancellable = cancellable;
+  if (!request (s3, WR2V_HTTP_PUT, key, sha256, &put, "storing", FALSE, NULL,
+          error))
+    return FALSE;
+  GST_INFO ("stored %s in the bucket", key);
+  return TRUE;
 }
 
 gboolean
@@ -237,28 +224,20 @@ wr2v_s3_get_file (Wr2vS3 * s3, const gchar * key, const gchar * path,
     const gchar * sha256, GCancellable * cancellable, GError ** error)
 {
   Wr2vHttpRequest hr = { 0, };
-  Wr2vHttpResponse resp = { 0, };
   g_autofree gchar *got = NULL;
-  gboolean ok;
 
   hr.download_path = path;
   hr.cancellable = cancellable;
-  ok = request (s3, WR2V_HTTP_GET, key, WR2V_S3_EMPTY_SHA256, &hr, &resp,
-      error);
-  if (ok && resp.status != 200) {
-    set_answer_error (s3, &resp, "reading", key, error);
-    ok = FALSE;
-  }
-  wr2v_http_response_clear (&resp);
-  if (ok && !(got = wr2v_file_sha256 (path, error)))
-    ok = FALSE;
-  if (ok && strcmp (got, sha256) != 0) {
+  if (!request (s3, WR2V_HTTP_GET, key, WR2V_S3_EMPTY_SHA256, &hr, "reading",
+          FALSE, NULL, error) || !(got = wr2v_file_sha256 (path, error)))
+    return FALSE;
+  if (strcmp (got, sha256) != 0) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_BAD_RESULT,
         "The S3 storage's object %s at %s does not match its hash (it reads "
         "as %s): it was not used.", key, s3->loc.base, got);
-    ok = FALSE;
+    return FALSE;
   }
-  return ok;
+  return TRUE;
 }
 
 gchar *

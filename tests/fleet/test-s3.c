@@ -286,6 +286,79 @@ test_fleet_clips_in_bucket (void)
   wr2v_test_rm_rf (dir);
 }
 
+/* gst-launch-1.0 -v -m at GST_DEBUG=*:9: DashScope outside Beijing with
+ * a fleet store (its password in WANR2V_STORE) and WANR2V_S3: the
+ * reference through the bucket, the clip into it. None of the S3 keys
+ * (the access key id is in every presigned URL), the database password
+ * or the API key in the output, the log or the cache-dir. */
+static void
+test_element_secrets (Wr2vFixture * fx, gconstpointer data)
+{
+  g_autofree gchar *why = NULL, *conninfo = NULL, *api = NULL, *cd = NULL;
+  g_autofree gchar *out = NULL, *errs = NULL, *cache = NULL;
+  g_auto (GStrv) env = NULL;
+  Wr2vTestPg *pg;
+  GError *err = NULL;
+  gint status;
+
+  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
+  if (g_getenv ("WANR2V_SANITIZER_PRELOAD")) {
+    g_test_skip ("gst-launch-1.0 can't load the sanitizer build's plugin");
+    return;
+  }
+  pg = wr2v_test_pg_start (&why);
+  if (!pg) {
+    g_test_skip (why);
+    return;
+  }
+  conninfo = wr2v_test_pg_new_db (pg, "s3element");
+  wr2v_fx_control (fx, "{\"region\": \"singapore\"}");
+  api = g_strdup_printf ("api-url=%s", fx->base);
+  cache = g_build_filename (fx->dir, "gst-cache", NULL);
+  cd = g_strdup_printf ("cache-dir=%s", cache);
+  wr2v_test_s3_setenv (server);
+  env = g_get_environ ();
+  env = g_environ_setenv (env, "WANR2V_STORE", conninfo, TRUE);
+  env = g_environ_setenv (env, "DASHSCOPE_API_KEY", KEY, TRUE);
+  env = g_environ_setenv (env, "GST_DEBUG", "*:9", TRUE);
+  env = g_environ_setenv (env, "GST_DEBUG_COLOR_MODE", "off", TRUE);
+  {
+    const gchar *argv[] = { "gst-launch-1.0", "-v", "-m", "wanr2v", "name=g",
+      "engine=dashscope", "region=singapore", api, cd, "poll-interval=50",
+      "prompt=Video 1 waves at the camera", "duration=5", "!", "fakesink",
+      "videotestsrc", "num-buffers=10", "!",
+      "video/x-raw,width=160,height=120,framerate=10/1", "!", "g.video_0",
+      NULL
+    };
+
+    g_assert_true (g_spawn_sync (NULL, (gchar **) argv, env,
+            G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &errs, &status, &err));
+  }
+  g_assert_no_error (err);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("gst-launch-1.0 failed: %s", out);
+  g_assert_cmpint (wr2v_fx_count (fx, "create"), ==, 1);
+  g_assert_cmpint (wr2v_fx_count (fx, "policy"), ==, 0);
+  g_assert_nonnull (strstr (errs, "wanr2vs3"));
+  {
+    g_autofree gchar *n = db_value (conninfo, "SELECT count(*) FROM "
+        "wr2v_clips WHERE bucket_key IS NOT NULL AND oid IS NULL");
+
+    g_assert_cmpstr (n, ==, "1");
+  }
+  g_assert_null (strstr (out, WR2V_TEST_S3_SECRET));
+  g_assert_null (strstr (errs, WR2V_TEST_S3_SECRET));
+  g_assert_null (strstr (out, WR2V_TEST_PG_PASSWORD));
+  g_assert_null (strstr (errs, WR2V_TEST_PG_PASSWORD));
+  g_assert_null (strstr (out, "Credential=" WR2V_TEST_S3_KEY_ID));
+  g_assert_null (strstr (errs, "Credential=" WR2V_TEST_S3_KEY_ID));
+  g_assert_null (strstr (out, KEY));
+  g_assert_null (strstr (errs, KEY));
+  wr2v_test_assert_no_secret_in_tree (cache);
+  wr2v_test_s3_unsetenv ();
+  wr2v_test_pg_free (pg);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -294,6 +367,16 @@ main (int argc, char **argv)
   gint ret;
 
   wr2v_test_engine_init (&argc, &argv, "s3", &config, FALSE);
+  {
+    /* run outside meson (the secrets scan): what is next to this program */
+    g_autofree gchar *self = g_file_read_link ("/proc/self/exe", NULL);
+    g_autofree gchar *here = self ? g_path_get_dirname (self) : NULL;
+    g_autofree gchar *driver = g_build_filename (here, "fleet-driver", NULL);
+    g_autofree gchar *npm_dir = g_build_filename (here, "s3rver", NULL);
+
+    g_setenv ("WANR2V_FLEET_DRIVER", driver, FALSE);
+    g_setenv ("WANR2V_S3RVER_DIR", npm_dir, FALSE);
+  }
   server = wr2v_test_s3_start (&skip, &why);
   if (!server) {
     g_printerr ("%s\n", why);
@@ -312,6 +395,7 @@ main (int argc, char **argv)
   WR2V_FIXTURE_ADD ("/s3/dashscope-outside-beijing", NULL,
       test_dashscope_outside_beijing);
   g_test_add_func ("/s3/fleet-clips-in-bucket", test_fleet_clips_in_bucket);
+  WR2V_FIXTURE_ADD ("/s3/element-secrets", NULL, test_element_secrets);
   ret = g_test_run ();
   wr2v_test_s3_free (server);
   return wr2v_test_engine_finish (ret);

@@ -119,6 +119,9 @@ for suite in "$@"; do
   [ -x "$exe" ] && [ -n "$src" ] || { fail "no suite $suite"; continue; }
   keys=$(sed -n 's/^#define \(WRONG_\)\{0,1\}KEY "\(.*\)"$/\2/p' "$src")
   [ -n "$keys" ] || { fail "$suite defines no KEY"; continue; }
+  # the fleet's secrets too: the database password, the S3 secret key
+  keys="$keys $(sed -n 's/^#define WR2V_TEST_\(PG_PASSWORD\|S3_SECRET\) "\(.*\)"$/\2/p' \
+    "$srcdir"/fleet/wr2v-test-*.h)"
   # a suite's own check that its log spy works logs the key on purpose
   skips=()
   for path in $(sed -n 's/.*g_test_add_func ("\([^"]*key-spy[^"]*\)".*/\1/p' \
@@ -141,6 +144,8 @@ for suite in "$@"; do
   for k in $keys; do
     scan "$k" "$suite" "$log" "$work/suite-tmp/$suite"
   done
+  # the S3 access key id is in every presigned URL: never in a log
+  scan "Credential=S3RVER" "$suite (S3 access key id)" "$log"
   rm -f "$log"
 done
 
