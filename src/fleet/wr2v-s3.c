@@ -248,19 +248,19 @@ wr2v_s3_presign (Wr2vS3 * s3, const gchar * key)
 }
 
 gchar *
-wr2v_s3_upload_reference (const gchar * path, const gchar * sha256,
-    const gchar * ext, GCancellable * cancellable, GError ** error)
+wr2v_s3_upload_reference (const gchar * path, const gchar * ext,
+    GCancellable * cancellable, GError ** error)
 {
   g_autoptr (Wr2vS3) s3 = wr2v_s3_open (error);
-  g_autofree gchar *key = wr2v_s3_reference_key (sha256, ext);
+  /* named by its bytes (a reference's own sha256 may be that of its
+   * decoded frames), which S3 also wants as the payload's hash */
+  g_autofree gchar *sha256 = s3 ? wr2v_file_sha256 (path, error) : NULL;
+  g_autofree gchar *key = sha256 ? wr2v_s3_reference_key (sha256, ext) : NULL;
 
-  if (!s3) {
-    if (error && !*error)
-      g_set_error (error, WR2V_ERROR, WR2V_ERROR_INTERNAL,
-          WR2V_S3_VARIABLE " is not set");
-    return NULL;
-  }
-  if (!wr2v_s3_put_file (s3, key, path, sha256, cancellable, error))
+  if (!s3 && error && !*error)
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_INTERNAL,
+        WR2V_S3_VARIABLE " is not set");
+  if (!key || !wr2v_s3_put_file (s3, key, path, sha256, cancellable, error))
     return NULL;
   return g_strconcat (WR2V_S3_MARKER, key, NULL);
 }

@@ -38,9 +38,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Wr2vS3, wr2v_s3_free);
 /* The bucket's URL, for messages. */
 const gchar *wr2v_s3_display (Wr2vS3 * s3);
 
-/* Stores the file at @path (whose SHA-256 is @sha256) as @key unless the
- * bucket has that key already: objects are named by their content, so
- * one there is never written again. */
+/* Stores the file at @path (whose bytes' SHA-256 is @sha256: S3 checks
+ * it) as @key unless the bucket has that key already: objects are named
+ * by their content, so one there is never written again. */
 gboolean wr2v_s3_put_file (Wr2vS3 * s3, const gchar * key,
     const gchar * path, const gchar * sha256, GCancellable * cancellable,
     GError ** error);
@@ -63,10 +63,10 @@ gchar *wr2v_s3_presign (Wr2vS3 * s3, const gchar * key);
  * that its short expiry counts from there. */
 #define WR2V_S3_MARKER "s3-object:"
 
-/* Uploads the reference file at @path (content @sha256) to the bucket
- * WANR2V_S3 names, once, and returns its marker. */
-gchar *wr2v_s3_upload_reference (const gchar * path, const gchar * sha256,
-    const gchar * ext, GCancellable * cancellable, GError ** error);
+/* Uploads the reference file at @path to the bucket WANR2V_S3 names,
+ * once (named by the SHA-256 of its bytes), and returns its marker. */
+gchar *wr2v_s3_upload_reference (const gchar * path, const gchar * ext,
+    GCancellable * cancellable, GError ** error);
 
 /* @url itself, or for a marker a presigned GET URL of its object
  * (secret-bearing); NULL with an error when S3 is no longer usable. */

@@ -636,7 +636,7 @@ dashscope_upload (Wr2vRemote * remote, Wr2vJob * job,
   guint attempt;
 
   if (uses_s3 (remote->engine))
-    return wr2v_s3_upload_reference (ref->path, sha,
+    return wr2v_s3_upload_reference (ref->path,
         wr2v_remote_ext_for_mime (ref->mime, ref->kind), job->cancellable,
         error);
   /* An upload creates nothing billable and its name is the content's
