@@ -670,10 +670,13 @@ build_headers (Transfer * t, const gchar * bearer, GError ** error)
     }
     t->headers = curl_slist_append (t->headers, req->headers[i]);
   }
-  if (req->method != WR2V_HTTP_GET && req->method != WR2V_HTTP_HEAD) {
-    /* no 100-continue round trip (and no 1 s stall on servers without it) */
+  /* no 100-continue round trip (and no 1 s stall on servers without it);
+   * but not when signing with SigV4: libcurl 7.88 signs the removed
+   * header as "expect:" with no value, which S3 does not see (S3 answers
+   * 100-continue anyway) */
+  if (req->method != WR2V_HTTP_GET && req->method != WR2V_HTTP_HEAD &&
+      !req->aws_sigv4)
     t->headers = curl_slist_append (t->headers, "Expect:");
-  }
   if (req->content_type && (req->method == WR2V_HTTP_PUT ||
           (req->method == WR2V_HTTP_POST && !req->parts))) {
     gchar *line = g_strconcat ("Content-Type: ", req->content_type, NULL);

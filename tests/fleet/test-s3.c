@@ -144,6 +144,55 @@ test_wrong_credentials (void)
   wr2v_test_rm_rf (dir);
 }
 
+/* Against tests/fleet/s3-sigcheck.py, which recomputes each request's
+ * SigV4 signature and a PUT's payload hash by AWS's rules (s3rver checks
+ * neither): libcurl's signatures pass, a 2 MB clip (with curl's
+ * 100-continue) round trip; a wrong secret key is refused with HTTP 403
+ * SignatureDoesNotMatch, the error naming the settings, not the key. */
+static void
+test_signatures_checked (void)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("wanr2v-s3-XXXXXX", NULL);
+  g_autofree gchar *sha = NULL, *key = NULL, *back = NULL, *url = NULL;
+  g_autofree gchar *path = write_bytes (dir, "clip.mp4", "signed", 2000000,
+      &sha);
+  Wr2vFakeServer *check = wr2v_fake_server_start ("fleet/s3-sigcheck.py",
+      "--key-id", WR2V_TEST_S3_KEY_ID, "--secret", WR2V_TEST_S3_SECRET, NULL);
+  g_autoptr (Wr2vS3) s3 = NULL;
+  GError *err = NULL;
+  gboolean ok;
+
+  url = g_strdup_printf ("%s/bucket/", check->base);
+  wr2v_test_s3_setenv (server);
+  g_setenv ("WANR2V_S3", url, TRUE);
+  s3 = wr2v_s3_open (&err);
+  g_assert_no_error (err);
+  key = wr2v_s3_clip_key (sha);
+  ok = wr2v_s3_put_file (s3, key, path, sha, NULL, &err);
+  g_assert_no_error (err);
+  g_assert_true (ok);
+  back = g_build_filename (dir, "back.mp4", NULL);
+  ok = wr2v_s3_get_file (s3, key, back, sha, NULL, &err);
+  g_assert_no_error (err);
+  g_assert_true (ok);
+  g_clear_pointer (&s3, wr2v_s3_free);
+
+  g_setenv ("WANR2V_S3_SECRET_ACCESS_KEY", "wr2v-not-the-secret-91", TRUE);
+  s3 = wr2v_s3_open (&err);
+  g_assert_no_error (err);
+  g_assert_false (wr2v_s3_get_file (s3, key, back, sha, NULL, &err));
+  g_assert_error (err, WR2V_ERROR, WR2V_ERROR_NOT_AUTHORIZED);
+  wr2v_assert_says (err, "SignatureDoesNotMatch");
+  wr2v_assert_says (err, "WANR2V_S3_SECRET_ACCESS_KEY");
+  g_assert_null (strstr (err->message, "wr2v-not-the-secret-91"));
+  g_assert_null (strstr (err->message, WR2V_TEST_S3_KEY_ID "/"));
+  g_clear_error (&err);
+
+  wr2v_test_s3_unsetenv ();
+  wr2v_fake_server_stop (check);
+  wr2v_test_rm_rf (dir);
+}
+
 /* The fake DashScope fetched one presigned URL, with 200, and the
  * object's name is the SHA-256 of the bytes it gave (content-addressed;
  * S3 checks the payload hash a PUT claims, s3rver does not). The sha256
@@ -406,6 +455,7 @@ main (int argc, char **argv)
   g_test_add_func ("/s3/clip-roundtrip", test_clip_roundtrip);
   g_test_add_func ("/s3/corrupt-refused", test_corrupt_refused);
   g_test_add_func ("/s3/wrong-credentials", test_wrong_credentials);
+  g_test_add_func ("/s3/signatures-checked", test_signatures_checked);
   WR2V_FIXTURE_ADD ("/s3/dashscope-outside-beijing", NULL,
       test_dashscope_outside_beijing);
   g_test_add_func ("/s3/fleet-clips-in-bucket", test_fleet_clips_in_bucket);
