@@ -1,9 +1,36 @@
 /* fuzz-http.c: what the HTTP client itself decides from server data:
  * the JSON limits (size, depth) in front of every parser, and the URL
  * policy and log form applied to every URL a server hands out (output
- * URLs, redirects, upload hosts). */
+ * URLs, redirects, upload hosts); and the WANR2V_S3 setting with the
+ * presigned URLs made from it (wr2v-s3-sign.h). */
 #include "fuzz-common.h"
 #include "wr2v-http.h"
+#include "wr2v-s3-sign.h"
+
+/* A WANR2V_S3 setting: refused with an error, or a base URL under which
+ * a presigned URL never shows the secret key. */
+static void
+fuzz_s3_setting (const gchar * s)
+{
+  Wr2vS3Location loc;
+  GError *err = NULL;
+  gchar *url;
+
+  if (!wr2v_s3_parse_location (s, &loc, &err)) {
+    g_assert (err != NULL);
+    g_clear_error (&err);
+    wr2v_s3_location_clear (&loc);
+    return;
+  }
+  g_assert (g_str_has_suffix (loc.base, "/") && loc.region && *loc.region);
+  g_assert (strchr (loc.base, '@') == NULL);
+  url = wr2v_s3_presign_get (&loc, "refs/x.mp4", "FUZZKEYID",
+      "fuzz-SECRET-key", 1369353600, 3600);
+  g_assert (g_str_has_prefix (url, loc.base));
+  g_assert (strstr (url, "fuzz-SECRET-key") == NULL);
+  g_free (url);
+  wr2v_s3_location_clear (&loc);
+}
 
 int
 LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
@@ -32,6 +59,7 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
     g_assert (err != NULL);
     g_clear_error (&err);
   }
+  fuzz_s3_setting (s);
   shown = wr2v_http_url_for_log (s);
   /* the log form never keeps a query (signed URLs carry tokens there) */
   if (!g_str_has_prefix (shown, "("))
