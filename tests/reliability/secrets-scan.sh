@@ -136,10 +136,15 @@ for suite in "$@"; do
   env TMPDIR="$work/suite-tmp/$suite" GST_DEBUG='*:9' GST_DEBUG_COLOR_MODE=off \
     WANR2V_TEST_VERBOSE=1 \
     WANR2V_TEST_TIME_SCALE="${WANR2V_TEST_TIME_SCALE:-4}" \
-    "$exe" "${skips[@]}" > "$log" 2>&1 || {
+    "$exe" "${skips[@]}" > "$log" 2>&1
+  rc=$?
+  if [ "$rc" -eq 77 ]; then
+    # a suite that could not get what it needs (test-s3: npm offline)
+    echo "$suite skipped: $(grep -m 1 SKIP "$log")"
+  elif [ "$rc" -ne 0 ]; then
     fail "$suite failed at GST_DEBUG=*:9"
     grep -E '^(not ok|Bail out)|ERROR:' "$log" | head -5
-  }
+  fi
   echo "$suite at GST_DEBUG=*:9: $(wc -l < "$log") lines of log"
   for k in $keys; do
     scan "$k" "$suite" "$log" "$work/suite-tmp/$suite"
