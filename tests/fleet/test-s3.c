@@ -57,6 +57,14 @@ open_s3 (void)
   return s3;
 }
 
+/* @call (given &err_ for its error) succeeds, or the test fails. */
+#define MUST(call) G_STMT_START {                                       \
+  GError *err_ = NULL;                                                  \
+  gboolean ok_ = (call);                                                \
+  g_assert_no_error (err_);                                             \
+  g_assert_true (ok_);                                                  \
+} G_STMT_END
+
 static void
 test_clip_roundtrip (void)
 {
@@ -65,21 +73,13 @@ test_clip_roundtrip (void)
   g_autofree gchar *path = write_bytes (dir, "clip.mp4", "clip", 300000,
       &sha);
   g_autoptr (Wr2vS3) s3 = open_s3 ();
-  GError *err = NULL;
-  gboolean ok;
 
   key = wr2v_s3_clip_key (sha);
-  ok = wr2v_s3_put_file (s3, key, path, sha, NULL, &err);
-  g_assert_no_error (err);
-  g_assert_true (ok);
+  MUST (wr2v_s3_put_file (s3, key, path, sha, NULL, &err_));
   /* written once: a second store finds it there */
-  ok = wr2v_s3_put_file (s3, key, path, sha, NULL, &err);
-  g_assert_no_error (err);
-  g_assert_true (ok);
+  MUST (wr2v_s3_put_file (s3, key, path, sha, NULL, &err_));
   back = g_build_filename (dir, "back.mp4", NULL);
-  ok = wr2v_s3_get_file (s3, key, back, sha, NULL, &err);
-  g_assert_no_error (err);
-  g_assert_true (ok);
+  MUST (wr2v_s3_get_file (s3, key, back, sha, NULL, &err_));
   got = wr2v_file_sha256 (back, NULL);
   g_assert_cmpstr (got, ==, sha);
   wr2v_test_rm_rf (dir);
@@ -96,12 +96,9 @@ test_corrupt_refused (void)
       &other_sha);
   g_autoptr (Wr2vS3) s3 = open_s3 ();
   GError *err = NULL;
-  gboolean ok;
 
   key = wr2v_s3_clip_key (sha);
-  ok = wr2v_s3_put_file (s3, key, other, other_sha, NULL, &err);
-  g_assert_no_error (err);
-  g_assert_true (ok);
+  MUST (wr2v_s3_put_file (s3, key, other, other_sha, NULL, &err_));
   back = g_build_filename (dir, "back.mp4", NULL);
   g_assert_false (wr2v_s3_get_file (s3, key, back, sha, NULL, &err));
   g_assert_error (err, WR2V_ERROR, WR2V_ERROR_BAD_RESULT);
@@ -160,7 +157,6 @@ test_signatures_checked (void)
       "--key-id", WR2V_TEST_S3_KEY_ID, "--secret", WR2V_TEST_S3_SECRET, NULL);
   g_autoptr (Wr2vS3) s3 = NULL;
   GError *err = NULL;
-  gboolean ok;
 
   url = g_strdup_printf ("%s/bucket/", check->base);
   wr2v_test_s3_setenv (server);
@@ -168,13 +164,9 @@ test_signatures_checked (void)
   s3 = wr2v_s3_open (&err);
   g_assert_no_error (err);
   key = wr2v_s3_clip_key (sha);
-  ok = wr2v_s3_put_file (s3, key, path, sha, NULL, &err);
-  g_assert_no_error (err);
-  g_assert_true (ok);
+  MUST (wr2v_s3_put_file (s3, key, path, sha, NULL, &err_));
   back = g_build_filename (dir, "back.mp4", NULL);
-  ok = wr2v_s3_get_file (s3, key, back, sha, NULL, &err);
-  g_assert_no_error (err);
-  g_assert_true (ok);
+  MUST (wr2v_s3_get_file (s3, key, back, sha, NULL, &err_));
   g_clear_pointer (&s3, wr2v_s3_free);
 
   g_setenv ("WANR2V_S3_SECRET_ACCESS_KEY", "wr2v-not-the-secret-91", TRUE);
