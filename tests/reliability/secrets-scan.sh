@@ -129,6 +129,9 @@ for suite in "$@"; do
     skips+=(-s "$path")
   done
   mkdir -p "$work/suite-tmp/$suite"
+  # traversable by the postgres user, whose server a fleet suite starts
+  # in a directory of its TMPDIR
+  chmod 711 "$work" "$work/suite-tmp" "$work/suite-tmp/$suite"
   log="$work/logs/suite-$(basename "$suite").log"
   # WANR2V_TEST_VERBOSE: the suites keep GStreamer's own log output.
   # Logging everything makes every step slower: the suites' promptness
