@@ -340,6 +340,7 @@ gst_wanr2v_gen_set_property (GObject * object, guint prop_id,
       s->max_download_bytes = g_value_get_uint64 (value);
       break;
     case PROP_IS_LIVE:
+    case PROP_LIVE:
       self->is_live = g_value_get_boolean (value);
       break;
     case PROP_JOB_KEY:
@@ -435,6 +436,7 @@ gst_wanr2v_gen_get_property (GObject * object, guint prop_id, GValue * value,
       g_value_set_uint64 (value, s->max_download_bytes);
       break;
     case PROP_IS_LIVE:
+    case PROP_LIVE:
       g_value_set_boolean (value, self->is_live);
       break;
     case PROP_JOB_KEY:
@@ -822,6 +824,17 @@ references_live (GstWanR2vGen * self)
     live = upstream_live (GST_PAD (l->data), 0);
   g_list_free_full (pads, gst_object_unref);
   return live;
+}
+
+gboolean
+gst_wanr2v_gen_output_will_be_live (GstWanR2vGen * self)
+{
+  gboolean live;
+
+  g_mutex_lock (&self->lock);
+  live = self->is_live;
+  g_mutex_unlock (&self->lock);
+  return live || references_live (self);
 }
 
 /* Everything that can be known before any data: the prompt, the pads,
@@ -2018,7 +2031,7 @@ gst_wanr2v_gen_change_state (GstElement * element, GstStateChange transition)
   switch (transition) {
     case GST_STATE_CHANGE_READY_TO_PAUSED:{
       gboolean dynamic = pipeline_may_link_later (self);
-      gboolean live = self->is_live || references_live (self);
+      gboolean live = gst_wanr2v_gen_output_will_be_live (self);
 
       g_mutex_lock (&self->lock);
       self->refs_dynamic = dynamic;

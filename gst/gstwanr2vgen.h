@@ -37,4 +37,9 @@ void gst_wanr2v_gen_set_job_watch (GstWanR2vGen * gen,
     GstWanR2vGenJobStarted started, GstWanR2vGenJobFinished finished,
     gpointer user_data);
 
+/* Whether READY->PAUSED will make the output live: the live property, or
+ * a live source upstream of a linked reference. For the wanr2v bin, which
+ * sets its live switch up before its children change state. */
+gboolean gst_wanr2v_gen_output_will_be_live (GstWanR2vGen * gen);
+
 G_END_DECLS
