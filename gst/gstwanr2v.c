@@ -107,6 +107,7 @@
 #include "gstwanr2v.h"
 
 #include <gst/audio/audio.h>
+#include "gstwanr2vanimatic.h"
 #include "gstwanr2vgen.h"
 #include "gstwanr2vlive.h"
 #include "gstwanr2vprops.h"
@@ -321,6 +322,7 @@ struct _GstWanR2v
   GstWanR2vAfterClip after_clip;
   GstWanR2vLiveError live_error;
   gboolean error_kept;          /* an error went out as a warning (lock) */
+  GstWanR2vAnimatic *animatic;  /* placeholder=preview's render (lock) */
 };
 
 static void gst_wanr2v_child_proxy_init (gpointer g_iface, gpointer iface_data);
@@ -639,6 +641,45 @@ on_job_finished (GstWanR2vGen * gen, Wr2vJobOutcome outcome, gpointer user_data)
   self->job_over = TRUE;
   self->job_running = FALSE;
   g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+on_animatic_done (const gchar * path, gpointer user_data)
+{
+  GstWanR2v *self = user_data;
+
+  if (path)
+    gst_wanr2v_live_set_animatic (GST_WANR2V_LIVE (self->live), path);
+}
+
+/* wanr2vgen's request watch, on its job thread: in live mode with
+ * placeholder=preview, the preview engine renders the same request
+ * beside the job (not when the job is the preview engine's itself: its
+ * clip comes as soon). */
+static void
+on_request_ready (GstWanR2vGen * gen, const Wr2vRequest * req,
+    const gchar * engine, gpointer user_data)
+{
+  GstWanR2v *self = user_data;
+  GstWanR2vAnimatic *old;
+  gboolean wanted;
+
+  GST_OBJECT_LOCK (self);
+  wanted = self->live_on && self->placeholder == GST_WANR2V_PLACEHOLDER_PREVIEW
+      && g_strcmp0 (engine, "preview") != 0;
+  GST_OBJECT_UNLOCK (self);
+  if (!wanted)
+    return;
+  g_mutex_lock (&self->lock);
+  old = g_steal_pointer (&self->animatic);
+  g_mutex_unlock (&self->lock);
+  if (old)
+    gst_wanr2v_animatic_free (old);
+  old = gst_wanr2v_animatic_start (req, g_get_tmp_dir (), on_animatic_done,
+      self);
+  g_mutex_lock (&self->lock);
+  self->animatic = old;
   g_mutex_unlock (&self->lock);
 }
 
@@ -1256,13 +1297,20 @@ gst_wanr2v_change_state (GstElement * element, GstStateChange transition)
       self->silence = -1;
       self->clip_end = GST_CLOCK_TIME_NONE;
       break;
-    case GST_STATE_CHANGE_PAUSED_TO_READY:
+    case GST_STATE_CHANGE_PAUSED_TO_READY:{
+      GstWanR2vAnimatic *animatic;
+
       /* before the pads deactivate: they wait for a held EOS */
       g_mutex_lock (&self->lock);
       self->flushing = TRUE;
       g_cond_broadcast (&self->cond);
+      animatic = g_steal_pointer (&self->animatic);
       g_mutex_unlock (&self->lock);
+      /* before wanr2vgen removes the reference files it reads */
+      if (animatic)
+        gst_wanr2v_animatic_free (animatic);
       break;
+    }
     default:
       break;
   }
@@ -1547,6 +1595,8 @@ gst_wanr2v_init (GstWanR2v * self)
   g_assert (self->gen);
   gst_wanr2v_gen_set_job_watch (GST_WANR2V_GEN (self->gen), on_job_started,
       on_job_finished, self);
+  gst_wanr2v_gen_set_request_watch (GST_WANR2V_GEN (self->gen),
+      on_request_ready, self);
   gst_bin_add (GST_BIN (self), self->gen);
   /* decodebin3 is in gst-plugins-base: a missing one is a broken install,
    * reported by the state change failing with no element to run. */

@@ -172,6 +172,8 @@ struct _GstWanR2vGen
   GstWanR2vGenJobStarted watch_started;
   GstWanR2vGenJobFinished watch_finished;
   gpointer watch_data;
+  GstWanR2vGenRequestReady watch_request;       /* with watch_request_data */
+  gpointer watch_request_data;
 };
 
 /* Called with the lock held. */
@@ -949,6 +951,31 @@ gst_wanr2v_gen_set_job_watch (GstWanR2vGen * self,
   g_mutex_unlock (&self->lock);
 }
 
+void
+gst_wanr2v_gen_set_request_watch (GstWanR2vGen * self,
+    GstWanR2vGenRequestReady ready, gpointer user_data)
+{
+  g_mutex_lock (&self->lock);
+  self->watch_request = ready;
+  self->watch_request_data = user_data;
+  g_mutex_unlock (&self->lock);
+}
+
+/* The request watch, if any, once the request is checked and whole. */
+static void
+tell_request_ready (GstWanR2vGen * self, const Wr2vRequest * req)
+{
+  GstWanR2vGenRequestReady ready;
+  gpointer data;
+
+  g_mutex_lock (&self->lock);
+  ready = self->watch_request;
+  data = self->watch_request_data;
+  g_mutex_unlock (&self->lock);
+  if (ready)
+    ready (self, req, self->engine_name, data);
+}
+
 static void
 post_progress (GstWanR2vGen * self, GstProgressType type, const gchar * code,
     const gchar * text)
@@ -1239,6 +1266,8 @@ job_thread_func (gpointer data)
     g_assert (err);
   if (!err)
     wr2v_prompt_canonicalize (req);     /* engines read the continuing form */
+  if (!err)
+    tell_request_ready (self, req);
 
   wr2v_job_init (&run.job, req, engine, store, self->cancellable);
   run.job.observer.phase = on_phase;

@@ -195,7 +195,8 @@ done_buffers (Seen * s, gpointer data)
 /* The issue's pipeline: wanr2v live=true keyed over a live feed with
  * compositor, to a sink that syncs; its audio to another. */
 static GstElement *
-live_pipeline (Wr2vFakeServer * server, const gchar * dir)
+live_pipeline (Wr2vFakeServer * server, const gchar * dir,
+    const gchar * placeholder)
 {
   g_autofree gchar *desc = g_strdup_printf ("compositor name=mix "
       "sink_1::xpos=160 sink_1::ypos=120 ! video/x-raw,width=320,height=240,"
@@ -204,11 +205,11 @@ live_pipeline (Wr2vFakeServer * server, const gchar * dir)
       "framerate=30/1 ! mix.sink_0 "
       "wanr2v name=g live=true engine=wavespeed api-url=%s "
       "poll-interval=100 cache-dir=\"%s/cache\" duration=5 "
-      "prompt=\"Video 1 waves\" placeholder=slate ! "
+      "prompt=\"Video 1 waves\" %s ! "
       "video/x-raw,width=160,height=120 ! queue ! mix.sink_1 "
       "g.audio ! queue ! fakesink name=aout sync=true "
       "videotestsrc num-buffers=10 ! video/x-raw,width=160,height=120 ! "
-      "g.video_0", server->base, dir);
+      "g.video_0", server->base, dir, placeholder);
 
   GError *err = NULL;
   GstElement *p = gst_parse_launch_full (desc, NULL,
@@ -227,7 +228,8 @@ test_switch (void)
   Wr2vFakeServer *server = wr2v_fake_server_start ("fake-wavespeed.py",
       "--api-key", KEY, "--result-mp4", clip_path, "--job-seconds",
       JOB_SECONDS, NULL);
-  GstElement *pipeline = live_pipeline (server, dir);
+  /* the default placeholder: the preview engine's animatic */
+  GstElement *pipeline = live_pipeline (server, dir, "");
   Track *video = track_pad (pipeline, "src");
   Track *audio = track_pad (pipeline, "audio");
   Track *tracks[2] = { video, audio };
@@ -307,7 +309,16 @@ test_job_fails (void)
 
   wr2v_fake_server_control (server, "{\"fault\": \"job-fail\", "
       "\"code\": 1200}");
-  pipeline = live_pipeline (server, dir);
+  g_autofree gchar *image = g_build_filename (dir, "on-air.png", NULL);
+  g_autofree gchar *make = g_strdup_printf ("videotestsrc num-buffers=1 "
+      "pattern=smpte ! video/x-raw,width=64,height=48 ! pngenc ! "
+      "filesink location=\"%s\"", image);
+  g_autofree gchar *placeholder = g_strdup_printf ("placeholder=image "
+      "placeholder-location=\"%s\"", image);
+
+  g_mkdir_with_parents (dir, 0700);
+  g_assert_true (wr2v_test_run_to_eos (make, 30 * GST_SECOND));
+  pipeline = live_pipeline (server, dir, placeholder);
   video = track_pad (pipeline, "src");
   audio = track_pad (pipeline, "audio");
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
@@ -335,6 +346,55 @@ test_job_fails (void)
   track_free (video);
   track_free (audio);
   wr2v_fake_server_stop (server);
+  wr2v_test_rm_rf (dir);
+}
+
+/* after-clip=hold and loop on the preview engine: the output goes on
+ * past the clip's end with no gap, and no EOS. */
+static void
+test_after_clip (gconstpointer mode)
+{
+  g_autofree gchar *dir = g_build_filename (media_dir, mode, NULL);
+  g_autofree gchar *desc = g_strdup_printf ("wanr2v name=g live=true "
+      "engine=preview cache-dir=\"%s/cache\" duration=1 after-clip=%s "
+      "prompt=\"Video 1 waves\" ! video/x-raw,width=160,height=90 ! "
+      "fakesink sync=true g.audio ! fakesink sync=true "
+      "videotestsrc num-buffers=10 ! video/x-raw,width=160,height=120 ! "
+      "g.video_0", dir, (const gchar *) mode);
+  GError *err = NULL;
+  GstElement *pipeline = gst_parse_launch (desc, &err);
+  Track *video, *audio;
+  Seen seen = { GST_CLOCK_TIME_NONE, };
+  gpointer wait[2];
+  guint after = 0;
+
+  g_assert_no_error (err);
+  video = track_pad (pipeline, "src");
+  audio = track_pad (pipeline, "audio");
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  /* the clip (1 s) and two seconds past it */
+  wait[0] = video;
+  wait[1] = GUINT_TO_POINTER (1);
+  while (run_until (pipeline, &seen, 0.2, done_buffers, wait) &&
+      !GST_CLOCK_TIME_IS_VALID (seen.switched) && !seen.error &&
+      track_len (video) < 60 * 30)
+    wait[1] = GUINT_TO_POINTER (track_len (video) + 1);
+  assert_no_error (&seen);
+  g_assert_true (GST_CLOCK_TIME_IS_VALID (seen.switched));
+  wait[1] = GUINT_TO_POINTER (track_len (video) + 90);
+  g_assert_true (run_until (pipeline, &seen, 30, done_buffers, wait));
+  assert_no_error (&seen);
+  g_assert_false (video->eos);
+  assert_continuous (video, "video");
+  assert_continuous (audio, "audio");
+  for (guint i = 0; i < video->pts->len; i++)
+    after += PTS (video, i) >= seen.switched + GST_SECOND;
+  g_assert_cmpuint (after, >=, 30);
+
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+  track_free (video);
+  track_free (audio);
   wr2v_test_rm_rf (dir);
 }
 
@@ -380,6 +440,10 @@ main (int argc, char **argv)
   g_test_add_func ("/live-switch/alias", test_is_live_alias);
   g_test_add_func ("/live-switch/switch", test_switch);
   g_test_add_func ("/live-switch/job-fails", test_job_fails);
+  g_test_add_data_func ("/live-switch/after-clip/hold", "hold",
+      test_after_clip);
+  g_test_add_data_func ("/live-switch/after-clip/loop", "loop",
+      test_after_clip);
   ret = g_test_run ();
   wr2v_test_rm_rf (media_dir);
   g_free (clip_path);
