@@ -1015,17 +1015,20 @@ route_output (GstPad * ghost, GstPad * tail, GstElement * live,
   gst_object_unref (src);
 }
 
-/* READY->PAUSED: live mode when the output will be live (GstWanR2v:live,
- * or a live reference): the switch goes in, with this run's settings. */
+/* READY->PAUSED: live mode when GstWanR2v:live is set: the switch goes
+ * in, with this run's settings. A live reference alone makes the output
+ * live as it did before (NO_PREROLL, a GAP at PLAYING, then the clip),
+ * with no placeholder: pipelines that count the clip's frames keep their
+ * count. */
 static void
 set_up_live (GstWanR2v * self)
 {
-  gboolean on = gst_wanr2v_gen_output_will_be_live (GST_WANR2V_GEN (self->gen));
+  gboolean on = FALSE;
   gboolean audio_linked = gst_pad_is_linked (self->audio.ghost);
   gint resolution, aspect, w, h;
 
   g_object_get (self->gen, "resolution", &resolution, "aspect-ratio",
-      &aspect, NULL);
+      &aspect, "live", &on, NULL);
   wr2v_output_size (resolution, aspect, &w, &h);
   GST_OBJECT_LOCK (self);
   gst_wanr2v_live_configure (GST_WANR2V_LIVE (self->live), on,

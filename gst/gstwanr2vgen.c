@@ -828,17 +828,6 @@ references_live (GstWanR2vGen * self)
   return live;
 }
 
-gboolean
-gst_wanr2v_gen_output_will_be_live (GstWanR2vGen * self)
-{
-  gboolean live;
-
-  g_mutex_lock (&self->lock);
-  live = self->is_live;
-  g_mutex_unlock (&self->lock);
-  return live || references_live (self);
-}
-
 /* Everything that can be known before any data: the prompt, the pads,
  * the engine's limits, the directories. Fails the state change with an
  * error the user can act on, before anything is paid for. */
@@ -2060,7 +2049,7 @@ gst_wanr2v_gen_change_state (GstElement * element, GstStateChange transition)
   switch (transition) {
     case GST_STATE_CHANGE_READY_TO_PAUSED:{
       gboolean dynamic = pipeline_may_link_later (self);
-      gboolean live = gst_wanr2v_gen_output_will_be_live (self);
+      gboolean live = self->is_live || references_live (self);
 
       g_mutex_lock (&self->lock);
       self->refs_dynamic = dynamic;

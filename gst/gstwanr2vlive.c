@@ -387,7 +387,7 @@ start_placeholder (GstWanR2vLive * self, GstWanR2vPlaceholder kind,
     /* slate */
     "videotestsrc is-live=true pattern=black ! capsfilter name=cf ! "
         "textoverlay name=text valignment=center halignment=center "
-        "wrap-mode=word-char line-alignment=center ! "
+        "line-alignment=center ! "
         "appsink name=out max-buffers=1 drop=true sync=false",
   };
   g_autoptr (GError) err = NULL;
@@ -396,9 +396,10 @@ start_placeholder (GstWanR2vLive * self, GstWanR2vPlaceholder kind,
   GstCaps *caps;
   gchar *font;
 
-  if (!p) {
+  if (!p || err) {
     GST_ELEMENT_WARNING (self, CORE, MISSING_PLUGIN,
         ("Cannot make the live placeholder"), ("%s", err->message));
+    gst_clear_object (&p);
     return;
   }
   caps = gst_caps_copy (self->video.caps);

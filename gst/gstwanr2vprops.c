@@ -138,9 +138,12 @@ gst_wanr2v_install_properties (GObjectClass * klass)
    * while the job runs (#GstWanR2v:placeholder), then the clip, switched
    * at a frame boundary with no gap (`wanr2v/switched`), then what
    * #GstWanR2v:after-clip says. A job that fails keeps the placeholder on
-   * air (#GstWanR2v:live-error). The output is also live when a reference
-   * linked at READY->PAUSED comes from a live source. See docs/element.md,
-   * "Live mode".
+   * air (#GstWanR2v:live-error). See docs/element.md, "Live mode".
+   *
+   * Without it, a reference linked at READY->PAUSED that comes from a live
+   * source still makes the output live as before (NO_PREROLL, live
+   * latency, a GAP event prerolls downstream at PLAYING, then the clip),
+   * with no placeholder.
    *
    * Since: 0.14
    */
@@ -148,8 +151,9 @@ gst_wanr2v_install_properties (GObjectClass * klass)
       g_param_spec_boolean ("live", "Live",
           "Live output with no dead air: from PLAYING a placeholder (see "
           "placeholder) until the clip, then the clip with no timestamp "
-          "gap, then after-clip; a live reference linked at READY->PAUSED "
-          "makes the output live anyway", DEFAULT_IS_LIVE, rw));
+          "gap, then after-clip. Without it, a live reference linked at "
+          "READY->PAUSED still makes the output live (NO_PREROLL, a GAP at "
+          "PLAYING), with no placeholder", DEFAULT_IS_LIVE, rw));
   /**
    * GstWanR2v:is-live:
    *
