@@ -99,6 +99,19 @@
  *     videotestsrc num-buffers=60 ! g.video_0
  * ]| A hosted engine (DASHSCOPE_API_KEY from the environment), a fixed
  * seed, and a job key: a rerun after a stop or a crash resumes the job.
+ * |[
+ * gst-launch-1.0 compositor name=mix sink_1::xpos=880 sink_1::ypos=480 \
+ *     ! video/x-raw,width=1280,height=720,framerate=30/1 ! autovideosink \
+ *     videotestsrc is-live=true num-buffers=450 \
+ *     ! video/x-raw,width=1280,height=720,framerate=30/1 ! mix. \
+ *     wanr2v name=g live=true engine=wavespeed duration=5 \
+ *     prompt="Video 1 waves" ! video/x-raw,width=384,height=216 \
+ *     ! queue ! mix. videotestsrc num-buffers=60 ! g.video_0
+ * ]| Live, no dead air (see #GstWanR2v:live): the preview engine's
+ * animatic of the request is on air over the program feed from the first
+ * frame, and the hosted clip takes its place when it is ready, at a frame
+ * boundary with no gap; the `audio` pad, unlinked here, follows the same
+ * rule.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
