@@ -343,7 +343,10 @@ start_stream (GstWanR2vLive * self, LiveStream * stream, const gchar * id)
     self->fps_n = vinfo.fps_n > 0 ? vinfo.fps_n : 30;
     self->fps_d = vinfo.fps_n > 0 ? vinfo.fps_d : 1;
   } else {
+    /* read by the clip's audio thread too (queue_full()) */
+    g_mutex_lock (&self->lock);
     gst_audio_info_from_caps (&self->ainfo, caps);
+    g_mutex_unlock (&self->lock);
   }
   gst_caps_unref (caps);
   gst_segment_init (&segment, GST_FORMAT_TIME);

@@ -113,6 +113,7 @@ typedef struct
 {
   GstClockTime switched;        /* wanr2v/switched's running-time */
   GstMessage *warning, *error;
+  gboolean eos;
 } Seen;
 
 static void
@@ -125,6 +126,7 @@ seen_take (Seen * s, GstMessage * m)
     s->warning = gst_message_ref (m);
   if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR && !s->error)
     s->error = gst_message_ref (m);
+  s->eos |= GST_MESSAGE_TYPE (m) == GST_MESSAGE_EOS;
 }
 
 /* Pops messages until @done (or @seconds, scaled for slow builds). */
@@ -398,6 +400,53 @@ test_after_clip (gconstpointer mode)
   wr2v_test_rm_rf (dir);
 }
 
+static gboolean
+done_eos (Seen * s, gpointer data)
+{
+  return s->eos;
+}
+
+/* EOS sent while the placeholder is on air (the job still running):
+ * both pads end, the pipeline posts EOS, no error. */
+static void
+test_eos_on_air (void)
+{
+  g_autofree gchar *dir = g_build_filename (media_dir, "eos", NULL);
+  Wr2vFakeServer *server = wr2v_fake_server_start ("fake-wavespeed.py",
+      "--api-key", KEY, "--result-mp4", clip_path, "--job-seconds", "60",
+      NULL);
+  g_autofree gchar *desc = g_strdup_printf ("wanr2v name=g live=true "
+      "engine=wavespeed api-url=%s poll-interval=100 cache-dir=\"%s/cache\" "
+      "duration=5 placeholder=slate prompt=\"Video 1 waves\" ! "
+      "video/x-raw,width=160,height=90 ! fakesink sync=true g.audio ! "
+      "fakesink sync=true videotestsrc num-buffers=10 ! "
+      "video/x-raw,width=160,height=120 ! g.video_0", server->base, dir);
+  GError *err = NULL;
+  GstElement *pipeline = gst_parse_launch (desc, &err);
+  Track *video;
+  Seen seen = { GST_CLOCK_TIME_NONE, };
+  gpointer wait[2];
+
+  g_assert_no_error (err);
+  video = track_pad (pipeline, "src");
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  wait[0] = video;
+  wait[1] = GUINT_TO_POINTER (30);
+  g_assert_true (run_until (pipeline, &seen, 30, done_buffers, wait));
+  g_assert_true (gst_element_send_event (pipeline, gst_event_new_eos ()));
+  g_assert_true (run_until (pipeline, &seen, 10, done_eos, NULL));
+  assert_no_error (&seen);
+  g_assert_true (video->eos);
+  assert_continuous (video, "video");
+
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+  gst_clear_message (&seen.warning);
+  track_free (video);
+  wr2v_fake_server_stop (server);
+  wr2v_test_rm_rf (dir);
+}
+
 /* `live` and its deprecated alias `is-live` are one setting. */
 static void
 test_is_live_alias (void)
@@ -440,6 +489,7 @@ main (int argc, char **argv)
   g_test_add_func ("/live-switch/alias", test_is_live_alias);
   g_test_add_func ("/live-switch/switch", test_switch);
   g_test_add_func ("/live-switch/job-fails", test_job_fails);
+  g_test_add_func ("/live-switch/eos-on-air", test_eos_on_air);
   g_test_add_data_func ("/live-switch/after-clip/hold", "hold",
       test_after_clip);
   g_test_add_data_func ("/live-switch/after-clip/loop", "loop",
