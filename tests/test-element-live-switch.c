@@ -194,6 +194,24 @@ done_buffers (Seen * s, gpointer data)
   return track_len (t) >= GPOINTER_TO_UINT (((gpointer *) data)[1]);
 }
 
+/* Stops and frees what a case made (any of it may be NULL but the
+ * pipeline), and removes its directory. */
+static void
+end_case (GstElement * pipeline, Seen * seen, Track * video, Track * audio,
+    Wr2vFakeServer * server, const gchar * dir)
+{
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+  gst_clear_message (&seen->warning);
+  if (video)
+    track_free (video);
+  if (audio)
+    track_free (audio);
+  if (server)
+    wr2v_fake_server_stop (server);
+  wr2v_test_rm_rf (dir);
+}
+
 /* The issue's pipeline: wanr2v live=true keyed over a live feed with
  * compositor, to a sink that syncs; its audio to another. */
 static GstElement *
@@ -283,13 +301,7 @@ test_switch (void)
   g_assert_cmpuint (audio_end, <=, seen.switched + 1100 * GST_MSECOND);
   g_assert_cmpint (wr2v_fake_server_count (server, "submit"), ==, 1);
 
-  gst_element_set_state (pipeline, GST_STATE_NULL);
-  gst_object_unref (pipeline);
-  gst_clear_message (&seen.warning);
-  track_free (video);
-  track_free (audio);
-  wr2v_fake_server_stop (server);
-  wr2v_test_rm_rf (dir);
+  end_case (pipeline, &seen, video, audio, server, dir);
 }
 
 /* A job that fails: a WARNING with the error's details, no ERROR, and
@@ -342,13 +354,7 @@ test_job_fails (void)
   assert_continuous (video, "video");
   assert_continuous (audio, "audio");
 
-  gst_element_set_state (pipeline, GST_STATE_NULL);
-  gst_object_unref (pipeline);
-  gst_clear_message (&seen.warning);
-  track_free (video);
-  track_free (audio);
-  wr2v_fake_server_stop (server);
-  wr2v_test_rm_rf (dir);
+  end_case (pipeline, &seen, video, audio, server, dir);
 }
 
 /* after-clip=hold and loop on the preview engine: the output goes on
@@ -393,11 +399,7 @@ test_after_clip (gconstpointer mode)
     after += PTS (video, i) >= seen.switched + GST_SECOND;
   g_assert_cmpuint (after, >=, 30);
 
-  gst_element_set_state (pipeline, GST_STATE_NULL);
-  gst_object_unref (pipeline);
-  track_free (video);
-  track_free (audio);
-  wr2v_test_rm_rf (dir);
+  end_case (pipeline, &seen, video, audio, NULL, dir);
 }
 
 static gboolean
@@ -439,12 +441,7 @@ test_eos_on_air (void)
   g_assert_true (video->eos);
   assert_continuous (video, "video");
 
-  gst_element_set_state (pipeline, GST_STATE_NULL);
-  gst_object_unref (pipeline);
-  gst_clear_message (&seen.warning);
-  track_free (video);
-  wr2v_fake_server_stop (server);
-  wr2v_test_rm_rf (dir);
+  end_case (pipeline, &seen, video, NULL, server, dir);
 }
 
 /* `live` and its deprecated alias `is-live` are one setting. */
