@@ -506,10 +506,14 @@ choose_placeholder (GstWanR2vLive * self)
   else if (kind == GST_WANR2V_PLACEHOLDER_IMAGE)
     path = g_strdup (self->location);
   g_mutex_unlock (&self->lock);
-  if (kind == GST_WANR2V_PLACEHOLDER_IMAGE && !path)
+  if (kind == GST_WANR2V_PLACEHOLDER_IMAGE && !path) {
     GST_ELEMENT_WARNING (self, RESOURCE, NOT_FOUND,
         ("placeholder=image needs placeholder-location: showing a slate"),
         (NULL));
+    g_mutex_lock (&self->lock);
+    self->placeholder = GST_WANR2V_PLACEHOLDER_SLATE;   /* warned once */
+    g_mutex_unlock (&self->lock);
+  }
   if (!path)
     kind = GST_WANR2V_PLACEHOLDER_SLATE;
   if (self->ph_pipeline && self->ph_kind == kind)

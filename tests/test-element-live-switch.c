@@ -304,45 +304,74 @@ test_switch (void)
   end_case (pipeline, &seen, video, audio, server, dir);
 }
 
-/* A job that fails: a WARNING with the error's details, no ERROR, and
- * the placeholder stays on air, on both pads, with no gap. */
-static void
-test_job_fails (void)
+static gboolean
+done_error (Seen * s, gpointer data)
 {
-  g_autofree gchar *dir = g_build_filename (media_dir, "fails", NULL);
+  return s->error != NULL;
+}
+
+/* The failed job's message: the provider's code in its text, the
+ * element's details structure. */
+static void
+assert_job_failure (GstMessage * m)
+{
+  const GstStructure *details = NULL;
+  g_autoptr (GError) err = NULL;
+  gint code = 0;
+
+  if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR) {
+    gst_message_parse_error (m, &err, NULL);
+    gst_message_parse_error_details (m, &details);
+  } else {
+    gst_message_parse_warning (m, &err, NULL);
+    gst_message_parse_warning_details (m, &details);
+  }
+  g_assert_nonnull (strstr (err->message, "1200"));
+  g_assert_nonnull (details);
+  g_assert_true (gst_structure_get_int (details, "wanr2v-error-code", &code));
+}
+
+/* A job that fails, with an image on air. live-error=keep-on-air: a
+ * WARNING with the error's details, no ERROR, and the placeholder stays
+ * on air, on both pads, with no gap. live-error=error: the ERROR. */
+static void
+test_job_fails (gconstpointer mode)
+{
+  gboolean keep = g_str_equal (mode, "keep-on-air");
+  g_autofree gchar *dir = g_build_filename (media_dir, mode, NULL);
+  g_autofree gchar *image = g_build_filename (dir, "on-air.png", NULL);
+  g_autofree gchar *make = g_strdup_printf ("videotestsrc num-buffers=1 "
+      "pattern=smpte ! video/x-raw,width=64,height=48 ! pngenc ! "
+      "filesink location=\"%s\"", image);
+  g_autofree gchar *settings = g_strdup_printf ("placeholder=image "
+      "placeholder-location=\"%s\" live-error=%s", image,
+      (const gchar *) mode);
   Wr2vFakeServer *server = wr2v_fake_server_start ("fake-wavespeed.py",
       "--api-key", KEY, "--result-mp4", clip_path, "--job-seconds", "2",
       NULL);
   GstElement *pipeline;
   Track *video, *audio;
   Seen seen = { GST_CLOCK_TIME_NONE, };
-  const GstStructure *details = NULL;
-  g_autoptr (GError) err = NULL;
   gpointer wait[2];
-  gint code = 0;
 
   wr2v_fake_server_control (server, "{\"fault\": \"job-fail\", "
       "\"code\": 1200}");
-  g_autofree gchar *image = g_build_filename (dir, "on-air.png", NULL);
-  g_autofree gchar *make = g_strdup_printf ("videotestsrc num-buffers=1 "
-      "pattern=smpte ! video/x-raw,width=64,height=48 ! pngenc ! "
-      "filesink location=\"%s\"", image);
-  g_autofree gchar *placeholder = g_strdup_printf ("placeholder=image "
-      "placeholder-location=\"%s\"", image);
-
   g_mkdir_with_parents (dir, 0700);
   g_assert_true (wr2v_test_run_to_eos (make, 30 * GST_SECOND));
-  pipeline = live_pipeline (server, dir, placeholder);
+  pipeline = live_pipeline (server, dir, settings);
   video = track_pad (pipeline, "src");
   audio = track_pad (pipeline, "audio");
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  if (!keep) {
+    g_assert_true (run_until (pipeline, &seen, 30, done_error, NULL));
+    assert_job_failure (seen.error);
+    gst_clear_message (&seen.error);
+    end_case (pipeline, &seen, video, audio, server, dir);
+    return;
+  }
   g_assert_true (run_until (pipeline, &seen, 30, done_warning, NULL));
   assert_no_error (&seen);
-  gst_message_parse_warning (seen.warning, &err, NULL);
-  gst_message_parse_warning_details (seen.warning, &details);
-  g_assert_nonnull (strstr (err->message, "1200"));
-  g_assert_nonnull (details);
-  g_assert_true (gst_structure_get_int (details, "wanr2v-error-code", &code));
+  assert_job_failure (seen.warning);
 
   /* two more seconds on air */
   wait[0] = video;
@@ -485,7 +514,10 @@ main (int argc, char **argv)
 
   g_test_add_func ("/live-switch/alias", test_is_live_alias);
   g_test_add_func ("/live-switch/switch", test_switch);
-  g_test_add_func ("/live-switch/job-fails", test_job_fails);
+  g_test_add_data_func ("/live-switch/job-fails/keep-on-air", "keep-on-air",
+      test_job_fails);
+  g_test_add_data_func ("/live-switch/job-fails/error", "error",
+      test_job_fails);
   g_test_add_func ("/live-switch/eos-on-air", test_eos_on_air);
   g_test_add_data_func ("/live-switch/after-clip/hold", "hold",
       test_after_clip);
