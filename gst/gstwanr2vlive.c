@@ -1,11 +1,14 @@
 /* gstwanr2vlive.c: the live switch of the wanr2v bin; see gstwanr2vlive.h.
  *
  * Learnt from gst-plugins-rs' fallbackswitch (which Debian's 1.22 does
- * not ship): the output runs on the clock whether or not the main input
- * has data, and buffers are re-timed onto the running time. Unlike
- * fallbackswitch, the switch goes one way (placeholder, then the clip)
- * and the clip is never late enough to be dropped: once switched, every
- * clip frame is output, one per frame period, stamped from a counter.
+ * not ship): a clock wait for each output slot decides which input is on
+ * air (there: a timeout on the main input sends the fallback; here:
+ * whether the clip's first frame is queued), and what goes out is stamped
+ * on the running time, so that a live sink downstream never waits. Unlike
+ * fallbackswitch, the switch goes one way (placeholder, then the clip),
+ * the output runs on the clock even with no input at all, and the clip
+ * is never late enough to be dropped: once switched, every clip frame is
+ * output, one per frame period, stamped from a counter.
  *
  * Threads: one task per src pad (video: one frame per iteration; audio:
  * one chunk); the clip's streaming threads only queue into the sink pads
@@ -444,32 +447,41 @@ start_placeholder (GstWanR2vLive * self, GstWanR2vPlaceholder kind,
 }
 
 /* A black frame of the output's caps, made at once: what is on air until
- * the placeholder's first frame (a slate's font takes a while to load). */
+ * the placeholder's first frame (a slate's font takes a while to load).
+ * Black I420 (Y 16, U and V 128) converted to the output's format. */
 static GstBuffer *
 black_frame (GstWanR2vLive * self)
 {
-  GstElement *p = gst_parse_launch ("videotestsrc pattern=black "
-      "num-buffers=1 ! capsfilter name=cf ! appsink name=out sync=false",
-      NULL);
-  GstElement *cf, *out;
-  GstSample *sample;
-  GstBuffer *buf = NULL;
+  GstVideoInfo in, out;
+  GstVideoFrame src, dst;
+  GstVideoConverter *conv;
+  GstBuffer *black, *buf = NULL;
 
-  if (!p)
+  if (!gst_video_info_from_caps (&out, self->video.caps) ||
+      !gst_video_info_set_format (&in, GST_VIDEO_FORMAT_I420,
+          GST_VIDEO_INFO_WIDTH (&out), GST_VIDEO_INFO_HEIGHT (&out)))
     return NULL;
-  cf = gst_bin_get_by_name (GST_BIN (p), "cf");
-  out = gst_bin_get_by_name (GST_BIN (p), "out");
-  g_object_set (cf, "caps", self->video.caps, NULL);
-  gst_element_set_state (p, GST_STATE_PLAYING);
-  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (out), 2 * GST_SECOND);
-  if (sample) {
-    buf = gst_buffer_ref (gst_sample_get_buffer (sample));
-    gst_sample_unref (sample);
+  /* the converter wants the rest alike */
+  GST_VIDEO_INFO_FPS_N (&in) = GST_VIDEO_INFO_FPS_N (&out);
+  GST_VIDEO_INFO_FPS_D (&in) = GST_VIDEO_INFO_FPS_D (&out);
+  GST_VIDEO_INFO_PAR_N (&in) = GST_VIDEO_INFO_PAR_N (&out);
+  GST_VIDEO_INFO_PAR_D (&in) = GST_VIDEO_INFO_PAR_D (&out);
+  GST_VIDEO_INFO_INTERLACE_MODE (&in) = GST_VIDEO_INFO_INTERLACE_MODE (&out);
+  black = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&in), NULL);
+  gst_buffer_memset (black, 0, 16, GST_VIDEO_INFO_PLANE_OFFSET (&in, 1));
+  gst_buffer_memset (black, GST_VIDEO_INFO_PLANE_OFFSET (&in, 1), 128,
+      GST_VIDEO_INFO_SIZE (&in) - GST_VIDEO_INFO_PLANE_OFFSET (&in, 1));
+  conv = gst_video_converter_new (&in, &out, NULL);
+  if (conv) {
+    buf = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&out), NULL);
+    gst_video_frame_map (&src, &in, black, GST_MAP_READ);
+    gst_video_frame_map (&dst, &out, buf, GST_MAP_WRITE);
+    gst_video_converter_frame (conv, &src, &dst);
+    gst_video_frame_unmap (&dst);
+    gst_video_frame_unmap (&src);
+    gst_video_converter_free (conv);
   }
-  gst_element_set_state (p, GST_STATE_NULL);
-  gst_object_unref (cf);
-  gst_object_unref (out);
-  gst_object_unref (p);
+  gst_buffer_unref (black);
   return buf;
 }
 
