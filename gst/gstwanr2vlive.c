@@ -718,9 +718,10 @@ video_loop (gpointer user_data)
   g_mutex_lock (&self->lock);
   switched = GST_CLOCK_TIME_IS_VALID (self->switch_rt);
   g_mutex_unlock (&self->lock);
-  if (!switched) {
-    if (!self->placeholder_frame)
-      self->placeholder_frame = black_frame (self);
+  /* the first frame goes out black, before the placeholder starts */
+  if (!switched && !self->placeholder_frame)
+    self->placeholder_frame = black_frame (self);
+  else if (!switched) {
     choose_placeholder (self);
     if (self->ph_pipeline)
       refresh_placeholder (self);
