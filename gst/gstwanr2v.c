@@ -86,7 +86,7 @@
  *     ! video/x-raw,width=640,height=360 ! tee name=t \
  *     ! queue ! g.video_0 t. ! queue ! autovideosink
  * ]| A live camera shared through a tee: the reference takes 2 seconds,
- * the program branch goes on (the output is live: see is-live).
+ * the program branch goes on (the output is live: see #GstWanR2v:live).
  * |[
  * gst-launch-1.0 wanr2v name=g prompt="Image 1 spins" \
  *     ! video/x-raw,width=640,height=360,framerate=25/1 ! autovideosink \
@@ -1117,7 +1117,7 @@ output_is_live (GstWanR2v * self)
 /* Until the clip is decoded there is no upstream to ask: say "no
  * latency" rather than fail, or a live compositor downstream would stop
  * producing its other inputs while it waits for this one. A live output
- * (see GstWanR2v:is-live) says so all along. */
+ * (see GstWanR2v:live) says so all along. */
 static gboolean
 gst_wanr2v_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
 {
