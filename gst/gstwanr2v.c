@@ -86,7 +86,7 @@
  *     ! video/x-raw,width=640,height=360 ! tee name=t \
  *     ! queue ! g.video_0 t. ! queue ! autovideosink
  * ]| A live camera shared through a tee: the reference takes 2 seconds,
- * the program branch goes on (the output is live: see is-live).
+ * the program branch goes on (the output is live: see #GstWanR2v:live).
  * |[
  * gst-launch-1.0 wanr2v name=g prompt="Image 1 spins" \
  *     ! video/x-raw,width=640,height=360,framerate=25/1 ! autovideosink \
@@ -99,6 +99,19 @@
  *     videotestsrc num-buffers=60 ! g.video_0
  * ]| A hosted engine (DASHSCOPE_API_KEY from the environment), a fixed
  * seed, and a job key: a rerun after a stop or a crash resumes the job.
+ * |[
+ * gst-launch-1.0 compositor name=mix sink_1::xpos=880 sink_1::ypos=480 \
+ *     ! video/x-raw,width=1280,height=720,framerate=30/1 ! autovideosink \
+ *     videotestsrc is-live=true num-buffers=450 \
+ *     ! video/x-raw,width=1280,height=720,framerate=30/1 ! mix. \
+ *     wanr2v name=g live=true engine=wavespeed duration=5 \
+ *     prompt="Video 1 waves" ! video/x-raw,width=384,height=216 \
+ *     ! queue ! mix. videotestsrc num-buffers=60 ! g.video_0
+ * ]| Live, no dead air (see #GstWanR2v:live): the preview engine's
+ * animatic of the request is on air over the program feed from the first
+ * frame, and the hosted clip takes its place when it is ready, at a frame
+ * boundary with no gap; the `audio` pad, unlinked here, follows the same
+ * rule.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -107,7 +120,9 @@
 #include "gstwanr2v.h"
 
 #include <gst/audio/audio.h>
+#include "gstwanr2vanimatic.h"
 #include "gstwanr2vgen.h"
+#include "gstwanr2vlive.h"
 #include "gstwanr2vprops.h"
 #include "gstwanr2vrefpad.h"
 #include "gstwanr2vtypes.h"
@@ -226,8 +241,12 @@ static GstStaticPadTemplate audio_template =
 GST_STATIC_PAD_TEMPLATE ("audio", GST_PAD_SRC, GST_PAD_ALWAYS,
     GST_STATIC_CAPS ("audio/x-raw"));
 
-/* the bin's own property, after the shared ones */
+/* the bin's own properties, after the shared ones */
 #define PROP_AUDIO PROP_LAST
+#define PROP_PLACEHOLDER (PROP_LAST + 1)
+#define PROP_PLACEHOLDER_LOCATION (PROP_LAST + 2)
+#define PROP_AFTER_CLIP (PROP_LAST + 3)
+#define PROP_LIVE_ERROR (PROP_LAST + 4)
 
 /* Silence when the clip has no soundtrack: the rate and format made,
  * converted to what downstream asks by audioconvert ! audioresample */
@@ -304,6 +323,19 @@ struct _GstWanR2v
   GstClockTime clip_end;
   gint silence;                 /* -1: not decided yet */
   guint64 silence_next;         /* next sample, G_MAXUINT64 before any */
+
+  /* live mode (see GstWanR2v:live): the live switch between the clip's
+   * branches (their tails) and the src pads when live_on, which changes
+   * in READY->PAUSED only; its settings under the object lock */
+  GstElement *live;
+  gboolean live_on;
+  GstPad *video_tail, *audio_tail;
+  GstWanR2vPlaceholder placeholder;
+  gchar *placeholder_location;
+  GstWanR2vAfterClip after_clip;
+  GstWanR2vLiveError live_error;
+  gboolean error_kept;          /* an error went out as a warning (lock) */
+  GstWanR2vAnimatic *animatic;  /* placeholder=preview's render (lock) */
 };
 
 static void gst_wanr2v_child_proxy_init (gpointer g_iface, gpointer iface_data);
@@ -312,6 +344,58 @@ static void gst_wanr2v_child_proxy_init (gpointer g_iface, gpointer iface_data);
 G_DEFINE_TYPE_WITH_CODE (GstWanR2v, gst_wanr2v, GST_TYPE_BIN,
     G_IMPLEMENT_INTERFACE (GST_TYPE_CHILD_PROXY, gst_wanr2v_child_proxy_init));
 GST_ELEMENT_REGISTER_DEFINE (wanr2v, "wanr2v", GST_RANK_NONE, GST_TYPE_WANR2V);
+
+/* The live mode's properties, the bin's own: TRUE when @prop_id is one. */
+static gboolean
+gst_wanr2v_live_set_prop (GstWanR2v * self, guint prop_id, const GValue * value)
+{
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_PLACEHOLDER:
+      self->placeholder = g_value_get_enum (value);
+      break;
+    case PROP_PLACEHOLDER_LOCATION:
+      g_free (self->placeholder_location);
+      self->placeholder_location = g_value_dup_string (value);
+      break;
+    case PROP_AFTER_CLIP:
+      self->after_clip = g_value_get_enum (value);
+      break;
+    case PROP_LIVE_ERROR:
+      self->live_error = g_value_get_enum (value);
+      break;
+    default:
+      GST_OBJECT_UNLOCK (self);
+      return FALSE;
+  }
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
+}
+
+static gboolean
+gst_wanr2v_live_get_prop (GstWanR2v * self, guint prop_id, GValue * value)
+{
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_PLACEHOLDER:
+      g_value_set_enum (value, self->placeholder);
+      break;
+    case PROP_PLACEHOLDER_LOCATION:
+      g_value_set_string (value, self->placeholder_location);
+      break;
+    case PROP_AFTER_CLIP:
+      g_value_set_enum (value, self->after_clip);
+      break;
+    case PROP_LIVE_ERROR:
+      g_value_set_enum (value, self->live_error);
+      break;
+    default:
+      GST_OBJECT_UNLOCK (self);
+      return FALSE;
+  }
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
+}
 
 /* Every property lives on wanr2vgen; the bin forwards by name. */
 static void
@@ -326,6 +410,8 @@ gst_wanr2v_set_property (GObject * object, guint prop_id,
     GST_OBJECT_UNLOCK (self);
     return;
   }
+  if (gst_wanr2v_live_set_prop (self, prop_id, value))
+    return;
   g_object_set_property (G_OBJECT (self->gen), pspec->name, value);
 }
 
@@ -341,6 +427,8 @@ gst_wanr2v_get_property (GObject * object, guint prop_id, GValue * value,
     GST_OBJECT_UNLOCK (self);
     return;
   }
+  if (gst_wanr2v_live_get_prop (self, prop_id, value))
+    return;
   g_object_get_property (G_OBJECT (self->gen), pspec->name, value);
 }
 
@@ -566,6 +654,45 @@ on_job_finished (GstWanR2vGen * gen, Wr2vJobOutcome outcome, gpointer user_data)
   self->job_over = TRUE;
   self->job_running = FALSE;
   g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+on_animatic_done (const gchar * path, gpointer user_data)
+{
+  GstWanR2v *self = user_data;
+
+  if (path)
+    gst_wanr2v_live_set_animatic (GST_WANR2V_LIVE (self->live), path);
+}
+
+/* wanr2vgen's request watch, on its job thread: in live mode with
+ * placeholder=preview, the preview engine renders the same request
+ * beside the job (not when the job is the preview engine's itself: its
+ * clip comes as soon). */
+static void
+on_request_ready (GstWanR2vGen * gen, const Wr2vRequest * req,
+    const gchar * engine, gpointer user_data)
+{
+  GstWanR2v *self = user_data;
+  GstWanR2vAnimatic *old;
+  gboolean wanted;
+
+  GST_OBJECT_LOCK (self);
+  wanted = self->live_on && self->placeholder == GST_WANR2V_PLACEHOLDER_PREVIEW
+      && g_strcmp0 (engine, "preview") != 0;
+  GST_OBJECT_UNLOCK (self);
+  if (!wanted)
+    return;
+  g_mutex_lock (&self->lock);
+  old = g_steal_pointer (&self->animatic);
+  g_mutex_unlock (&self->lock);
+  if (old)
+    gst_wanr2v_animatic_free (old);
+  old = gst_wanr2v_animatic_start (req, g_get_tmp_dir (), on_animatic_done,
+      self);
+  g_mutex_lock (&self->lock);
+  self->animatic = old;
   g_mutex_unlock (&self->lock);
 }
 
@@ -881,6 +1008,106 @@ new_decodebin (GstWanR2v * self)
   return TRUE;
 }
 
+/* Puts the live switch between @tail, a clip branch's last pad, and the
+ * src pad @ghost, or takes it out. In READY. */
+static void
+route_output (GstPad * ghost, GstPad * tail, GstElement * live,
+    const gchar * sink_name, const gchar * src_name, gboolean on)
+{
+  GstPad *sink = gst_element_get_static_pad (live, sink_name);
+  GstPad *src = gst_element_get_static_pad (live, src_name);
+
+  if (on) {
+    gst_ghost_pad_set_target (GST_GHOST_PAD (ghost), src);
+    gst_pad_link (tail, sink);
+  } else {
+    gst_pad_unlink (tail, sink);
+    gst_ghost_pad_set_target (GST_GHOST_PAD (ghost), tail);
+  }
+  gst_object_unref (sink);
+  gst_object_unref (src);
+}
+
+/* READY->PAUSED: live mode when GstWanR2v:live is set: the switch goes
+ * in, with this run's settings. A live reference alone makes the output
+ * live as it did before (NO_PREROLL, a GAP at PLAYING, then the clip),
+ * with no placeholder: pipelines that count the clip's frames keep their
+ * count. */
+static void
+set_up_live (GstWanR2v * self)
+{
+  gboolean on = FALSE;
+  gboolean audio_linked = gst_pad_is_linked (self->audio.ghost);
+  gint resolution, aspect, w, h;
+
+  g_object_get (self->gen, "resolution", &resolution, "aspect-ratio",
+      &aspect, "live", &on, NULL);
+  wr2v_output_size (resolution, aspect, &w, &h);
+  GST_OBJECT_LOCK (self);
+  gst_wanr2v_live_configure (GST_WANR2V_LIVE (self->live), on,
+      self->placeholder, self->placeholder_location, self->after_clip, w, h,
+      audio_linked && self->audio_mode != GST_WANR2V_AUDIO_OFF);
+  self->error_kept = FALSE;
+  GST_OBJECT_UNLOCK (self);
+  if (on == self->live_on)
+    return;
+  GST_INFO_OBJECT (self, "live mode %s", on ? "on" : "off");
+  route_output (self->srcpad, self->video_tail, self->live, "video_sink",
+      "src", on);
+  route_output (self->audio.ghost, self->audio_tail, self->live,
+      "audio_sink", "audio_src", on);
+  self->live_on = on;
+}
+
+/* In live mode: the job's progress goes on the slate; an error once the
+ * job has begun (a failed job, a clip that cannot be decoded) becomes a
+ * warning with the same details while the placeholder stays on air
+ * (live-error=keep-on-air), and the clip branch's errors that follow
+ * from it are dropped. Takes @message; returns what goes on, or NULL. */
+static GstMessage *
+live_message (GstWanR2v * self, GstMessage * message)
+{
+  g_autoptr (GError) err = NULL;
+  g_autofree gchar *debug = NULL, *status = NULL;
+  const GstStructure *details = NULL;
+  gboolean job_begun, kept;
+  GstMessage *warning;
+
+  if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_PROGRESS) {
+    gst_message_parse_progress (message, NULL, NULL, &status);
+    if (status)
+      gst_wanr2v_live_set_status (GST_WANR2V_LIVE (self->live), status);
+    return message;
+  }
+  if (GST_MESSAGE_TYPE (message) != GST_MESSAGE_ERROR ||
+      GST_MESSAGE_SRC (message) == GST_OBJECT (self->live))
+    return message;
+  g_mutex_lock (&self->lock);
+  job_begun = self->job_running || self->job_over;
+  g_mutex_unlock (&self->lock);
+  GST_OBJECT_LOCK (self);
+  kept = self->error_kept;
+  if (job_begun && self->live_error == GST_WANR2V_LIVE_ERROR_KEEP_ON_AIR)
+    self->error_kept = TRUE;
+  GST_OBJECT_UNLOCK (self);
+  if (!job_begun || self->live_error != GST_WANR2V_LIVE_ERROR_KEEP_ON_AIR)
+    return message;
+  if (kept) {
+    GST_INFO_OBJECT (self, "on air despite %" GST_PTR_FORMAT, message);
+    gst_message_unref (message);
+    return NULL;
+  }
+  gst_message_parse_error (message, &err, &debug);
+  gst_message_parse_error_details (message, &details);
+  warning = gst_message_new_warning_with_details (GST_MESSAGE_SRC (message),
+      err, debug, details ? gst_structure_copy (details) : NULL);
+  status = g_strdup_printf ("The clip failed: %s", err->message);
+  gst_wanr2v_live_set_status (GST_WANR2V_LIVE (self->live), status);
+  GST_WARNING_OBJECT (self, "keeping the placeholder on air: %s", err->message);
+  gst_message_unref (message);
+  return warning;
+}
+
 static gboolean
 output_is_live (GstWanR2v * self)
 {
@@ -890,7 +1117,7 @@ output_is_live (GstWanR2v * self)
 /* Until the clip is decoded there is no upstream to ask: say "no
  * latency" rather than fail, or a live compositor downstream would stop
  * producing its other inputs while it waits for this one. A live output
- * (see GstWanR2v:is-live) says so all along. */
+ * (see GstWanR2v:live) says so all along. */
 static gboolean
 gst_wanr2v_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
 {
@@ -907,7 +1134,7 @@ gst_wanr2v_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
       (GST_QUERY_TYPE (query) == GST_QUERY_DURATION ||
           GST_QUERY_TYPE (query) == GST_QUERY_SEEKING))
     return gst_pad_peer_query (self->video.sink, query);
-  if (GST_QUERY_TYPE (query) != GST_QUERY_LATENCY)
+  if (GST_QUERY_TYPE (query) != GST_QUERY_LATENCY || self->live_on)
     return gst_pad_query_default (pad, parent, query);
   live = output_is_live (self);
   if (!linked) {
@@ -1047,6 +1274,11 @@ gst_wanr2v_send_event (GstElement * element, GstEvent * event)
     return GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
   GST_INFO_OBJECT (self, "EOS: ending the output");
   gst_wanr2v_gen_end_output (GST_WANR2V_GEN (self->gen));
+  if (self->live_on) {
+    gst_wanr2v_live_end (GST_WANR2V_LIVE (self->live));
+    gst_event_unref (event);
+    return TRUE;
+  }
   push_on_outputs (self, event);
   return TRUE;
 }
@@ -1072,6 +1304,7 @@ gst_wanr2v_change_state (GstElement * element, GstStateChange transition)
       }
       self->decodebin_used = TRUE;
       self->live_offset = 0;
+      set_up_live (self);
       g_mutex_lock (&self->lock);
       self->job_over = self->flushing = self->job_running = FALSE;
       self->video.eos_pushed = self->audio.eos_pushed = FALSE;
@@ -1080,13 +1313,20 @@ gst_wanr2v_change_state (GstElement * element, GstStateChange transition)
       self->silence = -1;
       self->clip_end = GST_CLOCK_TIME_NONE;
       break;
-    case GST_STATE_CHANGE_PAUSED_TO_READY:
+    case GST_STATE_CHANGE_PAUSED_TO_READY:{
+      GstWanR2vAnimatic *animatic;
+
       /* before the pads deactivate: they wait for a held EOS */
       g_mutex_lock (&self->lock);
       self->flushing = TRUE;
       g_cond_broadcast (&self->cond);
+      animatic = g_steal_pointer (&self->animatic);
       g_mutex_unlock (&self->lock);
+      /* before wanr2vgen removes the reference files it reads */
+      if (animatic)
+        gst_wanr2v_animatic_free (animatic);
       break;
+    }
     default:
       break;
   }
@@ -1097,7 +1337,8 @@ gst_wanr2v_change_state (GstElement * element, GstStateChange transition)
    * for the clip would otherwise keep the pipeline from PLAYING, and with
    * it a live source tee'd to a reference pad and another sink. */
   if (transition == GST_STATE_CHANGE_PAUSED_TO_PLAYING &&
-      ret != GST_STATE_CHANGE_FAILURE && output_is_live (self))
+      ret != GST_STATE_CHANGE_FAILURE && output_is_live (self) &&
+      !self->live_on)
     push_on_outputs (self, gst_event_new_gap (0, GST_CLOCK_TIME_NONE));
   return ret;
 }
@@ -1109,6 +1350,8 @@ gst_wanr2v_handle_message (GstBin * bin, GstMessage * message)
 {
   GstWanR2v *self = GST_WANR2V (bin);
 
+  if (self->live_on && !(message = live_message (self, message)))
+    return;
   if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_STREAM_COLLECTION &&
       GST_MESSAGE_SRC (message) == GST_OBJECT (self->decodebin)) {
     g_autoptr (GstStreamCollection) collection = NULL;
@@ -1132,6 +1375,7 @@ gst_wanr2v_finalize (GObject * object)
 
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
+  g_free (self->placeholder_location);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -1187,6 +1431,60 @@ gst_wanr2v_child_proxy_init (gpointer g_iface, gpointer iface_data)
   iface->get_children_count = gst_wanr2v_child_proxy_get_children_count;
 }
 
+/* The live mode's own properties (see GstWanR2v:live). */
+static void
+install_live_properties (GObjectClass * gobject_class)
+{
+  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+      GST_PARAM_MUTABLE_READY;
+
+  /**
+   * GstWanR2v:placeholder:
+   *
+   * What a live output shows while the job runs: the preview engine's
+   * animatic of the same request (`preview`, a slate until it is
+   * rendered), a still image (`image`, #GstWanR2v:placeholder-location)
+   * or a slate with the job's phase and progress (`slate`). The audio
+   * pad carries silence meanwhile.
+   */
+  g_object_class_install_property (gobject_class, PROP_PLACEHOLDER,
+      g_param_spec_enum ("placeholder", "Placeholder",
+          "Live mode: what is on air while the job runs: the preview "
+          "engine's animatic of the request (a slate until it is ready), "
+          "an image (placeholder-location), or a slate with the job's "
+          "phase and progress", GST_TYPE_WANR2V_PLACEHOLDER,
+          GST_WANR2V_PLACEHOLDER_PREVIEW, rw));
+  g_object_class_install_property (gobject_class, PROP_PLACEHOLDER_LOCATION,
+      g_param_spec_string ("placeholder-location", "Placeholder location",
+          "Live mode, placeholder=image: the image file (JPEG, PNG, any "
+          "format decodebin reads), scaled to the output", NULL, rw));
+  /**
+   * GstWanR2v:after-clip:
+   *
+   * What a live output does once the clip has played: end with EOS (the
+   * default), hold its last frame (audio: silence), or loop it.
+   */
+  g_object_class_install_property (gobject_class, PROP_AFTER_CLIP,
+      g_param_spec_enum ("after-clip", "After the clip",
+          "Live mode: after the clip, end (EOS), hold its last frame "
+          "(silence on the audio pad), or loop it", GST_TYPE_WANR2V_AFTER_CLIP,
+          GST_WANR2V_AFTER_CLIP_EOS, rw));
+  /**
+   * GstWanR2v:live-error:
+   *
+   * What a failed job does to a live output: keep the placeholder on air
+   * and post the error as a WARNING message with the same details
+   * structure (`keep-on-air`, the default), or post the ERROR (`error`),
+   * which stops the pipeline.
+   */
+  g_object_class_install_property (gobject_class, PROP_LIVE_ERROR,
+      g_param_spec_enum ("live-error", "Live error",
+          "Live mode: a failed job keeps the placeholder on air and is "
+          "posted as a warning (keep-on-air), or is an error that stops "
+          "the pipeline (error)", GST_TYPE_WANR2V_LIVE_ERROR,
+          GST_WANR2V_LIVE_ERROR_KEEP_ON_AIR, rw));
+}
+
 static void
 gst_wanr2v_class_init (GstWanR2vClass * klass)
 {
@@ -1217,6 +1515,8 @@ gst_wanr2v_class_init (GstWanR2vClass * klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
+  install_live_properties (gobject_class);
+
   gst_element_class_add_static_pad_template_with_gtype (element_class,
       &video_template, GST_TYPE_WANR2V_BIN_PAD);
   gst_element_class_add_static_pad_template_with_gtype (element_class,
@@ -1240,6 +1540,9 @@ gst_wanr2v_class_init (GstWanR2vClass * klass)
 
   gst_type_mark_as_plugin_api (GST_TYPE_WANR2V_BIN_PAD, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_WANR2V_AUDIO, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_WANR2V_PLACEHOLDER, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_WANR2V_AFTER_CLIP, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_WANR2V_LIVE_ERROR, 0);
 }
 
 /* Silence (or audio=off) has no upstream of its own: a seek on the audio
@@ -1288,6 +1591,7 @@ add_audio_output (GstWanR2v * self)
   self->audio.ghost = gst_ghost_pad_new_from_template ("audio", pad,
       gst_element_class_get_pad_template (GST_ELEMENT_GET_CLASS (self),
           "audio"));
+  self->audio_tail = pad;       /* resample lives as long as the bin */
   gst_object_unref (pad);
   gst_pad_set_query_function (self->audio.ghost, gst_wanr2v_src_query);
   gst_pad_set_event_function (self->audio.ghost, gst_wanr2v_audio_event);
@@ -1307,6 +1611,8 @@ gst_wanr2v_init (GstWanR2v * self)
   g_assert (self->gen);
   gst_wanr2v_gen_set_job_watch (GST_WANR2V_GEN (self->gen), on_job_started,
       on_job_finished, self);
+  gst_wanr2v_gen_set_request_watch (GST_WANR2V_GEN (self->gen),
+      on_request_ready, self);
   gst_bin_add (GST_BIN (self), self->gen);
   /* decodebin3 is in gst-plugins-base: a missing one is a broken install,
    * reported by the state change failing with no element to run. */
@@ -1329,6 +1635,7 @@ gst_wanr2v_init (GstWanR2v * self)
   }
 
   pad = gst_element_get_static_pad (rate, "src");
+  self->video_tail = pad;       /* rate lives as long as the bin */
   /* the class's own template: gst_static_pad_template_get() would make a
    * floating one that nothing sinks, leaked once per element */
   self->srcpad = gst_ghost_pad_new_from_template ("src", pad,
@@ -1345,4 +1652,7 @@ gst_wanr2v_init (GstWanR2v * self)
   if (!add_audio_output (self))
     g_critical ("wanr2v needs queue, audioconvert and audioresample "
         "(gstreamer1.0-plugins-base)");
+  /* idle until a live run (set_up_live()) */
+  self->live = g_object_new (GST_TYPE_WANR2V_LIVE, "name", "live", NULL);
+  gst_bin_add (GST_BIN (self), self->live);
 }

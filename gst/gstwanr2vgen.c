@@ -172,6 +172,8 @@ struct _GstWanR2vGen
   GstWanR2vGenJobStarted watch_started;
   GstWanR2vGenJobFinished watch_finished;
   gpointer watch_data;
+  GstWanR2vGenRequestReady watch_request;       /* with watch_request_data */
+  gpointer watch_request_data;
 };
 
 /* Called with the lock held. */
@@ -340,6 +342,7 @@ gst_wanr2v_gen_set_property (GObject * object, guint prop_id,
       s->max_download_bytes = g_value_get_uint64 (value);
       break;
     case PROP_IS_LIVE:
+    case PROP_LIVE:
       self->is_live = g_value_get_boolean (value);
       break;
     case PROP_JOB_KEY:
@@ -435,6 +438,7 @@ gst_wanr2v_gen_get_property (GObject * object, guint prop_id, GValue * value,
       g_value_set_uint64 (value, s->max_download_bytes);
       break;
     case PROP_IS_LIVE:
+    case PROP_LIVE:
       g_value_set_boolean (value, self->is_live);
       break;
     case PROP_JOB_KEY:
@@ -936,6 +940,31 @@ gst_wanr2v_gen_set_job_watch (GstWanR2vGen * self,
   g_mutex_unlock (&self->lock);
 }
 
+void
+gst_wanr2v_gen_set_request_watch (GstWanR2vGen * self,
+    GstWanR2vGenRequestReady ready, gpointer user_data)
+{
+  g_mutex_lock (&self->lock);
+  self->watch_request = ready;
+  self->watch_request_data = user_data;
+  g_mutex_unlock (&self->lock);
+}
+
+/* The request watch, if any, once the request is checked and whole. */
+static void
+tell_request_ready (GstWanR2vGen * self, const Wr2vRequest * req)
+{
+  GstWanR2vGenRequestReady ready;
+  gpointer data;
+
+  g_mutex_lock (&self->lock);
+  ready = self->watch_request;
+  data = self->watch_request_data;
+  g_mutex_unlock (&self->lock);
+  if (ready)
+    ready (self, req, self->engine_name, data);
+}
+
 static void
 post_progress (GstWanR2vGen * self, GstProgressType type, const gchar * code,
     const gchar * text)
@@ -1226,6 +1255,8 @@ job_thread_func (gpointer data)
     g_assert (err);
   if (!err)
     wr2v_prompt_canonicalize (req);     /* engines read the continuing form */
+  if (!err)
+    tell_request_ready (self, req);
 
   wr2v_job_init (&run.job, req, engine, store, self->cancellable);
   run.job.observer.phase = on_phase;

@@ -37,4 +37,13 @@ void gst_wanr2v_gen_set_job_watch (GstWanR2vGen * gen,
     GstWanR2vGenJobStarted started, GstWanR2vGenJobFinished finished,
     gpointer user_data);
 
+/* For the wanr2v bin's live placeholder: the job's request, checked, its
+ * references' files written, on the job thread just before the job runs
+ * (@req for the call only; its files live until the element goes to
+ * READY). @engine: the engine's name. Set while the element is in NULL. */
+typedef void (*GstWanR2vGenRequestReady) (GstWanR2vGen * gen,
+    const Wr2vRequest * req, const gchar * engine, gpointer user_data);
+void gst_wanr2v_gen_set_request_watch (GstWanR2vGen * gen,
+    GstWanR2vGenRequestReady ready, gpointer user_data);
+
 G_END_DECLS

@@ -130,20 +130,41 @@ gst_wanr2v_install_properties (GObjectClass * klass)
           "in (default: the shipped Wan2.1 VACE 1.3B reference-to-video "
           "workflow, 480p; see docs/engines/comfyui.md)", NULL, rw));
   /**
+   * GstWanR2v:live:
+   *
+   * Run as a live source with no dead air: READY->PAUSED returns
+   * NO_PREROLL, the latency query says live, and from PLAYING both src
+   * pads produce a continuous stream on the running time: a placeholder
+   * while the job runs (#GstWanR2v:placeholder), then the clip, switched
+   * at a frame boundary with no gap (`wanr2v/switched`), then what
+   * #GstWanR2v:after-clip says. A job that fails keeps the placeholder on
+   * air (#GstWanR2v:live-error). See docs/element.md, "Live mode".
+   *
+   * Without it, a reference linked at READY->PAUSED that comes from a live
+   * source still makes the output live as before (NO_PREROLL, live
+   * latency, a GAP event prerolls downstream at PLAYING, then the clip),
+   * with no placeholder.
+   *
+   * Since: 0.14
+   */
+  g_object_class_install_property (klass, PROP_LIVE,
+      g_param_spec_boolean ("live", "Live",
+          "Live output with no dead air: from PLAYING a placeholder (see "
+          "placeholder) until the clip, then the clip with no timestamp "
+          "gap, then after-clip. Without it, a live reference linked at "
+          "READY->PAUSED still makes the output live (NO_PREROLL, a GAP at "
+          "PLAYING), with no placeholder", DEFAULT_IS_LIVE, rw));
+  /**
    * GstWanR2v:is-live:
    *
-   * Behave as a live source: READY->PAUSED returns NO_PREROLL, the
-   * latency query says live, and downstream is prerolled with a GAP
-   * event at PLAYING, so that live branches sharing a sink or a tee
-   * never wait for the clip. The output is also live when a reference
-   * linked at READY->PAUSED comes from a live source.
+   * The old name of #GstWanR2v:live: the same setting.
+   *
+   * Deprecated: 0.14: use #GstWanR2v:live.
    */
   g_object_class_install_property (klass, PROP_IS_LIVE,
       g_param_spec_boolean ("is-live", "Is live",
-          "Behave as a live source (NO_PREROLL, live latency, a GAP event "
-          "prerolls downstream at PLAYING), for live pipelines whose "
-          "references are linked later; a live reference linked at "
-          "READY->PAUSED makes the output live anyway", DEFAULT_IS_LIVE, rw));
+          "Deprecated: the old name of live, the same setting",
+          DEFAULT_IS_LIVE, rw | G_PARAM_DEPRECATED));
   /**
    * GstWanR2v:job-key:
    *

@@ -137,6 +137,11 @@ run pip-file env WANR2V_FEED=file bash "$examples/picture-in-picture.sh" "$out/p
 run pip-live env WANR2V_FEED=live bash "$examples/picture-in-picture.sh" "$out/pip-live.mp4" &&
   check_video pip-live "$out/pip-live.mp4" 3.0
 
+# live=true: the feed runs for the clip (2 s) plus 6 s and ends the
+# recording; the placeholder is on air until the clip
+run live-broadcast bash "$examples/live-broadcast.sh" "$out/live-broadcast.mp4" &&
+  check_video live-broadcast "$out/live-broadcast.mp4" 6.0
+
 run encode-mp4 bash "$examples/encode-mp4.sh" "$out/encode.mp4" &&
   check_video encode-mp4 "$out/encode.mp4" 1.9
 

@@ -518,6 +518,53 @@ class Bench:
 
     # -- the table --
 
+    # -- rows 10, 11: live mode, no dead air --
+
+    def live(self):
+        log("rows 10-11: live=true: first frame after PLAYING, the switch")
+        frames = 90
+        clip = os.path.join(self.work, "live-clip.mp4")
+        gst_launch(["videotestsrc", "num-buffers=%d" % frames, "!",
+                    "video/x-raw,width=320,height=240,framerate=30/1", "!",
+                    "x264enc", "speed-preset=ultrafast", "!", "mp4mux", "!",
+                    "filesink", "location=" + clip], self.env)
+        job_s = 3 if self.quick else 5
+        srv = Server(clip, self.env, ["--job-seconds", str(job_s)])
+        try:
+            lines = helper(self.bench, [
+                "live", "--url", srv.url, "--key", KEY, "--ref", self.ref,
+                "--dir", self.work, "--runs", str(self.runs), "--frames",
+                str(frames), "--poll-ms", "100", "--seed", "5000"], self.env)
+        finally:
+            srv.stop()
+        base = [l["ttff_us"] / 1e6 for l in lines if l["kind"] == "baseline"]
+        runs = [l for l in lines if l["kind"] == "live"]
+        el = [l["ttff_us"] / 1e6 for l in runs]
+        self.raw["live"] = {"baseline_ttff": base, "runs": runs}
+        b, e = summary(base), summary(el)
+        ratio = e["median"] / b["median"]
+        self.row(n=10, figure="live=true: PLAYING → first frame at a sink "
+                 "that syncs (placeholder=slate, %d s job)" % job_s,
+                 element=e, baseline=b, element_text=fmt_summary(e, fmt_time),
+                 baseline_text="videotestsrc is-live=true: " +
+                 fmt_summary(b, fmt_time), ratio=ratio,
+                 ratio_text="%.2f (%+.1f ms)" % (
+                     ratio, (e["median"] - b["median"]) * 1000),
+                 target="<= 1 s (issue 14: frames from the first second)",
+                 met=e["max"] <= 1.0)
+        vgap = max(l["video_gap_ns"] for l in runs)
+        agap = max(l["audio_gap_ns"] for l in runs)
+        dropped = sum(l["dropped"] for l in runs)
+        repeated = sum(l["repeated"] for l in runs)
+        self.row(n=11, figure="live=true: the switch to the clip (%d runs, "
+                 "%d-frame clip): largest timestamp gap, video / audio; clip "
+                 "frames dropped / repeated" % (len(runs), frames),
+                 element_text="gap %d ns / %d ns; %d dropped, %d repeated" % (
+                     vgap, agap, dropped, repeated),
+                 baseline_text="—", ratio_text="—",
+                 target="gap 0, 0 dropped", met=vgap == 0 and agap == 0
+                 and dropped == 0 and repeated == 0)
+
     def table(self):
         lines = []
         lines.append("| # | figure | wanr2v: median [min–max] | baseline: "
@@ -532,7 +579,7 @@ class Bench:
 
 
 ROWS = ["stored", "first_frame", "references", "preview", "stopping",
-        "long_wait", "many"]
+        "long_wait", "many", "live"]
 
 
 def machine():

@@ -122,6 +122,7 @@ typedef struct
   gint64 t_download_last;       /* the last "download" progress */
   gint64 t_result;              /* wanr2v/result: the clip is stored */
   gint64 t_decode;              /* "decode" progress: served from now */
+  guint64 switched;             /* wanr2v/switched's running time, or 0 */
   gint64 cpu_submitted;
   gint64 cpu_completed;
   gchar *job_id;
@@ -178,6 +179,8 @@ on_bus (GstBus * bus, GstMessage * msg, gpointer user_data)
         r->cpu_completed = cpu_us ();
       } else if (gst_structure_has_name (s, "wanr2v/result")) {
         r->t_result = t;
+      } else if (gst_structure_has_name (s, "wanr2v/switched")) {
+        gst_structure_get_uint64 (s, "running-time", &r->switched);
       }
       break;
     }
@@ -793,13 +796,173 @@ cmd_many (void)
   g_free (runs);
 }
 
+/* --- live (rows 10, 11) ------------------------------------------------ */
+
+/* The timestamps a pad pushed. */
+typedef struct
+{
+  GMutex lock;
+  GArray *pts, *end;            /* GstClockTime each */
+} Stamps;
+
+static GstPadProbeReturn
+on_stamp (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  Stamps *s = user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstClockTime pts = GST_BUFFER_PTS (buf);
+  GstClockTime end = pts + GST_BUFFER_DURATION (buf);
+
+  g_mutex_lock (&s->lock);
+  g_array_append_val (s->pts, pts);
+  g_array_append_val (s->end, end);
+  g_mutex_unlock (&s->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+static Stamps *
+stamp_pad (GstElement * pipeline, const gchar * pad_name)
+{
+  GstElement *g = gst_bin_get_by_name (GST_BIN (pipeline), "g");
+  GstPad *pad = gst_element_get_static_pad (g, pad_name);
+  Stamps *s = g_new0 (Stamps, 1);
+
+  g_mutex_init (&s->lock);
+  s->pts = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
+  s->end = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_stamp, s, NULL);
+  gst_object_unref (pad);
+  gst_object_unref (g);
+  return s;
+}
+
+static void
+stamps_free (Stamps * s)
+{
+  g_array_unref (s->pts);
+  g_array_unref (s->end);
+  g_mutex_clear (&s->lock);
+  g_free (s);
+}
+
+/* The largest distance between a buffer's start and the end of the one
+ * before (a gap or an overlap), in ns. */
+static GstClockTime
+largest_gap (Stamps * s)
+{
+  GstClockTime gap = 0;
+
+  for (guint i = 1; i < s->pts->len; i++) {
+    GstClockTime a = g_array_index (s->pts, GstClockTime, i);
+    GstClockTime b = g_array_index (s->end, GstClockTime, i - 1);
+
+    gap = MAX (gap, a > b ? a - b : b - a);
+  }
+  return gap;
+}
+
+/* Output frames from @from on. */
+static guint
+frames_from (Stamps * s, GstClockTime from)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < s->pts->len; i++)
+    n += g_array_index (s->pts, GstClockTime, i) >= from;
+  return n;
+}
+
+/* PLAYING -> the first buffer at a sink that syncs, in us. */
+static gint64
+live_ttff (Run * r)
+{
+  gint64 t0 = now_us ();
+
+  gst_element_set_state (r->pipeline, GST_STATE_PLAYING);
+  if (!run_wait (r, has_first_frame, 60))
+    die (r->error ? r->error : "live: no frame");
+  return r->t_first_frame - t0;
+}
+
+/* One live run against a job that takes the server's --job-seconds: the
+ * first frame after PLAYING, then the switch: the largest timestamp gap
+ * on each pad, the clip's frames missing or repeated (--frames). */
+static void
+live_run (const gchar * cache, gint seed)
+{
+  g_autofree gchar *qcache = quote (cache);
+  g_autofree gchar *qref = quote (opt_ref);
+  g_autofree gchar *qurl = quote (opt_url);
+  g_autofree gchar *desc = g_strdup_printf ("wanr2v name=g live=true "
+      "engine=wavespeed api-key=%s api-url=%s poll-interval=%d cache-dir=%s "
+      "seed=%d placeholder=slate prompt=\"Video 1 walks through the park\" "
+      "! video/x-raw,width=320,height=180 ! fakesink name=sink sync=true "
+      "g.audio ! fakesink sync=true filesrc location=%s ! g.video_0",
+      opt_key, qurl, opt_poll_ms, qcache, seed, qref);
+  Run *r = run_new (desc);
+  Stamps *video = stamp_pad (r->pipeline, "src");
+  Stamps *audio = stamp_pad (r->pipeline, "audio");
+  guint64 switched;
+  gint64 ttff;
+  guint clip;
+
+  ttff = live_ttff (r);
+  /* the job, then the clip in real time, then EOS (after-clip=eos) */
+  if (!run_wait (r, has_eos, 180) || !r->switched)
+    die (r->error ? r->error : "live: no switch and EOS");
+  switched = r->switched;
+  gst_element_set_state (r->pipeline, GST_STATE_NULL);
+  clip = frames_from (video, switched);
+  g_print ("{\"kind\": \"live\", \"ttff_us\": %" G_GINT64_FORMAT
+      ", \"switch_ns\": %" G_GUINT64_FORMAT ", \"video_gap_ns\": %"
+      G_GUINT64_FORMAT ", \"audio_gap_ns\": %" G_GUINT64_FORMAT
+      ", \"dropped\": %d, \"repeated\": %d, \"frames\": %u}\n", ttff,
+      switched, largest_gap (video), largest_gap (audio),
+      MAX (opt_frames - (gint) clip, 0), MAX ((gint) clip - opt_frames, 0),
+      video->pts->len);
+  stamps_free (video);
+  stamps_free (audio);
+  run_free (r);
+  wr2v_test_rm_rf (cache);
+}
+
+/* The baseline: a plain live videotestsrc to a sink that syncs. */
+static gint64
+live_baseline_ttff (void)
+{
+  Run *r = run_new ("videotestsrc is-live=true ! video/x-raw,width=320,"
+      "height=180,framerate=30/1 ! fakesink name=sink sync=true");
+  gint64 ttff = live_ttff (r);
+
+  run_free (r);
+  return ttff;
+}
+
+static void
+cmd_live (void)
+{
+  need ("--url", opt_url);
+  need ("--dir", opt_dir);
+  need ("--ref", opt_ref);
+  need ("--key", opt_key);
+
+  live_baseline_ttff ();        /* plugins loaded */
+  for (gint i = 0; i < opt_runs; i++) {
+    g_autofree gchar *cache = g_strdup_printf ("%s/live-%d", opt_dir, i);
+
+    g_print ("{\"kind\": \"baseline\", \"ttff_us\": %" G_GINT64_FORMAT
+        "}\n", live_baseline_ttff ());
+    live_run (cache, opt_seed + i);
+  }
+}
+
 /* --------------------------------------------------------------------- */
 
 int
 main (int argc, char **argv)
 {
   GOptionContext *ctx = g_option_context_new ("COMMAND - wanr2v benchmarks "
-      "(firstframe, refwriter, stop, wait, many)");
+      "(firstframe, refwriter, stop, wait, many, live)");
   GError *err = NULL;
   const gchar *cmd;
 
@@ -822,6 +985,8 @@ main (int argc, char **argv)
     cmd_wait ();
   else if (g_str_equal (cmd, "many"))
     cmd_many ();
+  else if (g_str_equal (cmd, "live"))
+    cmd_live ();
   else
     die ("unknown benchmark");
   return 0;
