@@ -345,21 +345,27 @@ sanitize_fault (Wr2vRemote * remote, Wr2vRemoteFault * fault)
   fault->request_id = request_id;
 }
 
-/* Reads @resp's body with the class's parse_fault, sanitized; all NULL
- * when it is empty or unreadable. */
+/* Reads @resp's body with the class's parser and answer_fault,
+ * sanitized; all NULL when it is empty or unreadable. */
 static void
 read_fault (Wr2vRemote * remote, const Wr2vHttpResponse * resp,
     Wr2vRemoteFault * fault)
 {
+  const Wr2vRemoteClass *k = remote->klass;
   gsize len = 0;
   const gchar *data = resp->body ? g_bytes_get_data (resp->body, &len) : NULL;
+  gpointer answer;
 
   memset (fault, 0, sizeof *fault);
-  if (len == 0 || !remote->klass->parse_fault (data, len, fault)) {
-    wr2v_remote_fault_clear (fault);
+  if (len == 0 || !k->answer_fault)
     return;
+  answer = g_malloc0 (k->answer_size);
+  if (k->answer_parser (data, len, answer, NULL)) {
+    k->answer_fault (answer, fault);
+    sanitize_fault (remote, fault);
   }
-  sanitize_fault (remote, fault);
+  k->answer_clear (answer);
+  g_free (answer);
 }
 
 /* wr2v_remote_note_fault() of an already sanitized @fault. */
@@ -886,6 +892,25 @@ poll_status_error (Wr2vRemote * remote, Wr2vJob * job, const gchar * job_id,
   g_free (what);
 }
 
+/* The class's read_poll on the answer parsed into the engine's struct. */
+static gboolean
+read_poll (Wr2vRemote * remote, Wr2vJob * job, const gchar * job_id,
+    const Wr2vHttpResponse * resp, Wr2vPollResult * res, GError ** error)
+{
+  const Wr2vRemoteClass *k = remote->klass;
+  gpointer answer = g_malloc0 (k->answer_size);
+  GError *local = NULL;
+  gboolean ok = FALSE;
+
+  if (!wr2v_remote_parse_answer (remote, resp, answer, &local))
+    wr2v_remote_poll_unreadable (remote, job_id, local, error);
+  else
+    ok = k->read_poll (remote, job, job_id, resp, answer, res, error);
+  k->answer_clear (answer);
+  g_free (answer);
+  return ok;
+}
+
 gboolean
 wr2v_remote_engine_poll (Wr2vEngine * engine, Wr2vJob * job,
     const gchar * job_id, Wr2vPollResult * res, GError ** error)
@@ -916,7 +941,7 @@ wr2v_remote_engine_poll (Wr2vEngine * engine, Wr2vJob * job,
             resp.status < 300))
       poll_status_error (remote, job, job_id, &resp, error);
     else
-      ok = k->read_poll (remote, job, job_id, &resp, res, error);
+      ok = read_poll (remote, job, job_id, &resp, res, error);
   }
   wr2v_http_response_clear (&resp);
   g_free (failed);

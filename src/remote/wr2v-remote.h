@@ -26,7 +26,7 @@
  *  - the capped download of the clip into the driver's path.
  *
  * An engine supplies (Wr2vRemoteClass): its names and texts, its limits,
- * how its error bodies read (parse_fault) and what they mean
+ * what its error answers say (answer_fault) and what they mean
  * (explain_fault), where a submit goes and how a request becomes its body
  * (submit_route, submit_body), how its answers become a submit verdict
  * (read_submit) and a poll result (read_poll), and its upload flow
@@ -60,7 +60,7 @@ typedef struct _Wr2vRemoteClass Wr2vRemoteClass;
 /* a hosted model's limits (wr2v-remote-limits.h) */
 typedef struct _Wr2vRemoteLimits Wr2vRemoteLimits;
 
-/* What an error answer says, as read by the class's parse_fault hook from
+/* What an error answer says, as read by the class's answer_fault hook from
  * a body (copies, not yet sanitized: the layer passes them through
  * wr2v_remote_provider_text before any message or detail). */
 typedef struct
@@ -189,14 +189,16 @@ struct _Wr2vRemoteClass
   gchar *(*upload) (Wr2vRemote * remote, Wr2vJob * job,
       const Wr2vReference * ref, const gchar * sha, const gchar * label,
       guint64 size, GError ** error);
-  /* The wire parser of the service's answers (its out is the engine's
-   * answer struct), for wr2v_remote_parse_answer. */
+  /* The service's answers: the engine's answer struct (its size), its
+   * wire parser (for wr2v_remote_parse_answer and each poll) and what
+   * frees its members. Set with WR2V_REMOTE_ANSWER. */
+  gsize answer_size;
   gboolean (*answer_parser) (const gchar * data, gsize len, gpointer out,
       GError ** error);
-  /* Required: reads an error body; FALSE when it is no error answer of
-   * this service. Pure (the wire parser). */
-  gboolean (*parse_fault) (const gchar * data, gsize len,
-      Wr2vRemoteFault * out);
+  void (*answer_clear) (gpointer answer);
+  /* Required: what an answer (an error body the layer parsed into the
+   * answer struct) says went wrong, copied into @out. */
+  void (*answer_fault) (gconstpointer answer, Wr2vRemoteFault * out);
   /* The provider's own meaning of @fault (codes like "Arrearage"): sets
    * @error and returns TRUE, or FALSE for the layer's mapping by status.
    * @why is "HTTP 400 Code: message", sanitized. */
@@ -235,10 +237,12 @@ struct _Wr2vRemoteClass
    * safe path segment), when poll_prefix and poll_suffix can't say it
    * (fal.ai's routes name the app). Default: prefix + id + suffix. */
   gchar *(*poll_route) (Wr2vRemote * remote, const gchar * escaped_id);
-  /* Required: reads a 200 answer to a poll into @res; FALSE with the
-   * user-facing error when the job failed or the answer is unusable. */
+  /* Required: reads a 200 answer to a poll, @answer (the answer struct
+   * the layer parsed it into; an unreadable answer never comes here),
+   * into @res; FALSE with the user-facing error when the job failed or
+   * the answer is unusable. */
   gboolean (*read_poll) (Wr2vRemote * remote, Wr2vJob * job,
-      const gchar * job_id, const Wr2vHttpResponse * resp,
+      const gchar * job_id, const Wr2vHttpResponse * resp, gpointer answer,
       Wr2vPollResult * res, GError ** error);
   /* Frees what the engine added to its private struct. */
   void (*finalize) (Wr2vRemote * remote);
@@ -262,6 +266,13 @@ struct _Wr2vRemote
  * that starts with a Wr2vRemote of @rclass. */
 Wr2vEngine *wr2v_remote_engine_new (const Wr2vEngineClass * eclass,
     const Wr2vRemoteClass * rclass, gsize priv_size);
+
+/* The answers of a service, in its Wr2vRemoteClass: the struct @Type
+ * that the wire parser @parse fills and @clear empties
+ * (WR2V_JSON_DECLARE_PARSER). */
+#define WR2V_REMOTE_ANSWER(Type, parse, clear) \
+  .answer_size = sizeof (Type), .answer_parser = (Wr2vRemoteParser) parse, \
+  .answer_clear = (void (*) (gpointer)) clear
 
 /* The Wr2vEngineClass hooks of an engine that the layer runs, in its
  * class table: WR2V_REMOTE_ENGINE_HOOKS, or its own prepare and
@@ -381,7 +392,7 @@ void wr2v_remote_answer_error (Wr2vRemote * remote, Wr2vJob * job,
     GError ** error);
 
 /* wr2v_remote_answer_error() of an HTTP response, its body read with the
- * class's parse_fault. */
+ * class's parser and answer_fault. */
 void wr2v_remote_http_error (Wr2vRemote * remote, Wr2vJob * job,
     const Wr2vHttpResponse * resp, const gchar * what, GError ** error);
 

@@ -220,16 +220,13 @@ answer_fault (const Wr2vDashscopeAnswer * a, const gchar * code,
   fault->request_id = g_strdup (a->request_id);
 }
 
-static gboolean
-dashscope_parse_fault (const gchar * data, gsize len, Wr2vRemoteFault * out)
+/* the envelope's code and message */
+static void
+dashscope_answer_fault (gconstpointer answer, Wr2vRemoteFault * out)
 {
-  Wr2vDashscopeAnswer a = { 0, };
-  gboolean ok = wr2v_dashscope_parse_answer (data, len, &a, NULL);
+  const Wr2vDashscopeAnswer *a = answer;
 
-  if (ok)
-    answer_fault (&a, a.code, a.message, out);
-  wr2v_dashscope_answer_clear (&a);
-  return ok;
+  answer_fault (a, a->code, a->message, out);
 }
 
 /* An error envelope that came with a 200: it says what went wrong. */
@@ -775,22 +772,17 @@ task_succeeded (Wr2vRemote * remote, Wr2vJob * job, const gchar * task_id,
 static gboolean
 dashscope_read_poll (Wr2vRemote * remote, Wr2vJob * job,
     const gchar * job_id, const Wr2vHttpResponse * resp,
-    Wr2vPollResult * res, GError ** error)
+    gpointer answer, Wr2vPollResult * res, GError ** error)
 {
-  Wr2vDashscopeAnswer a = { 0, };
-  GError *local = NULL;
+  Wr2vDashscopeAnswer *a = answer;
   const gchar *status;
   gchar *what;
   gboolean ok = TRUE;
 
-  if (!wr2v_remote_parse_answer (remote, resp, &a, &local)) {
-    wr2v_remote_poll_unreadable (remote, job_id, local, error);
-    return FALSE;
-  }
-  status = a.task_status;
-  if (!status && a.code) {
+  status = a->task_status;
+  if (!status && a->code) {
     what = g_strdup_printf ("polling task %s", job_id);
-    envelope_error (remote, job, &a, what, error);
+    envelope_error (remote, job, a, what, error);
     g_free (what);
     ok = FALSE;
   } else if (!status) {
@@ -802,16 +794,16 @@ dashscope_read_poll (Wr2vRemote * remote, Wr2vJob * job,
     res->state = g_str_equal (status, "PENDING") ? WR2V_POLL_QUEUED :
         WR2V_POLL_RUNNING;
   } else if (g_str_equal (status, "SUCCEEDED")) {
-    ok = task_succeeded (remote, job, job_id, &a, res, error);
+    ok = task_succeeded (remote, job, job_id, a, res, error);
   } else if (status_is_failure (status)) {
-    task_failed (remote, job, job_id, resp, &a, res, error);
+    task_failed (remote, job, job_id, resp, a, res, error);
     ok = FALSE;
   } else if (g_str_equal (status, "UNKNOWN")) {
     /* terminal [C]: the task is gone, polling longer changes nothing */
     gchar *age = submitted_ago (job);
 
     wr2v_job_detail_int (job, "http-status", resp->status);
-    note_request_id (remote, job, &a);
+    note_request_id (remote, job, a);
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_NOT_FOUND,
         "DashScope reports task %s as UNKNOWN%s: the task is unknown or older "
         "than 24 h (or belongs to another key or region). Its result can't "
@@ -827,7 +819,6 @@ dashscope_read_poll (Wr2vRemote * remote, Wr2vJob * job,
   }
   if (status)
     wr2v_remote_poll_status (res, status);
-  wr2v_dashscope_answer_clear (&a);
   return ok;
 }
 
@@ -869,8 +860,9 @@ static const Wr2vRemoteClass dashscope_remote_class = {
   .uri_ok = dashscope_uri_ok,
   .upload_key = dashscope_upload_key,
   .upload = dashscope_upload,
-  .answer_parser = (Wr2vRemoteParser) wr2v_dashscope_parse_answer,
-  .parse_fault = dashscope_parse_fault,
+  WR2V_REMOTE_ANSWER (Wr2vDashscopeAnswer, wr2v_dashscope_parse_answer,
+      wr2v_dashscope_answer_clear),
+  .answer_fault = dashscope_answer_fault,
   .explain_fault = dashscope_explain_fault,
   .read_submit = dashscope_read_submit,
   .read_poll = dashscope_read_poll,

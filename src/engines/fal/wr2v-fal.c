@@ -58,18 +58,13 @@ static const Wr2vRemoteLimits limits = {
 
 /* --- answers --- */
 
-static gboolean
-fal_parse_fault (const gchar * data, gsize len, Wr2vRemoteFault * out)
+static void
+fal_answer_fault (gconstpointer answer, Wr2vRemoteFault * out)
 {
-  Wr2vFalAnswer a = { 0, };
-  gboolean ok = wr2v_fal_parse_answer (data, len, &a, NULL);
+  const Wr2vFalAnswer *a = answer;
 
-  if (ok) {
-    out->code = g_strdup (a.error_type);
-    out->message = g_strdup (a.detail ? a.detail : a.error);
-  }
-  wr2v_fal_answer_clear (&a);
-  return ok;
+  out->code = g_strdup (a->error_type);
+  out->message = g_strdup (a->detail ? a->detail : a->error);
 }
 
 static gboolean
@@ -311,30 +306,25 @@ static const Wr2vRemoteStatusWord fal_statuses[] = {
 
 static gboolean
 fal_read_poll (Wr2vRemote * remote, Wr2vJob * job, const gchar * job_id,
-    const Wr2vHttpResponse * resp, Wr2vPollResult * res, GError ** error)
+    const Wr2vHttpResponse * resp, gpointer answer, Wr2vPollResult * res,
+    GError ** error)
 {
-  Wr2vFalAnswer a = { 0, };
-  GError *local = NULL;
+  Wr2vFalAnswer *a = answer;
   gint state;
   gboolean ok;
 
-  if (!wr2v_remote_parse_answer (remote, resp, &a, &local)) {
-    wr2v_remote_poll_unreadable (remote, job_id, local, error);
-    return FALSE;
-  }
-  state = wr2v_remote_poll_word (remote, job_id, a.status, fal_statuses, res,
+  state = wr2v_remote_poll_word (remote, job_id, a->status, fal_statuses, res,
       error);
   ok = state >= 0;
-  if (state == WR2V_POLL_SUCCEEDED && a.error) {
-    request_failed (remote, job, job_id, resp->status, a.error_type,
-        a.error, res, error);
+  if (state == WR2V_POLL_SUCCEEDED && a->error) {
+    request_failed (remote, job, job_id, resp->status, a->error_type,
+        a->error, res, error);
     ok = FALSE;
   } else if (state == WR2V_POLL_SUCCEEDED) {
     /* SUCCEEDED only once the result is in hand */
     res->state = WR2V_POLL_RUNNING;
     ok = fetch_result (remote, job, job_id, res, error);
   }
-  wr2v_fal_answer_clear (&a);
   return ok;
 }
 
@@ -369,8 +359,9 @@ static const Wr2vRemoteClass fal_remote_class = {
   .submit_body = fal_submit_body,
   .upload_scope = wr2v_remote_upload_scope_by_url,
   .upload = fal_upload,
-  .answer_parser = (Wr2vRemoteParser) wr2v_fal_parse_answer,
-  .parse_fault = fal_parse_fault,
+  WR2V_REMOTE_ANSWER (Wr2vFalAnswer, wr2v_fal_parse_answer,
+      wr2v_fal_answer_clear),
+  .answer_fault = fal_answer_fault,
   .explain_fault = fal_explain_fault,
   .read_poll = fal_read_poll,
 };

@@ -52,18 +52,14 @@ static const gdouble usd_per_second_1080p = 0.15;
 
 /* --- answers --- */
 
-static gboolean
-replicate_parse_fault (const gchar * data, gsize len, Wr2vRemoteFault * out)
+/* problem details: title, detail */
+static void
+replicate_answer_fault (gconstpointer answer, Wr2vRemoteFault * out)
 {
-  Wr2vReplicateAnswer a = { 0, };
+  const Wr2vReplicateAnswer *a = answer;
 
-  if (!wr2v_replicate_parse_answer (data, len, &a, NULL))
-    return FALSE;
-  out->code = g_steal_pointer (&a.title);
-  out->message = a.detail ? g_steal_pointer (&a.detail) :
-      g_steal_pointer (&a.error);
-  wr2v_replicate_answer_clear (&a);
-  return TRUE;
+  out->code = g_strdup (a->title);
+  out->message = g_strdup (a->detail ? a->detail : a->error);
 }
 
 /* 402: billing; the layer's meaning of the other statuses says enough (a
@@ -196,32 +192,26 @@ static const Wr2vRemoteStatusWord replicate_statuses[] = {
 static gboolean
 replicate_read_poll (Wr2vRemote * remote, Wr2vJob * job,
     const gchar * job_id, const Wr2vHttpResponse * resp,
-    Wr2vPollResult * res, GError ** error)
+    gpointer answer, Wr2vPollResult * res, GError ** error)
 {
-  Wr2vReplicateAnswer a = { 0, };
-  GError *local = NULL;
+  Wr2vReplicateAnswer *a = answer;
   gint state;
   gboolean ok = FALSE;
 
-  if (!wr2v_remote_parse_answer (remote, resp, &a, &local)) {
-    wr2v_remote_poll_unreadable (remote, job_id, local, error);
-    return FALSE;
-  }
-  state = wr2v_remote_poll_word (remote, job_id, a.status, replicate_statuses,
+  state = wr2v_remote_poll_word (remote, job_id, a->status, replicate_statuses,
       res, error);
   if (state == WR2V_POLL_FAILED) {
-    prediction_failed (remote, job, job_id, resp->status, &a, res, error);
-  } else if (state == WR2V_POLL_SUCCEEDED && !a.output) {
+    prediction_failed (remote, job, job_id, resp->status, a, res, error);
+  } else if (state == WR2V_POLL_SUCCEEDED && !a->output) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
         "Replicate prediction %s succeeded without an output; run again to "
         "resume it", job_id);
   } else if (state == WR2V_POLL_SUCCEEDED) {
-    ok = wr2v_remote_poll_output (remote, job_id, "succeeded", a.output, res,
+    ok = wr2v_remote_poll_output (remote, job_id, "succeeded", a->output, res,
         error);
   } else {
     ok = state >= 0;
   }
-  wr2v_replicate_answer_clear (&a);
   return ok;
 }
 
@@ -260,8 +250,9 @@ static const Wr2vRemoteClass replicate_remote_class = {
   .submit_body = replicate_submit_body,
   .upload = replicate_upload,
   .upload_scope = wr2v_remote_upload_scope_by_url,
-  .answer_parser = (Wr2vRemoteParser) wr2v_replicate_parse_answer,
-  .parse_fault = replicate_parse_fault,
+  WR2V_REMOTE_ANSWER (Wr2vReplicateAnswer, wr2v_replicate_parse_answer,
+      wr2v_replicate_answer_clear),
+  .answer_fault = replicate_answer_fault,
   .explain_fault = replicate_explain_fault,
   .read_poll = replicate_read_poll,
 };

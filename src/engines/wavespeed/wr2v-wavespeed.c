@@ -50,18 +50,6 @@ envelope_fault (const Wr2vWavespeedAnswer * a, Wr2vRemoteFault * fault)
   fault->message = g_strdup (a->message);
 }
 
-static gboolean
-wavespeed_parse_fault (const gchar * data, gsize len, Wr2vRemoteFault * out)
-{
-  Wr2vWavespeedAnswer a = { 0, };
-  gboolean ok = wr2v_wavespeed_parse_answer (data, len, &a, NULL);
-
-  if (ok)
-    envelope_fault (&a, out);
-  wr2v_wavespeed_answer_clear (&a);
-  return ok;
-}
-
 /* The HTTP status an answer's envelope code stands for: 200 without one,
  * 500 for a code that is no HTTP status. */
 static guint
@@ -514,21 +502,16 @@ unknown_status (Wr2vRemote * remote, const gchar * job_id, const gchar * status)
 static gboolean
 wavespeed_read_poll (Wr2vRemote * remote, Wr2vJob * job,
     const gchar * job_id, const Wr2vHttpResponse * resp,
-    Wr2vPollResult * res, GError ** error)
+    gpointer answer, Wr2vPollResult * res, GError ** error)
 {
-  Wr2vWavespeedAnswer a = { 0, };
-  GError *local = NULL;
+  Wr2vWavespeedAnswer *a = answer;
   gchar *what = g_strdup_printf ("polling job %s", job_id);
   const gchar *status;
   gboolean ok = FALSE;
 
-  if (!wr2v_remote_parse_answer (remote, resp, &a, &local)) {
-    wr2v_remote_poll_unreadable (remote, job_id, local, error);
+  if (!check_envelope (remote, job, a, what, error))
     goto out;
-  }
-  if (!check_envelope (remote, job, &a, what, error))
-    goto out;
-  if (!(status = a.status)) {
+  if (!(status = a->status)) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
         "WaveSpeed's answer for job %s has no status", job_id);
     goto out;
@@ -540,18 +523,18 @@ wavespeed_read_poll (Wr2vRemote * remote, Wr2vJob * job,
   } else if (g_str_equal (status, "processing")) {
     res->state = WR2V_POLL_RUNNING;
   } else if (g_str_equal (status, "completed")) {
-    if (!a.output) {
+    if (!a->output) {
       g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
           "WaveSpeed job %s completed without an output URL", job_id);
       ok = FALSE;
     } else {
-      ok = wr2v_remote_poll_output (remote, job_id, "completed", a.output,
+      ok = wr2v_remote_poll_output (remote, job_id, "completed", a->output,
           res, error);
     }
   } else if (g_str_equal (status, "failed") ||
       g_str_equal (status, "cancelled") || g_str_equal (status, "timeout")
       || g_str_equal (status, "deleted")) {
-    job_failed (remote, job, job_id, resp, &a, res, error);
+    job_failed (remote, job, job_id, resp, a, res, error);
     ok = FALSE;
   } else {
     /* a status this code doesn't know yet: keep waiting, the request
@@ -561,7 +544,6 @@ wavespeed_read_poll (Wr2vRemote * remote, Wr2vJob * job,
   }
 
 out:
-  wr2v_wavespeed_answer_clear (&a);
   g_free (what);
   return ok;
 }
@@ -593,8 +575,10 @@ static const Wr2vRemoteClass wavespeed_remote_class = {
   .submit_body = wavespeed_submit_body,
   .upload_scope = wavespeed_upload_scope,
   .upload = wavespeed_upload,
-  .answer_parser = (Wr2vRemoteParser) wr2v_wavespeed_parse_answer,
-  .parse_fault = wavespeed_parse_fault,
+  WR2V_REMOTE_ANSWER (Wr2vWavespeedAnswer, wr2v_wavespeed_parse_answer,
+      wr2v_wavespeed_answer_clear),
+  .answer_fault = (void (*)(gconstpointer, Wr2vRemoteFault *))
+      envelope_fault,
   .explain_fault = wavespeed_explain_fault,
   .finalize = wavespeed_remote_finalize,
   .read_submit = wavespeed_read_submit,
