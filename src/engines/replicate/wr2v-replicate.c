@@ -109,7 +109,9 @@ replicate_upload (Wr2vRemote * remote, Wr2vJob * job,
 
   if (!key || !(route = wr2v_remote_route (remote, "files", error)))
     return NULL;
-  filename = wr2v_remote_upload_name (ref);
+  /* "Video1.mp4": Replicate's file name, as its files were always named */
+  filename = g_strdup_printf ("%s%u.%s", wr2v_ref_kind_word (ref->kind),
+      ref->number, wr2v_remote_ext_for_mime (ref->mime, ref->kind));
   wr2v_remote_form_upload (remote, job, &hr, &part, &ps, route, key,
       "content", ref, filename, label);
   what = g_strdup_printf ("uploading %s", label);
