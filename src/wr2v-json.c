@@ -144,6 +144,17 @@ wr2v_json_builder_text (JsonBuilder * b)
   return text;
 }
 
+gchar *
+wr2v_json_builder_finish (JsonBuilder * b)
+{
+  gchar *text;
+
+  json_builder_end_object (b);
+  text = wr2v_json_builder_text (b);
+  g_object_unref (b);
+  return text;
+}
+
 static void
 clear_string_list (gchar ** first, va_list ap)
 {

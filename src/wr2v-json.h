@@ -91,4 +91,8 @@ void wr2v_json_clear_answer_strings (gpointer answer, gsize size,
 /* The JSON text of @b's root (a finished builder). */
 gchar *wr2v_json_builder_text (JsonBuilder * b);
 
+/* Ends the object @b is building, frees @b and returns the JSON text of
+ * its root: the last step of a wire builder. */
+gchar *wr2v_json_builder_finish (JsonBuilder * b);
+
 G_END_DECLS

@@ -17,6 +17,7 @@
 #include "wr2v-error.h"
 #include "wr2v-prompt.h"
 #include "wr2v-test-engine.h"
+#include "wr2v-test-faults.h"
 #include "wr2v-test-time.h"
 #include "wr2v-websocket.h"
 
@@ -647,22 +648,6 @@ test_queue_500 (Wr2vFixture * fx, gconstpointer data)
 
 /* --- faults that end in an error -------------------------------------- */
 
-static void
-test_prompt_400 (Wr2vFixture * fx, gconstpointer data)
-{
-  Wr2vRun r;
-
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  wr2v_fx_go_fails (fx, "{\"fault\": \"prompt-400\", \"times\": 1}",
-      WR2V_ERROR_INVALID_REQUEST, "Prompt outputs failed validation", &r);
-  g_assert_nonnull (strstr (r.error->message, "node 1 (UNETLoader)"));
-  g_assert_nonnull (strstr (r.error->message, "wan2.1_vace_1.3B"));
-  g_assert_nonnull (strstr (r.error->message, "missing"));
-  g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 1);
-  wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
-  wr2v_run_clear (&r);
-}
-
 /* --- preflight ------------------------------------------------------------ */
 
 /* The shipped workflow's node classes, as asked for (sorted, once each),
@@ -707,41 +692,6 @@ test_preflight_shape (Wr2vFixture * fx, gconstpointer data)
   wr2v_run_clear (&r);
 }
 
-/* A model file that is not installed: named with its folder, before any
- * upload or queueing. */
-static void
-test_preflight_missing_model (Wr2vFixture * fx, gconstpointer data)
-{
-  Wr2vRun r;
-
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  wr2v_fx_go (fx, "{\"fault\": \"missing-model\"}", &r);
-  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED);
-  wr2v_assert_says (r.error, "\"wan2.1_vace_1.3B_fp16.safetensors\"");
-  wr2v_assert_says (r.error, "models/diffusion_models");
-  wr2v_assert_says (r.error, "node 1, UNETLoader unet_name");
-  g_assert_cmpint (wr2v_fx_count (fx, "upload"), ==, 0);
-  g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 0);
-  wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
-  wr2v_run_clear (&r);
-}
-
-/* A node class the server lacks (a custom node not installed). */
-static void
-test_preflight_missing_node (Wr2vFixture * fx, gconstpointer data)
-{
-  Wr2vRun r;
-
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  wr2v_fx_go (fx, "{\"fault\": \"missing-node\", "
-      "\"class\": \"WanVaceToVideo\"}", &r);
-  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED);
-  wr2v_assert_says (r.error, "node class WanVaceToVideo");
-  g_assert_cmpint (wr2v_fx_count (fx, "upload"), ==, 0);
-  g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 0);
-  wr2v_run_clear (&r);
-}
-
 /* An older ComfyUI without the routes: not checked (one /object_info
  * asked, each folder once), the job runs. */
 static void
@@ -756,19 +706,6 @@ test_preflight_old_server (Wr2vFixture * fx, gconstpointer data)
   g_assert_cmpint (wr2v_fx_count (fx, "object_info"), ==, 1);
   g_assert_cmpint (wr2v_fx_count (fx, "models"), ==, 3);
   g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 1);
-  wr2v_run_clear (&r);
-}
-
-static void
-test_prompt_500 (Wr2vFixture * fx, gconstpointer data)
-{
-  Wr2vRun r;
-
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  wr2v_fx_go_fails (fx, "{\"fault\": \"prompt-500\", \"times\": 1}",
-      WR2V_ERROR_NETWORK, "HTTP 500", &r);
-  g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 1);
-  wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
   wr2v_run_clear (&r);
 }
 
@@ -813,18 +750,6 @@ test_job_error (Wr2vFixture * fx, gconstpointer data)
   /* over: the rerun may queue it anew */
   wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
   g_free (id);
-  wr2v_run_clear (&r);
-}
-
-static void
-test_job_interrupted (Wr2vFixture * fx, gconstpointer data)
-{
-  Wr2vRun r;
-
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  wr2v_fx_go_fails (fx, "{\"fault\": \"job-interrupted\", \"times\": 1}",
-      WR2V_ERROR_JOB_FAILED, "interrupted", &r);
-  g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 1);
   wr2v_run_clear (&r);
 }
 
@@ -1132,6 +1057,30 @@ test_websocket_policy (void)
 
 /* ------------------------------------------------------------------------ */
 
+/* Faults that end in an error, as rows (wr2v-test-faults.h). */
+static const Wr2vFailCase error_rows[] = {
+  /* a model file that is not installed: named with its folder, before
+   * any upload or queueing */
+  {"/comfyui/preflight/missing-model", "{\"fault\": \"missing-model\"}",
+        FALSE, WR2V_ERROR_UNSUPPORTED, {"\"wan2.1_vace_1.3B_fp16.safetensors\"",
+            "models/diffusion_models", "node 1, UNETLoader unet_name"}, NULL,
+      {{"upload", 0}, {"prompt", 0}}, TRUE},
+  /* a node class the server lacks (a custom node not installed) */
+  {"/comfyui/preflight/missing-node", "{\"fault\": \"missing-node\", "
+        "\"class\": \"WanVaceToVideo\"}", FALSE, WR2V_ERROR_UNSUPPORTED,
+        {"node class WanVaceToVideo"}, NULL, {{"upload", 0}, {"prompt", 0}},
+      FALSE},
+  {"/comfyui/faults/prompt-400", "{\"fault\": \"prompt-400\", \"times\": 1}",
+        FALSE, WR2V_ERROR_INVALID_REQUEST, {"Prompt outputs failed validation",
+            "node 1 (UNETLoader)", "wan2.1_vace_1.3B", "missing"}, NULL,
+      {{"prompt", 1}}, TRUE},
+  {"/comfyui/faults/prompt-500", "{\"fault\": \"prompt-500\", \"times\": 1}",
+      FALSE, WR2V_ERROR_NETWORK, {"HTTP 500"}, NULL, {{"prompt", 1}}, TRUE},
+  {"/comfyui/faults/job-interrupted", "{\"fault\": \"job-interrupted\", "
+        "\"times\": 1}", FALSE, WR2V_ERROR_JOB_FAILED, {"interrupted"}, NULL,
+      {{"prompt", 1}}, FALSE},
+};
+
 int
 main (int argc, char **argv)
 {
@@ -1166,10 +1115,6 @@ main (int argc, char **argv)
     g_free (name);
   }
   WR2V_FIXTURE_ADD ("/comfyui/preflight/shape", NULL, test_preflight_shape);
-  WR2V_FIXTURE_ADD ("/comfyui/preflight/missing-model", NULL,
-      test_preflight_missing_model);
-  WR2V_FIXTURE_ADD ("/comfyui/preflight/missing-node", NULL,
-      test_preflight_missing_node);
   WR2V_FIXTURE_ADD ("/comfyui/preflight/old-server", NULL,
       test_preflight_old_server);
   WR2V_FIXTURE_ADD ("/comfyui/cancel/running", NULL, test_cancel_running);
@@ -1178,13 +1123,10 @@ main (int argc, char **argv)
   WR2V_FIXTURE_ADD ("/comfyui/cancel/queued", NULL, test_cancel_queued);
   WR2V_FIXTURE_ADD ("/comfyui/cancel/submit", NULL, test_cancel_submit);
   WR2V_FIXTURE_ADD ("/comfyui/faults/queue-500", NULL, test_queue_500);
-  WR2V_FIXTURE_ADD ("/comfyui/faults/prompt-400", NULL, test_prompt_400);
-  WR2V_FIXTURE_ADD ("/comfyui/faults/prompt-500", NULL, test_prompt_500);
+  wr2v_fail_cases_add (error_rows, G_N_ELEMENTS (error_rows));
   WR2V_FIXTURE_ADD ("/comfyui/faults/prompt-malformed", NULL,
       test_prompt_malformed);
   WR2V_FIXTURE_ADD ("/comfyui/faults/job-error", NULL, test_job_error);
-  WR2V_FIXTURE_ADD ("/comfyui/faults/job-interrupted", NULL,
-      test_job_interrupted);
   WR2V_FIXTURE_ADD ("/comfyui/uri-only", NULL, test_uri_only);
   g_test_add_func ("/comfyui/websocket/policy", test_websocket_policy);
   WR2V_FIXTURE_ADD ("/comfyui/websocket/progress", NULL,

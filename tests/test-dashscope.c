@@ -15,6 +15,7 @@
 
 #include "wr2v-error.h"
 #include "wr2v-test-engine.h"
+#include "wr2v-test-faults.h"
 #include "wr2v-test-time.h"
 
 /* the key the fake server accepts; must never be seen anywhere */
@@ -377,40 +378,6 @@ test_policy_503 (Wr2vFixture * fx, gconstpointer data)
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   wr2v_fx_expect_success (fx, "{\"fault\": \"policy-503\", \"times\": 1}");
   g_assert_cmpint (wr2v_fx_count (fx, "policy"), ==, 4);
-}
-
-static void
-test_download_expired (Wr2vFixture * fx, gconstpointer data)
-{
-  Wr2vRun r;
-
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  wr2v_fx_go_fails (fx, "{\"fault\": \"download-expired\", \"times\": 1}",
-      WR2V_ERROR_NOT_FOUND, "24 h", &r);
-  /* the signed query is not shown */
-  g_assert_null (strstr (r.error->message, "Signature"));
-  g_assert_cmpint (wr2v_fx_count (fx, "create"), ==, 1);
-  wr2v_run_clear (&r);
-}
-
-/* A task that turns UNKNOWN after its create is over (NOT_FOUND), and
- * the journal forgets it. (A journal's task the service does not know:
- * test-engine-contract.c, unknown-job.) */
-static void
-test_task_turns_unknown (Wr2vFixture * fx, gconstpointer data)
-{
-  Wr2vRun r;
-
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  wr2v_fx_go (fx, "{\"fault\": \"task-unknown\", \"times\": 1}", &r);
-  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_NOT_FOUND);
-  /* what happened and what to do */
-  wr2v_assert_says (r.error, "UNKNOWN");
-  wr2v_assert_says (r.error, "older than 24 h");
-  wr2v_assert_says (r.error, "run again");
-  g_assert_cmpint (wr2v_fx_count (fx, "create"), ==, 1);
-  wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
-  wr2v_run_clear (&r);
 }
 
 /* Resumed two days after its create: the journal's task is UNKNOWN to
@@ -1006,6 +973,21 @@ add_table_cases (void)
   }
 }
 
+/* Faults that end in an error, as rows (wr2v-test-faults.h). */
+static const Wr2vFailCase error_rows[] = {
+  /* the result URL expired before the download: the signed query is not
+   * shown */
+  {"/dashscope/download-expired", "{\"fault\": \"download-expired\", "
+        "\"times\": 1}", FALSE, WR2V_ERROR_NOT_FOUND, {"24 h"}, "Signature",
+      {{"create", 1}}, FALSE},
+  /* a task that turns UNKNOWN after its create is over: what happened and
+   * what to do, and the journal forgets it. (A journal's task the service
+   * does not know: test-engine-contract.c, unknown-job.) */
+  {"/dashscope/task-turns-unknown", "{\"fault\": \"task-unknown\", "
+        "\"times\": 1}", FALSE, WR2V_ERROR_NOT_FOUND, {"UNKNOWN",
+          "older than 24 h", "run again"}, NULL, {{"create", 1}}, TRUE},
+};
+
 int
 main (int argc, char **argv)
 {
@@ -1027,9 +1009,7 @@ main (int argc, char **argv)
       test_upload_retry);
   WR2V_FIXTURE_ADD ("/dashscope/upload-too-large", NULL, test_upload_too_large);
   WR2V_FIXTURE_ADD ("/dashscope/policy-503", NULL, test_policy_503);
-  WR2V_FIXTURE_ADD ("/dashscope/download-expired", NULL, test_download_expired);
-  WR2V_FIXTURE_ADD ("/dashscope/task-turns-unknown", NULL,
-      test_task_turns_unknown);
+  wr2v_fail_cases_add (error_rows, G_N_ELEMENTS (error_rows));
   WR2V_FIXTURE_ADD ("/dashscope/resume-after-24h", NULL, test_resume_after_24h);
   WR2V_FIXTURE_ADD ("/dashscope/duration-15-with-video", NULL,
       test_duration_with_video);

@@ -14,6 +14,7 @@
 
 #include "wr2v-error.h"
 #include "wr2v-test-engine.h"
+#include "wr2v-test-faults.h"
 #include "wavespeed/wr2v-wavespeed-wire.h"
 #include "wr2v-test-time.h"
 
@@ -158,41 +159,6 @@ test_uri_reference (Wr2vFixture * fx, gconstpointer data)
   g_assert_cmpstr (json_array_get_string_element (json_object_get_array_member
           (body, "videos"), 0), ==, "https://cdn.example.com/ref.mp4");
   json_node_unref (s);
-  wr2v_run_clear (&r);
-}
-
-/* 401 on the submit itself: one submit seen, nothing created, and the
- * journal forgets it (a rerun may submit). */
-static void
-test_submit_401 (Wr2vFixture * fx, gconstpointer data)
-{
-  Wr2vRun r;
-
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  fx->req = wr2v_test_uri_request ("Video 1 waves", FALSE);
-
-  wr2v_fx_go (fx, "{\"fault\": \"submit-401\", \"times\": 1}", &r);
-  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_NOT_AUTHORIZED);
-  g_assert_nonnull (strstr (r.error->message, "WAVESPEED_API_KEY"));
-  g_assert_cmpint (wr2v_fx_count (fx, "submit"), ==, 1);
-  wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
-  wr2v_run_clear (&r);
-}
-
-/* The key refused by the first API call (the schema): no table fallback,
- * the key's error before anything is paid for. */
-static void
-test_key_refused_early (Wr2vFixture * fx, gconstpointer data)
-{
-  Wr2vRun r;
-
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  fx->req = wr2v_test_uri_request ("Video 1 waves", FALSE);
-
-  wr2v_fx_go_fails (fx, "{\"fault\": \"401\", \"times\": 1}",
-      WR2V_ERROR_NOT_AUTHORIZED, "WAVESPEED_API_KEY", &r);
-  g_assert_cmpint (wr2v_fx_count (fx, "models"), ==, 1);
-  g_assert_cmpint (wr2v_fx_count (fx, "submit"), ==, 0);
   wr2v_run_clear (&r);
 }
 
@@ -833,6 +799,20 @@ add_job_fail_cases (void)
   }
 }
 
+/* Faults that end in an error, as rows (wr2v-test-faults.h). */
+static const Wr2vFailCase error_rows[] = {
+  /* 401 on the submit itself: one submit seen, nothing created, and the
+   * journal forgets it (a rerun may submit) */
+  {"/wavespeed/submit-401", "{\"fault\": \"submit-401\", \"times\": 1}",
+        TRUE, WR2V_ERROR_NOT_AUTHORIZED, {"WAVESPEED_API_KEY"}, NULL,
+      {{"submit", 1}}, TRUE},
+  /* the key refused by the first API call (the schema): no table
+   * fallback, the key's error before anything is paid for */
+  {"/wavespeed/key-refused-early", "{\"fault\": \"401\", \"times\": 1}",
+        TRUE, WR2V_ERROR_NOT_AUTHORIZED, {"WAVESPEED_API_KEY"}, NULL,
+      {{"models", 1}, {"submit", 0}}, FALSE},
+};
+
 int
 main (int argc, char **argv)
 {
@@ -843,9 +823,7 @@ main (int argc, char **argv)
   WR2V_FIXTURE_ADD ("/wavespeed/uri-reference", NULL, test_uri_reference);
   WR2V_FIXTURE_ADD ("/wavespeed/timeout-in-upload", NULL,
       test_timeout_in_upload);
-  WR2V_FIXTURE_ADD ("/wavespeed/submit-401", NULL, test_submit_401);
-  WR2V_FIXTURE_ADD ("/wavespeed/key-refused-early", NULL,
-      test_key_refused_early);
+  wr2v_fail_cases_add (error_rows, G_N_ELEMENTS (error_rows));
   WR2V_FIXTURE_ADD ("/wavespeed/envelope-error", NULL, test_envelope_error);
   WR2V_FIXTURE_ADD ("/wavespeed/submit-unreachable", NULL,
       test_submit_unreachable);

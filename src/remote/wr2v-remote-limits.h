@@ -10,7 +10,7 @@
 G_BEGIN_DECLS
 
 /* What a hosted model takes; a 0 field is no limit of its own. */
-typedef struct
+struct _Wr2vRemoteLimits
 {
   guint min_duration_s;
   guint max_duration_s;
@@ -20,7 +20,7 @@ typedef struct
   gint64 max_seed;
   guint max_videos;
   guint max_images;
-} Wr2vRemoteLimits;
+};
 
 /* FALSE with WR2V_ERROR_UNSUPPORTED or WR2V_ERROR_INVALID_REQUEST, naming
  * the provider and the model and what to change, when @req is outside

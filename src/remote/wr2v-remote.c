@@ -40,6 +40,61 @@ GST_DEBUG_CATEGORY (wr2v_remote_debug);
 
 /* --- the engine --- */
 
+/* The class as the layer reads it: the engine's own, with the defaults
+ * filled in and the texts the layer composes from its fields. Made once
+ * per engine, read-only afterwards. */
+typedef struct
+{
+  Wr2vRemoteClass klass;
+  gchar *no_key_message;
+  gchar *where_to_look;
+} FilledClass;
+
+static const Wr2vRemoteClass *
+fill_class (const Wr2vRemoteClass * rclass, const gchar * key_variable)
+{
+  FilledClass *f = g_new0 (FilledClass, 1);
+  Wr2vRemoteClass *k = &f->klass;
+  const gchar *word;
+
+  *k = *rclass;
+  word = k->key_word ? k->key_word : "key";
+  if (!k->job_word)
+    k->job_word = "job";
+  if (!k->settings_hint)
+    k->settings_hint = "api-url and model";
+  if (!k->result_expiry)
+    k->result_expiry = "the URL may expire";
+  if (!k->result_gone)
+    k->result_gone = "its URL has expired";
+  if (!k->too_large_image_hint)
+    k->too_large_image_hint = "use a smaller image, or give the pad a uri";
+  if (!k->too_large_video_hint)
+    k->too_large_video_hint = "shorten it (reference-duration), lower its "
+        "resolution, or give the pad a uri";
+  if (!k->resolution_word)
+    k->resolution_word = wr2v_resolution_nick;
+  if (!k->no_key_message && k->keys_page)
+    k->no_key_message = f->no_key_message = g_strdup_printf ("no %s API %s: "
+        "set the api-key property or the %s environment variable (%ss are "
+        "made at %s)", k->provider, word, key_variable, word, k->keys_page);
+  if (!k->where_to_look && k->dashboard_url)
+    k->where_to_look = f->where_to_look = g_strdup_printf ("Look for a new "
+        "%s in your %s dashboard (%s)", k->job_word, k->provider,
+        k->dashboard_url);
+  return k;
+}
+
+static void
+free_class (const Wr2vRemoteClass * k)
+{
+  FilledClass *f = (FilledClass *) k;
+
+  g_free (f->no_key_message);
+  g_free (f->where_to_look);
+  g_free (f);
+}
+
 Wr2vEngine *
 wr2v_remote_engine_new (const Wr2vEngineClass * eclass,
     const Wr2vRemoteClass * rclass, gsize priv_size)
@@ -64,7 +119,8 @@ wr2v_remote_engine_new (const Wr2vEngineClass * eclass,
 
   engine = g_new0 (Wr2vEngine, 1);
   remote = g_malloc0 (priv_size);
-  remote->klass = rclass;
+  remote->klass = fill_class (rclass, rclass->key_variable ?
+      rclass->key_variable : eclass->key_variable);
   remote->engine = engine;
   remote->http = wr2v_http_new ();
   g_mutex_init (&remote->lock);
@@ -89,6 +145,7 @@ wr2v_remote_engine_finalize (Wr2vEngine * engine)
     return;
   if (remote->klass->finalize)
     remote->klass->finalize (remote);
+  free_class (remote->klass);
   wr2v_http_free (remote->http);
   wr2v_remote_upload_clear (remote);
   g_mutex_clear (&remote->lock);
@@ -136,6 +193,48 @@ wr2v_remote_model (Wr2vRemote * remote)
   const gchar *m = remote->engine->settings.model;
 
   return m && *m ? m : remote->klass->default_model;
+}
+
+const gchar *
+wr2v_remote_engine_model (Wr2vEngine * engine)
+{
+  return wr2v_remote_model (wr2v_remote_get (engine));
+}
+
+gchar *
+wr2v_remote_engine_identity (Wr2vEngine * engine)
+{
+  return g_strdup (wr2v_remote_engine_model (engine));
+}
+
+gboolean
+wr2v_remote_check_settings (Wr2vRemote * remote, GError ** error)
+{
+  const gchar *model = wr2v_remote_model (remote);
+  gchar *base;
+
+  if (remote->klass->model_ok && !remote->klass->model_ok (model)) {
+    gchar *shown = g_strescape (model, NULL);
+
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST,
+        "model \"%s\" is not %s", shown, remote->klass->model_rule);
+    g_free (shown);
+    return FALSE;
+  }
+  if (!(base = wr2v_remote_base_url (remote, error)))
+    return FALSE;
+  g_free (base);
+  return TRUE;
+}
+
+gboolean
+wr2v_remote_engine_check (Wr2vEngine * engine, const Wr2vRequest * req,
+    GError ** error)
+{
+  Wr2vRemote *remote = wr2v_remote_get (engine);
+
+  return wr2v_remote_check_limits (remote, req, remote->klass->limits, error)
+      && wr2v_remote_check_settings (remote, error);
 }
 
 gchar *
@@ -246,21 +345,27 @@ sanitize_fault (Wr2vRemote * remote, Wr2vRemoteFault * fault)
   fault->request_id = request_id;
 }
 
-/* Reads @resp's body with the class's parse_fault, sanitized; all NULL
- * when it is empty or unreadable. */
+/* Reads @resp's body with the class's parser and answer_fault,
+ * sanitized; all NULL when it is empty or unreadable. */
 static void
 read_fault (Wr2vRemote * remote, const Wr2vHttpResponse * resp,
     Wr2vRemoteFault * fault)
 {
+  const Wr2vRemoteClass *k = remote->klass;
   gsize len = 0;
   const gchar *data = resp->body ? g_bytes_get_data (resp->body, &len) : NULL;
+  gpointer answer;
 
   memset (fault, 0, sizeof *fault);
-  if (len == 0 || !remote->klass->parse_fault (data, len, fault)) {
-    wr2v_remote_fault_clear (fault);
+  if (len == 0 || !k->answer_fault)
     return;
+  answer = g_malloc0 (k->answer_size);
+  if (k->answer_parser (data, len, answer, NULL)) {
+    k->answer_fault (answer, fault);
+    sanitize_fault (remote, fault);
   }
-  sanitize_fault (remote, fault);
+  k->answer_clear (answer);
+  g_free (answer);
 }
 
 /* wr2v_remote_note_fault() of an already sanitized @fault. */
@@ -481,6 +586,13 @@ wr2v_remote_parse (const Wr2vHttpResponse * resp, Wr2vRemoteParser parse,
     return TRUE;
   wr2v_http_hint_content_type (resp, error);
   return FALSE;
+}
+
+gboolean
+wr2v_remote_parse_answer (Wr2vRemote * remote, const Wr2vHttpResponse * resp,
+    gpointer out, GError ** error)
+{
+  return wr2v_remote_parse (resp, remote->klass->answer_parser, out, error);
 }
 
 /* --- submit --- */
@@ -780,6 +892,25 @@ poll_status_error (Wr2vRemote * remote, Wr2vJob * job, const gchar * job_id,
   g_free (what);
 }
 
+/* The class's read_poll on the answer parsed into the engine's struct. */
+static gboolean
+read_poll (Wr2vRemote * remote, Wr2vJob * job, const gchar * job_id,
+    const Wr2vHttpResponse * resp, Wr2vPollResult * res, GError ** error)
+{
+  const Wr2vRemoteClass *k = remote->klass;
+  gpointer answer = g_malloc0 (k->answer_size);
+  GError *local = NULL;
+  gboolean ok = FALSE;
+
+  if (!wr2v_remote_parse_answer (remote, resp, answer, &local))
+    wr2v_remote_poll_unreadable (remote, job_id, local, error);
+  else
+    ok = k->read_poll (remote, job, job_id, resp, answer, res, error);
+  k->answer_clear (answer);
+  g_free (answer);
+  return ok;
+}
+
 gboolean
 wr2v_remote_engine_poll (Wr2vEngine * engine, Wr2vJob * job,
     const gchar * job_id, Wr2vPollResult * res, GError ** error)
@@ -810,7 +941,7 @@ wr2v_remote_engine_poll (Wr2vEngine * engine, Wr2vJob * job,
             resp.status < 300))
       poll_status_error (remote, job, job_id, &resp, error);
     else
-      ok = k->read_poll (remote, job, job_id, &resp, res, error);
+      ok = read_poll (remote, job, job_id, &resp, res, error);
   }
   wr2v_http_response_clear (&resp);
   g_free (failed);

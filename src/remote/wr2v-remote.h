@@ -26,7 +26,7 @@
  *  - the capped download of the clip into the driver's path.
  *
  * An engine supplies (Wr2vRemoteClass): its names and texts, its limits,
- * how its error bodies read (parse_fault) and what they mean
+ * what its error answers say (answer_fault) and what they mean
  * (explain_fault), where a submit goes and how a request becomes its body
  * (submit_route, submit_body), how its answers become a submit verdict
  * (read_submit) and a poll result (read_poll), and its upload flow
@@ -57,8 +57,10 @@ G_BEGIN_DECLS
 
 typedef struct _Wr2vRemote Wr2vRemote;
 typedef struct _Wr2vRemoteClass Wr2vRemoteClass;
+/* a hosted model's limits (wr2v-remote-limits.h) */
+typedef struct _Wr2vRemoteLimits Wr2vRemoteLimits;
 
-/* What an error answer says, as read by the class's parse_fault hook from
+/* What an error answer says, as read by the class's answer_fault hook from
  * a body (copies, not yet sanitized: the layer passes them through
  * wr2v_remote_provider_text before any message or detail). */
 typedef struct
@@ -94,16 +96,26 @@ struct _Wr2vRemoteClass
 {
   /* --- names and texts --- */
   const gchar *provider;        /* "WaveSpeed": the service in messages */
-  const gchar *job_word;        /* "job" or "task": what the service runs */
+  /* "job" (the default), "task": what the service runs */
+  const gchar *job_word;
   /* environment variable of the key; NULL: the Wr2vEngineClass's */
   const gchar *key_variable;
-  const gchar *no_key_message;  /* the whole error when no key is set */
+  /* the whole error when no key is set; NULL: "no <provider> API
+   * <key_word>: set the api-key property or the <VAR> environment variable
+   * (<key_word>s are made at <keys_page>)" */
+  const gchar *no_key_message;
+  const gchar *key_word;        /* "key" (the default), "token" */
+  const gchar *keys_page;       /* "https://fal.ai/dashboard/keys" */
   /* appended to "check the api-key property or the <VAR> environment
    * variable" when the key is refused: ", and that the key is active" */
   const gchar *key_hint;
-  /* after "check" on a 404: "api-url and model" */
+  /* after "check" on a 404; NULL: "api-url and model" */
   const gchar *settings_hint;
   const gchar *default_model;
+  /* the model setting's form, a pure wire check, and what it must be:
+   * "a fal.ai model id (like \"fal-ai/...\")"; NULL: any model */
+  gboolean (*model_ok) (const gchar * model);
+  const gchar *model_rule;
   /* the engine's GStreamer debug category, made on the first engine:
    * GST_DEBUG_CATEGORY_STATIC (x) in the engine, &x here */
   GstDebugCategory **debug_category;
@@ -120,12 +132,15 @@ struct _Wr2vRemoteClass
   const gchar *poll_suffix;
   /* a poll's 404: "it may have expired or belong to another API key" */
   const gchar *unknown_job_hint;
-  /* "maybe submitted": where a user looks for the job, "Look for a new
-   * prediction in your dashboard (https://...)" */
+  /* "maybe submitted": where a user looks for the job; NULL: "Look for a
+   * new <job_word> in your <provider> dashboard (<dashboard_url>)" */
   const gchar *where_to_look;
-  /* the result URL's lifetime, in fetch errors: "the URL may expire" */
+  const gchar *dashboard_url;
+  /* the result URL's lifetime, in fetch errors; NULL: "the URL may
+   * expire" */
   const gchar *result_expiry;
-  /* a result URL that is gone (403/404/410): "its URL has expired" */
+  /* a result URL that is gone (403/404/410); NULL: "its URL has
+   * expired" */
   const gchar *result_gone;
   /* the result is served by api-url itself: its download follows no
    * redirect (ComfyUI) */
@@ -135,10 +150,14 @@ struct _Wr2vRemoteClass
   const gchar *uri_rule;
 
   /* --- limits --- */
+  /* what wr2v_remote_engine_check checks; NULL: the engine's check does */
+  const Wr2vRemoteLimits *limits;
   guint64 max_image_bytes;      /* per reference file; 0: no limit */
   guint64 max_video_bytes;
   /* after "<label> is 30 MB; <provider> takes video references up to
-   * 20 MB: " */
+   * 20 MB: "; NULL: "use a smaller image, or give the pad a uri" and
+   * "shorten it (reference-duration), lower its resolution, or give the
+   * pad a uri" */
   const gchar *too_large_image_hint;
   const gchar *too_large_video_hint;
   /* how long an uploaded URL stays valid, from the start of its upload */
@@ -170,10 +189,16 @@ struct _Wr2vRemoteClass
   gchar *(*upload) (Wr2vRemote * remote, Wr2vJob * job,
       const Wr2vReference * ref, const gchar * sha, const gchar * label,
       guint64 size, GError ** error);
-  /* Required: reads an error body; FALSE when it is no error answer of
-   * this service. Pure (the wire parser). */
-  gboolean (*parse_fault) (const gchar * data, gsize len,
-      Wr2vRemoteFault * out);
+  /* The service's answers: the engine's answer struct (its size), its
+   * wire parser (for wr2v_remote_parse_answer and each poll) and what
+   * frees its members. Set with WR2V_REMOTE_ANSWER. */
+  gsize answer_size;
+  gboolean (*answer_parser) (const gchar * data, gsize len, gpointer out,
+      GError ** error);
+  void (*answer_clear) (gpointer answer);
+  /* Required: what an answer (an error body the layer parsed into the
+   * answer struct) says went wrong, copied into @out. */
+  void (*answer_fault) (gconstpointer answer, Wr2vRemoteFault * out);
   /* The provider's own meaning of @fault (codes like "Arrearage"): sets
    * @error and returns TRUE, or FALSE for the layer's mapping by status.
    * @why is "HTTP 400 Code: message", sanitized. */
@@ -200,7 +225,7 @@ struct _Wr2vRemoteClass
   gchar *(*submit_body) (Wr2vRemote * remote, Wr2vJob * job,
       const gchar * const *urls, const gchar ** header);
   /* The resolution as the service names it, for the submit's progress
-   * text ("720p"). */
+   * text ("720p"). Default: wr2v_resolution_nick. */
   const gchar *(*resolution_word) (Wr2vResolution resolution);
   /* Reads a 200 answer to the submit: ACCEPTED with *@id (checked by the
    * layer), REFUSED with @error, or MAYBE with *@why. Required unless
@@ -212,10 +237,12 @@ struct _Wr2vRemoteClass
    * safe path segment), when poll_prefix and poll_suffix can't say it
    * (fal.ai's routes name the app). Default: prefix + id + suffix. */
   gchar *(*poll_route) (Wr2vRemote * remote, const gchar * escaped_id);
-  /* Required: reads a 200 answer to a poll into @res; FALSE with the
-   * user-facing error when the job failed or the answer is unusable. */
+  /* Required: reads a 200 answer to a poll, @answer (the answer struct
+   * the layer parsed it into; an unreadable answer never comes here),
+   * into @res; FALSE with the user-facing error when the job failed or
+   * the answer is unusable. */
   gboolean (*read_poll) (Wr2vRemote * remote, Wr2vJob * job,
-      const gchar * job_id, const Wr2vHttpResponse * resp,
+      const gchar * job_id, const Wr2vHttpResponse * resp, gpointer answer,
       Wr2vPollResult * res, GError ** error);
   /* Frees what the engine added to its private struct. */
   void (*finalize) (Wr2vRemote * remote);
@@ -240,6 +267,13 @@ struct _Wr2vRemote
 Wr2vEngine *wr2v_remote_engine_new (const Wr2vEngineClass * eclass,
     const Wr2vRemoteClass * rclass, gsize priv_size);
 
+/* The answers of a service, in its Wr2vRemoteClass: the struct @Type
+ * that the wire parser @parse fills and @clear empties
+ * (WR2V_JSON_DECLARE_PARSER). */
+#define WR2V_REMOTE_ANSWER(Type, parse, clear) \
+  .answer_size = sizeof (Type), .answer_parser = (Wr2vRemoteParser) parse, \
+  .answer_clear = (void (*) (gpointer)) clear
+
 /* The Wr2vEngineClass hooks of an engine that the layer runs, in its
  * class table: WR2V_REMOTE_ENGINE_HOOKS, or its own prepare and
  * WR2V_REMOTE_JOB_HOOKS (submit, poll, fetch, finalize). */
@@ -249,18 +283,58 @@ Wr2vEngine *wr2v_remote_engine_new (const Wr2vEngineClass * eclass,
 #define WR2V_REMOTE_ENGINE_HOOKS \
   .prepare = wr2v_remote_engine_prepare, WR2V_REMOTE_JOB_HOOKS
 
-/* What every hosted engine's Wr2vEngineClass says the same way: its key
- * variable, the hosted timeout, and its own <prefix>_check,
- * <prefix>_estimate_cost and <prefix>_identity. No cancel_remote: a
+/* What every hosted engine's Wr2vEngineClass says the same way: its name
+ * (the prefix), its key variable, the hosted timeout, the model as its
+ * identity, and its own <prefix>_estimate_cost. No cancel_remote: a
  * stopped run leaves the paid job running, and the next run resumes it. */
 #define WR2V_REMOTE_HOSTED_RULES(prefix, key_env) \
-  .key_variable = key_env, \
+  .name = #prefix, .key_variable = key_env, \
   .default_timeout_s = WR2V_DEFAULT_HOSTED_TIMEOUT_S, \
-  .check = prefix##_check, .estimate_cost = prefix##_estimate_cost, \
-  .identity = prefix##_identity
+  .estimate_cost = prefix##_estimate_cost, \
+  .identity = wr2v_remote_engine_identity
+
+/* Defines a hosted engine whose priv is a bare Wr2vRemote: its
+ * Wr2vEngineClass <prefix>_class (WR2V_REMOTE_HOSTED_RULES, @description,
+ * then the class's other fields as further arguments: its check and
+ * prepare, or WR2V_REMOTE_CHECKED_HOOKS) on the Wr2vRemoteClass
+ * <prefix>_remote_class, and the registry's wr2v_engine_<prefix>_new (). */
+#define WR2V_REMOTE_DEFINE_ENGINE(prefix, key_env, desc, ...) \
+  static const Wr2vEngineClass prefix##_class = { \
+    WR2V_REMOTE_HOSTED_RULES (prefix, key_env), .description = desc, \
+    __VA_ARGS__ \
+  }; \
+  Wr2vEngine *wr2v_engine_##prefix##_new (void); \
+  Wr2vEngine * \
+  wr2v_engine_##prefix##_new (void) \
+  { \
+    return wr2v_remote_engine_new (&prefix##_class, \
+        &prefix##_remote_class, sizeof (Wr2vRemote)); \
+  }
+
+/* The hooks of an engine whose checks are all in its Wr2vRemoteClass
+ * (limits, model_ok): the layer's check, and its prepare after it. */
+#define WR2V_REMOTE_CHECKED_HOOKS \
+  .check = wr2v_remote_engine_check, \
+  .prepare = wr2v_remote_engine_check_prepare, WR2V_REMOTE_JOB_HOOKS
 
 /* The Wr2vRemote at the start of @engine's priv. */
 Wr2vRemote *wr2v_remote_get (Wr2vEngine * engine);
+
+/* The model setting, or the class's default. */
+const gchar *wr2v_remote_engine_model (Wr2vEngine * engine);
+
+/* Wr2vEngineClass.identity of a hosted engine: its model. */
+gchar *wr2v_remote_engine_identity (Wr2vEngine * engine);
+
+/* Wr2vEngineClass.check of an engine whose checks are data: the class's
+ * limits (wr2v_remote_check_limits), then wr2v_remote_check_settings. */
+gboolean wr2v_remote_engine_check (Wr2vEngine * engine,
+    const Wr2vRequest * req, GError ** error);
+
+/* The model against the class's model_ok ("model \"x\" is not
+ * <model_rule>"), then api-url (and what the default depends on), so that
+ * wrong settings are reported before anything runs. */
+gboolean wr2v_remote_check_settings (Wr2vRemote * remote, GError ** error);
 
 /* Wr2vEngineClass.submit: the class's submit_route and submit_body with
  * the references' URLs, sent once by wr2v_remote_submit(). */
@@ -318,7 +392,7 @@ void wr2v_remote_answer_error (Wr2vRemote * remote, Wr2vJob * job,
     GError ** error);
 
 /* wr2v_remote_answer_error() of an HTTP response, its body read with the
- * class's parse_fault. */
+ * class's parser and answer_fault. */
 void wr2v_remote_http_error (Wr2vRemote * remote, Wr2vJob * job,
     const Wr2vHttpResponse * resp, const gchar * what, GError ** error);
 
@@ -361,6 +435,11 @@ typedef gboolean (*Wr2vRemoteParser) (const gchar * data, gsize len,
  * came instead of JSON (wr2v_http_hint_content_type). */
 gboolean wr2v_remote_parse (const Wr2vHttpResponse * resp,
     Wr2vRemoteParser parse, gpointer out, GError ** error);
+
+/* wr2v_remote_parse() with the class's answer_parser: @out is the
+ * engine's answer struct. */
+gboolean wr2v_remote_parse_answer (Wr2vRemote * remote,
+    const Wr2vHttpResponse * resp, gpointer out, GError ** error);
 
 /* Sends @sub exactly once on a fresh connection and returns the job id,
  * or NULL with an error: the service's refusal (nothing was created) or
@@ -436,3 +515,4 @@ G_END_DECLS
 #include "wr2v-remote-upload.h"
 #include "wr2v-remote-limits.h"
 #include "wr2v-remote-body.h"
+#include "wr2v-remote-file.h"

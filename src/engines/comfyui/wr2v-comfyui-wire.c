@@ -489,17 +489,13 @@ gchar *
 wr2v_comfyui_prompt_body (JsonNode * graph, const gchar * client_id)
 {
   JsonBuilder *b = json_builder_new ();
-  gchar *text;
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "prompt");
   json_builder_add_value (b, graph);
   json_builder_set_member_name (b, "client_id");
   json_builder_add_string_value (b, client_id);
-  json_builder_end_object (b);
-  text = wr2v_json_builder_text (b);
-  g_object_unref (b);
-  return text;
+  return wr2v_json_builder_finish (b);
 }
 
 /* {"@member": "@prompt_id"}, or {"@member": ["@prompt_id"]} */
@@ -507,7 +503,6 @@ static gchar *
 id_body (const gchar * member, const gchar * prompt_id, gboolean as_list)
 {
   JsonBuilder *b = json_builder_new ();
-  gchar *text;
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, member);
@@ -516,10 +511,7 @@ id_body (const gchar * member, const gchar * prompt_id, gboolean as_list)
   json_builder_add_string_value (b, prompt_id);
   if (as_list)
     json_builder_end_array (b);
-  json_builder_end_object (b);
-  text = wr2v_json_builder_text (b);
-  g_object_unref (b);
-  return text;
+  return wr2v_json_builder_finish (b);
 }
 
 gchar *

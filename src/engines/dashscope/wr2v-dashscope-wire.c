@@ -294,7 +294,6 @@ wr2v_dashscope_submit_body (const gchar * model, const Wr2vRequest * req,
     const gchar * const *urls)
 {
   JsonBuilder *b = json_builder_new ();
-  gchar *body;
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "model");
@@ -326,8 +325,5 @@ wr2v_dashscope_submit_body (const gchar * model, const Wr2vRequest * req,
     json_builder_add_string_value (b, wr2v_shot_type_nick (req->shot_type));
   }
   json_builder_end_object (b);
-  json_builder_end_object (b);
-  body = wr2v_json_builder_text (b);
-  g_object_unref (b);
-  return body;
+  return wr2v_json_builder_finish (b);
 }

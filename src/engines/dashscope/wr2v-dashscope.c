@@ -27,7 +27,6 @@
 GST_DEBUG_CATEGORY_STATIC (wr2v_dashscope_debug);
 #define GST_CAT_DEFAULT wr2v_dashscope_debug
 
-#define ENGINE_NAME "dashscope"
 #define KEY_ENV "DASHSCOPE_API_KEY"
 #define DEFAULT_MODEL "wan2.7-r2v"
 #define DEFAULT_REGION "singapore"
@@ -104,12 +103,6 @@ static const struct
 /* Billed seconds of a reference video whose length can't be read (no file
  * yet, or not an MP4/MOV we can parse): the default reference-duration. */
 #define ASSUMED_REFERENCE_VIDEO_S 10.0
-
-static const gchar *
-model (Wr2vEngine * engine)
-{
-  return wr2v_remote_model (wr2v_remote_get (engine));
-}
 
 /* The region's table entry; -1 and an error when unknown. */
 static gint
@@ -218,15 +211,6 @@ endpoint_text (Wr2vEngine * engine)
 
 /* --- answers --- */
 
-/* Parses a response body; FALSE when it is not a JSON object. */
-static gboolean
-parse_body (const Wr2vHttpResponse * resp, Wr2vDashscopeAnswer * a,
-    GError ** error)
-{
-  return wr2v_remote_parse (resp,
-      (Wr2vRemoteParser) wr2v_dashscope_parse_answer, a, error);
-}
-
 /* An answer's fault: @code and @message (the envelope's, or the task's),
  * with the request_id for support tickets. */
 static void
@@ -239,16 +223,13 @@ answer_fault (const Wr2vDashscopeAnswer * a, const gchar * code,
   fault->request_id = g_strdup (a->request_id);
 }
 
-static gboolean
-dashscope_parse_fault (const gchar * data, gsize len, Wr2vRemoteFault * out)
+/* the envelope's code and message */
+static void
+dashscope_answer_fault (gconstpointer answer, Wr2vRemoteFault * out)
 {
-  Wr2vDashscopeAnswer a = { 0, };
-  gboolean ok = wr2v_dashscope_parse_answer (data, len, &a, NULL);
+  const Wr2vDashscopeAnswer *a = answer;
 
-  if (ok)
-    answer_fault (&a, a.code, a.message, out);
-  wr2v_dashscope_answer_clear (&a);
-  return ok;
+  answer_fault (a, a->code, a->message, out);
 }
 
 /* An error envelope that came with a 200: it says what went wrong. */
@@ -283,7 +264,7 @@ dashscope_explain_fault (Wr2vRemote * remote, Wr2vJob * job, guint st,
 {
   const gchar *code = fault ? fault->code : NULL;
   gchar *endpoint = endpoint_text (remote->engine);
-  const gchar *m = model (remote->engine);
+  const gchar *m = wr2v_remote_model (remote);
   gboolean client = st >= 400 && st < 500 && st != 404 && st != 408 &&
       st != 413 && st != 429;
   gboolean handled = TRUE;
@@ -351,14 +332,14 @@ model_durations (const gchar * name)
 static gboolean
 check_duration (Wr2vEngine * engine, const Wr2vRequest * req, GError ** error)
 {
-  const DurationLimits *d = model_durations (model (engine));
+  const DurationLimits *d = model_durations (wr2v_remote_engine_model (engine));
   guint videos = wr2v_request_count (req, WR2V_REF_VIDEO);
 
   if (req->duration < d->min_duration_s || req->duration > d->max_duration_s) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED,
         "DashScope's %s makes clips of %u to %u seconds, not %u: set "
         "duration in that range (at most %u with a reference video)",
-        model (engine), d->min_duration_s, d->max_duration_s,
+        wr2v_remote_engine_model (engine), d->min_duration_s, d->max_duration_s,
         req->duration, d->max_duration_with_video_s);
     return FALSE;
   }
@@ -366,9 +347,9 @@ check_duration (Wr2vEngine * engine, const Wr2vRequest * req, GError ** error)
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED,
         "DashScope's %s makes clips of at most %u seconds when any "
         "reference video is present (%u linked), not %u: lower duration to "
-        "%u or less, or use reference images only", model (engine),
-        d->max_duration_with_video_s, videos, req->duration,
-        d->max_duration_with_video_s);
+        "%u or less, or use reference images only",
+        wr2v_remote_engine_model (engine), d->max_duration_with_video_s, videos,
+        req->duration, d->max_duration_with_video_s);
     return FALSE;
   }
   return TRUE;
@@ -378,7 +359,6 @@ static gboolean
 dashscope_check (Wr2vEngine * engine, const Wr2vRequest * req, GError ** error)
 {
   glong chars;
-  gchar *base;
 
   if (!check_duration (engine, req, error))
     return FALSE;
@@ -386,7 +366,7 @@ dashscope_check (Wr2vEngine * engine, const Wr2vRequest * req, GError ** error)
       req->resolution != WR2V_RESOLUTION_1080P) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED,
         "DashScope's %s makes 720p or 1080p clips: set resolution to one "
-        "of those", model (engine));
+        "of those", wr2v_remote_engine_model (engine));
     return FALSE;
   }
   /* every Wr2vAspectRatio is one of the five ratios the API names */
@@ -412,20 +392,10 @@ dashscope_check (Wr2vEngine * engine, const Wr2vRequest * req, GError ** error)
         limits.max_seed);
     return FALSE;
   }
-  if (!wr2v_dashscope_model_ok (model (engine))) {
-    gchar *shown = g_strescape (model (engine), NULL);
-    g_set_error (error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST,
-        "model \"%s\" is not a DashScope model name (like \"" DEFAULT_MODEL
-        "\")", shown);
-    g_free (shown);
-    return FALSE;
-  }
-  /* region and api-url: wrong settings are reported before anything runs */
-  base = wr2v_remote_base_url (wr2v_remote_get (engine), error);
-  if (!base)
-    return FALSE;
-  g_free (base);
-  return check_uploads_offered (engine, req, error);
+  /* model, region and api-url: wrong settings are reported before
+   * anything runs */
+  return wr2v_remote_check_settings (wr2v_remote_get (engine), error) &&
+      check_uploads_offered (engine, req, error);
 }
 
 static gdouble
@@ -451,12 +421,6 @@ dashscope_estimate_cost (Wr2vEngine * engine, const Wr2vRequest * req)
       seconds += ASSUMED_REFERENCE_VIDEO_S;
   }
   return seconds * per_s;
-}
-
-static gchar *
-dashscope_identity (Wr2vEngine * engine)
-{
-  return g_strdup (model (engine));
 }
 
 /* --- prepare: the temporary upload --- */
@@ -669,15 +633,6 @@ dashscope_uri_ok (const gchar * uri)
   return wr2v_remote_url_is_http (uri) || g_str_has_prefix (uri, "oss://");
 }
 
-static gboolean
-dashscope_prepare (Wr2vEngine * engine, Wr2vJob * job, GError ** error)
-{
-  /* the limits again, so that nothing is sent for a request the element
-   * did not check (wr2v_job_run alone) */
-  return dashscope_check (engine, job->request, error) &&
-      wr2v_remote_engine_prepare (engine, job, error);
-}
-
 /* --- submit --- */
 
 static Wr2vRemoteVerdict
@@ -689,7 +644,7 @@ dashscope_read_submit (Wr2vRemote * remote, Wr2vJob * job,
   Wr2vRemoteVerdict verdict = WR2V_REMOTE_SUBMIT_ACCEPTED;
   GError *local = NULL;
 
-  if (!parse_body (resp, &a, &local)) {
+  if (!wr2v_remote_parse_answer (remote, resp, &a, &local)) {
     *why = g_strdup_printf ("its answer was unreadable (%s)", local->message);
     g_error_free (local);
     return WR2V_REMOTE_SUBMIT_MAYBE;
@@ -848,22 +803,17 @@ task_succeeded (Wr2vRemote * remote, Wr2vJob * job, const gchar * task_id,
 static gboolean
 dashscope_read_poll (Wr2vRemote * remote, Wr2vJob * job,
     const gchar * job_id, const Wr2vHttpResponse * resp,
-    Wr2vPollResult * res, GError ** error)
+    gpointer answer, Wr2vPollResult * res, GError ** error)
 {
-  Wr2vDashscopeAnswer a = { 0, };
-  GError *local = NULL;
+  Wr2vDashscopeAnswer *a = answer;
   const gchar *status;
   gchar *what;
   gboolean ok = TRUE;
 
-  if (!parse_body (resp, &a, &local)) {
-    wr2v_remote_poll_unreadable (remote, job_id, local, error);
-    return FALSE;
-  }
-  status = a.task_status;
-  if (!status && a.code) {
+  status = a->task_status;
+  if (!status && a->code) {
     what = g_strdup_printf ("polling task %s", job_id);
-    envelope_error (remote, job, &a, what, error);
+    envelope_error (remote, job, a, what, error);
     g_free (what);
     ok = FALSE;
   } else if (!status) {
@@ -875,16 +825,16 @@ dashscope_read_poll (Wr2vRemote * remote, Wr2vJob * job,
     res->state = g_str_equal (status, "PENDING") ? WR2V_POLL_QUEUED :
         WR2V_POLL_RUNNING;
   } else if (g_str_equal (status, "SUCCEEDED")) {
-    ok = task_succeeded (remote, job, job_id, &a, res, error);
+    ok = task_succeeded (remote, job, job_id, a, res, error);
   } else if (status_is_failure (status)) {
-    task_failed (remote, job, job_id, resp, &a, res, error);
+    task_failed (remote, job, job_id, resp, a, res, error);
     ok = FALSE;
   } else if (g_str_equal (status, "UNKNOWN")) {
     /* terminal [C]: the task is gone, polling longer changes nothing */
     gchar *age = submitted_ago (job);
 
     wr2v_job_detail_int (job, "http-status", resp->status);
-    note_request_id (remote, job, &a);
+    note_request_id (remote, job, a);
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_NOT_FOUND,
         "DashScope reports task %s as UNKNOWN%s: the task is unknown or older "
         "than 24 h (or belongs to another key or region). Its result can't "
@@ -900,7 +850,6 @@ dashscope_read_poll (Wr2vRemote * remote, Wr2vJob * job,
   }
   if (status)
     wr2v_remote_poll_status (res, status);
-  wr2v_dashscope_answer_clear (&a);
   return ok;
 }
 
@@ -915,6 +864,8 @@ static const Wr2vRemoteClass dashscope_remote_class = {
       "region property)",
   .settings_hint = "api-url, region and model",
   .default_model = DEFAULT_MODEL,
+  .model_ok = wr2v_dashscope_model_ok,
+  .model_rule = "a DashScope model name (like \"" DEFAULT_MODEL "\")",
   .debug_category = &wr2v_dashscope_debug,
   .api_prefix = "/api/v1/",
   .poll_prefix = "tasks/",
@@ -927,9 +878,6 @@ static const Wr2vRemoteClass dashscope_remote_class = {
   .result_gone = "its URL expires 24 h after the task ended",
   .max_image_bytes = MAX_IMAGE_BYTES,
   .max_video_bytes = MAX_VIDEO_BYTES,
-  .too_large_image_hint = "use a smaller image, or give the pad a uri",
-  .too_large_video_hint = "shorten it (reference-duration), lower its "
-      "resolution, or give the pad a uri",
   .upload_lifetime_s = UPLOAD_LIFETIME_S,
   /* 503: the service was unavailable, so nothing was created; a 408, 500,
    * 502 or 504 (a timeout or gateway error) may hide a task it created
@@ -943,26 +891,19 @@ static const Wr2vRemoteClass dashscope_remote_class = {
   .uri_ok = dashscope_uri_ok,
   .upload_key = dashscope_upload_key,
   .upload = dashscope_upload,
-  .parse_fault = dashscope_parse_fault,
+  WR2V_REMOTE_ANSWER (Wr2vDashscopeAnswer, wr2v_dashscope_parse_answer,
+      wr2v_dashscope_answer_clear),
+  .answer_fault = dashscope_answer_fault,
   .explain_fault = dashscope_explain_fault,
   .read_submit = dashscope_read_submit,
   .read_poll = dashscope_read_poll,
 };
 
-static const Wr2vEngineClass dashscope_class = {
-  .name = ENGINE_NAME,
-  .description = "Alibaba Cloud Model Studio (DashScope) wan2.7-r2v (paid)",
-  WR2V_REMOTE_HOSTED_RULES (dashscope, KEY_ENV),
-  /* wan2.7-r2v's first_frame media and reference_voice; shot_type as on
-   * wan2.6-r2v */
-  .inputs = WR2V_INPUT_FIRST_FRAME | WR2V_INPUT_VOICE | WR2V_INPUT_SHOT_TYPE,
-  .prepare = dashscope_prepare,
-  WR2V_REMOTE_JOB_HOOKS,
-};
-
-Wr2vEngine *
-wr2v_engine_dashscope_new (void)
-{
-  return wr2v_remote_engine_new (&dashscope_class, &dashscope_remote_class,
-      sizeof (Wr2vRemote));
-}
+WR2V_REMOTE_DEFINE_ENGINE (dashscope, KEY_ENV,
+    "Alibaba Cloud Model Studio (DashScope) wan2.7-r2v (paid)",
+    /* wan2.7-r2v's first_frame media and reference_voice; shot_type as on
+     * wan2.6-r2v */
+    .inputs =
+    WR2V_INPUT_FIRST_FRAME | WR2V_INPUT_VOICE | WR2V_INPUT_SHOT_TYPE,.check =
+    dashscope_check,.prepare =
+    wr2v_remote_engine_check_prepare, WR2V_REMOTE_JOB_HOOKS)

@@ -114,17 +114,14 @@ wr2v_fal_submit_body (const gchar * model, const Wr2vRequest * req,
     const gchar * const *urls)
 {
   JsonBuilder *b = json_builder_new ();
-  gchar *body, *prompt;
+  gchar *prompt;
 
   json_builder_begin_object (b);
   /* the form fal.ai's provider documents (wr2v-prompt.c's table) */
   prompt = wr2v_prompt_sent (req, "fal", model);
   wr2v_remote_body_fields (b, req, prompt, urls, &fal_fields);
   g_free (prompt);
-  json_builder_end_object (b);
-  body = wr2v_json_builder_text (b);
-  g_object_unref (b);
-  return body;
+  return wr2v_json_builder_finish (b);
 }
 
 gchar *

@@ -25,7 +25,6 @@
 GST_DEBUG_CATEGORY_STATIC (wr2v_fal_debug);
 #define GST_CAT_DEFAULT wr2v_fal_debug
 
-#define ENGINE_NAME "fal"
 #define KEY_ENV "FAL_KEY"
 #define DEFAULT_QUEUE_URL "https://queue.fal.run"
 /* the storage API's host; under api-url, its routes go there too */
@@ -57,33 +56,15 @@ static const Wr2vRemoteLimits limits = {
  * is not known, the default reference-duration is assumed */
 #define ASSUMED_REFERENCE_VIDEO_S 10.0
 
-static const gchar *
-model (Wr2vEngine * engine)
-{
-  return wr2v_remote_model (wr2v_remote_get (engine));
-}
-
 /* --- answers --- */
 
-static gboolean
-parse_body (const Wr2vHttpResponse * resp, Wr2vFalAnswer * a, GError ** error)
+static void
+fal_answer_fault (gconstpointer answer, Wr2vRemoteFault * out)
 {
-  return wr2v_remote_parse (resp, (Wr2vRemoteParser) wr2v_fal_parse_answer,
-      a, error);
-}
+  const Wr2vFalAnswer *a = answer;
 
-static gboolean
-fal_parse_fault (const gchar * data, gsize len, Wr2vRemoteFault * out)
-{
-  Wr2vFalAnswer a = { 0, };
-  gboolean ok = wr2v_fal_parse_answer (data, len, &a, NULL);
-
-  if (ok) {
-    out->code = g_strdup (a.error_type);
-    out->message = g_strdup (a.detail ? a.detail : a.error);
-  }
-  wr2v_fal_answer_clear (&a);
-  return ok;
+  out->code = g_strdup (a->error_type);
+  out->message = g_strdup (a->detail ? a->detail : a->error);
 }
 
 static gboolean
@@ -111,43 +92,13 @@ fal_explain_fault (Wr2vRemote * remote, Wr2vJob * job, guint st,
   return FALSE;
 }
 
-/* --- check, cost, identity --- */
-
-static gboolean
-fal_check (Wr2vEngine * engine, const Wr2vRequest * req, GError ** error)
-{
-  Wr2vRemote *remote = wr2v_remote_get (engine);
-  gchar *base;
-
-  if (!wr2v_remote_check_limits (remote, req, &limits, error))
-    return FALSE;
-  if (!wr2v_fal_model_ok (model (engine))) {
-    gchar *shown = g_strescape (model (engine), NULL);
-
-    g_set_error (error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST,
-        "model \"%s\" is not a fal.ai model id (like \"" DEFAULT_MODEL
-        "\")", shown);
-    g_free (shown);
-    return FALSE;
-  }
-  /* a wrong api-url is reported before anything runs */
-  if (!(base = wr2v_remote_base_url (remote, error)))
-    return FALSE;
-  g_free (base);
-  return TRUE;
-}
+/* --- cost (the checks are data: limits and model_ok) --- */
 
 static gdouble
 fal_estimate_cost (Wr2vEngine * engine, const Wr2vRequest * req)
 {
   return (req->duration + wr2v_remote_reference_video_seconds (req,
           ASSUMED_REFERENCE_VIDEO_S)) * USD_PER_SECOND;
-}
-
-static gchar *
-fal_identity (Wr2vEngine * engine)
-{
-  return g_strdup (model (engine));
 }
 
 /* --- uploads: initiate, then PUT to the signed URL --- */
@@ -177,10 +128,7 @@ initiate_upload (Wr2vRemote * remote, Wr2vJob * job,
 
   if (!key || !(url = storage_url (remote, error)))
     return FALSE;
-  /* a neutral name: local file names say nothing the service needs */
-  filename = g_strdup_printf ("%s%u.%s", ref->kind == WR2V_REF_IMAGE ?
-      "image" : "video", ref->number, wr2v_remote_ext_for_mime (ref->mime,
-          ref->kind));
+  filename = wr2v_remote_upload_name (ref);
   body = wr2v_fal_initiate_body (ref->mime, filename);
   wr2v_remote_api_request (remote, job, &hr, WR2V_HTTP_POST, url, key);
   hr.body = g_bytes_new_take (body, strlen (body));
@@ -191,7 +139,7 @@ initiate_upload (Wr2vRemote * remote, Wr2vJob * job,
     wr2v_remote_http_error (remote, job, &resp, what, error);
     goto out;
   }
-  if (!parse_body (&resp, a, error))
+  if (!wr2v_remote_parse_answer (remote, &resp, a, error))
     goto out;
   if (!a->upload_url || !wr2v_http_url_allowed (a->upload_url, NULL) ||
       !wr2v_remote_url_is_http (a->file_url)) {
@@ -322,13 +270,12 @@ fetch_result (Wr2vRemote * remote, Wr2vJob * job, const gchar * job_id,
   if (resp.status == 400 || resp.status == 422) {
     /* the app ran and refused the input: the request is over. A 5xx may
      * be the queue's own trouble: kept, resumed by the next run. */
-    wr2v_remote_parse (&resp, (Wr2vRemoteParser) wr2v_fal_parse_answer, &a,
-        NULL);
+    wr2v_remote_parse_answer (remote, &resp, &a, NULL);
     request_failed (remote, job, job_id, resp.status, a.error_type,
         a.detail, res, error);
   } else if (resp.status != 200) {
     wr2v_remote_http_error (remote, job, &resp, what, error);
-  } else if (!parse_body (&resp, &a, &local)) {
+  } else if (!wr2v_remote_parse_answer (remote, &resp, &a, &local)) {
     wr2v_remote_poll_unreadable (remote, job_id, local, error);
   } else if (!a.video_url) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
@@ -359,30 +306,25 @@ static const Wr2vRemoteStatusWord fal_statuses[] = {
 
 static gboolean
 fal_read_poll (Wr2vRemote * remote, Wr2vJob * job, const gchar * job_id,
-    const Wr2vHttpResponse * resp, Wr2vPollResult * res, GError ** error)
+    const Wr2vHttpResponse * resp, gpointer answer, Wr2vPollResult * res,
+    GError ** error)
 {
-  Wr2vFalAnswer a = { 0, };
-  GError *local = NULL;
+  Wr2vFalAnswer *a = answer;
   gint state;
   gboolean ok;
 
-  if (!parse_body (resp, &a, &local)) {
-    wr2v_remote_poll_unreadable (remote, job_id, local, error);
-    return FALSE;
-  }
-  state = wr2v_remote_poll_word (remote, job_id, a.status, fal_statuses, res,
+  state = wr2v_remote_poll_word (remote, job_id, a->status, fal_statuses, res,
       error);
   ok = state >= 0;
-  if (state == WR2V_POLL_SUCCEEDED && a.error) {
-    request_failed (remote, job, job_id, resp->status, a.error_type,
-        a.error, res, error);
+  if (state == WR2V_POLL_SUCCEEDED && a->error) {
+    request_failed (remote, job, job_id, resp->status, a->error_type,
+        a->error, res, error);
     ok = FALSE;
   } else if (state == WR2V_POLL_SUCCEEDED) {
     /* SUCCEEDED only once the result is in hand */
     res->state = WR2V_POLL_RUNNING;
     ok = fetch_result (remote, job, job_id, res, error);
   }
-  wr2v_fal_answer_clear (&a);
   return ok;
 }
 
@@ -391,12 +333,11 @@ fal_read_poll (Wr2vRemote * remote, Wr2vJob * job, const gchar * job_id,
 static const Wr2vRemoteClass fal_remote_class = {
   .provider = "fal.ai",
   .job_word = "request",
-  .no_key_message = "no fal.ai API key: set the api-key property or the "
-      KEY_ENV " environment variable (keys are made at "
-      "https://fal.ai/dashboard/keys)",
+  .keys_page = "https://fal.ai/dashboard/keys",
   .key_hint = ", and that the key is active and the account has credit",
-  .settings_hint = "api-url and model",
   .default_model = DEFAULT_MODEL,
+  .model_ok = wr2v_fal_model_ok,
+  .model_rule = "a fal.ai model id (like \"" DEFAULT_MODEL "\")",
   .debug_category = &wr2v_fal_debug,
   .default_api_url = DEFAULT_QUEUE_URL,
   .api_prefix = "/",
@@ -405,15 +346,10 @@ static const Wr2vRemoteClass fal_remote_class = {
   /* [I] the status route answers 202 while the request waits */
   .poll_any_2xx = TRUE,
   .unknown_job_hint = "it may be too old or belong to another key",
-  .where_to_look = "Look for a new request in your fal.ai dashboard "
-      "(https://fal.ai/dashboard/requests)",
-  .result_expiry = "the URL may expire",
-  .result_gone = "its URL has expired",
+  .dashboard_url = "https://fal.ai/dashboard/requests",
+  .limits = &limits,
   .max_image_bytes = MAX_IMAGE_BYTES,
   .max_video_bytes = MAX_VIDEO_BYTES,
-  .too_large_image_hint = "use a smaller image, or give the pad a uri",
-  .too_large_video_hint = "shorten it (reference-duration), lower its "
-      "resolution, or give the pad a uri",
   .upload_lifetime_s = UPLOAD_LIFETIME_S,
   /* no submit_nothing_created: nothing documents a 5xx that means
    * "nothing was created" */
@@ -421,25 +357,15 @@ static const Wr2vRemoteClass fal_remote_class = {
   .submit_route_pattern = "%s",
   .submit_id_member = "request_id",
   .submit_body = fal_submit_body,
-  .resolution_word = wr2v_resolution_nick,
   .upload_scope = wr2v_remote_upload_scope_by_url,
   .upload = fal_upload,
-  .parse_fault = fal_parse_fault,
+  WR2V_REMOTE_ANSWER (Wr2vFalAnswer, wr2v_fal_parse_answer,
+      wr2v_fal_answer_clear),
+  .answer_fault = fal_answer_fault,
   .explain_fault = fal_explain_fault,
   .read_poll = fal_read_poll,
 };
 
-static const Wr2vEngineClass fal_class = {
-  .name = ENGINE_NAME,
-  .description = "fal.ai hosted Wan 2.7 Reference-to-Video (paid)",
-  WR2V_REMOTE_HOSTED_RULES (fal, KEY_ENV),
-  .prepare = wr2v_remote_engine_check_prepare,
-  WR2V_REMOTE_JOB_HOOKS,
-};
-
-Wr2vEngine *
-wr2v_engine_fal_new (void)
-{
-  return wr2v_remote_engine_new (&fal_class, &fal_remote_class,
-      sizeof (Wr2vRemote));
-}
+WR2V_REMOTE_DEFINE_ENGINE (fal, KEY_ENV,
+    "fal.ai hosted Wan 2.7 Reference-to-Video (paid)",
+    WR2V_REMOTE_CHECKED_HOOKS)

@@ -83,7 +83,7 @@ wr2v_replicate_submit_body (const gchar * model, const Wr2vRequest * req,
     const gchar * const *urls)
 {
   JsonBuilder *b = json_builder_new ();
-  gchar *body, *prompt;
+  gchar *prompt;
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "input");
@@ -93,8 +93,5 @@ wr2v_replicate_submit_body (const gchar * model, const Wr2vRequest * req,
   wr2v_remote_body_fields (b, req, prompt, urls, &replicate_fields);
   g_free (prompt);
   json_builder_end_object (b);
-  json_builder_end_object (b);
-  body = wr2v_json_builder_text (b);
-  g_object_unref (b);
-  return body;
+  return wr2v_json_builder_finish (b);
 }

@@ -25,7 +25,6 @@
 GST_DEBUG_CATEGORY_STATIC (wr2v_replicate_debug);
 #define GST_CAT_DEFAULT wr2v_replicate_debug
 
-#define ENGINE_NAME "replicate"
 #define KEY_ENV "REPLICATE_API_TOKEN"
 #define DEFAULT_API_URL "https://api.replicate.com"
 #define DEFAULT_MODEL "wan-video/wan-2.7-r2v"
@@ -51,34 +50,16 @@ static const gdouble usd_per_second_720p = 0.10;
 static const gdouble usd_per_second_1080p = 0.15;
 #define ASSUMED_REFERENCE_VIDEO_S 10.0
 
-static const gchar *
-model (Wr2vEngine * engine)
-{
-  return wr2v_remote_model (wr2v_remote_get (engine));
-}
-
 /* --- answers --- */
 
-static gboolean
-parse_body (const Wr2vHttpResponse * resp, Wr2vReplicateAnswer * a,
-    GError ** error)
+/* problem details: title, detail */
+static void
+replicate_answer_fault (gconstpointer answer, Wr2vRemoteFault * out)
 {
-  return wr2v_remote_parse (resp,
-      (Wr2vRemoteParser) wr2v_replicate_parse_answer, a, error);
-}
+  const Wr2vReplicateAnswer *a = answer;
 
-static gboolean
-replicate_parse_fault (const gchar * data, gsize len, Wr2vRemoteFault * out)
-{
-  Wr2vReplicateAnswer a = { 0, };
-
-  if (!wr2v_replicate_parse_answer (data, len, &a, NULL))
-    return FALSE;
-  out->code = g_steal_pointer (&a.title);
-  out->message = a.detail ? g_steal_pointer (&a.detail) :
-      g_steal_pointer (&a.error);
-  wr2v_replicate_answer_clear (&a);
-  return TRUE;
+  out->code = g_strdup (a->title);
+  out->message = g_strdup (a->detail ? a->detail : a->error);
 }
 
 /* 402: billing; the layer's meaning of the other statuses says enough (a
@@ -97,30 +78,7 @@ replicate_explain_fault (Wr2vRemote * remote, Wr2vJob * job, guint st,
   return TRUE;
 }
 
-/* --- check, cost, identity --- */
-
-static gboolean
-replicate_check (Wr2vEngine * engine, const Wr2vRequest * req, GError ** error)
-{
-  Wr2vRemote *remote = wr2v_remote_get (engine);
-  gchar *base;
-
-  if (!wr2v_remote_check_limits (remote, req, &limits, error))
-    return FALSE;
-  if (!wr2v_replicate_model_ok (model (engine))) {
-    gchar *shown = g_strescape (model (engine), NULL);
-
-    g_set_error (error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST,
-        "model \"%s\" is not a Replicate model (owner/name, like \""
-        DEFAULT_MODEL "\")", shown);
-    g_free (shown);
-    return FALSE;
-  }
-  if (!(base = wr2v_remote_base_url (remote, error)))
-    return FALSE;
-  g_free (base);
-  return TRUE;
-}
+/* --- cost (the checks are data: limits and model_ok) --- */
 
 static gdouble
 replicate_estimate_cost (Wr2vEngine * engine, const Wr2vRequest * req)
@@ -130,12 +88,6 @@ replicate_estimate_cost (Wr2vEngine * engine, const Wr2vRequest * req)
 
   return (req->duration + wr2v_remote_reference_video_seconds (req,
           ASSUMED_REFERENCE_VIDEO_S)) * per_s;
-}
-
-static gchar *
-replicate_identity (Wr2vEngine * engine)
-{
-  return g_strdup (model (engine));
 }
 
 /* --- uploads: the files API --- */
@@ -149,7 +101,7 @@ replicate_upload (Wr2vRemote * remote, Wr2vJob * job,
 {
   const gchar *key = wr2v_remote_key (remote, error);
   gchar *route, *filename, *what, *url = NULL;
-  Wr2vHttpFormPart part = { 0, };
+  Wr2vHttpFormPart part;
   Wr2vHttpRequest hr;
   Wr2vHttpResponse resp = { 0, };
   Wr2vRemoteProgress ps;
@@ -157,20 +109,11 @@ replicate_upload (Wr2vRemote * remote, Wr2vJob * job,
 
   if (!key || !(route = wr2v_remote_route (remote, "files", error)))
     return NULL;
+  /* "Video1.mp4": Replicate's file name, as its files were always named */
   filename = g_strdup_printf ("%s%u.%s", wr2v_ref_kind_word (ref->kind),
       ref->number, wr2v_remote_ext_for_mime (ref->mime, ref->kind));
-  part.name = "content";
-  part.file_path = ref->path;
-  part.filename = filename;
-  part.content_type = ref->mime;
-  wr2v_remote_api_request (remote, job, &hr, WR2V_HTTP_POST, route, key);
-  /* a file may take long: only a stalled transfer ends it */
-  hr.timeout_s = 0;
-  hr.low_speed_time_s = 0;
-  hr.parts = &part;
-  hr.n_parts = 1;
-  wr2v_remote_watch_progress (&hr, &ps, job, label);
-
+  wr2v_remote_form_upload (remote, job, &hr, &part, &ps, route, key,
+      "content", ref, filename, label);
   what = g_strdup_printf ("uploading %s", label);
   if (!wr2v_remote_read (remote, &hr, TRUE, &resp, error))
     goto out;
@@ -178,7 +121,7 @@ replicate_upload (Wr2vRemote * remote, Wr2vJob * job,
     wr2v_remote_http_error (remote, job, &resp, what, error);
     goto out;
   }
-  if (!parse_body (&resp, &a, error))
+  if (!wr2v_remote_parse_answer (remote, &resp, &a, error))
     goto out;
   if (!wr2v_remote_url_is_http (a.get_url)) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
@@ -251,32 +194,26 @@ static const Wr2vRemoteStatusWord replicate_statuses[] = {
 static gboolean
 replicate_read_poll (Wr2vRemote * remote, Wr2vJob * job,
     const gchar * job_id, const Wr2vHttpResponse * resp,
-    Wr2vPollResult * res, GError ** error)
+    gpointer answer, Wr2vPollResult * res, GError ** error)
 {
-  Wr2vReplicateAnswer a = { 0, };
-  GError *local = NULL;
+  Wr2vReplicateAnswer *a = answer;
   gint state;
   gboolean ok = FALSE;
 
-  if (!parse_body (resp, &a, &local)) {
-    wr2v_remote_poll_unreadable (remote, job_id, local, error);
-    return FALSE;
-  }
-  state = wr2v_remote_poll_word (remote, job_id, a.status, replicate_statuses,
+  state = wr2v_remote_poll_word (remote, job_id, a->status, replicate_statuses,
       res, error);
   if (state == WR2V_POLL_FAILED) {
-    prediction_failed (remote, job, job_id, resp->status, &a, res, error);
-  } else if (state == WR2V_POLL_SUCCEEDED && !a.output) {
+    prediction_failed (remote, job, job_id, resp->status, a, res, error);
+  } else if (state == WR2V_POLL_SUCCEEDED && !a->output) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
         "Replicate prediction %s succeeded without an output; run again to "
         "resume it", job_id);
   } else if (state == WR2V_POLL_SUCCEEDED) {
-    ok = wr2v_remote_poll_output (remote, job_id, "succeeded", a.output, res,
+    ok = wr2v_remote_poll_output (remote, job_id, "succeeded", a->output, res,
         error);
   } else {
     ok = state >= 0;
   }
-  wr2v_replicate_answer_clear (&a);
   return ok;
 }
 
@@ -285,24 +222,24 @@ replicate_read_poll (Wr2vRemote * remote, Wr2vJob * job,
 static const Wr2vRemoteClass replicate_remote_class = {
   .provider = "Replicate",
   .job_word = "prediction",
-  .no_key_message = "no Replicate API token: set the api-key property or "
-      "the " KEY_ENV " environment variable (tokens are made at "
-      "https://replicate.com/account/api-tokens)",
+  .key_word = "token",
+  .keys_page = "https://replicate.com/account/api-tokens",
   .key_hint = ", and that the token is active",
-  .settings_hint = "api-url and model",
   .default_model = DEFAULT_MODEL,
+  .model_ok = wr2v_replicate_model_ok,
+  .model_rule = "a Replicate model (owner/name, like \"" DEFAULT_MODEL "\")",
   .debug_category = &wr2v_replicate_debug,
   .default_api_url = DEFAULT_API_URL,
   .api_prefix = "/v1/",
   .poll_prefix = "predictions/",
   .poll_suffix = "",
   .unknown_job_hint = "it may belong to another token",
-  .where_to_look = "Look for a new prediction in your Replicate dashboard "
-      "(https://replicate.com/predictions)",
+  .dashboard_url = "https://replicate.com/predictions",
   .result_expiry = "Replicate deletes outputs of API predictions an hour "
       "after they end",
   .result_gone = "Replicate deletes outputs of API predictions an hour "
       "after they end; run again to submit a new (paid) prediction",
+  .limits = &limits,
   .max_image_bytes = MAX_IMAGE_BYTES,
   .max_video_bytes = MAX_VIDEO_BYTES,
   .upload_lifetime_s = UPLOAD_LIFETIME_S,
@@ -313,28 +250,15 @@ static const Wr2vRemoteClass replicate_remote_class = {
   .submit_route_pattern = "models/%s/predictions",
   .submit_id_member = "id",
   .submit_body = replicate_submit_body,
-  .resolution_word = wr2v_resolution_nick,
   .upload = replicate_upload,
   .upload_scope = wr2v_remote_upload_scope_by_url,
-  .too_large_video_hint = "shorten it (reference-duration), lower its "
-      "resolution, or give the pad a uri",
-  .too_large_image_hint = "use a smaller image, or give the pad a uri",
-  .parse_fault = replicate_parse_fault,
+  WR2V_REMOTE_ANSWER (Wr2vReplicateAnswer, wr2v_replicate_parse_answer,
+      wr2v_replicate_answer_clear),
+  .answer_fault = replicate_answer_fault,
   .explain_fault = replicate_explain_fault,
   .read_poll = replicate_read_poll,
 };
 
-static const Wr2vEngineClass replicate_class = {
-  .name = ENGINE_NAME,
-  .description = "Replicate hosted Wan 2.7 Reference-to-Video (paid)",
-  WR2V_REMOTE_HOSTED_RULES (replicate, KEY_ENV),
-  .prepare = wr2v_remote_engine_check_prepare,
-  WR2V_REMOTE_JOB_HOOKS,
-};
-
-Wr2vEngine *
-wr2v_engine_replicate_new (void)
-{
-  return wr2v_remote_engine_new (&replicate_class, &replicate_remote_class,
-      sizeof (Wr2vRemote));
-}
+WR2V_REMOTE_DEFINE_ENGINE (replicate, KEY_ENV,
+    "Replicate hosted Wan 2.7 Reference-to-Video (paid)",
+    WR2V_REMOTE_CHECKED_HOOKS)

@@ -545,7 +545,6 @@ wr2v_wavespeed_price_body (const gchar * model, const gchar * body)
 {
   JsonNode *inputs = json_from_string (body, NULL);
   JsonBuilder *b = json_builder_new ();
-  gchar *text;
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "model_id");
@@ -555,10 +554,7 @@ wr2v_wavespeed_price_body (const gchar * model, const gchar * body)
     json_builder_add_value (b, inputs);
   else
     json_builder_add_null_value (b);
-  json_builder_end_object (b);
-  text = wr2v_json_builder_text (b);
-  g_object_unref (b);
-  return text;
+  return wr2v_json_builder_finish (b);
 }
 
 gchar *
@@ -566,7 +562,6 @@ wr2v_wavespeed_ticket_body (const gchar * filename, guint64 size,
     const gchar * content_type)
 {
   JsonBuilder *b = json_builder_new ();
-  gchar *text;
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "filename");
@@ -575,8 +570,5 @@ wr2v_wavespeed_ticket_body (const gchar * filename, guint64 size,
   json_builder_add_int_value (b, size);
   json_builder_set_member_name (b, "content_type");
   json_builder_add_string_value (b, content_type);
-  json_builder_end_object (b);
-  text = wr2v_json_builder_text (b);
-  g_object_unref (b);
-  return text;
+  return wr2v_json_builder_finish (b);
 }

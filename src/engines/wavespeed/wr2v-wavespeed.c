@@ -37,22 +37,7 @@ GST_DEBUG_CATEGORY (wr2v_wavespeed_debug);
 #define MAX_VIDEO_BYTES (100 * 1024 * 1024)
 #define UPLOAD_LIFETIME_S (7 * 24 * 3600 - 12 * 3600)
 
-static const gchar *
-model (Wr2vEngine * engine)
-{
-  return wr2v_remote_model (wr2v_remote_get (engine));
-}
-
 /* --- answers --- */
-
-/* Parses a 200 answer's body. */
-static gboolean
-parse_body (const Wr2vHttpResponse * resp, Wr2vWavespeedAnswer * a,
-    GError ** error)
-{
-  return wr2v_remote_parse (resp,
-      (Wr2vRemoteParser) wr2v_wavespeed_parse_answer, a, error);
-}
 
 /* The envelope of an answer as a fault: its code is an HTTP-like number. */
 static void
@@ -63,18 +48,6 @@ envelope_fault (const Wr2vWavespeedAnswer * a, Wr2vRemoteFault * fault)
   fault->code = a->has_code ? g_strdup_printf ("%" G_GINT64_FORMAT, a->code)
       : NULL;
   fault->message = g_strdup (a->message);
-}
-
-static gboolean
-wavespeed_parse_fault (const gchar * data, gsize len, Wr2vRemoteFault * out)
-{
-  Wr2vWavespeedAnswer a = { 0, };
-  gboolean ok = wr2v_wavespeed_parse_answer (data, len, &a, NULL);
-
-  if (ok)
-    envelope_fault (&a, out);
-  wr2v_wavespeed_answer_clear (&a);
-  return ok;
 }
 
 /* The HTTP status an answer's envelope code stands for: 200 without one,
@@ -144,10 +117,10 @@ wavespeed_check (Wr2vEngine * engine, const Wr2vRequest * req, GError ** error)
         "images together), not %u: remove some", WR2V_MAX_REFERENCES, total);
     return FALSE;
   }
-  if (!wr2v_wavespeed_model_ok (model (engine))) {
+  if (!wr2v_wavespeed_model_ok (wr2v_remote_engine_model (engine))) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST,
         "model \"%s\" is not a WaveSpeed model id (like \"" DEFAULT_MODEL
-        "\")", model (engine));
+        "\")", wr2v_remote_engine_model (engine));
     return FALSE;
   }
   return TRUE;
@@ -159,13 +132,7 @@ static gdouble
 wavespeed_estimate_cost (Wr2vEngine * engine, const Wr2vRequest * req)
 {
   return wr2v_wavespeed_price ((Wr2vWavespeedPriv *) wr2v_remote_get (engine),
-      req, model (engine));
-}
-
-static gchar *
-wavespeed_identity (Wr2vEngine * engine)
-{
-  return g_strdup (model (engine));
+      req, wr2v_remote_engine_model (engine));
 }
 
 /* --- uploads --- */
@@ -187,15 +154,6 @@ wavespeed_upload_scope (Wr2vRemote * remote)
   return scope;
 }
 
-/* A neutral name: local file names say nothing the service needs. */
-static gchar *
-upload_name (const Wr2vReference * ref)
-{
-  return g_strdup_printf ("%s%u.%s", ref->kind == WR2V_REF_IMAGE ?
-      "image" : "video", ref->number, wr2v_remote_ext_for_mime (ref->mime,
-          ref->kind));
-}
-
 /* Sends @hr (an upload, retried like a read) and reads the envelope of a
  * 200 answer into @a; *@status is the HTTP status (404: no such route). */
 static gboolean
@@ -212,8 +170,8 @@ upload_call (Wr2vRemote * remote, Wr2vJob * job, Wr2vHttpRequest * hr,
   if (resp.status != 200)
     wr2v_remote_http_error (remote, job, &resp, what, error);
   else
-    ok = parse_body (&resp, a, error) && check_envelope (remote, job, a,
-        what, error);
+    ok = wr2v_remote_parse_answer (remote, &resp, a, error)
+        && check_envelope (remote, job, a, what, error);
 out:
   wr2v_http_response_clear (&resp);
   return ok;
@@ -225,8 +183,9 @@ static gchar *
 upload_binary (Wr2vRemote * remote, Wr2vJob * job, const Wr2vReference * ref,
     const gchar * label, const gchar * key, guint * status, GError ** error)
 {
-  gchar *route, *filename = upload_name (ref), *what, *url = NULL;
-  Wr2vHttpFormPart part = { 0, };
+  gchar *route, *filename = wr2v_remote_upload_name (ref), *what;
+  gchar *url = NULL;
+  Wr2vHttpFormPart part;
   Wr2vHttpRequest hr;
   Wr2vRemoteProgress ps;
   Wr2vWavespeedAnswer a = { 0, };
@@ -235,18 +194,8 @@ upload_binary (Wr2vRemote * remote, Wr2vJob * job, const Wr2vReference * ref,
     g_free (filename);
     return NULL;
   }
-  part.name = "file";
-  part.file_path = ref->path;
-  part.filename = filename;
-  part.content_type = ref->mime;
-  wr2v_remote_api_request (remote, job, &hr, WR2V_HTTP_POST, route, key);
-  /* a file may take long: only a stalled transfer ends it */
-  hr.timeout_s = 0;
-  hr.low_speed_time_s = 0;
-  hr.parts = &part;
-  hr.n_parts = 1;
-  wr2v_remote_watch_progress (&hr, &ps, job, label);
-
+  wr2v_remote_form_upload (remote, job, &hr, &part, &ps, route, key, "file",
+      ref, filename, label);
   what = g_strdup_printf ("uploading %s", label);
   if (upload_call (remote, job, &hr, what, &a, status, error)) {
     if (wr2v_remote_url_is_http (a.download_url))
@@ -307,7 +256,7 @@ upload_ticket (Wr2vRemote * remote, Wr2vJob * job, const Wr2vReference * ref,
     const gchar * label, guint64 size, const gchar * key, guint * status,
     GError ** error)
 {
-  gchar *filename = upload_name (ref), *url = NULL, *route, *what;
+  gchar *filename = wr2v_remote_upload_name (ref), *url = NULL, *route, *what;
   gchar *body = wr2v_wavespeed_ticket_body (filename, size, ref->mime);
   Wr2vWavespeedAnswer a = { 0, };
   Wr2vHttpRequest hr;
@@ -391,7 +340,7 @@ wavespeed_read_submit (Wr2vRemote * remote, Wr2vJob * job,
   Wr2vRemoteVerdict verdict = WR2V_REMOTE_SUBMIT_ACCEPTED;
   GError *local = NULL;
 
-  if (!parse_body (resp, &a, &local)) {
+  if (!wr2v_remote_parse_answer (remote, resp, &a, &local)) {
     *why = g_strdup_printf ("its answer was unreadable (%s)", local->message);
     g_error_free (local);
     return WR2V_REMOTE_SUBMIT_MAYBE;
@@ -553,21 +502,16 @@ unknown_status (Wr2vRemote * remote, const gchar * job_id, const gchar * status)
 static gboolean
 wavespeed_read_poll (Wr2vRemote * remote, Wr2vJob * job,
     const gchar * job_id, const Wr2vHttpResponse * resp,
-    Wr2vPollResult * res, GError ** error)
+    gpointer answer, Wr2vPollResult * res, GError ** error)
 {
-  Wr2vWavespeedAnswer a = { 0, };
-  GError *local = NULL;
+  Wr2vWavespeedAnswer *a = answer;
   gchar *what = g_strdup_printf ("polling job %s", job_id);
   const gchar *status;
   gboolean ok = FALSE;
 
-  if (!parse_body (resp, &a, &local)) {
-    wr2v_remote_poll_unreadable (remote, job_id, local, error);
+  if (!check_envelope (remote, job, a, what, error))
     goto out;
-  }
-  if (!check_envelope (remote, job, &a, what, error))
-    goto out;
-  if (!(status = a.status)) {
+  if (!(status = a->status)) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
         "WaveSpeed's answer for job %s has no status", job_id);
     goto out;
@@ -579,18 +523,18 @@ wavespeed_read_poll (Wr2vRemote * remote, Wr2vJob * job,
   } else if (g_str_equal (status, "processing")) {
     res->state = WR2V_POLL_RUNNING;
   } else if (g_str_equal (status, "completed")) {
-    if (!a.output) {
+    if (!a->output) {
       g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
           "WaveSpeed job %s completed without an output URL", job_id);
       ok = FALSE;
     } else {
-      ok = wr2v_remote_poll_output (remote, job_id, "completed", a.output,
+      ok = wr2v_remote_poll_output (remote, job_id, "completed", a->output,
           res, error);
     }
   } else if (g_str_equal (status, "failed") ||
       g_str_equal (status, "cancelled") || g_str_equal (status, "timeout")
       || g_str_equal (status, "deleted")) {
-    job_failed (remote, job, job_id, resp, &a, res, error);
+    job_failed (remote, job, job_id, resp, a, res, error);
     ok = FALSE;
   } else {
     /* a status this code doesn't know yet: keep waiting, the request
@@ -600,7 +544,6 @@ wavespeed_read_poll (Wr2vRemote * remote, Wr2vJob * job,
   }
 
 out:
-  wr2v_wavespeed_answer_clear (&a);
   g_free (what);
   return ok;
 }
@@ -609,12 +552,8 @@ out:
 
 static const Wr2vRemoteClass wavespeed_remote_class = {
   .provider = "WaveSpeed",
-  .job_word = "job",
-  .no_key_message = "no WaveSpeed API key: set the api-key property or the "
-      KEY_ENV " environment variable (keys are made at https://wavespeed.ai, "
-      "under API keys)",
+  .keys_page = "https://wavespeed.ai, under API keys",
   .key_hint = ", and that the key is active and the account has credit",
-  .settings_hint = "api-url and model",
   .default_model = DEFAULT_MODEL,
   .debug_category = &wr2v_wavespeed_debug,
   .default_api_url = DEFAULT_API_URL,
@@ -624,8 +563,6 @@ static const Wr2vRemoteClass wavespeed_remote_class = {
   .unknown_job_hint = "it may have expired or belong to another API key",
   .where_to_look = "Look for a new prediction in your WaveSpeed dashboard "
       "(https://wavespeed.ai)",
-  .result_expiry = "the URL may expire",
-  .result_gone = "its URL has expired",
   .max_image_bytes = MAX_IMAGE_BYTES,
   .max_video_bytes = MAX_VIDEO_BYTES,
   .too_large_image_hint = "use a smaller image",
@@ -636,10 +573,12 @@ static const Wr2vRemoteClass wavespeed_remote_class = {
   .submit_nothing_created = {0},
   .submit_route = wavespeed_submit_route,
   .submit_body = wavespeed_submit_body,
-  .resolution_word = wr2v_resolution_nick,
   .upload_scope = wavespeed_upload_scope,
   .upload = wavespeed_upload,
-  .parse_fault = wavespeed_parse_fault,
+  WR2V_REMOTE_ANSWER (Wr2vWavespeedAnswer, wr2v_wavespeed_parse_answer,
+      wr2v_wavespeed_answer_clear),
+  .answer_fault = (void (*)(gconstpointer, Wr2vRemoteFault *))
+      envelope_fault,
   .explain_fault = wavespeed_explain_fault,
   .finalize = wavespeed_remote_finalize,
   .read_submit = wavespeed_read_submit,
@@ -647,9 +586,9 @@ static const Wr2vRemoteClass wavespeed_remote_class = {
 };
 
 static const Wr2vEngineClass wavespeed_class = {
-  .name = ENGINE_NAME,
-  .description = "WaveSpeedAI hosted Wan 2.7 Reference-to-Video (paid)",
   WR2V_REMOTE_HOSTED_RULES (wavespeed, KEY_ENV),
+  .description = "WaveSpeedAI hosted Wan 2.7 Reference-to-Video (paid)",
+  .check = wavespeed_check,
   .prepare = wr2v_wavespeed_prepare,
   WR2V_REMOTE_JOB_HOOKS,
 };

@@ -1,0 +1,41 @@
+/* wr2v-test-faults.c: engine test cases as table rows (see
+ * wr2v-test-faults.h). */
+#include "config.h"
+
+#include <string.h>
+
+#include "wr2v-error.h"
+#include "wr2v-test-faults.h"
+
+static void
+run_fail_case (Wr2vFixture * fx, gconstpointer data)
+{
+  const Wr2vFailCase *c = data;
+  Wr2vRun r;
+  guint i;
+
+  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
+  if (c->uri_only)
+    fx->req = wr2v_test_uri_request ("Video 1 waves", FALSE);
+  wr2v_fx_go (fx, c->fault, &r);
+  g_assert_error (r.error, WR2V_ERROR, c->code);
+  for (i = 0; i < G_N_ELEMENTS (c->says) && c->says[i]; i++)
+    wr2v_assert_says (r.error, c->says[i]);
+  if (c->hides)
+    g_assert_null (strstr (r.error->message, c->hides));
+  for (i = 0; i < G_N_ELEMENTS (c->counts) && c->counts[i].route; i++)
+    g_assert_cmpint (wr2v_fx_count (fx, c->counts[i].route), ==,
+        c->counts[i].count);
+  if (c->journal_forgotten)
+    wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
+  wr2v_run_clear (&r);
+}
+
+void
+wr2v_fail_cases_add (const Wr2vFailCase * cases, guint n)
+{
+  guint i;
+
+  for (i = 0; i < n; i++)
+    WR2V_FIXTURE_ADD (cases[i].path, &cases[i], run_fail_case);
+}
