@@ -35,6 +35,8 @@
 #define FRAME (GST_SECOND / FPS)
 #define WAVESPEED_KEY "wr2v-audio-WS-KEY-51d0c2"
 #define DASHSCOPE_KEY "wr2v-audio-DS-KEY-7e3a90"
+#define FAL_KEY "wr2v-audio-FAL-KEY-20c4d8"
+#define REPLICATE_KEY "wr2v-audio-REP-KEY-9b61f3"
 
 typedef struct
 {
@@ -51,6 +53,9 @@ static const Engine engines[] = {
   /* the fake stands for Beijing, where reference files may be uploaded */
   {"dashscope", "fake-dashscope.py", "DASHSCOPE_API_KEY", DASHSCOPE_KEY,
       " region=beijing"},
+  {"fal", "fake-fal.py", "FAL_KEY", FAL_KEY, ""},
+  {"replicate", "fake-replicate.py", "REPLICATE_API_TOKEN", REPLICATE_KEY,
+      ""},
 };
 
 static gchar *tmp_root;
@@ -150,8 +155,9 @@ setup_start (Setup * s, const Engine * e, gboolean soundtrack)
 {
   s->engine = e;
   s->server = NULL;
-  g_unsetenv ("WAVESPEED_API_KEY");
-  g_unsetenv ("DASHSCOPE_API_KEY");
+  for (guint i = 0; i < G_N_ELEMENTS (engines); i++)
+    if (engines[i].key_var)
+      g_unsetenv (engines[i].key_var);
   if (!e->script)
     return;
   g_setenv (e->key_var, e->key, TRUE);
@@ -245,27 +251,65 @@ test_inputs_dashscope (void)
   setup_stop (&s);
 }
 
-/* Each input on wavespeed: an error naming it, and not one request. */
+/* Each input of @inputs (NULL-ended) on @e: refused, and not one
+ * request reaches its fake. */
 static void
-test_inputs_refused (void)
+assert_refused (const Engine * e, const gchar * const *inputs)
 {
-  const gchar *inputs[] = { "shot-type=single",
-    "video_0::voice-uri=" VOICE_URL, "image_0::role=first-frame"
-  };
-
-  for (guint i = 0; i < G_N_ELEMENTS (inputs); i++) {
+  for (guint i = 0; inputs[i]; i++) {
     Setup s;
     g_autofree gchar *desc = NULL;
     Stream v, a;
 
-    setup_start (&s, &engines[1], TRUE);
+    setup_start (&s, e, TRUE);
     desc = describe_inputs (&s, inputs[i]);
-    g_test_message ("wavespeed with %s", inputs[i]);
+    g_test_message ("%s with %s", e->engine, inputs[i]);
     g_assert_false (run (desc, &v, &a));
     g_assert_cmpuint (v.buffers, ==, 0);
     g_assert_cmpint (wr2v_fake_server_total_requests (s.server), ==, 0);
     setup_stop (&s);
   }
+}
+
+static const gchar *const voice_and_first_frame[] = {
+  "video_0::voice-uri=" VOICE_URL, "image_0::role=first-frame", NULL
+};
+
+static const gchar *const all_inputs[] = { "shot-type=single",
+  "video_0::voice-uri=" VOICE_URL, "image_0::role=first-frame", NULL
+};
+
+/* wavespeed and fal document none of them */
+static void
+test_inputs_refused (gconstpointer data)
+{
+  assert_refused (data, all_inputs);
+}
+
+/* Replicate documents shot_type, in "input"; no voice, no first frame */
+static void
+test_inputs_replicate (void)
+{
+  Setup s;
+  g_autofree gchar *desc = NULL;
+  g_autoptr (JsonNode) stats = NULL;
+  JsonArray *submits;
+  JsonObject *input;
+  Stream v, a;
+
+  setup_start (&s, &engines[4], TRUE);
+  desc = describe_inputs (&s, "shot-type=multi");
+  g_assert_true (run (desc, &v, &a));
+  stats = wr2v_fake_server_stats (s.server);
+  submits = json_object_get_array_member (json_node_get_object (stats),
+      "submits");
+  g_assert_cmpuint (json_array_get_length (submits), ==, 1);
+  input = member_obj (member_obj (json_array_get_object_element (submits, 0),
+          "body"), "input");
+  g_assert_cmpstr (json_object_get_string_member (input, "shot_type"), ==,
+      "multi");
+  setup_stop (&s);
+  assert_refused (&engines[4], voice_and_first_frame);
 }
 
 /* preview takes a first frame and multi-shot (a voice it refuses): the
@@ -518,7 +562,11 @@ main (int argc, char **argv)
   }
   g_test_add_func ("/audio/preview/off", test_audio_off);
   g_test_add_func ("/inputs/dashscope/fields", test_inputs_dashscope);
-  g_test_add_func ("/inputs/wavespeed/refused", test_inputs_refused);
+  g_test_add_data_func ("/inputs/wavespeed/refused", &engines[1],
+      test_inputs_refused);
+  g_test_add_data_func ("/inputs/fal/refused", &engines[3],
+      test_inputs_refused);
+  g_test_add_func ("/inputs/replicate", test_inputs_replicate);
   g_test_add_func ("/inputs/preview", test_inputs_preview);
 
   ret = g_test_run ();

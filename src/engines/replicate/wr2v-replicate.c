@@ -327,6 +327,9 @@ static const Wr2vRemoteClass replicate_remote_class = {
 static const Wr2vEngineClass replicate_class = {
   .name = ENGINE_NAME,
   .description = "Replicate hosted Wan 2.7 Reference-to-Video (paid)",
+  /* shot_type is in the model's inputs [C: its llms.txt]; a voice and a
+   * first frame are not */
+  .inputs = WR2V_INPUT_SHOT_TYPE,
   WR2V_REMOTE_HOSTED_RULES (replicate, KEY_ENV),
   .prepare = wr2v_remote_engine_check_prepare,
   WR2V_REMOTE_JOB_HOOKS,
