@@ -99,6 +99,15 @@
  *     videotestsrc num-buffers=60 ! g.video_0
  * ]| A hosted engine (DASHSCOPE_API_KEY from the environment), a fixed
  * seed, and a job key: a rerun after a stop or a crash resumes the job.
+ * |[
+ * gst-launch-1.0 wanr2v name=g engine=dashscope region=beijing \
+ *     prompt="Video 1 says hello" video_0::voice-location=voice.wav \
+ *     ! videoconvert ! autovideosink videotestsrc num-buffers=60 ! g.video_0
+ * ]| A voice from a file (1 to 10 s; a wav or mp3 goes as it is, other
+ * formats are encoded to wav): checked at PAUSED, uploaded like the
+ * reference, sent as the reference's voice. Engines that take no voice
+ * refuse it at PAUSED; the preview engine takes it (checked, and part of
+ * the request's identity) and keeps its own soundtrack.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -136,6 +145,7 @@ enum
   PAD_PROP_URI,
   PAD_PROP_ROLE,
   PAD_PROP_VOICE_URI,
+  PAD_PROP_VOICE_LOCATION,      /* PAD_PROP_VOICE_URI + 1 */
 };
 
 G_DEFINE_TYPE (GstWanR2vBinPad, gst_wanr2v_bin_pad, GST_TYPE_GHOST_PAD);
@@ -150,6 +160,7 @@ gst_wanr2v_bin_pad_set_property (GObject * object, guint prop_id,
     case PAD_PROP_URI:
     case PAD_PROP_ROLE:
     case PAD_PROP_VOICE_URI:
+    case PAD_PROP_VOICE_LOCATION:
       if (target)
         g_object_set_property (G_OBJECT (target), pspec->name, value);
       else
@@ -172,6 +183,7 @@ gst_wanr2v_bin_pad_get_property (GObject * object, guint prop_id,
     case PAD_PROP_URI:
     case PAD_PROP_ROLE:
     case PAD_PROP_VOICE_URI:
+    case PAD_PROP_VOICE_LOCATION:
       if (target)
         g_object_get_property (G_OBJECT (target), pspec->name, value);
       break;
@@ -200,8 +212,10 @@ gst_wanr2v_bin_pad_class_init (GstWanR2vBinPadClass * klass)
           GST_WANR2V_REF_PAD_URI_BLURB, NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
-  /* GstWanR2vBinPad:role, GstWanR2vBinPad:voice-uri: those of the
-   * wanr2vgen pad (#GstWanR2vRefPad:role, #GstWanR2vRefPad:voice-uri) */
+  /* GstWanR2vBinPad:role, GstWanR2vBinPad:voice-uri,
+   * GstWanR2vBinPad:voice-location: those of the wanr2vgen pad
+   * (#GstWanR2vRefPad:role, #GstWanR2vRefPad:voice-uri,
+   * #GstWanR2vRefPad:voice-location) */
   gst_wanr2v_ref_pad_install_inputs (gobject_class, PAD_PROP_ROLE,
       PAD_PROP_VOICE_URI);
 }

@@ -27,6 +27,7 @@
 #include "wr2v-error.h"
 #include "wr2v-fleet.h"
 #include "wr2v-prompt.h"
+#include "wr2v-voice.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -534,6 +535,8 @@ build_request (GstWanR2vGen * self)
     ref->first_frame = pad->role == GST_WANR2V_ROLE_FIRST_FRAME;
     ref->voice_uri = pad->voice_uri && *pad->voice_uri ?
         g_strdup (pad->voice_uri) : NULL;
+    ref->voice_source = pad->voice_location && *pad->voice_location ?
+        g_strdup (pad->voice_location) : NULL;
     GST_OBJECT_UNLOCK (pad);
     wr2v_request_add_reference (req, ref);
   }
@@ -847,6 +850,9 @@ validate (GstWanR2vGen * self)
     engine = wr2v_engine_new (self->engine_name, &self->settings, &err);
   if (engine && !references_pending (self, req) &&
       !wr2v_engine_check (engine, req, &err))
+    g_clear_pointer (&engine, wr2v_engine_free);
+  /* a voice file is known now: checked now, before anything is paid */
+  if (engine && !wr2v_voice_check_all (req, &err))
     g_clear_pointer (&engine, wr2v_engine_free);
   /* with sometimes pads upstream, a pad requested up front may be linked
    * in "pad-added": waited for, see references_final() */
@@ -1179,10 +1185,12 @@ job_thread_func (gpointer data)
   gboolean serving = FALSE;
   gint fd = -1;
   g_autofree gchar *fleet_store = NULL, *fleet_period = NULL;
+  g_autofree gchar *work_dir = NULL;
   gdouble fleet_budget;
 
   g_mutex_lock (&self->lock);
   req = build_request (self);
+  work_dir = g_strdup (self->work_dir);
   wr2v_engine_settings_copy (&settings, &self->settings);
   location = g_strdup (self->result_location);
   store = wr2v_store_open (self->cache_dir, &err);
@@ -1224,6 +1232,8 @@ job_thread_func (gpointer data)
   }
   if (!err && !wr2v_engine_check (engine, req, &err))
     g_assert (err);
+  if (!err)
+    wr2v_voice_prepare_all (req, work_dir, self->cancellable, &err);
   if (!err)
     wr2v_prompt_canonicalize (req);     /* engines read the continuing form */
 

@@ -22,8 +22,14 @@ G_BEGIN_DECLS
   "https:// or oss:// URL of a wav or mp3 (1 to 10 s) this reference " \
   "speaks in (dashscope's reference_voice). Engines that take no voice " \
   "refuse it before anything is sent (default: none)"
-/* Installs role and voice-uri on @klass with ids @role_id, @voice_id:
- * the pad's own and the wanr2v bin pad's, one definition. */
+#define GST_WANR2V_REF_PAD_VOICE_LOCATION_BLURB \
+  "Local sound file of the voice this reference speaks in (1 to 10 s): a " \
+  "wav or mp3 is sent as it is, another format is encoded to wav; checked " \
+  "when the pipeline starts and uploaded like the references. Engines " \
+  "that take no voice refuse it before anything is sent (default: none)"
+/* Installs role, voice-uri and voice-location on @klass with ids
+ * @role_id, @voice_id and @voice_id + 1: the pad's own and the wanr2v bin
+ * pad's, one definition. */
 void gst_wanr2v_ref_pad_install_inputs (GObjectClass * klass, guint role_id,
     guint voice_id);
 
@@ -47,6 +53,7 @@ struct _GstWanR2vRefPad
   gchar *uri;
   gint role;                    /* GstWanR2vRole */
   gchar *voice_uri;
+  gchar *voice_location;
 };
 
 G_END_DECLS

@@ -61,6 +61,8 @@ static const Engine engines[] = {
 static gchar *tmp_root;
 static gchar *reference;
 static gchar *clip[2];          /* [0]: no soundtrack, [1]: with one */
+/* voices of 3 s: sent as they are (wav, mp3), encoded (ogg); too long */
+static gchar *voice_wav, *voice_mp3, *voice_ogg, *voice_long;
 static guint runs;
 
 /* What one sink saw. */
@@ -271,6 +273,18 @@ assert_refused (const Engine * e, const gchar * const *inputs)
   }
 }
 
+/* assert_refused() with a voice file on video_0 too */
+static void
+assert_refused_with_voice_file (const Engine * e, const gchar * const *inputs)
+{
+  g_autofree gchar *voice = g_strdup_printf ("video_0::voice-location=\"%s\"",
+      voice_wav);
+  const gchar *const with_file[] = { voice, NULL };
+
+  assert_refused (e, inputs);
+  assert_refused (e, with_file);
+}
+
 static const gchar *const voice_and_first_frame[] = {
   "video_0::voice-uri=" VOICE_URL, "image_0::role=first-frame", NULL
 };
@@ -283,7 +297,7 @@ static const gchar *const all_inputs[] = { "shot-type=single",
 static void
 test_inputs_refused (gconstpointer data)
 {
-  assert_refused (data, all_inputs);
+  assert_refused_with_voice_file (data, all_inputs);
 }
 
 /* Replicate documents shot_type, in "input"; no voice, no first frame */
@@ -309,7 +323,71 @@ test_inputs_replicate (void)
   g_assert_cmpstr (json_object_get_string_member (input, "shot_type"), ==,
       "multi");
   setup_stop (&s);
-  assert_refused (&engines[4], voice_and_first_frame);
+  assert_refused_with_voice_file (&engines[4], voice_and_first_frame);
+}
+
+/* A voice file on DashScope: checked, uploaded like a reference (the
+ * temporary upload, as audio/wav or audio/mpeg: a wav or an mp3 as it is,
+ * an ogg encoded to wav) and sent as the reference's reference_voice, an
+ * oss:// URL the fake resolves to that upload. */
+static void
+check_voice_file (const gchar * file, const gchar * mime, gboolean as_is)
+{
+  Setup s;
+  g_autofree gchar *props = g_strdup_printf ("video_0::voice-location=\"%s\"",
+      file);
+  g_autofree gchar *desc = NULL;
+  g_autoptr (JsonNode) stats = NULL;
+  JsonObject *root, *body, *item, *upload = NULL;
+  JsonArray *uploads;
+  const gchar *voice;
+  GStatBuf st;
+  Stream v, a;
+
+  g_test_message ("voice %s", file);
+  setup_start (&s, &engines[2], TRUE);
+  desc = describe (&s, props, "! fakesink name=vsink");
+  g_assert_true (run (desc, &v, &a));
+  stats = wr2v_fake_server_stats (s.server);
+  root = json_node_get_object (stats);
+  body = member_obj (member_obj (root, "last_create"), "body");
+  item = json_array_get_object_element (json_object_get_array_member
+      (member_obj (body, "input"), "media"), 0);
+  voice = json_object_get_string_member_with_default (item,
+      "reference_voice", "");
+  g_assert_true (g_str_has_prefix (voice, "oss://"));
+  /* the voice's upload: its type, and its bytes as the user's file */
+  uploads = json_object_get_array_member (root, "uploads");
+  for (guint i = 0; i < json_array_get_length (uploads); i++) {
+    JsonObject *u = json_array_get_object_element (uploads, i);
+
+    if (g_str_has_prefix (json_object_get_string_member_with_default (u,
+                "content_type", ""), "audio/"))
+      upload = u;
+  }
+  g_assert_nonnull (upload);
+  g_assert_cmpstr (json_object_get_string_member (upload, "content_type"),
+      ==, mime);
+  g_assert_cmpint (g_stat (file, &st), ==, 0);
+  if (as_is)
+    g_assert_cmpint (json_object_get_int_member (upload, "size"), ==,
+        st.st_size);
+  setup_stop (&s);
+}
+
+static void
+test_voice_file_dashscope (void)
+{
+  g_autofree gchar *props = NULL;
+  const gchar *refused[2] = { NULL, NULL };
+
+  check_voice_file (voice_wav, "audio/wav", TRUE);
+  check_voice_file (voice_mp3, "audio/mpeg", TRUE);
+  check_voice_file (voice_ogg, "audio/wav", FALSE);
+  /* too long: refused before a single request */
+  props = g_strdup_printf ("video_0::voice-location=\"%s\"", voice_long);
+  refused[0] = props;
+  assert_refused (&engines[2], refused);
 }
 
 /* preview takes a first frame and multi-shot (a voice it refuses): the
@@ -318,7 +396,7 @@ static void
 test_inputs_preview (void)
 {
   Setup s;
-  g_autofree gchar *desc = NULL;
+  g_autofree gchar *desc = NULL, *props = NULL;
   Stream v, a;
 
   setup_start (&s, &engines[0], TRUE);
@@ -328,6 +406,12 @@ test_inputs_preview (void)
   g_clear_pointer (&desc, g_free);
   desc = describe_inputs (&s, "video_0::voice-uri=" VOICE_URL);
   g_assert_false (run (desc, &v, &a));
+  /* a voice file it takes (checked and hashed like everywhere) */
+  g_clear_pointer (&desc, g_free);
+  props = g_strdup_printf ("video_0::voice-location=\"%s\"", voice_ogg);
+  desc = describe_inputs (&s, props);
+  g_assert_true (run (desc, &v, &a));
+  g_assert_cmpuint (v.buffers, ==, DURATION * FPS);
   setup_stop (&s);
 }
 
@@ -519,6 +603,20 @@ test_done_when (gconstpointer data)
   for_each_clip (data, check_done_when);
 }
 
+/* @seconds of tone encoded by @encoder into @name in tmp_root */
+static gchar *
+make_voice (const gchar * name, guint seconds, const gchar * encoder)
+{
+  gchar *path = g_build_filename (tmp_root, name, NULL);
+  g_autofree gchar *desc = g_strdup_printf ("audiotestsrc num-buffers=%u "
+      "samplesperbuffer=4800 ! audio/x-raw,rate=48000,channels=1 ! "
+      "audioconvert ! %s ! filesink location=\"%s\"", seconds * 10, encoder,
+      path);
+
+  g_assert_true (wr2v_test_run_to_eos (desc, 60 * GST_SECOND));
+  return path;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -545,6 +643,10 @@ main (int argc, char **argv)
       "location=\"%s/first.png\"", tmp_root);
   g_assert_true (wr2v_test_run_to_eos (name, 60 * GST_SECOND));
   g_clear_pointer (&name, g_free);
+  voice_wav = make_voice ("voice.wav", 3, "wavenc");
+  voice_mp3 = make_voice ("voice.mp3", 3, "lamemp3enc");
+  voice_ogg = make_voice ("voice.ogg", 3, "vorbisenc ! oggmux");
+  voice_long = make_voice ("long.wav", 12, "wavenc");
 
   for (guint i = 0; i < G_N_ELEMENTS (engines); i++) {
     name = g_strdup_printf ("/audio/%s/both-pads", engines[i].engine);
@@ -567,6 +669,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/inputs/fal/refused", &engines[3],
       test_inputs_refused);
   g_test_add_func ("/inputs/replicate", test_inputs_replicate);
+  g_test_add_func ("/inputs/dashscope/voice-file", test_voice_file_dashscope);
   g_test_add_func ("/inputs/preview", test_inputs_preview);
 
   ret = g_test_run ();

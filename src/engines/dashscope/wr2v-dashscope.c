@@ -182,6 +182,14 @@ check_uploads_offered (Wr2vEngine * engine, const Wr2vRequest * req,
   for (i = 0; req->references && i < req->references->len; i++) {
     Wr2vReference *ref = g_ptr_array_index (req->references, i);
 
+    if (!ref->voice_uri && (ref->voice_source || ref->voice_path)) {
+      g_set_error (error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED,
+          "The voice of %s %u is a file, and DashScope uploads files only "
+          "in the Beijing region (region is %s): set voice-uri (a public "
+          "https URL) instead, or use region=beijing with a Beijing API key",
+          wr2v_ref_kind_word (ref->kind), ref->number, regions[r].name);
+      return FALSE;
+    }
     if (ref->uri)
       continue;
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED,
@@ -696,15 +704,27 @@ static gchar *
 dashscope_submit_body (Wr2vRemote * remote, Wr2vJob * job,
     const gchar * const *urls, const gchar ** header)
 {
-  guint i;
+  guint i, n = job->request->references->len;
+  GError *err = NULL;
+  gchar **voices = wr2v_remote_voice_urls (remote, job, &err);
+  gchar *body;
 
+  if (!voices) {
+    /* prepare uploaded every voice: only a cache gone meanwhile */
+    GST_WARNING ("%s", err->message);
+    g_error_free (err);
+    voices = g_new0 (gchar *, n + 1);
+  }
   /* oss:// URLs are only resolved when asked to [C] */
   for (i = 0; urls[i]; i++) {
-    if (g_str_has_prefix (urls[i], "oss://"))
+    if (g_str_has_prefix (urls[i], "oss://") ||
+        g_str_has_prefix (voices[i] ? voices[i] : "", "oss://"))
       *header = "X-DashScope-OssResourceResolve: enable";
   }
-  return wr2v_dashscope_submit_body (wr2v_remote_model (remote),
-      job->request, urls);
+  body = wr2v_dashscope_submit_body (wr2v_remote_model (remote),
+      job->request, urls, (const gchar * const *) voices);
+  wr2v_remote_urls_free (voices, n);
+  return body;
 }
 
 /* --- poll --- */
@@ -900,6 +920,8 @@ static const Wr2vRemoteClass dashscope_remote_class = {
   .too_large_video_hint = "shorten it (reference-duration), lower its "
       "resolution, or give the pad a uri",
   .upload_lifetime_s = UPLOAD_LIFETIME_S,
+  /* reference_voice: wav or mp3, 1-10 s, <= 15 MB [3P] */
+  .max_voice_bytes = 15 * 1024 * 1024,
   /* 503: the service was unavailable, so nothing was created; a 408, 500,
    * 502 or 504 (a timeout or gateway error) may hide a task it created
    * (docs/engines/dashscope.md) */
