@@ -70,9 +70,10 @@ check_inputs (Wr2vEngine * engine, const Wr2vRequest * req, GError ** error)
   for (guint i = 0; i < req->references->len; i++) {
     const Wr2vReference *ref = g_ptr_array_index (req->references, i);
     /* a voice pad's voice has a path and no source */
-    gboolean voice = ref->voice_uri || ref->voice_source || ref->voice_path;
+    gboolean voice = ref->voice_uri || ref->voice_source || ref->voice_path
+        || ref->voice_pad;
     const gchar *voice_prop = ref->voice_uri ? "voice-uri" :
-        ref->voice_source ? "voice-location" : "a voice pad";
+        ref->voice_source ? "voice-location" : ref->voice_pad;
     guint input = ref->first_frame ? WR2V_INPUT_FIRST_FRAME :
         voice ? WR2V_INPUT_VOICE : 0;
     g_autofree gchar *who = wr2v_reference_name (ref);
@@ -91,10 +92,12 @@ check_inputs (Wr2vEngine * engine, const Wr2vRequest * req, GError ** error)
           "of a wav or mp3 file (1 to 10 seconds).", who, ref->voice_uri);
       return FALSE;
     }
-    if (ref->voice_uri && (ref->voice_source || ref->voice_path)) {
+    if ((ref->voice_uri != NULL) + (ref->voice_source != NULL) +
+        (ref->voice_pad != NULL) > 1) {
       g_set_error (error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST,
-          "%s has two voices: voice-uri \"%s\" and %s. Keep one.", who,
-          ref->voice_uri, ref->voice_source ? "voice-location" : "a voice pad");
+          "%s has more than one voice (of voice-uri, voice-location and a "
+          "voice pad%s%s). Keep one.", who, ref->voice_pad ? ": " : "",
+          ref->voice_pad ? ref->voice_pad : "");
       return FALSE;
     }
     if (voice && !(engine->klass->inputs & WR2V_INPUT_VOICE))

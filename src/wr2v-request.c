@@ -56,6 +56,7 @@ wr2v_reference_free (Wr2vReference * ref)
   g_free (ref->voice_path);
   g_free (ref->voice_mime);
   g_free (ref->voice_sha256);
+  g_free (ref->voice_pad);
   g_free (ref);
 }
 

@@ -71,6 +71,8 @@ typedef struct
   gchar *voice_path;            /* the voice file sent, or NULL */
   gchar *voice_mime;            /* "audio/wav", "audio/mpeg" */
   gchar *voice_sha256;          /* hex digest of voice_path's bytes */
+  gchar *voice_pad;             /* the voice_N pad its voice comes from,
+                                 * or NULL: for messages, never hashed */
 } Wr2vReference;
 
 typedef struct

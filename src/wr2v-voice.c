@@ -69,8 +69,11 @@ fit_mime (GstDiscovererInfo * info, GstDiscovererStreamInfo * audio)
   const gchar *mime = NULL;
   gint version = 0, layer = 0;
 
-  if (s && gst_structure_has_name (s, "audio/x-raw") &&
-      g_str_equal (top_name, "audio/x-wav"))
+  /* a PCM wav: the discoverer names its stream by the container (another
+   * codec in a wav has its own caps) */
+  if (s && (gst_structure_has_name (s, "audio/x-wav") ||
+          (gst_structure_has_name (s, "audio/x-raw") &&
+              g_str_equal (top_name, "audio/x-wav"))))
     mime = "audio/wav";
   if (s && gst_structure_has_name (s, "audio/mpeg") &&
       gst_structure_get_int (s, "mpegversion", &version) && version == 1 &&
@@ -275,7 +278,7 @@ wr2v_voice_finish_file (Wr2vReference * ref, const gchar * pad_name,
 {
   g_autofree gchar *name = wr2v_voice_name (ref, NULL);
   g_autofree gchar *who = g_strdup_printf ("%s, from pad %s", name,
-      pad_name);
+      pad_name ? pad_name : "voice_?");
   g_autofree gchar *why = NULL;
   VoiceProbe p;
 

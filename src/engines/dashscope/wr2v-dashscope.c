@@ -182,7 +182,8 @@ check_uploads_offered (Wr2vEngine * engine, const Wr2vRequest * req,
   for (i = 0; req->references && i < req->references->len; i++) {
     Wr2vReference *ref = g_ptr_array_index (req->references, i);
 
-    if (!ref->voice_uri && (ref->voice_source || ref->voice_path)) {
+    if (!ref->voice_uri && (ref->voice_source || ref->voice_path ||
+            ref->voice_pad)) {
       g_set_error (error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED,
           "The voice of %s %u is a file, and DashScope uploads files only "
           "in the Beijing region (region is %s): set voice-uri (a public "
