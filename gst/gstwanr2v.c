@@ -119,7 +119,7 @@
  * formats are encoded to wav): checked at PAUSED, uploaded like the
  * reference, sent as the reference's voice. Engines that take no voice
  * refuse it at PAUSED; the preview engine takes it (checked, and part of
- * the request's identity) and keeps its own soundtrack.
+ * the request's identity) and plays it over its soundtrack's bed.
  * |[
  * gst-launch-1.0 wanr2v name=g engine=dashscope region=beijing \
  *     prompt="Video 1 talks to Image 2" image_0::voice-pad=voice_1 \

@@ -40,6 +40,8 @@
 #define DURATION 5
 #define FPS 30
 #define FRAME (GST_SECOND / FPS)
+#define BOTH_PADS "g. ! videoconvert ! fakesink name=vsink sync=false " \
+  "g.audio ! audioconvert ! fakesink name=asink sync=false"
 #define WAVESPEED_KEY "wr2v-audio-WS-KEY-51d0c2"
 #define DASHSCOPE_KEY "wr2v-audio-DS-KEY-7e3a90"
 #define FAL_KEY "wr2v-audio-FAL-KEY-20c4d8"
@@ -517,6 +519,70 @@ test_voice_live (void)
   g_assert_cmpuint (v.buffers, ==, DURATION * FPS);
 }
 
+/* The loudest half second of @mp4's soundtrack, in dB RMS (level). */
+static gdouble
+loudest_rms (const gchar * mp4)
+{
+  g_autofree gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! "
+      "qtdemux name=d d.audio_0 ! decodebin ! audioconvert ! level "
+      "interval=500000000 ! fakesink sync=false", mp4);
+  GstElement *p = gst_parse_launch (desc, NULL);
+  GstBus *bus = gst_element_get_bus (p);
+  gdouble loudest = -200.0;
+  GstMessage *m;
+
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  while ((m = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+              GST_MESSAGE_ELEMENT | GST_MESSAGE_EOS | GST_MESSAGE_ERROR))) {
+    const GstStructure *s = gst_message_get_structure (m);
+    gboolean end = GST_MESSAGE_TYPE (m) != GST_MESSAGE_ELEMENT;
+
+    if (!end && gst_structure_has_name (s, "level")) {
+      const GValueArray *rms = g_value_get_boxed (gst_structure_get_value (s,
+              "rms"));
+
+      loudest = MAX (loudest, g_value_get_double (rms->values));
+    }
+    gst_message_unref (m);
+    if (end)
+      break;
+  }
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (p);
+  return loudest;
+}
+
+/* preview plays a voice over its soundtrack's bed (a quiet tone): with a
+ * 3 s voice, the 5 s clip's sound is far louder, and both streams last
+ * the clip. */
+static void
+test_voice_preview_bed (void)
+{
+  g_autofree gchar *plain = g_strdup_printf ("%s/bed.mp4", tmp_root);
+  g_autofree gchar *voiced = g_strdup_printf ("%s/voiced.mp4", tmp_root);
+  const gchar *outs[] = { plain, voiced };
+  gdouble rms[2];
+  Setup s;
+
+  setup_start (&s, &engines[0], FALSE);
+  for (guint i = 0; i < 2; i++) {
+    g_autofree gchar *props = g_strdup_printf ("result-location=\"%s\" %s%s%s",
+        outs[i], i ? "video_0::voice-location=\"" : "", i ? voice_wav : "",
+        i ? "\"" : "");
+    g_autofree gchar *desc = describe (&s, props, BOTH_PADS);
+    Stream v, a;
+
+    g_assert_true (run (desc, &v, &a));
+    assert_lasts_clip (&v);
+    assert_lasts_clip (&a);
+    rms[i] = loudest_rms (outs[i]);
+    g_test_message ("%s: loudest %.1f dB", outs[i], rms[i]);
+  }
+  g_assert_cmpfloat (rms[1], >, rms[0] + 6.0);
+  setup_stop (&s);
+}
+
 /* Engines that take no voice refuse a voice pad before any request. */
 static void
 test_voice_pad_refused (void)
@@ -561,9 +627,6 @@ test_inputs_preview (void)
   g_assert_cmpuint (v.buffers, ==, DURATION * FPS);
   setup_stop (&s);
 }
-
-#define BOTH_PADS "g. ! videoconvert ! fakesink name=vsink sync=false " \
-  "g.audio ! audioconvert ! fakesink name=asink sync=false"
 
 typedef void (*SetupCheck) (Setup * s, gint soundtrack);
 
@@ -828,6 +891,7 @@ main (int argc, char **argv)
   g_test_add_func ("/voices/dashscope/pads", test_voice_pads_dashscope);
   g_test_add_func ("/voices/dashscope/identity", test_voice_identity);
   g_test_add_func ("/voices/preview/live", test_voice_live);
+  g_test_add_func ("/voices/preview/bed", test_voice_preview_bed);
   g_test_add_func ("/voices/refused", test_voice_pad_refused);
   g_test_add_func ("/inputs/preview", test_inputs_preview);
 
