@@ -954,8 +954,10 @@ validate (GstWanR2vGen * self)
   if (engine && !references_pending (self, req) &&
       !wr2v_engine_check (engine, req, &err))
     g_clear_pointer (&engine, wr2v_engine_free);
-  /* a voice file is known now: checked now, before anything is paid */
-  if (engine && (!check_voices_paired (self, req, &err) ||
+  /* a voice file is known now: checked now, before anything is paid; the
+   * pairs of voice pads once no reference pad may still come */
+  if (engine && ((!references_pending (self, req) &&
+              !check_voices_paired (self, req, &err)) ||
           !wr2v_voice_check_all (req, &err)))
     g_clear_pointer (&engine, wr2v_engine_free);
   /* with sometimes pads upstream, a pad requested up front may be linked
@@ -1298,6 +1300,9 @@ job_thread_func (gpointer data)
   wr2v_engine_settings_copy (&settings, &self->settings);
   location = g_strdup (self->result_location);
   store = wr2v_store_open (self->cache_dir, &err);
+  /* with references linked after PAUSED, the first look at the pairs */
+  if (!err)
+    check_voices_paired (self, req, &err);
   fleet_store = g_strdup (self->fleet_store);
   fleet_period = g_strdup (self->fleet_budget_period);
   fleet_budget = self->fleet_budget;
