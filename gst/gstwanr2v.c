@@ -10,6 +10,18 @@
  * References arrive on request pads: `video_%u` takes raw video or an MP4
  * file (linked straight from filesrc, it is not re-encoded), `image_%u`
  * takes raw video (first frame), JPEG or PNG. At most 5 references in all.
+ * A reference's voice (what it says, in whose voice) comes from a file
+ * (`video_0::voice-location=alice.wav`), a URL (`voice-uri`), or a
+ * stream on a `voice_%u` request pad: raw audio (encoded to wav with
+ * wavenc in the run's work folder), or a wav or mp3 file as it is.
+ * `voice_N` speaks for `video_N`, unless a reference pad's `voice-pad`
+ * property names it (`image_0::voice-pad=voice_1`). A voice pad completes
+ * like a reference pad (EOS, or reference-duration of a live source, 10 s
+ * at most) and the job waits for it; a voice that pairs with no reference
+ * fails the state change to PAUSED. Every voice is 1 to 10 s, checked
+ * before anything is paid, and its bytes are part of the request's
+ * identity. Engines that take no voice refuse one at PAUSED.
+ *
  * A pad's `uri` property (`video_0::uri=https://...` in gst-launch) gives
  * a URL that a hosted engine fetches instead of an upload; a pad with a
  * uri may be left unlinked. Any other requested pad must be linked when
@@ -112,6 +124,24 @@
  * frame, and the hosted clip takes its place when it is ready, at a frame
  * boundary with no gap; the `audio` pad, unlinked here, follows the same
  * rule.
+ * |[
+ * gst-launch-1.0 wanr2v name=g engine=dashscope region=beijing \
+ *     prompt="Video 1 says hello" video_0::voice-location=voice.wav \
+ *     ! videoconvert ! autovideosink videotestsrc num-buffers=60 ! g.video_0
+ * ]| A voice from a file (1 to 10 s; a wav or mp3 goes as it is, other
+ * formats are encoded to wav): checked at PAUSED, uploaded like the
+ * reference, sent as the reference's voice. Engines that take no voice
+ * refuse it at PAUSED; the preview engine takes it (checked, and part of
+ * the request's identity) and plays it over its soundtrack's bed.
+ * |[
+ * gst-launch-1.0 wanr2v name=g engine=dashscope region=beijing \
+ *     prompt="Video 1 talks to Image 2" image_0::voice-pad=voice_1 \
+ *     ! videoconvert ! autovideosink videotestsrc num-buffers=60 ! g.video_0 \
+ *     videotestsrc num-buffers=1 pattern=ball ! g.image_0 \
+ *     audiotestsrc num-buffers=150 ! g.voice_0 \
+ *     filesrc location=voice.wav ! g.voice_1
+ * ]| Voices from streams: `voice_0` speaks for `video_0` (voice_N for
+ * video_N), `voice_1` for the pad whose voice-pad names it.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -151,6 +181,8 @@ enum
   PAD_PROP_URI,
   PAD_PROP_ROLE,
   PAD_PROP_VOICE_URI,
+  PAD_PROP_VOICE_LOCATION,      /* PAD_PROP_VOICE_URI + 1 */
+  PAD_PROP_VOICE_PAD,           /* PAD_PROP_VOICE_URI + 2 */
 };
 
 G_DEFINE_TYPE (GstWanR2vBinPad, gst_wanr2v_bin_pad, GST_TYPE_GHOST_PAD);
@@ -165,6 +197,8 @@ gst_wanr2v_bin_pad_set_property (GObject * object, guint prop_id,
     case PAD_PROP_URI:
     case PAD_PROP_ROLE:
     case PAD_PROP_VOICE_URI:
+    case PAD_PROP_VOICE_LOCATION:
+    case PAD_PROP_VOICE_PAD:
       if (target)
         g_object_set_property (G_OBJECT (target), pspec->name, value);
       else
@@ -187,6 +221,8 @@ gst_wanr2v_bin_pad_get_property (GObject * object, guint prop_id,
     case PAD_PROP_URI:
     case PAD_PROP_ROLE:
     case PAD_PROP_VOICE_URI:
+    case PAD_PROP_VOICE_LOCATION:
+    case PAD_PROP_VOICE_PAD:
       if (target)
         g_object_get_property (G_OBJECT (target), pspec->name, value);
       break;
@@ -215,8 +251,10 @@ gst_wanr2v_bin_pad_class_init (GstWanR2vBinPadClass * klass)
           GST_WANR2V_REF_PAD_URI_BLURB, NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
-  /* GstWanR2vBinPad:role, GstWanR2vBinPad:voice-uri: those of the
-   * wanr2vgen pad (#GstWanR2vRefPad:role, #GstWanR2vRefPad:voice-uri) */
+  /* GstWanR2vBinPad:role, GstWanR2vBinPad:voice-uri,
+   * GstWanR2vBinPad:voice-location: those of the wanr2vgen pad
+   * (#GstWanR2vRefPad:role, #GstWanR2vRefPad:voice-uri,
+   * #GstWanR2vRefPad:voice-location) */
   gst_wanr2v_ref_pad_install_inputs (gobject_class, PAD_PROP_ROLE,
       PAD_PROP_VOICE_URI);
 }
@@ -234,6 +272,9 @@ static GstStaticPadTemplate video_template =
 static GstStaticPadTemplate image_template =
     GST_STATIC_PAD_TEMPLATE ("image_%u", GST_PAD_SINK, GST_PAD_REQUEST,
     GST_STATIC_CAPS ("video/x-raw(ANY); image/jpeg; image/png"));
+static GstStaticPadTemplate voice_template =
+GST_STATIC_PAD_TEMPLATE ("voice_%u", GST_PAD_SINK, GST_PAD_REQUEST,
+    GST_STATIC_CAPS (GST_WANR2V_VOICE_CAPS));
 static GstStaticPadTemplate src_template =
 GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC, GST_PAD_ALWAYS,
     GST_STATIC_CAPS ("video/x-raw(ANY)"));
@@ -1521,6 +1562,8 @@ gst_wanr2v_class_init (GstWanR2vClass * klass)
       &video_template, GST_TYPE_WANR2V_BIN_PAD);
   gst_element_class_add_static_pad_template_with_gtype (element_class,
       &image_template, GST_TYPE_WANR2V_BIN_PAD);
+  gst_element_class_add_static_pad_template_with_gtype (element_class,
+      &voice_template, GST_TYPE_WANR2V_BIN_PAD);
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_add_static_pad_template (element_class, &audio_template);
   gst_element_class_set_static_metadata (element_class,

@@ -8,6 +8,9 @@
  * push or pull mode. Use it alone when you want the clip exactly as the
  * engine delivered it; use #wanr2v for decoded raw video.
  *
+ * Its `voice_%u` request pads take the references' voices from streams
+ * (raw audio, a wav or an mp3), as described for #wanr2v.
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 wanr2vgen name=g prompt="Video 1 waves at the camera" \
@@ -27,6 +30,7 @@
 #include "wr2v-error.h"
 #include "wr2v-fleet.h"
 #include "wr2v-prompt.h"
+#include "wr2v-voice.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -46,6 +50,9 @@ GST_STATIC_PAD_TEMPLATE ("video_%u", GST_PAD_SINK, GST_PAD_REQUEST,
 static GstStaticPadTemplate image_template =
 GST_STATIC_PAD_TEMPLATE ("image_%u", GST_PAD_SINK, GST_PAD_REQUEST,
     GST_STATIC_CAPS (IMAGE_CAPS));
+static GstStaticPadTemplate voice_template =
+GST_STATIC_PAD_TEMPLATE ("voice_%u", GST_PAD_SINK, GST_PAD_REQUEST,
+    GST_STATIC_CAPS (GST_WANR2V_VOICE_CAPS));
 static GstStaticPadTemplate src_template =
 GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC, GST_PAD_ALWAYS,
     GST_STATIC_CAPS ("video/quicktime"));
@@ -511,6 +518,86 @@ post_error (GstWanR2vGen * self, const GError * err, GstStructure * details)
 
 /* --- the request --- */
 
+/* The reference pad voice pad @voice speaks for: the one whose voice-pad
+ * names it, else video_N for voice_N when that one names no other; NULL
+ * when none. Called with the lock held. */
+static GstWanR2vRefPad *
+voice_partner (GstWanR2vGen * self, GstWanR2vRefPad * voice)
+{
+  GstWanR2vRefPad *fallback = NULL;
+
+  for (GList * l = self->ref_pads; l; l = l->next) {
+    GstWanR2vRefPad *pad = l->data;
+    gboolean names_it, names_none;
+
+    if (pad->voice)
+      continue;
+    GST_OBJECT_LOCK (pad);
+    names_it = !g_strcmp0 (pad->voice_pad, GST_OBJECT_NAME (voice));
+    names_none = !pad->voice_pad || !*pad->voice_pad;
+    GST_OBJECT_UNLOCK (pad);
+    if (names_it)
+      return pad;
+    if (names_none && pad->kind == WR2V_REF_VIDEO && pad->index == voice->index)
+      fallback = pad;
+  }
+  return fallback;
+}
+
+/* Each voice pad's name on the reference it speaks for (voice_pad; the
+ * first voice pad when two pair with one). Called with the lock held. */
+static void
+pair_voices (GstWanR2vGen * self, Wr2vRequest * req)
+{
+  for (GList * l = self->ref_pads; l; l = l->next) {
+    GstWanR2vRefPad *voice = l->data, *partner;
+    Wr2vReference *ref = NULL;
+
+    if (!voice->voice)
+      continue;
+    partner = voice_partner (self, voice);
+    for (guint i = 0; partner && i < req->references->len; i++) {
+      Wr2vReference *r = g_ptr_array_index (req->references, i);
+
+      if (r->kind == partner->kind && r->pad_index == partner->index)
+        ref = r;
+    }
+    if (ref && !ref->voice_pad)
+      ref->voice_pad = g_strdup (GST_OBJECT_NAME (voice));
+  }
+}
+
+/* An error naming the voice pads of @req's pads that speak for no
+ * reference (pair_voices() left them out). Called with the lock held. */
+static gboolean
+check_voices_paired (GstWanR2vGen * self, const Wr2vRequest * req,
+    GError ** error)
+{
+  g_autoptr (GString) names = g_string_new (NULL);
+
+  for (GList * l = self->ref_pads; l; l = l->next) {
+    GstWanR2vRefPad *voice = l->data;
+    gboolean paired = FALSE;
+
+    for (guint i = 0; voice->voice && i < req->references->len; i++) {
+      Wr2vReference *ref = g_ptr_array_index (req->references, i);
+
+      paired |= !g_strcmp0 (ref->voice_pad, GST_OBJECT_NAME (voice));
+    }
+    if (voice->voice && !paired)
+      g_string_append_printf (names, "%s%s", names->len ? ", " : "",
+          GST_OBJECT_NAME (voice));
+  }
+  if (!names->len)
+    return TRUE;
+  g_set_error (error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST,
+      "Voice pad %s speaks for no reference: voice_N speaks for video_N, or "
+      "for the reference pad whose voice-pad property names it (one voice "
+      "per reference). Link that reference, set voice-pad on it, or release "
+      "the voice pad.", names->str);
+  return FALSE;
+}
+
 /* The request as the properties and pads describe it; references carry
  * no content yet. Called with the lock held. */
 static Wr2vRequest *
@@ -531,17 +618,23 @@ build_request (GstWanR2vGen * self)
   req->shot_type = self->shot_type;
   for (GList * l = self->ref_pads; l; l = l->next) {
     GstWanR2vRefPad *pad = l->data;
-    Wr2vReference *ref = wr2v_reference_new (pad->kind, pad->index);
+    Wr2vReference *ref;
 
+    if (pad->voice)
+      continue;
+    ref = wr2v_reference_new (pad->kind, pad->index);
     GST_OBJECT_LOCK (pad);
     ref->uri = g_strdup (pad->uri);
     ref->first_frame = pad->role == GST_WANR2V_ROLE_FIRST_FRAME;
     ref->voice_uri = pad->voice_uri && *pad->voice_uri ?
         g_strdup (pad->voice_uri) : NULL;
+    ref->voice_source = pad->voice_location && *pad->voice_location ?
+        g_strdup (pad->voice_location) : NULL;
     GST_OBJECT_UNLOCK (pad);
     wr2v_request_add_reference (req, ref);
   }
   wr2v_request_number_references (req);
+  pair_voices (self, req);
   return req;
 }
 
@@ -551,7 +644,19 @@ pad_for_reference (GstWanR2vGen * self, const Wr2vReference * ref)
   for (GList * l = self->ref_pads; l; l = l->next) {
     GstWanR2vRefPad *pad = l->data;
 
-    if (pad->kind == ref->kind && pad->index == ref->pad_index)
+    if (!pad->voice && pad->kind == ref->kind && pad->index == ref->pad_index)
+      return pad;
+  }
+  return NULL;
+}
+
+static GstWanR2vRefPad *
+voice_pad_named (GstWanR2vGen * self, const gchar * name)
+{
+  for (GList * l = self->ref_pads; l && name; l = l->next) {
+    GstWanR2vRefPad *pad = l->data;
+
+    if (pad->voice && g_str_equal (GST_OBJECT_NAME (pad), name))
       return pad;
   }
   return NULL;
@@ -584,7 +689,8 @@ ref_pad_has_uri (GstWanR2vRefPad * pad)
   gboolean set;
 
   GST_OBJECT_LOCK (pad);
-  set = pad->uri && *pad->uri;
+  /* a voice pad has no uri that stands for its audio */
+  set = !pad->voice && pad->uri && *pad->uri;
   GST_OBJECT_UNLOCK (pad);
   return set;
 }
@@ -851,6 +957,12 @@ validate (GstWanR2vGen * self)
     engine = wr2v_engine_new (self->engine_name, &self->settings, &err);
   if (engine && !references_pending (self, req) &&
       !wr2v_engine_check (engine, req, &err))
+    g_clear_pointer (&engine, wr2v_engine_free);
+  /* a voice file is known now: checked now, before anything is paid; the
+   * pairs of voice pads once no reference pad may still come */
+  if (engine && ((!references_pending (self, req) &&
+              !check_voices_paired (self, req, &err)) ||
+          !wr2v_voice_check_all (req, &err)))
     g_clear_pointer (&engine, wr2v_engine_free);
   /* with sometimes pads upstream, a pad requested up front may be linked
    * in "pad-added": waited for, see references_final() */
@@ -1208,13 +1320,18 @@ job_thread_func (gpointer data)
   gboolean serving = FALSE;
   gint fd = -1;
   g_autofree gchar *fleet_store = NULL, *fleet_period = NULL;
+  g_autofree gchar *work_dir = NULL;
   gdouble fleet_budget;
 
   g_mutex_lock (&self->lock);
   req = build_request (self);
+  work_dir = g_strdup (self->work_dir);
   wr2v_engine_settings_copy (&settings, &self->settings);
   location = g_strdup (self->result_location);
   store = wr2v_store_open (self->cache_dir, &err);
+  /* with references linked after PAUSED, the first look at the pairs */
+  if (!err)
+    check_voices_paired (self, req, &err);
   fleet_store = g_strdup (self->fleet_store);
   fleet_period = g_strdup (self->fleet_budget_period);
   fleet_budget = self->fleet_budget;
@@ -1243,16 +1360,22 @@ job_thread_func (gpointer data)
       "Preparing references");
   for (guint i = 0; !err && i < req->references->len; i++) {
     Wr2vReference *ref = g_ptr_array_index (req->references, i);
-    GstWanR2vRefPad *pad;
+    GstWanR2vRefPad *pad, *voice;
 
     g_mutex_lock (&self->lock);
     pad = pad_for_reference (self, ref);
+    voice = voice_pad_named (self, ref->voice_pad);
     g_mutex_unlock (&self->lock);
     if (pad)
       wr2v_ref_writer_finish (pad->writer, ref, self->cancellable, &err);
+    if (voice && !err)
+      wr2v_ref_writer_finish_voice (voice->writer, ref, self->cancellable,
+          &err);
   }
   if (!err && !wr2v_engine_check (engine, req, &err))
     g_assert (err);
+  if (!err)
+    wr2v_voice_prepare_all (req, work_dir, self->cancellable, &err);
   if (!err)
     wr2v_prompt_canonicalize (req);     /* engines read the continuing form */
   if (!err)
@@ -1427,7 +1550,10 @@ ensure_writer (GstWanR2vGen * self, GstWanR2vRefPad * pad, gboolean * made)
     g_free (pad->file);
     pad->file = g_strdup_printf ("%s/%s", self->work_dir,
         GST_OBJECT_NAME (pad));
-    pad->writer = wr2v_ref_writer_new (pad->kind, pad->file, max, w, h);
+    /* a voice: up to reference-duration of a live source, 10 s at most */
+    pad->writer = pad->voice ? wr2v_ref_writer_new_voice (pad->file,
+        MIN (max, WR2V_VOICE_MAX_S * GST_SECOND)) :
+        wr2v_ref_writer_new (pad->kind, pad->file, max, w, h);
     wr2v_ref_writer_set_pad (pad->writer, GST_PAD (pad));
     if (made)
       *made = TRUE;
@@ -1620,22 +1746,60 @@ gst_wanr2v_gen_ref_query (GstPad * pad, GstObject * parent, GstQuery * query)
   }
 }
 
+static GstPad *add_ref_pad (GstWanR2vGen * self, GstWanR2vRefPad * pad);
+
+/* voice_N: a reference's voice from a stream. It waits and completes like
+ * a reference pad; see voice_partner() for the reference it speaks for. */
+static GstPad *
+request_voice_pad (GstWanR2vGen * self, GstPadTemplate * templ,
+    const gchar * name)
+{
+  g_autofree gchar *pad_name = NULL;
+  GstWanR2vRefPad *pad;
+  guint index = 0;
+  gboolean named = name && sscanf (name, "voice_%u", &index) == 1;
+
+  g_mutex_lock (&self->lock);
+  for (GList * l = self->ref_pads; l; l = l->next) {
+    GstWanR2vRefPad *p = l->data;
+
+    if (p->voice && named && p->index == index) {
+      g_mutex_unlock (&self->lock);
+      GST_WARNING_OBJECT (self, "pad %s already exists", name);
+      return NULL;
+    }
+    if (p->voice && !named)
+      index = MAX (index, p->index + 1);
+  }
+  g_mutex_unlock (&self->lock);
+  pad_name = g_strdup_printf ("voice_%u", index);
+  pad = g_object_new (GST_TYPE_WANR2V_REF_PAD, "name", pad_name,
+      "direction", GST_PAD_SINK, "template", templ, NULL);
+  pad->voice = TRUE;
+  pad->index = index;
+  return add_ref_pad (self, pad);
+}
+
 static GstPad *
 gst_wanr2v_gen_request_new_pad (GstElement * element, GstPadTemplate * templ,
     const gchar * name, const GstCaps * caps)
 {
   GstWanR2vGen *self = GST_WANR2V_GEN (element);
   gboolean video = g_str_equal (templ->name_template, "video_%u");
+  gboolean voice = g_str_equal (templ->name_template, "voice_%u");
   GstWanR2vRefPad *pad;
   g_autofree gchar *pad_name = NULL;
   guint index;
   gint total;
 
+  if (voice)
+    return request_voice_pad (self, templ, name);
   g_mutex_lock (&self->lock);
   if (name && sscanf (name, video ? "video_%u" : "image_%u", &index) == 1) {
     for (GList * l = self->ref_pads; l; l = l->next) {
       GstWanR2vRefPad *p = l->data;
-      if (p->index == index && (p->kind == WR2V_REF_VIDEO) == video) {
+      if (!p->voice && p->index == index && (p->kind == WR2V_REF_VIDEO) ==
+          video) {
         g_mutex_unlock (&self->lock);
         GST_WARNING_OBJECT (self, "pad %s already exists", name);
         return NULL;
@@ -1663,6 +1827,16 @@ gst_wanr2v_gen_request_new_pad (GstElement * element, GstPadTemplate * templ,
       "direction", GST_PAD_SINK, "template", templ, NULL);
   pad->kind = video ? WR2V_REF_VIDEO : WR2V_REF_IMAGE;
   pad->index = index;
+  return add_ref_pad (self, pad);
+}
+
+/* Adds @pad (a new reference or voice pad) to the element, with the
+ * functions of every reference pad. */
+static GstPad *
+add_ref_pad (GstWanR2vGen * self, GstWanR2vRefPad * pad)
+{
+  GstElement *element = GST_ELEMENT (self);
+
   gst_pad_set_chain_function (GST_PAD (pad),
       GST_DEBUG_FUNCPTR (gst_wanr2v_gen_ref_chain));
   gst_pad_set_event_function (GST_PAD (pad),
@@ -2125,6 +2299,8 @@ gst_wanr2v_gen_class_init (GstWanR2vGenClass * klass)
       &video_template, GST_TYPE_WANR2V_REF_PAD);
   gst_element_class_add_static_pad_template_with_gtype (element_class,
       &image_template, GST_TYPE_WANR2V_REF_PAD);
+  gst_element_class_add_static_pad_template_with_gtype (element_class,
+      &voice_template, GST_TYPE_WANR2V_REF_PAD);
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class,
       "Wan reference-to-video generator (delivered clip)",

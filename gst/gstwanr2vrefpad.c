@@ -8,6 +8,8 @@ enum
   PROP_URI,
   PROP_ROLE,
   PROP_VOICE_URI,
+  PROP_VOICE_LOCATION,
+  PROP_VOICE_PAD,
 };
 
 G_DEFINE_TYPE (GstWanR2vRefPad, gst_wanr2v_ref_pad, GST_TYPE_PAD);
@@ -34,6 +36,18 @@ gst_wanr2v_ref_pad_set_property (GObject * object, guint prop_id,
       GST_OBJECT_LOCK (pad);
       g_free (pad->voice_uri);
       pad->voice_uri = g_value_dup_string (value);
+      GST_OBJECT_UNLOCK (pad);
+      break;
+    case PROP_VOICE_LOCATION:
+      GST_OBJECT_LOCK (pad);
+      g_free (pad->voice_location);
+      pad->voice_location = g_value_dup_string (value);
+      GST_OBJECT_UNLOCK (pad);
+      break;
+    case PROP_VOICE_PAD:
+      GST_OBJECT_LOCK (pad);
+      g_free (pad->voice_pad);
+      pad->voice_pad = g_value_dup_string (value);
       GST_OBJECT_UNLOCK (pad);
       break;
     default:
@@ -64,6 +78,16 @@ gst_wanr2v_ref_pad_get_property (GObject * object, guint prop_id,
       g_value_set_string (value, pad->voice_uri);
       GST_OBJECT_UNLOCK (pad);
       break;
+    case PROP_VOICE_LOCATION:
+      GST_OBJECT_LOCK (pad);
+      g_value_set_string (value, pad->voice_location);
+      GST_OBJECT_UNLOCK (pad);
+      break;
+    case PROP_VOICE_PAD:
+      GST_OBJECT_LOCK (pad);
+      g_value_set_string (value, pad->voice_pad);
+      GST_OBJECT_UNLOCK (pad);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -79,6 +103,8 @@ gst_wanr2v_ref_pad_finalize (GObject * object)
   g_free (pad->file);
   g_free (pad->uri);
   g_free (pad->voice_uri);
+  g_free (pad->voice_location);
+  g_free (pad->voice_pad);
   G_OBJECT_CLASS (gst_wanr2v_ref_pad_parent_class)->finalize (object);
 }
 
@@ -94,6 +120,16 @@ gst_wanr2v_ref_pad_install_inputs (GObjectClass * klass, guint role_id,
   g_object_class_install_property (klass, voice_id,
       g_param_spec_string ("voice-uri", "Voice URI",
           GST_WANR2V_REF_PAD_VOICE_URI_BLURB, NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (klass, voice_id + 1,
+      g_param_spec_string ("voice-location", "Voice location",
+          GST_WANR2V_REF_PAD_VOICE_LOCATION_BLURB, NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (klass, voice_id + 2,
+      g_param_spec_string ("voice-pad", "Voice pad",
+          GST_WANR2V_REF_PAD_VOICE_PAD_BLURB, NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 }
@@ -139,6 +175,25 @@ gst_wanr2v_ref_pad_class_init (GstWanR2vRefPadClass * klass)
    * or mp3 of 1 to 10 s (DashScope's `reference_voice` on the reference's
    * media item). Engines that take no voice refuse it when the pipeline
    * starts, before anything is paid.
+   *
+   * GstWanR2vRefPad:voice-location:
+   *
+   * The voice this reference speaks in, from a local sound file of 1 to 10
+   * seconds. A wav or an mp3 is sent as it is; any other format GStreamer
+   * decodes is encoded to wav first. The file is checked when the
+   * pipeline starts (an error names the pad, the file and what to
+   * change), uploaded like the references, and its bytes are part of the
+   * request's identity. DashScope receives it as `reference_voice`; the
+   * preview engine plays it as its soundtrack's bed. Other engines refuse
+   * it before anything is paid. A `voice_%u` pad gives a voice from a
+   * stream instead (see wanr2vgen).
+   *
+   * GstWanR2vRefPad:voice-pad:
+   *
+   * The name of the `voice_N` request pad whose audio this reference
+   * speaks in (`image_0::voice-pad=voice_0`). Unset, `voice_N` speaks for
+   * `video_N`. A voice pad that no reference pairs with fails the state
+   * change to PAUSED, naming it.
    */
   gst_wanr2v_ref_pad_install_inputs (gobject_class, PROP_ROLE, PROP_VOICE_URI);
   gst_type_mark_as_plugin_api (GST_TYPE_WANR2V_ROLE, 0);

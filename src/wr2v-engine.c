@@ -69,8 +69,13 @@ check_inputs (Wr2vEngine * engine, const Wr2vRequest * req, GError ** error)
 
   for (guint i = 0; i < req->references->len; i++) {
     const Wr2vReference *ref = g_ptr_array_index (req->references, i);
+    /* a voice pad's voice has a path and no source */
+    gboolean voice = ref->voice_uri || ref->voice_source || ref->voice_path
+        || ref->voice_pad;
+    const gchar *voice_prop = ref->voice_uri ? "voice-uri" :
+        ref->voice_source ? "voice-location" : ref->voice_pad;
     guint input = ref->first_frame ? WR2V_INPUT_FIRST_FRAME :
-        ref->voice_uri ? WR2V_INPUT_VOICE : 0;
+        voice ? WR2V_INPUT_VOICE : 0;
     g_autofree gchar *who = wr2v_reference_name (ref);
     g_autofree gchar *takers = NULL;
 
@@ -87,7 +92,15 @@ check_inputs (Wr2vEngine * engine, const Wr2vRequest * req, GError ** error)
           "of a wav or mp3 file (1 to 10 seconds).", who, ref->voice_uri);
       return FALSE;
     }
-    if (ref->voice_uri && !(engine->klass->inputs & WR2V_INPUT_VOICE))
+    if ((ref->voice_uri != NULL) + (ref->voice_source != NULL) +
+        (ref->voice_pad != NULL) > 1) {
+      g_set_error (error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST,
+          "%s has more than one voice (of voice-uri, voice-location and a "
+          "voice pad%s%s). Keep one.", who, ref->voice_pad ? ": " : "",
+          ref->voice_pad ? ref->voice_pad : "");
+      return FALSE;
+    }
+    if (voice && !(engine->klass->inputs & WR2V_INPUT_VOICE))
       input = WR2V_INPUT_VOICE;
     if (!input || (engine->klass->inputs & input))
       continue;
@@ -96,7 +109,7 @@ check_inputs (Wr2vEngine * engine, const Wr2vRequest * req, GError ** error)
         "The %s engine takes no %s, and %s has one (%s). Remove it, or use "
         "an engine that takes it: %s.", name,
         input == WR2V_INPUT_VOICE ? "voice" : "first frame", who,
-        input == WR2V_INPUT_VOICE ? "voice-uri" : "role=first-frame", takers);
+        input == WR2V_INPUT_VOICE ? voice_prop : "role=first-frame", takers);
     return FALSE;
   }
   if (req->shot_type != WR2V_SHOT_UNSET &&

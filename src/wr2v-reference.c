@@ -1,5 +1,6 @@
 /* wr2v-reference.c: what arrives on a reference pad, as a file. */
 #include "wr2v-reference.h"
+#include "wr2v-voice.h"
 #include "wr2v-engine.h"
 #include "wr2v-error.h"
 
@@ -28,6 +29,7 @@ typedef enum
 struct _Wr2vRefWriter
 {
   Wr2vRefKind kind;
+  gboolean voice;               /* a voice pad's: audio, see _new_voice */
   gchar *path;
   GstClockTime max_duration;
   gint max_width, max_height;
@@ -104,6 +106,16 @@ wr2v_ref_writer_new (Wr2vRefKind kind, const gchar * path,
   return w;
 }
 
+Wr2vRefWriter *
+wr2v_ref_writer_new_voice (const gchar * path, GstClockTime max_duration)
+{
+  Wr2vRefWriter *w = wr2v_ref_writer_new (WR2V_REF_VIDEO, path, max_duration,
+      0, 0);
+
+  w->voice = TRUE;
+  return w;
+}
+
 void
 wr2v_ref_writer_free (Wr2vRefWriter * w)
 {
@@ -131,6 +143,8 @@ wr2v_ref_writer_free (Wr2vRefWriter * w)
 static const gchar *
 pad_word (Wr2vRefWriter * w)
 {
+  if (w->voice)
+    return "voice pads (voice_%u)";
   return w->kind == WR2V_REF_VIDEO ? "reference video pads (video_%u)" :
       "reference image pads (image_%u)";
 }
@@ -343,10 +357,15 @@ build_encoder (Wr2vRefWriter * w, GError ** error)
    * not masters; threads=1, because x264 with more threads gives
    * different bytes for the same frames from run to run, and the same
    * frames should upload the same file. */
-  desc = g_strdup_printf ("appsrc name=src format=time max-bytes=0 "
+  /* a voice: a PCM wav, which the model takes and wavenc writes alike
+   * for the same samples (the voice's key is its file's) */
+  desc = w->voice ? g_strdup_printf ("appsrc name=src format=time "
+      "max-bytes=0 block=false ! audioconvert ! audioresample ! "
+      "capsfilter name=size ! wavenc name=enc ! filesink location=\"%s\"",
+      loc) : g_strdup_printf ("appsrc name=src format=time max-bytes=0 "
       "block=false ! videoconvert ! deinterlace ! videoconvert ! videoscale ! "
       "capsfilter name=size ! x264enc speed-preset=veryfast threads=1 ! "
-      "capsfilter name=h264 caps=video/x-h264,profile=high ! mp4mux ! "
+      "capsfilter name=enc caps=video/x-h264,profile=high ! mp4mux ! "
       "filesink location=\"%s\"", loc);
   w->pipeline = gst_parse_launch_full (desc, NULL, GST_PARSE_FLAG_FATAL_ERRORS,
       &err);
@@ -371,7 +390,7 @@ build_encoder (Wr2vRefWriter * w, GError ** error)
   pad = gst_element_get_static_pad (w->appsrc, "src");
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_frame_taken, w, NULL);
   gst_object_unref (pad);
-  h264 = gst_bin_get_by_name (GST_BIN (w->pipeline), "h264");
+  h264 = gst_bin_get_by_name (GST_BIN (w->pipeline), "enc");
   pad = gst_element_get_static_pad (h264, "src");
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
       drop_eos_before_caps, NULL, NULL);
@@ -433,6 +452,35 @@ open_copy (Wr2vRefWriter * w, GError ** error)
   return TRUE;
 }
 
+/* A voice pad's caps: raw audio is encoded to wav, a wav or an mp3 is
+ * written as it came. */
+static gboolean
+voice_mode (Wr2vRefWriter * w, GstCaps * caps, WriterMode * mode,
+    GError ** error)
+{
+  GstStructure *s = gst_caps_get_structure (caps, 0);
+  gint version = 0, layer = 0;
+
+  *mode = MODE_COPY;
+  if (gst_structure_has_name (s, "audio/x-raw")) {
+    *mode = MODE_ENCODE;
+    w->mime = "audio/wav";
+  } else if (gst_structure_has_name (s, "audio/x-wav")) {
+    w->mime = "audio/wav";
+  } else if (gst_structure_has_name (s, "application/x-id3") ||
+      (gst_structure_has_name (s, "audio/mpeg") &&
+          gst_structure_get_int (s, "mpegversion", &version) && version == 1
+          && (!gst_structure_get_int (s, "layer", &layer) || layer == 3))) {
+    w->mime = "audio/mpeg";
+  } else {
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST,
+        "Voice pads (voice_%%u) take raw audio, a wav or an mp3 file, not "
+        "%s.", gst_structure_get_name (s));
+    return FALSE;
+  }
+  return TRUE;
+}
+
 gboolean
 wr2v_ref_writer_set_caps (Wr2vRefWriter * w, GstCaps * caps, GError ** error)
 {
@@ -446,7 +494,10 @@ wr2v_ref_writer_set_caps (Wr2vRefWriter * w, GstCaps * caps, GError ** error)
   }
   name = gst_structure_get_name (gst_caps_get_structure (caps, 0));
 
-  if (g_str_equal (name, "video/x-raw")) {
+  if (w->voice) {
+    if (!voice_mode (w, caps, &mode, error))
+      return FALSE;
+  } else if (g_str_equal (name, "video/x-raw")) {
     mode = w->kind == WR2V_REF_VIDEO ? MODE_ENCODE : MODE_IMAGE;
     w->mime = w->kind == WR2V_REF_VIDEO ? "video/mp4" : "image/png";
   } else if (g_str_equal (name, "video/quicktime") && w->kind == WR2V_REF_VIDEO) {
@@ -473,7 +524,12 @@ wr2v_ref_writer_set_caps (Wr2vRefWriter * w, GstCaps * caps, GError ** error)
                 0)) : "?", name, pad_word (w));
     return FALSE;
   }
-  if (mode == MODE_ENCODE && !set_encoder_caps (w, caps, error))
+  if (mode == MODE_ENCODE && w->voice && !w->pipeline &&
+      !build_encoder (w, error))
+    return FALSE;
+  if (mode == MODE_ENCODE && w->voice)
+    gst_app_src_set_caps (GST_APP_SRC (w->appsrc), caps);
+  else if (mode == MODE_ENCODE && !set_encoder_caps (w, caps, error))
     return FALSE;
   if (mode == MODE_COPY && !w->out && !open_copy (w, error))
     return FALSE;
@@ -520,7 +576,11 @@ push_raw_video (Wr2vRefWriter * w, GstBuffer * buf, GError ** error)
     w->first_pts = pts;
   rel = GST_CLOCK_TIME_IS_VALID (pts) && pts >= w->first_pts ?
       pts - w->first_pts : w->taken;
-  if (GST_CLOCK_TIME_IS_VALID (w->max_duration) && rel >= w->max_duration) {
+  /* a voice ends before a buffer that would take it past its limit: the
+   * model refuses a voice longer than that */
+  if (GST_CLOCK_TIME_IS_VALID (w->max_duration) && (rel >= w->max_duration
+          || (w->voice && GST_CLOCK_TIME_IS_VALID (dur) &&
+              rel + dur > w->max_duration))) {
     wr2v_ref_writer_end (w);
     return GST_FLOW_EOS;
   }
@@ -811,6 +871,50 @@ wr2v_reference_check (const Wr2vReference * ref, const gchar * path,
   return FALSE;
 }
 
+/* The file is whole: closed (a copy) or encoded. FALSE with the error,
+ * or *empty when nothing arrived. */
+static gboolean
+close_file (Wr2vRefWriter * w, gboolean * empty, GCancellable * cancellable,
+    GError ** error)
+{
+  switch (w->mode) {
+    case MODE_COPY:
+      *empty = w->bytes == 0;
+      return g_output_stream_close (w->out, NULL, error);
+    case MODE_ENCODE:
+      *empty = w->frames == 0;
+      if (!*empty && !wait_encoder (w, cancellable, error))
+        return FALSE;
+      gst_element_set_state (w->pipeline, GST_STATE_NULL);
+      return TRUE;
+    default:
+      *empty = TRUE;
+      return TRUE;
+  }
+}
+
+gboolean
+wr2v_ref_writer_finish_voice (Wr2vRefWriter * w, Wr2vReference * ref,
+    GCancellable * cancellable, GError ** error)
+{
+  gboolean empty = TRUE;
+
+  if (w) {
+    wr2v_ref_writer_end (w);
+    if (!close_file (w, &empty, cancellable, error))
+      return FALSE;
+  }
+  if (empty) {
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST,
+        "Voice pad %s ended before sending any data. Check its source.",
+        w && w->pad_name ? w->pad_name : ref->voice_pad);
+    return FALSE;
+  }
+  g_free (ref->voice_path);
+  ref->voice_path = g_strdup (w->path);
+  return wr2v_voice_finish_file (ref, ref->voice_pad, error);
+}
+
 gboolean
 wr2v_ref_writer_finish (Wr2vRefWriter * w, Wr2vReference * ref,
     GCancellable * cancellable, GError ** error)
@@ -824,15 +928,9 @@ wr2v_ref_writer_finish (Wr2vRefWriter * w, Wr2vReference * ref,
   }
   switch (w ? w->mode : MODE_NONE) {
     case MODE_COPY:
-      if (!g_output_stream_close (w->out, NULL, error))
-        return FALSE;
-      empty = w->bytes == 0;
-      break;
     case MODE_ENCODE:
-      empty = w->frames == 0;
-      if (!empty && !wait_encoder (w, cancellable, error))
+      if (!close_file (w, &empty, cancellable, error))
         return FALSE;
-      gst_element_set_state (w->pipeline, GST_STATE_NULL);
       break;
     case MODE_IMAGE:
       empty = w->image == NULL;

@@ -26,6 +26,10 @@ G_BEGIN_DECLS typedef struct _Wr2vRefWriter Wr2vRefWriter;
  * video is scaled down into (0: keep). */
 Wr2vRefWriter *wr2v_ref_writer_new (Wr2vRefKind kind, const gchar * path,
     GstClockTime max_duration, gint max_width, gint max_height);
+/* A voice pad's writer: raw audio is encoded to a wav at @path, trimmed
+ * to @max_duration; a wav or an mp3 is written as it came. */
+Wr2vRefWriter *wr2v_ref_writer_new_voice (const gchar * path,
+    GstClockTime max_duration);
 void wr2v_ref_writer_free (Wr2vRefWriter * w);
 
 /* The pad the reference arrives on, for messages: its name, and the
@@ -55,6 +59,13 @@ GstClockTime wr2v_ref_writer_duration (Wr2vRefWriter * w);
  * @w may be NULL (nothing arrived): TRUE for a reference with a uri, an
  * error naming the reference otherwise. */
 gboolean wr2v_ref_writer_finish (Wr2vRefWriter * w, Wr2vReference * ref,
+    GCancellable * cancellable, GError ** error);
+
+/* For a voice writer (NULL: nothing arrived): waits for the file, checks
+ * it (wr2v_voice_finish_file: a wav or mp3 of 1 to 10 s) and fills
+ * @ref's voice_path, voice_mime and voice_sha256; @ref->voice_pad names
+ * the pad in errors. */
+gboolean wr2v_ref_writer_finish_voice (Wr2vRefWriter * w, Wr2vReference * ref,
     GCancellable * cancellable, GError ** error);
 
 /* Whether the file at @path is what @mime promises: a non-empty, whole MP4

@@ -52,6 +52,11 @@ wr2v_reference_free (Wr2vReference * ref)
   g_free (ref->uri);
   g_free (ref->source);
   g_free (ref->voice_uri);
+  g_free (ref->voice_source);
+  g_free (ref->voice_path);
+  g_free (ref->voice_mime);
+  g_free (ref->voice_sha256);
+  g_free (ref->voice_pad);
   g_free (ref);
 }
 
@@ -214,6 +219,11 @@ wr2v_request_canonical (const Wr2vRequest * req, const gchar * engine_id)
     if (ref->voice_uri) {
       json_builder_set_member_name (b, "voice_uri");
       json_builder_add_string_value (b, ref->voice_uri);
+    }
+    /* a voice's bytes, like a reference's (none with a job key) */
+    if (ref->voice_sha256) {
+      json_builder_set_member_name (b, "voice_sha256");
+      json_builder_add_string_value (b, keyed ? "" : ref->voice_sha256);
     }
     json_builder_end_object (b);
   }

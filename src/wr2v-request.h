@@ -66,6 +66,13 @@ typedef struct
                                  * not a subject */
   gchar *voice_uri;             /* a URL of the voice this reference
                                  * speaks in (wav/mp3, 1-10 s), or NULL */
+  gchar *voice_source;          /* the user's voice file, or NULL: for
+                                 * messages, never hashed (wr2v-voice.h) */
+  gchar *voice_path;            /* the voice file sent, or NULL */
+  gchar *voice_mime;            /* "audio/wav", "audio/mpeg" */
+  gchar *voice_sha256;          /* hex digest of voice_path's bytes */
+  gchar *voice_pad;             /* the voice_N pad its voice comes from,
+                                 * or NULL: for messages, never hashed */
 } Wr2vReference;
 
 typedef struct

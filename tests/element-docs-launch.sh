@@ -4,7 +4,8 @@
 # engine, each under a time limit, so that the documented lines keep
 # working. The only changes made to a line: engine=<any> becomes
 # engine=preview, and autovideosink becomes fakesink (no display here).
-# The lines run in a scratch directory holding photo.jpg, with a private
+# The lines run in a scratch directory holding photo.jpg and voice.wav
+# (3.5 s of tone), with a private
 # cache and no API key.
 #
 # Usage: element-docs-launch.sh <source dir of gst/>
@@ -19,6 +20,7 @@ unset WAVESPEED_API_KEY DASHSCOPE_API_KEY
 
 gst-launch-1.0 -q videotestsrc num-buffers=1 ! video/x-raw,width=160,height=120 \
   ! jpegenc ! filesink location=photo.jpg
+gst-launch-1.0 -q audiotestsrc num-buffers=150 ! wavenc ! filesink location=voice.wav
 
 # one line per example: the block's lines without " * " and "\"
 mapfile -t examples < <(awk '

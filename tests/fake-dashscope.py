@@ -388,6 +388,15 @@ class Handler(fakelib.Handler):
                                       not isinstance(voice, str) or
                                       not voice.startswith(("https://", "oss://"))):
                 return ("InvalidParameter", "bad input.media reference_voice")
+            if voice is not None and voice.startswith("oss://"):
+                # an uploaded voice: wav or mp3, for this model
+                uses_oss = True
+                with STATE_LOCK:
+                    obj = STATE.objects.get(voice[len("oss://"):])
+                if obj is None or obj["model"] != model or \
+                        obj.get("content_type") not in ("audio/wav", "audio/mpeg"):
+                    return ("InvalidURL", "reference_voice: no wav or mp3 "
+                            "oss object for this model")
             url = item["url"]
             if url.startswith("oss://"):
                 uses_oss = True

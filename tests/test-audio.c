@@ -16,11 +16,18 @@
  *   an MP4 with one video and one audio stream that lasts the clip's
  *   duration (GstDiscoverer), and each of its streams decoded lasts it.
  *
- * And the model's other inputs (issue 13): an image with role=first-frame,
- * a reference's voice-uri and shot-type reach the DashScope fake as
- * documented (a first_frame media item, reference_voice on the
- * reference's item, parameters.shot_type); wavespeed refuses each before
- * a single request; preview renders them.
+ * And the model's other inputs (issue 13; the "inputs" half, run as
+ * test-audio-inputs): an image with role=first-frame, a reference's
+ * voice-uri and shot-type reach the DashScope fake as documented (a
+ * first_frame media item, reference_voice on the reference's item,
+ * parameters.shot_type), and Replicate's fake as input.shot_type;
+ * wavespeed, fal (and Replicate for voices and first frames) refuse each
+ * before a single request; preview renders them. Voices from a file
+ * (voice-location: wav and mp3 sent as they are, ogg encoded to wav, a
+ * 12 s one refused) and from voice_%u pads (raw audio encoded to wav, an
+ * mp3 stream as it is, paired by voice-pad) reach DashScope as uploaded
+ * objects; a voice's bytes change the request's key; an endless voice
+ * source ends after reference-duration.
  */
 #include <string.h>
 #include <glib/gstdio.h>
@@ -33,8 +40,12 @@
 #define DURATION 5
 #define FPS 30
 #define FRAME (GST_SECOND / FPS)
+#define BOTH_PADS "g. ! videoconvert ! fakesink name=vsink sync=false " \
+  "g.audio ! audioconvert ! fakesink name=asink sync=false"
 #define WAVESPEED_KEY "wr2v-audio-WS-KEY-51d0c2"
 #define DASHSCOPE_KEY "wr2v-audio-DS-KEY-7e3a90"
+#define FAL_KEY "wr2v-audio-FAL-KEY-20c4d8"
+#define REPLICATE_KEY "wr2v-audio-REP-KEY-9b61f3"
 
 typedef struct
 {
@@ -51,11 +62,16 @@ static const Engine engines[] = {
   /* the fake stands for Beijing, where reference files may be uploaded */
   {"dashscope", "fake-dashscope.py", "DASHSCOPE_API_KEY", DASHSCOPE_KEY,
       " region=beijing"},
+  {"fal", "fake-fal.py", "FAL_KEY", FAL_KEY, ""},
+  {"replicate", "fake-replicate.py", "REPLICATE_API_TOKEN", REPLICATE_KEY,
+      ""},
 };
 
 static gchar *tmp_root;
 static gchar *reference;
 static gchar *clip[2];          /* [0]: no soundtrack, [1]: with one */
+/* voices of 3 s: sent as they are (wav, mp3), encoded (ogg); too long */
+static gchar *voice_wav, *voice_mp3, *voice_ogg, *voice_long;
 static guint runs;
 
 /* What one sink saw. */
@@ -150,8 +166,9 @@ setup_start (Setup * s, const Engine * e, gboolean soundtrack)
 {
   s->engine = e;
   s->server = NULL;
-  g_unsetenv ("WAVESPEED_API_KEY");
-  g_unsetenv ("DASHSCOPE_API_KEY");
+  for (guint i = 0; i < G_N_ELEMENTS (engines); i++)
+    if (engines[i].key_var)
+      g_unsetenv (engines[i].key_var);
   if (!e->script)
     return;
   g_setenv (e->key_var, e->key, TRUE);
@@ -245,24 +262,342 @@ test_inputs_dashscope (void)
   setup_stop (&s);
 }
 
-/* Each input on wavespeed: an error naming it, and not one request. */
+/* Each input of @inputs (NULL-ended) on @e: refused, and not one
+ * request reaches its fake. */
 static void
-test_inputs_refused (void)
+assert_refused (const Engine * e, const gchar * const *inputs)
 {
-  const gchar *inputs[] = { "shot-type=single",
-    "video_0::voice-uri=" VOICE_URL, "image_0::role=first-frame"
-  };
-
-  for (guint i = 0; i < G_N_ELEMENTS (inputs); i++) {
+  for (guint i = 0; inputs[i]; i++) {
     Setup s;
     g_autofree gchar *desc = NULL;
     Stream v, a;
 
-    setup_start (&s, &engines[1], TRUE);
+    setup_start (&s, e, TRUE);
     desc = describe_inputs (&s, inputs[i]);
-    g_test_message ("wavespeed with %s", inputs[i]);
+    g_test_message ("%s with %s", e->engine, inputs[i]);
     g_assert_false (run (desc, &v, &a));
     g_assert_cmpuint (v.buffers, ==, 0);
+    g_assert_cmpint (wr2v_fake_server_total_requests (s.server), ==, 0);
+    setup_stop (&s);
+  }
+}
+
+/* assert_refused() with a voice file on video_0 too */
+static void
+assert_refused_with_voice_file (const Engine * e, const gchar * const *inputs)
+{
+  g_autofree gchar *voice = g_strdup_printf ("video_0::voice-location=\"%s\"",
+      voice_wav);
+  const gchar *const with_file[] = { voice, NULL };
+
+  assert_refused (e, inputs);
+  assert_refused (e, with_file);
+}
+
+static const gchar *const voice_and_first_frame[] = {
+  "video_0::voice-uri=" VOICE_URL, "image_0::role=first-frame", NULL
+};
+
+static const gchar *const all_inputs[] = { "shot-type=single",
+  "video_0::voice-uri=" VOICE_URL, "image_0::role=first-frame", NULL
+};
+
+/* wavespeed and fal document none of them */
+static void
+test_inputs_refused (gconstpointer data)
+{
+  assert_refused_with_voice_file (data, all_inputs);
+}
+
+/* Replicate documents shot_type, in "input"; no voice, no first frame */
+static void
+test_inputs_replicate (void)
+{
+  Setup s;
+  g_autofree gchar *desc = NULL;
+  g_autoptr (JsonNode) stats = NULL;
+  JsonArray *submits;
+  JsonObject *input;
+  Stream v, a;
+
+  setup_start (&s, &engines[4], TRUE);
+  desc = describe_inputs (&s, "shot-type=multi");
+  g_assert_true (run (desc, &v, &a));
+  stats = wr2v_fake_server_stats (s.server);
+  submits = json_object_get_array_member (json_node_get_object (stats),
+      "submits");
+  g_assert_cmpuint (json_array_get_length (submits), ==, 1);
+  input = member_obj (member_obj (json_array_get_object_element (submits, 0),
+          "body"), "input");
+  g_assert_cmpstr (json_object_get_string_member (input, "shot_type"), ==,
+      "multi");
+  setup_stop (&s);
+  assert_refused_with_voice_file (&engines[4], voice_and_first_frame);
+}
+
+/* A voice file on DashScope: checked, uploaded like a reference (the
+ * temporary upload, as audio/wav or audio/mpeg: a wav or an mp3 as it is,
+ * an ogg encoded to wav) and sent as the reference's reference_voice, an
+ * oss:// URL the fake resolves to that upload. */
+static void
+check_voice_file (const gchar * file, const gchar * mime, gboolean as_is)
+{
+  Setup s;
+  g_autofree gchar *props = g_strdup_printf ("video_0::voice-location=\"%s\"",
+      file);
+  g_autofree gchar *desc = NULL;
+  g_autoptr (JsonNode) stats = NULL;
+  JsonObject *root, *body, *item, *upload = NULL;
+  JsonArray *uploads;
+  const gchar *voice;
+  GStatBuf st;
+  Stream v, a;
+
+  g_test_message ("voice %s", file);
+  setup_start (&s, &engines[2], TRUE);
+  desc = describe (&s, props, "! fakesink name=vsink");
+  g_assert_true (run (desc, &v, &a));
+  stats = wr2v_fake_server_stats (s.server);
+  root = json_node_get_object (stats);
+  body = member_obj (member_obj (root, "last_create"), "body");
+  item = json_array_get_object_element (json_object_get_array_member
+      (member_obj (body, "input"), "media"), 0);
+  voice = json_object_get_string_member_with_default (item,
+      "reference_voice", "");
+  g_assert_true (g_str_has_prefix (voice, "oss://"));
+  /* the voice's upload: its type, and its bytes as the user's file */
+  uploads = json_object_get_array_member (root, "uploads");
+  for (guint i = 0; i < json_array_get_length (uploads); i++) {
+    JsonObject *u = json_array_get_object_element (uploads, i);
+
+    if (g_str_has_prefix (json_object_get_string_member_with_default (u,
+                "content_type", ""), "audio/"))
+      upload = u;
+  }
+  g_assert_nonnull (upload);
+  g_assert_cmpstr (json_object_get_string_member (upload, "content_type"),
+      ==, mime);
+  g_assert_cmpint (g_stat (file, &st), ==, 0);
+  if (as_is)
+    g_assert_cmpint (json_object_get_int_member (upload, "size"), ==,
+        st.st_size);
+  setup_stop (&s);
+}
+
+static void
+test_voice_file_dashscope (void)
+{
+  g_autofree gchar *props = NULL;
+  const gchar *refused[2] = { NULL, NULL };
+
+  check_voice_file (voice_wav, "audio/wav", TRUE);
+  check_voice_file (voice_mp3, "audio/mpeg", TRUE);
+  check_voice_file (voice_ogg, "audio/wav", FALSE);
+  /* too long: refused before a single request */
+  props = g_strdup_printf ("video_0::voice-location=\"%s\"", voice_long);
+  refused[0] = props;
+  assert_refused (&engines[2], refused);
+}
+
+/* --- voice pads ----------------------------------------------------------- */
+
+/* The voice of the @index-th media item of the last create, "" if none */
+static const gchar *
+sent_voice (JsonObject * root, guint index)
+{
+  JsonObject *body = member_obj (member_obj (root, "last_create"), "body");
+  JsonArray *media = json_object_get_array_member (member_obj (body,
+          "input"), "media");
+
+  return json_object_get_string_member_with_default
+      (json_array_get_object_element (media, index), "reference_voice", "");
+}
+
+/* The size of the upload of @mime, -1 if none */
+static gint64
+upload_size (JsonObject * root, const gchar * mime)
+{
+  JsonArray *uploads = json_object_get_array_member (root, "uploads");
+
+  for (guint i = 0; i < json_array_get_length (uploads); i++) {
+    JsonObject *u = json_array_get_object_element (uploads, i);
+
+    if (!g_strcmp0 (json_object_get_string_member_with_default (u,
+                "content_type", ""), mime))
+      return json_object_get_int_member (u, "size");
+  }
+  return -1;
+}
+
+/* voice_0 from raw audio (encoded to wav) speaks for video_0, voice_1
+ * from an mp3 file (as it is) for image_0 through its voice-pad: each
+ * reaches DashScope as its item's reference_voice, an uploaded object. */
+static void
+test_voice_pads_dashscope (void)
+{
+  Setup s;
+  g_autofree gchar *image = g_build_filename (tmp_root, "first.png", NULL);
+  g_autofree gchar *outputs = g_strdup_printf ("! fakesink name=vsink "
+      "filesrc location=\"%s\" ! g.image_0 audiotestsrc num-buffers=150 ! "
+      "g.voice_0 filesrc location=\"%s\" ! g.voice_1", image, voice_mp3);
+  g_autofree gchar *desc = NULL;
+  g_autoptr (JsonNode) stats = NULL;
+  JsonObject *root;
+  GStatBuf st;
+  Stream v, a;
+
+  setup_start (&s, &engines[2], TRUE);
+  desc = describe (&s, "image_0::voice-pad=voice_1", outputs);
+  g_assert_true (run (desc, &v, &a));
+  stats = wr2v_fake_server_stats (s.server);
+  root = json_node_get_object (stats);
+  g_assert_true (g_str_has_prefix (sent_voice (root, 0), "oss://"));
+  g_assert_true (g_str_has_prefix (sent_voice (root, 1), "oss://"));
+  g_assert_cmpstr (sent_voice (root, 0), !=, sent_voice (root, 1));
+  g_assert_cmpint (upload_size (root, "audio/wav"), >, 0);
+  g_assert_cmpint (g_stat (voice_mp3, &st), ==, 0);
+  g_assert_cmpint (upload_size (root, "audio/mpeg"), ==, st.st_size);
+  setup_stop (&s);
+}
+
+/* "wanr2v ... <voice branch>" on @s's engine with the cache @cache */
+static gchar *
+describe_voice (const Setup * s, const gchar * cache, const gchar * voice)
+{
+  return g_strdup_printf ("wanr2v name=g engine=%s api-url=%s "
+      "poll-interval=50%s cache-dir=\"%s\" duration=%d prompt=\"Video 1 "
+      "talks\" ! fakesink name=vsink filesrc location=\"%s\" ! g.video_0 "
+      "%s ! g.voice_0", s->engine->engine, s->server->base, s->engine->extra,
+      cache, DURATION, reference, voice);
+}
+
+/* A voice's bytes are in the request's identity: the same voice again is
+ * served from the store, another one is a new job. */
+static void
+test_voice_identity (void)
+{
+  Setup s;
+  g_autofree gchar *cache = g_strdup_printf ("%s/cache-voices", tmp_root);
+  const gchar *voices[] = { "audiotestsrc num-buffers=150 freq=440",
+    "audiotestsrc num-buffers=150 freq=440",
+    "audiotestsrc num-buffers=150 freq=660"
+  };
+  const gint creates[] = { 1, 1, 2 };
+  Stream v, a;
+
+  setup_start (&s, &engines[2], TRUE);
+  for (guint i = 0; i < G_N_ELEMENTS (voices); i++) {
+    g_autofree gchar *desc = describe_voice (&s, cache, voices[i]);
+    g_autoptr (JsonNode) stats = NULL;
+    JsonArray *all;
+
+    g_assert_true (run (desc, &v, &a));
+    stats = wr2v_fake_server_stats (s.server);
+    all = json_object_get_array_member (json_node_get_object (stats),
+        "creates");
+    g_assert_cmpint (json_array_get_length (all), ==, creates[i]);
+  }
+  setup_stop (&s);
+}
+
+/* A voice that never ends (a microphone) ends after reference-duration,
+ * as a live reference does: the job starts and the clip plays to EOS.
+ * (An endless source rather than is-live=true: a live source on a second
+ * reference pad makes wanr2vgen's live output hit a GStreamer critical,
+ * "parent->numsinkpads <= 1", with or without voices.) */
+static void
+test_voice_live (void)
+{
+  g_autofree gchar *desc = g_strdup_printf ("wanr2v name=g engine=preview "
+      "cache-dir=\"%s/cache-live\" duration=%d reference-duration=2 "
+      "prompt=\"Video 1 talks\" ! fakesink name=vsink sync=false filesrc "
+      "location=\"%s\" ! g.video_0 audiotestsrc ! g.voice_0",
+      tmp_root, DURATION, reference);
+  Stream v, a;
+
+  g_assert_true (run (desc, &v, &a));
+  g_assert_cmpuint (v.buffers, ==, DURATION * FPS);
+}
+
+/* The loudest half second of @mp4's soundtrack, in dB RMS (level). */
+static gdouble
+loudest_rms (const gchar * mp4)
+{
+  g_autofree gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! "
+      "qtdemux name=d d.audio_0 ! decodebin ! audioconvert ! level "
+      "interval=500000000 ! fakesink sync=false", mp4);
+  GstElement *p = gst_parse_launch (desc, NULL);
+  GstBus *bus = gst_element_get_bus (p);
+  gdouble loudest = -200.0;
+  GstMessage *m;
+
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  while ((m = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+              GST_MESSAGE_ELEMENT | GST_MESSAGE_EOS | GST_MESSAGE_ERROR))) {
+    const GstStructure *s = gst_message_get_structure (m);
+    gboolean end = GST_MESSAGE_TYPE (m) != GST_MESSAGE_ELEMENT;
+
+    if (!end && gst_structure_has_name (s, "level")) {
+      const GValueArray *rms = g_value_get_boxed (gst_structure_get_value (s,
+              "rms"));
+
+      loudest = MAX (loudest, g_value_get_double (rms->values));
+    }
+    gst_message_unref (m);
+    if (end)
+      break;
+  }
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (p);
+  return loudest;
+}
+
+/* preview plays a voice over its soundtrack's bed (a quiet tone): with a
+ * 3 s voice, the 5 s clip's sound is far louder, and both streams last
+ * the clip. */
+static void
+test_voice_preview_bed (void)
+{
+  g_autofree gchar *plain = g_strdup_printf ("%s/bed.mp4", tmp_root);
+  g_autofree gchar *voiced = g_strdup_printf ("%s/voiced.mp4", tmp_root);
+  const gchar *outs[] = { plain, voiced };
+  gdouble rms[2];
+  Setup s;
+
+  setup_start (&s, &engines[0], FALSE);
+  for (guint i = 0; i < 2; i++) {
+    g_autofree gchar *props = g_strdup_printf ("result-location=\"%s\" %s%s%s",
+        outs[i], i ? "video_0::voice-location=\"" : "", i ? voice_wav : "",
+        i ? "\"" : "");
+    g_autofree gchar *desc = describe (&s, props, BOTH_PADS);
+    Stream v, a;
+
+    g_assert_true (run (desc, &v, &a));
+    assert_lasts_clip (&v);
+    assert_lasts_clip (&a);
+    rms[i] = loudest_rms (outs[i]);
+    g_test_message ("%s: loudest %.1f dB", outs[i], rms[i]);
+  }
+  g_assert_cmpfloat (rms[1], >, rms[0] + 6.0);
+  setup_stop (&s);
+}
+
+/* Engines that take no voice refuse a voice pad before any request. */
+static void
+test_voice_pad_refused (void)
+{
+  for (guint e = 1; e < G_N_ELEMENTS (engines); e++) {
+    Setup s;
+    g_autofree gchar *desc = NULL;
+    Stream v, a;
+
+    if (e == 2)
+      continue;                 /* dashscope takes voices */
+    setup_start (&s, &engines[e], TRUE);
+    desc = describe_voice (&s, tmp_root, "audiotestsrc num-buffers=150");
+    g_test_message ("%s with a voice pad", engines[e].engine);
+    g_assert_false (run (desc, &v, &a));
     g_assert_cmpint (wr2v_fake_server_total_requests (s.server), ==, 0);
     setup_stop (&s);
   }
@@ -274,7 +609,7 @@ static void
 test_inputs_preview (void)
 {
   Setup s;
-  g_autofree gchar *desc = NULL;
+  g_autofree gchar *desc = NULL, *props = NULL;
   Stream v, a;
 
   setup_start (&s, &engines[0], TRUE);
@@ -284,11 +619,14 @@ test_inputs_preview (void)
   g_clear_pointer (&desc, g_free);
   desc = describe_inputs (&s, "video_0::voice-uri=" VOICE_URL);
   g_assert_false (run (desc, &v, &a));
+  /* a voice file it takes (checked and hashed like everywhere) */
+  g_clear_pointer (&desc, g_free);
+  props = g_strdup_printf ("video_0::voice-location=\"%s\"", voice_ogg);
+  desc = describe_inputs (&s, props);
+  g_assert_true (run (desc, &v, &a));
+  g_assert_cmpuint (v.buffers, ==, DURATION * FPS);
   setup_stop (&s);
 }
-
-#define BOTH_PADS "g. ! videoconvert ! fakesink name=vsink sync=false " \
-  "g.audio ! audioconvert ! fakesink name=asink sync=false"
 
 typedef void (*SetupCheck) (Setup * s, gint soundtrack);
 
@@ -475,14 +813,32 @@ test_done_when (gconstpointer data)
   for_each_clip (data, check_done_when);
 }
 
+/* @seconds of tone encoded by @encoder into @name in tmp_root */
+static gchar *
+make_voice (const gchar * name, guint seconds, const gchar * encoder)
+{
+  gchar *path = g_build_filename (tmp_root, name, NULL);
+  g_autofree gchar *desc = g_strdup_printf ("audiotestsrc num-buffers=%u "
+      "samplesperbuffer=4800 ! audio/x-raw,rate=48000,channels=1 ! "
+      "audioconvert ! %s ! filesink location=\"%s\"", seconds * 10, encoder,
+      path);
+
+  g_assert_true (wr2v_test_run_to_eos (desc, 60 * GST_SECOND));
+  return path;
+}
+
 int
 main (int argc, char **argv)
 {
   g_autofree gchar *name = NULL;
   gint ret;
+  /* "audio" or "inputs" (meson runs each half as its own test, each
+   * well under a minute); neither: both */
+  const gchar *part;
 
   gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
+  part = argc > 1 ? argv[1] : "";
   if (!gst_element_factory_find ("avenc_aac")) {
     g_print ("1..0 # SKIP avenc_aac (gstreamer1.0-libav) is not installed\n");
     return 0;
@@ -501,8 +857,13 @@ main (int argc, char **argv)
       "location=\"%s/first.png\"", tmp_root);
   g_assert_true (wr2v_test_run_to_eos (name, 60 * GST_SECOND));
   g_clear_pointer (&name, g_free);
+  voice_wav = make_voice ("voice.wav", 3, "wavenc");
+  voice_mp3 = make_voice ("voice.mp3", 3, "lamemp3enc");
+  voice_ogg = make_voice ("voice.ogg", 3, "vorbisenc ! oggmux");
+  voice_long = make_voice ("long.wav", 12, "wavenc");
 
-  for (guint i = 0; i < G_N_ELEMENTS (engines); i++) {
+  for (guint i = 0; i < G_N_ELEMENTS (engines) && !g_str_equal (part,
+          "inputs"); i++) {
     name = g_strdup_printf ("/audio/%s/both-pads", engines[i].engine);
     g_test_add_data_func (name, &engines[i], test_both_pads);
     g_free (name);
@@ -516,11 +877,25 @@ main (int argc, char **argv)
     g_test_add_data_func (name, &engines[i], test_done_when);
     g_clear_pointer (&name, g_free);
   }
-  g_test_add_func ("/audio/preview/off", test_audio_off);
+  if (!g_str_equal (part, "inputs"))
+    g_test_add_func ("/audio/preview/off", test_audio_off);
+  if (g_str_equal (part, "audio"))
+    goto run;
   g_test_add_func ("/inputs/dashscope/fields", test_inputs_dashscope);
-  g_test_add_func ("/inputs/wavespeed/refused", test_inputs_refused);
+  g_test_add_data_func ("/inputs/wavespeed/refused", &engines[1],
+      test_inputs_refused);
+  g_test_add_data_func ("/inputs/fal/refused", &engines[3],
+      test_inputs_refused);
+  g_test_add_func ("/inputs/replicate", test_inputs_replicate);
+  g_test_add_func ("/inputs/dashscope/voice-file", test_voice_file_dashscope);
+  g_test_add_func ("/voices/dashscope/pads", test_voice_pads_dashscope);
+  g_test_add_func ("/voices/dashscope/identity", test_voice_identity);
+  g_test_add_func ("/voices/preview/live", test_voice_live);
+  g_test_add_func ("/voices/preview/bed", test_voice_preview_bed);
+  g_test_add_func ("/voices/refused", test_voice_pad_refused);
   g_test_add_func ("/inputs/preview", test_inputs_preview);
 
+run:
   ret = g_test_run ();
   wr2v_test_rm_rf (tmp_root);
   return ret;

@@ -80,6 +80,34 @@ test_canonical_hash (void)
   g_assert_cmpstr (ha, !=, he);
 }
 
+/* A voice's bytes are part of the key, like a reference's; a request
+ * with no voice keeps the key it had before voices existed. */
+static void
+test_voice_hash (void)
+{
+  g_autoptr (Wr2vRequest) a = make_request (1, 0);
+  g_autofree gchar *canon = wr2v_request_canonical (a, "preview:1");
+  g_autofree gchar *h0 = wr2v_request_hash (a, "preview:1");
+  g_autofree gchar *h1 = NULL, *h2 = NULL, *h3 = NULL;
+  Wr2vReference *ref = g_ptr_array_index (a->references, 0);
+
+  g_assert_null (strstr (canon, "voice"));
+  ref->voice_sha256 = g_strdup_printf ("%064x", 1);
+  ref->voice_path = g_strdup ("/tmp/a.wav");
+  h1 = wr2v_request_hash (a, "preview:1");
+  g_free (ref->voice_sha256);
+  ref->voice_sha256 = g_strdup_printf ("%064x", 2);
+  h2 = wr2v_request_hash (a, "preview:1");
+  /* where the file lies (or the user's name for it) is not */
+  g_free (ref->voice_path);
+  ref->voice_path = g_strdup ("/tmp/elsewhere.wav");
+  ref->voice_source = g_strdup ("/home/me/b.ogg");
+  h3 = wr2v_request_hash (a, "preview:1");
+  g_assert_cmpstr (h0, !=, h1);
+  g_assert_cmpstr (h1, !=, h2);
+  g_assert_cmpstr (h2, ==, h3);
+}
+
 static void
 test_mentions (void)
 {
@@ -498,6 +526,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/request/numbering", test_numbering);
   g_test_add_func ("/request/canonical-hash", test_canonical_hash);
+  g_test_add_func ("/request/voice-hash", test_voice_hash);
   g_test_add_func ("/request/output-sizes", test_output_sizes);
   g_test_add_func ("/prompt/mentions", test_mentions);
   g_test_add_func ("/prompt/check-mentions", test_check_mentions);

@@ -68,6 +68,7 @@ wr2v_remote_body_fields (JsonBuilder * b, const Wr2vRequest * req,
     json_builder_set_member_name (b, names->prompt_expansion);
     json_builder_add_boolean_value (b, req->prompt_expansion);
   }
+  add_string (b, names->shot_type, wr2v_shot_type_nick (req->shot_type));
 }
 
 JsonNode *

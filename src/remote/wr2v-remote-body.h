@@ -25,6 +25,7 @@ typedef struct
   const gchar *aspect_ratio;    /* only when the user chose it */
   const gchar *seed;            /* only when set */
   const gchar *prompt_expansion;        /* a boolean */
+  const gchar *shot_type;       /* "single" / "multi", only when set */
 } Wr2vRemoteFields;
 
 /* Adds @req's fields to the JSON object @b is building, with @prompt (the

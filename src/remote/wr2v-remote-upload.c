@@ -11,6 +11,7 @@
 #include "wr2v-defaults.h"
 #include "wr2v-error.h"
 #include "wr2v-remote.h"
+#include "wr2v-voice.h"
 
 GST_DEBUG_CATEGORY_EXTERN (wr2v_remote_debug);
 #define GST_CAT_DEFAULT wr2v_remote_debug
@@ -114,6 +115,24 @@ wr2v_remote_upload_remember (Wr2vRemote * remote, Wr2vJob * job,
   g_free (rkey);
 }
 
+static void
+forget_one (Wr2vRemote * remote, Wr2vJob * job, const gchar * scope,
+    const gchar * sha)
+{
+  gchar *rkey = record_key (remote, sha), *url;
+
+  g_mutex_lock (&remote->lock);
+  g_hash_table_remove (remote->uploaded, rkey);
+  g_mutex_unlock (&remote->lock);
+  if (job->store &&
+      (url = wr2v_store_upload_lookup (job->store, scope, rkey, 0))) {
+    /* an expiry in the past makes the store treat it as gone */
+    wr2v_store_upload_remember (job->store, scope, rkey, url, 1, NULL);
+    g_free (url);
+  }
+  g_free (rkey);
+}
+
 void
 wr2v_remote_upload_forget (Wr2vRemote * remote, Wr2vJob * job)
 {
@@ -123,21 +142,11 @@ wr2v_remote_upload_forget (Wr2vRemote * remote, Wr2vJob * job)
 
   for (i = 0; req && req->references && i < req->references->len; i++) {
     Wr2vReference *ref = g_ptr_array_index (req->references, i);
-    gchar *rkey, *url;
 
-    if (ref->uri || !ref->sha256)
-      continue;
-    rkey = record_key (remote, ref->sha256);
-    g_mutex_lock (&remote->lock);
-    g_hash_table_remove (remote->uploaded, rkey);
-    g_mutex_unlock (&remote->lock);
-    if (job->store &&
-        (url = wr2v_store_upload_lookup (job->store, scope, rkey, 0))) {
-      /* an expiry in the past makes the store treat it as gone */
-      wr2v_store_upload_remember (job->store, scope, rkey, url, 1, NULL);
-      g_free (url);
-    }
-    g_free (rkey);
+    if (!ref->uri && ref->sha256)
+      forget_one (remote, job, scope, ref->sha256);
+    if (!ref->voice_uri && ref->voice_sha256)
+      forget_one (remote, job, scope, ref->voice_sha256);
   }
   g_free (scope);
 }
@@ -159,22 +168,77 @@ wr2v_remote_reference_url (Wr2vRemote * remote, Wr2vJob * job,
   return url;
 }
 
-gchar **
-wr2v_remote_reference_urls (Wr2vRemote * remote, Wr2vJob * job, GError ** error)
+gchar *
+wr2v_remote_voice_url (Wr2vRemote * remote, Wr2vJob * job,
+    const Wr2vReference * ref, GError ** error)
+{
+  gchar *url = NULL;
+
+  if (ref->voice_uri || !ref->voice_sha256)
+    return g_strdup (ref->voice_uri);
+  url = wr2v_remote_upload_lookup (remote, job, ref->voice_sha256,
+      SUBMIT_MARGIN_S);
+  if (!url)
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_INTERNAL,
+        "the voice of %s %u was not uploaded before the submit",
+        wr2v_ref_kind_word (ref->kind), ref->number);
+  return url;
+}
+
+void
+wr2v_remote_urls_free (gchar ** urls, guint n)
+{
+  for (guint i = 0; urls && i < n; i++)
+    g_free (urls[i]);
+  g_free (urls);
+}
+
+typedef gchar *(*UrlOf) (Wr2vRemote * remote, Wr2vJob * job,
+    const Wr2vReference * ref, GError ** error);
+
+/* @url_of of each of @job's references, in order, NULL-terminated unless
+ * @url_of gave NULL without an error; NULL with the first error. */
+static gchar **
+collect_urls (Wr2vRemote * remote, Wr2vJob * job, UrlOf url_of, GError ** error)
 {
   Wr2vRequest *req = job->request;
   guint i, n = req->references ? req->references->len : 0;
   gchar **urls = g_new0 (gchar *, n + 1);
 
   for (i = 0; i < n; i++) {
-    urls[i] = wr2v_remote_reference_url (remote, job,
-        g_ptr_array_index (req->references, i), error);
-    if (!urls[i]) {
-      g_strfreev (urls);
+    GError *local = NULL;
+
+    urls[i] = url_of (remote, job, g_ptr_array_index (req->references, i),
+        &local);
+    if (local) {
+      g_propagate_error (error, local);
+      wr2v_remote_urls_free (urls, i);
       return NULL;
     }
   }
   return urls;
+}
+
+gchar **
+wr2v_remote_voice_urls (Wr2vRemote * remote, Wr2vJob * job, GError ** error)
+{
+  return collect_urls (remote, job, wr2v_remote_voice_url, error);
+}
+
+gboolean
+wr2v_remote_voices_uploaded (Wr2vRemote * remote, Wr2vJob * job,
+    GError ** error)
+{
+  gchar **urls = wr2v_remote_voice_urls (remote, job, error);
+
+  wr2v_remote_urls_free (urls, job->request->references->len);
+  return urls != NULL;
+}
+
+gchar **
+wr2v_remote_reference_urls (Wr2vRemote * remote, Wr2vJob * job, GError ** error)
+{
+  return collect_urls (remote, job, wr2v_remote_reference_url, error);
 }
 
 gboolean
@@ -207,6 +271,8 @@ wr2v_remote_ext_for_mime (const gchar * mime, Wr2vRefKind kind)
     return "png";
   if (g_strcmp0 (mime, "video/quicktime") == 0)
     return "mov";
+  if (g_str_has_prefix (mime ? mime : "", "audio/"))
+    return wr2v_voice_ext_for_mime (mime);
   return kind == WR2V_REF_IMAGE ? "png" : "mp4";
 }
 
@@ -227,14 +293,13 @@ upload_margin (Wr2vRemote * remote)
   return (gint64) (t ? t : WR2V_DEFAULT_HOSTED_TIMEOUT_S) + QUEUE_MARGIN_S;
 }
 
-/* Uploads the file of @ref through the class's hook and remembers it. */
+/* Uploads @ref's file (@label in messages; over @limit bytes, unless 0,
+ * it is refused) through the class's hook, and remembers it. */
 static gchar *
-upload_one (Wr2vRemote * remote, Wr2vJob * job, const Wr2vReference * ref,
-    const gchar * sha, GError ** error)
+upload_file (Wr2vRemote * remote, Wr2vJob * job, const Wr2vReference * ref,
+    const gchar * sha, const gchar * label, guint64 limit, GError ** error)
 {
   const Wr2vRemoteClass *k = remote->klass;
-  gchar *label = g_strdup_printf ("%s %u", wr2v_ref_kind_word (ref->kind),
-      ref->number);
   gint64 started = g_get_real_time () / G_USEC_PER_SEC;
   gchar *url = NULL, *size_text;
   GStatBuf st;
@@ -242,13 +307,11 @@ upload_one (Wr2vRemote * remote, Wr2vJob * job, const Wr2vReference * ref,
   if (g_stat (ref->path, &st) != 0) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_STORE, "%s: can't read %s",
         label, ref->path);
-    goto out;
+    return NULL;
   }
   /* checked before any request: none is sent for a lost cause */
-  if (!wr2v_remote_check_size (remote, ref, label, st.st_size,
-          ref->kind == WR2V_REF_IMAGE ? k->max_image_bytes :
-          k->max_video_bytes, error))
-    goto out;
+  if (!wr2v_remote_check_size (remote, ref, label, st.st_size, limit, error))
+    return NULL;
 
   size_text = g_format_size (st.st_size);
   wr2v_job_phase (job, WR2V_PHASE_UPLOAD, "uploading %s (%s)", label,
@@ -260,10 +323,66 @@ upload_one (Wr2vRemote * remote, Wr2vJob * job, const Wr2vReference * ref,
     wr2v_remote_upload_remember (remote, job, sha, url,
         started + k->upload_lifetime_s);
   }
+  return url;
+}
 
-out:
+/* Uploads the file of @ref through the class's hook and remembers it. */
+static gchar *
+upload_one (Wr2vRemote * remote, Wr2vJob * job, const Wr2vReference * ref,
+    const gchar * sha, GError ** error)
+{
+  const Wr2vRemoteClass *k = remote->klass;
+  gchar *label = g_strdup_printf ("%s %u", wr2v_ref_kind_word (ref->kind),
+      ref->number);
+  gchar *url = upload_file (remote, job, ref, sha, label,
+      ref->kind == WR2V_REF_IMAGE ? k->max_image_bytes : k->max_video_bytes,
+      error);
+
   g_free (label);
   return url;
+}
+
+/* A reference's voice file, uploaded like a reference (a voice-uri goes
+ * as it is: DashScope fetches https and oss:// alike). */
+static gboolean
+prepare_voice (Wr2vRemote * remote, Wr2vJob * job, const Wr2vReference * ref,
+    GError ** error)
+{
+  Wr2vReference voice = *ref;
+  gchar *label, *url;
+  gboolean ok = TRUE;
+  GStatBuf st;
+
+  if (ref->voice_uri || !ref->voice_path)
+    return TRUE;
+  label = g_strdup_printf ("the voice of %s %u",
+      wr2v_ref_kind_word (ref->kind), ref->number);
+  /* the voice's file in the reference's place, for the upload hook */
+  voice.path = ref->voice_path;
+  voice.mime = ref->voice_mime;
+  voice.sha256 = ref->voice_sha256;
+  voice.uri = NULL;
+  url = wr2v_remote_upload_lookup (remote, job, ref->voice_sha256,
+      upload_margin (remote));
+  if (url) {
+    wr2v_job_phase (job, WR2V_PHASE_UPLOAD, "%s was uploaded before", label);
+  } else if (remote->klass->max_voice_bytes &&
+      g_stat (ref->voice_path, &st) == 0 &&
+      (guint64) st.st_size > remote->klass->max_voice_bytes) {
+    g_autofree gchar *have = g_format_size (st.st_size);
+    g_autofree gchar *max = g_format_size (remote->klass->max_voice_bytes);
+
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST,
+        "%s is %s; %s takes voices up to %s: use a shorter clip or an mp3",
+        label, have, remote->klass->provider, max);
+    ok = FALSE;
+  } else {
+    url = upload_file (remote, job, &voice, ref->voice_sha256, label, 0, error);
+    ok = url != NULL;
+  }
+  g_free (label);
+  g_free (url);
+  return ok;
 }
 
 /* A reference given by uri: used as given, if the service can fetch it. */
@@ -300,6 +419,8 @@ wr2v_remote_engine_prepare (Wr2vEngine * engine, Wr2vJob * job, GError ** error)
     gchar *sha, *url;
 
     if (g_cancellable_set_error_if_cancelled (job->cancellable, error))
+      return FALSE;
+    if (!prepare_voice (remote, job, ref, error))
       return FALSE;
     if (ref->uri) {
       if (!check_uri (remote, ref, error))

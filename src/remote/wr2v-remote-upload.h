@@ -54,7 +54,27 @@ gboolean wr2v_remote_check_size (Wr2vRemote * remote,
     const Wr2vReference * ref, const gchar * label, guint64 size,
     guint64 limit, GError ** error);
 
-/* The file extension a reference is uploaded under: jpg, png, mov, mp4. */
+/* The URL the service fetches @ref's voice from: its voice-uri, or its
+ * voice file's upload; NULL with no error when it has no voice. */
+gchar *wr2v_remote_voice_url (Wr2vRemote * remote, Wr2vJob * job,
+    const Wr2vReference * ref, GError ** error);
+
+/* wr2v_remote_voice_url() of each of @job's references, in order: an
+ * array of as many (NULL where a reference has no voice; free with
+ * wr2v_remote_urls_free); NULL with the error. */
+gchar **wr2v_remote_voice_urls (Wr2vRemote * remote, Wr2vJob * job,
+    GError ** error);
+
+/* Frees the first @n entries of @urls and @urls. */
+void wr2v_remote_urls_free (gchar ** urls, guint n);
+
+/* Whether every voice file of @job's references is uploaded and valid
+ * for the submit; the error of wr2v_remote_voice_url() otherwise. */
+gboolean wr2v_remote_voices_uploaded (Wr2vRemote * remote, Wr2vJob * job,
+    GError ** error);
+
+/* The file extension a reference is uploaded under: jpg, png, mov, mp4
+ * (wav, mp3 for a voice). */
 const gchar *wr2v_remote_ext_for_mime (const gchar * mime, Wr2vRefKind kind);
 
 /* TRUE for an http:// or https:// URL (any host: the service fetches it). */

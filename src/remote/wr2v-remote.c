@@ -772,7 +772,8 @@ wr2v_remote_engine_submit (Wr2vEngine * engine, Wr2vJob * job, GError ** error)
       !(route = k->submit_route ? k->submit_route (remote, error) :
           g_strdup_printf (k->submit_route_pattern, model)) ||
       !(url = wr2v_remote_route (remote, route, error)) ||
-      !(refs = wr2v_remote_reference_urls (remote, job, error)))
+      !(refs = wr2v_remote_reference_urls (remote, job, error)) ||
+      !wr2v_remote_voices_uploaded (remote, job, error))
     goto out;
   for (n = 0; n < G_N_ELEMENTS (k->submit_headers) && k->submit_headers[n]; n++)
     headers[n] = k->submit_headers[n];

@@ -160,6 +160,9 @@ struct _Wr2vRemoteClass
    * pad a uri" */
   const gchar *too_large_image_hint;
   const gchar *too_large_video_hint;
+  /* per voice file (a reference's voice-location or voice pad); 0: no
+   * limit */
+  guint64 max_voice_bytes;
   /* how long an uploaded URL stays valid, from the start of its upload */
   gint64 upload_lifetime_s;
   /* a submit's success status besides 200 (Replicate: 201); 0: none */

@@ -249,7 +249,7 @@ wr2v_dashscope_resolution (Wr2vResolution r)
 /* "input": the prompt and the references as media. */
 static void
 add_input (JsonBuilder * b, const gchar * model, const Wr2vRequest * req,
-    const gchar * const *urls)
+    const gchar * const *urls, const gchar * const *voice_urls)
 {
   gchar *prompt;
   guint i, n = req->references ? req->references->len : 0;
@@ -271,6 +271,7 @@ add_input (JsonBuilder * b, const gchar * model, const Wr2vRequest * req,
    * model numbers them in */
   for (i = 0; i < n; i++) {
     Wr2vReference *ref = g_ptr_array_index (req->references, i);
+    const gchar *voice = voice_urls ? voice_urls[i] : ref->voice_uri;
 
     json_builder_begin_object (b);
     json_builder_set_member_name (b, "type");
@@ -279,9 +280,9 @@ add_input (JsonBuilder * b, const gchar * model, const Wr2vRequest * req,
         "reference_image");
     json_builder_set_member_name (b, "url");
     json_builder_add_string_value (b, urls[i]);
-    if (ref->voice_uri) {
+    if (voice) {
       json_builder_set_member_name (b, "reference_voice");
-      json_builder_add_string_value (b, ref->voice_uri);
+      json_builder_add_string_value (b, voice);
     }
     json_builder_end_object (b);
   }
@@ -291,14 +292,14 @@ add_input (JsonBuilder * b, const gchar * model, const Wr2vRequest * req,
 
 gchar *
 wr2v_dashscope_submit_body (const gchar * model, const Wr2vRequest * req,
-    const gchar * const *urls)
+    const gchar * const *urls, const gchar * const *voice_urls)
 {
   JsonBuilder *b = json_builder_new ();
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "model");
   json_builder_add_string_value (b, model);
-  add_input (b, model, req, urls);
+  add_input (b, model, req, urls, voice_urls);
   json_builder_set_member_name (b, "parameters");
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "resolution");

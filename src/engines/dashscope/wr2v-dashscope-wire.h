@@ -94,8 +94,10 @@ const gchar *wr2v_dashscope_resolution (Wr2vResolution r);
 
 /* The body of POST /api/v1/services/aigc/video-generation/video-synthesis:
  * @urls holds the URL the service fetches each of @req's references from,
- * in the request's order. */
+ * in the request's order; @voice_urls likewise each one's voice (NULL
+ * where it has none), or is NULL: each reference's voice_uri. */
 gchar *wr2v_dashscope_submit_body (const gchar * model,
-    const Wr2vRequest * req, const gchar * const *urls);
+    const Wr2vRequest * req, const gchar * const *urls,
+    const gchar * const *voice_urls);
 
 G_END_DECLS

@@ -177,6 +177,15 @@ check_uploads_offered (Wr2vEngine * engine, const Wr2vRequest * req,
   for (i = 0; req->references && i < req->references->len; i++) {
     Wr2vReference *ref = g_ptr_array_index (req->references, i);
 
+    if (!ref->voice_uri && (ref->voice_source || ref->voice_path ||
+            ref->voice_pad)) {
+      g_set_error (error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED,
+          "The voice of %s %u is a file, and DashScope uploads files only "
+          "in the Beijing region (region is %s): set voice-uri (a public "
+          "https URL) instead, or use region=beijing with a Beijing API key",
+          wr2v_ref_kind_word (ref->kind), ref->number, regions[r].name);
+      return FALSE;
+    }
     if (ref->uri)
       continue;
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED,
@@ -666,31 +675,56 @@ dashscope_submit_route (Wr2vRemote * remote, GError ** error)
   return g_strdup ("services/aigc/video-generation/video-synthesis");
 }
 
+/* @url, or for an upload to S3 storage its presigned URL, valid from
+ * now on (the marker as it is when S3 is no longer usable: DashScope then
+ * refuses it with its own error). */
+static gchar *
+presigned_or_as_is (const gchar * url)
+{
+  GError *err = NULL;
+  gchar *signed_url;
+
+  if (!url)
+    return NULL;
+  signed_url = wr2v_s3_presign_marker (url, &err);
+  if (signed_url)
+    return signed_url;
+  GST_WARNING ("%s", err->message);
+  g_error_free (err);
+  return g_strdup (url);
+}
+
 static gchar *
 dashscope_submit_body (Wr2vRemote * remote, Wr2vJob * job,
     const gchar * const *urls, const gchar ** header)
 {
-  g_auto (GStrv) signed_urls = g_new0 (gchar *, g_strv_length ((gchar **)
-          urls) + 1);
-  guint i;
+  guint i, n = job->request->references->len;
+  GError *err = NULL;
+  gchar **voices = wr2v_remote_voice_urls (remote, job, &err);
+  g_auto (GStrv) signed_urls = g_new0 (gchar *, n + 1);
+  gchar *body, *voice;
 
-  for (i = 0; urls[i]; i++) {
-    GError *err = NULL;
-
-    /* oss:// URLs are only resolved when asked to [C] */
-    if (g_str_has_prefix (urls[i], "oss://"))
-      *header = "X-DashScope-OssResourceResolve: enable";
-    /* an upload to S3 storage: its presigned URL, valid from now on */
-    signed_urls[i] = wr2v_s3_presign_marker (urls[i], &err);
-    if (!signed_urls[i]) {
-      /* sent as it is, DashScope refuses it with its own error */
-      GST_WARNING ("%s", err->message);
-      g_clear_error (&err);
-      signed_urls[i] = g_strdup (urls[i]);
-    }
+  if (!voices) {
+    /* prepare uploaded every voice: only a cache gone meanwhile */
+    GST_WARNING ("%s", err->message);
+    g_clear_error (&err);
+    voices = g_new0 (gchar *, n + 1);
   }
-  return wr2v_dashscope_submit_body (wr2v_remote_model (remote),
-      job->request, (const gchar * const *) signed_urls);
+  for (i = 0; urls[i]; i++) {
+    /* oss:// URLs are only resolved when asked to [C] */
+    if (g_str_has_prefix (urls[i], "oss://") ||
+        g_str_has_prefix (voices[i] ? voices[i] : "", "oss://"))
+      *header = "X-DashScope-OssResourceResolve: enable";
+    signed_urls[i] = presigned_or_as_is (urls[i]);
+    voice = voices[i];
+    voices[i] = presigned_or_as_is (voice);
+    g_free (voice);
+  }
+  body = wr2v_dashscope_submit_body (wr2v_remote_model (remote),
+      job->request, (const gchar * const *) signed_urls,
+      (const gchar * const *) voices);
+  wr2v_remote_urls_free (voices, n);
+  return body;
 }
 
 /* --- poll --- */
@@ -879,6 +913,8 @@ static const Wr2vRemoteClass dashscope_remote_class = {
   .max_image_bytes = MAX_IMAGE_BYTES,
   .max_video_bytes = MAX_VIDEO_BYTES,
   .upload_lifetime_s = UPLOAD_LIFETIME_S,
+  /* reference_voice: wav or mp3, 1-10 s, <= 15 MB [3P] */
+  .max_voice_bytes = 15 * 1024 * 1024,
   /* 503: the service was unavailable, so nothing was created; a 408, 500,
    * 502 or 504 (a timeout or gateway error) may hide a task it created
    * (docs/engines/dashscope.md) */

@@ -49,9 +49,67 @@ bind_steps (GstElement * src, const gchar * prop, gdouble bed,
   gst_object_unref (cs);
 }
 
+/* A voice's samples past the clip's end are dropped: the soundtrack
+ * lasts the clip, whatever the voice's length. */
+static GstPadProbeReturn
+cut_at_clip_end (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GstClockTime end = GPOINTER_TO_SIZE (user_data) * GST_SECOND;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+
+  if (GST_BUFFER_PTS_IS_VALID (buf) && GST_BUFFER_PTS (buf) >= end)
+    return GST_PAD_PROBE_DROP;
+  return GST_PAD_PROBE_OK;
+}
+
+/* @voices (the references' voice files) decoded and mixed over the bed
+ * from @filter: returns the mixer, or @filter when there is none (or no
+ * audiomixer). */
+static GstElement *
+add_voices (GstBin * pipeline, GstElement * filter, guint duration_s,
+    const gchar * const *voices)
+{
+  GstElement *mixer = voices && voices[0] ?
+      gst_element_factory_make ("audiomixer", NULL) : NULL;
+
+  if (!mixer)
+    return filter;
+  gst_bin_add (pipeline, mixer);
+  gst_element_link (filter, mixer);
+  for (guint i = 0; voices[i]; i++) {
+    g_autofree gchar *loc = g_strescape (voices[i], NULL);
+    g_autofree gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! "
+        "decodebin ! audioconvert ! audioresample ! capsfilter name=out "
+        "caps=audio/x-raw,rate=%d,channels=1", loc, SOUND_RATE);
+    GError *err = NULL;
+    /* not ghosting every unlinked pad: audioconvert's sink waits for
+     * decodebin's pad */
+    GstElement *voice = gst_parse_bin_from_description (desc, FALSE, &err);
+    GstElement *out;
+    GstPad *pad;
+
+    if (!voice) {
+      GST_WARNING ("a voice left out of the soundtrack: %s", err->message);
+      g_error_free (err);
+      continue;
+    }
+    out = gst_bin_get_by_name (GST_BIN (voice), "out");
+    pad = gst_element_get_static_pad (out, "src");
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, cut_at_clip_end,
+        GSIZE_TO_POINTER (duration_s), NULL);
+    gst_element_add_pad (voice, gst_ghost_pad_new ("src", pad));
+    gst_object_unref (pad);
+    gst_object_unref (out);
+    gst_bin_add (pipeline, voice);
+    gst_element_link (voice, mixer);
+  }
+  return mixer;
+}
+
 gboolean
 wr2v_preview_add_soundtrack (GstBin * pipeline, GstElement * mux,
-    guint duration_s, gdouble bed_hz, const GstClockTime * cues, guint n_cues)
+    guint duration_s, gdouble bed_hz, const GstClockTime * cues, guint n_cues,
+    const gchar * const *voices)
 {
   GstElement *enc = make_aac_encoder ();
   GstElement *src, *filter, *convert;
@@ -92,8 +150,9 @@ wr2v_preview_add_soundtrack (GstBin * pipeline, GstElement * mux,
   bind_steps (src, "freq", bed_hz, freq, cues, n_cues);
   bind_steps (src, "volume", SOUND_BED_VOLUME, volume, cues, n_cues);
 
-  if (!gst_element_link_many (src, filter, convert, enc, NULL) ||
-      !gst_element_link (enc, mux)) {
+  if (!gst_element_link (src, filter) ||
+      !gst_element_link_many (add_voices (pipeline, filter, duration_s,
+              voices), convert, enc, NULL) || !gst_element_link (enc, mux)) {
     GST_WARNING ("cannot link the soundtrack to %" GST_PTR_FORMAT, mux);
     gst_element_unlink_many (src, filter, convert, enc, NULL);
     gst_bin_remove_many (pipeline, src, filter, convert, enc, NULL);

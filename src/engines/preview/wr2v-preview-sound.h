@@ -14,8 +14,11 @@ G_BEGIN_DECLS
  * @pipeline, linked to a new audio pad of @mux: @duration_s seconds, the
  * bed at @bed_hz, a cue at each of @cues (stream time, @n_cues of them).
  * Returns FALSE, with nothing added, when no AAC encoder is installed
- * (avenc_aac, voaacenc or fdkaacenc); the animatic is then silent. */
+ * (avenc_aac, voaacenc or fdkaacenc); the animatic is then silent.
+ * @voices (NULL-terminated, or NULL): the references' voice files, mixed
+ * over the bed from the start, cut at the clip's end. */
     gboolean wr2v_preview_add_soundtrack (GstBin * pipeline, GstElement * mux,
-    guint duration_s, gdouble bed_hz, const GstClockTime * cues, guint n_cues);
+    guint duration_s, gdouble bed_hz, const GstClockTime * cues, guint n_cues,
+    const gchar * const *voices);
 
 G_END_DECLS

@@ -121,6 +121,21 @@ preview_check (Wr2vEngine * engine, const Wr2vRequest * req, GError ** error)
         "aspect-ratio to one of them.");
     return FALSE;
   }
+  for (guint i = 0; i < req->references->len; i++) {
+    const Wr2vReference *ref = g_ptr_array_index (req->references, i);
+    g_autofree gchar *who = NULL;
+
+    if (!ref->voice_uri)
+      continue;
+    /* as for a reference, the preview needs the voice itself */
+    who = wr2v_reference_name (ref);
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED,
+        "The preview engine takes a voice from a file or a stream, and %s "
+        "has voice-uri \"%s\": set voice-location to a local file, or "
+        "link a voice_%%u pad, or use an engine that fetches URLs: "
+        "dashscope.", who, ref->voice_uri);
+    return FALSE;
+  }
   return TRUE;
 }
 
@@ -727,6 +742,7 @@ add_soundtrack (Render * r, const Wr2vRequest * req, GstElement * mux)
 {
   GstClockTime cues[PREVIEW_MAX_KEYS];
   guint n = MAX (r->n_tiles, 1);
+  g_autoptr (GPtrArray) voices = g_ptr_array_new ();
 
   if (r->interp == GST_INTERPOLATION_MODE_NONE) {
     n = r->n_keys - 1;
@@ -735,8 +751,16 @@ add_soundtrack (Render * r, const Wr2vRequest * req, GstElement * mux)
     for (guint i = 0; i < n; i++)
       cues[i] = gst_util_uint64_scale (req->duration * GST_SECOND, i, n);
   }
+  /* the voices the references speak in, over the bed */
+  for (guint i = 0; i < req->references->len; i++) {
+    const Wr2vReference *ref = g_ptr_array_index (req->references, i);
+
+    if (ref->voice_path)
+      g_ptr_array_add (voices, ref->voice_path);
+  }
+  g_ptr_array_add (voices, NULL);
   wr2v_preview_add_soundtrack (GST_BIN (r->pipeline), mux, req->duration,
-      r->bed_hz, cues, n);
+      r->bed_hz, cues, n, (const gchar * const *) voices->pdata);
 }
 
 /* compositor ! capsfilter ! textoverlay (prompt) ! x264enc ! mp4mux !
@@ -1061,8 +1085,10 @@ preview_finalize (Wr2vEngine * engine)
 static const Wr2vEngineClass preview_class = {
   .name = "preview",
   .description = "Built-in offline animatic (no network, no key, no GPU)",
-  /* the animatic starts on the first frame and cuts for multi-shot */
-  .inputs = WR2V_INPUT_FIRST_FRAME | WR2V_INPUT_SHOT_TYPE,
+  /* the animatic starts on the first frame and cuts for multi-shot; a
+   * voice (a file or a stream, checked like everywhere) plays over the
+   * soundtrack's bed, so that voiced pipelines run offline */
+  .inputs = WR2V_INPUT_FIRST_FRAME | WR2V_INPUT_SHOT_TYPE | WR2V_INPUT_VOICE,
   .check = preview_check,
   .estimate_cost = preview_estimate_cost,
   .identity = preview_identity,

@@ -72,10 +72,10 @@ wr2v_replicate_model_ok (const gchar * model)
 }
 
 /* The model's input names [C: its llms.txt], in Wr2vRemoteFields' order;
- * shot_type is left at its default. */
+ * shot_type only when the user chose one (its default is single). */
 static const Wr2vRemoteFields replicate_fields = {
   "prompt", "reference_videos", "reference_images", "negative_prompt",
-  "resolution", "duration", FALSE, "aspect_ratio", "seed", NULL
+  "resolution", "duration", FALSE, "aspect_ratio", "seed", NULL, "shot_type"
 };
 
 gchar *

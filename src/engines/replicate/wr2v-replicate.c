@@ -261,4 +261,6 @@ static const Wr2vRemoteClass replicate_remote_class = {
 
 WR2V_REMOTE_DEFINE_ENGINE (replicate, KEY_ENV,
     "Replicate hosted Wan 2.7 Reference-to-Video (paid)",
-    WR2V_REMOTE_CHECKED_HOOKS)
+    /* shot_type is in the model's inputs [C: its llms.txt]; a voice and a
+     * first frame are not */
+    .inputs = WR2V_INPUT_SHOT_TYPE, WR2V_REMOTE_CHECKED_HOOKS)
