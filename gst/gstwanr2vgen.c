@@ -27,6 +27,7 @@
 #include "wr2v-error.h"
 #include "wr2v-fleet.h"
 #include "wr2v-prompt.h"
+#include "wr2v-storyboard.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -147,6 +148,8 @@ struct _GstWanR2vGen
   gboolean is_live;
   GstWanR2vRegion region;       /* settings.region holds its name */
   gchar *job_key;
+  gchar *storyboard;            /* a file or the shots' text, or NULL */
+  GPtrArray *shots;             /* Wr2vShot*, parsed at READY->PAUSED */
 
   /* pads */
   GList *ref_pads;              /* GstWanR2vRefPad*, owned by the element */
@@ -346,6 +349,12 @@ gst_wanr2v_gen_set_property (GObject * object, guint prop_id,
       g_free (self->job_key);
       self->job_key = g_value_dup_string (value);
       break;
+    case PROP_STORYBOARD:
+      g_free (self->storyboard);
+      self->storyboard = g_value_dup_string (value);
+      if (self->storyboard && !*self->storyboard)
+        g_clear_pointer (&self->storyboard, g_free);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -439,6 +448,9 @@ gst_wanr2v_gen_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_JOB_KEY:
       g_value_set_string (value, self->job_key);
+      break;
+    case PROP_STORYBOARD:
+      g_value_set_string (value, self->storyboard);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -824,6 +836,22 @@ references_live (GstWanR2vGen * self)
   return live;
 }
 
+/* The storyboard, when there is one: parsed; unless references may still
+ * be linked, every shot checked and @cost the whole storyboard's (see
+ * wr2v_storyboard_check()). Called with the lock held. */
+static gboolean
+check_storyboard (GstWanR2vGen * self, Wr2vEngine * engine,
+    const Wr2vRequest * req, gdouble * cost, GError ** error)
+{
+  g_clear_pointer (&self->shots, g_ptr_array_unref);
+  self->shots = wr2v_storyboard_parse (self->storyboard, error);
+  if (!self->shots)
+    return FALSE;
+  *cost = -1.0;
+  return references_pending (self, req) ||
+      wr2v_storyboard_check (self->shots, req, engine, cost, error);
+}
+
 /* Everything that can be known before any data: the prompt, the pads,
  * the engine's limits, the directories. Fails the state change with an
  * error the user can act on, before anything is paid for. */
@@ -837,7 +865,7 @@ validate (GstWanR2vGen * self)
   GstStructure *refs;
   GError *err = NULL;
   const gchar *why;
-  gdouble cost;
+  gdouble cost, board_cost = -1.0;
 
   g_mutex_lock (&self->lock);
   req = build_request (self);
@@ -845,7 +873,10 @@ validate (GstWanR2vGen * self)
   if (gst_wanr2v_check_ranges (self->duration, self->reference_duration,
           self->seed, &err))
     engine = wr2v_engine_new (self->engine_name, &self->settings, &err);
-  if (engine && !references_pending (self, req) &&
+  if (engine && self->storyboard) {
+    if (!check_storyboard (self, engine, req, &board_cost, &err))
+      g_clear_pointer (&engine, wr2v_engine_free);
+  } else if (engine && !references_pending (self, req) &&
       !wr2v_engine_check (engine, req, &err))
     g_clear_pointer (&engine, wr2v_engine_free);
   /* with sometimes pads upstream, a pad requested up front may be linked
@@ -856,7 +887,8 @@ validate (GstWanR2vGen * self)
     store = wr2v_store_open (self->cache_dir, &err);
   if (!err && self->result_location)
     check_writable_parent (self->result_location, &err);
-  cost = engine ? wr2v_engine_estimate_cost (engine, req) : -1.0;
+  cost = !engine ? -1.0 : self->storyboard ? board_cost :
+      wr2v_engine_estimate_cost (engine, req);
   /* Known now, so said now: a live reference would otherwise make the
    * user wait reference-duration for these errors. */
   if (!err && engine->klass->key_variable && (!engine->settings.api_key
@@ -900,7 +932,8 @@ validate (GstWanR2vGen * self)
   GST_INFO_OBJECT (self, "prompt numbering: %s", mapping->str);
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self), refs));
-  post_prompt_sent (self, req);
+  if (!self->storyboard)
+    post_prompt_sent (self, req);
 
   if (cost >= 0)
     gst_element_post_message (GST_ELEMENT (self),
@@ -1018,7 +1051,8 @@ on_message (gpointer user_data, GstStructure * facts)
             "engine warning"), ("%" GST_PTR_FORMAT, facts));
   }
   /* a hosted engine's live price replaces the estimate made at PAUSED */
-  if (gst_structure_has_name (facts, "wanr2v/cost")) {
+  if (gst_structure_has_name (facts, "wanr2v/cost") &&
+      !gst_structure_has_field (facts, "shot")) {
     gdouble usd;
 
     if (gst_structure_get_double (facts, "estimated-usd", &usd)) {
@@ -1180,6 +1214,8 @@ job_thread_func (gpointer data)
   gint fd = -1;
   g_autofree gchar *fleet_store = NULL, *fleet_period = NULL;
   gdouble fleet_budget;
+  g_autoptr (GPtrArray) shots = NULL;
+  g_autofree gchar *work_dir = NULL;
 
   g_mutex_lock (&self->lock);
   req = build_request (self);
@@ -1191,6 +1227,8 @@ job_thread_func (gpointer data)
   fleet_budget = self->fleet_budget;
   watch = self->watch_started;
   watch_data = self->watch_data;
+  shots = self->shots ? g_ptr_array_ref (self->shots) : NULL;
+  work_dir = g_strdup (self->work_dir);
   g_mutex_unlock (&self->lock);
   /* the fleet store (`store` or WANR2V_STORE) behind the local one */
   if (!err)
@@ -1222,9 +1260,10 @@ job_thread_func (gpointer data)
     if (pad)
       wr2v_ref_writer_finish (pad->writer, ref, self->cancellable, &err);
   }
-  if (!err && !wr2v_engine_check (engine, req, &err))
+  /* a storyboard's shots are checked and canonicalized one by one */
+  if (!err && !shots && !wr2v_engine_check (engine, req, &err))
     g_assert (err);
-  if (!err)
+  if (!err && !shots)
     wr2v_prompt_canonicalize (req);     /* engines read the continuing form */
 
   wr2v_job_init (&run.job, req, engine, store, self->cancellable);
@@ -1234,7 +1273,8 @@ job_thread_func (gpointer data)
   run.job.observer.finished = on_finished;
   run.job.observer.user_data = &run;
   if (!err)
-    path = wr2v_job_run (&run.job, &err);
+    path = shots ? wr2v_storyboard_run (&run.job, shots, work_dir, &err) :
+        wr2v_job_run (&run.job, &err);
   else
     run.outcome = wr2v_job_outcome (self->cancellable, err);
   if (run.outcome == WR2V_JOB_STORED &&
@@ -2066,6 +2106,8 @@ gst_wanr2v_gen_finalize (GObject * object)
   g_free (self->cache_dir);
   g_free (self->result_location);
   g_free (self->job_key);
+  g_free (self->storyboard);
+  g_clear_pointer (&self->shots, g_ptr_array_unref);
   gst_wanr2v_progress_free (self->progress);
   g_free (self->fleet_store);
   g_free (self->fleet_budget_period);
