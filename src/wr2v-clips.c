@@ -196,14 +196,19 @@ clips_have_audio (const gchar * clip)
   return has;
 }
 
-/* concat ! queue ! mux: the queue lets one demuxer feed both kinds (its
- * one thread would block on one of the mux's pads while the mux waits
- * for the other); compressed clips are small, so it holds a whole one. */
+/* concat ! [h264parse ! avc3] ! queue ! mux. The queue lets one
+ * demuxer feed both kinds (its one thread would block on one of the mux's
+ * pads while the mux waits for the other); compressed clips are small, so
+ * it holds a whole one. H.264 goes as avc3, its parameter sets in band at
+ * each clip's first frame: two encodes may differ in them (an image's
+ * colorimetry in the VUI), and one sample description of avc would decode
+ * the other clip's frames with the wrong ones. */
 static GstElement *
 add_concat (GstElement * pipeline, GstElement * mux, const gchar * kind)
 {
   GstElement *concat = gst_element_factory_make ("concat", NULL);
   GstElement *queue = gst_element_factory_make ("queue", NULL);
+  GstElement *last = concat;
   g_autoptr (GstPad) src = NULL;
   g_autoptr (GstPad) sink = NULL;
 
@@ -211,7 +216,19 @@ add_concat (GstElement * pipeline, GstElement * mux, const gchar * kind)
   g_object_set (queue, "max-size-time", (guint64) 0, "max-size-buffers", 0,
       "max-size-bytes", 256 * 1024 * 1024, NULL);
   gst_bin_add_many (GST_BIN (pipeline), concat, queue, NULL);
-  gst_element_link (concat, queue);
+  if (g_str_has_prefix (kind, "video")) {
+    GstElement *parse = gst_element_factory_make ("h264parse", NULL);
+    GstElement *filter = gst_element_factory_make ("capsfilter", NULL);
+    g_autoptr (GstCaps) caps = gst_caps_from_string ("video/x-h264, "
+        "stream-format=avc3, alignment=au");
+
+    g_object_set (parse, "config-interval", -1, NULL);
+    g_object_set (filter, "caps", caps, NULL);
+    gst_bin_add_many (GST_BIN (pipeline), parse, filter, NULL);
+    gst_element_link_many (concat, parse, filter, NULL);
+    last = filter;
+  }
+  gst_element_link (last, queue);
   src = gst_element_get_static_pad (queue, "src");
   sink = gst_element_request_pad_simple (mux, kind);
   gst_pad_link (src, sink);
