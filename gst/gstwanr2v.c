@@ -39,6 +39,11 @@
  *   whether it came from the result store
  * - `wanr2v/warning`: an engine's warning (e.g. ComfyUI renders 480p),
  *   also posted as a GStreamer WARNING
+ * - with a storyboard: `wanr2v/shot` (shot, shots, phase, prompt) when a
+ *   shot's job enters a phase, the shots' own messages above with a
+ *   `shot` field, and `wanr2v/storyboard` (location of the joined clip,
+ *   shot-locations of the shots' clips) before the joined clip's
+ *   `wanr2v/result`
  *
  * The engine is chosen with #GstWanR2v:engine. `preview` is built in and
  * offline: it renders an animatic of the request (the named references
@@ -48,6 +53,17 @@
  * Every clip goes through the result store in #GstWanR2v:cache-dir
  * before it is decoded: an identical request is served from there, and an
  * interrupted hosted job is resumed, not paid for twice.
+ *
+ * A #GstWanR2v:storyboard renders several shots into one clip on the
+ * same pads: a file or the text of "shot" structures, one per line or
+ * separated by `;`, each with a prompt and optionally duration, seed,
+ * first-frame (an image file), references (the pads it uses, e.g.
+ * `"video_0,image_0"`, or `none`) and continue=true (it starts from the
+ * previous shot's last frame). Each shot is its own job, submitted once,
+ * journaled and stored like any clip; independent shots run at the same
+ * time; the estimate and #GstWanR2v:max-cost cover them all. The stored
+ * clips are joined without a re-encode, timestamps continuous, and the
+ * joined clip is served as the clip (and saved to result-location).
  *
  * Internally, wanr2v is `wanr2vgen ! decodebin3 ! videoconvert ! videoscale
  * ! videorate`: downstream may ask for any size, rate or raw format.
@@ -99,6 +115,15 @@
  *     videotestsrc num-buffers=60 ! g.video_0
  * ]| A hosted engine (DASHSCOPE_API_KEY from the environment), a fixed
  * seed, and a job key: a rerun after a stop or a crash resumes the job.
+ * |[
+ * gst-launch-1.0 -e wanr2v name=g engine=preview duration=2 \
+ *     storyboard='"shot, prompt=\"Video 1 enters\"; shot, prompt=\"Video 1 waves\", continue=true"' \
+ *     ! videoconvert ! x264enc ! mp4mux ! filesink location=story.mp4 \
+ *     videotestsrc num-buffers=60 pattern=ball ! g.video_0
+ * ]| A storyboard of two 2-second shots as one 4-second clip; the second
+ * begins with the first one's last frame. gst-launch-1.0 needs the text
+ * in double quotes inside the shell's single quotes; a file of shots is
+ * simpler (`storyboard=shots.txt`; see examples/storyboard.txt).
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
