@@ -149,7 +149,9 @@ struct _GstWanR2vGen
   GstWanR2vRegion region;       /* settings.region holds its name */
   gchar *job_key;
   gchar *storyboard;            /* a file or the shots' text, or NULL */
-  GPtrArray *shots;             /* Wr2vShot*, parsed at READY->PAUSED */
+  guint variants;
+  GPtrArray *shots;             /* Wr2vShot* (storyboard or variants), made
+                                 * at READY->PAUSED */
 
   /* pads */
   GList *ref_pads;              /* GstWanR2vRefPad*, owned by the element */
@@ -355,6 +357,9 @@ gst_wanr2v_gen_set_property (GObject * object, guint prop_id,
       if (self->storyboard && !*self->storyboard)
         g_clear_pointer (&self->storyboard, g_free);
       break;
+    case PROP_VARIANTS:
+      self->variants = g_value_get_uint (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -451,6 +456,9 @@ gst_wanr2v_gen_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_STORYBOARD:
       g_value_set_string (value, self->storyboard);
+      break;
+    case PROP_VARIANTS:
+      g_value_set_uint (value, self->variants);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -836,15 +844,22 @@ references_live (GstWanR2vGen * self)
   return live;
 }
 
-/* The storyboard, when there is one: parsed; unless references may still
- * be linked, every shot checked and @cost the whole storyboard's (see
- * wr2v_storyboard_check()). Called with the lock held. */
+/* The storyboard's shots, or the takes of variants: made; unless
+ * references may still be linked, every one checked and @cost the whole
+ * set's (see wr2v_storyboard_check()). Called with the lock held. */
 static gboolean
 check_storyboard (GstWanR2vGen * self, Wr2vEngine * engine,
     const Wr2vRequest * req, gdouble * cost, GError ** error)
 {
-  g_clear_pointer (&self->shots, g_ptr_array_unref);
-  self->shots = wr2v_storyboard_parse (self->storyboard, error);
+  if (self->storyboard && self->variants > 1) {
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST,
+        "variants=%u and a storyboard cannot be combined: give the takes "
+        "as shots of their own, or leave variants at 1", self->variants);
+    return FALSE;
+  }
+  self->shots = self->storyboard ?
+      wr2v_storyboard_parse (self->storyboard, error) :
+      wr2v_storyboard_variants (req, self->variants);
   if (!self->shots)
     return FALSE;
   *cost = -1.0;
@@ -869,11 +884,12 @@ validate (GstWanR2vGen * self)
 
   g_mutex_lock (&self->lock);
   req = build_request (self);
+  g_clear_pointer (&self->shots, g_ptr_array_unref);
   self->engine_name = pick_engine (self, &why);
   if (gst_wanr2v_check_ranges (self->duration, self->reference_duration,
           self->seed, &err))
     engine = wr2v_engine_new (self->engine_name, &self->settings, &err);
-  if (engine && self->storyboard) {
+  if (engine && (self->storyboard || self->variants > 1)) {
     if (!check_storyboard (self, engine, req, &board_cost, &err))
       g_clear_pointer (&engine, wr2v_engine_free);
   } else if (engine && !references_pending (self, req) &&
@@ -887,7 +903,7 @@ validate (GstWanR2vGen * self)
     store = wr2v_store_open (self->cache_dir, &err);
   if (!err && self->result_location)
     check_writable_parent (self->result_location, &err);
-  cost = !engine ? -1.0 : self->storyboard ? board_cost :
+  cost = !engine ? -1.0 : self->shots ? board_cost :
       wr2v_engine_estimate_cost (engine, req);
   /* Known now, so said now: a live reference would otherwise make the
    * user wait reference-duration for these errors. */
@@ -2176,6 +2192,7 @@ gst_wanr2v_gen_init (GstWanR2vGen * self)
   self->aspect_ratio = WR2V_ASPECT_16_9;
   self->seed = DEFAULT_SEED;
   self->prompt_expansion = DEFAULT_PROMPT_EXPANSION;
+  self->variants = DEFAULT_VARIANTS;
   self->engine = GST_WANR2V_ENGINE_AUTO;
   self->numbering = WR2V_NUMBERING_AUTO;
   self->reference_duration = DEFAULT_REFERENCE_DURATION;

@@ -187,6 +187,14 @@ gst_wanr2v_install_properties (GObjectClass * klass)
           "continuing one starts from the last frame of the one before; "
           "estimated-cost and max-cost cover them all (default: none, one "
           "clip of prompt)", NULL, rw));
+  g_object_class_install_property (klass, PROP_VARIANTS,
+      g_param_spec_uint ("variants", "Variants",
+          "Takes of the request, with seeds seed, seed + 1, ... (from the "
+          "request when seed is unset): each its own job, paid once and "
+          "stored; they play one after the other on the pads, and "
+          "wanr2v/variants gives each take's file, seed and start; "
+          "estimated-cost and max-cost cover them all (1: one clip)", 1,
+          VARIANTS_MAX, DEFAULT_VARIANTS, rw));
   g_object_class_install_property (klass, PROP_FLEET_BUDGET,
       g_param_spec_double ("fleet-budget", "Fleet budget",
           "With a fleet store: refuse a job, before anything is sent, when "

@@ -300,7 +300,8 @@ wr2v_shot_request (const Wr2vShot * shot, guint number,
   req->shot_type = base->shot_type;
   /* the same key for every shot would make them one request */
   if (base->job_key)
-    req->job_key = g_strdup_printf ("%s/shot-%u", base->job_key, number);
+    req->job_key = g_strdup_printf ("%s/%s-%u", base->job_key,
+        shot->take ? "take" : "shot", number);
   for (guint i = 0; i < base->references->len; i++) {
     const Wr2vReference *ref = g_ptr_array_index (base->references, i);
 
@@ -320,13 +321,35 @@ wr2v_shot_request (const Wr2vShot * shot, guint number,
   return g_steal_pointer (&req);
 }
 
+GPtrArray *
+wr2v_storyboard_variants (const Wr2vRequest * base, guint n)
+{
+  GPtrArray *takes = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      shot_free);
+  g_autofree gchar *key = wr2v_request_hash (base, "variants");
+  gint64 seed = base->seed >= 0 ? base->seed :
+      (gint64) (g_ascii_strtoull (key + 56, NULL, 16) & G_MAXINT32);
+
+  for (guint i = 0; i < n; i++) {
+    Wr2vShot *take = g_new0 (Wr2vShot, 1);
+
+    take->prompt = g_strdup (base->prompt);
+    take->seed = (seed + i) % ((gint64) G_MAXINT32 + 1);
+    take->take = TRUE;
+    g_ptr_array_add (takes, take);
+  }
+  return takes;
+}
+
 /* --- the run --- */
 
 typedef struct
 {
   Wr2vJob *job;                 /* the storyboard's */
+  Wr2vJobSet *set;              /* once made */
   GPtrArray *shots;
   const gchar *work_dir;
+  const gchar *word;            /* "shot", or "take" for variants */
   GMutex lock;                  /* guards phases */
   gint *phases;                 /* each shot's last phase, -1: none yet */
 } Board;
@@ -343,21 +366,29 @@ on_shot_phase (gpointer user_data, guint index, Wr2vPhase phase,
   changed = b->phases[index] != (gint) phase;
   b->phases[index] = phase;
   g_mutex_unlock (&b->lock);
-  if (changed)
-    wr2v_job_post (b->job, gst_structure_new ("wanr2v/shot",
-            "shot", G_TYPE_UINT, index + 1,
-            "shots", G_TYPE_UINT, b->shots->len,
+  if (changed) {
+    g_autofree gchar *name = g_strdup_printf ("wanr2v/%s", b->word);
+    g_autofree gchar *count = g_strdup_printf ("%ss", b->word);
+
+    wr2v_job_post (b->job, gst_structure_new (name,
+            b->word, G_TYPE_UINT, index + 1,
+            count, G_TYPE_UINT, b->shots->len,
             "phase", G_TYPE_STRING, wr2v_phase_name (phase),
-            "prompt", G_TYPE_STRING, shot->prompt, NULL));
-  wr2v_job_phase (b->job, phase, "shot %u of %u: %s", index + 1,
+            "prompt", G_TYPE_STRING, shot->prompt,
+            "seed", G_TYPE_INT64, wr2v_job_set_request (b->set, index)->seed,
+            NULL));
+  }
+  wr2v_job_phase (b->job, phase, "%s %u of %u: %s", b->word, index + 1,
       b->shots->len, text);
 }
 
 static void
 on_shot_message (gpointer user_data, guint index, GstStructure * facts)
 {
-  gst_structure_set (facts, "shot", G_TYPE_UINT, index + 1, NULL);
-  wr2v_job_post (((Board *) user_data)->job, facts);
+  Board *b = user_data;
+
+  gst_structure_set (facts, b->word, G_TYPE_UINT, index + 1, NULL);
+  wr2v_job_post (b->job, facts);
 }
 
 /* A continuing shot's first frame: the last frame of the clip before. */
@@ -399,23 +430,66 @@ storyboard_hash (Wr2vJobSet * set)
   return g_strdup (g_checksum_get_string (sum));
 }
 
+/* A field of @s: an array of what @value_at gives for each member. */
 static void
-post_storyboard (Wr2vJob * job, Wr2vJobSet * set, const gchar * path)
+set_array (GstStructure * s, const gchar * word, const gchar * what,
+    Wr2vJobSet * set, void (*value_at) (Wr2vJobSet * set, guint i,
+        GValue * v, gdouble * start), gdouble * start)
 {
-  GValue locations = G_VALUE_INIT;
-  GstStructure *s;
+  g_autofree gchar *field = g_strdup_printf ("%s-%s", word, what);
+  GValue array = G_VALUE_INIT;
 
-  gst_value_array_init (&locations, wr2v_job_set_size (set));
+  gst_value_array_init (&array, wr2v_job_set_size (set));
   for (guint i = 0; i < wr2v_job_set_size (set); i++) {
     GValue v = G_VALUE_INIT;
 
-    g_value_init (&v, G_TYPE_STRING);
-    g_value_set_string (&v, wr2v_job_set_path (set, i));
-    gst_value_array_append_and_take_value (&locations, &v);
+    value_at (set, i, &v, start);
+    gst_value_array_append_and_take_value (&array, &v);
   }
-  s = gst_structure_new ("wanr2v/storyboard", "location", G_TYPE_STRING, path,
-      "shots", G_TYPE_UINT, wr2v_job_set_size (set), NULL);
-  gst_structure_take_value (s, "shot-locations", &locations);
+  gst_structure_take_value (s, field, &array);
+}
+
+static void
+location_at (Wr2vJobSet * set, guint i, GValue * v, gdouble * start)
+{
+  g_value_init (v, G_TYPE_STRING);
+  g_value_set_string (v, wr2v_job_set_path (set, i));
+}
+
+static void
+seed_at (Wr2vJobSet * set, guint i, GValue * v, gdouble * start)
+{
+  g_value_init (v, G_TYPE_INT64);
+  g_value_set_int64 (v, wr2v_job_set_request (set, i)->seed);
+}
+
+/* where each clip begins in the joined one, in seconds */
+static void
+start_at (Wr2vJobSet * set, guint i, GValue * v, gdouble * start)
+{
+  gdouble seconds = 0;
+
+  g_value_init (v, G_TYPE_DOUBLE);
+  g_value_set_double (v, *start);
+  wr2v_mp4_duration (wr2v_job_set_path (set, i), &seconds, NULL);
+  *start += MAX (seconds, 0);
+}
+
+static void
+post_storyboard (Board * b, const gchar * path)
+{
+  Wr2vJob *job = b->job;
+  gboolean takes = g_str_equal (b->word, "take");
+  g_autofree gchar *count = g_strdup_printf ("%ss", b->word);
+  GstStructure *s;
+  gdouble start = 0;
+
+  s = gst_structure_new (takes ? "wanr2v/variants" : "wanr2v/storyboard",
+      "location", G_TYPE_STRING, path,
+      count, G_TYPE_UINT, wr2v_job_set_size (b->set), NULL);
+  set_array (s, b->word, "locations", b->set, location_at, NULL);
+  set_array (s, b->word, "seeds", b->set, seed_at, NULL);
+  set_array (s, b->word, "starts", b->set, start_at, &start);
   wr2v_job_post (job, s);
   wr2v_job_post (job, gst_structure_new ("wanr2v/result",
           "engine", G_TYPE_STRING, job->engine->klass->name,
@@ -427,8 +501,10 @@ post_storyboard (Wr2vJob * job, Wr2vJobSet * set, const gchar * path)
 
 /* The shots' clips, joined and stored under the storyboard's key. */
 static gchar *
-join_shots (Wr2vJob * job, Wr2vJobSet * set, GError ** error)
+join_shots (Board * b, GError ** error)
 {
+  Wr2vJob *job = b->job;
+  Wr2vJobSet *set = b->set;
   g_autofree const gchar **clips =
       g_new0 (const gchar *, wr2v_job_set_size (set) + 1);
   g_autofree gchar *tmp = NULL;
@@ -442,8 +518,8 @@ join_shots (Wr2vJob * job, Wr2vJobSet * set, GError ** error)
   }
   g_free (job->hash);
   job->hash = storyboard_hash (set);
-  wr2v_job_phase (job, WR2V_PHASE_DOWNLOAD, "joining %u shots",
-      wr2v_job_set_size (set));
+  wr2v_job_phase (job, WR2V_PHASE_DOWNLOAD, "joining %u %ss",
+      wr2v_job_set_size (set), b->word);
   tmp = wr2v_store_new_temp (job->store, ".mp4", error);
   if (tmp && wr2v_clips_join (clips, tmp, job->cancellable, error) &&
       wr2v_clip_check (tmp, job->cancellable, error))
@@ -451,7 +527,7 @@ join_shots (Wr2vJob * job, Wr2vJobSet * set, GError ** error)
   if (tmp && !path)
     g_unlink (tmp);
   if (path)
-    post_storyboard (job, set, path);
+    post_storyboard (b, path);
   return path;
 }
 
@@ -500,7 +576,8 @@ gchar *
 wr2v_storyboard_run (Wr2vJob * job, GPtrArray * shots, const gchar * work_dir,
     GError ** error)
 {
-  Board b = { job, shots, work_dir };
+  gboolean takes = ((Wr2vShot *) g_ptr_array_index (shots, 0))->take;
+  Board b = { job, NULL, shots, work_dir, takes ? "take" : "shot" };
   Wr2vJobSetObserver observer = { on_shot_phase, on_shot_message,
     before_shot, &b
   };
@@ -513,8 +590,10 @@ wr2v_storyboard_run (Wr2vJob * job, GPtrArray * shots, const gchar * work_dir,
   memset (b.phases, 0xff, shots->len * sizeof (gint));
   set = storyboard_set (shots, job->request, job->engine, job->store,
       job->cancellable, &observer, FALSE, &err);
-  if (set && wr2v_job_set_run (set, 0, "storyboard, shot", &err))
-    path = join_shots (job, set, &err);
+  b.set = set;
+  if (set && wr2v_job_set_run (set, 0, takes ? "variants, take" :
+          "storyboard, shot", &err))
+    path = join_shots (&b, &err);
   if (set && wr2v_job_set_failed_job (set) &&
       wr2v_job_set_failed_job (set)->error_details)
     job->error_details =

@@ -36,12 +36,20 @@ G_BEGIN_DECLS typedef struct
   gchar *first_frame;           /* an image file, or NULL */
   gchar **references;           /* pad names; NULL: all; empty: none */
   gboolean continues;           /* first frame: the last shot's last */
+  gboolean take;                /* a take of variants, not a shot */
 } Wr2vShot;
 
 /* Parses @text, or the file it names when it names one. Returns the
  * shots (Wr2vShot*), or NULL and a WR2V_ERROR_INVALID_REQUEST error that
  * names the shot and the field. */
 GPtrArray *wr2v_storyboard_parse (const gchar * text, GError ** error);
+
+/* Variants: @n takes of @base, as shots of the same prompt with seeds
+ * seed, seed + 1, ... (base->seed, or when unset one derived from @base's
+ * key, so that a rerun makes the same takes and resumes, never pays
+ * twice). wr2v_storyboard_run() then names them "take" and posts
+ * "wanr2v/variants" rather than "wanr2v/storyboard". */
+GPtrArray *wr2v_storyboard_variants (const Wr2vRequest * base, guint n);
 
 /* The request of @shot: @base (the element's request, its references
  * prepared or not) with the shot's prompt, duration, seed and references.
@@ -63,9 +71,12 @@ gboolean wr2v_storyboard_check (GPtrArray * shots, const Wr2vRequest * base,
  * the element's request (references prepared), the engine, the store,
  * the cancellable and the observer. The observer hears every shot's
  * phases ("shot 2 of 3: ..."), its facts with a "shot" field (1-based)
- * added, a "wanr2v/shot" message at each shot's change of phase, and
- * finished last. Last frames go to @work_dir. Returns the joined clip,
- * stored under job->hash (the shots' keys hashed together). */
+ * added, a "wanr2v/shot" message at each shot's change of phase, then
+ * "wanr2v/storyboard" (location; shot-locations, shot-seeds and
+ * shot-starts, the seconds where each shot begins in the joined clip)
+ * and finished last; for variants "take" and "wanr2v/variants" instead.
+ * Last frames go to @work_dir. Returns the joined clip, stored under
+ * job->hash (the shots' keys hashed together). */
 gchar *wr2v_storyboard_run (Wr2vJob * job, GPtrArray * shots,
     const gchar * work_dir, GError ** error);
 
