@@ -67,6 +67,7 @@ typedef struct
   gchar *error;
   gdouble cost;
   gint frames;                  /* atomic: at the sink */
+  GstStructure *variants;       /* wanr2v/variants */
 } Run;
 
 static void
@@ -74,6 +75,8 @@ run_clear (Run * r)
 {
   g_free (r->location);
   g_free (r->error);
+  if (r->variants)
+    gst_structure_free (r->variants);
   memset (r, 0, sizeof *r);
 }
 
@@ -98,7 +101,11 @@ on_element (Run * r, const GstStructure * s)
   } else if (gst_structure_has_name (s, "wanr2v/shot") &&
       gst_structure_get_uint (s, "shot", &shot) && shot >= 1 && shot <= 3) {
     r->shot_phases |= 1u << (shot - 1);
-  } else if (gst_structure_has_name (s, "wanr2v/cost")) {
+  } else if (gst_structure_has_name (s, "wanr2v/variants")) {
+    r->variants = gst_structure_copy (s);
+  } else if (gst_structure_has_name (s, "wanr2v/cost") &&
+      !gst_structure_has_field (s, "shot") &&
+      !gst_structure_has_field (s, "take")) {
     gst_structure_get_double (s, "estimated-usd", &r->cost);
   }
 }
@@ -524,6 +531,147 @@ test_cost_cap (void)
   case_clear (&c);
 }
 
+/* --- variants ---------------------------------------------------------- */
+
+static const gchar *
+take_string (const GstStructure * s, const gchar * field, guint i)
+{
+  return g_value_get_string (gst_value_array_get_value
+      (gst_structure_get_value (s, field), i));
+}
+
+static gint64
+take_seed (const GstStructure * s, guint i)
+{
+  return g_value_get_int64 (gst_value_array_get_value
+      (gst_structure_get_value (s, "take-seeds"), i));
+}
+
+static gchar *
+variants_desc (const gchar * engine, const gchar * api_url, Case * c,
+    gint seconds)
+{
+  return g_strdup_printf ("wanr2v name=w engine=%s %s%s variants=3 seed=40 "
+      "duration=%d prompt=\"Video 1 waves\" cache-dir=\"%s\" "
+      "result-location=\"%s\" poll-interval=50 request-timeout=%u "
+      "! fakesink name=sink sync=false filesrc location=\"%s\" ! w.video_0",
+      engine, api_url ? "api-url=" : "", api_url ? api_url : "", seconds,
+      c->cache, c->out, WR2V_TEST_TIMEOUT_S (40), ref_clip);
+}
+
+/* variants=3 on preview: three different takes (seeds 40, 41, 42), each
+ * stored, played one after the other, posted with their seeds. */
+static void
+test_variants_preview (void)
+{
+  const gint per_take = SHOT_SECONDS * FPS;
+  const gint wanted[] = { per_take / 2, per_take + per_take / 2,
+    2 * per_take + per_take / 2, -1
+  };
+  g_autofree gchar *desc = NULL;
+  Frames f;
+  Case c;
+  Run r = { 0, };
+  gdouble seconds = 0;
+
+  if (!have_media) {
+    g_test_skip ("no media");
+    return;
+  }
+  case_init (&c, "variants", "");
+  desc = variants_desc ("preview", NULL, &c, SHOT_SECONDS);
+  run_pipeline (desc, &r);
+  g_assert_cmpstr (r.error, ==, NULL);
+  g_assert_nonnull (r.variants);
+  for (guint i = 0; i < 3; i++) {
+    g_autofree gchar *sha = wr2v_file_sha256 (take_string (r.variants,
+            "take-locations", i), NULL);
+
+    g_assert_cmpint (take_seed (r.variants, i), ==, 40 + i);
+    for (guint j = 0; j < i; j++) {
+      g_autofree gchar *other = wr2v_file_sha256 (take_string (r.variants,
+              "take-locations", j), NULL);
+
+      g_assert_cmpstr (sha, !=, other);
+    }
+  }
+  g_assert_true (wr2v_mp4_duration (c.out, &seconds, NULL));
+  g_assert_cmpfloat_with_epsilon (seconds, 3.0 * SHOT_SECONDS, 0.05);
+  assert_frames (&r, 3 * per_take);
+  /* the takes differ in picture, not only in bytes */
+  read_frames (c.out, wanted, &f);
+  g_assert_cmpfloat (diff_rows (&f, wanted[0], wanted[1], 0.0, 0.8), >, 3.0);
+  g_assert_cmpfloat (diff_rows (&f, wanted[1], wanted[2], 0.0, 0.8), >, 3.0);
+  frames_clear (&f);
+  run_clear (&r);
+  case_clear (&c);
+}
+
+/* variants=3 on the fake WaveSpeed: three submits with three seeds, and
+ * the estimate three times one take's. */
+static void
+test_variants_hosted (void)
+{
+  const Hosted *h = &hosted[1];
+  const Wr2vFakeService *service = wr2v_fake_service (h->engine);
+  g_autofree gchar *desc = NULL, *served = NULL;
+  g_autoptr (Wr2vRequest) one = wr2v_request_new ();
+  Wr2vEngineSettings settings = { 0, };
+  Wr2vEngine *engine;
+  JsonNode *stats;
+  JsonArray *submits;
+  Wr2vFakeServer *s;
+  Case c;
+  Run r = { 0, };
+  gint64 seeds[3];
+
+  if (!have_media) {
+    g_test_skip ("no media");
+    return;
+  }
+  case_init (&c, "variants-hosted", "");
+  served = g_build_filename (c.dir, "served.mp4", NULL);
+  g_assert_true (wr2v_test_make_clip (served, HOSTED_SECONDS * FPS, 256, 144,
+          FPS));
+  s = wr2v_fake_server_start (service->script, "--api-key", h->key,
+      "--result-mp4", served, NULL);
+  g_setenv (h->key_var, h->key, TRUE);
+  desc = variants_desc (h->engine, s->base, &c, HOSTED_SECONDS);
+  run_pipeline (desc, &r);
+  g_assert_cmpstr (r.error, ==, NULL);
+  g_assert_cmpint (wr2v_fake_server_count (s, service->submit_route), ==, 3);
+  stats = wr2v_fake_server_stats (s);
+  submits = json_object_get_array_member (json_node_get_object (stats),
+      "submits");
+  g_assert_cmpuint (json_array_get_length (submits), ==, 3);
+  for (guint i = 0; i < 3; i++) {
+    JsonObject *body = json_object_get_object_member
+        (json_array_get_object_element (submits, i), "body");
+
+    seeds[i] = json_object_get_int_member (body, "seed");
+    for (guint j = 0; j < i; j++)
+      g_assert_cmpint (seeds[i], !=, seeds[j]);
+    g_assert_cmpint (seeds[i], >=, 40);
+    g_assert_cmpint (seeds[i], <=, 42);
+  }
+  json_node_unref (stats);
+
+  /* the estimate at PAUSED: three times one take's */
+  settings.api_key = (gchar *) h->key;
+  engine = wr2v_engine_new (h->engine, &settings, NULL);
+  one->prompt = g_strdup ("Video 1 waves");
+  one->duration = HOSTED_SECONDS;
+  one->seed = 40;
+  g_assert_cmpfloat (r.cost, >, 0.0);
+  g_assert_cmpfloat_with_epsilon (r.cost, 3 * wr2v_engine_estimate_cost
+      (engine, one), 1e-9);
+  wr2v_engine_free (engine);
+  run_clear (&r);
+  g_unsetenv (h->key_var);
+  wr2v_fake_server_stop (s);
+  case_clear (&c);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -546,6 +694,8 @@ main (int argc, char **argv)
     g_test_add_data_func (name, &hosted[i], test_hosted);
   }
   g_test_add_func ("/storyboard/cost-cap", test_cost_cap);
+  g_test_add_func ("/variants/preview", test_variants_preview);
+  g_test_add_func ("/variants/wavespeed", test_variants_hosted);
   ret = g_test_run ();
   wr2v_test_rm_rf (tmp_root);
   return ret;
