@@ -44,6 +44,9 @@
  *   `shot` field, and `wanr2v/storyboard` (location of the joined clip,
  *   shot-locations of the shots' clips) before the joined clip's
  *   `wanr2v/result`
+ * - with variants: `wanr2v/take` (take, takes, phase, prompt, seed) and
+ *   `wanr2v/variants` (location of the reel, take-locations, take-seeds,
+ *   take-starts: where each take begins on the pads)
  *
  * The engine is chosen with #GstWanR2v:engine. `preview` is built in and
  * offline: it renders an animatic of the request (the named references
@@ -64,6 +67,16 @@
  * time; the estimate and #GstWanR2v:max-cost cover them all. The stored
  * clips are joined without a re-encode, timestamps continuous, and the
  * joined clip is served as the clip (and saved to result-location).
+ *
+ * #GstWanR2v:variants=N makes N takes of the request with seeds seed,
+ * seed + 1, ... (derived from the request when seed is unset, so that a
+ * rerun resumes them): each its own job, paid once and stored, the
+ * estimate and max-cost over all N. The pads play the takes one after the
+ * other, as a reel (recorded like any clip, and into result-location),
+ * and `wanr2v/variants` gives each take's stored file, seed and start, to
+ * play them side by side with `compositor` or keep the one chosen. Takes
+ * as a reel rather than one pad each: the bin keeps its two pads, its EOS
+ * and seeking as they are, and every take is in the one recording.
  *
  * Internally, wanr2v is `wanr2vgen ! decodebin3 ! videoconvert ! videoscale
  * ! videorate`: downstream may ask for any size, rate or raw format.

@@ -148,6 +148,9 @@ run storyboard bash "$examples/storyboard.sh" "$out/storyboard.mp4" &&
   check_video storyboard "$out/storyboard.mp4" 5.9 &&
   check_audio storyboard "$out/storyboard.mp4"
 
+run variants bash "$examples/variants-side-by-side.sh" "$out/variants.mp4" &&
+  check_video variants "$out/variants.mp4" 1.9
+
 if run hls bash "$examples/hls.sh" "$out/hls"; then
   playlist="$out/hls/playlist.m3u8"
   first="$(grep -v '^#' "$playlist" 2>/dev/null | grep . | head -n 1)"
