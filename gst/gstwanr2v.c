@@ -137,6 +137,13 @@
  * begins with the first one's last frame. gst-launch-1.0 needs the text
  * in double quotes inside the shell's single quotes; a file of shots is
  * simpler (`storyboard=shots.txt`; see examples/storyboard.txt).
+ * |[
+ * gst-launch-1.0 -e -m wanr2v name=g engine=preview variants=2 seed=7 \
+ *     duration=2 prompt="Video 1 dances" \
+ *     ! videoconvert ! x264enc ! mp4mux ! filesink location=takes.mp4 \
+ *     videotestsrc num-buffers=60 pattern=ball ! g.video_0
+ * ]| Two takes (seeds 7 and 8), each stored, one after the other in
+ * takes.mp4; the `wanr2v/variants` message gives each take's file.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"

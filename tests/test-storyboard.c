@@ -482,6 +482,57 @@ test_hosted (gconstpointer data)
   case_clear (&c);
 }
 
+/* A stop while the shots' jobs run: prompt, and the next run resumes the
+ * three submitted jobs, submitting none again. */
+static void
+test_stop_resume (void)
+{
+  const Hosted *h = &hosted[1];
+  const Wr2vFakeService *service = wr2v_fake_service (h->engine);
+  g_autofree gchar *text = storyboard_of (FALSE, HOSTED_SECONDS);
+  g_autofree gchar *desc = NULL, *served = NULL;
+  GstElement *p;
+  Wr2vFakeServer *s;
+  Case c;
+  Run r = { 0, };
+  gint64 deadline, t0;
+
+  if (!have_media) {
+    g_test_skip ("no media");
+    return;
+  }
+  case_init (&c, "stop", text);
+  served = g_build_filename (c.dir, "served.mp4", NULL);
+  g_assert_true (wr2v_test_make_clip (served, HOSTED_SECONDS * FPS, 256, 144,
+          FPS));
+  /* every job is done 5 s after its submit: the stop comes before */
+  s = wr2v_fake_server_start (service->script, "--api-key", h->key,
+      "--result-mp4", served, "--job-seconds", "5", NULL);
+  g_setenv (h->key_var, h->key, TRUE);
+  desc = describe (h->engine, s->base, c.board, c.cache, c.out);
+  p = gst_parse_launch (desc, NULL);
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  deadline = g_get_monotonic_time () + WR2V_TEST_TIME (30 * G_USEC_PER_SEC);
+  while (wr2v_fake_server_count (s, service->submit_route) < 3) {
+    g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+    g_usleep (50 * 1000);
+  }
+  t0 = g_get_monotonic_time ();
+  gst_element_set_state (p, GST_STATE_NULL);
+  g_assert_cmpint (g_get_monotonic_time () - t0, <,
+      WR2V_TEST_TIME (5 * G_USEC_PER_SEC));
+  gst_object_unref (p);
+
+  run_pipeline (desc, &r);
+  g_assert_cmpstr (r.error, ==, NULL);
+  g_assert_cmpint (wr2v_fake_server_count (s, service->submit_route), ==, 3);
+  assert_frames (&r, 3 * HOSTED_SECONDS * FPS);
+  run_clear (&r);
+  g_unsetenv (h->key_var);
+  wr2v_fake_server_stop (s);
+  case_clear (&c);
+}
+
 /* The estimate is the whole storyboard's (three times one shot's), and
  * max-cost covers all of it: refused before any request. */
 static void
@@ -694,6 +745,7 @@ main (int argc, char **argv)
     g_test_add_data_func (name, &hosted[i], test_hosted);
   }
   g_test_add_func ("/storyboard/cost-cap", test_cost_cap);
+  g_test_add_func ("/storyboard/stop-resume", test_stop_resume);
   g_test_add_func ("/variants/preview", test_variants_preview);
   g_test_add_func ("/variants/wavespeed", test_variants_hosted);
   ret = g_test_run ();
