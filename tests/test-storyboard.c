@@ -425,6 +425,30 @@ assert_first_frame_sent (Wr2vFakeServer * s, const gchar * served)
   json_node_unref (stats);
 }
 
+/* @h's fake serving a clip of HOSTED_SECONDS (c->dir/served.mp4), its
+ * jobs done after @job_seconds (NULL: after a few polls), and its key in
+ * the environment. */
+static Wr2vFakeServer *
+start_fake (const Hosted * h, Case * c, const gchar * job_seconds)
+{
+  g_autofree gchar *served = g_build_filename (c->dir, "served.mp4", NULL);
+  const gchar *args[] = { "--api-key", h->key, "--result-mp4", served,
+    job_seconds ? "--job-seconds" : NULL, job_seconds, NULL
+  };
+
+  g_assert_true (wr2v_test_make_clip (served, HOSTED_SECONDS * FPS, 256, 144,
+          FPS));
+  g_setenv (h->key_var, h->key, TRUE);
+  return wr2v_fake_server_startv (wr2v_fake_service (h->engine)->script, args);
+}
+
+static void
+stop_fake (const Hosted * h, Wr2vFakeServer * s)
+{
+  g_unsetenv (h->key_var);
+  wr2v_fake_server_stop (s);
+}
+
 static void
 test_hosted (gconstpointer data)
 {
@@ -444,11 +468,7 @@ test_hosted (gconstpointer data)
   }
   case_init (&c, h->engine, text);
   served = g_build_filename (c.dir, "served.mp4", NULL);
-  g_assert_true (wr2v_test_make_clip (served, HOSTED_SECONDS * FPS, 256, 144,
-          FPS));
-  s = wr2v_fake_server_start (service->script, "--api-key", h->key,
-      "--result-mp4", served, NULL);
-  g_setenv (h->key_var, h->key, TRUE);
+  s = start_fake (h, &c, NULL);
   api_url = g_strdup_printf ("%s %s", s->base, h->extra ? h->extra : "");
   desc = describe (h->engine, api_url, c.board, c.cache, c.out);
   run_pipeline (desc, &r);
@@ -477,8 +497,7 @@ test_hosted (gconstpointer data)
     g_assert_cmpint (wr2v_fake_server_total_requests (s), ==, before);
     run_clear (&r);
   }
-  g_unsetenv (h->key_var);
-  wr2v_fake_server_stop (s);
+  stop_fake (h, s);
   case_clear (&c);
 }
 
@@ -490,7 +509,7 @@ test_stop_resume (void)
   const Hosted *h = &hosted[1];
   const Wr2vFakeService *service = wr2v_fake_service (h->engine);
   g_autofree gchar *text = storyboard_of (FALSE, HOSTED_SECONDS);
-  g_autofree gchar *desc = NULL, *served = NULL;
+  g_autofree gchar *desc = NULL;
   GstElement *p;
   Wr2vFakeServer *s;
   Case c;
@@ -502,13 +521,8 @@ test_stop_resume (void)
     return;
   }
   case_init (&c, "stop", text);
-  served = g_build_filename (c.dir, "served.mp4", NULL);
-  g_assert_true (wr2v_test_make_clip (served, HOSTED_SECONDS * FPS, 256, 144,
-          FPS));
   /* every job is done 5 s after its submit: the stop comes before */
-  s = wr2v_fake_server_start (service->script, "--api-key", h->key,
-      "--result-mp4", served, "--job-seconds", "5", NULL);
-  g_setenv (h->key_var, h->key, TRUE);
+  s = start_fake (h, &c, "5");
   desc = describe (h->engine, s->base, c.board, c.cache, c.out);
   p = gst_parse_launch (desc, NULL);
   gst_element_set_state (p, GST_STATE_PLAYING);
@@ -528,8 +542,7 @@ test_stop_resume (void)
   g_assert_cmpint (wr2v_fake_server_count (s, service->submit_route), ==, 3);
   assert_frames (&r, 3 * HOSTED_SECONDS * FPS);
   run_clear (&r);
-  g_unsetenv (h->key_var);
-  wr2v_fake_server_stop (s);
+  stop_fake (h, s);
   case_clear (&c);
 }
 
@@ -665,7 +678,7 @@ test_variants_hosted (void)
 {
   const Hosted *h = &hosted[1];
   const Wr2vFakeService *service = wr2v_fake_service (h->engine);
-  g_autofree gchar *desc = NULL, *served = NULL;
+  g_autofree gchar *desc = NULL;
   g_autoptr (Wr2vRequest) one = wr2v_request_new ();
   Wr2vEngineSettings settings = { 0, };
   Wr2vEngine *engine;
@@ -681,12 +694,7 @@ test_variants_hosted (void)
     return;
   }
   case_init (&c, "variants-hosted", "");
-  served = g_build_filename (c.dir, "served.mp4", NULL);
-  g_assert_true (wr2v_test_make_clip (served, HOSTED_SECONDS * FPS, 256, 144,
-          FPS));
-  s = wr2v_fake_server_start (service->script, "--api-key", h->key,
-      "--result-mp4", served, NULL);
-  g_setenv (h->key_var, h->key, TRUE);
+  s = start_fake (h, &c, NULL);
   desc = variants_desc (h->engine, s->base, &c, HOSTED_SECONDS);
   run_pipeline (desc, &r);
   g_assert_cmpstr (r.error, ==, NULL);
@@ -718,8 +726,7 @@ test_variants_hosted (void)
       (engine, one), 1e-9);
   wr2v_engine_free (engine);
   run_clear (&r);
-  g_unsetenv (h->key_var);
-  wr2v_fake_server_stop (s);
+  stop_fake (h, s);
   case_clear (&c);
 }
 
