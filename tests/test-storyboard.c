@@ -546,6 +546,42 @@ test_stop_resume (void)
   case_clear (&c);
 }
 
+/* One shot's job fails: the error names the shot, the others stop; the
+ * next run submits only that shot again. */
+static void
+test_one_fails (void)
+{
+  const Hosted *h = &hosted[1];
+  const gchar *submit = wr2v_fake_service (h->engine)->submit_route;
+  g_autofree gchar *text = storyboard_of (FALSE, HOSTED_SECONDS);
+  g_autofree gchar *desc = NULL;
+  Wr2vFakeServer *s;
+  Case c;
+  Run r = { 0, };
+
+  if (!have_media) {
+    g_test_skip ("no media");
+    return;
+  }
+  case_init (&c, "one-fails", text);
+  s = start_fake (h, &c, NULL);
+  wr2v_fake_server_control (s, "{\"fault\": \"job-fail\", \"times\": 1}");
+  desc = describe (h->engine, s->base, c.board, c.cache, c.out);
+  run_pipeline (desc, &r);
+  g_assert_nonnull (r.error);
+  g_assert_true (g_str_has_prefix (r.error, "storyboard, shot "));
+  g_assert_cmpint (wr2v_fake_server_count (s, submit), <=, 3);
+  run_clear (&r);
+
+  run_pipeline (desc, &r);
+  g_assert_cmpstr (r.error, ==, NULL);
+  g_assert_cmpint (wr2v_fake_server_count (s, submit), ==, 4);
+  assert_frames (&r, 3 * HOSTED_SECONDS * FPS);
+  run_clear (&r);
+  stop_fake (h, s);
+  case_clear (&c);
+}
+
 /* The estimate is the whole storyboard's (three times one shot's), and
  * max-cost covers all of it: refused before any request. */
 static void
@@ -753,6 +789,7 @@ main (int argc, char **argv)
   }
   g_test_add_func ("/storyboard/cost-cap", test_cost_cap);
   g_test_add_func ("/storyboard/stop-resume", test_stop_resume);
+  g_test_add_func ("/storyboard/one-fails", test_one_fails);
   g_test_add_func ("/variants/preview", test_variants_preview);
   g_test_add_func ("/variants/wavespeed", test_variants_hosted);
   ret = g_test_run ();
