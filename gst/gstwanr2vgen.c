@@ -1066,9 +1066,11 @@ on_message (gpointer user_data, GstStructure * facts)
     GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS, ("%s", text ? text :
             "engine warning"), ("%" GST_PTR_FORMAT, facts));
   }
-  /* a hosted engine's live price replaces the estimate made at PAUSED */
+  /* a hosted engine's live price replaces the estimate made at PAUSED
+   * (not a shot's or a take's: the estimate is the whole set's) */
   if (gst_structure_has_name (facts, "wanr2v/cost") &&
-      !gst_structure_has_field (facts, "shot")) {
+      !gst_structure_has_field (facts, "shot") &&
+      !gst_structure_has_field (facts, "take")) {
     gdouble usd;
 
     if (gst_structure_get_double (facts, "estimated-usd", &usd)) {
