@@ -155,6 +155,7 @@
 #include "gstwanr2vgen.h"
 #include "gstwanr2vprops.h"
 #include "gstwanr2vrefpad.h"
+#include "gstwanr2vtakes.h"
 #include "gstwanr2vtypes.h"
 #include "wr2v-request.h"
 
@@ -1136,6 +1137,8 @@ gst_wanr2v_change_state (GstElement * element, GstStateChange transition)
       break;
   }
   ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
+    gst_wanr2v_takes_remove (GST_BIN (element));
 
   /* A live output prerolls downstream with a GAP at PLAYING (wanr2vgen,
    * a live basesrc, made READY->PAUSED return NO_PREROLL): a sink waiting
@@ -1167,6 +1170,10 @@ gst_wanr2v_handle_message (GstBin * bin, GstMessage * message)
     GST_DEBUG_OBJECT (self, "the clip has %s soundtrack", audio ? "a" : "no");
     g_atomic_int_set (&self->clip_has_audio, audio);
   }
+  /* variants: each take on pads of its own too */
+  if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ELEMENT &&
+      gst_message_has_name (message, "wanr2v/variants"))
+    gst_wanr2v_takes_add (bin, gst_message_get_structure (message));
   GST_BIN_CLASS (parent_class)->handle_message (bin, message);
 }
 
@@ -1268,6 +1275,7 @@ gst_wanr2v_class_init (GstWanR2vClass * klass)
       &image_template, GST_TYPE_WANR2V_BIN_PAD);
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_add_static_pad_template (element_class, &audio_template);
+  gst_wanr2v_takes_add_templates (element_class);
   gst_element_class_set_static_metadata (element_class,
       "Wan reference-to-video", "Source/Video/Generator",
       "Generates a video clip that keeps the characters, props and scenes "

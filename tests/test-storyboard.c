@@ -68,6 +68,7 @@ typedef struct
   gdouble cost;
   gint frames;                  /* atomic: at the sink */
   GstStructure *variants;       /* wanr2v/variants */
+  gint take_frames[3];          /* atomic: at the sinks t0, t1, t2 */
 } Run;
 
 static void
@@ -130,6 +131,17 @@ run_pipeline (const gchar * desc, Run * r)
       &r->frames, NULL);
   gst_object_unref (pad);
   gst_object_unref (sink);
+  for (guint i = 0; i < G_N_ELEMENTS (r->take_frames); i++) {
+    g_autofree gchar *name = g_strdup_printf ("t%u", i);
+
+    if (!(sink = gst_bin_get_by_name (GST_BIN (p), name)))
+      continue;
+    pad = gst_element_get_static_pad (sink, "sink");
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_buffer,
+        &r->take_frames[i], NULL);
+    gst_object_unref (pad);
+    gst_object_unref (sink);
+  }
   bus = gst_element_get_bus (p);
   gst_element_set_state (p, GST_STATE_PLAYING);
   for (;;) {
@@ -668,7 +680,7 @@ test_variants_preview (void)
   const gint wanted[] = { per_take / 2, per_take + per_take / 2,
     2 * per_take + per_take / 2, -1
   };
-  g_autofree gchar *desc = NULL;
+  g_autofree gchar *desc = NULL, *tmp = NULL;
   Frames f;
   Case c;
   Run r = { 0, };
@@ -679,7 +691,10 @@ test_variants_preview (void)
     return;
   }
   case_init (&c, "variants", "");
-  desc = variants_desc ("preview", NULL, &c, SHOT_SECONDS);
+  /* the takes on their own pads too, next to the reel */
+  desc = g_strdup_printf ("%s w.take_0 ! fakesink name=t0 sync=false "
+      "w.take_1 ! fakesink name=t1 sync=false w.take_2 ! fakesink name=t2 "
+      "sync=false", tmp = variants_desc ("preview", NULL, &c, SHOT_SECONDS));
   run_pipeline (desc, &r);
   g_assert_cmpstr (r.error, ==, NULL);
   g_assert_nonnull (r.variants);
@@ -698,6 +713,8 @@ test_variants_preview (void)
   g_assert_true (wr2v_mp4_duration (c.out, &seconds, NULL));
   g_assert_cmpfloat_with_epsilon (seconds, 3.0 * SHOT_SECONDS, 0.05);
   assert_frames (&r, 3 * per_take);
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpint (g_atomic_int_get (&r.take_frames[i]), ==, per_take);
   /* the takes differ in picture, not only in bytes */
   read_frames (c.out, wanted, &f);
   g_assert_cmpfloat (diff_rows (&f, wanted[0], wanted[1], 0.0, 0.8), >, 3.0);
