@@ -71,12 +71,11 @@
  * #GstWanR2v:variants=N makes N takes of the request with seeds seed,
  * seed + 1, ... (derived from the request when seed is unset, so that a
  * rerun resumes them): each its own job, paid once and stored, the
- * estimate and max-cost over all N. The pads play the takes one after the
- * other, as a reel (recorded like any clip, and into result-location),
- * and `wanr2v/variants` gives each take's stored file, seed and start, to
- * play them side by side with `compositor` or keep the one chosen. Takes
- * as a reel rather than one pad each: the bin keeps its two pads, its EOS
- * and seeking as they are, and every take is in the one recording.
+ * estimate and max-cost over all N. Once stored, each take is on
+ * sometimes pads of its own, `take_%u` and `take_audio_%u`, to show or
+ * record them side by side (`compositor`); the always pads play the takes
+ * one after the other, as a reel (and into result-location), and
+ * `wanr2v/variants` gives each take's stored file, seed and start.
  *
  * Internally, wanr2v is `wanr2vgen ! decodebin3 ! videoconvert ! videoscale
  * ! videorate`: downstream may ask for any size, rate or raw format.
@@ -144,6 +143,15 @@
  *     videotestsrc num-buffers=60 pattern=ball ! g.video_0
  * ]| Two takes (seeds 7 and 8), each stored, one after the other in
  * takes.mp4; the `wanr2v/variants` message gives each take's file.
+ * |[
+ * gst-launch-1.0 -e wanr2v name=g engine=preview variants=2 duration=2 \
+ *     prompt="Video 1 dances" ! fakesink \
+ *     compositor name=c sink_1::xpos=640 ! videoconvert ! x264enc \
+ *     ! mp4mux ! filesink location=side.mp4 \
+ *     g.take_0 ! videoscale ! video/x-raw,width=640,height=360 ! c.sink_0 \
+ *     g.take_1 ! videoscale ! video/x-raw,width=640,height=360 ! c.sink_1 \
+ *     videotestsrc num-buffers=60 pattern=ball ! g.video_0
+ * ]| The two takes side by side, from their own pads.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"

@@ -191,8 +191,9 @@ gst_wanr2v_install_properties (GObjectClass * klass)
       g_param_spec_uint ("variants", "Variants",
           "Takes of the request, with seeds seed, seed + 1, ... (from the "
           "request when seed is unset): each its own job, paid once and "
-          "stored; they play one after the other on the pads, and "
-          "wanr2v/variants gives each take's file, seed and start; "
+          "stored; each on pads take_N / take_audio_N, and one after the "
+          "other on the always pads; wanr2v/variants gives each take's "
+          "file, seed and start; "
           "estimated-cost and max-cost cover them all (1: one clip)", 1,
           VARIANTS_MAX, DEFAULT_VARIANTS, rw));
   g_object_class_install_property (klass, PROP_FLEET_BUDGET,
