@@ -51,6 +51,14 @@
  *   whether it came from the result store
  * - `wanr2v/warning`: an engine's warning (e.g. ComfyUI renders 480p),
  *   also posted as a GStreamer WARNING
+ * - with a storyboard: `wanr2v/shot` (shot, shots, phase, prompt) when a
+ *   shot's job enters a phase, the shots' own messages above with a
+ *   `shot` field, and `wanr2v/storyboard` (location of the joined clip,
+ *   shot-locations of the shots' clips) before the joined clip's
+ *   `wanr2v/result`
+ * - with variants: `wanr2v/take` (take, takes, phase, prompt, seed) and
+ *   `wanr2v/variants` (location of the reel, take-locations, take-seeds,
+ *   take-starts: where each take begins on the pads)
  *
  * The engine is chosen with #GstWanR2v:engine. `preview` is built in and
  * offline: it renders an animatic of the request (the named references
@@ -60,6 +68,26 @@
  * Every clip goes through the result store in #GstWanR2v:cache-dir
  * before it is decoded: an identical request is served from there, and an
  * interrupted hosted job is resumed, not paid for twice.
+ *
+ * A #GstWanR2v:storyboard renders several shots into one clip on the
+ * same pads: a file or the text of "shot" structures, one per line or
+ * separated by `;`, each with a prompt and optionally duration, seed,
+ * first-frame (an image file), references (the pads it uses, e.g.
+ * `"video_0,image_0"`, or `none`) and continue=true (it starts from the
+ * previous shot's last frame). Each shot is its own job, submitted once,
+ * journaled and stored like any clip; independent shots run at the same
+ * time; the estimate and #GstWanR2v:max-cost cover them all. The stored
+ * clips are joined without a re-encode, timestamps continuous, and the
+ * joined clip is served as the clip (and saved to result-location).
+ *
+ * #GstWanR2v:variants=N makes N takes of the request with seeds seed,
+ * seed + 1, ... (derived from the request when seed is unset, so that a
+ * rerun resumes them): each its own job, paid once and stored, the
+ * estimate and max-cost over all N. Once stored, each take is on
+ * sometimes pads of its own, `take_%u` and `take_audio_%u`, to show or
+ * record them side by side (`compositor`); the always pads play the takes
+ * one after the other, as a reel (and into result-location), and
+ * `wanr2v/variants` gives each take's stored file, seed and start.
  *
  * Internally, wanr2v is `wanr2vgen ! decodebin3 ! videoconvert ! videoscale
  * ! videorate`: downstream may ask for any size, rate or raw format.
@@ -142,6 +170,31 @@
  *     filesrc location=voice.wav ! g.voice_1
  * ]| Voices from streams: `voice_0` speaks for `video_0` (voice_N for
  * video_N), `voice_1` for the pad whose voice-pad names it.
+ * |[
+ * gst-launch-1.0 -e wanr2v name=g engine=preview duration=2 \
+ *     storyboard='"shot, prompt=\"Video 1 enters\"; shot, prompt=\"Video 1 waves\", continue=true"' \
+ *     ! videoconvert ! x264enc ! mp4mux ! filesink location=story.mp4 \
+ *     videotestsrc num-buffers=60 pattern=ball ! g.video_0
+ * ]| A storyboard of two 2-second shots as one 4-second clip; the second
+ * begins with the first one's last frame. gst-launch-1.0 needs the text
+ * in double quotes inside the shell's single quotes; a file of shots is
+ * simpler (`storyboard=shots.txt`; see examples/storyboard.txt).
+ * |[
+ * gst-launch-1.0 -e -m wanr2v name=g engine=preview variants=2 seed=7 \
+ *     duration=2 prompt="Video 1 dances" \
+ *     ! videoconvert ! x264enc ! mp4mux ! filesink location=takes.mp4 \
+ *     videotestsrc num-buffers=60 pattern=ball ! g.video_0
+ * ]| Two takes (seeds 7 and 8), each stored, one after the other in
+ * takes.mp4; the `wanr2v/variants` message gives each take's file.
+ * |[
+ * gst-launch-1.0 -e wanr2v name=g engine=preview variants=2 duration=2 \
+ *     prompt="Video 1 dances" ! fakesink \
+ *     compositor name=c sink_1::xpos=640 ! videoconvert ! x264enc \
+ *     ! mp4mux ! filesink location=side.mp4 \
+ *     g.take_0 ! videoscale ! video/x-raw,width=640,height=360 ! c.sink_0 \
+ *     g.take_1 ! videoscale ! video/x-raw,width=640,height=360 ! c.sink_1 \
+ *     videotestsrc num-buffers=60 pattern=ball ! g.video_0
+ * ]| The two takes side by side, from their own pads.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -155,6 +208,7 @@
 #include "gstwanr2vlive.h"
 #include "gstwanr2vprops.h"
 #include "gstwanr2vrefpad.h"
+#include "gstwanr2vtakes.h"
 #include "gstwanr2vtypes.h"
 #include "wr2v-request.h"
 
@@ -1372,6 +1426,8 @@ gst_wanr2v_change_state (GstElement * element, GstStateChange transition)
       break;
   }
   ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
+    gst_wanr2v_takes_remove (GST_BIN (element));
 
   /* A live output prerolls downstream with a GAP at PLAYING (wanr2vgen,
    * a live basesrc, made READY->PAUSED return NO_PREROLL): a sink waiting
@@ -1406,6 +1462,10 @@ gst_wanr2v_handle_message (GstBin * bin, GstMessage * message)
     GST_DEBUG_OBJECT (self, "the clip has %s soundtrack", audio ? "a" : "no");
     g_atomic_int_set (&self->clip_has_audio, audio);
   }
+  /* variants: each take on pads of its own too */
+  if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ELEMENT &&
+      gst_message_has_name (message, "wanr2v/variants"))
+    gst_wanr2v_takes_add (bin, gst_message_get_structure (message));
   GST_BIN_CLASS (parent_class)->handle_message (bin, message);
 }
 
@@ -1566,6 +1626,7 @@ gst_wanr2v_class_init (GstWanR2vClass * klass)
       &voice_template, GST_TYPE_WANR2V_BIN_PAD);
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_add_static_pad_template (element_class, &audio_template);
+  gst_wanr2v_takes_add_templates (element_class);
   gst_element_class_set_static_metadata (element_class,
       "Wan reference-to-video", "Source/Video/Generator",
       "Generates a video clip that keeps the characters, props and scenes "

@@ -31,6 +31,7 @@
 #include "wr2v-fleet.h"
 #include "wr2v-prompt.h"
 #include "wr2v-voice.h"
+#include "wr2v-storyboard.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -154,6 +155,10 @@ struct _GstWanR2vGen
   gboolean is_live;
   GstWanR2vRegion region;       /* settings.region holds its name */
   gchar *job_key;
+  gchar *storyboard;            /* a file or the shots' text, or NULL */
+  guint variants;
+  GPtrArray *shots;             /* Wr2vShot* (storyboard or variants), made
+                                 * at READY->PAUSED */
 
   /* pads */
   GList *ref_pads;              /* GstWanR2vRefPad*, owned by the element */
@@ -356,6 +361,15 @@ gst_wanr2v_gen_set_property (GObject * object, guint prop_id,
       g_free (self->job_key);
       self->job_key = g_value_dup_string (value);
       break;
+    case PROP_STORYBOARD:
+      g_free (self->storyboard);
+      self->storyboard = g_value_dup_string (value);
+      if (self->storyboard && !*self->storyboard)
+        g_clear_pointer (&self->storyboard, g_free);
+      break;
+    case PROP_VARIANTS:
+      self->variants = g_value_get_uint (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -450,6 +464,12 @@ gst_wanr2v_gen_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_JOB_KEY:
       g_value_set_string (value, self->job_key);
+      break;
+    case PROP_STORYBOARD:
+      g_value_set_string (value, self->storyboard);
+      break;
+    case PROP_VARIANTS:
+      g_value_set_uint (value, self->variants);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -934,6 +954,29 @@ references_live (GstWanR2vGen * self)
   return live;
 }
 
+/* The storyboard's shots, or the takes of variants: made; unless
+ * references may still be linked, every one checked and @cost the whole
+ * set's (see wr2v_storyboard_check()). Called with the lock held. */
+static gboolean
+check_storyboard (GstWanR2vGen * self, Wr2vEngine * engine,
+    const Wr2vRequest * req, gdouble * cost, GError ** error)
+{
+  if (self->storyboard && self->variants > 1) {
+    g_set_error (error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST,
+        "variants=%u and a storyboard cannot be combined: give the takes "
+        "as shots of their own, or leave variants at 1", self->variants);
+    return FALSE;
+  }
+  self->shots = self->storyboard ?
+      wr2v_storyboard_parse (self->storyboard, error) :
+      wr2v_storyboard_variants (req, self->variants);
+  if (!self->shots)
+    return FALSE;
+  *cost = -1.0;
+  return references_pending (self, req) ||
+      wr2v_storyboard_check (self->shots, req, engine, cost, error);
+}
+
 /* Everything that can be known before any data: the prompt, the pads,
  * the engine's limits, the directories. Fails the state change with an
  * error the user can act on, before anything is paid for. */
@@ -947,15 +990,19 @@ validate (GstWanR2vGen * self)
   GstStructure *refs;
   GError *err = NULL;
   const gchar *why;
-  gdouble cost;
+  gdouble cost, board_cost = -1.0;
 
   g_mutex_lock (&self->lock);
   req = build_request (self);
+  g_clear_pointer (&self->shots, g_ptr_array_unref);
   self->engine_name = pick_engine (self, &why);
   if (gst_wanr2v_check_ranges (self->duration, self->reference_duration,
           self->seed, &err))
     engine = wr2v_engine_new (self->engine_name, &self->settings, &err);
-  if (engine && !references_pending (self, req) &&
+  if (engine && (self->storyboard || self->variants > 1)) {
+    if (!check_storyboard (self, engine, req, &board_cost, &err))
+      g_clear_pointer (&engine, wr2v_engine_free);
+  } else if (engine && !references_pending (self, req) &&
       !wr2v_engine_check (engine, req, &err))
     g_clear_pointer (&engine, wr2v_engine_free);
   /* a voice file is known now: checked now, before anything is paid; the
@@ -972,7 +1019,8 @@ validate (GstWanR2vGen * self)
     store = wr2v_store_open (self->cache_dir, &err);
   if (!err && self->result_location)
     check_writable_parent (self->result_location, &err);
-  cost = engine ? wr2v_engine_estimate_cost (engine, req) : -1.0;
+  cost = !engine ? -1.0 : self->shots ? board_cost :
+      wr2v_engine_estimate_cost (engine, req);
   /* Known now, so said now: a live reference would otherwise make the
    * user wait reference-duration for these errors. */
   if (!err && engine->klass->key_variable && (!engine->settings.api_key
@@ -1016,7 +1064,8 @@ validate (GstWanR2vGen * self)
   GST_INFO_OBJECT (self, "prompt numbering: %s", mapping->str);
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self), refs));
-  post_prompt_sent (self, req);
+  if (!self->storyboard)
+    post_prompt_sent (self, req);
 
   if (cost >= 0)
     gst_element_post_message (GST_ELEMENT (self),
@@ -1158,8 +1207,11 @@ on_message (gpointer user_data, GstStructure * facts)
     GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS, ("%s", text ? text :
             "engine warning"), ("%" GST_PTR_FORMAT, facts));
   }
-  /* a hosted engine's live price replaces the estimate made at PAUSED */
-  if (gst_structure_has_name (facts, "wanr2v/cost")) {
+  /* a hosted engine's live price replaces the estimate made at PAUSED
+   * (not a shot's or a take's: the estimate is the whole set's) */
+  if (gst_structure_has_name (facts, "wanr2v/cost") &&
+      !gst_structure_has_field (facts, "shot") &&
+      !gst_structure_has_field (facts, "take")) {
     gdouble usd;
 
     if (gst_structure_get_double (facts, "estimated-usd", &usd)) {
@@ -1322,6 +1374,7 @@ job_thread_func (gpointer data)
   g_autofree gchar *fleet_store = NULL, *fleet_period = NULL;
   g_autofree gchar *work_dir = NULL;
   gdouble fleet_budget;
+  g_autoptr (GPtrArray) shots = NULL;
 
   g_mutex_lock (&self->lock);
   req = build_request (self);
@@ -1337,6 +1390,7 @@ job_thread_func (gpointer data)
   fleet_budget = self->fleet_budget;
   watch = self->watch_started;
   watch_data = self->watch_data;
+  shots = self->shots ? g_ptr_array_ref (self->shots) : NULL;
   g_mutex_unlock (&self->lock);
   /* the fleet store (`store` or WANR2V_STORE) behind the local one */
   if (!err)
@@ -1372,11 +1426,12 @@ job_thread_func (gpointer data)
       wr2v_ref_writer_finish_voice (voice->writer, ref, self->cancellable,
           &err);
   }
-  if (!err && !wr2v_engine_check (engine, req, &err))
+  /* a storyboard's shots are checked and canonicalized one by one */
+  if (!err && !shots && !wr2v_engine_check (engine, req, &err))
     g_assert (err);
   if (!err)
     wr2v_voice_prepare_all (req, work_dir, self->cancellable, &err);
-  if (!err)
+  if (!err && !shots)
     wr2v_prompt_canonicalize (req);     /* engines read the continuing form */
   if (!err)
     tell_request_ready (self, req);
@@ -1388,7 +1443,8 @@ job_thread_func (gpointer data)
   run.job.observer.finished = on_finished;
   run.job.observer.user_data = &run;
   if (!err)
-    path = wr2v_job_run (&run.job, &err);
+    path = shots ? wr2v_storyboard_run (&run.job, shots, work_dir, &err) :
+        wr2v_job_run (&run.job, &err);
   else
     run.outcome = wr2v_job_outcome (self->cancellable, err);
   if (run.outcome == WR2V_JOB_STORED &&
@@ -2271,6 +2327,8 @@ gst_wanr2v_gen_finalize (GObject * object)
   g_free (self->cache_dir);
   g_free (self->result_location);
   g_free (self->job_key);
+  g_free (self->storyboard);
+  g_clear_pointer (&self->shots, g_ptr_array_unref);
   gst_wanr2v_progress_free (self->progress);
   g_free (self->fleet_store);
   g_free (self->fleet_budget_period);
@@ -2341,6 +2399,7 @@ gst_wanr2v_gen_init (GstWanR2vGen * self)
   self->aspect_ratio = WR2V_ASPECT_16_9;
   self->seed = DEFAULT_SEED;
   self->prompt_expansion = DEFAULT_PROMPT_EXPANSION;
+  self->variants = DEFAULT_VARIANTS;
   self->engine = GST_WANR2V_ENGINE_AUTO;
   self->numbering = WR2V_NUMBERING_AUTO;
   self->reference_duration = DEFAULT_REFERENCE_DURATION;

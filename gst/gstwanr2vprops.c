@@ -196,6 +196,27 @@ gst_wanr2v_install_properties (GObjectClass * klass)
           "never logged (default: WANR2V_STORE from the environment, else "
           "cache-dir alone)", NULL,
           G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+  /* a shot list: see the storyboard format in wr2v-storyboard.h and
+   * docs/element.md */
+  g_object_class_install_property (klass, PROP_STORYBOARD,
+      g_param_spec_string ("storyboard", "Storyboard",
+          "Shots rendered into one continuous clip: a file, or the text, of "
+          "structures like shot, prompt=..., duration=3, seed=7, "
+          "first-frame=still.png, references=video_0, continue=true, one "
+          "per line or separated by ; (see the element's documentation). "
+          "Each shot is its own job: independent shots run together, a "
+          "continuing one starts from the last frame of the one before; "
+          "estimated-cost and max-cost cover them all (default: none, one "
+          "clip of prompt)", NULL, rw));
+  g_object_class_install_property (klass, PROP_VARIANTS,
+      g_param_spec_uint ("variants", "Variants",
+          "Takes of the request, with seeds seed, seed + 1, ... (from the "
+          "request when seed is unset): each its own job, paid once and "
+          "stored; each on pads take_N / take_audio_N, and one after the "
+          "other on the always pads; wanr2v/variants gives each take's "
+          "file, seed and start; "
+          "estimated-cost and max-cost cover them all (1: one clip)", 1,
+          VARIANTS_MAX, DEFAULT_VARIANTS, rw));
   g_object_class_install_property (klass, PROP_FLEET_BUDGET,
       g_param_spec_double ("fleet-budget", "Fleet budget",
           "With a fleet store: refuse a job, before anything is sent, when "

@@ -42,6 +42,8 @@ G_BEGIN_DECLS enum
   PROP_FLEET_BUDGET_PERIOD,
   PROP_SHOT_TYPE,
   PROP_LIVE,
+  PROP_STORYBOARD,
+  PROP_VARIANTS,
   PROP_LAST
 };
 
@@ -52,6 +54,8 @@ G_BEGIN_DECLS enum
 #define DEFAULT_REQUEST_TIMEOUT 0       /* the engine's own */
 #define DEFAULT_POLL_INTERVAL WR2V_DEFAULT_POLL_INTERVAL_MS
 #define DEFAULT_IS_LIVE FALSE
+#define DEFAULT_VARIANTS 1
+#define VARIANTS_MAX 16
 
 /* The ranges the element takes, checked in one place when the pipeline
  * starts (gst_wanr2v_check_ranges()), so that a value outside them is an

@@ -17,3 +17,7 @@
  * the cap. */
 #define WR2V_DEFAULT_POLL_INTERVAL_MS 2000
 #define WR2V_DEFAULT_POLL_INTERVAL_MAX_MS 10000
+
+/* Jobs of one set (a storyboard's shots, variants) run at once when the
+ * engine says nothing (Wr2vEngineClass.max_jobs). */
+#define WR2V_DEFAULT_MAX_PARALLEL_JOBS 4

@@ -64,6 +64,9 @@ typedef struct
    * sends (Wr2vEngineInput flags): a request with another one is refused
    * by wr2v_engine_check(), before anything is sent or paid */
   guint inputs;
+  /* how many jobs of one set (a storyboard's shots, variants) may run at
+   * once on one account or machine; 0: WR2V_DEFAULT_MAX_PARALLEL_JOBS */
+  guint max_jobs;
   /* what a request must satisfy on this engine (durations, sizes, counts) */
   gboolean (*check) (Wr2vEngine * engine, const Wr2vRequest * req,
       GError ** error);

@@ -41,6 +41,25 @@ wr2v_reference_new (Wr2vRefKind kind, guint pad_index)
   return ref;
 }
 
+Wr2vReference *
+wr2v_reference_copy (const Wr2vReference * ref)
+{
+  Wr2vReference *copy = g_memdup2 (ref, sizeof *ref);
+
+  copy->path = g_strdup (ref->path);
+  copy->mime = g_strdup (ref->mime);
+  copy->sha256 = g_strdup (ref->sha256);
+  copy->uri = g_strdup (ref->uri);
+  copy->source = g_strdup (ref->source);
+  copy->voice_uri = g_strdup (ref->voice_uri);
+  copy->voice_source = g_strdup (ref->voice_source);
+  copy->voice_path = g_strdup (ref->voice_path);
+  copy->voice_mime = g_strdup (ref->voice_mime);
+  copy->voice_sha256 = g_strdup (ref->voice_sha256);
+  copy->voice_pad = g_strdup (ref->voice_pad);
+  return copy;
+}
+
 void
 wr2v_reference_free (Wr2vReference * ref)
 {

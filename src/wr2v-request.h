@@ -103,6 +103,9 @@ void wr2v_request_free (Wr2vRequest * req);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Wr2vRequest, wr2v_request_free);
 
 Wr2vReference *wr2v_reference_new (Wr2vRefKind kind, guint pad_index);
+/* A deep copy (a storyboard shot's or a take's own request); keep it in
+ * step with wr2v_reference_free() when a field is added. */
+Wr2vReference *wr2v_reference_copy (const Wr2vReference * ref);
 void wr2v_reference_free (Wr2vReference * ref);
 
 /* Takes ownership of @ref. */

@@ -149,6 +149,13 @@ run picture-and-sound bash "$examples/picture-and-sound.sh" "$out/sound.mp4" &&
   check_video picture-and-sound "$out/sound.mp4" 1.9 &&
   check_audio picture-and-sound "$out/sound.mp4"
 
+run storyboard bash "$examples/storyboard.sh" "$out/storyboard.mp4" &&
+  check_video storyboard "$out/storyboard.mp4" 5.9 &&
+  check_audio storyboard "$out/storyboard.mp4"
+
+run variants bash "$examples/variants-side-by-side.sh" "$out/variants.mp4" &&
+  check_video variants "$out/variants.mp4" 1.9
+
 if run hls bash "$examples/hls.sh" "$out/hls"; then
   playlist="$out/hls/playlist.m3u8"
   first="$(grep -v '^#' "$playlist" 2>/dev/null | grep . | head -n 1)"
