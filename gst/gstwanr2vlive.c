@@ -18,6 +18,7 @@
  * waits are unscheduled by a pause, a stop or an EOS.
  */
 #include "gstwanr2vlive.h"
+#include "gstwanr2vtypes.h"
 
 #include <gst/app/gstappsink.h>
 #include <gst/audio/audio.h>
@@ -110,62 +111,41 @@ G_DEFINE_TYPE (GstWanR2vLive, gst_wanr2v_live, GST_TYPE_ELEMENT);
 
 /* --- enums --- */
 
-GType
-gst_wanr2v_placeholder_get_type (void)
-{
-  static GType type;
-  static const GEnumValue values[] = {
-    {GST_WANR2V_PLACEHOLDER_PREVIEW, "The preview engine's animatic of the "
-          "same request, rendered offline (a slate until it is ready)",
-        "preview"},
-    {GST_WANR2V_PLACEHOLDER_IMAGE, "A still image from placeholder-location",
-        "image"},
-    {GST_WANR2V_PLACEHOLDER_SLATE, "A slate showing the job's phase and "
-          "progress", "slate"},
-    {0, NULL, NULL}
-  };
+static const GEnumValue placeholder_values[] = {
+  {GST_WANR2V_PLACEHOLDER_PREVIEW, "The preview engine's animatic of the "
+        "same request, rendered offline (a slate until it is ready)",
+      "preview"},
+  {GST_WANR2V_PLACEHOLDER_IMAGE, "A still image from placeholder-location",
+      "image"},
+  {GST_WANR2V_PLACEHOLDER_SLATE, "A slate showing the job's phase and "
+        "progress", "slate"},
+  {0, NULL, NULL}
+};
 
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type, g_enum_register_static ("GstWanR2vPlaceholder",
-            values));
-  return type;
-}
+GST_WANR2V_ENUM_TYPE (gst_wanr2v_placeholder_get_type, "GstWanR2vPlaceholder",
+    placeholder_values);
 
-GType
-gst_wanr2v_after_clip_get_type (void)
-{
-  static GType type;
-  static const GEnumValue values[] = {
-    {GST_WANR2V_AFTER_CLIP_EOS, "End the stream (EOS) after the clip", "eos"},
-    {GST_WANR2V_AFTER_CLIP_HOLD, "Hold the clip's last frame (and silence)",
-        "hold"},
-    {GST_WANR2V_AFTER_CLIP_LOOP, "Play the clip again, and again", "loop"},
-    {0, NULL, NULL}
-  };
+static const GEnumValue after_clip_values[] = {
+  {GST_WANR2V_AFTER_CLIP_EOS, "End the stream (EOS) after the clip", "eos"},
+  {GST_WANR2V_AFTER_CLIP_HOLD, "Hold the clip's last frame (and silence)",
+      "hold"},
+  {GST_WANR2V_AFTER_CLIP_LOOP, "Play the clip again, and again", "loop"},
+  {0, NULL, NULL}
+};
 
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type, g_enum_register_static ("GstWanR2vAfterClip",
-            values));
-  return type;
-}
+GST_WANR2V_ENUM_TYPE (gst_wanr2v_after_clip_get_type, "GstWanR2vAfterClip",
+    after_clip_values);
 
-GType
-gst_wanr2v_live_error_get_type (void)
-{
-  static GType type;
-  static const GEnumValue values[] = {
-    {GST_WANR2V_LIVE_ERROR_KEEP_ON_AIR, "Keep the placeholder on air and "
-          "post the error as a warning", "keep-on-air"},
-    {GST_WANR2V_LIVE_ERROR_ERROR, "Post the error: the pipeline stops",
-        "error"},
-    {0, NULL, NULL}
-  };
+static const GEnumValue live_error_values[] = {
+  {GST_WANR2V_LIVE_ERROR_KEEP_ON_AIR, "Keep the placeholder on air and "
+        "post the error as a warning", "keep-on-air"},
+  {GST_WANR2V_LIVE_ERROR_ERROR, "Post the error: the pipeline stops",
+      "error"},
+  {0, NULL, NULL}
+};
 
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type, g_enum_register_static ("GstWanR2vLiveError",
-            values));
-  return type;
-}
+GST_WANR2V_ENUM_TYPE (gst_wanr2v_live_error_get_type, "GstWanR2vLiveError",
+    live_error_values);
 
 /* --- time --- */
 

@@ -11,6 +11,17 @@ G_BEGIN_DECLS
   GST_WANR2V_ENGINE_AUTO,
 } GstWanR2vEngine;
 
+/* Defines @get_type, which registers the enum type @type_name once, from
+ * the GEnumValue array @values (ending with a zero entry). */
+#define GST_WANR2V_ENUM_TYPE(get_type, type_name, values) \
+  GType get_type (void) \
+  { \
+    static GType type; \
+    if (g_once_init_enter (&type)) \
+      g_once_init_leave (&type, g_enum_register_static (type_name, values)); \
+    return type; \
+  }
+
 #define GST_TYPE_WANR2V_ENGINE (gst_wanr2v_engine_get_type ())
 GType gst_wanr2v_engine_get_type (void);
 
