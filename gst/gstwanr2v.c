@@ -817,8 +817,7 @@ start_silence (GstWanR2v * self)
 
   if (gst_pad_has_current_caps (self->audio.sink))
     return;
-  id = gst_pad_create_stream_id (self->audio.ghost, GST_ELEMENT (self),
-      "silence");
+  id = gst_wanr2v_stream_id_new ("silence");
   gst_pad_send_event (self->audio.sink, gst_event_new_stream_start (id));
   gst_pad_send_event (self->audio.sink,
       gst_event_new_caps (gst_caps_from_string (SILENCE_CAPS)));
@@ -941,8 +940,7 @@ end_audio_at_start (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   mode = self->audio_mode;
   GST_OBJECT_UNLOCK (self);
   if (mode == GST_WANR2V_AUDIO_OFF) {
-    g_autofree gchar *id = gst_pad_create_stream_id (self->audio.ghost,
-        GST_ELEMENT (self), "off");
+    g_autofree gchar *id = gst_wanr2v_stream_id_new ("off");
 
     gst_segment_init (&segment, GST_FORMAT_TIME);
     gst_pad_send_event (self->audio.sink, gst_event_new_stream_start (id));
@@ -1302,8 +1300,7 @@ push_on_output (GstWanR2v * self, GstWanR2vOutput * out_pad, GstEvent * event)
   GST_PAD_STREAM_LOCK (internal);
   start = gst_pad_get_sticky_event (ghost, GST_EVENT_STREAM_START, 0);
   if (!start) {
-    g_autofree gchar *id = gst_pad_create_stream_id (ghost,
-        GST_ELEMENT (self), "no-clip-yet");
+    g_autofree gchar *id = gst_wanr2v_stream_id_new ("no-clip-yet");
     GstCaps *caps = caps_before_clip (self, ghost);
     GstSegment segment;
 

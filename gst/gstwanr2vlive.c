@@ -315,8 +315,7 @@ start_stream (GstWanR2vLive * self, LiveStream * stream, const gchar * id)
         ("%s: no caps", GST_PAD_NAME (stream->srcpad)));
     return FALSE;
   }
-  /* not gst_pad_create_stream_id(): it wants one sink pad at most */
-  sid = g_strdup_printf ("%08x%08x/%s", g_random_int (), g_random_int (), id);
+  sid = gst_wanr2v_stream_id_new (id);
   gst_pad_push_event (stream->srcpad, gst_event_new_stream_start (sid));
   gst_pad_push_event (stream->srcpad, gst_event_new_caps (caps));
   if (stream == &self->video) {

@@ -119,3 +119,10 @@ static const GEnumValue shot_type_values[] = {
 
 GST_WANR2V_ENUM_TYPE (gst_wanr2v_shot_type_get_type, "GstWanR2vShotType",
     shot_type_values);
+
+gchar *
+gst_wanr2v_stream_id_new (const gchar * name)
+{
+  return g_strdup_printf ("%08x%08x/%s", g_random_int (), g_random_int (),
+      name);
+}

@@ -50,6 +50,11 @@ GType gst_wanr2v_region_get_type (void);
 /* The region's name for the engine settings. */
 const gchar *gst_wanr2v_region_name (GstWanR2vRegion region);
 
+/* A new stream id ending in "/@name", for a stream the element starts
+ * itself. Not gst_pad_create_stream_id(): it refuses an element with more
+ * than one sink pad, as wanr2v is with two references. */
+gchar *gst_wanr2v_stream_id_new (const gchar * name);
+
 /* The engine name used by the core for a concrete (non-auto) value. */
 const gchar *gst_wanr2v_engine_name (GstWanR2vEngine engine);
 

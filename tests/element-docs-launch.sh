@@ -37,6 +37,9 @@ for example in "${examples[@]}"; do
   echo "== $line"
   if ! eval "timeout 120 $line" >"$work/out.log" 2>&1 </dev/null; then
     echo "FAILED:"; tail -20 "$work/out.log"; failed=1
+  elif grep -q -- "-CRITICAL \*\*" "$work/out.log"; then
+    # a GLib critical is a bug even when the pipeline ends well
+    echo "FAILED (criticals):"; grep -- "-CRITICAL" "$work/out.log"; failed=1
   fi
 done
 exit $failed

@@ -242,6 +242,34 @@ test_is_live_property (void)
   wr2v_test_rm_rf (base);
 }
 
+/* A live reference beside another one: the output is live and prerolls
+ * with a GAP; the element then has two sink pads, which
+ * gst_pad_create_stream_id() refuses with a critical (fatal here). */
+static void
+test_live_reference_beside_another (void)
+{
+  g_autofree gchar *base = make_test_dir ();
+  g_autofree gchar *desc = g_strdup_printf ("wanr2v name=g engine=preview "
+      "cache-dir=\"%s/cache\" duration=1 reference-duration=1 "
+      "prompt=\"Video 1 and Image 2\" ! fakesink name=clip "
+      "videotestsrc num-buffers=5 ! video/x-raw,width=64,height=64 ! g.video_0 "
+      "videotestsrc is-live=true ! video/x-raw,width=64,height=64 ! g.image_0",
+      base);
+  GstElement *pipeline = wr2v_test_parse (desc);
+  Seen seen = { 0, };
+
+  g_assert_cmpint (gst_element_set_state (pipeline, GST_STATE_PAUSED), ==,
+      GST_STATE_CHANGE_NO_PREROLL);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  g_assert_true (wait_for (pipeline, &seen, TIMEOUT, done_end, NULL));
+  assert_no_error (&seen);
+
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+  seen_clear (&seen);
+  wr2v_test_rm_rf (base);
+}
+
 /* --- item 2: EOS during a job ------------------------------------------- */
 
 /* EOS sent to the pipeline while the job runs: send_event returns TRUE,
@@ -460,6 +488,8 @@ main (int argc, char **argv)
 
   g_test_add_func ("/live/tee-camera", test_tee_live_camera);
   g_test_add_func ("/live/is-live-property", test_is_live_property);
+  g_test_add_func ("/live/reference-beside-another",
+      test_live_reference_beside_another);
   g_test_add_data_func ("/eos/mid-job/collecting", "collecting",
       test_eos_mid_job);
   g_test_add_data_func ("/eos/mid-job/generating", "generating",
