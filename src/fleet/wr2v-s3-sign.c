@@ -1,5 +1,6 @@
 /* wr2v-s3-sign.c: see wr2v-s3-sign.h. */
 #include "wr2v-s3-sign.h"
+#include "wr2v-http.h"
 #include "wr2v-error.h"
 
 #include <string.h>
@@ -78,6 +79,11 @@ wr2v_s3_parse_location (const gchar * setting, Wr2vS3Location * loc,
   port = g_uri_get_port (uri);
   if (g_strcmp0 (scheme, "https") != 0 && g_strcmp0 (scheme, "http") != 0)
     return bad_setting (error, "it is not an http(s) URL");
+  /* the keys sign for it, and providers fetch from it: https, or plain
+   * http to a loopback address only (as for every other URL) */
+  if (!wr2v_http_url_allowed (setting, NULL))
+    return bad_setting (error, "plain http is only allowed to a loopback "
+        "address such as 127.0.0.1: use https");
   if (g_uri_get_userinfo (uri))
     return bad_setting (error, "the keys go in WANR2V_S3_ACCESS_KEY_ID and "
         "WANR2V_S3_SECRET_ACCESS_KEY, not in the URL");
