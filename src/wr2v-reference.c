@@ -3,6 +3,7 @@
 #include "wr2v-voice.h"
 #include "wr2v-engine.h"
 #include "wr2v-error.h"
+#include "wr2v-sha256.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,7 +48,7 @@ struct _Wr2vRefWriter
 
   /* MODE_COPY: the file's bytes; MODE_ENCODE and MODE_IMAGE: the frames
    * as they arrived (see hash_frame) */
-  GChecksum *checksum;
+  Wr2vSha256 *checksum;
   GstCaps *hashed_caps;
 
   /* MODE_COPY */
@@ -123,8 +124,7 @@ wr2v_ref_writer_free (Wr2vRefWriter * w)
     return;
   wr2v_ref_writer_abort (w);
   g_clear_object (&w->out);
-  if (w->checksum)
-    g_checksum_free (w->checksum);
+  wr2v_sha256_free (w->checksum);
   gst_clear_object (&w->pipeline);
   gst_clear_caps (&w->caps);
   gst_clear_caps (&w->hashed_caps);
@@ -227,7 +227,7 @@ fit_size (gint w, gint h, gint max_w, gint max_h, gint * out_w, gint * out_h)
 /* The visible bytes of each plane, row by row: the padding at the end of
  * rows is whatever the allocator left there, not picture. */
 static void
-hash_video_frame (GChecksum * sum, const GstVideoInfo * info, GstBuffer * buf)
+hash_video_frame (Wr2vSha256 * sum, const GstVideoInfo * info, GstBuffer * buf)
 {
   GstVideoFrame frame;
 
@@ -235,7 +235,7 @@ hash_video_frame (GChecksum * sum, const GstVideoInfo * info, GstBuffer * buf)
     GstMapInfo map;
 
     if (gst_buffer_map (buf, &map, GST_MAP_READ)) {
-      g_checksum_update (sum, map.data, map.size);
+      wr2v_sha256_update (sum, map.data, map.size);
       gst_buffer_unmap (buf, &map);
     }
     return;
@@ -255,7 +255,7 @@ hash_video_frame (GChecksum * sum, const GstVideoInfo * info, GstBuffer * buf)
     if (row <= 0 || row > ABS (stride))
       row = ABS (stride);       /* packed or tiled formats: whole rows */
     for (gint y = 0; y < rows; y++)
-      g_checksum_update (sum, data + (gssize) y * stride, row);
+      wr2v_sha256_update (sum, data + (gssize) y * stride, row);
   }
   gst_video_frame_unmap (&frame);
 }
@@ -270,11 +270,11 @@ hash_frame (Wr2vRefWriter * w, GstBuffer * buf)
   GstVideoInfo info;
 
   if (!w->checksum)
-    w->checksum = g_checksum_new (G_CHECKSUM_SHA256);
+    w->checksum = wr2v_sha256_new ();
   if (!w->hashed_caps || !gst_caps_is_equal (w->hashed_caps, w->caps)) {
     g_autofree gchar *caps = gst_caps_to_string (w->caps);
 
-    g_checksum_update (w->checksum, (const guchar *) caps, strlen (caps) + 1);
+    wr2v_sha256_update (w->checksum, (const guchar *) caps, strlen (caps) + 1);
     gst_caps_replace (&w->hashed_caps, w->caps);
   }
   if (gst_video_info_from_caps (&info, w->caps))
@@ -354,9 +354,10 @@ build_encoder (Wr2vRefWriter * w, GError ** error)
    * deinterlace: compositors and decoders downstream of the file want
    * progressive frames; it passes progressive ones through.
    * x264enc: speed-preset veryfast, as references are inputs to a model,
-   * not masters; threads=1, because x264 with more threads gives
-   * different bytes for the same frames from run to run, and the same
-   * frames should upload the same file. */
+   * not masters; x264's own threads: its bytes differ from run to run
+   * then, but a reference is known by its frames (hash_frame()), not by
+   * the encoder's output, so that costs nothing and a file reference
+   * encodes at the machine's speed (docs/PERFORMANCE.md, row 4). */
   /* a voice: a PCM wav, which the model takes and wavenc writes alike
    * for the same samples (the voice's key is its file's) */
   desc = w->voice ? g_strdup_printf ("appsrc name=src format=time "
@@ -364,7 +365,7 @@ build_encoder (Wr2vRefWriter * w, GError ** error)
       "capsfilter name=size ! wavenc name=enc ! filesink location=\"%s\"",
       loc) : g_strdup_printf ("appsrc name=src format=time max-bytes=0 "
       "block=false ! videoconvert ! deinterlace ! videoconvert ! videoscale ! "
-      "capsfilter name=size ! x264enc speed-preset=veryfast threads=1 ! "
+      "capsfilter name=size ! x264enc speed-preset=veryfast ! "
       "capsfilter name=enc caps=video/x-h264,profile=high ! mp4mux ! "
       "filesink location=\"%s\"", loc);
   w->pipeline = gst_parse_launch_full (desc, NULL, GST_PARSE_FLAG_FATAL_ERRORS,
@@ -448,7 +449,7 @@ open_copy (Wr2vRefWriter * w, GError ** error)
     g_error_free (err);
     return FALSE;
   }
-  w->checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  w->checksum = wr2v_sha256_new ();
   return TRUE;
 }
 
@@ -615,7 +616,7 @@ copy_bytes (Wr2vRefWriter * w, GstBuffer * buf, GError ** error)
 
   if (!gst_buffer_map (buf, &map, GST_MAP_READ))
     return GST_FLOW_ERROR;
-  g_checksum_update (w->checksum, map.data, map.size);
+  wr2v_sha256_update (w->checksum, map.data, map.size);
   ok = g_output_stream_write_all (w->out, map.data, map.size, NULL, NULL, &err);
   w->bytes += map.size;
   gst_buffer_unmap (buf, &map);
@@ -956,7 +957,7 @@ wr2v_ref_writer_finish (Wr2vRefWriter * w, Wr2vReference * ref,
           cancellable, error))
     return FALSE;
   g_free (ref->sha256);
-  ref->sha256 = g_strdup (g_checksum_get_string (w->checksum));
+  ref->sha256 = g_strdup (wr2v_sha256_get_string (w->checksum));
   g_free (ref->path);
   ref->path = g_strdup (w->path);
   g_free (ref->mime);

@@ -24,6 +24,7 @@
 #include "wr2v-error.h"
 #include "wr2v-reference.h"
 #include "wr2v-request.h"
+#include "wr2v-sha256.h"
 #include "wr2v-store.h"
 #include "wr2v-test-pipeline.h"
 #include "wr2v-test-time.h"
@@ -660,6 +661,37 @@ test_store_prune (void)
   g_assert_cmpuint (stats.kept_bytes, <=, 2500);
 }
 
+/* The frames' digest moved from GChecksum to libcrypto: the same SHA-256,
+ * in the same hex, whatever the pieces it is fed in (keys stay valid). */
+static void
+test_sha256_same_as_glib (void)
+{
+  const gsize total = 3 * 1024 * 1024 + 17;
+  g_autofree guchar *data = g_malloc (total);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (7);
+  g_autoptr (Wr2vSha256) sum = wr2v_sha256_new ();
+  g_autoptr (Wr2vSha256) empty = wr2v_sha256_new ();
+  g_autofree gchar *expected = NULL;
+  g_autofree gchar *expected_empty = NULL;
+  gsize done = 0;
+
+  for (gsize i = 0; i < total; i++)
+    data[i] = g_rand_int (rand) & 0xff;
+  while (done < total) {
+    gsize piece = MIN (total - done, (gsize) g_rand_int_range (rand, 0, 70000));
+
+    wr2v_sha256_update (sum, data + done, piece);
+    done += piece;
+  }
+  expected = g_compute_checksum_for_data (G_CHECKSUM_SHA256, data, total);
+  g_assert_cmpstr (wr2v_sha256_get_string (sum), ==, expected);
+  /* asking twice gives the same answer */
+  g_assert_cmpstr (wr2v_sha256_get_string (sum), ==, expected);
+  expected_empty = g_compute_checksum_for_data (G_CHECKSUM_SHA256,
+      (const guchar *) "", 0);
+  g_assert_cmpstr (wr2v_sha256_get_string (empty), ==, expected_empty);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -681,6 +713,7 @@ main (int argc, char **argv)
       test_encoder_failure_is_an_error);
   g_test_add_func ("/references/interlaced", test_interlaced);
   g_test_add_func ("/references/raw-identity", test_raw_identity);
+  g_test_add_func ("/references/sha256-same-as-glib", test_sha256_same_as_glib);
   g_test_add_func ("/references/job-key-identity", test_job_key_identity);
   g_test_add_func ("/references/broken-files", test_broken_files);
   g_test_add_func ("/references/nothing-arrived", test_nothing_arrived);
