@@ -396,6 +396,10 @@ struct _GstWanR2v
   GstElement *convert;
   GstPad *srcpad;               /* ghost of videorate's src */
   GstElement *audio_queue;      /* queue ! audioconvert ! audioresample */
+  /* audio_queue is held in READY, out of the bin's state changes, from
+   * READY->PAUSED until audio flows: see start_audio_queue() */
+  GMutex audio_queue_lock;
+  gboolean audio_queue_held;    /* (audio_queue_lock) */
   gboolean decodebin_used;      /* decodebin went to PAUSED: see
                                  * new_decodebin() */
 
@@ -808,6 +812,47 @@ silence_wanted (GstWanR2v * self)
       !g_atomic_int_get (&self->clip_has_audio);
 }
 
+/* audio_queue's thread starts only when audio flows (the clip's
+ * soundtrack, silence or audio=off's end), not at PAUSED: a bin that
+ * waits minutes for its job holds no thread for an audio that has not
+ * begun (docs/PERFORMANCE.md, row 9). Until then the queue stays in
+ * READY, locked out of the bin's state changes (hold_audio_queue()).
+ * Called on a streaming thread before the first event reaches it. */
+static void
+start_audio_queue (GstWanR2v * self)
+{
+  g_mutex_lock (&self->audio_queue_lock);
+  if (self->audio_queue_held) {
+    self->audio_queue_held = FALSE;
+    /* to the bin's state, or the one it is going to */
+    if (!gst_element_sync_state_with_parent (self->audio_queue))
+      GST_WARNING_OBJECT (self, "the audio queue did not start");
+  }
+  g_mutex_unlock (&self->audio_queue_lock);
+}
+
+/* READY->PAUSED, before the children change: see start_audio_queue(). */
+static void
+hold_audio_queue (GstWanR2v * self)
+{
+  g_mutex_lock (&self->audio_queue_lock);
+  gst_element_set_locked_state (self->audio_queue, TRUE);
+  self->audio_queue_held = TRUE;
+  g_mutex_unlock (&self->audio_queue_lock);
+}
+
+/* PAUSED->READY, once the streaming threads have stopped: the queue is
+ * READY like its siblings and follows the bin again (to NULL). */
+static void
+release_audio_queue (GstWanR2v * self)
+{
+  g_mutex_lock (&self->audio_queue_lock);
+  self->audio_queue_held = FALSE;
+  gst_element_set_state (self->audio_queue, GST_STATE_READY);
+  gst_element_set_locked_state (self->audio_queue, FALSE);
+  g_mutex_unlock (&self->audio_queue_lock);
+}
+
 /* Starts the audio branch's stream of silence, as if from upstream of
  * audio_queue: stream-start and caps, once per run. */
 static void
@@ -817,6 +862,7 @@ start_silence (GstWanR2v * self)
 
   if (gst_pad_has_current_caps (self->audio.sink))
     return;
+  start_audio_queue (self);
   id = gst_wanr2v_stream_id_new ("silence");
   gst_pad_send_event (self->audio.sink, gst_event_new_stream_start (id));
   gst_pad_send_event (self->audio.sink,
@@ -942,6 +988,7 @@ end_audio_at_start (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   if (mode == GST_WANR2V_AUDIO_OFF) {
     g_autofree gchar *id = gst_wanr2v_stream_id_new ("off");
 
+    start_audio_queue (self);
     gst_segment_init (&segment, GST_FORMAT_TIME);
     gst_pad_send_event (self->audio.sink, gst_event_new_stream_start (id));
     gst_pad_send_event (self->audio.sink, gst_event_new_segment (&segment));
@@ -1021,6 +1068,7 @@ audio_pad_added (GstWanR2v * self, GstPad * pad)
     gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_ALL_BOTH, drop_all, NULL, NULL);
     return;
   }
+  start_audio_queue (self);
   link_output (self, pad, &self->audio);
 }
 
@@ -1395,6 +1443,7 @@ gst_wanr2v_change_state (GstElement * element, GstStateChange transition)
         }
       }
       self->decodebin_used = TRUE;
+      hold_audio_queue (self);
       self->live_offset = 0;
       set_up_live (self);
       g_mutex_lock (&self->lock);
@@ -1423,8 +1472,10 @@ gst_wanr2v_change_state (GstElement * element, GstStateChange transition)
       break;
   }
   ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
-  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
+    release_audio_queue (self);
     gst_wanr2v_takes_remove (GST_BIN (element));
+  }
 
   /* A live output prerolls downstream with a GAP at PLAYING (wanr2vgen,
    * a live basesrc, made READY->PAUSED return NO_PREROLL): a sink waiting
@@ -1472,6 +1523,7 @@ gst_wanr2v_finalize (GObject * object)
   GstWanR2v *self = GST_WANR2V (object);
 
   g_mutex_clear (&self->lock);
+  g_mutex_clear (&self->audio_queue_lock);
   g_cond_clear (&self->cond);
   g_free (self->placeholder_location);
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -1707,6 +1759,7 @@ gst_wanr2v_init (GstWanR2v * self)
   GstPad *pad;
 
   g_mutex_init (&self->lock);
+  g_mutex_init (&self->audio_queue_lock);
   g_cond_init (&self->cond);
   self->gen = gst_element_factory_make ("wanr2vgen", "gen");
   g_assert (self->gen);
