@@ -15,12 +15,7 @@
 # WANR2V_CACHE_DIR (default: the element's own cache directory),
 # WANR2V_PROMPT.
 set -euo pipefail
-top="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-export GST_PLUGIN_PATH="$top/build/gst${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
-gst-inspect-1.0 wanr2v >/dev/null 2>&1 || {
-  echo "wanr2v not found: build it first (bash $top/.ci/build) or install it" >&2
-  exit 1
-}
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 out="${1:-$PWD/encode-mp4.mp4}"
 prompt="${WANR2V_PROMPT:-Video 1 and Video 2 race toy boats across a pond while Image 3 floats by}"
@@ -28,7 +23,7 @@ props=(engine="${WANR2V_ENGINE:-auto}" duration="${WANR2V_DURATION:-5}"
   resolution="${WANR2V_RESOLUTION:-720p}")
 [ -n "${WANR2V_ASPECT_RATIO:-}" ] && props+=(aspect-ratio="$WANR2V_ASPECT_RATIO")
 [ -n "${WANR2V_SEED:-}" ] && props+=(seed="$WANR2V_SEED")
-[ -n "${WANR2V_CACHE_DIR:-}" ] && props+=(cache-dir="$WANR2V_CACHE_DIR")
+props+=("${cache[@]}")
 
 gst-launch-1.0 \
   wanr2v name=g "${props[@]}" prompt="$prompt" \

@@ -13,19 +13,12 @@
 # key is set, else the offline preview), WANR2V_DURATION (seconds, default
 # 5), WANR2V_CACHE_DIR (default: the element's own), WANR2V_PROMPT.
 set -euo pipefail
-top="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-export GST_PLUGIN_PATH="$top/build/gst${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
-gst-inspect-1.0 wanr2v >/dev/null 2>&1 || {
-  echo "wanr2v not found: build it first (bash $top/.ci/build) or install it" >&2
-  exit 1
-}
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 dir="${1:-$PWD/hls}"
 engine="${WANR2V_ENGINE:-auto}"
 duration="${WANR2V_DURATION:-5}"
 prompt="${WANR2V_PROMPT:-Video 1 walks Image 2 along a windy beach at sunset}"
-cache=()
-[ -n "${WANR2V_CACHE_DIR:-}" ] && cache=(cache-dir="$WANR2V_CACHE_DIR")
 mkdir -p "$dir"
 
 # key-int-max=60: a key frame every 2 s at 30 fps, where hlssink2 may cut.

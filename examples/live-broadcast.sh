@@ -20,12 +20,7 @@
 # WANR2V_CACHE_DIR (default: the element's own), WANR2V_PROMPT,
 # WANR2V_PLACEHOLDER, WANR2V_PLACEHOLDER_IMAGE, WANR2V_FEED_SECONDS.
 set -euo pipefail
-top="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-export GST_PLUGIN_PATH="$top/build/gst${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
-gst-inspect-1.0 wanr2v >/dev/null 2>&1 || {
-  echo "wanr2v not found: build it first (bash $top/.ci/build) or install it" >&2
-  exit 1
-}
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 out="${1:-$PWD/live-broadcast.mp4}"
 engine="${WANR2V_ENGINE:-auto}"
@@ -35,8 +30,6 @@ prompt="${WANR2V_PROMPT:-Video 1 waves to the audience}"
 placeholder=(placeholder="${WANR2V_PLACEHOLDER:-preview}")
 [ -n "${WANR2V_PLACEHOLDER_IMAGE:-}" ] &&
   placeholder+=(placeholder-location="$WANR2V_PLACEHOLDER_IMAGE")
-cache=()
-[ -n "${WANR2V_CACHE_DIR:-}" ] && cache=(cache-dir="$WANR2V_CACHE_DIR")
 
 # The program: 1280x720 at 30 fps, live, with its clock on screen, for
 # feed_seconds. The key: wanr2v's live output scaled to 384x216 in a white

@@ -13,12 +13,7 @@
 # default 3), WANR2V_ENGINE (default auto), WANR2V_DURATION (default 5),
 # WANR2V_CACHE_DIR (default: the element's own), WANR2V_PROMPT.
 set -euo pipefail
-top="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-export GST_PLUGIN_PATH="$top/build/gst${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
-gst-inspect-1.0 wanr2v >/dev/null 2>&1 || {
-  echo "wanr2v not found: build it first (bash $top/.ci/build) or install it" >&2
-  exit 1
-}
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 out="${1:-$PWD/live-camera-reference.mp4}"
 engine="${WANR2V_ENGINE:-auto}"
@@ -26,8 +21,6 @@ duration="${WANR2V_DURATION:-5}"
 refdur="${WANR2V_REFERENCE_DURATION:-3}"
 camera="${WANR2V_CAMERA:-/dev/video0}"
 prompt="${WANR2V_PROMPT:-Video 1 waves from the deck of a sailing boat}"
-cache=()
-[ -n "${WANR2V_CACHE_DIR:-}" ] && cache=(cache-dir="$WANR2V_CACHE_DIR")
 
 if [ "$camera" != none ] && [ -r "$camera" ]; then
   echo "Reference: camera $camera, first $refdur s"

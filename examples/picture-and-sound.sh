@@ -13,12 +13,7 @@
 # 5), WANR2V_CACHE_DIR (default: the element's own cache directory),
 # WANR2V_PROMPT.
 set -euo pipefail
-top="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-export GST_PLUGIN_PATH="$top/build/gst${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
-gst-inspect-1.0 wanr2v >/dev/null 2>&1 || {
-  echo "wanr2v not found: build it first (bash $top/.ci/build) or install it" >&2
-  exit 1
-}
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 # avenc_aac: gstreamer1.0-libav; voaacenc (gstreamer1.0-plugins-bad) also works
 aac=avenc_aac
 gst-inspect-1.0 "$aac" >/dev/null 2>&1 || aac=voaacenc
@@ -26,7 +21,7 @@ gst-inspect-1.0 "$aac" >/dev/null 2>&1 || aac=voaacenc
 out="${1:-$PWD/picture-and-sound.mp4}"
 prompt="${WANR2V_PROMPT:-Video 1 turns to the camera and says hello}"
 props=(engine="${WANR2V_ENGINE:-auto}" duration="${WANR2V_DURATION:-5}")
-[ -n "${WANR2V_CACHE_DIR:-}" ] && props+=(cache-dir="$WANR2V_CACHE_DIR")
+props+=("${cache[@]}")
 
 # -e: Ctrl-C still finishes a playable file
 gst-launch-1.0 -e \

@@ -20,20 +20,13 @@
 # Environment: WANR2V_FEED, WANR2V_ENGINE (default auto), WANR2V_DURATION
 # (default 5), WANR2V_CACHE_DIR (default: the element's own), WANR2V_PROMPT.
 set -euo pipefail
-top="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-export GST_PLUGIN_PATH="$top/build/gst${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
-gst-inspect-1.0 wanr2v >/dev/null 2>&1 || {
-  echo "wanr2v not found: build it first (bash $top/.ci/build) or install it" >&2
-  exit 1
-}
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 out="${1:-$PWD/picture-in-picture.mp4}"
 engine="${WANR2V_ENGINE:-auto}"
 duration="${WANR2V_DURATION:-5}"
 feed="${WANR2V_FEED:-live}"
 prompt="${WANR2V_PROMPT:-Video 1 reads the evening news next to Image 2}"
-cache=()
-[ -n "${WANR2V_CACHE_DIR:-}" ] && cache=(cache-dir="$WANR2V_CACHE_DIR")
 
 case "$feed" in
   live) feed_src=(videotestsrc is-live=true pattern=smpte) ;;

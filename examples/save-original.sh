@@ -16,26 +16,17 @@
 # key is set, else the offline preview), WANR2V_DURATION (seconds, default
 # 5), WANR2V_CACHE_DIR (default: the element's own), WANR2V_PROMPT.
 set -euo pipefail
-top="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-export GST_PLUGIN_PATH="$top/build/gst${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
-gst-inspect-1.0 wanr2v >/dev/null 2>&1 || {
-  echo "wanr2v not found: build it first (bash $top/.ci/build) or install it" >&2
-  exit 1
-}
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 out="${1:-$PWD/save-original.mp4}"
 engine="${WANR2V_ENGINE:-auto}"
 duration="${WANR2V_DURATION:-5}"
 prompt="${WANR2V_PROMPT:-Video 1 juggles Image 2 in a circus ring}"
-cache=()
-[ -n "${WANR2V_CACHE_DIR:-}" ] && cache=(cache-dir="$WANR2V_CACHE_DIR")
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 log="$tmp/gst-launch.log"
 
-gst-launch-1.0 -q videotestsrc num-buffers=60 pattern=ball \
-  ! video/x-raw,width=640,height=360,framerate=30/1 \
-  ! x264enc ! mp4mux ! filesink location="$tmp/juggler.mp4"
+sample_video "$tmp/juggler.mp4"
 gst-launch-1.0 -q videotestsrc num-buffers=1 pattern=pinwheel \
   ! video/x-raw,width=256,height=256 ! pngenc ! filesink location="$tmp/ball.png"
 

@@ -14,24 +14,15 @@
 # needs its key and takes a first frame for continue=true: dashscope),
 # WANR2V_CACHE_DIR (default: the element's own).
 set -euo pipefail
-top="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-export GST_PLUGIN_PATH="$top/build/gst${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
-gst-inspect-1.0 wanr2v >/dev/null 2>&1 || {
-  echo "wanr2v not found: build it first (bash $top/.ci/build) or install it" >&2
-  exit 1
-}
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 out="${1:-$PWD/storyboard.mp4}"
 board="${2:-$top/examples/storyboard.txt}"
 engine="${WANR2V_ENGINE:-preview}"
-cache=()
-[ -n "${WANR2V_CACHE_DIR:-}" ] && cache=(cache-dir="$WANR2V_CACHE_DIR")
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
-gst-launch-1.0 -q videotestsrc num-buffers=60 pattern=ball \
-  ! video/x-raw,width=640,height=360,framerate=30/1 \
-  ! x264enc ! mp4mux ! filesink location="$tmp/walker.mp4"
+sample_video "$tmp/walker.mp4"
 
 # -m: each shot's phase (wanr2v/shot) and the joined clip (wanr2v/storyboard)
 gst-launch-1.0 -m -e \

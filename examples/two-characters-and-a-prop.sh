@@ -13,19 +13,12 @@
 # 5), WANR2V_CACHE_DIR (default: the element's own cache directory),
 # WANR2V_PROMPT.
 set -euo pipefail
-top="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-export GST_PLUGIN_PATH="$top/build/gst${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
-gst-inspect-1.0 wanr2v >/dev/null 2>&1 || {
-  echo "wanr2v not found: build it first (bash $top/.ci/build) or install it" >&2
-  exit 1
-}
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 out="${1:-$PWD/two-characters-and-a-prop.mp4}"
 engine="${WANR2V_ENGINE:-auto}"
 duration="${WANR2V_DURATION:-5}"
 prompt="${WANR2V_PROMPT:-Video 1 hands Image 3 to Video 2 on a busy market street}"
-cache=()
-[ -n "${WANR2V_CACHE_DIR:-}" ] && cache=(cache-dir="$WANR2V_CACHE_DIR")
 
 if [ $# -ge 4 ]; then
   char1="$2" char2="$3" prop="$4"
@@ -34,14 +27,9 @@ else
   trap 'rm -rf "$inputs"' EXIT
   char1="$inputs/char1.mp4" char2="$inputs/char2.mp4" prop="$inputs/prop.png"
   echo "Making stand-in inputs in $inputs"
-  gst-launch-1.0 -q videotestsrc num-buffers=60 pattern=ball \
-      foreground-color=0xffffa020 background-color=0xff203050 \
-    ! video/x-raw,width=640,height=360,framerate=30/1 \
-    ! x264enc ! mp4mux ! filesink location="$char1"
-  gst-launch-1.0 -q videotestsrc num-buffers=60 pattern=ball motion=sweep \
-      foreground-color=0xff40e0ff background-color=0xff502030 \
-    ! video/x-raw,width=640,height=360,framerate=30/1 \
-    ! x264enc ! mp4mux ! filesink location="$char2"
+  sample_video "$char1" foreground-color=0xffffa020 background-color=0xff203050
+  sample_video "$char2" motion=sweep foreground-color=0xff40e0ff \
+    background-color=0xff502030
   gst-launch-1.0 -q videotestsrc num-buffers=1 pattern=pinwheel \
     ! video/x-raw,width=256,height=256 ! pngenc ! filesink location="$prop"
 fi

@@ -14,23 +14,14 @@
 # Environment: WANR2V_ENGINE (default preview: offline and free; a hosted
 # engine needs its key and is paid three times), WANR2V_CACHE_DIR.
 set -euo pipefail
-top="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-export GST_PLUGIN_PATH="$top/build/gst${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
-gst-inspect-1.0 wanr2v >/dev/null 2>&1 || {
-  echo "wanr2v not found: build it first (bash $top/.ci/build) or install it" >&2
-  exit 1
-}
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 out="${1:-$PWD/variants.mp4}"
 engine="${WANR2V_ENGINE:-preview}"
-cache=()
-[ -n "${WANR2V_CACHE_DIR:-}" ] && cache=(cache-dir="$WANR2V_CACHE_DIR")
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
-gst-launch-1.0 -q videotestsrc num-buffers=60 pattern=ball \
-  ! video/x-raw,width=640,height=360,framerate=30/1 \
-  ! x264enc ! mp4mux ! filesink location="$tmp/dancer.mp4"
+sample_video "$tmp/dancer.mp4"
 
 takes=()
 for i in 0 1 2; do
