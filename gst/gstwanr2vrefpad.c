@@ -20,40 +20,33 @@ gst_wanr2v_ref_pad_set_property (GObject * object, guint prop_id,
 {
   GstWanR2vRefPad *pad = GST_WANR2V_REF_PAD (object);
 
+  /* every field under the pad's object lock */
+  GST_OBJECT_LOCK (pad);
   switch (prop_id) {
     case PROP_URI:
-      GST_OBJECT_LOCK (pad);
       g_free (pad->uri);
       pad->uri = g_value_dup_string (value);
-      GST_OBJECT_UNLOCK (pad);
       break;
     case PROP_ROLE:
-      GST_OBJECT_LOCK (pad);
       pad->role = g_value_get_enum (value);
-      GST_OBJECT_UNLOCK (pad);
       break;
     case PROP_VOICE_URI:
-      GST_OBJECT_LOCK (pad);
       g_free (pad->voice_uri);
       pad->voice_uri = g_value_dup_string (value);
-      GST_OBJECT_UNLOCK (pad);
       break;
     case PROP_VOICE_LOCATION:
-      GST_OBJECT_LOCK (pad);
       g_free (pad->voice_location);
       pad->voice_location = g_value_dup_string (value);
-      GST_OBJECT_UNLOCK (pad);
       break;
     case PROP_VOICE_PAD:
-      GST_OBJECT_LOCK (pad);
       g_free (pad->voice_pad);
       pad->voice_pad = g_value_dup_string (value);
-      GST_OBJECT_UNLOCK (pad);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
+  GST_OBJECT_UNLOCK (pad);
 }
 
 static void
@@ -62,36 +55,29 @@ gst_wanr2v_ref_pad_get_property (GObject * object, guint prop_id,
 {
   GstWanR2vRefPad *pad = GST_WANR2V_REF_PAD (object);
 
+  /* every field under the pad's object lock */
+  GST_OBJECT_LOCK (pad);
   switch (prop_id) {
     case PROP_URI:
-      GST_OBJECT_LOCK (pad);
       g_value_set_string (value, pad->uri);
-      GST_OBJECT_UNLOCK (pad);
       break;
     case PROP_ROLE:
-      GST_OBJECT_LOCK (pad);
       g_value_set_enum (value, pad->role);
-      GST_OBJECT_UNLOCK (pad);
       break;
     case PROP_VOICE_URI:
-      GST_OBJECT_LOCK (pad);
       g_value_set_string (value, pad->voice_uri);
-      GST_OBJECT_UNLOCK (pad);
       break;
     case PROP_VOICE_LOCATION:
-      GST_OBJECT_LOCK (pad);
       g_value_set_string (value, pad->voice_location);
-      GST_OBJECT_UNLOCK (pad);
       break;
     case PROP_VOICE_PAD:
-      GST_OBJECT_LOCK (pad);
       g_value_set_string (value, pad->voice_pad);
-      GST_OBJECT_UNLOCK (pad);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
+  GST_OBJECT_UNLOCK (pad);
 }
 
 static void
