@@ -118,7 +118,8 @@
  * gst-launch-1.0 wanr2v name=g prompt="Video 1 walks on the beach" \
  *     reference-duration=3 ! videoconvert ! autovideosink \
  *     videotestsrc is-live=true num-buffers=150 ! g.video_0
- * ]| A live source as a reference: its first 3 seconds are used.
+ * ]| A live source as a reference: its first 3 seconds are used, and it
+ * makes the output live (see #GstWanR2v:live): a slate until the clip.
  * |[
  * gst-launch-1.0 wanr2v name=g duration=2 reference-duration=2 \
  *     prompt="Video 1" ! fakesink \
@@ -126,7 +127,8 @@
  *     ! video/x-raw,width=640,height=360 ! tee name=t \
  *     ! queue ! g.video_0 t. ! queue ! autovideosink
  * ]| A live camera shared through a tee: the reference takes 2 seconds,
- * the program branch goes on (the output is live: see #GstWanR2v:live).
+ * the program branch goes on (a live reference: the output runs in live
+ * mode, see #GstWanR2v:live).
  * |[
  * gst-launch-1.0 wanr2v name=g prompt="Image 1 spins" \
  *     ! video/x-raw,width=640,height=360,framerate=25/1 ! autovideosink \
@@ -424,6 +426,9 @@ struct _GstWanR2v
    * in READY->PAUSED only; its settings under the object lock */
   GstElement *live;
   gboolean live_on;
+  /* the user set live (or is-live), true or false: a live reference then
+   * decides nothing (object lock) */
+  gboolean live_set;
   GstPad *video_tail, *audio_tail;
   GstWanR2vPlaceholder placeholder;
   gchar *placeholder_location;
@@ -507,6 +512,11 @@ gst_wanr2v_set_property (GObject * object, guint prop_id,
   }
   if (gst_wanr2v_live_set_prop (self, prop_id, value))
     return;
+  if (prop_id == PROP_LIVE || prop_id == PROP_IS_LIVE) {
+    GST_OBJECT_LOCK (self);
+    self->live_set = TRUE;
+    GST_OBJECT_UNLOCK (self);
+  }
   g_object_set_property (G_OBJECT (self->gen), pspec->name, value);
 }
 
@@ -1121,21 +1131,31 @@ route_output (GstPad * ghost, GstPad * tail, GstElement * live,
   gst_object_unref (src);
 }
 
-/* READY->PAUSED: live mode when GstWanR2v:live is set: the switch goes
- * in, with this run's settings. A live reference alone makes the output
- * live as it did before (NO_PREROLL, a GAP at PLAYING, then the clip),
- * with no placeholder: pipelines that count the clip's frames keep their
- * count. */
+/* READY->PAUSED, before wanr2vgen's: live mode when GstWanR2v:live is
+ * true, or, when the user left live unset, when a reference linked now
+ * comes from a live source (what also makes wanr2vgen live): the switch
+ * goes in, with this run's settings. live=false keeps a live reference's
+ * output as it was before live mode (NO_PREROLL, a GAP at PLAYING, then
+ * the clip). A reference linked later (a sometimes pad) comes too late:
+ * the switch goes in or out only here, in READY. */
 static void
 set_up_live (GstWanR2v * self)
 {
-  gboolean on = FALSE;
+  gboolean on = FALSE, live_set;
   gboolean audio_linked = gst_pad_is_linked (self->audio.ghost);
   gint resolution, aspect, w, h;
 
   g_object_get (self->gen, "resolution", &resolution, "aspect-ratio",
       &aspect, "live", &on, NULL);
   wr2v_output_size (resolution, aspect, &w, &h);
+  GST_OBJECT_LOCK (self);
+  live_set = self->live_set;
+  GST_OBJECT_UNLOCK (self);
+  if (!on && !live_set &&
+      gst_wanr2v_gen_references_live (GST_WANR2V_GEN (self->gen))) {
+    GST_INFO_OBJECT (self, "a live reference: live mode (live=false: not)");
+    on = TRUE;
+  }
   GST_OBJECT_LOCK (self);
   gst_wanr2v_live_configure (GST_WANR2V_LIVE (self->live), on,
       self->placeholder, self->placeholder_location, self->after_clip, w, h,

@@ -938,8 +938,8 @@ upstream_live (GstPad * sinkpad, guint depth)
 }
 
 /* Whether a linked reference comes from a live source. */
-static gboolean
-references_live (GstWanR2vGen * self)
+gboolean
+gst_wanr2v_gen_references_live (GstWanR2vGen * self)
 {
   gboolean live = FALSE;
   GList *pads;
@@ -2279,7 +2279,7 @@ gst_wanr2v_gen_change_state (GstElement * element, GstStateChange transition)
   switch (transition) {
     case GST_STATE_CHANGE_READY_TO_PAUSED:{
       gboolean dynamic = pipeline_may_link_later (self);
-      gboolean live = self->is_live || references_live (self);
+      gboolean live = self->is_live || gst_wanr2v_gen_references_live (self);
 
       g_mutex_lock (&self->lock);
       self->refs_dynamic = dynamic;

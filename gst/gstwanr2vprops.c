@@ -140,10 +140,15 @@ gst_wanr2v_install_properties (GObjectClass * klass)
    * #GstWanR2v:after-clip says. A job that fails keeps the placeholder on
    * air (#GstWanR2v:live-error). See docs/element.md, "Live mode".
    *
-   * Without it, a reference linked at READY->PAUSED that comes from a live
-   * source still makes the output live as before (NO_PREROLL, live
-   * latency, a GAP event prerolls downstream at PLAYING, then the clip),
-   * with no placeholder.
+   * Left unset, a reference linked at READY->PAUSED that comes from a
+   * live source (a camera, `videotestsrc is-live=true`) implies it:
+   * `wanr2v` runs in live mode as with live=true. Set live=false to keep
+   * the output of a live reference as it was before live mode (NO_PREROLL,
+   * live latency, a GAP event prerolls downstream at PLAYING, then the
+   * clip alone, with no placeholder). A reference linked later (a
+   * sometimes pad) implies nothing: set live=true then. `wanr2vgen` has
+   * no live mode: it is a live source with live=true or a live reference
+   * (whatever live says), and outputs the clip alone.
    *
    * Since: 0.14
    */
@@ -151,9 +156,10 @@ gst_wanr2v_install_properties (GObjectClass * klass)
       g_param_spec_boolean ("live", "Live",
           "Live output with no dead air: from PLAYING a placeholder (see "
           "placeholder) until the clip, then the clip with no timestamp "
-          "gap, then after-clip. Without it, a live reference linked at "
-          "READY->PAUSED still makes the output live (NO_PREROLL, a GAP at "
-          "PLAYING), with no placeholder", DEFAULT_IS_LIVE, rw));
+          "gap, then after-clip. Left unset, a live reference linked at "
+          "READY->PAUSED implies it; live=false keeps such a reference's "
+          "output live the old way (NO_PREROLL, a GAP at PLAYING, then the "
+          "clip, no placeholder)", DEFAULT_IS_LIVE, rw));
   /**
    * GstWanR2v:is-live:
    *
