@@ -1563,14 +1563,17 @@ install_live_properties (GObjectClass * gobject_class)
    * animatic of the same request (`preview`, a slate until it is
    * rendered), a still image (`image`, #GstWanR2v:placeholder-location)
    * or a slate with the job's phase and progress (`slate`). The audio
-   * pad carries silence meanwhile.
+   * pad carries the animatic's sound (the preview engine's bed) with
+   * `preview` once it is rendered, and silence before that and with
+   * `image` and `slate`.
    */
   g_object_class_install_property (gobject_class, PROP_PLACEHOLDER,
       g_param_spec_enum ("placeholder", "Placeholder",
           "Live mode: what is on air while the job runs: the preview "
-          "engine's animatic of the request (a slate until it is ready), "
-          "an image (placeholder-location), or a slate with the job's "
-          "phase and progress", GST_TYPE_WANR2V_PLACEHOLDER,
+          "engine's animatic of the request and its sound (a slate and "
+          "silence until it is ready), an image (placeholder-location), or "
+          "a slate with the job's phase and progress (both with silence)",
+          GST_TYPE_WANR2V_PLACEHOLDER,
           GST_WANR2V_PLACEHOLDER_PREVIEW, rw));
   g_object_class_install_property (gobject_class, PROP_PLACEHOLDER_LOCATION,
       g_param_spec_string ("placeholder-location", "Placeholder location",
