@@ -963,8 +963,10 @@ check_storyboard (GstWanR2vGen * self, Wr2vEngine * engine,
 {
   if (self->storyboard && self->variants > 1) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST,
-        "variants=%u and a storyboard cannot be combined: give the takes "
-        "as shots of their own, or leave variants at 1", self->variants);
+        "The variants property (%u) and the storyboard property cannot be "
+        "combined: set variants to 1 and give each take as a shot of its "
+        "own in the storyboard (with a seed each), or unset storyboard to "
+        "make %u takes of prompt", self->variants, self->variants);
     return FALSE;
   }
   self->shots = self->storyboard ?

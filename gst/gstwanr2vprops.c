@@ -212,8 +212,9 @@ gst_wanr2v_install_properties (GObjectClass * klass)
           "per line or separated by ; (see the element's documentation). "
           "Each shot is its own job: independent shots run together, a "
           "continuing one starts from the last frame of the one before; "
-          "estimated-cost and max-cost cover them all (default: none, one "
-          "clip of prompt)", NULL, rw));
+          "estimated-cost and max-cost cover them all; not with variants "
+          "above 1 (takes are shots with seeds of their own) (default: "
+          "none, one clip of prompt)", NULL, rw));
   g_object_class_install_property (klass, PROP_VARIANTS,
       g_param_spec_uint ("variants", "Variants",
           "Takes of the request, with seeds seed, seed + 1, ... (from the "
@@ -221,8 +222,9 @@ gst_wanr2v_install_properties (GObjectClass * klass)
           "stored; each on pads take_N / take_audio_N, and one after the "
           "other on the always pads; wanr2v/variants gives each take's "
           "file, seed and start; "
-          "estimated-cost and max-cost cover them all (1: one clip)", 1,
-          VARIANTS_MAX, DEFAULT_VARIANTS, rw));
+          "estimated-cost and max-cost cover them all; not with storyboard "
+          "(give takes there as shots with seeds of their own) (1: one "
+          "clip)", 1, VARIANTS_MAX, DEFAULT_VARIANTS, rw));
   g_object_class_install_property (klass, PROP_FLEET_BUDGET,
       g_param_spec_double ("fleet-budget", "Fleet budget",
           "With a fleet store: refuse a job, before anything is sent, when "
