@@ -1159,7 +1159,7 @@ set_up_live (GstWanR2v * self)
   GST_OBJECT_LOCK (self);
   gst_wanr2v_live_configure (GST_WANR2V_LIVE (self->live), on,
       self->placeholder, self->placeholder_location, self->after_clip, w, h,
-      audio_linked && self->audio_mode != GST_WANR2V_AUDIO_OFF);
+      audio_linked ? self->audio_mode : GST_WANR2V_AUDIO_OFF);
   self->error_kept = FALSE;
   GST_OBJECT_UNLOCK (self);
   if (on == self->live_on)
@@ -1573,8 +1573,7 @@ install_live_properties (GObjectClass * gobject_class)
           "engine's animatic of the request and its sound (a slate and "
           "silence until it is ready), an image (placeholder-location), or "
           "a slate with the job's phase and progress (both with silence)",
-          GST_TYPE_WANR2V_PLACEHOLDER,
-          GST_WANR2V_PLACEHOLDER_PREVIEW, rw));
+          GST_TYPE_WANR2V_PLACEHOLDER, GST_WANR2V_PLACEHOLDER_PREVIEW, rw));
   g_object_class_install_property (gobject_class, PROP_PLACEHOLDER_LOCATION,
       g_param_spec_string ("placeholder-location", "Placeholder location",
           "Live mode, placeholder=image: the image file (JPEG, PNG, any "

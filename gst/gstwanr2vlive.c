@@ -75,7 +75,7 @@ struct _GstWanR2vLive
   gchar *location;
   GstWanR2vAfterClip after_clip;
   gint width, height;
-  gboolean audio_on;
+  GstWanR2vAudio audio_mode;    /* see gst_wanr2v_live_configure() */
   gchar *status;                /* the slate's text */
   gchar *animatic;              /* the preview's MP4, once rendered */
 
@@ -829,7 +829,8 @@ fill_bed (GstWanR2vLive * self, guint64 start, guint n)
   g_mutex_lock (&self->lock);
   want = (gsize) before_switch (self, start, n) *
       GST_AUDIO_INFO_BPF (&self->ainfo);
-  if (self->placeholder != GST_WANR2V_PLACEHOLDER_PREVIEW)
+  if (self->placeholder != GST_WANR2V_PLACEHOLDER_PREVIEW ||
+      self->audio_mode != GST_WANR2V_AUDIO_AUTO)
     want = 0;
   path = want ? g_strdup (self->animatic) : NULL;
   g_mutex_unlock (&self->lock);
@@ -970,7 +971,7 @@ audio_loop (gpointer user_data)
     return;
   }
   g_mutex_lock (&self->lock);
-  on = self->audio_on;
+  on = self->audio_mode != GST_WANR2V_AUDIO_OFF;
   origin = audio_origin (self);
   g_mutex_unlock (&self->lock);
   if (!on || self->ending) {
@@ -1192,7 +1193,8 @@ gst_wanr2v_live_src_activate_mode (GstPad * pad, GstObject * parent,
 void
 gst_wanr2v_live_configure (GstWanR2vLive * self, gboolean on,
     GstWanR2vPlaceholder placeholder, const gchar * location,
-    GstWanR2vAfterClip after_clip, gint width, gint height, gboolean audio)
+    GstWanR2vAfterClip after_clip, gint width, gint height,
+    GstWanR2vAudio audio)
 {
   g_mutex_lock (&self->lock);
   self->on = on;
@@ -1202,7 +1204,7 @@ gst_wanr2v_live_configure (GstWanR2vLive * self, gboolean on,
   self->after_clip = after_clip;
   self->width = width;
   self->height = height;
-  self->audio_on = audio;
+  self->audio_mode = audio;
   g_mutex_unlock (&self->lock);
 }
 
