@@ -1295,6 +1295,17 @@ caps_before_clip (GstWanR2v * self, GstPad * ghost)
   return gst_caps_fixate (caps);
 }
 
+/* The application's EOS cancelled a running job: its end (progress
+ * CANCELED) comes before EOS, as a clip's result does (hold_eos()). */
+static void
+wait_job_end (GstWanR2v * self)
+{
+  g_mutex_lock (&self->lock);
+  while (self->job_running && !self->flushing)
+    g_cond_wait (&self->cond, &self->lock);
+  g_mutex_unlock (&self->lock);
+}
+
 /* Pushes @event, a GAP or an EOS event, on the bin's src pad @out_pad,
  * after a stream-start and a segment when the clip has not started yet;
  * a GAP only then. Serialized with the clip's data by the stream lock of
@@ -1309,13 +1320,8 @@ push_on_output (GstWanR2v * self, GstWanR2vOutput * out_pad, GstEvent * event)
       GST_PAD (gst_proxy_pad_get_internal (GST_PROXY_PAD (ghost)));
   GstEvent *start;
 
-  /* the application's EOS cancelled a running job: its end (progress
-   * CANCELED) comes before EOS, as a clip's result does (hold_eos()) */
-  g_mutex_lock (&self->lock);
-  while (GST_EVENT_TYPE (event) == GST_EVENT_EOS && self->job_running &&
-      !self->flushing)
-    g_cond_wait (&self->cond, &self->lock);
-  g_mutex_unlock (&self->lock);
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS)
+    wait_job_end (self);
 
   GST_PAD_STREAM_LOCK (internal);
   start = gst_pad_get_sticky_event (ghost, GST_EVENT_STREAM_START, 0);
@@ -1363,6 +1369,17 @@ push_on_audio (GstElement * element, gpointer event)
     push_on_output (self, &self->audio, event);
 }
 
+/* Live mode's EOS: both pads end at their next frame, once the
+ * cancelled job has ended (see wait_job_end()). On a thread of its own. */
+static void
+end_live (GstElement * element, gpointer user_data)
+{
+  GstWanR2v *self = GST_WANR2V (element);
+
+  wait_job_end (self);
+  gst_wanr2v_live_end (GST_WANR2V_LIVE (self->live));
+}
+
 /* push_on_output() on each src pad, each from its own thread. */
 static void
 push_on_outputs (GstWanR2v * self, GstEvent * event)
@@ -1387,7 +1404,7 @@ gst_wanr2v_send_event (GstElement * element, GstEvent * event)
   GST_INFO_OBJECT (self, "EOS: ending the output");
   gst_wanr2v_gen_end_output (GST_WANR2V_GEN (self->gen));
   if (self->live_on) {
-    gst_wanr2v_live_end (GST_WANR2V_LIVE (self->live));
+    gst_element_call_async (element, end_live, NULL, NULL);
     gst_event_unref (event);
     return TRUE;
   }

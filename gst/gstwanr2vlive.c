@@ -14,7 +14,8 @@
  * one chunk); the clip's streaming threads only queue into the sink pads
  * (bounded, they wait while the queue is full). The placeholder comes
  * from a small pipeline of its own ending in an appsink, pulled without
- * waiting. self->lock guards everything below "run state"; the clock
+ * waiting by the video task; placeholder=preview's sound likewise, by the
+ * audio task. self->lock guards everything below "run state"; the clock
  * waits are unscheduled by a pause, a stop or an EOS.
  */
 #include "gstwanr2vlive.h"
