@@ -32,9 +32,11 @@ else
     '!' video/x-raw,width=640,height=480,framerate=30/1)
 fi
 
+# live=false: the clip alone goes into the file (a live reference left
+# to itself would turn on live mode: a placeholder until the clip)
 gst-launch-1.0 \
   wanr2v name=g engine="$engine" duration="$duration" "${cache[@]}" \
-    reference-duration="$refdur" prompt="$prompt" \
+    live=false reference-duration="$refdur" prompt="$prompt" \
   ! videoconvert ! x264enc ! mp4mux ! filesink location="$out" \
   "${source[@]}" ! g.video_0
 

@@ -118,7 +118,8 @@
  * gst-launch-1.0 wanr2v name=g prompt="Video 1 walks on the beach" \
  *     reference-duration=3 ! videoconvert ! autovideosink \
  *     videotestsrc is-live=true num-buffers=150 ! g.video_0
- * ]| A live source as a reference: its first 3 seconds are used.
+ * ]| A live source as a reference: its first 3 seconds are used, and it
+ * makes the output live (see #GstWanR2v:live): a slate until the clip.
  * |[
  * gst-launch-1.0 wanr2v name=g duration=2 reference-duration=2 \
  *     prompt="Video 1" ! fakesink \
@@ -126,7 +127,8 @@
  *     ! video/x-raw,width=640,height=360 ! tee name=t \
  *     ! queue ! g.video_0 t. ! queue ! autovideosink
  * ]| A live camera shared through a tee: the reference takes 2 seconds,
- * the program branch goes on (the output is live: see #GstWanR2v:live).
+ * the program branch goes on (a live reference: the output runs in live
+ * mode, see #GstWanR2v:live).
  * |[
  * gst-launch-1.0 wanr2v name=g prompt="Image 1 spins" \
  *     ! video/x-raw,width=640,height=360,framerate=25/1 ! autovideosink \
@@ -428,6 +430,9 @@ struct _GstWanR2v
    * in READY->PAUSED only; its settings under the object lock */
   GstElement *live;
   gboolean live_on;
+  /* the user set live (or is-live), true or false: a live reference then
+   * decides nothing (object lock) */
+  gboolean live_set;
   GstPad *video_tail, *audio_tail;
   GstWanR2vPlaceholder placeholder;
   gchar *placeholder_location;
@@ -511,6 +516,11 @@ gst_wanr2v_set_property (GObject * object, guint prop_id,
   }
   if (gst_wanr2v_live_set_prop (self, prop_id, value))
     return;
+  if (prop_id == PROP_LIVE || prop_id == PROP_IS_LIVE) {
+    GST_OBJECT_LOCK (self);
+    self->live_set = TRUE;
+    GST_OBJECT_UNLOCK (self);
+  }
   g_object_set_property (G_OBJECT (self->gen), pspec->name, value);
 }
 
@@ -1169,15 +1179,17 @@ route_output (GstPad * ghost, GstPad * tail, GstElement * live,
   gst_object_unref (src);
 }
 
-/* READY->PAUSED: live mode when GstWanR2v:live is set: the switch goes
- * in, with this run's settings. A live reference alone makes the output
- * live as it did before (NO_PREROLL, a GAP at PLAYING, then the clip),
- * with no placeholder: pipelines that count the clip's frames keep their
- * count. */
+/* READY->PAUSED, before wanr2vgen's: live mode when GstWanR2v:live is
+ * true, or, when the user left live unset, when a reference linked now
+ * comes from a live source (what also makes wanr2vgen live): the switch
+ * goes in, with this run's settings. live=false keeps a live reference's
+ * output as it was before live mode (NO_PREROLL, a GAP at PLAYING, then
+ * the clip). A reference linked later (a sometimes pad) comes too late:
+ * the switch goes in or out only here, in READY. */
 static void
 set_up_live (GstWanR2v * self)
 {
-  gboolean on = FALSE;
+  gboolean on = FALSE, live_set;
   gboolean audio_linked = gst_pad_is_linked (self->audio.ghost);
   gint resolution, aspect, w, h;
 
@@ -1185,9 +1197,17 @@ set_up_live (GstWanR2v * self)
       &aspect, "live", &on, NULL);
   wr2v_output_size (resolution, aspect, &w, &h);
   GST_OBJECT_LOCK (self);
+  live_set = self->live_set;
+  GST_OBJECT_UNLOCK (self);
+  if (!on && !live_set &&
+      gst_wanr2v_gen_references_live (GST_WANR2V_GEN (self->gen))) {
+    GST_INFO_OBJECT (self, "a live reference: live mode (live=false: not)");
+    on = TRUE;
+  }
+  GST_OBJECT_LOCK (self);
   gst_wanr2v_live_configure (GST_WANR2V_LIVE (self->live), on,
       self->placeholder, self->placeholder_location, self->after_clip, w, h,
-      audio_linked && self->audio_mode != GST_WANR2V_AUDIO_OFF);
+      audio_linked ? self->audio_mode : GST_WANR2V_AUDIO_OFF);
   self->error_kept = FALSE;
   GST_OBJECT_UNLOCK (self);
   if (on == self->live_on)
@@ -1323,6 +1343,17 @@ caps_before_clip (GstWanR2v * self, GstPad * ghost)
   return gst_caps_fixate (caps);
 }
 
+/* The application's EOS cancelled a running job: its end (progress
+ * CANCELED) comes before EOS, as a clip's result does (hold_eos()). */
+static void
+wait_job_end (GstWanR2v * self)
+{
+  g_mutex_lock (&self->lock);
+  while (self->job_running && !self->flushing)
+    g_cond_wait (&self->cond, &self->lock);
+  g_mutex_unlock (&self->lock);
+}
+
 /* Pushes @event, a GAP or an EOS event, on the bin's src pad @out_pad,
  * after a stream-start and a segment when the clip has not started yet;
  * a GAP only then. Serialized with the clip's data by the stream lock of
@@ -1337,13 +1368,8 @@ push_on_output (GstWanR2v * self, GstWanR2vOutput * out_pad, GstEvent * event)
       GST_PAD (gst_proxy_pad_get_internal (GST_PROXY_PAD (ghost)));
   GstEvent *start;
 
-  /* the application's EOS cancelled a running job: its end (progress
-   * CANCELED) comes before EOS, as a clip's result does (hold_eos()) */
-  g_mutex_lock (&self->lock);
-  while (GST_EVENT_TYPE (event) == GST_EVENT_EOS && self->job_running &&
-      !self->flushing)
-    g_cond_wait (&self->cond, &self->lock);
-  g_mutex_unlock (&self->lock);
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS)
+    wait_job_end (self);
 
   GST_PAD_STREAM_LOCK (internal);
   start = gst_pad_get_sticky_event (ghost, GST_EVENT_STREAM_START, 0);
@@ -1391,6 +1417,17 @@ push_on_audio (GstElement * element, gpointer event)
     push_on_output (self, &self->audio, event);
 }
 
+/* Live mode's EOS: both pads end at their next frame, once the
+ * cancelled job has ended (see wait_job_end()). On a thread of its own. */
+static void
+end_live (GstElement * element, gpointer user_data)
+{
+  GstWanR2v *self = GST_WANR2V (element);
+
+  wait_job_end (self);
+  gst_wanr2v_live_end (GST_WANR2V_LIVE (self->live));
+}
+
 /* push_on_output() on each src pad, each from its own thread. */
 static void
 push_on_outputs (GstWanR2v * self, GstEvent * event)
@@ -1415,7 +1452,7 @@ gst_wanr2v_send_event (GstElement * element, GstEvent * event)
   GST_INFO_OBJECT (self, "EOS: ending the output");
   gst_wanr2v_gen_end_output (GST_WANR2V_GEN (self->gen));
   if (self->live_on) {
-    gst_wanr2v_live_end (GST_WANR2V_LIVE (self->live));
+    gst_element_call_async (element, end_live, NULL, NULL);
     gst_event_unref (event);
     return TRUE;
   }
@@ -1595,15 +1632,17 @@ install_live_properties (GObjectClass * gobject_class)
    * animatic of the same request (`preview`, a slate until it is
    * rendered), a still image (`image`, #GstWanR2v:placeholder-location)
    * or a slate with the job's phase and progress (`slate`). The audio
-   * pad carries silence meanwhile.
+   * pad carries the animatic's sound (the preview engine's bed) with
+   * `preview` once it is rendered, and silence before that and with
+   * `image` and `slate`.
    */
   g_object_class_install_property (gobject_class, PROP_PLACEHOLDER,
       g_param_spec_enum ("placeholder", "Placeholder",
           "Live mode: what is on air while the job runs: the preview "
-          "engine's animatic of the request (a slate until it is ready), "
-          "an image (placeholder-location), or a slate with the job's "
-          "phase and progress", GST_TYPE_WANR2V_PLACEHOLDER,
-          GST_WANR2V_PLACEHOLDER_PREVIEW, rw));
+          "engine's animatic of the request and its sound (a slate and "
+          "silence until it is ready), an image (placeholder-location), or "
+          "a slate with the job's phase and progress (both with silence)",
+          GST_TYPE_WANR2V_PLACEHOLDER, GST_WANR2V_PLACEHOLDER_PREVIEW, rw));
   g_object_class_install_property (gobject_class, PROP_PLACEHOLDER_LOCATION,
       g_param_spec_string ("placeholder-location", "Placeholder location",
           "Live mode, placeholder=image: the image file (JPEG, PNG, any "

@@ -938,8 +938,8 @@ upstream_live (GstPad * sinkpad, guint depth)
 }
 
 /* Whether a linked reference comes from a live source. */
-static gboolean
-references_live (GstWanR2vGen * self)
+gboolean
+gst_wanr2v_gen_references_live (GstWanR2vGen * self)
 {
   gboolean live = FALSE;
   GList *pads;
@@ -963,8 +963,10 @@ check_storyboard (GstWanR2vGen * self, Wr2vEngine * engine,
 {
   if (self->storyboard && self->variants > 1) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST,
-        "variants=%u and a storyboard cannot be combined: give the takes "
-        "as shots of their own, or leave variants at 1", self->variants);
+        "The variants property (%u) and the storyboard property cannot be "
+        "combined: set variants to 1 and give each take as a shot of its "
+        "own in the storyboard (with a seed each), or unset storyboard to "
+        "make %u takes of prompt", self->variants, self->variants);
     return FALSE;
   }
   self->shots = self->storyboard ?
@@ -2279,7 +2281,7 @@ gst_wanr2v_gen_change_state (GstElement * element, GstStateChange transition)
   switch (transition) {
     case GST_STATE_CHANGE_READY_TO_PAUSED:{
       gboolean dynamic = pipeline_may_link_later (self);
-      gboolean live = self->is_live || references_live (self);
+      gboolean live = self->is_live || gst_wanr2v_gen_references_live (self);
 
       g_mutex_lock (&self->lock);
       self->refs_dynamic = dynamic;

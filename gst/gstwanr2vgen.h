@@ -46,4 +46,9 @@ typedef void (*GstWanR2vGenRequestReady) (GstWanR2vGen * gen,
 void gst_wanr2v_gen_set_request_watch (GstWanR2vGen * gen,
     GstWanR2vGenRequestReady ready, gpointer user_data);
 
+/* Whether a reference pad linked now comes from a live source (a live
+ * GstBaseSrc upstream): what makes the output live at READY->PAUSED,
+ * and the wanr2v bin's live mode unless the user set live. */
+gboolean gst_wanr2v_gen_references_live (GstWanR2vGen * gen);
+
 G_END_DECLS

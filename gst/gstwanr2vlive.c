@@ -14,7 +14,8 @@
  * one chunk); the clip's streaming threads only queue into the sink pads
  * (bounded, they wait while the queue is full). The placeholder comes
  * from a small pipeline of its own ending in an appsink, pulled without
- * waiting. self->lock guards everything below "run state"; the clock
+ * waiting by the video task; placeholder=preview's sound likewise, by the
+ * audio task. self->lock guards everything below "run state"; the clock
  * waits are unscheduled by a pause, a stop or an EOS.
  */
 #include "gstwanr2vlive.h"
@@ -75,7 +76,7 @@ struct _GstWanR2vLive
   gchar *location;
   GstWanR2vAfterClip after_clip;
   gint width, height;
-  gboolean audio_on;
+  GstWanR2vAudio audio_mode;    /* see gst_wanr2v_live_configure() */
   gchar *status;                /* the slate's text */
   gchar *animatic;              /* the preview's MP4, once rendered */
 
@@ -104,6 +105,10 @@ struct _GstWanR2vLive
   /* the audio task's own */
   guint64 n_samples;
   GstAudioInfo ainfo;
+  GstElement *bed_pipeline;     /* the animatic's sound: see start_bed() */
+  GstElement *bed_sink;
+  GstAdapter *bed;              /* its samples, not output yet */
+  gboolean bed_failed;          /* silence for the rest of the run */
 };
 
 #define gst_wanr2v_live_parent_class parent_class
@@ -749,6 +754,132 @@ video_loop (gpointer user_data)
 
 /* --- the audio task --- */
 
+/* How many of the samples @start to @start + @n come before the switch
+ * (the same sample as the video's switch, by the running time): all of
+ * them while it is not decided. With the lock. */
+static guint
+before_switch (GstWanR2vLive * self, guint64 start, guint n)
+{
+  guint64 sw;
+
+  if (!GST_CLOCK_TIME_IS_VALID (self->switch_rt))
+    return n;
+  sw = self->switch_rt > self->origin ?
+      gst_util_uint64_scale_round (self->switch_rt - self->origin,
+      GST_AUDIO_INFO_RATE (&self->ainfo), GST_SECOND) : 0;
+  return sw > start ? (guint) MIN (sw - start, n) : 0;
+}
+
+/* placeholder=preview's sound: the animatic's soundtrack (the preview
+ * engine's bed), demuxed alone (its picture is the video task's), in the
+ * output's format, pulled without waiting and looped like the picture. */
+static void
+start_bed (GstWanR2vLive * self, const gchar * path)
+{
+  g_autoptr (GError) err = NULL;
+  GstElement *p = gst_parse_launch ("filesrc name=file ! qtdemux name=d "
+      "d.audio_0 ! queue ! decodebin ! audioconvert ! audioresample ! "
+      "capsfilter name=cf ! appsink name=out max-buffers=10 sync=false",
+      &err);
+  GstElement *el;
+
+  if (!p || err) {
+    GST_WARNING_OBJECT (self, "no placeholder sound: %s",
+        err ? err->message : "?");
+    gst_clear_object (&p);
+    self->bed_failed = TRUE;
+    return;
+  }
+  el = gst_bin_get_by_name (GST_BIN (p), "file");
+  g_object_set (el, "location", path, NULL);
+  gst_object_unref (el);
+  el = gst_bin_get_by_name (GST_BIN (p), "cf");
+  g_object_set (el, "caps", self->audio.caps, NULL);
+  gst_object_unref (el);
+  self->bed_sink = gst_bin_get_by_name (GST_BIN (p), "out");
+  self->bed_pipeline = p;
+  GST_INFO_OBJECT (self->audio.srcpad, "placeholder sound: %s", path);
+  gst_element_set_state (p, GST_STATE_PLAYING);
+}
+
+/* By the audio task, or once the tasks have stopped. */
+static void
+stop_bed (GstWanR2vLive * self)
+{
+  if (self->bed_pipeline) {
+    gst_element_set_state (self->bed_pipeline, GST_STATE_NULL);
+    gst_clear_object (&self->bed_sink);
+    gst_clear_object (&self->bed_pipeline);
+  }
+  gst_adapter_clear (self->bed);
+}
+
+/* Before the chunk of samples @start to @start + @n, with
+ * placeholder=preview: the bed adapter filled with the chunk's samples
+ * before the switch, from the animatic's sound once it is rendered
+ * (silence stands in for what is not decoded yet); after the switch the
+ * bed stops. A bed that fails gives way to silence for the run. */
+static void
+fill_bed (GstWanR2vLive * self, guint64 start, guint n)
+{
+  g_autofree gchar *path = NULL;
+  GstMessage *m;
+  GstSample *sample;
+  gsize want;
+
+  g_mutex_lock (&self->lock);
+  want = (gsize) before_switch (self, start, n) *
+      GST_AUDIO_INFO_BPF (&self->ainfo);
+  if (self->placeholder != GST_WANR2V_PLACEHOLDER_PREVIEW ||
+      self->audio_mode != GST_WANR2V_AUDIO_AUTO)
+    want = 0;
+  path = want ? g_strdup (self->animatic) : NULL;
+  g_mutex_unlock (&self->lock);
+  if (!want && self->bed_pipeline)
+    stop_bed (self);
+  if (!path || self->bed_failed)
+    return;
+  if (!self->bed_pipeline)
+    start_bed (self, path);
+  if (!self->bed_pipeline)
+    return;
+  m = gst_bus_pop_filtered (GST_ELEMENT_BUS (self->bed_pipeline),
+      GST_MESSAGE_ERROR);
+  if (m) {
+    GST_WARNING_OBJECT (self->audio.srcpad, "placeholder sound failed: %"
+        GST_PTR_FORMAT, m);
+    gst_message_unref (m);
+    stop_bed (self);
+    self->bed_failed = TRUE;
+    return;
+  }
+  while (gst_adapter_available (self->bed) < want &&
+      (sample = gst_app_sink_try_pull_sample (GST_APP_SINK (self->bed_sink),
+              0))) {
+    gst_adapter_push (self->bed, gst_buffer_ref (gst_sample_get_buffer
+            (sample)));
+    gst_sample_unref (sample);
+  }
+  if (gst_adapter_available (self->bed) < want &&
+      gst_app_sink_is_eos (GST_APP_SINK (self->bed_sink)))
+    gst_element_seek_simple (self->bed_pipeline, GST_FORMAT_TIME,
+        GST_SEEK_FLAG_FLUSH, 0);
+}
+
+/* The first @n samples of @map: the bed's where it has them. */
+static void
+copy_bed (GstWanR2vLive * self, GstMapInfo * map, guint n)
+{
+  gsize got = MIN (gst_adapter_available (self->bed),
+      (gsize) n * GST_AUDIO_INFO_BPF (&self->ainfo));
+
+  got -= got % GST_AUDIO_INFO_BPF (&self->ainfo);
+  if (got) {
+    gst_adapter_copy (self->bed, map->data, 0, got);
+    gst_adapter_flush (self->bed, got);
+  }
+}
+
 static GstClockTime
 sample_time (GstWanR2vLive * self, guint64 n)
 {
@@ -756,8 +887,9 @@ sample_time (GstWanR2vLive * self, guint64 n)
       GST_AUDIO_INFO_RATE (&self->ainfo));
 }
 
-/* Samples @start to @start + @n: silence before the switch (the same
- * sample as the video's switch, by the running time), then the clip's
+/* Samples @start to @start + @n: silence (or placeholder=preview's bed,
+ * see fill_bed()) before the switch (the same sample as the video's
+ * switch, by the running time), then the clip's
  * sound as it comes; waits for it (at most AUDIO_LATE_LIMIT_US, then
  * silence: the audio never stalls the output). *@ended: the clip's sound
  * is over and after-clip=eos: the buffer is cut where it ends. With the
@@ -768,21 +900,15 @@ audio_chunk (GstWanR2vLive * self, guint64 start, guint n, gboolean * ended)
   gint bpf = GST_AUDIO_INFO_BPF (&self->ainfo);
   GstBuffer *buf = gst_buffer_new_allocate (NULL, (gsize) n * bpf, NULL);
   gint64 deadline = g_get_monotonic_time () + AUDIO_LATE_LIMIT_US;
-  guint64 sw;
-  gsize skip, want, got;
+  gsize skip = before_switch (self, start, n), want, got;
   GstMapInfo map;
 
   *ended = FALSE;
   gst_buffer_map (buf, &map, GST_MAP_WRITE);
   gst_audio_format_info_fill_silence (self->ainfo.finfo, map.data, map.size);
-  if (!GST_CLOCK_TIME_IS_VALID (self->switch_rt))
+  copy_bed (self, &map, skip);
+  if (skip == n)
     goto done;
-  sw = self->switch_rt > self->origin ?
-      gst_util_uint64_scale_round (self->switch_rt - self->origin,
-      GST_AUDIO_INFO_RATE (&self->ainfo), GST_SECOND) : 0;
-  if (sw >= start + n)
-    goto done;
-  skip = sw > start ? (gsize) (sw - start) : 0;
   want = (n - skip) * bpf;
   while (gst_adapter_available (self->sound) < want && !self->audio.clip_eos
       && !self->stopping && !self->ending)
@@ -846,7 +972,7 @@ audio_loop (gpointer user_data)
     return;
   }
   g_mutex_lock (&self->lock);
-  on = self->audio_on;
+  on = self->audio_mode != GST_WANR2V_AUDIO_OFF;
   origin = audio_origin (self);
   g_mutex_unlock (&self->lock);
   if (!on || self->ending) {
@@ -858,6 +984,7 @@ audio_loop (gpointer user_data)
       GST_AUDIO_INFO_RATE (&self->ainfo), GST_SECOND);
   pts = origin + sample_time (self, start);
   end = origin + sample_time (self, start + n);
+  fill_bed (self, start, n);
   if (!wait_until (self, a, end)) {
     if (self->ending)
       end_stream (self, a);
@@ -1067,7 +1194,8 @@ gst_wanr2v_live_src_activate_mode (GstPad * pad, GstObject * parent,
 void
 gst_wanr2v_live_configure (GstWanR2vLive * self, gboolean on,
     GstWanR2vPlaceholder placeholder, const gchar * location,
-    GstWanR2vAfterClip after_clip, gint width, gint height, gboolean audio)
+    GstWanR2vAfterClip after_clip, gint width, gint height,
+    GstWanR2vAudio audio)
 {
   g_mutex_lock (&self->lock);
   self->on = on;
@@ -1077,7 +1205,7 @@ gst_wanr2v_live_configure (GstWanR2vLive * self, gboolean on,
   self->after_clip = after_clip;
   self->width = width;
   self->height = height;
-  self->audio_on = audio;
+  self->audio_mode = audio;
   g_mutex_unlock (&self->lock);
 }
 
@@ -1137,6 +1265,7 @@ reset_run (GstWanR2vLive * self)
   g_mutex_unlock (&self->lock);
   gst_clear_buffer (&self->placeholder_frame);
   self->n_frames = self->n_samples = 0;
+  self->bed_failed = FALSE;
   self->fps_n = 30;
   self->fps_d = 1;
   gst_audio_info_init (&self->ainfo);
@@ -1184,6 +1313,7 @@ gst_wanr2v_live_change_state (GstElement * element, GstStateChange transition)
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
     /* the tasks are joined */
     stop_placeholder (self);
+    stop_bed (self);
     reset_run (self);
   }
   return ret;
@@ -1195,8 +1325,10 @@ gst_wanr2v_live_finalize (GObject * object)
   GstWanR2vLive *self = GST_WANR2V_LIVE (object);
 
   stop_placeholder (self);
+  stop_bed (self);
   reset_run (self);
   g_object_unref (self->sound);
+  g_object_unref (self->bed);
   g_free (self->location);
   g_free (self->status);
   g_mutex_clear (&self->lock);
@@ -1253,6 +1385,7 @@ gst_wanr2v_live_init (GstWanR2vLive * self)
   g_cond_init (&self->cond);
   g_queue_init (&self->frames);
   self->sound = gst_adapter_new ();
+  self->bed = gst_adapter_new ();
   self->video.sinkpad = add_pad (self, &video_sink_template);
   self->audio.sinkpad = add_pad (self, &audio_sink_template);
   self->video.srcpad = add_pad (self, &video_src_template);

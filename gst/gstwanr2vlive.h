@@ -13,6 +13,8 @@
 
 #include <gst/gst.h>
 
+#include "gstwanr2vtypes.h"
+
 G_BEGIN_DECLS typedef enum
 {
   GST_WANR2V_PLACEHOLDER_PREVIEW,
@@ -49,12 +51,15 @@ G_DECLARE_FINAL_TYPE (GstWanR2vLive, gst_wanr2v_live, GST, WANR2V_LIVE,
 /* What a run shows; set in READY, before the pads activate. @location:
  * the image of placeholder=image (or the animatic of preview, once
  * rendered: see gst_wanr2v_live_set_animatic()). @width, @height: the
- * clip's size, preferred for the output. @audio: whether the audio pad
- * carries sound (FALSE: it only ends). @on: FALSE leaves the element
- * idle (a run that is not live). */
+ * clip's size, preferred for the output. @audio: what the audio pad
+ * carries: OFF, nothing (it only ends); SILENCE, silence before the clip
+ * whatever the placeholder; AUTO, the animatic's sound with
+ * placeholder=preview. @on: FALSE leaves the element idle (a run that is
+ * not live). */
 void gst_wanr2v_live_configure (GstWanR2vLive * live, gboolean on,
     GstWanR2vPlaceholder placeholder, const gchar * location,
-    GstWanR2vAfterClip after_clip, gint width, gint height, gboolean audio);
+    GstWanR2vAfterClip after_clip, gint width, gint height,
+    GstWanR2vAudio audio);
 
 /* The slate's text (the job's phase and progress). From any thread. */
 void gst_wanr2v_live_set_status (GstWanR2vLive * live, const gchar * text);

@@ -140,10 +140,15 @@ gst_wanr2v_install_properties (GObjectClass * klass)
    * #GstWanR2v:after-clip says. A job that fails keeps the placeholder on
    * air (#GstWanR2v:live-error). See docs/element.md, "Live mode".
    *
-   * Without it, a reference linked at READY->PAUSED that comes from a live
-   * source still makes the output live as before (NO_PREROLL, live
-   * latency, a GAP event prerolls downstream at PLAYING, then the clip),
-   * with no placeholder.
+   * Left unset, a reference linked at READY->PAUSED that comes from a
+   * live source (a camera, `videotestsrc is-live=true`) implies it:
+   * `wanr2v` runs in live mode as with live=true. Set live=false to keep
+   * the output of a live reference as it was before live mode (NO_PREROLL,
+   * live latency, a GAP event prerolls downstream at PLAYING, then the
+   * clip alone, with no placeholder). A reference linked later (a
+   * sometimes pad) implies nothing: set live=true then. `wanr2vgen` has
+   * no live mode: it is a live source with live=true or a live reference
+   * (whatever live says), and outputs the clip alone.
    *
    * Since: 0.14
    */
@@ -151,9 +156,10 @@ gst_wanr2v_install_properties (GObjectClass * klass)
       g_param_spec_boolean ("live", "Live",
           "Live output with no dead air: from PLAYING a placeholder (see "
           "placeholder) until the clip, then the clip with no timestamp "
-          "gap, then after-clip. Without it, a live reference linked at "
-          "READY->PAUSED still makes the output live (NO_PREROLL, a GAP at "
-          "PLAYING), with no placeholder", DEFAULT_IS_LIVE, rw));
+          "gap, then after-clip. Left unset, a live reference linked at "
+          "READY->PAUSED implies it; live=false keeps such a reference's "
+          "output live the old way (NO_PREROLL, a GAP at PLAYING, then the "
+          "clip, no placeholder)", DEFAULT_IS_LIVE, rw));
   /**
    * GstWanR2v:is-live:
    *
@@ -206,8 +212,9 @@ gst_wanr2v_install_properties (GObjectClass * klass)
           "per line or separated by ; (see the element's documentation). "
           "Each shot is its own job: independent shots run together, a "
           "continuing one starts from the last frame of the one before; "
-          "estimated-cost and max-cost cover them all (default: none, one "
-          "clip of prompt)", NULL, rw));
+          "estimated-cost and max-cost cover them all; not with variants "
+          "above 1 (takes are shots with seeds of their own) (default: "
+          "none, one clip of prompt)", NULL, rw));
   g_object_class_install_property (klass, PROP_VARIANTS,
       g_param_spec_uint ("variants", "Variants",
           "Takes of the request, with seeds seed, seed + 1, ... (from the "
@@ -215,8 +222,9 @@ gst_wanr2v_install_properties (GObjectClass * klass)
           "stored; each on pads take_N / take_audio_N, and one after the "
           "other on the always pads; wanr2v/variants gives each take's "
           "file, seed and start; "
-          "estimated-cost and max-cost cover them all (1: one clip)", 1,
-          VARIANTS_MAX, DEFAULT_VARIANTS, rw));
+          "estimated-cost and max-cost cover them all; not with storyboard "
+          "(give takes there as shots with seeds of their own) (1: one "
+          "clip)", 1, VARIANTS_MAX, DEFAULT_VARIANTS, rw));
   g_object_class_install_property (klass, PROP_FLEET_BUDGET,
       g_param_spec_double ("fleet-budget", "Fleet budget",
           "With a fleet store: refuse a job, before anything is sent, when "

@@ -430,30 +430,122 @@ test_two_elements (void)
   finish_test_dir (base);
 }
 
+/* The timestamps of what a sink gets, appended by its streaming thread
+ * and read once the pipeline has stopped. */
+typedef struct
+{
+  GArray *pts, *dur;            /* GstClockTime each */
+} Times;
+
+static GstPadProbeReturn
+record_times (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Times *t = data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+
+  g_array_append_val (t->pts, GST_BUFFER_PTS (buf));
+  g_array_append_val (t->dur, GST_BUFFER_DURATION (buf));
+  return GST_PAD_PROBE_OK;
+}
+
 static void
-test_live_reference (void)
+times_free (Times * t)
+{
+  g_array_unref (t->pts);
+  g_array_unref (t->dur);
+  g_free (t);
+}
+
+#define PTS_AT(t, i) g_array_index ((t)->pts, GstClockTime, i)
+#define DUR_AT(t, i) g_array_index ((t)->dur, GstClockTime, i)
+
+/* A 1 s clip from a live camera's first second, to a sink that syncs;
+ * @live: the live property as set ("" leaves it unset). Returns the
+ * timestamps the sink got; the wanr2v/switched messages go to
+ * @switched. */
+static Times *
+run_live_reference (const gchar * live, GPtrArray * switched)
 {
   g_autofree gchar *base = make_test_dir ();
   g_autofree gchar *cache = cache_of (base);
   g_autofree gchar *desc = g_strdup_printf ("wanr2v name=g engine=preview "
-      "duration=1 reference-duration=1 prompt=\"Video 1 waves\" "
+      "duration=1 reference-duration=1 prompt=\"Video 1 waves\" %s "
       "cache-dir=\"%s\" ! fakesink name=sink sync=true "
       "videotestsrc is-live=true pattern=ball ! video/x-raw,width=320,"
-      "height=240,framerate=30/1 ! g.video_0", cache);
+      "height=240,framerate=30/1 ! g.video_0", live, cache);
   GstElement *pipeline = parse (desc);
-  g_autofree gint *frames = count_on (pipeline, "sink");
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  GstPad *pad = gst_element_get_static_pad (sink, "sink");
+  Times *t = g_new0 (Times, 1);
   gint64 t0 = g_get_monotonic_time ();
 
+  t->pts = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
+  t->dur = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, record_times, t, NULL);
+  /* live either way: no preroll */
+  g_assert_cmpint (gst_element_set_state (pipeline, GST_STATE_PAUSED), ==,
+      GST_STATE_CHANGE_NO_PREROLL);
   g_assert_cmpint (gst_element_set_state (pipeline, GST_STATE_PLAYING), !=,
       GST_STATE_CHANGE_FAILURE);
   /* a live source never ends: the reference-duration must end the pad */
-  wait_eos (pipeline, TIMEOUT, NULL, NULL);
-  g_test_message ("EOS after %" G_GINT64_FORMAT " ms",
-      (g_get_monotonic_time () - t0) / 1000);
+  wait_eos (pipeline, TIMEOUT, "wanr2v/switched", switched);
+  g_test_message ("EOS after %" G_GINT64_FORMAT " ms, %u frames",
+      (g_get_monotonic_time () - t0) / 1000, t->pts->len);
   gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pad);
+  gst_object_unref (sink);
   gst_object_unref (pipeline);
-  g_assert_cmpint (*frames, ==, 30);
   finish_test_dir (base);
+  return t;
+}
+
+/* A live reference implies live mode: a placeholder from the start, then
+ * at wanr2v/switched each of the clip's 30 frames once, timestamps
+ * continuous all along, then EOS (after-clip=eos). */
+static void
+test_live_reference (void)
+{
+  g_autoptr (GPtrArray) switched =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) gst_structure_free);
+  Times *t = run_live_reference ("", switched);
+  guint64 rt = 0, frame = 0;
+  guint clip = 0;
+
+  g_assert_cmpuint (switched->len, ==, 1);
+  g_assert_true (gst_structure_get_uint64 (g_ptr_array_index (switched, 0),
+          "running-time", &rt));
+  g_assert_true (gst_structure_get_uint64 (g_ptr_array_index (switched, 0),
+          "frame", &frame));
+  /* the placeholder came first, from PLAYING on (a loose bound for
+   * loaded machines), for at least the reference's second */
+  g_assert_cmpuint (PTS_AT (t, 0), <, 3 * GST_SECOND);
+  g_assert_cmpuint (frame, <, t->pts->len);
+  g_assert_cmpuint (PTS_AT (t, frame), ==, rt);
+  g_assert_cmpuint (rt, >=, PTS_AT (t, 0) + GST_SECOND);
+  for (guint i = 1; i < t->pts->len; i++)
+    if (PTS_AT (t, i) != PTS_AT (t, i - 1) + DUR_AT (t, i - 1))
+      g_error ("frame %u at %" GST_TIME_FORMAT ", the one before ends at %"
+          GST_TIME_FORMAT, i, GST_TIME_ARGS (PTS_AT (t, i)),
+          GST_TIME_ARGS (PTS_AT (t, i - 1) + DUR_AT (t, i - 1)));
+  for (guint i = 0; i < t->pts->len; i++)
+    clip += PTS_AT (t, i) >= rt;
+  g_assert_cmpuint (clip, ==, 30);
+  g_assert_cmpuint (t->pts->len, ==, frame + 30);
+  times_free (t);
+}
+
+/* live=false: a live reference's output as before live mode, the clip
+ * alone (exactly its 30 frames) and no switch. */
+static void
+test_live_reference_not_live_mode (void)
+{
+  g_autoptr (GPtrArray) switched =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) gst_structure_free);
+  Times *t = run_live_reference ("live=false", switched);
+
+  g_assert_cmpuint (switched->len, ==, 0);
+  g_assert_cmpuint (t->pts->len, ==, 30);
+  times_free (t);
 }
 
 /* A flushing seek once frames flow: the rest of the clip from 1 s. */
@@ -528,6 +620,8 @@ main (int argc, char **argv)
   g_test_add_func ("/e2e/compositor", test_compositor);
   g_test_add_func ("/e2e/two-elements", test_two_elements);
   g_test_add_func ("/e2e/live-reference", test_live_reference);
+  g_test_add_func ("/e2e/live-false-reference",
+      test_live_reference_not_live_mode);
   g_test_add_func ("/e2e/flush-seek", test_flush_seek);
   ret = g_test_run ();
   wr2v_test_rm_rf (private_tmp);

@@ -27,6 +27,8 @@ typedef struct
 {
   GMutex lock;
   GArray *pts, *dur;            /* GstClockTime each */
+  GArray *loud;                 /* gboolean each: not all zero (audio) */
+  gboolean sound;               /* an audio pad: loud is measured */
   gboolean eos;
   gint64 first_at;              /* monotonic, 0 before */
 } Track;
@@ -41,10 +43,21 @@ record (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
     GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
     GstClockTime pts = GST_BUFFER_PTS (buf), dur = GST_BUFFER_DURATION (buf);
 
+    gboolean loud = FALSE;
+
     if (!t->first_at)
       t->first_at = g_get_monotonic_time ();
     g_array_append_val (t->pts, pts);
     g_array_append_val (t->dur, dur);
+    if (t->sound) {
+      GstMapInfo map;
+
+      gst_buffer_map (buf, &map, GST_MAP_READ);
+      for (gsize i = 0; i < map.size && !loud; i++)
+        loud = map.data[i] != 0;
+      gst_buffer_unmap (buf, &map);
+    }
+    g_array_append_val (t->loud, loud);
   } else if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_EOS) {
     t->eos = TRUE;
   }
@@ -62,6 +75,8 @@ track_pad (GstElement * pipeline, const gchar * pad_name)
   g_mutex_init (&t->lock);
   t->pts = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
   t->dur = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
+  t->loud = g_array_new (FALSE, FALSE, sizeof (gboolean));
+  t->sound = g_str_equal (pad_name, "audio");
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
       GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, record, t, NULL);
   gst_object_unref (pad);
@@ -74,6 +89,7 @@ track_free (Track * t)
 {
   g_array_unref (t->pts);
   g_array_unref (t->dur);
+  g_array_unref (t->loud);
   g_mutex_clear (&t->lock);
   g_free (t);
 }
@@ -91,6 +107,20 @@ track_len (Track * t)
 
 #define PTS(t, i) g_array_index ((t)->pts, GstClockTime, i)
 #define DUR(t, i) g_array_index ((t)->dur, GstClockTime, i)
+#define LOUD(t, i) g_array_index ((t)->loud, gboolean, i)
+
+/* How many audio buffers before running time @before are not silence. */
+static guint
+loud_before (Track * t, GstClockTime before)
+{
+  guint n = 0;
+
+  g_mutex_lock (&t->lock);
+  for (guint i = 0; i < t->pts->len && PTS (t, i) < before; i++)
+    n += LOUD (t, i);
+  g_mutex_unlock (&t->lock);
+  return n;
+}
 
 /* Every buffer starts where the one before ended: no gap, no overlap. */
 static void
@@ -293,8 +323,11 @@ test_switch (void)
   g_assert_cmpuint (video->pts->len - clip_frames, >=,
       (seen.switched - PTS (video, 0)) / (GST_SECOND / 30));
 
-  /* the audio runs from the start to the clip's soundtrack's end */
+  /* the audio runs from the start to the clip's soundtrack's end; before
+   * the switch, the animatic's sound (its bed) once it is rendered: more
+   * than 5 s of it in 20 ms chunks */
   g_assert_cmpuint (PTS (audio, 0), <, 3 * GST_SECOND);
+  g_assert_cmpuint (loud_before (audio, seen.switched), >, 250);
   audio_end = PTS (audio, audio->pts->len - 1) +
       DUR (audio, audio->pts->len - 1);
   g_assert_cmpuint (audio_end, >=, seen.switched + 900 * GST_MSECOND);
@@ -439,7 +472,8 @@ done_eos (Seen * s, gpointer data)
 }
 
 /* EOS sent while the placeholder is on air (the job still running):
- * both pads end, the pipeline posts EOS, no error. */
+ * both pads end, the pipeline posts EOS, no error. A slate's sound is
+ * silence. */
 static void
 test_eos_on_air (void)
 {
@@ -455,12 +489,13 @@ test_eos_on_air (void)
       "video/x-raw,width=160,height=120 ! g.video_0", server->base, dir);
   GError *err = NULL;
   GstElement *pipeline = gst_parse_launch (desc, &err);
-  Track *video;
+  Track *video, *audio;
   Seen seen = { GST_CLOCK_TIME_NONE, };
   gpointer wait[2];
 
   g_assert_no_error (err);
   video = track_pad (pipeline, "src");
+  audio = track_pad (pipeline, "audio");
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
   wait[0] = video;
   wait[1] = GUINT_TO_POINTER (30);
@@ -470,8 +505,10 @@ test_eos_on_air (void)
   assert_no_error (&seen);
   g_assert_true (video->eos);
   assert_continuous (video, "video");
+  g_assert_cmpuint (track_len (audio), >, 25);
+  g_assert_cmpuint (loud_before (audio, GST_CLOCK_TIME_NONE), ==, 0);
 
-  end_case (pipeline, &seen, video, NULL, server, dir);
+  end_case (pipeline, &seen, video, audio, server, dir);
 }
 
 /* `live` and its deprecated alias `is-live` are one setting. */

@@ -165,8 +165,9 @@ seen_clear (Seen * s)
 
 /* --- item 1: a live camera shared through a tee -------------------------- */
 
-/* The pipeline of issue 11: the clip's sink must preroll (the output is
- * live: a GAP at PLAYING) or the camera's other branch blocks in preroll,
+/* The pipeline of issue 11: the clip's sink must not wait for a preroll
+ * (the output is live: live mode, which a live reference implies, sends
+ * a placeholder from PLAYING) or the camera's other branch blocks in preroll,
  * the reference starves and nothing ever plays. Once the reference has
  * taken reference-duration, the camera's other branch must keep running:
  * the reference pad keeps taking and dropping data. */
@@ -242,8 +243,8 @@ test_is_live_property (void)
   wr2v_test_rm_rf (base);
 }
 
-/* A live reference beside another one: the output is live and prerolls
- * with a GAP; the element then has two sink pads, which
+/* A live reference beside another one: the output is live (live mode);
+ * the element then has two sink pads, which
  * gst_pad_create_stream_id() refuses with a critical (fatal here). */
 static void
 test_live_reference_beside_another (void)

@@ -645,6 +645,31 @@ test_cost_cap (void)
 
 /* --- variants ---------------------------------------------------------- */
 
+/* variants with a storyboard: refused at PAUSED, the error naming both
+ * properties and what to do. */
+static void
+test_variants_with_storyboard (void)
+{
+  Case c;
+  g_autofree gchar *text = storyboard (FALSE);
+  g_autofree gchar *desc = NULL;
+  Run r = { 0, };
+
+  if (!have_media) {
+    g_test_skip ("no media");
+    return;
+  }
+  case_init (&c, "variants-storyboard", text);
+  desc = describe ("preview variants=2", NULL, c.board, c.cache, c.out);
+  run_pipeline (desc, &r);
+  g_assert_nonnull (r.error);
+  g_assert_nonnull (strstr (r.error, "The variants property (2) and the "
+          "storyboard property cannot be combined: set variants to 1"));
+  g_assert_nonnull (strstr (r.error, "or unset storyboard"));
+  run_clear (&r);
+  case_clear (&c);
+}
+
 static const gchar *
 take_string (const GstStructure * s, const gchar * field, guint i)
 {
@@ -808,6 +833,7 @@ main (int argc, char **argv)
   g_test_add_func ("/storyboard/stop-resume", test_stop_resume);
   g_test_add_func ("/storyboard/one-fails", test_one_fails);
   g_test_add_func ("/variants/preview", test_variants_preview);
+  g_test_add_func ("/variants/with-storyboard", test_variants_with_storyboard);
   g_test_add_func ("/variants/wavespeed", test_variants_hosted);
   ret = g_test_run ();
   wr2v_test_rm_rf (tmp_root);

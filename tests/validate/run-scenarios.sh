@@ -21,7 +21,8 @@
 #                     the validate build's source dir)
 #   LIVE_REFERENCE=1  the reference is a live videotestsrc, its first
 #                     second taken (reference-duration=1), instead of 30
-#                     frames of a non-live one
+#                     frames of a non-live one; with live=false, the live
+#                     output without live mode (which refuses seeks)
 #   KEEP_WORKDIR=1    keep the logs, registry and cache (path printed)
 set -u
 
@@ -118,9 +119,11 @@ print_issues() {
 if [ "${LIVE_REFERENCE:-0}" = 1 ]; then
   reference=(videotestsrc is-live=true)
   reference_duration=1
+  live_setting=(live=false)
 else
   reference=(videotestsrc num-buffers=30)
   reference_duration=10
+  live_setting=()
 fi
 
 failed=0
@@ -134,7 +137,7 @@ for scenario in $scenarios; do
   # SIGINT lets gst-validate stop the pipeline and print its report;
   # -k kills it if it hangs even then.
   timeout -s INT -k 15 "$timeout_s" "$gst_validate" --set-scenario "$scenario" \
-    wanr2v engine=preview duration=10 prompt="Video 1 walks" \
+    wanr2v engine=preview duration=10 prompt="Video 1 walks" "${live_setting[@]}" \
     reference-duration=$reference_duration cache-dir="$work/$scenario/cache" name=g \
     ! videoconvert ! fakesink sync=true \
     "${reference[@]}" ! g.video_0 >"$log" 2>&1
