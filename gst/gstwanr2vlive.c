@@ -83,6 +83,9 @@ struct _GstWanR2vLive
   /* run state (lock) */
   LiveStream video, audio;
   gboolean playing, stopping, ending;
+  /* both pads' segment and EOS carry it, as a source's do (basesrc):
+   * one stream operation from the first frame to the end */
+  guint32 seqnum;
   GstClockTime origin;          /* running time of frame 0 and sample 0 */
   GstClockTime switch_rt;       /* running time of the clip's first frame */
   gboolean switch_posted;
@@ -310,6 +313,7 @@ start_stream (GstWanR2vLive * self, LiveStream * stream, const gchar * id)
   g_autofree gchar *sid = NULL;
   GstCaps *caps;
   GstSegment segment;
+  GstEvent *event;
 
   if (stream->started)
     return TRUE;
@@ -337,7 +341,9 @@ start_stream (GstWanR2vLive * self, LiveStream * stream, const gchar * id)
   }
   gst_caps_unref (caps);
   gst_segment_init (&segment, GST_FORMAT_TIME);
-  gst_pad_push_event (stream->srcpad, gst_event_new_segment (&segment));
+  event = gst_event_new_segment (&segment);
+  gst_event_set_seqnum (event, self->seqnum);
+  gst_pad_push_event (stream->srcpad, event);
   stream->started = TRUE;
   return TRUE;
 }
@@ -347,8 +353,11 @@ static void
 end_stream (GstWanR2vLive * self, LiveStream * stream)
 {
   if (!stream->done) {
+    GstEvent *eos = gst_event_new_eos ();
+
     GST_INFO_OBJECT (stream->srcpad, "EOS");
-    gst_pad_push_event (stream->srcpad, gst_event_new_eos ());
+    gst_event_set_seqnum (eos, self->seqnum);
+    gst_pad_push_event (stream->srcpad, eos);
     stream->done = TRUE;
   }
   gst_pad_pause_task (stream->srcpad);
@@ -1256,6 +1265,7 @@ reset_run (GstWanR2vLive * self)
   stream_reset (&self->video);
   stream_reset (&self->audio);
   self->playing = self->stopping = self->ending = FALSE;
+  self->seqnum = gst_util_seqnum_next ();
   self->origin = self->switch_rt = GST_CLOCK_TIME_NONE;
   self->switch_posted = self->loop_pending = self->audio_switched = FALSE;
   g_queue_clear_full (&self->frames, (GDestroyNotify) gst_buffer_unref);
