@@ -14,7 +14,6 @@ run_fail_case (Wr2vFixture * fx, gconstpointer data)
   Wr2vRun r;
   guint i;
 
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   if (c->uri_only)
     fx->req = wr2v_test_uri_request ("Video 1 waves", FALSE);
   wr2v_fx_go (fx, c->fault, &r);
