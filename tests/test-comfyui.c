@@ -102,6 +102,24 @@ static const Wr2vDurationCheck durations[] = {
   {0, "1 to 10"},
 };
 
+/* Workflows the check refuses: a file, its text, what the error says. */
+static const struct
+{
+  const gchar *name, *text, *says;
+} unusable_workflows[] = {
+  {"ui.json", "{\"nodes\": [], \"links\": [], \"version\": 0.4}",
+      "Export (API)"},
+  {"noref.json", "{\"1\": {\"class_type\": \"CLIPTextEncode\", \"inputs\": "
+        "{\"text\": \"{{prompt}}\"}}}", "{{reference_image}}"},
+  {"unknown.json", "{\"1\": {\"class_type\": \"LoadImage\", \"inputs\": "
+        "{\"image\": \"{{reference_image}}\", \"x\": \"{{steps}}\"}}}",
+      "{{steps}}"},
+  {"embedded.json", "{\"1\": {\"class_type\": \"LoadImage\", \"inputs\": "
+        "{\"image\": \"{{reference_image}}\", \"t\": \"a {{prompt}} b\"}}}",
+      "longer text"},
+  {"broken.json", "{\"1\": ", "not valid JSON"},
+};
+
 static void
 test_check (void)
 {
@@ -110,6 +128,7 @@ test_check (void)
   Wr2vRequest *req;
   GError *err = NULL;
   gchar *identity, *sha, *path, *id2;
+  guint i;
 
   if (!wr2v_test_media.ok) {
     g_test_skip ("no test media");
@@ -155,29 +174,13 @@ test_check (void)
   g_free (s.workflow);
 
   /* workflows that can't be used */
-  s.workflow = write_workflow (wr2v_test_media.root, "ui.json",
-      "{\"nodes\": [], \"links\": [], \"version\": 0.4}");
-  expect_check_error (&s, req, WR2V_ERROR_INVALID_REQUEST, "Export (API)");
-  g_free (s.workflow);
-  s.workflow = write_workflow (wr2v_test_media.root, "noref.json",
-      "{\"1\": {\"class_type\": \"CLIPTextEncode\", \"inputs\": "
-      "{\"text\": \"{{prompt}}\"}}}");
-  expect_check_error (&s, req, WR2V_ERROR_INVALID_REQUEST,
-      "{{reference_image}}");
-  g_free (s.workflow);
-  s.workflow = write_workflow (wr2v_test_media.root, "unknown.json",
-      "{\"1\": {\"class_type\": \"LoadImage\", \"inputs\": "
-      "{\"image\": \"{{reference_image}}\", \"x\": \"{{steps}}\"}}}");
-  expect_check_error (&s, req, WR2V_ERROR_INVALID_REQUEST, "{{steps}}");
-  g_free (s.workflow);
-  s.workflow = write_workflow (wr2v_test_media.root, "embedded.json",
-      "{\"1\": {\"class_type\": \"LoadImage\", \"inputs\": "
-      "{\"image\": \"{{reference_image}}\", \"t\": \"a {{prompt}} b\"}}}");
-  expect_check_error (&s, req, WR2V_ERROR_INVALID_REQUEST, "longer text");
-  g_free (s.workflow);
-  s.workflow = write_workflow (wr2v_test_media.root, "broken.json", "{\"1\": ");
-  expect_check_error (&s, req, WR2V_ERROR_INVALID_REQUEST, "not valid JSON");
-  g_free (s.workflow);
+  for (i = 0; i < G_N_ELEMENTS (unusable_workflows); i++) {
+    s.workflow = write_workflow (wr2v_test_media.root,
+        unusable_workflows[i].name, unusable_workflows[i].text);
+    expect_check_error (&s, req, WR2V_ERROR_INVALID_REQUEST,
+        unusable_workflows[i].says);
+    g_free (s.workflow);
+  }
   s.workflow = g_build_filename (wr2v_test_media.root, "missing.json", NULL);
   expect_check_error (&s, req, WR2V_ERROR_INVALID_REQUEST, "missing.json");
   g_clear_pointer (&s.workflow, g_free);
@@ -494,6 +497,19 @@ assert_cancelled (Wr2vFixture * fx, const gchar * id)
       0);
 }
 
+/* The one job ComfyUI queued was removed again (assert_cancelled), after
+ * one submit, and the journal forgot @r's job. */
+static void
+assert_job_removed (Wr2vFixture * fx, Wr2vRun * r)
+{
+  gchar *id = wr2v_fx_only_job (fx);
+
+  assert_cancelled (fx, id);
+  g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 1);
+  wr2v_fx_assert_journal (fx, r->job.hash, FALSE, NULL);
+  g_free (id);
+}
+
 /* An older ComfyUI: no /api/jobs, no /object_info, no /models. */
 #define OLD_SERVER "{\"lacks\": [\"jobs\", \"object_info\", \"models\"]}"
 
@@ -591,28 +607,22 @@ test_cancel_queued (Wr2vFixture * fx, gconstpointer data)
 static void
 test_cancel_submit (Wr2vFixture * fx, gconstpointer data)
 {
-  gchar *id;
   Wr2vRun r;
 
   wr2v_fx_control (fx, "{\"fault\": \"prompt-hang\", \"seconds\": 30}");
   wr2v_fx_go_cancelled (fx, WR2V_PHASE_SUBMIT, 300, &r);
-  id = wr2v_fx_only_job (fx);
-  assert_cancelled (fx, id);
-  g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 1);
   /* free and removed: the next run may submit */
-  wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
-  g_free (id);
+  assert_job_removed (fx, &r);
   wr2v_run_clear (&r);
 }
 
 /* --- faults that end in a recovery ------------------------------------ */
 
-static void
-test_queue_500 (Wr2vFixture * fx, gconstpointer data)
-{
+/* Faults the job gets over, as rows (wr2v-test-faults.h). */
+static const Wr2vRecoveryCase recovery_rows[] = {
   /* the queue is only a hint: polling goes on without it */
-  wr2v_fx_expect_success (fx, "{\"fault\": \"queue-500\"}");
-}
+  {"/comfyui/faults/queue-500", "{\"fault\": \"queue-500\"}", {{NULL}}},
+};
 
 /* --- faults that end in an error -------------------------------------- */
 
@@ -671,16 +681,11 @@ test_preflight_old_server (Wr2vFixture * fx, gconstpointer data)
 static void
 test_prompt_malformed (Wr2vFixture * fx, gconstpointer data)
 {
-  gchar *id;
   Wr2vRun r;
 
   wr2v_fx_go (fx, "{\"fault\": \"prompt-malformed\", \"times\": 1}", &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_PROTOCOL);
-  id = wr2v_fx_only_job (fx);
-  assert_cancelled (fx, id);
-  g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 1);
-  wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
-  g_free (id);
+  assert_job_removed (fx, &r);
   wr2v_run_clear (&r);
 }
 
@@ -690,21 +695,14 @@ test_job_error (Wr2vFixture * fx, gconstpointer data)
   gchar *id;
   Wr2vRun r;
 
-  wr2v_fx_go (fx, "{\"fault\": \"job-error\", \"times\": 1, \"message\": "
-      "\"CUDA out of memory. Tried to allocate 2.00 GiB\"}", &r);
-  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_JOB_FAILED);
-  id = wr2v_fx_only_job (fx);
-  g_assert_nonnull (strstr (r.error->message, id));
-  g_assert_nonnull (strstr (r.error->message, "CUDA out of memory"));
-  g_assert_nonnull (strstr (r.error->message, "KSampler"));
-  g_assert_nonnull (strstr (r.error->message, "lower duration"));
-  g_assert_cmpstr (gst_structure_get_string (r.job.error_details, "job-id"),
-      ==, id);
+  /* over: the rerun may queue it anew */
+  id = wr2v_fx_go_job_failed (fx, "{\"fault\": \"job-error\", \"times\": 1, "
+      "\"message\": \"CUDA out of memory. Tried to allocate 2.00 GiB\"}",
+      "CUDA out of memory", 0, &r);
+  wr2v_assert_says (r.error, "KSampler");
+  wr2v_assert_says (r.error, "lower duration");
   g_assert_nonnull (gst_structure_get_string (r.job.error_details,
           "provider-message"));
-  g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 1);
-  /* over: the rerun may queue it anew */
-  wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
   g_free (id);
   wr2v_run_clear (&r);
 }
@@ -1066,7 +1064,7 @@ main (int argc, char **argv)
       test_cancel_running);
   WR2V_FIXTURE_ADD ("/comfyui/cancel/queued", NULL, test_cancel_queued);
   WR2V_FIXTURE_ADD ("/comfyui/cancel/submit", NULL, test_cancel_submit);
-  WR2V_FIXTURE_ADD ("/comfyui/faults/queue-500", NULL, test_queue_500);
+  wr2v_recovery_cases_add (recovery_rows, G_N_ELEMENTS (recovery_rows));
   wr2v_fail_cases_add (error_rows, G_N_ELEMENTS (error_rows));
   WR2V_FIXTURE_ADD ("/comfyui/faults/prompt-malformed", NULL,
       test_prompt_malformed);

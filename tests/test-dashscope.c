@@ -51,6 +51,25 @@ last_create (Wr2vFixture * fx, JsonObject ** body, JsonObject ** headers)
   return s;
 }
 
+/* A member of the @i-th entry of a create's input.media. */
+static const gchar *
+media_string (JsonArray * media, guint i, const gchar * member)
+{
+  return json_object_get_string_member (json_array_get_object_element (media,
+          i), member);
+}
+
+/* The last create's input.media (in @s: unref it) and its headers. */
+static JsonArray *
+last_media (Wr2vFixture * fx, JsonNode ** s, JsonObject ** headers)
+{
+  JsonObject *body;
+
+  *s = last_create (fx, &body, headers);
+  return json_object_get_array_member (json_object_get_object_member (body,
+          "input"), "media");
+}
+
 /* Checks one upload the server received: every form field, in order,
  * matching the policy it was made with; a name from the content hash. */
 static const gchar *
@@ -212,28 +231,20 @@ test_uri_references (Wr2vFixture * fx, gconstpointer data)
 {
   Wr2vRun r;
   JsonNode *s;
-  JsonObject *body, *headers;
+  JsonObject *headers;
   JsonArray *media;
 
   fx->req = wr2v_test_uri_request ("Video 1 waves at Image 2", TRUE);
 
   wr2v_fx_go_clip (fx, NULL, &r);
   wr2v_fx_assert_counts (fx, "policy", 0, "upload", 0, "create", 1, NULL);
-  s = last_create (fx, &body, &headers);
-  media = json_object_get_array_member (json_object_get_object_member (body,
-          "input"), "media");
-  g_assert_cmpstr (json_object_get_string_member
-      (json_array_get_object_element (media, 0), "url"), ==,
+  media = last_media (fx, &s, &headers);
+  g_assert_cmpstr (media_string (media, 0, "url"), ==,
       "https://cdn.example.com/ref.mp4");
-  g_assert_cmpstr (json_object_get_string_member
-      (json_array_get_object_element (media, 0), "type"), ==,
-      "reference_video");
-  g_assert_cmpstr (json_object_get_string_member
-      (json_array_get_object_element (media, 1), "url"), ==,
+  g_assert_cmpstr (media_string (media, 0, "type"), ==, "reference_video");
+  g_assert_cmpstr (media_string (media, 1, "url"), ==,
       "https://cdn.example.com/ref.png");
-  g_assert_cmpstr (json_object_get_string_member
-      (json_array_get_object_element (media, 1), "type"), ==,
-      "reference_image");
+  g_assert_cmpstr (media_string (media, 1, "type"), ==, "reference_image");
   g_assert_cmpstr (json_object_get_string_member (headers,
           "X-DashScope-Async"), ==, "enable");
   g_assert_false (json_object_has_member (headers,
@@ -250,7 +261,7 @@ test_mixed_references (Wr2vFixture * fx, gconstpointer data)
   Wr2vReference *ref;
   Wr2vRun r;
   JsonNode *s;
-  JsonObject *body, *headers;
+  JsonObject *headers;
   JsonArray *media;
 
   req = fx->req = wr2v_request_new ();
@@ -269,17 +280,26 @@ test_mixed_references (Wr2vFixture * fx, gconstpointer data)
 
   wr2v_fx_go_ok (fx, NULL, &r);
   g_assert_cmpint (wr2v_fx_count (fx, "upload"), ==, 1);
-  s = last_create (fx, &body, &headers);
-  media = json_object_get_array_member (json_object_get_object_member (body,
-          "input"), "media");
-  g_assert_cmpstr (json_object_get_string_member
-      (json_array_get_object_element (media, 0), "url"), ==,
+  media = last_media (fx, &s, &headers);
+  g_assert_cmpstr (media_string (media, 0, "url"), ==,
       "https://cdn.example.com/ref.mp4");
-  g_assert_true (g_str_has_prefix (json_object_get_string_member
-          (json_array_get_object_element (media, 1), "url"), "oss://"));
+  g_assert_true (g_str_has_prefix (media_string (media, 1, "url"), "oss://"));
   g_assert_cmpstr (json_object_get_string_member (headers,
           "X-DashScope-OssResourceResolve"), ==, "enable");
   json_node_unref (s);
+  wr2v_run_clear (&r);
+}
+
+/* A second run, by a new engine (as a new process), uploads the three
+ * references again and creates the task. */
+static void
+assert_rerun_uploads (Wr2vFixture * fx)
+{
+  Wr2vRun r;
+
+  wr2v_fx_renew_engine (fx);
+  wr2v_fx_go_ok (fx, NULL, &r);
+  wr2v_fx_assert_counts (fx, "upload", 6, "create", 2, NULL);
   wr2v_run_clear (&r);
 }
 
@@ -288,25 +308,11 @@ test_mixed_references (Wr2vFixture * fx, gconstpointer data)
 static void
 test_upload_other_model (Wr2vFixture * fx, gconstpointer data)
 {
-  Wr2vRun r;
-
   wr2v_fx_expect_success (fx, NULL);
   g_assert_cmpint (wr2v_fx_count (fx, "upload"), ==, 3);
   g_free (fx->settings.model);
   fx->settings.model = g_strdup ("wan2.7-r2v-other");
-  wr2v_fx_renew_engine (fx);
-  wr2v_fx_go_ok (fx, NULL, &r);
-  wr2v_fx_assert_counts (fx, "upload", 6, "create", 2, NULL);
-  wr2v_run_clear (&r);
-}
-
-/* 409 FileAlreadyExists: the name is the content's hash, so the same
- * bytes are there already. */
-static void
-test_upload_exists (Wr2vFixture * fx, gconstpointer data)
-{
-  wr2v_fx_expect_success (fx, "{\"fault\": \"upload-exists\", \"times\": 1}");
-  g_assert_cmpint (wr2v_fx_count (fx, "upload"), ==, 3);
+  assert_rerun_uploads (fx);
 }
 
 /* A file above the policy's max_file_size_mb is refused before upload. */
@@ -327,13 +333,6 @@ test_upload_too_large (Wr2vFixture * fx, gconstpointer data)
   wr2v_assert_says (r.error, "up to 1.0");
   wr2v_fx_assert_counts (fx, "policy", 1, "upload", 0, "create", 0, NULL);
   wr2v_run_clear (&r);
-}
-
-static void
-test_policy_503 (Wr2vFixture * fx, gconstpointer data)
-{
-  wr2v_fx_expect_success (fx, "{\"fault\": \"policy-503\", \"times\": 1}");
-  g_assert_cmpint (wr2v_fx_count (fx, "policy"), ==, 4);
 }
 
 /* Resumed two days after its create: the journal's task is UNKNOWN to
@@ -434,12 +433,8 @@ test_create_invalid_url (Wr2vFixture * fx, gconstpointer data)
   wr2v_assert_detail (&r.job, "provider-code", "InvalidURL");
   wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
   wr2v_run_clear (&r);
-  wr2v_fx_renew_engine (fx);
-
   /* a new engine: only the store could remember, and it forgot */
-  wr2v_fx_go_ok (fx, NULL, &r);
-  wr2v_fx_assert_counts (fx, "upload", 6, "create", 2, NULL);
-  wr2v_run_clear (&r);
+  assert_rerun_uploads (fx);
 }
 
 /* Refused before any request: 15 s with a reference video. */
@@ -456,6 +451,15 @@ test_duration_with_video (Wr2vFixture * fx, gconstpointer data)
   g_assert_cmpint (wr2v_fx_total_requests (fx), ==, 0);
   wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
   wr2v_run_clear (&r);
+}
+
+/* The fake serves @region's endpoint, and the engine is set to it. */
+static void
+use_region (Wr2vFixture * fx, const gchar * region)
+{
+  wr2v_fx_controlf (fx, "{\"region\": \"%s\"}", region);
+  g_free (fx->settings.region);
+  fx->settings.region = g_strdup (region);
 }
 
 static void
@@ -479,13 +483,9 @@ test_region_refuses_files (Wr2vFixture * fx, gconstpointer data)
 {
   Wr2vRun r;
 
-  wr2v_fx_control (fx, "{\"region\": \"singapore\"}");
-  g_free (fx->settings.region);
-  fx->settings.region = g_strdup ("singapore");
-  wr2v_fx_go (fx, NULL, &r);
-  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED);
+  use_region (fx, "singapore");
+  wr2v_fx_go_fails (fx, NULL, WR2V_ERROR_UNSUPPORTED, "set a uri", &r);
   wr2v_assert_says (r.error, "Video 1");
-  wr2v_assert_says (r.error, "set a uri");
   wr2v_assert_says (r.error, "region=beijing");
   wr2v_fx_assert_counts (fx, "policy", 0, "upload", 0, "create", 0, NULL);
   g_assert_cmpint (wr2v_fx_total_requests (fx), ==, 0);
@@ -499,9 +499,7 @@ test_region_uris (Wr2vFixture * fx, gconstpointer data)
 {
   Wr2vRun r;
 
-  wr2v_fx_control (fx, "{\"region\": \"us\"}");
-  g_free (fx->settings.region);
-  fx->settings.region = g_strdup ("us");
+  use_region (fx, "us");
   fx->req = wr2v_test_uri_request ("Video 1 waves at Image 2", TRUE);
   wr2v_fx_go_ok (fx, NULL, &r);
   wr2v_fx_assert_counts (fx, "policy", 0, "create", 1, NULL);
@@ -515,10 +513,8 @@ test_policy_not_offered (Wr2vFixture * fx, gconstpointer data)
 {
   Wr2vRun r;
 
-  wr2v_fx_control (fx, "{\"region\": \"singapore\"}");
-  wr2v_fx_go (fx, NULL, &r);
-  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED);
-  wr2v_assert_says (r.error, "set a uri");
+  wr2v_fx_go_fails (fx, "{\"region\": \"singapore\"}",
+      WR2V_ERROR_UNSUPPORTED, "set a uri", &r);
   wr2v_fx_assert_counts (fx, "policy", 1, "create", 0, NULL);
   wr2v_run_clear (&r);
 }
@@ -662,6 +658,21 @@ expect_refused (Wr2vEngine * engine, Wr2vRequest * req, const gchar * words)
   wr2v_assert_refuses (engine, req, 0, words);
 }
 
+/* @req checked by an engine with @settings: accepted (@words NULL), or
+ * refused saying @words. */
+static void
+check_with (Wr2vEngineSettings * settings, Wr2vRequest * req,
+    const gchar * words)
+{
+  Wr2vEngine *engine = wr2v_engine_new ("dashscope", settings, NULL);
+
+  if (words)
+    expect_refused (engine, req, words);
+  else
+    wr2v_assert_accepts (engine, req);
+  wr2v_engine_free (engine);
+}
+
 static const Wr2vDurationCheck durations[] = {
   {1, "2 to 15 seconds"},
   {16, "2 to 15 seconds"},
@@ -742,15 +753,10 @@ test_settings (void)
 
   /* regions, case-insensitive; an unknown one is refused clearly */
   settings.region = g_strdup ("US");
-  engine = wr2v_engine_new ("dashscope", &settings, NULL);
-  g_assert_true (wr2v_engine_check (engine, req, &err));
-  g_assert_no_error (err);
-  wr2v_engine_free (engine);
+  check_with (&settings, req, NULL);
   g_free (settings.region);
   settings.region = g_strdup ("beijing");
-  engine = wr2v_engine_new ("dashscope", &settings, NULL);
-  g_assert_true (wr2v_engine_check (engine, req, NULL));
-  wr2v_engine_free (engine);
+  check_with (&settings, req, NULL);
   g_free (settings.region);
   settings.region = g_strdup ("hangzhou");
   engine = wr2v_engine_new ("dashscope", &settings, NULL);
@@ -774,19 +780,13 @@ test_settings (void)
       Wr2vReference *ref = g_ptr_array_index (files->references, i);
       g_clear_pointer (&ref->uri, g_free);
     }
-    engine = wr2v_engine_new ("dashscope", &settings, NULL);
-    expect_refused (engine, files, "region=beijing");
-    wr2v_engine_free (engine);
+    check_with (&settings, files, "region=beijing");
     settings.api_url = g_strdup ("https://dashscope.aliyuncs.com/");
-    engine = wr2v_engine_new ("dashscope", &settings, NULL);
-    g_assert_true (wr2v_engine_check (engine, files, NULL));
-    wr2v_engine_free (engine);
+    check_with (&settings, files, NULL);
     g_free (settings.api_url);
     settings.region = g_strdup ("beijing");
     settings.api_url = g_strdup ("https://dashscope-us.aliyuncs.com");
-    engine = wr2v_engine_new ("dashscope", &settings, NULL);
-    expect_refused (engine, files, "region is us");
-    wr2v_engine_free (engine);
+    check_with (&settings, files, "region is us");
     g_clear_pointer (&settings.api_url, g_free);
     g_clear_pointer (&settings.region, g_free);
     wr2v_request_free (files);
@@ -887,6 +887,16 @@ add_table_cases (void)
   }
 }
 
+/* Faults the job gets over, as rows (wr2v-test-faults.h). */
+static const Wr2vRecoveryCase recovery_rows[] = {
+  /* 409 FileAlreadyExists: the name is the content's hash, so the same
+   * bytes are there already */
+  {"/dashscope/upload-exists", "{\"fault\": \"upload-exists\", \"times\": 1}",
+      {{"upload", 3}}},
+  {"/dashscope/policy-503", "{\"fault\": \"policy-503\", \"times\": 1}",
+      {{"policy", 4}}},
+};
+
 /* Faults that end in an error, as rows (wr2v-test-faults.h). */
 static const Wr2vFailCase error_rows[] = {
   /* the result URL expired before the download: the signed query is not
@@ -918,9 +928,8 @@ main (int argc, char **argv)
   WR2V_FIXTURE_ADD ("/dashscope/mixed-references", NULL, test_mixed_references);
   WR2V_FIXTURE_ADD ("/dashscope/upload-other-model", NULL,
       test_upload_other_model);
-  WR2V_FIXTURE_ADD ("/dashscope/upload-exists", NULL, test_upload_exists);
   WR2V_FIXTURE_ADD ("/dashscope/upload-too-large", NULL, test_upload_too_large);
-  WR2V_FIXTURE_ADD ("/dashscope/policy-503", NULL, test_policy_503);
+  wr2v_recovery_cases_add (recovery_rows, G_N_ELEMENTS (recovery_rows));
   wr2v_fail_cases_add (error_rows, G_N_ELEMENTS (error_rows));
   WR2V_FIXTURE_ADD ("/dashscope/resume-after-24h", NULL, test_resume_after_24h);
   WR2V_FIXTURE_ADD ("/dashscope/duration-15-with-video", NULL,
