@@ -685,14 +685,14 @@ wr2v_fx_assert_counts (Wr2vFixture * fx, const gchar * route, ...)
   va_list args;
 
   va_start (args, route);
-  for (; route; route = va_arg (args, const gchar *))
-  {
+  while (route) {
     gint64 want = va_arg (args, gint);
     gint64 got = wr2v_fx_count (fx, route);
 
     if (got != want)
       g_error ("requests to \"%s\": %" G_GINT64_FORMAT ", expected %"
           G_GINT64_FORMAT, route, got, want);
+    route = va_arg (args, const gchar *);
   }
   va_end (args);
 }
