@@ -328,12 +328,22 @@ class Handler(fakelib.Handler):
             self.send_raw(404, b"404: Not Found", "text/plain")
         return missing
 
-    def object_info(self, node_class):
-        node_class = urllib.parse.unquote(node_class)
+    def asked_for(self, route, value, fault):
+        """Records @value (unquoted) in the stats' list @route; returns it
+        and the fault @fault, or None for it when this server lacks @route
+        (a 404 sent)."""
+        value = urllib.parse.unquote(value)
         with STATE_LOCK:
-            STATE.object_info.append(node_class)
-            gone = STATE.faults.get("missing-node")
-        if self.lacks("object_info"):
+            getattr(STATE, route).append(value)
+            gone = STATE.faults.get(fault)
+        if self.lacks(route):
+            return None, None
+        return value, gone
+
+    def object_info(self, node_class):
+        node_class, gone = self.asked_for("object_info", node_class,
+                                          "missing-node")
+        if node_class is None:
             return
         if gone is not None and gone.get("class") == node_class:
             self.send_json(200, {})
@@ -343,11 +353,8 @@ class Handler(fakelib.Handler):
             "display_name": node_class, "category": "fake"}})
 
     def models(self, folder):
-        folder = urllib.parse.unquote(folder)
-        with STATE_LOCK:
-            STATE.models.append(folder)
-            gone = STATE.faults.get("missing-model")
-        if self.lacks("models"):
+        folder, gone = self.asked_for("models", folder, "missing-model")
+        if folder is None:
             return
         if folder not in MODELS:
             self.send_raw(404, b"404: Not Found", "text/plain")

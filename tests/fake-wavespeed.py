@@ -373,19 +373,16 @@ class Handler(fakelib.Handler):
         if "prompt" not in parsed or "videos" not in parsed:
             self.send_json(400, {"code": 400, "message": "prompt and videos are required"})
             return
-        if sinv is not None:
-            self.send_json(400, {"code": 1401, "message": "invalid parameter"})
-            return
-        if s500 is not None:
-            self.send_json(500, {"code": 500, "message": "internal error"})
-            return
-        if s503 is not None:
-            self.send_json(503, {"code": 503, "message": "unavailable"})
-            return
-        if senv is not None:
-            self.send_json(200, {"code": 500, "message": "internal error",
-                                 "data": None})
-            return
+        # the submit faults that answer with an error: status, envelope
+        for fault, status, answer in (
+                (sinv, 400, {"code": 1401, "message": "invalid parameter"}),
+                (s500, 500, {"code": 500, "message": "internal error"}),
+                (s503, 503, {"code": 503, "message": "unavailable"}),
+                (senv, 200, {"code": 500, "message": "internal error",
+                             "data": None})):
+            if fault is not None:
+                self.send_json(status, answer)
+                return
         job_id = "pred_" + uuid.uuid4().hex[:16]
         with STATE_LOCK:
             STATE.jobs[job_id] = STATE.new_job()

@@ -90,16 +90,35 @@ expect_check_error (Wr2vEngineSettings * s, Wr2vRequest * req, gint code,
     const gchar * words)
 {
   Wr2vEngine *engine = wr2v_engine_new ("comfyui", s, NULL);
-  GError *err = NULL;
 
-  g_assert_false (wr2v_engine_check (engine, req, &err));
-  g_assert_nonnull (err);
-  g_test_message ("refused: %s", err->message);
-  g_assert_error (err, WR2V_ERROR, code);
-  g_assert_nonnull (strstr (err->message, words));
-  g_error_free (err);
+  wr2v_assert_refuses (engine, req, code, words);
   wr2v_engine_free (engine);
 }
+
+static const Wr2vDurationCheck durations[] = {
+  {1, NULL},
+  {10, NULL},
+  {11, "1 to 10"},
+  {0, "1 to 10"},
+};
+
+/* Workflows the check refuses: a file, its text, what the error says. */
+static const struct
+{
+  const gchar *name, *text, *says;
+} unusable_workflows[] = {
+  {"ui.json", "{\"nodes\": [], \"links\": [], \"version\": 0.4}",
+      "Export (API)"},
+  {"noref.json", "{\"1\": {\"class_type\": \"CLIPTextEncode\", \"inputs\": "
+        "{\"text\": \"{{prompt}}\"}}}", "{{reference_image}}"},
+  {"unknown.json", "{\"1\": {\"class_type\": \"LoadImage\", \"inputs\": "
+        "{\"image\": \"{{reference_image}}\", \"x\": \"{{steps}}\"}}}",
+      "{{steps}}"},
+  {"embedded.json", "{\"1\": {\"class_type\": \"LoadImage\", \"inputs\": "
+        "{\"image\": \"{{reference_image}}\", \"t\": \"a {{prompt}} b\"}}}",
+      "longer text"},
+  {"broken.json", "{\"1\": ", "not valid JSON"},
+};
 
 static void
 test_check (void)
@@ -109,6 +128,7 @@ test_check (void)
   Wr2vRequest *req;
   GError *err = NULL;
   gchar *identity, *sha, *path, *id2;
+  guint i;
 
   if (!wr2v_test_media.ok) {
     g_test_skip ("no test media");
@@ -121,15 +141,8 @@ test_check (void)
   req = wr2v_test_media_request (PROMPT);
 
   /* durations 1..10 */
-  req->duration = 1;
-  g_assert_true (wr2v_engine_check (engine, req, &err));
-  g_assert_no_error (err);
-  req->duration = 10;
-  g_assert_true (wr2v_engine_check (engine, req, NULL));
-  req->duration = 11;
-  expect_check_error (NULL, req, WR2V_ERROR_UNSUPPORTED, "1 to 10");
-  req->duration = 0;
-  expect_check_error (NULL, req, WR2V_ERROR_UNSUPPORTED, "1 to 10");
+  wr2v_assert_durations (engine, req, WR2V_ERROR_UNSUPPORTED, durations,
+      G_N_ELEMENTS (durations));
   req->duration = 5;
 
   /* free, local */
@@ -161,29 +174,13 @@ test_check (void)
   g_free (s.workflow);
 
   /* workflows that can't be used */
-  s.workflow = write_workflow (wr2v_test_media.root, "ui.json",
-      "{\"nodes\": [], \"links\": [], \"version\": 0.4}");
-  expect_check_error (&s, req, WR2V_ERROR_INVALID_REQUEST, "Export (API)");
-  g_free (s.workflow);
-  s.workflow = write_workflow (wr2v_test_media.root, "noref.json",
-      "{\"1\": {\"class_type\": \"CLIPTextEncode\", \"inputs\": "
-      "{\"text\": \"{{prompt}}\"}}}");
-  expect_check_error (&s, req, WR2V_ERROR_INVALID_REQUEST,
-      "{{reference_image}}");
-  g_free (s.workflow);
-  s.workflow = write_workflow (wr2v_test_media.root, "unknown.json",
-      "{\"1\": {\"class_type\": \"LoadImage\", \"inputs\": "
-      "{\"image\": \"{{reference_image}}\", \"x\": \"{{steps}}\"}}}");
-  expect_check_error (&s, req, WR2V_ERROR_INVALID_REQUEST, "{{steps}}");
-  g_free (s.workflow);
-  s.workflow = write_workflow (wr2v_test_media.root, "embedded.json",
-      "{\"1\": {\"class_type\": \"LoadImage\", \"inputs\": "
-      "{\"image\": \"{{reference_image}}\", \"t\": \"a {{prompt}} b\"}}}");
-  expect_check_error (&s, req, WR2V_ERROR_INVALID_REQUEST, "longer text");
-  g_free (s.workflow);
-  s.workflow = write_workflow (wr2v_test_media.root, "broken.json", "{\"1\": ");
-  expect_check_error (&s, req, WR2V_ERROR_INVALID_REQUEST, "not valid JSON");
-  g_free (s.workflow);
+  for (i = 0; i < G_N_ELEMENTS (unusable_workflows); i++) {
+    s.workflow = write_workflow (wr2v_test_media.root,
+        unusable_workflows[i].name, unusable_workflows[i].text);
+    expect_check_error (&s, req, WR2V_ERROR_INVALID_REQUEST,
+        unusable_workflows[i].says);
+    g_free (s.workflow);
+  }
   s.workflow = g_build_filename (wr2v_test_media.root, "missing.json", NULL);
   expect_check_error (&s, req, WR2V_ERROR_INVALID_REQUEST, "missing.json");
   g_clear_pointer (&s.workflow, g_free);
@@ -210,24 +207,19 @@ test_happy_path (Wr2vFixture * fx, gconstpointer data)
   const gchar *client_id, *name;
   guint i;
 
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   req = wr2v_fx_the_request (fx);
   req->seed = 42;
   /* the server renames the upload: its name must be the one used */
   wr2v_fx_control (fx, "{\"fault\": \"upload-rename\"}");
 
-  wr2v_fx_go (fx, NULL, &r);
-  g_assert_no_error (r.error);
-  wr2v_assert_clip (r.path);
+  wr2v_fx_go_clip (fx, NULL, &r);
   g_assert_nonnull (r.job.job_id);
   wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
   wr2v_fx_assert_tmp_empty (fx);
 
-  g_assert_cmpint (wr2v_fx_count (fx, "upload"), ==, 1);
-  g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 1);
+  wr2v_fx_assert_counts (fx, "upload", 1, "prompt", 1, NULL);
   g_assert_cmpint (wr2v_fx_count (fx, "history"), >=, 3);
-  g_assert_cmpint (wr2v_fx_count (fx, "view"), ==, 1);
-  g_assert_cmpint (wr2v_fx_count (fx, "interrupt"), ==, 0);
+  wr2v_fx_assert_counts (fx, "view", 1, "interrupt", 0, NULL);
 
   s = last_graph (fx, &graph, &client_id);
   root = json_node_get_object (s);
@@ -302,15 +294,13 @@ test_portrait_and_seed (Wr2vFixture * fx, gconstpointer data)
   JsonNode *s;
   Wr2vRun r;
 
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   req = wr2v_fx_the_request (fx);
   req->aspect_ratio = WR2V_ASPECT_9_16;
   req->aspect_ratio_set = TRUE;
   req->resolution = WR2V_RESOLUTION_1080P;
   req->duration = 2;
   req->negative_prompt = g_strdup ("rain");
-  wr2v_fx_go (fx, NULL, &r);
-  g_assert_no_error (r.error);
+  wr2v_fx_go_ok (fx, NULL, &r);
 
   s = last_graph (fx, &graph, NULL);
   in = inputs_of (graph, "7");
@@ -345,7 +335,6 @@ test_custom_workflow (Wr2vFixture * fx, gconstpointer data)
   Wr2vRun r;
   guint i;
 
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   fx->settings.workflow = write_workflow (fx->dir, "phantom.json",
       "{\"1\": {\"class_type\": \"UNETLoader\", \"inputs\": "
       "{\"unet_name\": \"phantom_wan_14B_fp16.safetensors\", "
@@ -367,9 +356,7 @@ test_custom_workflow (Wr2vFixture * fx, gconstpointer data)
   req = wr2v_fx_the_request (fx);
   req->seed = 7;
   req->duration = 10;
-  wr2v_fx_go (fx, NULL, &r);
-  g_assert_no_error (r.error);
-  wr2v_assert_clip (r.path);
+  wr2v_fx_go_clip (fx, NULL, &r);
   g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 1);
 
   s = last_graph (fx, &graph, NULL);
@@ -406,8 +393,7 @@ test_custom_workflow (Wr2vFixture * fx, gconstpointer data)
   /* 1080p: multiples of 16, never more lines than asked */
   wr2v_fx_renew_engine (fx);
   req->resolution = WR2V_RESOLUTION_1080P;
-  wr2v_fx_go (fx, NULL, &r);
-  g_assert_no_error (r.error);
+  wr2v_fx_go_ok (fx, NULL, &r);
   s = last_graph (fx, &graph, NULL);
   in = inputs_of (graph, "3");
   g_assert_cmpint (json_object_get_int_member (in, "width"), ==, 1920);
@@ -458,17 +444,13 @@ static void
 test_hostile_output (Wr2vFixture * fx, gconstpointer data)
 {
   const Hostile *h = data;
-  gchar *json, *base;
+  gchar *base;
   Wr2vRun r;
 
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  json = g_strdup_printf ("{\"fault\": \"hostile-output\", \"filename\": "
+  wr2v_fx_controlf (fx, "{\"fault\": \"hostile-output\", \"filename\": "
       "\"%s\", \"subfolder\": \"%s\"}", h->filename, h->subfolder);
-  wr2v_fx_control (fx, json);
-  g_free (json);
   wr2v_fx_go_fails (fx, NULL, WR2V_ERROR_PROTOCOL, "refusing", &r);
-  g_assert_cmpint (wr2v_fx_count (fx, "view"), ==, 0);
-  g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 1);
+  wr2v_fx_assert_counts (fx, "view", 0, "prompt", 1, NULL);
   wr2v_fx_assert_tmp_empty (fx);
   /* no file of the server's naming anywhere */
   base = g_path_get_basename (h->filename);
@@ -490,17 +472,12 @@ static void
 test_hostile_upload_name (Wr2vFixture * fx, gconstpointer data)
 {
   const Hostile *h = data;
-  gchar *json;
   Wr2vRun r;
 
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  json = g_strdup_printf ("{\"fault\": \"upload-hostile\", \"name\": "
+  wr2v_fx_controlf (fx, "{\"fault\": \"upload-hostile\", \"name\": "
       "\"%s\", \"subfolder\": \"%s\"}", h->filename, h->subfolder);
-  wr2v_fx_control (fx, json);
-  g_free (json);
   wr2v_fx_go_fails (fx, NULL, WR2V_ERROR_PROTOCOL, "refusing", &r);
-  g_assert_cmpint (wr2v_fx_count (fx, "upload"), ==, 1);
-  g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 0);
+  wr2v_fx_assert_counts (fx, "upload", 1, "prompt", 0, NULL);
   wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
   wr2v_fx_assert_tmp_empty (fx);
   wr2v_run_clear (&r);
@@ -520,6 +497,19 @@ assert_cancelled (Wr2vFixture * fx, const gchar * id)
       0);
 }
 
+/* The one job ComfyUI queued was removed again (assert_cancelled), after
+ * one submit, and the journal forgot @r's job. */
+static void
+assert_job_removed (Wr2vFixture * fx, Wr2vRun * r)
+{
+  gchar *id = wr2v_fx_only_job (fx);
+
+  assert_cancelled (fx, id);
+  g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 1);
+  wr2v_fx_assert_journal (fx, r->job.hash, FALSE, NULL);
+  g_free (id);
+}
+
 /* An older ComfyUI: no /api/jobs, no /object_info, no /models. */
 #define OLD_SERVER "{\"lacks\": [\"jobs\", \"object_info\", \"models\"]}"
 
@@ -534,7 +524,6 @@ test_cancel_running (Wr2vFixture * fx, gconstpointer data)
   gchar *id;
   Wr2vRun r;
 
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   if (data)
     wr2v_fx_control (fx, OLD_SERVER);
   wr2v_fx_control (fx, "{\"fault\": \"never-finish\"}");
@@ -561,9 +550,7 @@ test_cancel_running (Wr2vFixture * fx, gconstpointer data)
 
   /* the next run queues it anew */
   g_cancellable_reset (fx->cancellable);
-  wr2v_fx_go (fx, "{\"clear_fault\": \"never-finish\"}", &r);
-  g_assert_no_error (r.error);
-  wr2v_assert_clip (r.path);
+  wr2v_fx_go_clip (fx, "{\"clear_fault\": \"never-finish\"}", &r);
   g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 2);
   wr2v_run_clear (&r);
   g_free (id);
@@ -577,7 +564,6 @@ test_cancel_queued (Wr2vFixture * fx, gconstpointer data)
   gchar *id;
   Wr2vRun r;
 
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   wr2v_fx_control (fx, OLD_SERVER);
   /* somebody else's job runs; ours waits behind it */
   wr2v_fx_control (fx, "{\"create_job\": \"other-job\", \"running\": true}");
@@ -621,30 +607,22 @@ test_cancel_queued (Wr2vFixture * fx, gconstpointer data)
 static void
 test_cancel_submit (Wr2vFixture * fx, gconstpointer data)
 {
-  gchar *id;
   Wr2vRun r;
 
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   wr2v_fx_control (fx, "{\"fault\": \"prompt-hang\", \"seconds\": 30}");
   wr2v_fx_go_cancelled (fx, WR2V_PHASE_SUBMIT, 300, &r);
-  id = wr2v_fx_only_job (fx);
-  assert_cancelled (fx, id);
-  g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 1);
   /* free and removed: the next run may submit */
-  wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
-  g_free (id);
+  assert_job_removed (fx, &r);
   wr2v_run_clear (&r);
 }
 
 /* --- faults that end in a recovery ------------------------------------ */
 
-static void
-test_queue_500 (Wr2vFixture * fx, gconstpointer data)
-{
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
+/* Faults the job gets over, as rows (wr2v-test-faults.h). */
+static const Wr2vRecoveryCase recovery_rows[] = {
   /* the queue is only a hint: polling goes on without it */
-  wr2v_fx_expect_success (fx, "{\"fault\": \"queue-500\"}");
-}
+  {"/comfyui/faults/queue-500", "{\"fault\": \"queue-500\"}", {{NULL}}},
+};
 
 /* --- faults that end in an error -------------------------------------- */
 
@@ -683,9 +661,7 @@ test_preflight_shape (Wr2vFixture * fx, gconstpointer data)
   };
   Wr2vRun r;
 
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  wr2v_fx_go (fx, NULL, &r);
-  g_assert_no_error (r.error);
+  wr2v_fx_go_ok (fx, NULL, &r);
   assert_string_list (fx, "object_info", default_classes,
       G_N_ELEMENTS (default_classes));
   assert_string_list (fx, "models", folders, G_N_ELEMENTS (folders));
@@ -697,33 +673,19 @@ test_preflight_shape (Wr2vFixture * fx, gconstpointer data)
 static void
 test_preflight_old_server (Wr2vFixture * fx, gconstpointer data)
 {
-  Wr2vRun r;
-
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  wr2v_fx_go (fx, OLD_SERVER, &r);
-  g_assert_no_error (r.error);
-  wr2v_assert_clip (r.path);
-  g_assert_cmpint (wr2v_fx_count (fx, "object_info"), ==, 1);
-  g_assert_cmpint (wr2v_fx_count (fx, "models"), ==, 3);
-  g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 1);
-  wr2v_run_clear (&r);
+  wr2v_fx_expect_success (fx, OLD_SERVER);
+  wr2v_fx_assert_counts (fx, "object_info", 1, "models", 3, NULL);
 }
 
 /* A 200 with garbage: the job was queued; it is removed again. */
 static void
 test_prompt_malformed (Wr2vFixture * fx, gconstpointer data)
 {
-  gchar *id;
   Wr2vRun r;
 
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   wr2v_fx_go (fx, "{\"fault\": \"prompt-malformed\", \"times\": 1}", &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_PROTOCOL);
-  id = wr2v_fx_only_job (fx);
-  assert_cancelled (fx, id);
-  g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 1);
-  wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
-  g_free (id);
+  assert_job_removed (fx, &r);
   wr2v_run_clear (&r);
 }
 
@@ -733,22 +695,14 @@ test_job_error (Wr2vFixture * fx, gconstpointer data)
   gchar *id;
   Wr2vRun r;
 
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  wr2v_fx_go (fx, "{\"fault\": \"job-error\", \"times\": 1, \"message\": "
-      "\"CUDA out of memory. Tried to allocate 2.00 GiB\"}", &r);
-  g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_JOB_FAILED);
-  id = wr2v_fx_only_job (fx);
-  g_assert_nonnull (strstr (r.error->message, id));
-  g_assert_nonnull (strstr (r.error->message, "CUDA out of memory"));
-  g_assert_nonnull (strstr (r.error->message, "KSampler"));
-  g_assert_nonnull (strstr (r.error->message, "lower duration"));
-  g_assert_cmpstr (gst_structure_get_string (r.job.error_details, "job-id"),
-      ==, id);
+  /* over: the rerun may queue it anew */
+  id = wr2v_fx_go_job_failed (fx, "{\"fault\": \"job-error\", \"times\": 1, "
+      "\"message\": \"CUDA out of memory. Tried to allocate 2.00 GiB\"}",
+      "CUDA out of memory", 0, &r);
+  wr2v_assert_says (r.error, "KSampler");
+  wr2v_assert_says (r.error, "lower duration");
   g_assert_nonnull (gst_structure_get_string (r.job.error_details,
           "provider-message"));
-  g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 1);
-  /* over: the rerun may queue it anew */
-  wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
   g_free (id);
   wr2v_run_clear (&r);
 }
@@ -760,11 +714,9 @@ test_uri_only (Wr2vFixture * fx, gconstpointer data)
 {
   Wr2vRun r;
 
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   fx->req = wr2v_test_uri_request ("Video 1 waves", FALSE);
   wr2v_fx_go_fails (fx, NULL, WR2V_ERROR_UNSUPPORTED, "local files", &r);
-  g_assert_cmpint (wr2v_fx_count (fx, "upload"), ==, 0);
-  g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 0);
+  wr2v_fx_assert_counts (fx, "upload", 0, "prompt", 0, NULL);
   wr2v_run_clear (&r);
 }
 
@@ -877,10 +829,7 @@ test_websocket_progress (Wr2vFixture * fx, gconstpointer data)
   JsonNode *s, *s2;
   Wr2vRun r;
 
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  wr2v_fx_go (fx, "{\"polls\": 3}", &r);
-  g_assert_no_error (r.error);
-  wr2v_assert_clip (r.path);
+  wr2v_fx_go_clip (fx, "{\"polls\": 3}", &r);
   g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 1);
   assert_steps_rise (fx, TRUE);
   /* read while polling: no thread of its own (the references' pipelines
@@ -917,7 +866,6 @@ test_websocket_faults (Wr2vFixture * fx, gconstpointer data)
   JsonObject *w;
   JsonNode *s;
 
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   wr2v_fx_expect_success (fx, json);
   g_free (json);
   /* one websocket per job: not reopened after it failed */
@@ -950,7 +898,6 @@ test_websocket_cancel (Wr2vFixture * fx, gconstpointer data)
 {
   Wr2vRun r;
 
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   wr2v_fx_control (fx, "{\"fault\": \"never-finish\"}");
   wr2v_fx_go_cancelled (fx, WR2V_PHASE_GENERATING, 300, &r);
   assert_steps_rise (fx, FALSE);
@@ -969,10 +916,9 @@ test_websocket_resume (Wr2vFixture * fx, gconstpointer data)
 {
   JsonObject *w;
   JsonNode *s;
-  gchar *id, *json, *first_client;
+  gchar *id, *first_client;
   Wr2vRun r;
 
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   fx->settings.request_timeout_s = WR2V_TEST_TIMEOUT_S (2);
   wr2v_fx_go (fx, "{\"polls\": 1000}", &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_TIMEOUT);
@@ -985,17 +931,13 @@ test_websocket_resume (Wr2vFixture * fx, gconstpointer data)
   first_client = g_strdup (json_object_get_string_member (w, "client_id"));
   json_node_unref (s);
 
-  json = g_strdup_printf ("{\"finish_job\": \"%s\", \"after\": 4}", id);
-  wr2v_fx_control (fx, json);
-  g_free (json);
+  wr2v_fx_controlf (fx, "{\"finish_job\": \"%s\", \"after\": 4}", id);
   g_mutex_lock (&fx->lock);
   g_array_set_size (fx->steps, 0);
   g_ptr_array_set_size (fx->phase_texts, 0);
   g_mutex_unlock (&fx->lock);
   fx->settings.request_timeout_s = 30;
-  wr2v_fx_go (fx, NULL, &r);
-  g_assert_no_error (r.error);
-  wr2v_assert_clip (r.path);
+  wr2v_fx_go_clip (fx, NULL, &r);
   g_assert_cmpstr (r.job.job_id, ==, id);
   g_assert_cmpint (wr2v_fx_count (fx, "prompt"), ==, 1);
   assert_steps_rise (fx, TRUE);
@@ -1122,7 +1064,7 @@ main (int argc, char **argv)
       test_cancel_running);
   WR2V_FIXTURE_ADD ("/comfyui/cancel/queued", NULL, test_cancel_queued);
   WR2V_FIXTURE_ADD ("/comfyui/cancel/submit", NULL, test_cancel_submit);
-  WR2V_FIXTURE_ADD ("/comfyui/faults/queue-500", NULL, test_queue_500);
+  wr2v_recovery_cases_add (recovery_rows, G_N_ELEMENTS (recovery_rows));
   wr2v_fail_cases_add (error_rows, G_N_ELEMENTS (error_rows));
   WR2V_FIXTURE_ADD ("/comfyui/faults/prompt-malformed", NULL,
       test_prompt_malformed);

@@ -44,7 +44,7 @@ typedef struct
   guint poll_5xx[5];            /* statuses retried, 0-terminated */
   const gchar *gone_words;      /* an unknown job's error says */
   gboolean gone_details;        /* ... and its details name it */
-  const gchar *upload_fault;    /* an upload fault that is retried */
+  const gchar *upload_faults[3];        /* upload faults that are retried */
   const gchar *maybe_words[2];  /* a maybe-submitted error says */
   const gchar *maybe_faults[8]; /* the submit faults after which it is */
   const gchar *key_words[4];    /* a refused key's error says */
@@ -66,7 +66,7 @@ static ContractEngine engines[] = {
         {"wavespeed", KEY, WRONG_KEY, NULL, media_request, FALSE},
         TRUE, 3, 1u << WR2V_PHASE_QUEUED, "upload", "upload",
         "{\"fault\": \"never-finish\", \"times\": 1}", NULL,
-        "poll", {500, 502, 503, 504}, NULL, FALSE, "upload-503",
+        "poll", {500, 502, 503, 504}, NULL, FALSE, {"upload-503"},
         {"paid job", "dashboard"},
         {"submit-hang", "submit-drop", "submit-500", "submit-503",
             "submit-envelope-500", "submit-202", "submit-malformed"},
@@ -79,7 +79,8 @@ static ContractEngine engines[] = {
         TRUE, 3, 1u << WR2V_PHASE_QUEUED, "policy", "policy",
         "{\"fault\": \"never-finish\", \"times\": 1}", NULL,
         "poll", {500, 502, 503, 504}, "unknown or older than 24 h", TRUE,
-        "upload-500",
+        /* 403: the upload policy expired */
+        {"upload-500", "upload-403"},
         {"paid task may have been created", "console"},
         {"create-hang", "submit-drop", "create-500", "create-malformed"},
         {"DASHSCOPE_API_KEY", "api-key", "region", "InvalidApiKey"},
@@ -88,7 +89,7 @@ static ContractEngine engines[] = {
         {"fal", KEY, WRONG_KEY, NULL, media_request, FALSE},
         TRUE, 3, 1u << WR2V_PHASE_QUEUED, "upload", "upload",
         "{\"fault\": \"never-finish\", \"times\": 1}", NULL,
-        "poll", {500, 502, 503, 504}, NULL, FALSE, "upload-503",
+        "poll", {500, 502, 503, 504}, NULL, FALSE, {"upload-503"},
         {"paid request", "dashboard"},
         {"submit-hang", "submit-drop", "submit-500", "submit-503",
             "submit-202", "submit-malformed"},
@@ -99,7 +100,7 @@ static ContractEngine engines[] = {
         {"replicate", KEY, WRONG_KEY, NULL, media_request, FALSE},
         TRUE, 3, 1u << WR2V_PHASE_QUEUED, "upload", "upload",
         "{\"fault\": \"never-finish\", \"times\": 1}", NULL,
-        "poll", {500, 502, 503, 504}, NULL, FALSE, "upload-503",
+        "poll", {500, 502, 503, 504}, NULL, FALSE, {"upload-503"},
         {"paid prediction", "dashboard"},
         {"submit-hang", "submit-drop", "submit-500", "submit-503",
             "submit-202", "submit-malformed"},
@@ -110,7 +111,7 @@ static ContractEngine engines[] = {
         {"comfyui", NULL, NULL, NULL, media_request, TRUE},
         FALSE, 1, 1u << WR2V_PHASE_PREPARE, "upload", NULL,
         "{\"polls\": 1000}", "{\"polls\": 0}",
-        "history", {500}, "restarted", FALSE, "upload-500",
+        "history", {500}, "restarted", FALSE, {"upload-500"},
       {NULL}, {NULL}, {NULL}, NULL},
 };
 
@@ -401,8 +402,8 @@ test_download_reset (Fx * f, gconstpointer data)
           f->fx.config->service->download_route), ==, 2);
 }
 
-/* An upload creates nothing billable: a failed one is tried again (with
- * what comes before it, a hosted upload's policy). */
+/* An upload creates nothing billable: a failed one (the fault @f->arg)
+ * is tried again (with what comes before it, a hosted upload's policy). */
 static void
 test_upload_retried (Fx * f, gconstpointer data)
 {
@@ -410,7 +411,7 @@ test_upload_retried (Fx * f, gconstpointer data)
 
   WR2V_FIXTURE_SKIP_IF_NO_SERVER (&f->fx);
   json = g_strdup_printf ("{\"fault\": \"%s\", \"times\": 1}",
-      f->ce->upload_fault);
+      (const gchar *) f->arg);
   wr2v_fx_expect_success (&f->fx, json);
   g_assert_cmpint (wr2v_fx_count (&f->fx, "upload"), ==, f->ce->uploads + 1);
   g_assert_cmpint (wr2v_fx_count (&f->fx, f->ce->first_route), ==,
@@ -734,7 +735,13 @@ add_engine_cases (ContractEngine * ce)
   add_case (ce, "poll-429", NULL, test_poll_429);
   add_case (ce, "slow-answers", NULL, test_slow_answers);
   add_case (ce, "download-reset", NULL, test_download_reset);
-  add_case (ce, "upload-retried", NULL, test_upload_retried);
+  add_case (ce, "upload-retried", ce->upload_faults[0], test_upload_retried);
+  for (i = 1; i < G_N_ELEMENTS (ce->upload_faults) && ce->upload_faults[i]; i++) {
+    gchar *name = g_strdup_printf ("upload-retried/%s", ce->upload_faults[i]);
+
+    add_case (ce, name, ce->upload_faults[i], test_upload_retried);
+    g_free (name);
+  }
   add_case (ce, "submit-drop", NULL, test_submit_drop);
   if (ce->bad_url)
     add_case (ce, "bad-api-url", NULL, test_bad_api_url);

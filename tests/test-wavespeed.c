@@ -55,12 +55,9 @@ test_submit_shape (Wr2vFixture * fx, gconstpointer data)
   Wr2vRun r;
   guint i;
 
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   req = wr2v_fx_the_request (fx);
 
-  wr2v_fx_go (fx, NULL, &r);
-  g_assert_no_error (r.error);
-  wr2v_assert_clip (r.path);
+  wr2v_fx_go_clip (fx, NULL, &r);
 
   /* the body: uploaded URLs in prompt order, only the fields set */
   s = last_submit (fx, &body);
@@ -116,7 +113,6 @@ test_submit_options (Wr2vFixture * fx, gconstpointer data)
   JsonObject *body;
   JsonNode *s;
 
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   wr2v_fx_run_options (fx);
 
   s = last_submit (fx, &body);
@@ -137,8 +133,6 @@ test_submit_options (Wr2vFixture * fx, gconstpointer data)
   g_assert_cmpstr (json_object_get_string_member (body, "image"), ==,
       json_array_get_string_element (images, 0));
   json_node_unref (s);
-  g_assert_cmpint (wr2v_fx_count (fx, "submit"), ==, 1);
-
 }
 
 /* A reference given as a URL is passed through, not uploaded. */
@@ -149,11 +143,9 @@ test_uri_reference (Wr2vFixture * fx, gconstpointer data)
   JsonNode *s;
   JsonObject *body;
 
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   fx->req = wr2v_test_uri_request ("Video 1 waves", FALSE);
 
-  wr2v_fx_go (fx, NULL, &r);
-  g_assert_no_error (r.error);
+  wr2v_fx_go_ok (fx, NULL, &r);
   g_assert_cmpint (wr2v_fx_count (fx, "upload"), ==, 0);
   s = last_submit (fx, &body);
   g_assert_cmpstr (json_array_get_string_element (json_object_get_array_member
@@ -169,13 +161,12 @@ test_envelope_error (Wr2vFixture * fx, gconstpointer data)
   Wr2vRun r;
   gint code = 0;
 
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  wr2v_fx_go_fails (fx, "{\"fault\": \"poll-envelope-401\", \"times\": 1}",
+  wr2v_fx_go_fails_submitted (fx,
+      "{\"fault\": \"poll-envelope-401\", \"times\": 1}",
       WR2V_ERROR_NOT_AUTHORIZED, "invalid key", &r);
   g_assert_true (gst_structure_get_int (r.job.error_details, "provider-code",
           &code));
   g_assert_cmpint (code, ==, 401);
-  g_assert_cmpint (wr2v_fx_count (fx, "submit"), ==, 1);
   wr2v_run_clear (&r);
 }
 
@@ -186,7 +177,6 @@ test_timeout_in_upload (Wr2vFixture * fx, gconstpointer data)
 {
   Wr2vRun r;
 
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   fx->settings.request_timeout_s = 1;
   wr2v_fx_control (fx,
       "{\"fault\": \"upload-slow\", \"seconds\": 2, \"times\": 1}");
@@ -223,38 +213,24 @@ test_job_fails (Wr2vFixture * fx, gconstpointer data)
 {
   const FailCase *fc = data;
   Wr2vRun r;
-  gchar *json, *id;
+  gchar *id;
   gint code = 0;
 
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  json = g_strdup_printf ("{\"fault\": \"job-fail\", \"code\": %d, "
+  wr2v_fx_controlf (fx, "{\"fault\": \"job-fail\", \"code\": %d, "
       "\"status\": \"%s\"}", fc->code, fc->status);
-  wr2v_fx_control (fx, json);
-  g_free (json);
-  wr2v_fx_go_fails (fx, NULL, WR2V_ERROR_JOB_FAILED, fc->words, &r);
-  id = wr2v_fx_only_job (fx);
-  g_assert_nonnull (strstr (r.error->message, id));
-
-  g_assert_nonnull (r.job.error_details);
-  g_assert_cmpstr (gst_structure_get_string (r.job.error_details, "job-id"),
-      ==, id);
+  /* the job is over: the journal lets a rerun submit afresh */
+  id = wr2v_fx_go_job_failed (fx, NULL, fc->words, 0, &r);
   g_assert_true (gst_structure_get_int (r.job.error_details,
           "provider-code", &code));
   g_assert_cmpint (code, ==, fc->code);
   g_assert_nonnull (gst_structure_get_string (r.job.error_details,
           "provider-message"));
-  g_assert_true (gst_structure_has_field (r.job.error_details, "http-status"));
-  g_assert_cmpint (wr2v_fx_count (fx, "submit"), ==, 1);
-  /* the job is over: the journal lets a rerun submit afresh */
-  wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
 
   if (fc->code == 1402) {
     /* the uploaded URLs are not offered again: the rerun uploads anew */
     wr2v_run_clear (&r);
-    wr2v_fx_go (fx, "{\"clear_fault\": \"job-fail\"}", &r);
-    g_assert_no_error (r.error);
-    g_assert_cmpint (wr2v_fx_count (fx, "upload"), ==, 6);
-    g_assert_cmpint (wr2v_fx_count (fx, "submit"), ==, 2);
+    wr2v_fx_go_ok (fx, "{\"clear_fault\": \"job-fail\"}", &r);
+    wr2v_fx_assert_counts (fx, "upload", 6, "submit", 2, NULL);
   }
   wr2v_run_clear (&r);
   g_free (id);
@@ -272,7 +248,6 @@ test_submit_unreachable (Wr2vFixture * fx, gconstpointer data)
   guint port;
   Wr2vRun r;
 
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   /* a loopback port nobody listens on */
   sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
       G_SOCKET_PROTOCOL_TCP, &err);
@@ -330,15 +305,12 @@ test_schema_refuses (Wr2vFixture * fx, gconstpointer data)
   };
   Wr2vRun r;
 
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   wr2v_fx_the_request (fx)->duration = 15;
   wr2v_fx_go (fx, "{\"schema\": \"narrow\"}", &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED);
   wr2v_assert_says (r.error, "\"duration\" in [5, 10] (enum), not 15");
   wr2v_assert_says (r.error, "nothing was submitted");
-  g_assert_cmpint (wr2v_fx_count (fx, "models"), ==, 1);
-  g_assert_cmpint (wr2v_fx_count (fx, "submit"), ==, 0);
-  g_assert_cmpint (wr2v_fx_count (fx, "price"), ==, 0);
+  wr2v_fx_assert_counts (fx, "models", 1, "submit", 0, "price", 0, NULL);
   g_assert_true (posted (fx, live));
   wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
   wr2v_run_clear (&r);
@@ -347,9 +319,7 @@ test_schema_refuses (Wr2vFixture * fx, gconstpointer data)
   wr2v_fx_renew_engine (fx);
   wr2v_fx_go (fx, NULL, &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED);
-  g_assert_cmpint (wr2v_fx_count (fx, "models"), ==, 1);
-  g_assert_cmpint (wr2v_fx_count (fx, "upload"), ==, 3);
-  g_assert_cmpint (wr2v_fx_count (fx, "submit"), ==, 0);
+  wr2v_fx_assert_counts (fx, "models", 1, "upload", 3, "submit", 0, NULL);
   wr2v_run_clear (&r);
 }
 
@@ -369,11 +339,9 @@ test_schema_names (Wr2vFixture * fx, gconstpointer data)
   Wr2vRun r;
   guint i;
 
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   wr2v_fx_the_request (fx)->duration = 10;
   wr2v_fx_the_request (fx)->seed = 7;
-  wr2v_fx_go (fx, "{\"schema\": \"narrow\"}", &r);
-  g_assert_no_error (r.error);
+  wr2v_fx_go_ok (fx, "{\"schema\": \"narrow\"}", &r);
   wr2v_run_clear (&r);
 
   s = last_submit (fx, &body);
@@ -448,7 +416,6 @@ test_schema_missing (Wr2vFixture * fx, gconstpointer data)
   JsonNode *s;
   Wr2vRun r;
 
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   wr2v_fx_the_request (fx)->duration = 15;
   wr2v_fx_go (fx, "{\"fault\": \"no-schema-route\"}", &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_UNSUPPORTED);
@@ -462,8 +429,7 @@ test_schema_missing (Wr2vFixture * fx, gconstpointer data)
   wr2v_fx_renew_engine (fx);
   wr2v_fx_the_request (fx)->duration = 5;
   wr2v_fx_the_request (fx)->seed = 3;
-  wr2v_fx_go (fx, NULL, &r);
-  g_assert_no_error (r.error);
+  wr2v_fx_go_ok (fx, NULL, &r);
   s = last_submit (fx, &body);
   g_assert_false (json_object_has_member (body, "seed"));
   g_assert_true (json_object_has_member (body, "image"));
@@ -477,15 +443,12 @@ test_schema_refreshed (Wr2vFixture * fx, gconstpointer data)
 {
   Wr2vRun r;
 
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   wr2v_fx_go (fx, "{\"fault\": \"submit-invalid\", \"times\": 1}", &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST);
   g_assert_cmpint (wr2v_fx_count (fx, "models"), ==, 1);
   wr2v_run_clear (&r);
-  wr2v_fx_go (fx, NULL, &r);
-  g_assert_no_error (r.error);
-  g_assert_cmpint (wr2v_fx_count (fx, "models"), ==, 2);
-  g_assert_cmpint (wr2v_fx_count (fx, "submit"), ==, 2);
+  wr2v_fx_go_ok (fx, NULL, &r);
+  wr2v_fx_assert_counts (fx, "models", 2, "submit", 2, NULL);
   wr2v_run_clear (&r);
 }
 
@@ -501,9 +464,7 @@ test_live_price (Wr2vFixture * fx, gconstpointer data)
   JsonNode *s;
   Wr2vRun r;
 
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
-  wr2v_fx_go (fx, "{\"price\": 1.23}", &r);
-  g_assert_no_error (r.error);
+  wr2v_fx_go_ok (fx, "{\"price\": 1.23}", &r);
   g_assert_true (posted (fx, live));
   g_assert_cmpfloat_with_epsilon (wr2v_engine_estimate_cost
       (wr2v_fx_the_engine (fx), wr2v_fx_the_request (fx)), 1.23, 1e-9);
@@ -530,7 +491,6 @@ test_cost_refused (Wr2vFixture * fx, gconstpointer data)
   gboolean balance = GPOINTER_TO_INT (data);
   Wr2vRun r;
 
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   fx->settings.max_cost = 2.00;
   wr2v_fx_go (fx, balance ? "{\"balance\": 0.5}" : "{\"price\": 3.5}", &r);
   g_assert_error (r.error, WR2V_ERROR, WR2V_ERROR_COST);
@@ -552,11 +512,8 @@ test_upload_route_missing (Wr2vFixture * fx, gconstpointer data)
   Wr2vRun r;
   guint i;
 
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   wr2v_fx_controlf (fx, "{\"fault\": \"%s\"}", fault);
-  wr2v_fx_go (fx, NULL, &r);
-  g_assert_no_error (r.error);
-  wr2v_assert_clip (r.path);
+  wr2v_fx_go_clip (fx, NULL, &r);
   s = wr2v_fx_stats (fx);
   uploads = json_object_get_array_member (json_node_get_object (s), "uploads");
   g_assert_cmpuint (json_array_get_length (uploads), ==, 3);
@@ -575,7 +532,6 @@ test_upload_route_missing (Wr2vFixture * fx, gconstpointer data)
 static void
 test_poll_shapes (Wr2vFixture * fx, gconstpointer data)
 {
-  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
   wr2v_fx_expect_success (fx, "{\"fault\": \"outputs-object\"}");
   wr2v_fx_expect_success (fx, "{\"fault\": \"status-unknown\", "
       "\"times\": 2}");

@@ -101,10 +101,15 @@ wr2v_test_engine_init (gint * argc, gchar *** argv, const gchar * name,
   }
 }
 
+/* every case wr2v_fixture_add registered, freed at the finish */
+static GPtrArray *fixture_cases;
+
 gint
 wr2v_test_engine_finish (gint ret)
 {
   Wr2vTestMedia *m = &wr2v_test_media;
+
+  g_clear_pointer (&fixture_cases, g_ptr_array_unref);
 
   wr2v_test_rm_rf (m->root);
   g_free (m->root);
@@ -182,6 +187,36 @@ void
 wr2v_fixture_setup (Wr2vFixture * fx, gconstpointer data)
 {
   wr2v_fixture_setup_with (fx, default_config);
+}
+
+/* What wr2v_fixture_add registered: the case's function and data. */
+typedef struct
+{
+  Wr2vFixtureFunc func;
+  gconstpointer data;
+} FixtureCase;
+
+static void
+run_fixture_case (Wr2vFixture * fx, gconstpointer data)
+{
+  const FixtureCase *c = data;
+
+  WR2V_FIXTURE_SKIP_IF_NO_SERVER (fx);
+  c->func (fx, c->data);
+}
+
+void
+wr2v_fixture_add (const gchar * path, gconstpointer data, Wr2vFixtureFunc func)
+{
+  FixtureCase *c = g_new (FixtureCase, 1);
+
+  c->func = func;
+  c->data = data;
+  if (!fixture_cases)
+    fixture_cases = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (fixture_cases, c);
+  g_test_add (path, Wr2vFixture, c, wr2v_fixture_setup, run_fixture_case,
+      wr2v_fixture_teardown);
 }
 
 void
@@ -344,9 +379,9 @@ wr2v_fx_run_options (Wr2vFixture * fx)
   req->resolution = WR2V_RESOLUTION_1080P;
   req->duration = 10;
   req->prompt_expansion = TRUE;
-  wr2v_fx_go (fx, NULL, &r);
-  g_assert_no_error (r.error);
-  wr2v_assert_clip (r.path);
+  wr2v_fx_go_clip (fx, NULL, &r);
+  g_assert_cmpint (wr2v_fx_count (fx, fx->config->service->submit_route), ==,
+      1);
   wr2v_run_clear (&r);
 }
 
@@ -578,9 +613,7 @@ wr2v_fx_expect_success (Wr2vFixture * fx, const gchar * fault_json)
 {
   Wr2vRun r;
 
-  wr2v_fx_go (fx, fault_json, &r);
-  g_assert_no_error (r.error);
-  wr2v_assert_clip (r.path);
+  wr2v_fx_go_clip (fx, fault_json, &r);
   wr2v_fx_assert_journal (fx, r.job.hash, FALSE, NULL);
   g_assert_cmpint (wr2v_fx_count (fx, fx->config->service->submit_route), ==,
       1);
@@ -633,12 +666,113 @@ wr2v_fx_assert_journal (Wr2vFixture * fx, const gchar * hash,
 }
 
 void
+wr2v_fx_go_ok (Wr2vFixture * fx, const gchar * json, Wr2vRun * r)
+{
+  wr2v_fx_go (fx, json, r);
+  g_assert_no_error (r->error);
+}
+
+void
+wr2v_fx_go_clip (Wr2vFixture * fx, const gchar * json, Wr2vRun * r)
+{
+  wr2v_fx_go_ok (fx, json, r);
+  wr2v_assert_clip (r->path);
+}
+
+void
+wr2v_fx_assert_counts (Wr2vFixture * fx, const gchar * route, ...)
+{
+  va_list args;
+
+  va_start (args, route);
+  while (route) {
+    gint64 want = va_arg (args, gint);
+    gint64 got = wr2v_fx_count (fx, route);
+
+    if (got != want)
+      g_error ("requests to \"%s\": %" G_GINT64_FORMAT ", expected %"
+          G_GINT64_FORMAT, route, got, want);
+    route = va_arg (args, const gchar *);
+  }
+  va_end (args);
+}
+
+void
 wr2v_fx_go_fails (Wr2vFixture * fx, const gchar * json, gint code,
     const gchar * words, Wr2vRun * r)
 {
   wr2v_fx_go (fx, json, r);
   g_assert_error (r->error, WR2V_ERROR, code);
   wr2v_assert_says (r->error, words);
+}
+
+void
+wr2v_assert_accepts (Wr2vEngine * engine, Wr2vRequest * req)
+{
+  GError *err = NULL;
+
+  g_assert_true (wr2v_engine_check (engine, req, &err));
+  g_assert_no_error (err);
+}
+
+void
+wr2v_assert_refuses (Wr2vEngine * engine, Wr2vRequest * req, gint code,
+    const gchar * words)
+{
+  GError *err = NULL;
+
+  g_assert_false (wr2v_engine_check (engine, req, &err));
+  g_assert_nonnull (err);
+  g_test_message ("refused: %s", err->message);
+  if (code)
+    g_assert_error (err, WR2V_ERROR, code);
+  wr2v_assert_says (err, words);
+  g_error_free (err);
+}
+
+void
+wr2v_assert_durations (Wr2vEngine * engine, Wr2vRequest * req, gint code,
+    const Wr2vDurationCheck * rows, guint n)
+{
+  guint i;
+
+  for (i = 0; i < n; i++) {
+    req->duration = rows[i].seconds;
+    if (rows[i].refused)
+      wr2v_assert_refuses (engine, req, code, rows[i].refused);
+    else
+      wr2v_assert_accepts (engine, req);
+  }
+}
+
+gchar *
+wr2v_fx_go_job_failed (Wr2vFixture * fx, const gchar * json,
+    const gchar * words, gint http_status, Wr2vRun * r)
+{
+  gchar *id;
+  gint status = 0;
+
+  wr2v_fx_go_fails (fx, json, WR2V_ERROR_JOB_FAILED, words, r);
+  id = wr2v_fx_only_job (fx);
+  wr2v_assert_says (r->error, id);
+  wr2v_assert_detail (&r->job, "job-id", id);
+  g_assert_true (gst_structure_get_int (r->job.error_details, "http-status",
+          &status));
+  if (http_status)
+    g_assert_cmpint (status, ==, http_status);
+  g_assert_cmpint (wr2v_fx_count (fx, fx->config->service->submit_route), ==,
+      1);
+  wr2v_fx_assert_journal (fx, r->job.hash, FALSE, NULL);
+  return id;
+}
+
+void
+wr2v_fx_go_fails_submitted (Wr2vFixture * fx, const gchar * json, gint code,
+    const gchar * words, Wr2vRun * r)
+{
+  wr2v_fx_go_fails (fx, json, code, words, r);
+  g_assert_cmpint (wr2v_fx_count (fx, fx->config->service->submit_route), ==,
+      1);
 }
 
 void

@@ -106,10 +106,14 @@ void wr2v_fixture_setup (Wr2vFixture * fx, gconstpointer data);
 void wr2v_fixture_setup_with (Wr2vFixture * fx, Wr2vFixtureConfig * config);
 void wr2v_fixture_teardown (Wr2vFixture * fx, gconstpointer data);
 
-/* a case of the program's default fixture */
-#define WR2V_FIXTURE_ADD(path, data, func) \
-  g_test_add (path, Wr2vFixture, data, wr2v_fixture_setup, func, \
-      wr2v_fixture_teardown)
+typedef void (*Wr2vFixtureFunc) (Wr2vFixture * fx, gconstpointer data);
+
+/* A case of the program's default fixture: @func runs with @data,
+ * skipped when there is no fake server (WR2V_FIXTURE_SKIP_IF_NO_SERVER),
+ * so that the case need not check. */
+void wr2v_fixture_add (const gchar * path, gconstpointer data,
+    Wr2vFixtureFunc func);
+#define WR2V_FIXTURE_ADD(path, data, func) wr2v_fixture_add (path, data, func)
 
 #define WR2V_FIXTURE_SKIP_IF_NO_SERVER(fx) G_STMT_START {               \
   if (!(fx)->server) {                                                  \
@@ -144,7 +148,7 @@ G_GNUC_PRINTF (2, 3);
 
 /* Runs, to its clip, the case's request set to one with every option:
  * 1 video and 2 images, seed 42, 9:16, a negative prompt ("blurry"),
- * 1080p, 10 s, prompt expansion. */
+ * 1080p, 10 s, prompt expansion; it was submitted once. */
      void wr2v_fx_run_options (Wr2vFixture * fx);
 
 /* A reference of the file @path. */
@@ -185,10 +189,29 @@ G_GNUC_PRINTF (2, 3);
  * none), into @r (clear it). */
      void wr2v_fx_go (Wr2vFixture * fx, const gchar * json, Wr2vRun * r);
 
+/* wr2v_fx_go with @json: the job must succeed. */
+     void wr2v_fx_go_ok (Wr2vFixture * fx, const gchar * json, Wr2vRun * r);
+
+/* wr2v_fx_go_ok whose result is the clip the fake serves
+ * (wr2v_assert_clip). */
+     void wr2v_fx_go_clip (Wr2vFixture * fx, const gchar * json, Wr2vRun * r);
+
 /* wr2v_fx_go with @json: the job must fail with WR2V_ERROR @code, its
  * message saying @words (wr2v_assert_says). */
      void wr2v_fx_go_fails (Wr2vFixture * fx, const gchar * json, gint code,
     const gchar * words, Wr2vRun * r);
+
+/* wr2v_fx_go_fails, after the job was submitted once. */
+     void wr2v_fx_go_fails_submitted (Wr2vFixture * fx, const gchar * json,
+    gint code, const gchar * words, Wr2vRun * r);
+
+/* wr2v_fx_go with @json: the job fails on the service's side
+ * (WR2V_ERROR_JOB_FAILED), its message saying @words and the id of the
+ * fake's one job, which its details name (job-id), with the answer's
+ * http-status (@http_status, unless 0); submitted once, the job is over
+ * (the journal forgot it). Returns the job id; free it. */
+     gchar *wr2v_fx_go_job_failed (Wr2vFixture * fx, const gchar * json,
+    const gchar * words, gint http_status, Wr2vRun * r);
 
 /* wr2v_fx_go, cancelled @delay_ms after the job reached @phase: it must
  * end cancelled within a second (scaled by WR2V_TEST_TIME). */
@@ -199,8 +222,34 @@ G_GNUC_PRINTF (2, 3);
  * submitted once, the journal clean. */
      void wr2v_fx_expect_success (Wr2vFixture * fx, const gchar * fault_json);
 
+/* Asserts the number of requests to each route: pairs of a route and
+ * its count (a gint), NULL-terminated. */
+     void wr2v_fx_assert_counts (Wr2vFixture * fx, const gchar * route,
+    ...) G_GNUC_NULL_TERMINATED;
+
 /* Whether the observer saw a phase text that holds @words. */
      gboolean wr2v_fx_said (Wr2vFixture * fx, const gchar * words);
+
+/* --- checks of a request, without a job ---------------------------------- */
+
+/* @engine accepts @req (wr2v_engine_check), with no error. */
+     void wr2v_assert_accepts (Wr2vEngine * engine, Wr2vRequest * req);
+/* @engine refuses @req with an error that says @words (and is WR2V_ERROR
+ * @code, unless @code is 0); the test's log shows it. */
+     void wr2v_assert_refuses (Wr2vEngine * engine, Wr2vRequest * req,
+    gint code, const gchar * words);
+
+/* A duration and whether the engine takes it. */
+     typedef struct
+     {
+       guint seconds;
+       const gchar *refused;    /* NULL: accepted; else what the error says */
+     } Wr2vDurationCheck;
+
+/* @req with each of the @n durations @rows in turn, checked by @engine
+ * (refusals with WR2V_ERROR @code unless it is 0); @req keeps the last. */
+     void wr2v_assert_durations (Wr2vEngine * engine, Wr2vRequest * req,
+    gint code, const Wr2vDurationCheck * rows, guint n);
 
 /* --- checks -------------------------------------------------------------- */
 

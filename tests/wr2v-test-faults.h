@@ -33,4 +33,16 @@ typedef struct
 /* Adds a test of the default fixture for each of the @n rows @cases. */
 void wr2v_fail_cases_add (const Wr2vFailCase * cases, guint n);
 
+/* A fault the job gets over: it ends with the clip, submitted once
+ * (wr2v_fx_expect_success), having asked each route so often. */
+typedef struct
+{
+  const gchar *path;            /* "/dashscope/policy-503" */
+  const gchar *fault;           /* the fake's control (JSON) */
+  Wr2vRouteCount counts[3];     /* ended by a NULL route */
+} Wr2vRecoveryCase;
+
+/* Adds a test of the default fixture for each of the @n rows @cases. */
+void wr2v_recovery_cases_add (const Wr2vRecoveryCase * cases, guint n);
+
 G_END_DECLS
