@@ -94,9 +94,9 @@ wr2v_remote_check_limits (Wr2vRemote * remote, const Wr2vRequest * req,
 }
 
 gdouble
-wr2v_remote_reference_video_seconds (const Wr2vRequest * req, gdouble assumed_s)
+wr2v_remote_billed_seconds (const Wr2vRequest * req)
 {
-  gdouble total = 0, d;
+  gdouble total = req->duration, d;
   guint i;
 
   for (i = 0; req->references && i < req->references->len; i++) {
@@ -107,7 +107,7 @@ wr2v_remote_reference_video_seconds (const Wr2vRequest * req, gdouble assumed_s)
     if (ref->path && wr2v_mp4_duration (ref->path, &d, NULL) && d > 0)
       total += (gdouble) (gint64) d + (d > (gint64) d ? 1 : 0);
     else
-      total += assumed_s;
+      total += WR2V_REMOTE_ASSUMED_REFERENCE_VIDEO_S;
   }
   return total;
 }

@@ -85,6 +85,21 @@ gboolean wr2v_remote_url_is_http (const gchar * url);
  * not mixed in. */
 gchar *wr2v_remote_upload_scope_by_url (Wr2vRemote * remote);
 
+/* Sends @hr, a call of an upload flow (retried like a read:
+ * wr2v_remote_read), and parses a 200 answer (or one of status @also_ok,
+ * when not 0) into @answer, the class's answer struct; another status is
+ * wr2v_remote_http_error's error about @what. *@status, when @status is
+ * not NULL: the HTTP status once one came. */
+gboolean wr2v_remote_upload_send (Wr2vRemote * remote, Wr2vJob * job,
+    const Wr2vHttpRequest * hr, const gchar * what, guint also_ok,
+    gpointer answer, guint * status, GError ** error);
+
+/* A copy of @url, what an upload's answer gave as its @member, or NULL
+ * with a protocol error ("<provider>'s answer to the upload of <label>
+ * has no <member>") when it is no http(s) URL. */
+gchar *wr2v_remote_uploaded_url (Wr2vRemote * remote, const gchar * label,
+    const gchar * url, const gchar * member, GError ** error);
+
 /* For wr2v-remote.c: the cache's life. */
 void wr2v_remote_upload_init (Wr2vRemote * remote);
 void wr2v_remote_upload_clear (Wr2vRemote * remote);

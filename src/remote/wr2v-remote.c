@@ -345,6 +345,26 @@ sanitize_fault (Wr2vRemote * remote, Wr2vRemoteFault * fault)
   fault->request_id = request_id;
 }
 
+/* What @answer says went wrong: the class's answer_fault, else its
+ * fault_members. */
+static void
+answer_fault (const Wr2vRemoteClass * k, gconstpointer answer,
+    Wr2vRemoteFault * out)
+{
+  const Wr2vRemoteFaultMembers *m = &k->fault_members;
+  const gchar *message;
+
+  if (k->answer_fault) {
+    k->answer_fault (answer, out);
+    return;
+  }
+  message = G_STRUCT_MEMBER (const gchar *, answer, m->message);
+  if (!message)
+    message = G_STRUCT_MEMBER (const gchar *, answer, m->message_else);
+  out->code = g_strdup (G_STRUCT_MEMBER (const gchar *, answer, m->code));
+  out->message = g_strdup (message);
+}
+
 /* Reads @resp's body with the class's parser and answer_fault,
  * sanitized; all NULL when it is empty or unreadable. */
 static void
@@ -357,11 +377,11 @@ read_fault (Wr2vRemote * remote, const Wr2vHttpResponse * resp,
   gpointer answer;
 
   memset (fault, 0, sizeof *fault);
-  if (len == 0 || !k->answer_fault)
+  if (len == 0 || !(k->answer_fault || k->fault_members.set))
     return;
   answer = g_malloc0 (k->answer_size);
   if (k->answer_parser (data, len, answer, NULL)) {
-    k->answer_fault (answer, fault);
+    answer_fault (k, answer, fault);
     sanitize_fault (remote, fault);
   }
   k->answer_clear (answer);
@@ -535,6 +555,15 @@ wr2v_remote_api_request (Wr2vRemote * remote, Wr2vJob * job,
   hr->timeout_s = API_TIMEOUT_S;
   hr->low_speed_time_s = API_LOW_SPEED_S;
   hr->cancellable = job->cancellable;
+}
+
+void
+wr2v_remote_api_post_json (Wr2vRemote * remote, Wr2vJob * job,
+    Wr2vHttpRequest * hr, const gchar * url, const gchar * key, gchar * body)
+{
+  wr2v_remote_api_request (remote, job, hr, WR2V_HTTP_POST, url, key);
+  hr->body = g_bytes_new_take (body, strlen (body));
+  hr->content_type = "application/json";
 }
 
 gboolean
@@ -777,8 +806,9 @@ wr2v_remote_engine_submit (Wr2vEngine * engine, Wr2vJob * job, GError ** error)
     goto out;
   for (n = 0; n < G_N_ELEMENTS (k->submit_headers) && k->submit_headers[n]; n++)
     headers[n] = k->submit_headers[n];
-  body = k->submit_body (remote, job, (const gchar * const *) refs,
-      &headers[n]);
+  body = k->submit_body ? k->submit_body (remote, job,
+      (const gchar * const *) refs, &headers[n]) : k->submit_wire (model,
+      req, (const gchar * const *) refs);
   what = g_strdup_printf ("submitting the %s to %s", k->job_word, model);
   sub.url = url;
   sub.body = body;

@@ -75,6 +75,16 @@ typedef struct
 
 void wr2v_remote_fault_clear (Wr2vRemoteFault * fault);
 
+/* Where an answer struct keeps what an error answer says: the offsets
+ * (G_STRUCT_OFFSET) of its gchar * members. */
+typedef struct
+{
+  gboolean set;
+  glong code;                   /* the provider's code */
+  glong message;
+  glong message_else;           /* the message when that one is NULL */
+} Wr2vRemoteFaultMembers;
+
 /* How a submit's answer reads (read_submit). */
 typedef enum
 {
@@ -199,9 +209,13 @@ struct _Wr2vRemoteClass
   gboolean (*answer_parser) (const gchar * data, gsize len, gpointer out,
       GError ** error);
   void (*answer_clear) (gpointer answer);
-  /* Required: what an answer (an error body the layer parsed into the
-   * answer struct) says went wrong, copied into @out. */
+  /* What an answer (an error body the layer parsed into the answer
+   * struct) says went wrong, copied into @out. Required unless
+   * fault_members says it. */
   void (*answer_fault) (gconstpointer answer, Wr2vRemoteFault * out);
+  /* Without answer_fault: the answer struct's string members that say
+   * it. Set with WR2V_REMOTE_ANSWER_FAULT. */
+  Wr2vRemoteFaultMembers fault_members;
   /* The provider's own meaning of @fault (codes like "Arrearage"): sets
    * @error and returns TRUE, or FALSE for the layer's mapping by status.
    * @why is "HTTP 400 Code: message", sanitized. */
@@ -227,6 +241,10 @@ struct _Wr2vRemoteClass
    * builder. */
   gchar *(*submit_body) (Wr2vRemote * remote, Wr2vJob * job,
       const gchar * const *urls, const gchar ** header);
+  /* Without submit_body: the engine's pure wire builder of the body,
+   * called with the model setting, the request and @urls. */
+  gchar *(*submit_wire) (const gchar * model, const Wr2vRequest * req,
+      const gchar * const *urls);
   /* The resolution as the service names it, for the submit's progress
    * text ("720p"). Default: wr2v_resolution_nick. */
   const gchar *(*resolution_word) (Wr2vResolution resolution);
@@ -276,6 +294,15 @@ Wr2vEngine *wr2v_remote_engine_new (const Wr2vEngineClass * eclass,
 #define WR2V_REMOTE_ANSWER(Type, parse, clear) \
   .answer_size = sizeof (Type), .answer_parser = (Wr2vRemoteParser) parse, \
   .answer_clear = (void (*) (gpointer)) clear
+
+/* WR2V_REMOTE_ANSWER whose error answers say what went wrong in the
+ * members @code and @message (else @message_else) of @Type: no
+ * answer_fault hook. */
+#define WR2V_REMOTE_ANSWER_FAULT(Type, parse, clear, code, message, \
+    message_else) \
+  WR2V_REMOTE_ANSWER (Type, parse, clear), \
+  .fault_members = {TRUE, G_STRUCT_OFFSET (Type, code), \
+    G_STRUCT_OFFSET (Type, message), G_STRUCT_OFFSET (Type, message_else)}
 
 /* The Wr2vEngineClass hooks of an engine that the layer runs, in its
  * class table: WR2V_REMOTE_ENGINE_HOOKS, or its own prepare and
@@ -415,6 +442,12 @@ gboolean wr2v_remote_job_id_ok (const gchar * id);
 void wr2v_remote_api_request (Wr2vRemote * remote, Wr2vJob * job,
     Wr2vHttpRequest * hr, Wr2vHttpMethod method, const gchar * url,
     const gchar * key);
+
+/* wr2v_remote_api_request() of a POST of the JSON @body (taken: unref
+ * @hr's body afterwards). */
+void wr2v_remote_api_post_json (Wr2vRemote * remote, Wr2vJob * job,
+    Wr2vHttpRequest * hr, const gchar * url, const gchar * key,
+    gchar * body);
 
 /* A read (GET, or an upload with @hr's POST marked idempotent by
  * @upload): retried with backoff on 429/5xx/connection errors, honouring

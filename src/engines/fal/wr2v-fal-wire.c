@@ -7,7 +7,6 @@
 
 #include "wr2v-fal-wire.h"
 #include "wr2v-json.h"
-#include "wr2v-prompt.h"
 
 void
 wr2v_fal_answer_clear (Wr2vFalAnswer * a)
@@ -113,15 +112,7 @@ gchar *
 wr2v_fal_submit_body (const gchar * model, const Wr2vRequest * req,
     const gchar * const *urls)
 {
-  JsonBuilder *b = json_builder_new ();
-  gchar *prompt;
-
-  json_builder_begin_object (b);
-  /* the form fal.ai's provider documents (wr2v-prompt.c's table) */
-  prompt = wr2v_prompt_sent (req, "fal", model);
-  wr2v_remote_body_fields (b, req, prompt, urls, &fal_fields);
-  g_free (prompt);
-  return wr2v_json_builder_finish (b);
+  return wr2v_remote_body (req, "fal", model, urls, &fal_fields, NULL);
 }
 
 gchar *

@@ -52,20 +52,8 @@ static const Wr2vRemoteLimits limits = {
 
 /* [C] USD 0.10 per second, input video seconds plus output seconds */
 #define USD_PER_SECOND 0.10
-/* a reference video whose length can't be read: the longest fal takes
- * is not known, the default reference-duration is assumed */
-#define ASSUMED_REFERENCE_VIDEO_S 10.0
 
-/* --- answers --- */
-
-static void
-fal_answer_fault (gconstpointer answer, Wr2vRemoteFault * out)
-{
-  const Wr2vFalAnswer *a = answer;
-
-  out->code = g_strdup (a->error_type);
-  out->message = g_strdup (a->detail ? a->detail : a->error);
-}
+/* --- answers: what went wrong is in error_type and detail (else error) --- */
 
 static gboolean
 fal_explain_fault (Wr2vRemote * remote, Wr2vJob * job, guint st,
@@ -97,8 +85,7 @@ fal_explain_fault (Wr2vRemote * remote, Wr2vJob * job, guint st,
 static gdouble
 fal_estimate_cost (Wr2vEngine * engine, const Wr2vRequest * req)
 {
-  return (req->duration + wr2v_remote_reference_video_seconds (req,
-          ASSUMED_REFERENCE_VIDEO_S)) * USD_PER_SECOND;
+  return wr2v_remote_billed_seconds (req) * USD_PER_SECOND;
 }
 
 /* --- uploads: initiate, then PUT to the signed URL --- */
@@ -121,37 +108,23 @@ initiate_upload (Wr2vRemote * remote, Wr2vJob * job,
     GError ** error)
 {
   const gchar *key = wr2v_remote_key (remote, error);
-  gchar *url, *filename, *body;
+  gchar *url, *filename;
   Wr2vHttpRequest hr;
-  Wr2vHttpResponse resp = { 0, };
-  gboolean ok = FALSE;
+  gboolean ok;
 
   if (!key || !(url = storage_url (remote, error)))
     return FALSE;
   filename = wr2v_remote_upload_name (ref);
-  body = wr2v_fal_initiate_body (ref->mime, filename);
-  wr2v_remote_api_request (remote, job, &hr, WR2V_HTTP_POST, url, key);
-  hr.body = g_bytes_new_take (body, strlen (body));
-  hr.content_type = "application/json";
-  if (!wr2v_remote_read (remote, &hr, TRUE, &resp, error))
-    goto out;
-  if (resp.status != 200) {
-    wr2v_remote_http_error (remote, job, &resp, what, error);
-    goto out;
-  }
-  if (!wr2v_remote_parse_answer (remote, &resp, a, error))
-    goto out;
-  if (!a->upload_url || !wr2v_http_url_allowed (a->upload_url, NULL) ||
-      !wr2v_remote_url_is_http (a->file_url)) {
+  wr2v_remote_api_post_json (remote, job, &hr, url, key,
+      wr2v_fal_initiate_body (ref->mime, filename));
+  ok = wr2v_remote_upload_send (remote, job, &hr, what, 0, a, NULL, error);
+  if (ok && (!a->upload_url || !wr2v_http_url_allowed (a->upload_url, NULL)
+          || !wr2v_remote_url_is_http (a->file_url))) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
         "fal.ai's answer to %s has no usable upload_url and file_url", what);
-    goto out;
+    ok = FALSE;
   }
-  ok = TRUE;
-
-out:
   g_bytes_unref (hr.body);
-  wr2v_http_response_clear (&resp);
   g_free (filename);
   g_free (url);
   return ok;
@@ -189,15 +162,6 @@ out:
   wr2v_fal_answer_clear (&a);
   g_free (what);
   return url;
-}
-
-/* --- submit --- */
-
-static gchar *
-fal_submit_body (Wr2vRemote * remote, Wr2vJob * job,
-    const gchar * const *urls, const gchar ** header)
-{
-  return wr2v_fal_submit_body (wr2v_remote_model (remote), job->request, urls);
 }
 
 /* --- poll: the status, then the result --- */
@@ -356,12 +320,11 @@ static const Wr2vRemoteClass fal_remote_class = {
   /* {queue}/{model} */
   .submit_route_pattern = "%s",
   .submit_id_member = "request_id",
-  .submit_body = fal_submit_body,
+  .submit_wire = wr2v_fal_submit_body,
   .upload_scope = wr2v_remote_upload_scope_by_url,
   .upload = fal_upload,
-  WR2V_REMOTE_ANSWER (Wr2vFalAnswer, wr2v_fal_parse_answer,
-      wr2v_fal_answer_clear),
-  .answer_fault = fal_answer_fault,
+  WR2V_REMOTE_ANSWER_FAULT (Wr2vFalAnswer, wr2v_fal_parse_answer,
+      wr2v_fal_answer_clear, error_type, detail, error),
   .explain_fault = fal_explain_fault,
   .read_poll = fal_read_poll,
 };

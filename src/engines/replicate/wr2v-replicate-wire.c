@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "wr2v-json.h"
-#include "wr2v-prompt.h"
 #include "wr2v-replicate-wire.h"
 
 void
@@ -82,16 +81,6 @@ gchar *
 wr2v_replicate_submit_body (const gchar * model, const Wr2vRequest * req,
     const gchar * const *urls)
 {
-  JsonBuilder *b = json_builder_new ();
-  gchar *prompt;
-
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "input");
-  json_builder_begin_object (b);
-  /* the form Replicate's provider documents (wr2v-prompt.c's table) */
-  prompt = wr2v_prompt_sent (req, "replicate", model);
-  wr2v_remote_body_fields (b, req, prompt, urls, &replicate_fields);
-  g_free (prompt);
-  json_builder_end_object (b);
-  return wr2v_json_builder_finish (b);
+  return wr2v_remote_body (req, "replicate", model, urls, &replicate_fields,
+      "input");
 }

@@ -161,20 +161,8 @@ upload_call (Wr2vRemote * remote, Wr2vJob * job, Wr2vHttpRequest * hr,
     const gchar * what, Wr2vWavespeedAnswer * a, guint * status,
     GError ** error)
 {
-  Wr2vHttpResponse resp = { 0, };
-  gboolean ok = FALSE;
-
-  if (!wr2v_remote_read (remote, hr, TRUE, &resp, error))
-    goto out;
-  *status = resp.status;
-  if (resp.status != 200)
-    wr2v_remote_http_error (remote, job, &resp, what, error);
-  else
-    ok = wr2v_remote_parse_answer (remote, &resp, a, error)
-        && check_envelope (remote, job, a, what, error);
-out:
-  wr2v_http_response_clear (&resp);
-  return ok;
+  return wr2v_remote_upload_send (remote, job, hr, what, 0, a, status, error)
+      && check_envelope (remote, job, a, what, error);
 }
 
 /* POST /api/v3/media/upload/binary, one file; the answer's download_url
@@ -183,31 +171,23 @@ static gchar *
 upload_binary (Wr2vRemote * remote, Wr2vJob * job, const Wr2vReference * ref,
     const gchar * label, const gchar * key, guint * status, GError ** error)
 {
-  gchar *route, *filename = wr2v_remote_upload_name (ref), *what;
+  g_autofree gchar *route = NULL, *what = NULL;
+  g_autofree gchar *filename = wr2v_remote_upload_name (ref);
   gchar *url = NULL;
   Wr2vHttpFormPart part;
   Wr2vHttpRequest hr;
   Wr2vRemoteProgress ps;
   Wr2vWavespeedAnswer a = { 0, };
 
-  if (!(route = wr2v_remote_route (remote, "media/upload/binary", error))) {
-    g_free (filename);
+  if (!(route = wr2v_remote_route (remote, "media/upload/binary", error)))
     return NULL;
-  }
   wr2v_remote_form_upload (remote, job, &hr, &part, &ps, route, key, "file",
       ref, filename, label);
   what = g_strdup_printf ("uploading %s", label);
-  if (upload_call (remote, job, &hr, what, &a, status, error)) {
-    if (wr2v_remote_url_is_http (a.download_url))
-      url = g_strdup (a.download_url);
-    else
-      g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
-          "WaveSpeed's answer to the upload of %s has no download_url", label);
-  }
+  if (upload_call (remote, job, &hr, what, &a, status, error))
+    url = wr2v_remote_uploaded_url (remote, label, a.download_url,
+        "download_url", error);
   wr2v_wavespeed_answer_clear (&a);
-  g_free (what);
-  g_free (filename);
-  g_free (route);
   return url;
 }
 
@@ -256,38 +236,28 @@ upload_ticket (Wr2vRemote * remote, Wr2vJob * job, const Wr2vReference * ref,
     const gchar * label, guint64 size, const gchar * key, guint * status,
     GError ** error)
 {
-  gchar *filename = wr2v_remote_upload_name (ref), *url = NULL, *route, *what;
-  gchar *body = wr2v_wavespeed_ticket_body (filename, size, ref->mime);
+  g_autofree gchar *filename = wr2v_remote_upload_name (ref);
+  g_autofree gchar *what = NULL, *route = NULL;
+  gchar *url = NULL;
   Wr2vWavespeedAnswer a = { 0, };
   Wr2vHttpRequest hr;
 
   what = g_strdup_printf ("asking for an upload ticket for %s", label);
   if (!(route = wr2v_remote_route (remote, "media/uploads", error)))
-    goto out;
-  wr2v_remote_api_request (remote, job, &hr, WR2V_HTTP_POST, route, key);
-  hr.body = g_bytes_new_take (body, strlen (body));
-  body = NULL;
-  hr.content_type = "application/json";
-  if (!upload_call (remote, job, &hr, what, &a, status, error))
-    goto out;
-  if (!wr2v_remote_url_is_http (a.download_url) ||
-      !wr2v_remote_url_is_http (a.upload_url)) {
-    g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
-        "WaveSpeed's upload ticket for %s has no upload url or "
-        "download_url", label);
-    goto out;
+    return NULL;
+  wr2v_remote_api_post_json (remote, job, &hr, route, key,
+      wr2v_wavespeed_ticket_body (filename, size, ref->mime));
+  if (upload_call (remote, job, &hr, what, &a, status, error)) {
+    if (!wr2v_remote_url_is_http (a.download_url) ||
+        !wr2v_remote_url_is_http (a.upload_url))
+      g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
+          "WaveSpeed's upload ticket for %s has no upload url or "
+          "download_url", label);
+    else if (put_ticket (remote, job, ref, label, &a, error))
+      url = g_strdup (a.download_url);
   }
-  if (put_ticket (remote, job, ref, label, &a, error))
-    url = g_strdup (a.download_url);
-
-out:
-  if (route)
-    g_bytes_unref (hr.body);
+  g_bytes_unref (hr.body);
   wr2v_wavespeed_answer_clear (&a);
-  g_free (route);
-  g_free (what);
-  g_free (body);
-  g_free (filename);
   return url;
 }
 
