@@ -110,6 +110,10 @@ gboolean wr2v_engine_check (Wr2vEngine * engine, const Wr2vRequest * req,
 gdouble wr2v_engine_estimate_cost (Wr2vEngine * engine,
     const Wr2vRequest * req);
 
+/* Wr2vEngineClass.estimate_cost of an engine that costs nothing (a local
+ * one): -1. */
+gdouble wr2v_engine_cost_free (Wr2vEngine * engine, const Wr2vRequest * req);
+
 G_END_DECLS
 
 #include "wr2v-engine-registry.h"

@@ -763,6 +763,26 @@ out:
   return id;
 }
 
+/* *@why of an unreadable answer to a submit (@local, freed). */
+static void
+submit_unreadable (GError * local, gchar ** why)
+{
+  *why = g_strdup_printf ("its answer was unreadable (%s)", local->message);
+  g_error_free (local);
+}
+
+gboolean
+wr2v_remote_parse_submit_answer (Wr2vRemote * remote,
+    const Wr2vHttpResponse * resp, gpointer answer, gchar ** why)
+{
+  GError *local = NULL;
+
+  if (wr2v_remote_parse_answer (remote, resp, answer, &local))
+    return TRUE;
+  submit_unreadable (local, why);
+  return FALSE;
+}
+
 Wr2vRemoteVerdict
 wr2v_remote_read_submit_member (const Wr2vHttpResponse * resp,
     const gchar * member, gchar ** id, gchar ** why)
@@ -775,8 +795,7 @@ wr2v_remote_read_submit_member (const Wr2vHttpResponse * resp,
 
   if (!node) {
     wr2v_http_hint_content_type (resp, &local);
-    *why = g_strdup_printf ("its answer was unreadable (%s)", local->message);
-    g_error_free (local);
+    submit_unreadable (local, why);
     return WR2V_REMOTE_SUBMIT_MAYBE;
   }
   *id = g_strdup (wr2v_json_string (root, member));

@@ -341,11 +341,43 @@ Wr2vEngine *wr2v_remote_engine_new (const Wr2vEngineClass * eclass,
         &prefix##_remote_class, sizeof (Wr2vRemote)); \
   }
 
+/* The hooks of an engine whose Wr2vEngineClass.check is @check: it, and
+ * the layer's prepare after it (wr2v_remote_engine_check_prepare). */
+#define WR2V_REMOTE_CHECK_HOOKS(check_fn) \
+  .check = check_fn, \
+  .prepare = wr2v_remote_engine_check_prepare, WR2V_REMOTE_JOB_HOOKS
+
 /* The hooks of an engine whose checks are all in its Wr2vRemoteClass
  * (limits, model_ok): the layer's check, and its prepare after it. */
 #define WR2V_REMOTE_CHECKED_HOOKS \
-  .check = wr2v_remote_engine_check, \
-  .prepare = wr2v_remote_engine_check_prepare, WR2V_REMOTE_JOB_HOOKS
+  WR2V_REMOTE_CHECK_HOOKS (wr2v_remote_engine_check)
+
+/* Parts of a Wr2vRemoteClass that go together, in its table: */
+
+/* the model setting: its default, its form (a pure wire check, or NULL)
+ * and what it must be ("a fal.ai model id (like ...)") */
+#define WR2V_REMOTE_MODEL(def, ok, rule) \
+  .default_model = def, .model_ok = ok, .model_rule = rule
+
+/* the routes: api-url when unset (NULL: the default_base_url hook), the
+ * prefix of every route, and the poll's route around the job id (NULL,
+ * NULL: the poll_route hook) */
+#define WR2V_REMOTE_ROUTES(api_url, prefix, poll_before, poll_after) \
+  .default_api_url = api_url, .api_prefix = prefix, \
+  .poll_prefix = poll_before, .poll_suffix = poll_after
+
+/* the reference files it takes (bytes, per file; 0: no limit) and how
+ * long an upload stays valid */
+#define WR2V_REMOTE_UPLOADS(image_bytes, video_bytes, lifetime_s) \
+  .max_image_bytes = image_bytes, .max_video_bytes = video_bytes, \
+  .upload_lifetime_s = lifetime_s
+
+/* a submit the layer makes alone: to the route @pattern (the model in
+ * it), its body from the wire builder @wire, the job id in the answer's
+ * member @id_member */
+#define WR2V_REMOTE_MODEL_SUBMIT(pattern, wire, id_member) \
+  .submit_route_pattern = pattern, .submit_wire = wire, \
+  .submit_id_member = id_member
 
 /* The Wr2vRemote at the start of @engine's priv. */
 Wr2vRemote *wr2v_remote_get (Wr2vEngine * engine);
@@ -484,6 +516,12 @@ gboolean wr2v_remote_parse_answer (Wr2vRemote * remote,
  * not in submit_nothing_created, an unreadable answer, no usable id). */
 gchar *wr2v_remote_submit (Wr2vRemote * remote, Wr2vJob * job,
     const Wr2vRemoteSubmit * sub, GError ** error);
+
+/* For read_submit: the answer parsed into @answer (the class's answer
+ * struct), or FALSE with *@why ("its answer was unreadable (...)"): a
+ * paid job may exist, the verdict is WR2V_REMOTE_SUBMIT_MAYBE. */
+gboolean wr2v_remote_parse_submit_answer (Wr2vRemote * remote,
+    const Wr2vHttpResponse * resp, gpointer answer, gchar ** why);
 
 /* A read_submit for services whose answer is a JSON object with the id
  * as its string member @member: ACCEPTED with *@id (NULL when missing:

@@ -651,13 +651,9 @@ dashscope_read_submit (Wr2vRemote * remote, Wr2vJob * job,
 {
   Wr2vDashscopeAnswer a = { 0, };
   Wr2vRemoteVerdict verdict = WR2V_REMOTE_SUBMIT_ACCEPTED;
-  GError *local = NULL;
 
-  if (!wr2v_remote_parse_answer (remote, resp, &a, &local)) {
-    *why = g_strdup_printf ("its answer was unreadable (%s)", local->message);
-    g_error_free (local);
+  if (!wr2v_remote_parse_submit_answer (remote, resp, &a, why))
     return WR2V_REMOTE_SUBMIT_MAYBE;
-  }
   note_request_id (remote, job, &a);
   if (!a.task_id && a.code) {
     envelope_error (remote, job, &a, what, error);
@@ -897,22 +893,18 @@ static const Wr2vRemoteClass dashscope_remote_class = {
       "Model Studio console, per region: the key's region must match the "
       "region property)",
   .settings_hint = "api-url, region and model",
-  .default_model = DEFAULT_MODEL,
-  .model_ok = wr2v_dashscope_model_ok,
-  .model_rule = "a DashScope model name (like \"" DEFAULT_MODEL "\")",
+  WR2V_REMOTE_MODEL (DEFAULT_MODEL, wr2v_dashscope_model_ok,
+      "a DashScope model name (like \"" DEFAULT_MODEL "\")"),
   .debug_category = &wr2v_dashscope_debug,
-  .api_prefix = "/api/v1/",
-  .poll_prefix = "tasks/",
-  .poll_suffix = "",
+  /* api-url's default: the region's (dashscope_default_base_url) */
+  WR2V_REMOTE_ROUTES (NULL, "/api/v1/", "tasks/", ""),
   .unknown_job_hint = "it may be older than 24 h or belong to another key "
       "or region",
   .where_to_look = "Look for it in the Model Studio console (task ids are "
       "kept 24 h)",
   .result_expiry = "its URL expires 24 h after the task ended",
   .result_gone = "its URL expires 24 h after the task ended",
-  .max_image_bytes = MAX_IMAGE_BYTES,
-  .max_video_bytes = MAX_VIDEO_BYTES,
-  .upload_lifetime_s = UPLOAD_LIFETIME_S,
+  WR2V_REMOTE_UPLOADS (MAX_IMAGE_BYTES, MAX_VIDEO_BYTES, UPLOAD_LIFETIME_S),
   /* reference_voice: wav or mp3, 1-10 s, <= 15 MB [3P] */
   .max_voice_bytes = 15 * 1024 * 1024,
   /* 503: the service was unavailable, so nothing was created; a 408, 500,
@@ -939,7 +931,5 @@ WR2V_REMOTE_DEFINE_ENGINE (dashscope, KEY_ENV,
     "Alibaba Cloud Model Studio (DashScope) wan2.7-r2v (paid)",
     /* wan2.7-r2v's first_frame media and reference_voice; shot_type as on
      * wan2.6-r2v */
-    .inputs =
-    WR2V_INPUT_FIRST_FRAME | WR2V_INPUT_VOICE | WR2V_INPUT_SHOT_TYPE,.check =
-    dashscope_check,.prepare =
-    wr2v_remote_engine_check_prepare, WR2V_REMOTE_JOB_HOOKS)
+    .inputs = WR2V_INPUT_FIRST_FRAME | WR2V_INPUT_VOICE | WR2V_INPUT_SHOT_TYPE,
+    WR2V_REMOTE_CHECK_HOOKS (dashscope_check))

@@ -139,12 +139,6 @@ preview_check (Wr2vEngine * engine, const Wr2vRequest * req, GError ** error)
   return TRUE;
 }
 
-static gdouble
-preview_estimate_cost (Wr2vEngine * engine, const Wr2vRequest * req)
-{
-  return -1.0;
-}
-
 static gchar *
 preview_identity (Wr2vEngine * engine)
 {
@@ -1090,7 +1084,7 @@ static const Wr2vEngineClass preview_class = {
    * soundtrack's bed, so that voiced pipelines run offline */
   .inputs = WR2V_INPUT_FIRST_FRAME | WR2V_INPUT_SHOT_TYPE | WR2V_INPUT_VOICE,
   .check = preview_check,
-  .estimate_cost = preview_estimate_cost,
+  .estimate_cost = wr2v_engine_cost_free,
   .identity = preview_identity,
   .generate = preview_generate,
   .finalize = preview_finalize,

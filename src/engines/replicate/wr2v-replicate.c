@@ -186,14 +186,10 @@ static const Wr2vRemoteClass replicate_remote_class = {
   .key_word = "token",
   .keys_page = "https://replicate.com/account/api-tokens",
   .key_hint = ", and that the token is active",
-  .default_model = DEFAULT_MODEL,
-  .model_ok = wr2v_replicate_model_ok,
-  .model_rule = "a Replicate model (owner/name, like \"" DEFAULT_MODEL "\")",
+  WR2V_REMOTE_MODEL (DEFAULT_MODEL, wr2v_replicate_model_ok,
+      "a Replicate model (owner/name, like \"" DEFAULT_MODEL "\")"),
   .debug_category = &wr2v_replicate_debug,
-  .default_api_url = DEFAULT_API_URL,
-  .api_prefix = "/v1/",
-  .poll_prefix = "predictions/",
-  .poll_suffix = "",
+  WR2V_REMOTE_ROUTES (DEFAULT_API_URL, "/v1/", "predictions/", ""),
   .unknown_job_hint = "it may belong to another token",
   .dashboard_url = "https://replicate.com/predictions",
   .result_expiry = "Replicate deletes outputs of API predictions an hour "
@@ -201,16 +197,13 @@ static const Wr2vRemoteClass replicate_remote_class = {
   .result_gone = "Replicate deletes outputs of API predictions an hour "
       "after they end; run again to submit a new (paid) prediction",
   .limits = &limits,
-  .max_image_bytes = MAX_IMAGE_BYTES,
-  .max_video_bytes = MAX_VIDEO_BYTES,
-  .upload_lifetime_s = UPLOAD_LIFETIME_S,
+  WR2V_REMOTE_UPLOADS (MAX_IMAGE_BYTES, MAX_VIDEO_BYTES, UPLOAD_LIFETIME_S),
   .submit_created_status = 201,
   /* no submit_nothing_created: nothing documents a 5xx that means
    * "nothing was created" */
   /* the official model's latest version */
-  .submit_route_pattern = "models/%s/predictions",
-  .submit_id_member = "id",
-  .submit_wire = wr2v_replicate_submit_body,
+  WR2V_REMOTE_MODEL_SUBMIT ("models/%s/predictions",
+      wr2v_replicate_submit_body, "id"),
   .upload = replicate_upload,
   .upload_scope = wr2v_remote_upload_scope_by_url,
   WR2V_REMOTE_ANSWER_FAULT (Wr2vReplicateAnswer, wr2v_replicate_parse_answer,

@@ -308,13 +308,9 @@ wavespeed_read_submit (Wr2vRemote * remote, Wr2vJob * job,
   Wr2vWavespeedAnswer a = { 0, };
   Wr2vRemoteFault fault = { 0, };
   Wr2vRemoteVerdict verdict = WR2V_REMOTE_SUBMIT_ACCEPTED;
-  GError *local = NULL;
 
-  if (!wr2v_remote_parse_answer (remote, resp, &a, &local)) {
-    *why = g_strdup_printf ("its answer was unreadable (%s)", local->message);
-    g_error_free (local);
+  if (!wr2v_remote_parse_submit_answer (remote, resp, &a, why))
     return WR2V_REMOTE_SUBMIT_MAYBE;
-  }
   /* Any 5xx, as the HTTP status or the envelope's code, may hide a job the
    * backend did create: nothing documents one that means "nothing was
    * created" for WaveSpeed (docs/engines/wavespeed.md). */
@@ -524,21 +520,17 @@ static const Wr2vRemoteClass wavespeed_remote_class = {
   .provider = "WaveSpeed",
   .keys_page = "https://wavespeed.ai, under API keys",
   .key_hint = ", and that the key is active and the account has credit",
-  .default_model = DEFAULT_MODEL,
+  /* the model's form: wavespeed_check */
+  WR2V_REMOTE_MODEL (DEFAULT_MODEL, NULL, NULL),
   .debug_category = &wr2v_wavespeed_debug,
-  .default_api_url = DEFAULT_API_URL,
-  .api_prefix = "/api/v3/",
-  .poll_prefix = "predictions/",
-  .poll_suffix = "/result",
+  WR2V_REMOTE_ROUTES (DEFAULT_API_URL, "/api/v3/", "predictions/", "/result"),
   .unknown_job_hint = "it may have expired or belong to another API key",
   .where_to_look = "Look for a new prediction in your WaveSpeed dashboard "
       "(https://wavespeed.ai)",
-  .max_image_bytes = MAX_IMAGE_BYTES,
-  .max_video_bytes = MAX_VIDEO_BYTES,
+  WR2V_REMOTE_UPLOADS (MAX_IMAGE_BYTES, MAX_VIDEO_BYTES, UPLOAD_LIFETIME_S),
   .too_large_image_hint = "use a smaller image",
   .too_large_video_hint = "shorten it (reference-duration) or lower its "
       "resolution",
-  .upload_lifetime_s = UPLOAD_LIFETIME_S,
   /* every 5xx may hide a job: see wavespeed_read_submit */
   .submit_nothing_created = {0},
   .submit_route = wavespeed_submit_route,
@@ -559,6 +551,7 @@ static const Wr2vEngineClass wavespeed_class = {
   WR2V_REMOTE_HOSTED_RULES (wavespeed, KEY_ENV),
   .description = "WaveSpeedAI hosted Wan 2.7 Reference-to-Video (paid)",
   .check = wavespeed_check,
+  /* the live schema, price and balance, then the layer's uploads */
   .prepare = wr2v_wavespeed_prepare,
   WR2V_REMOTE_JOB_HOOKS,
 };
