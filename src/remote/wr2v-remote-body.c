@@ -93,6 +93,27 @@ wr2v_remote_body (const Wr2vRequest * req, const gchar * engine,
   return wr2v_json_builder_finish (b);
 }
 
+gboolean
+wr2v_remote_model_path_ok (const gchar * model, gsize max_segment,
+    guint * n_segments)
+{
+  gchar **segs = g_strsplit (model, "/", -1);
+  gboolean ok = TRUE;
+  guint i;
+
+  for (i = 0; ok && segs[i]; i++) {
+    const gchar *p;
+
+    ok = *segs[i] && (!max_segment || strlen (segs[i]) <= max_segment) &&
+        !g_str_equal (segs[i], ".") && !g_str_equal (segs[i], "..");
+    for (p = segs[i]; ok && *p; p++)
+      ok = g_ascii_isalnum (*p) || strchr ("-_.", *p);
+  }
+  *n_segments = g_strv_length (segs);
+  g_strfreev (segs);
+  return ok;
+}
+
 JsonNode *
 wr2v_remote_parse_members (const gchar * data, gsize len, const gchar * who,
     const Wr2vRemoteMember * members, gpointer out, GError ** error)

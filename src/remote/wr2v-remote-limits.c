@@ -93,6 +93,22 @@ wr2v_remote_check_limits (Wr2vRemote * remote, const Wr2vRequest * req,
   return TRUE;
 }
 
+gconstpointer
+wr2v_remote_model_row (gconstpointer rows, guint n_rows, gsize row_size,
+    const gchar * model, gboolean by_prefix)
+{
+  guint i;
+
+  for (i = 0; model && i < n_rows; i++) {
+    gconstpointer row = (const guint8 *) rows + i * row_size;
+    const gchar *name = *(const gchar * const *) row;
+
+    if (by_prefix ? g_str_has_prefix (model, name) : g_str_equal (model, name))
+      return row;
+  }
+  return rows;
+}
+
 gdouble
 wr2v_remote_billed_seconds (const Wr2vRequest * req)
 {

@@ -28,6 +28,13 @@ struct _Wr2vRemoteLimits
 gboolean wr2v_remote_check_limits (Wr2vRemote * remote,
     const Wr2vRequest * req, const Wr2vRemoteLimits * limits, GError ** error);
 
+/* An engine's table of what differs by model, rows of @row_size bytes
+ * that each start with the model's name (a const gchar *): the row of
+ * @model (the first whose name it starts with, when @by_prefix: its
+ * "-preview" variants), else the first row, the default model's. */
+gconstpointer wr2v_remote_model_row (gconstpointer rows, guint n_rows,
+    gsize row_size, const gchar * model, gboolean by_prefix);
+
 /* A reference video whose length can't be read (a uri, or no MP4/MOV)
  * is billed as this long: the element's default reference-duration. */
 #define WR2V_REMOTE_ASSUMED_REFERENCE_VIDEO_S 10.0

@@ -55,7 +55,7 @@ record_scope (Wr2vRemote * remote)
 {
   if (remote->klass->upload_scope)
     return remote->klass->upload_scope (remote);
-  return g_strdup (remote->engine->klass->name);
+  return wr2v_remote_upload_scope_by_url (remote);
 }
 
 static gchar *
@@ -448,6 +448,12 @@ wr2v_remote_engine_prepare (Wr2vEngine * engine, Wr2vJob * job, GError ** error)
     g_free (url);
   }
   return TRUE;
+}
+
+gchar *
+wr2v_remote_upload_scope_by_name (Wr2vRemote * remote)
+{
+  return g_strdup (remote->engine->klass->name);
 }
 
 gchar *

@@ -80,10 +80,14 @@ const gchar *wr2v_remote_ext_for_mime (const gchar * mime, Wr2vRefKind kind);
 /* TRUE for an http:// or https:// URL (any host: the service fetches it). */
 gboolean wr2v_remote_url_is_http (const gchar * url);
 
-/* An upload_scope hook: the engine's name, and when api-url is set a
+/* The default upload_scope: the engine's name, and when api-url is set a
  * digest of it, so that the URLs of another service (a proxy, a fake) are
  * not mixed in. */
 gchar *wr2v_remote_upload_scope_by_url (Wr2vRemote * remote);
+
+/* An upload_scope hook: the engine's name alone (its upload_key names
+ * the endpoint). */
+gchar *wr2v_remote_upload_scope_by_name (Wr2vRemote * remote);
 
 /* Sends @hr, a call of an upload flow (retried like a read:
  * wr2v_remote_read), and parses a 200 answer (or one of status @also_ok,

@@ -47,6 +47,7 @@ typedef struct
 {
   Wr2vRemoteClass klass;
   gchar *no_key_message;
+  gchar *key_hint;
   gchar *where_to_look;
 } FilledClass;
 
@@ -78,6 +79,9 @@ fill_class (const Wr2vRemoteClass * rclass, const gchar * key_variable)
     k->no_key_message = f->no_key_message = g_strdup_printf ("no %s API %s: "
         "set the api-key property or the %s environment variable (%ss are "
         "made at %s)", k->provider, word, key_variable, word, k->keys_page);
+  if (!k->key_hint && k->keys_page)
+    k->key_hint = f->key_hint = g_strdup_printf (", and that the %s is "
+        "active", word);
   if (!k->where_to_look && k->dashboard_url)
     k->where_to_look = f->where_to_look = g_strdup_printf ("Look for a new "
         "%s in your %s dashboard (%s)", k->job_word, k->provider,
@@ -91,6 +95,7 @@ free_class (const Wr2vRemoteClass * k)
   FilledClass *f = (FilledClass *) k;
 
   g_free (f->no_key_message);
+  g_free (f->key_hint);
   g_free (f->where_to_look);
   g_free (f);
 }
@@ -321,12 +326,8 @@ wr2v_remote_provider_text (Wr2vRemote * remote, const gchar * text)
 void
 wr2v_remote_fault_clear (Wr2vRemoteFault * fault)
 {
-  if (!fault)
-    return;
-  g_free (fault->code);
-  g_free (fault->message);
-  g_free (fault->request_id);
-  memset (fault, 0, sizeof *fault);
+  wr2v_json_clear_answer (fault, &fault->code, &fault->message,
+      &fault->request_id, NULL);
 }
 
 /* @fault with every text passed through wr2v_remote_provider_text. */

@@ -117,7 +117,8 @@ struct _Wr2vRemoteClass
   const gchar *key_word;        /* "key" (the default), "token" */
   const gchar *keys_page;       /* "https://fal.ai/dashboard/keys" */
   /* appended to "check the api-key property or the <VAR> environment
-   * variable" when the key is refused: ", and that the key is active" */
+   * variable" when the key is refused; NULL with a keys_page: ", and that
+   * the <key_word> is active" */
   const gchar *key_hint;
   /* after "check" on a 404; NULL: "api-url and model" */
   const gchar *settings_hint;
@@ -193,7 +194,7 @@ struct _Wr2vRemoteClass
   /* A reference uri the service may fetch by itself. Default: http(s). */
   gboolean (*uri_ok) (const gchar * uri);
   /* The store's scope and record key of an upload of content @sha.
-   * Defaults: the engine's name, and @sha. */
+   * Defaults: wr2v_remote_upload_scope_by_url, and @sha. */
   gchar *(*upload_scope) (Wr2vRemote * remote);
   gchar *(*upload_key) (Wr2vRemote * remote, const gchar * sha);
   /* Required for engines with uploads: uploads the file of @ref (@size
@@ -323,6 +324,11 @@ Wr2vEngine *wr2v_remote_engine_new (const Wr2vEngineClass * eclass,
   .estimate_cost = prefix##_estimate_cost, \
   .identity = wr2v_remote_engine_identity
 
+/* The description of a host that serves the model as it is: "<who>
+ * hosted Wan 2.7 Reference-to-Video (paid)". */
+#define WR2V_REMOTE_HOSTED_WAN(who) \
+  who " hosted Wan 2.7 Reference-to-Video (paid)"
+
 /* Defines a hosted engine whose priv is a bare Wr2vRemote: its
  * Wr2vEngineClass <prefix>_class (WR2V_REMOTE_HOSTED_RULES, @description,
  * then the class's other fields as further arguments: its check and
@@ -354,6 +360,14 @@ Wr2vEngine *wr2v_remote_engine_new (const Wr2vEngineClass * eclass,
 
 /* Parts of a Wr2vRemoteClass that go together, in its table: */
 
+/* the key: its word (NULL: "key"), the page where keys are made, and
+ * the hint when it is refused (NULL: ", and that the <word> is active";
+ * WR2V_REMOTE_KEY_AND_CREDIT for a prepaid account) */
+#define WR2V_REMOTE_KEY(word, page, hint) \
+  .key_word = word, .keys_page = page, .key_hint = hint
+#define WR2V_REMOTE_KEY_AND_CREDIT \
+  ", and that the key is active and the account has credit"
+
 /* the model setting: its default, its form (a pure wire check, or NULL)
  * and what it must be ("a fal.ai model id (like ...)") */
 #define WR2V_REMOTE_MODEL(def, ok, rule) \
@@ -366,11 +380,16 @@ Wr2vEngine *wr2v_remote_engine_new (const Wr2vEngineClass * eclass,
   .default_api_url = api_url, .api_prefix = prefix, \
   .poll_prefix = poll_before, .poll_suffix = poll_after
 
-/* the reference files it takes (bytes, per file; 0: no limit) and how
- * long an upload stays valid */
-#define WR2V_REMOTE_UPLOADS(image_bytes, video_bytes, lifetime_s) \
-  .max_image_bytes = image_bytes, .max_video_bytes = video_bytes, \
-  .upload_lifetime_s = lifetime_s
+/* the upload flow: the upload hook, the reference files it takes
+ * (bytes, per file; 0: no limit) and how long an upload stays valid */
+#define WR2V_REMOTE_UPLOADS(upload_fn, image_bytes, video_bytes, lifetime_s) \
+  .upload = upload_fn, .max_image_bytes = image_bytes, \
+  .max_video_bytes = video_bytes, .upload_lifetime_s = lifetime_s
+
+/* a submit the engine makes itself: its route, its body and how its
+ * answer reads (the submit_route, submit_body and read_submit hooks) */
+#define WR2V_REMOTE_SUBMIT_HOOKS(route_fn, body_fn, read_fn) \
+  .submit_route = route_fn, .submit_body = body_fn, .read_submit = read_fn
 
 /* a submit the layer makes alone: to the route @pattern (the model in
  * it), its body from the wire builder @wire, the job id in the answer's

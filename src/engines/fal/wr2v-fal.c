@@ -22,9 +22,6 @@
 #include "wr2v-fal-wire.h"
 #include "wr2v-remote.h"
 
-GST_DEBUG_CATEGORY_STATIC (wr2v_fal_debug);
-#define GST_CAT_DEFAULT wr2v_fal_debug
-
 #define KEY_ENV "FAL_KEY"
 #define DEFAULT_QUEUE_URL "https://queue.fal.run"
 /* the storage API's host; under api-url, its routes go there too */
@@ -297,11 +294,10 @@ fal_read_poll (Wr2vRemote * remote, Wr2vJob * job, const gchar * job_id,
 static const Wr2vRemoteClass fal_remote_class = {
   .provider = "fal.ai",
   .job_word = "request",
-  .keys_page = "https://fal.ai/dashboard/keys",
-  .key_hint = ", and that the key is active and the account has credit",
+  WR2V_REMOTE_KEY (NULL, "https://fal.ai/dashboard/keys",
+      WR2V_REMOTE_KEY_AND_CREDIT),
   WR2V_REMOTE_MODEL (DEFAULT_MODEL, wr2v_fal_model_ok,
       "a fal.ai model id (like \"" DEFAULT_MODEL "\")"),
-  .debug_category = &wr2v_fal_debug,
   .auth_scheme = "Key",
   /* the status route names the app: fal_poll_route */
   WR2V_REMOTE_ROUTES (DEFAULT_QUEUE_URL, "/", NULL, NULL),
@@ -311,19 +307,17 @@ static const Wr2vRemoteClass fal_remote_class = {
   .unknown_job_hint = "it may be too old or belong to another key",
   .dashboard_url = "https://fal.ai/dashboard/requests",
   .limits = &limits,
-  WR2V_REMOTE_UPLOADS (MAX_IMAGE_BYTES, MAX_VIDEO_BYTES, UPLOAD_LIFETIME_S),
+  WR2V_REMOTE_UPLOADS (fal_upload, MAX_IMAGE_BYTES, MAX_VIDEO_BYTES,
+      UPLOAD_LIFETIME_S),
   /* no submit_nothing_created: nothing documents a 5xx that means
    * "nothing was created" */
   /* {queue}/{model} */
   WR2V_REMOTE_MODEL_SUBMIT ("%s", wr2v_fal_submit_body, "request_id"),
-  .upload_scope = wr2v_remote_upload_scope_by_url,
-  .upload = fal_upload,
   WR2V_REMOTE_ANSWER_FAULT (Wr2vFalAnswer, wr2v_fal_parse_answer,
       wr2v_fal_answer_clear, error_type, detail, error),
   .explain_fault = fal_explain_fault,
   .read_poll = fal_read_poll,
 };
 
-WR2V_REMOTE_DEFINE_ENGINE (fal, KEY_ENV,
-    "fal.ai hosted Wan 2.7 Reference-to-Video (paid)",
+WR2V_REMOTE_DEFINE_ENGINE (fal, KEY_ENV, WR2V_REMOTE_HOSTED_WAN ("fal.ai"),
     WR2V_REMOTE_CHECKED_HOOKS)

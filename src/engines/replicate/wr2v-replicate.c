@@ -22,9 +22,6 @@
 #include "wr2v-remote.h"
 #include "wr2v-replicate-wire.h"
 
-GST_DEBUG_CATEGORY_STATIC (wr2v_replicate_debug);
-#define GST_CAT_DEFAULT wr2v_replicate_debug
-
 #define KEY_ENV "REPLICATE_API_TOKEN"
 #define DEFAULT_API_URL "https://api.replicate.com"
 #define DEFAULT_MODEL "wan-video/wan-2.7-r2v"
@@ -183,12 +180,9 @@ replicate_read_poll (Wr2vRemote * remote, Wr2vJob * job,
 static const Wr2vRemoteClass replicate_remote_class = {
   .provider = "Replicate",
   .job_word = "prediction",
-  .key_word = "token",
-  .keys_page = "https://replicate.com/account/api-tokens",
-  .key_hint = ", and that the token is active",
+  WR2V_REMOTE_KEY ("token", "https://replicate.com/account/api-tokens", NULL),
   WR2V_REMOTE_MODEL (DEFAULT_MODEL, wr2v_replicate_model_ok,
       "a Replicate model (owner/name, like \"" DEFAULT_MODEL "\")"),
-  .debug_category = &wr2v_replicate_debug,
   WR2V_REMOTE_ROUTES (DEFAULT_API_URL, "/v1/", "predictions/", ""),
   .unknown_job_hint = "it may belong to another token",
   .dashboard_url = "https://replicate.com/predictions",
@@ -197,15 +191,14 @@ static const Wr2vRemoteClass replicate_remote_class = {
   .result_gone = "Replicate deletes outputs of API predictions an hour "
       "after they end; run again to submit a new (paid) prediction",
   .limits = &limits,
-  WR2V_REMOTE_UPLOADS (MAX_IMAGE_BYTES, MAX_VIDEO_BYTES, UPLOAD_LIFETIME_S),
+  WR2V_REMOTE_UPLOADS (replicate_upload, MAX_IMAGE_BYTES, MAX_VIDEO_BYTES,
+      UPLOAD_LIFETIME_S),
   .submit_created_status = 201,
   /* no submit_nothing_created: nothing documents a 5xx that means
    * "nothing was created" */
   /* the official model's latest version */
   WR2V_REMOTE_MODEL_SUBMIT ("models/%s/predictions",
       wr2v_replicate_submit_body, "id"),
-  .upload = replicate_upload,
-  .upload_scope = wr2v_remote_upload_scope_by_url,
   WR2V_REMOTE_ANSWER_FAULT (Wr2vReplicateAnswer, wr2v_replicate_parse_answer,
       wr2v_replicate_answer_clear, title, detail, error),
   .explain_fault = replicate_explain_fault,
@@ -213,7 +206,7 @@ static const Wr2vRemoteClass replicate_remote_class = {
 };
 
 WR2V_REMOTE_DEFINE_ENGINE (replicate, KEY_ENV,
-    "Replicate hosted Wan 2.7 Reference-to-Video (paid)",
+    WR2V_REMOTE_HOSTED_WAN ("Replicate"),
     /* shot_type is in the model's inputs [C: its llms.txt]; a voice and a
      * first frame are not */
     .inputs = WR2V_INPUT_SHOT_TYPE, WR2V_REMOTE_CHECKED_HOOKS)

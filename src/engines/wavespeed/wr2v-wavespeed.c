@@ -518,8 +518,8 @@ out:
 
 static const Wr2vRemoteClass wavespeed_remote_class = {
   .provider = "WaveSpeed",
-  .keys_page = "https://wavespeed.ai, under API keys",
-  .key_hint = ", and that the key is active and the account has credit",
+  WR2V_REMOTE_KEY (NULL, "https://wavespeed.ai, under API keys",
+      WR2V_REMOTE_KEY_AND_CREDIT),
   /* the model's form: wavespeed_check */
   WR2V_REMOTE_MODEL (DEFAULT_MODEL, NULL, NULL),
   .debug_category = &wr2v_wavespeed_debug,
@@ -527,29 +527,28 @@ static const Wr2vRemoteClass wavespeed_remote_class = {
   .unknown_job_hint = "it may have expired or belong to another API key",
   .where_to_look = "Look for a new prediction in your WaveSpeed dashboard "
       "(https://wavespeed.ai)",
-  WR2V_REMOTE_UPLOADS (MAX_IMAGE_BYTES, MAX_VIDEO_BYTES, UPLOAD_LIFETIME_S),
+  WR2V_REMOTE_UPLOADS (wavespeed_upload, MAX_IMAGE_BYTES, MAX_VIDEO_BYTES,
+      UPLOAD_LIFETIME_S),
   .too_large_image_hint = "use a smaller image",
   .too_large_video_hint = "shorten it (reference-duration) or lower its "
       "resolution",
   /* every 5xx may hide a job: see wavespeed_read_submit */
   .submit_nothing_created = {0},
-  .submit_route = wavespeed_submit_route,
-  .submit_body = wavespeed_submit_body,
+  WR2V_REMOTE_SUBMIT_HOOKS (wavespeed_submit_route, wavespeed_submit_body,
+      wavespeed_read_submit),
   .upload_scope = wavespeed_upload_scope,
-  .upload = wavespeed_upload,
   WR2V_REMOTE_ANSWER (Wr2vWavespeedAnswer, wr2v_wavespeed_parse_answer,
       wr2v_wavespeed_answer_clear),
   .answer_fault = (void (*)(gconstpointer, Wr2vRemoteFault *))
       envelope_fault,
   .explain_fault = wavespeed_explain_fault,
   .finalize = wavespeed_remote_finalize,
-  .read_submit = wavespeed_read_submit,
   .read_poll = wavespeed_read_poll,
 };
 
 static const Wr2vEngineClass wavespeed_class = {
   WR2V_REMOTE_HOSTED_RULES (wavespeed, KEY_ENV),
-  .description = "WaveSpeedAI hosted Wan 2.7 Reference-to-Video (paid)",
+  .description = WR2V_REMOTE_HOSTED_WAN ("WaveSpeedAI"),
   .check = wavespeed_check,
   /* the live schema, price and balance, then the layer's uploads */
   .prepare = wr2v_wavespeed_prepare,
