@@ -166,9 +166,15 @@ wr2v_engine_check (Wr2vEngine * engine, const Wr2vRequest * req,
 }
 
 gdouble
+wr2v_engine_cost_free (Wr2vEngine * engine, const Wr2vRequest * req)
+{
+  return -1.0;
+}
+
+gdouble
 wr2v_engine_estimate_cost (Wr2vEngine * engine, const Wr2vRequest * req)
 {
   if (!engine->klass->estimate_cost)
-    return -1.0;
+    return wr2v_engine_cost_free (engine, req);
   return engine->klass->estimate_cost (engine, req);
 }

@@ -110,6 +110,17 @@ gboolean wr2v_engine_check (Wr2vEngine * engine, const Wr2vRequest * req,
 gdouble wr2v_engine_estimate_cost (Wr2vEngine * engine,
     const Wr2vRequest * req);
 
+/* Wr2vEngineClass.estimate_cost of an engine that costs nothing (a local
+ * one): -1. */
+gdouble wr2v_engine_cost_free (Wr2vEngine * engine, const Wr2vRequest * req);
+
+/* What a local engine's Wr2vEngineClass says the same way: its name
+ * (the prefix), that it is free, and its own <prefix>_identity and
+ * <prefix>_check. */
+#define WR2V_ENGINE_LOCAL_RULES(prefix) \
+  .name = #prefix, .estimate_cost = wr2v_engine_cost_free, \
+  .identity = prefix##_identity, .check = prefix##_check
+
 G_END_DECLS
 
 #include "wr2v-engine-registry.h"

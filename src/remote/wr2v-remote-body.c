@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "wr2v-json.h"
+#include "wr2v-prompt.h"
 #include "wr2v-remote-body.h"
 
 static void
@@ -37,10 +38,10 @@ add_urls (JsonBuilder * b, const gchar * name, const Wr2vRequest * req,
   json_builder_end_array (b);
 }
 
-void
-wr2v_remote_body_fields (JsonBuilder * b, const Wr2vRequest * req,
-    const gchar * prompt, const gchar * const *urls,
-    const Wr2vRemoteFields * names)
+/* @req's fields under @names into the object @b is building. */
+static void
+add_fields (JsonBuilder * b, const Wr2vRequest * req, const gchar * prompt,
+    const gchar * const *urls, const Wr2vRemoteFields * names)
 {
   add_string (b, names->prompt, prompt ? prompt : "");
   add_urls (b, names->videos, req, urls, WR2V_REF_VIDEO);
@@ -69,6 +70,48 @@ wr2v_remote_body_fields (JsonBuilder * b, const Wr2vRequest * req,
     json_builder_add_boolean_value (b, req->prompt_expansion);
   }
   add_string (b, names->shot_type, wr2v_shot_type_nick (req->shot_type));
+}
+
+gchar *
+wr2v_remote_body (const Wr2vRequest * req, const gchar * engine,
+    const gchar * model, const gchar * const *urls,
+    const Wr2vRemoteFields * names, const gchar * wrapper)
+{
+  JsonBuilder *b = json_builder_new ();
+  /* the form the host's provider documents (wr2v-prompt.c's table) */
+  gchar *prompt = wr2v_prompt_sent (req, engine, model);
+
+  json_builder_begin_object (b);
+  if (wrapper) {
+    json_builder_set_member_name (b, wrapper);
+    json_builder_begin_object (b);
+  }
+  add_fields (b, req, prompt, urls, names);
+  if (wrapper)
+    json_builder_end_object (b);
+  g_free (prompt);
+  return wr2v_json_builder_finish (b);
+}
+
+gboolean
+wr2v_remote_model_path_ok (const gchar * model, gsize max_segment,
+    guint * n_segments)
+{
+  gchar **segs = g_strsplit (model, "/", -1);
+  gboolean ok = TRUE;
+  guint i;
+
+  for (i = 0; ok && segs[i]; i++) {
+    const gchar *p;
+
+    ok = *segs[i] && (!max_segment || strlen (segs[i]) <= max_segment) &&
+        !g_str_equal (segs[i], ".") && !g_str_equal (segs[i], "..");
+    for (p = segs[i]; ok && *p; p++)
+      ok = g_ascii_isalnum (*p) || strchr ("-_.", *p);
+  }
+  *n_segments = g_strv_length (segs);
+  g_strfreev (segs);
+  return ok;
 }
 
 JsonNode *

@@ -28,13 +28,28 @@ typedef struct
   const gchar *shot_type;       /* "single" / "multi", only when set */
 } Wr2vRemoteFields;
 
-/* Adds @req's fields to the JSON object @b is building, with @prompt (the
- * form the host's provider documents: wr2v_prompt_sent) as the prompt;
- * @urls holds the URL of each of @req's references, in the request's
- * order. */
-void wr2v_remote_body_fields (JsonBuilder * b, const Wr2vRequest * req,
-    const gchar * prompt, const gchar * const *urls,
-    const Wr2vRemoteFields * names);
+/* The names of the model's own API (Alibaba's) that the hosts keep, in a
+ * Wr2vRemoteFields table: the host's table adds only what it names its
+ * own way. */
+#define WR2V_REMOTE_MODEL_FIELDS \
+  .prompt = "prompt", .negative_prompt = "negative_prompt", \
+  .resolution = "resolution", .duration = "duration", \
+  .aspect_ratio = "aspect_ratio", .seed = "seed"
+
+/* The JSON object of a submit: @req's fields under @names, with the
+ * prompt in the form @engine's provider documents for @model
+ * (wr2v_prompt_sent); under the member @wrapper when not NULL
+ * ({"input": {...}}). @urls holds the URL of each of @req's references,
+ * in the request's order. */
+gchar *wr2v_remote_body (const Wr2vRequest * req, const gchar * engine,
+    const gchar * model, const gchar * const *urls,
+    const Wr2vRemoteFields * names, const gchar * wrapper);
+
+/* Whether @model is a path of safe names ("owner/name"): segments of
+ * [A-Za-z0-9._-], none empty, "." or "..", each at most @max_segment
+ * bytes (0: no limit); *@n_segments is their count. */
+gboolean wr2v_remote_model_path_ok (const gchar * model, gsize max_segment,
+    guint * n_segments);
 
 /* A string member of an answer: "name", or "object.name" one level
  * down, and where its copy goes in the answer's struct. */

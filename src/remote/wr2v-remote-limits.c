@@ -93,10 +93,26 @@ wr2v_remote_check_limits (Wr2vRemote * remote, const Wr2vRequest * req,
   return TRUE;
 }
 
-gdouble
-wr2v_remote_reference_video_seconds (const Wr2vRequest * req, gdouble assumed_s)
+gconstpointer
+wr2v_remote_model_row (gconstpointer rows, guint n_rows, gsize row_size,
+    const gchar * model, gboolean by_prefix)
 {
-  gdouble total = 0, d;
+  guint i;
+
+  for (i = 0; model && i < n_rows; i++) {
+    gconstpointer row = (const guint8 *) rows + i * row_size;
+    const gchar *name = *(const gchar * const *) row;
+
+    if (by_prefix ? g_str_has_prefix (model, name) : g_str_equal (model, name))
+      return row;
+  }
+  return rows;
+}
+
+gdouble
+wr2v_remote_billed_seconds (const Wr2vRequest * req)
+{
+  gdouble total = req->duration, d;
   guint i;
 
   for (i = 0; req->references && i < req->references->len; i++) {
@@ -107,7 +123,7 @@ wr2v_remote_reference_video_seconds (const Wr2vRequest * req, gdouble assumed_s)
     if (ref->path && wr2v_mp4_duration (ref->path, &d, NULL) && d > 0)
       total += (gdouble) (gint64) d + (d > (gint64) d ? 1 : 0);
     else
-      total += assumed_s;
+      total += WR2V_REMOTE_ASSUMED_REFERENCE_VIDEO_S;
   }
   return total;
 }

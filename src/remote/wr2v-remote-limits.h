@@ -28,10 +28,20 @@ struct _Wr2vRemoteLimits
 gboolean wr2v_remote_check_limits (Wr2vRemote * remote,
     const Wr2vRequest * req, const Wr2vRemoteLimits * limits, GError ** error);
 
-/* The seconds of @req's reference videos, each rounded up to a whole
- * second (the safe side of a per-second bill); @assumed_s for a video
- * whose length can't be read (a uri, or no MP4/MOV). */
-gdouble wr2v_remote_reference_video_seconds (const Wr2vRequest * req,
-    gdouble assumed_s);
+/* An engine's table of what differs by model, rows of @row_size bytes
+ * that each start with the model's name (a const gchar *): the row of
+ * @model (the first whose name it starts with, when @by_prefix: its
+ * "-preview" variants), else the first row, the default model's. */
+gconstpointer wr2v_remote_model_row (gconstpointer rows, guint n_rows,
+    gsize row_size, const gchar * model, gboolean by_prefix);
+
+/* A reference video whose length can't be read (a uri, or no MP4/MOV)
+ * is billed as this long: the element's default reference-duration. */
+#define WR2V_REMOTE_ASSUMED_REFERENCE_VIDEO_S 10.0
+
+/* The seconds a host that bills input video too charges for @req: the
+ * clip's plus its reference videos', each rounded up to a whole second
+ * (the safe side of a per-second bill). */
+gdouble wr2v_remote_billed_seconds (const Wr2vRequest * req);
 
 G_END_DECLS

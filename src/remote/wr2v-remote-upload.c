@@ -55,7 +55,7 @@ record_scope (Wr2vRemote * remote)
 {
   if (remote->klass->upload_scope)
     return remote->klass->upload_scope (remote);
-  return g_strdup (remote->engine->klass->name);
+  return wr2v_remote_upload_scope_by_url (remote);
 }
 
 static gchar *
@@ -451,6 +451,12 @@ wr2v_remote_engine_prepare (Wr2vEngine * engine, Wr2vJob * job, GError ** error)
 }
 
 gchar *
+wr2v_remote_upload_scope_by_name (Wr2vRemote * remote)
+{
+  return g_strdup (remote->engine->klass->name);
+}
+
+gchar *
 wr2v_remote_upload_scope_by_url (Wr2vRemote * remote)
 {
   const gchar *u = remote->engine->settings.api_url;
@@ -462,6 +468,39 @@ wr2v_remote_upload_scope_by_url (Wr2vRemote * remote)
   scope = g_strdup_printf ("%s-%.12s", remote->engine->klass->name, digest);
   g_free (digest);
   return scope;
+}
+
+gboolean
+wr2v_remote_upload_send (Wr2vRemote * remote, Wr2vJob * job,
+    const Wr2vHttpRequest * hr, const gchar * what, guint also_ok,
+    gpointer answer, guint * status, GError ** error)
+{
+  Wr2vHttpResponse resp = { 0, };
+  gboolean ok = FALSE;
+
+  if (!wr2v_remote_read (remote, hr, TRUE, &resp, error))
+    goto out;
+  if (status)
+    *status = resp.status;
+  if (resp.status != 200 && (!also_ok || resp.status != also_ok))
+    wr2v_remote_http_error (remote, job, &resp, what, error);
+  else
+    ok = wr2v_remote_parse_answer (remote, &resp, answer, error);
+out:
+  wr2v_http_response_clear (&resp);
+  return ok;
+}
+
+gchar *
+wr2v_remote_uploaded_url (Wr2vRemote * remote, const gchar * label,
+    const gchar * url, const gchar * member, GError ** error)
+{
+  if (wr2v_remote_url_is_http (url))
+    return g_strdup (url);
+  g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
+      "%s's answer to the upload of %s has no %s", remote->klass->provider,
+      label, member);
+  return NULL;
 }
 
 gboolean

@@ -80,10 +80,29 @@ const gchar *wr2v_remote_ext_for_mime (const gchar * mime, Wr2vRefKind kind);
 /* TRUE for an http:// or https:// URL (any host: the service fetches it). */
 gboolean wr2v_remote_url_is_http (const gchar * url);
 
-/* An upload_scope hook: the engine's name, and when api-url is set a
+/* The default upload_scope: the engine's name, and when api-url is set a
  * digest of it, so that the URLs of another service (a proxy, a fake) are
  * not mixed in. */
 gchar *wr2v_remote_upload_scope_by_url (Wr2vRemote * remote);
+
+/* An upload_scope hook: the engine's name alone (its upload_key names
+ * the endpoint). */
+gchar *wr2v_remote_upload_scope_by_name (Wr2vRemote * remote);
+
+/* Sends @hr, a call of an upload flow (retried like a read:
+ * wr2v_remote_read), and parses a 200 answer (or one of status @also_ok,
+ * when not 0) into @answer, the class's answer struct; another status is
+ * wr2v_remote_http_error's error about @what. *@status, when @status is
+ * not NULL: the HTTP status once one came. */
+gboolean wr2v_remote_upload_send (Wr2vRemote * remote, Wr2vJob * job,
+    const Wr2vHttpRequest * hr, const gchar * what, guint also_ok,
+    gpointer answer, guint * status, GError ** error);
+
+/* A copy of @url, what an upload's answer gave as its @member, or NULL
+ * with a protocol error ("<provider>'s answer to the upload of <label>
+ * has no <member>") when it is no http(s) URL. */
+gchar *wr2v_remote_uploaded_url (Wr2vRemote * remote, const gchar * label,
+    const gchar * url, const gchar * member, GError ** error);
 
 /* For wr2v-remote.c: the cache's life. */
 void wr2v_remote_upload_init (Wr2vRemote * remote);

@@ -47,6 +47,7 @@ typedef struct
 {
   Wr2vRemoteClass klass;
   gchar *no_key_message;
+  gchar *key_hint;
   gchar *where_to_look;
 } FilledClass;
 
@@ -78,6 +79,9 @@ fill_class (const Wr2vRemoteClass * rclass, const gchar * key_variable)
     k->no_key_message = f->no_key_message = g_strdup_printf ("no %s API %s: "
         "set the api-key property or the %s environment variable (%ss are "
         "made at %s)", k->provider, word, key_variable, word, k->keys_page);
+  if (!k->key_hint && k->keys_page)
+    k->key_hint = f->key_hint = g_strdup_printf (", and that the %s is "
+        "active", word);
   if (!k->where_to_look && k->dashboard_url)
     k->where_to_look = f->where_to_look = g_strdup_printf ("Look for a new "
         "%s in your %s dashboard (%s)", k->job_word, k->provider,
@@ -91,6 +95,7 @@ free_class (const Wr2vRemoteClass * k)
   FilledClass *f = (FilledClass *) k;
 
   g_free (f->no_key_message);
+  g_free (f->key_hint);
   g_free (f->where_to_look);
   g_free (f);
 }
@@ -321,12 +326,8 @@ wr2v_remote_provider_text (Wr2vRemote * remote, const gchar * text)
 void
 wr2v_remote_fault_clear (Wr2vRemoteFault * fault)
 {
-  if (!fault)
-    return;
-  g_free (fault->code);
-  g_free (fault->message);
-  g_free (fault->request_id);
-  memset (fault, 0, sizeof *fault);
+  wr2v_json_clear_answer (fault, &fault->code, &fault->message,
+      &fault->request_id, NULL);
 }
 
 /* @fault with every text passed through wr2v_remote_provider_text. */
@@ -345,6 +346,26 @@ sanitize_fault (Wr2vRemote * remote, Wr2vRemoteFault * fault)
   fault->request_id = request_id;
 }
 
+/* What @answer says went wrong: the class's answer_fault, else its
+ * fault_members. */
+static void
+answer_fault (const Wr2vRemoteClass * k, gconstpointer answer,
+    Wr2vRemoteFault * out)
+{
+  const Wr2vRemoteFaultMembers *m = &k->fault_members;
+  const gchar *message;
+
+  if (k->answer_fault) {
+    k->answer_fault (answer, out);
+    return;
+  }
+  message = G_STRUCT_MEMBER (const gchar *, answer, m->message);
+  if (!message)
+    message = G_STRUCT_MEMBER (const gchar *, answer, m->message_else);
+  out->code = g_strdup (G_STRUCT_MEMBER (const gchar *, answer, m->code));
+  out->message = g_strdup (message);
+}
+
 /* Reads @resp's body with the class's parser and answer_fault,
  * sanitized; all NULL when it is empty or unreadable. */
 static void
@@ -357,11 +378,11 @@ read_fault (Wr2vRemote * remote, const Wr2vHttpResponse * resp,
   gpointer answer;
 
   memset (fault, 0, sizeof *fault);
-  if (len == 0 || !k->answer_fault)
+  if (len == 0 || !(k->answer_fault || k->fault_members.set))
     return;
   answer = g_malloc0 (k->answer_size);
   if (k->answer_parser (data, len, answer, NULL)) {
-    k->answer_fault (answer, fault);
+    answer_fault (k, answer, fault);
     sanitize_fault (remote, fault);
   }
   k->answer_clear (answer);
@@ -535,6 +556,15 @@ wr2v_remote_api_request (Wr2vRemote * remote, Wr2vJob * job,
   hr->timeout_s = API_TIMEOUT_S;
   hr->low_speed_time_s = API_LOW_SPEED_S;
   hr->cancellable = job->cancellable;
+}
+
+void
+wr2v_remote_api_post_json (Wr2vRemote * remote, Wr2vJob * job,
+    Wr2vHttpRequest * hr, const gchar * url, const gchar * key, gchar * body)
+{
+  wr2v_remote_api_request (remote, job, hr, WR2V_HTTP_POST, url, key);
+  hr->body = g_bytes_new_take (body, strlen (body));
+  hr->content_type = "application/json";
 }
 
 gboolean
@@ -734,6 +764,26 @@ out:
   return id;
 }
 
+/* *@why of an unreadable answer to a submit (@local, freed). */
+static void
+submit_unreadable (GError * local, gchar ** why)
+{
+  *why = g_strdup_printf ("its answer was unreadable (%s)", local->message);
+  g_error_free (local);
+}
+
+gboolean
+wr2v_remote_parse_submit_answer (Wr2vRemote * remote,
+    const Wr2vHttpResponse * resp, gpointer answer, gchar ** why)
+{
+  GError *local = NULL;
+
+  if (wr2v_remote_parse_answer (remote, resp, answer, &local))
+    return TRUE;
+  submit_unreadable (local, why);
+  return FALSE;
+}
+
 Wr2vRemoteVerdict
 wr2v_remote_read_submit_member (const Wr2vHttpResponse * resp,
     const gchar * member, gchar ** id, gchar ** why)
@@ -746,8 +796,7 @@ wr2v_remote_read_submit_member (const Wr2vHttpResponse * resp,
 
   if (!node) {
     wr2v_http_hint_content_type (resp, &local);
-    *why = g_strdup_printf ("its answer was unreadable (%s)", local->message);
-    g_error_free (local);
+    submit_unreadable (local, why);
     return WR2V_REMOTE_SUBMIT_MAYBE;
   }
   *id = g_strdup (wr2v_json_string (root, member));
@@ -777,8 +826,9 @@ wr2v_remote_engine_submit (Wr2vEngine * engine, Wr2vJob * job, GError ** error)
     goto out;
   for (n = 0; n < G_N_ELEMENTS (k->submit_headers) && k->submit_headers[n]; n++)
     headers[n] = k->submit_headers[n];
-  body = k->submit_body (remote, job, (const gchar * const *) refs,
-      &headers[n]);
+  body = k->submit_body ? k->submit_body (remote, job,
+      (const gchar * const *) refs, &headers[n]) : k->submit_wire (model,
+      req, (const gchar * const *) refs);
   what = g_strdup_printf ("submitting the %s to %s", k->job_word, model);
   sub.url = url;
   sub.body = body;

@@ -75,6 +75,16 @@ typedef struct
 
 void wr2v_remote_fault_clear (Wr2vRemoteFault * fault);
 
+/* Where an answer struct keeps what an error answer says: the offsets
+ * (G_STRUCT_OFFSET) of its gchar * members. */
+typedef struct
+{
+  gboolean set;
+  glong code;                   /* the provider's code */
+  glong message;
+  glong message_else;           /* the message when that one is NULL */
+} Wr2vRemoteFaultMembers;
+
 /* How a submit's answer reads (read_submit). */
 typedef enum
 {
@@ -107,7 +117,8 @@ struct _Wr2vRemoteClass
   const gchar *key_word;        /* "key" (the default), "token" */
   const gchar *keys_page;       /* "https://fal.ai/dashboard/keys" */
   /* appended to "check the api-key property or the <VAR> environment
-   * variable" when the key is refused: ", and that the key is active" */
+   * variable" when the key is refused; NULL with a keys_page: ", and that
+   * the <key_word> is active" */
   const gchar *key_hint;
   /* after "check" on a 404; NULL: "api-url and model" */
   const gchar *settings_hint;
@@ -183,7 +194,7 @@ struct _Wr2vRemoteClass
   /* A reference uri the service may fetch by itself. Default: http(s). */
   gboolean (*uri_ok) (const gchar * uri);
   /* The store's scope and record key of an upload of content @sha.
-   * Defaults: the engine's name, and @sha. */
+   * Defaults: wr2v_remote_upload_scope_by_url, and @sha. */
   gchar *(*upload_scope) (Wr2vRemote * remote);
   gchar *(*upload_key) (Wr2vRemote * remote, const gchar * sha);
   /* Required for engines with uploads: uploads the file of @ref (@size
@@ -199,9 +210,13 @@ struct _Wr2vRemoteClass
   gboolean (*answer_parser) (const gchar * data, gsize len, gpointer out,
       GError ** error);
   void (*answer_clear) (gpointer answer);
-  /* Required: what an answer (an error body the layer parsed into the
-   * answer struct) says went wrong, copied into @out. */
+  /* What an answer (an error body the layer parsed into the answer
+   * struct) says went wrong, copied into @out. Required unless
+   * fault_members says it. */
   void (*answer_fault) (gconstpointer answer, Wr2vRemoteFault * out);
+  /* Without answer_fault: the answer struct's string members that say
+   * it. Set with WR2V_REMOTE_ANSWER_FAULT. */
+  Wr2vRemoteFaultMembers fault_members;
   /* The provider's own meaning of @fault (codes like "Arrearage"): sets
    * @error and returns TRUE, or FALSE for the layer's mapping by status.
    * @why is "HTTP 400 Code: message", sanitized. */
@@ -227,6 +242,10 @@ struct _Wr2vRemoteClass
    * builder. */
   gchar *(*submit_body) (Wr2vRemote * remote, Wr2vJob * job,
       const gchar * const *urls, const gchar ** header);
+  /* Without submit_body: the engine's pure wire builder of the body,
+   * called with the model setting, the request and @urls. */
+  gchar *(*submit_wire) (const gchar * model, const Wr2vRequest * req,
+      const gchar * const *urls);
   /* The resolution as the service names it, for the submit's progress
    * text ("720p"). Default: wr2v_resolution_nick. */
   const gchar *(*resolution_word) (Wr2vResolution resolution);
@@ -277,6 +296,15 @@ Wr2vEngine *wr2v_remote_engine_new (const Wr2vEngineClass * eclass,
   .answer_size = sizeof (Type), .answer_parser = (Wr2vRemoteParser) parse, \
   .answer_clear = (void (*) (gpointer)) clear
 
+/* WR2V_REMOTE_ANSWER whose error answers say what went wrong in the
+ * members @code and @message (else @message_else) of @Type: no
+ * answer_fault hook. */
+#define WR2V_REMOTE_ANSWER_FAULT(Type, parse, clear, code, message, \
+    message_else) \
+  WR2V_REMOTE_ANSWER (Type, parse, clear), \
+  .fault_members = {TRUE, G_STRUCT_OFFSET (Type, code), \
+    G_STRUCT_OFFSET (Type, message), G_STRUCT_OFFSET (Type, message_else)}
+
 /* The Wr2vEngineClass hooks of an engine that the layer runs, in its
  * class table: WR2V_REMOTE_ENGINE_HOOKS, or its own prepare and
  * WR2V_REMOTE_JOB_HOOKS (submit, poll, fetch, finalize). */
@@ -296,6 +324,11 @@ Wr2vEngine *wr2v_remote_engine_new (const Wr2vEngineClass * eclass,
   .estimate_cost = prefix##_estimate_cost, \
   .identity = wr2v_remote_engine_identity
 
+/* The description of a host that serves the model as it is: "<who>
+ * hosted Wan 2.7 Reference-to-Video (paid)". */
+#define WR2V_REMOTE_HOSTED_WAN(who) \
+  who " hosted Wan 2.7 Reference-to-Video (paid)"
+
 /* Defines a hosted engine whose priv is a bare Wr2vRemote: its
  * Wr2vEngineClass <prefix>_class (WR2V_REMOTE_HOSTED_RULES, @description,
  * then the class's other fields as further arguments: its check and
@@ -314,11 +347,56 @@ Wr2vEngine *wr2v_remote_engine_new (const Wr2vEngineClass * eclass,
         &prefix##_remote_class, sizeof (Wr2vRemote)); \
   }
 
+/* The hooks of an engine whose Wr2vEngineClass.check is @check: it, and
+ * the layer's prepare after it (wr2v_remote_engine_check_prepare). */
+#define WR2V_REMOTE_CHECK_HOOKS(check_fn) \
+  .check = check_fn, \
+  .prepare = wr2v_remote_engine_check_prepare, WR2V_REMOTE_JOB_HOOKS
+
 /* The hooks of an engine whose checks are all in its Wr2vRemoteClass
  * (limits, model_ok): the layer's check, and its prepare after it. */
 #define WR2V_REMOTE_CHECKED_HOOKS \
-  .check = wr2v_remote_engine_check, \
-  .prepare = wr2v_remote_engine_check_prepare, WR2V_REMOTE_JOB_HOOKS
+  WR2V_REMOTE_CHECK_HOOKS (wr2v_remote_engine_check)
+
+/* Parts of a Wr2vRemoteClass that go together, in its table: */
+
+/* the key: its word (NULL: "key"), the page where keys are made, and
+ * the hint when it is refused (NULL: ", and that the <word> is active";
+ * WR2V_REMOTE_KEY_AND_CREDIT for a prepaid account) */
+#define WR2V_REMOTE_KEY(word, page, hint) \
+  .key_word = word, .keys_page = page, .key_hint = hint
+#define WR2V_REMOTE_KEY_AND_CREDIT \
+  ", and that the key is active and the account has credit"
+
+/* the model setting: its default, its form (a pure wire check, or NULL)
+ * and what it must be ("a fal.ai model id (like ...)") */
+#define WR2V_REMOTE_MODEL(def, ok, rule) \
+  .default_model = def, .model_ok = ok, .model_rule = rule
+
+/* the routes: api-url when unset (NULL: the default_base_url hook), the
+ * prefix of every route, and the poll's route around the job id (NULL,
+ * NULL: the poll_route hook) */
+#define WR2V_REMOTE_ROUTES(api_url, prefix, poll_before, poll_after) \
+  .default_api_url = api_url, .api_prefix = prefix, \
+  .poll_prefix = poll_before, .poll_suffix = poll_after
+
+/* the upload flow: the upload hook, the reference files it takes
+ * (bytes, per file; 0: no limit) and how long an upload stays valid */
+#define WR2V_REMOTE_UPLOADS(upload_fn, image_bytes, video_bytes, lifetime_s) \
+  .upload = upload_fn, .max_image_bytes = image_bytes, \
+  .max_video_bytes = video_bytes, .upload_lifetime_s = lifetime_s
+
+/* a submit the engine makes itself: its route, its body and how its
+ * answer reads (the submit_route, submit_body and read_submit hooks) */
+#define WR2V_REMOTE_SUBMIT_HOOKS(route_fn, body_fn, read_fn) \
+  .submit_route = route_fn, .submit_body = body_fn, .read_submit = read_fn
+
+/* a submit the layer makes alone: to the route @pattern (the model in
+ * it), its body from the wire builder @wire, the job id in the answer's
+ * member @id_member */
+#define WR2V_REMOTE_MODEL_SUBMIT(pattern, wire, id_member) \
+  .submit_route_pattern = pattern, .submit_wire = wire, \
+  .submit_id_member = id_member
 
 /* The Wr2vRemote at the start of @engine's priv. */
 Wr2vRemote *wr2v_remote_get (Wr2vEngine * engine);
@@ -416,6 +494,12 @@ void wr2v_remote_api_request (Wr2vRemote * remote, Wr2vJob * job,
     Wr2vHttpRequest * hr, Wr2vHttpMethod method, const gchar * url,
     const gchar * key);
 
+/* wr2v_remote_api_request() of a POST of the JSON @body (taken: unref
+ * @hr's body afterwards). */
+void wr2v_remote_api_post_json (Wr2vRemote * remote, Wr2vJob * job,
+    Wr2vHttpRequest * hr, const gchar * url, const gchar * key,
+    gchar * body);
+
 /* A read (GET, or an upload with @hr's POST marked idempotent by
  * @upload): retried with backoff on 429/5xx/connection errors, honouring
  * Retry-After. */
@@ -451,6 +535,12 @@ gboolean wr2v_remote_parse_answer (Wr2vRemote * remote,
  * not in submit_nothing_created, an unreadable answer, no usable id). */
 gchar *wr2v_remote_submit (Wr2vRemote * remote, Wr2vJob * job,
     const Wr2vRemoteSubmit * sub, GError ** error);
+
+/* For read_submit: the answer parsed into @answer (the class's answer
+ * struct), or FALSE with *@why ("its answer was unreadable (...)"): a
+ * paid job may exist, the verdict is WR2V_REMOTE_SUBMIT_MAYBE. */
+gboolean wr2v_remote_parse_submit_answer (Wr2vRemote * remote,
+    const Wr2vHttpResponse * resp, gpointer answer, gchar ** why);
 
 /* A read_submit for services whose answer is a JSON object with the id
  * as its string member @member: ACCEPTED with *@id (NULL when missing:

@@ -41,11 +41,8 @@ wr2v_comfyui_model_need_free (Wr2vComfyuiModelNeed * need)
 {
   if (!need)
     return;
-  g_free (need->node_id);
-  g_free (need->class_type);
-  g_free (need->input);
-  g_free (need->folder);
-  g_free (need->file);
+  wr2v_json_clear_strings (&need->node_id, &need->class_type, &need->input,
+      &need->folder, &need->file, NULL);
   g_free (need);
 }
 

@@ -211,13 +211,6 @@ comfyui_check (Wr2vEngine * engine, const Wr2vRequest * req, GError ** error)
   return TRUE;
 }
 
-static gdouble
-comfyui_estimate_cost (Wr2vEngine * engine, const Wr2vRequest * req)
-{
-  /* the user's own GPU */
-  return -1.0;
-}
-
 static gchar *
 comfyui_identity (Wr2vEngine * engine)
 {
@@ -1290,13 +1283,10 @@ static const Wr2vRemoteClass comfyui_remote_class = {
 
 /* No key_variable: a local server takes none. */
 static const Wr2vEngineClass comfyui_class = {
-  .name = ENGINE_NAME,
+  /* free (the user's own GPU), and keyed by the workflow's bytes */
+  WR2V_ENGINE_LOCAL_RULES (comfyui),
   .description = "ComfyUI on your own GPU running open Wan models (local)",
   .default_timeout_s = WR2V_DEFAULT_LOCAL_TIMEOUT_S,
-  /* free, and keyed by the workflow's bytes */
-  .estimate_cost = comfyui_estimate_cost,
-  .identity = comfyui_identity,
-  .check = comfyui_check,
   /* ComfyUI's own job: compose and upload, queue, history and queue */
   .prepare = comfyui_prepare,
   .submit = comfyui_submit,

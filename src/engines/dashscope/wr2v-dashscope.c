@@ -20,7 +20,6 @@
 #include "wr2v-defaults.h"
 #include "wr2v-engine.h"
 #include "wr2v-error.h"
-#include "wr2v-mp4.h"
 #include "wr2v-remote.h"
 #include "wr2v-s3.h"
 
@@ -99,10 +98,6 @@ static const struct
   {WR2V_RESOLUTION_720P, 0.10},
   {WR2V_RESOLUTION_1080P, 0.15},
 };
-
-/* Billed seconds of a reference video whose length can't be read (no file
- * yet, or not an MP4/MOV we can parse): the default reference-duration. */
-#define ASSUMED_REFERENCE_VIDEO_S 10.0
 
 /* The region's table entry; -1 and an error when unknown. */
 static gint
@@ -326,22 +321,12 @@ dashscope_explain_fault (Wr2vRemote * remote, Wr2vJob * job, guint st,
 
 /* --- check, cost, identity --- */
 
-static const DurationLimits *
-model_durations (const gchar * name)
-{
-  guint i;
-
-  for (i = 0; i < G_N_ELEMENTS (durations); i++) {
-    if (g_str_has_prefix (name, durations[i].model))
-      return &durations[i];
-  }
-  return &durations[0];
-}
-
 static gboolean
 check_duration (Wr2vEngine * engine, const Wr2vRequest * req, GError ** error)
 {
-  const DurationLimits *d = model_durations (wr2v_remote_engine_model (engine));
+  const DurationLimits *d = wr2v_remote_model_row (durations,
+      G_N_ELEMENTS (durations), sizeof durations[0],
+      wr2v_remote_engine_model (engine), TRUE);
   guint videos = wr2v_request_count (req, WR2V_REF_VIDEO);
 
   if (req->duration < d->min_duration_s || req->duration > d->max_duration_s) {
@@ -410,26 +395,14 @@ dashscope_check (Wr2vEngine * engine, const Wr2vRequest * req, GError ** error)
 static gdouble
 dashscope_estimate_cost (Wr2vEngine * engine, const Wr2vRequest * req)
 {
-  gdouble seconds = req->duration, per_s = prices[0].usd_per_second;
+  gdouble per_s = prices[0].usd_per_second;
   guint i;
 
   for (i = 0; i < G_N_ELEMENTS (prices); i++) {
     if (prices[i].resolution == req->resolution)
       per_s = prices[i].usd_per_second;
   }
-  for (i = 0; req->references && i < req->references->len; i++) {
-    Wr2vReference *ref = g_ptr_array_index (req->references, i);
-    gdouble d;
-
-    if (ref->kind != WR2V_REF_VIDEO)
-      continue;
-    /* whole seconds, rounded up: the safe side of a per-second bill */
-    if (wr2v_mp4_duration (ref->path, &d, NULL) && d > 0)
-      seconds += (gdouble) (gint64) d + (d > (gint64) d ? 1 : 0);
-    else
-      seconds += ASSUMED_REFERENCE_VIDEO_S;
-  }
-  return seconds * per_s;
+  return wr2v_remote_billed_seconds (req) * per_s;
 }
 
 /* --- prepare: the temporary upload --- */
@@ -651,13 +624,9 @@ dashscope_read_submit (Wr2vRemote * remote, Wr2vJob * job,
 {
   Wr2vDashscopeAnswer a = { 0, };
   Wr2vRemoteVerdict verdict = WR2V_REMOTE_SUBMIT_ACCEPTED;
-  GError *local = NULL;
 
-  if (!wr2v_remote_parse_answer (remote, resp, &a, &local)) {
-    *why = g_strdup_printf ("its answer was unreadable (%s)", local->message);
-    g_error_free (local);
+  if (!wr2v_remote_parse_submit_answer (remote, resp, &a, why))
     return WR2V_REMOTE_SUBMIT_MAYBE;
-  }
   note_request_id (remote, job, &a);
   if (!a.task_id && a.code) {
     envelope_error (remote, job, &a, what, error);
@@ -897,41 +866,38 @@ static const Wr2vRemoteClass dashscope_remote_class = {
       "Model Studio console, per region: the key's region must match the "
       "region property)",
   .settings_hint = "api-url, region and model",
-  .default_model = DEFAULT_MODEL,
-  .model_ok = wr2v_dashscope_model_ok,
-  .model_rule = "a DashScope model name (like \"" DEFAULT_MODEL "\")",
+  WR2V_REMOTE_MODEL (DEFAULT_MODEL, wr2v_dashscope_model_ok,
+      "a DashScope model name (like \"" DEFAULT_MODEL "\")"),
   .debug_category = &wr2v_dashscope_debug,
-  .api_prefix = "/api/v1/",
-  .poll_prefix = "tasks/",
-  .poll_suffix = "",
+  /* api-url's default: the region's (dashscope_default_base_url) */
+  WR2V_REMOTE_ROUTES (NULL, "/api/v1/", "tasks/", ""),
   .unknown_job_hint = "it may be older than 24 h or belong to another key "
       "or region",
   .where_to_look = "Look for it in the Model Studio console (task ids are "
       "kept 24 h)",
   .result_expiry = "its URL expires 24 h after the task ended",
   .result_gone = "its URL expires 24 h after the task ended",
-  .max_image_bytes = MAX_IMAGE_BYTES,
-  .max_video_bytes = MAX_VIDEO_BYTES,
-  .upload_lifetime_s = UPLOAD_LIFETIME_S,
+  WR2V_REMOTE_UPLOADS (dashscope_upload, MAX_IMAGE_BYTES, MAX_VIDEO_BYTES,
+      UPLOAD_LIFETIME_S),
   /* reference_voice: wav or mp3, 1-10 s, <= 15 MB [3P] */
   .max_voice_bytes = 15 * 1024 * 1024,
   /* 503: the service was unavailable, so nothing was created; a 408, 500,
    * 502 or 504 (a timeout or gateway error) may hide a task it created
    * (docs/engines/dashscope.md) */
   .submit_nothing_created = {503, 0},
-  .submit_route = dashscope_submit_route,
   .submit_headers = {"X-DashScope-Async: enable", NULL},
-  .submit_body = dashscope_submit_body,
+  WR2V_REMOTE_SUBMIT_HOOKS (dashscope_submit_route, dashscope_submit_body,
+      dashscope_read_submit),
   .resolution_word = wr2v_dashscope_resolution,
   .default_base_url = dashscope_default_base_url,
   .uri_ok = dashscope_uri_ok,
+  /* the record key names model, endpoint and account */
+  .upload_scope = wr2v_remote_upload_scope_by_name,
   .upload_key = dashscope_upload_key,
-  .upload = dashscope_upload,
   WR2V_REMOTE_ANSWER (Wr2vDashscopeAnswer, wr2v_dashscope_parse_answer,
       wr2v_dashscope_answer_clear),
   .answer_fault = dashscope_answer_fault,
   .explain_fault = dashscope_explain_fault,
-  .read_submit = dashscope_read_submit,
   .read_poll = dashscope_read_poll,
 };
 
@@ -939,7 +905,5 @@ WR2V_REMOTE_DEFINE_ENGINE (dashscope, KEY_ENV,
     "Alibaba Cloud Model Studio (DashScope) wan2.7-r2v (paid)",
     /* wan2.7-r2v's first_frame media and reference_voice; shot_type as on
      * wan2.6-r2v */
-    .inputs =
-    WR2V_INPUT_FIRST_FRAME | WR2V_INPUT_VOICE | WR2V_INPUT_SHOT_TYPE,.check =
-    dashscope_check,.prepare =
-    wr2v_remote_engine_check_prepare, WR2V_REMOTE_JOB_HOOKS)
+    .inputs = WR2V_INPUT_FIRST_FRAME | WR2V_INPUT_VOICE | WR2V_INPUT_SHOT_TYPE,
+    WR2V_REMOTE_CHECK_HOOKS (dashscope_check))

@@ -7,7 +7,6 @@
 
 #include "wr2v-fal-wire.h"
 #include "wr2v-json.h"
-#include "wr2v-prompt.h"
 
 void
 wr2v_fal_answer_clear (Wr2vFalAnswer * a)
@@ -61,27 +60,14 @@ wr2v_fal_parse_answer (const gchar * data, gsize len, Wr2vFalAnswer * out,
   return node != NULL;
 }
 
+/* owner/app and any path under it, 200 bytes at most */
 gboolean
 wr2v_fal_model_ok (const gchar * model)
 {
-  gchar **segs;
-  guint i, n;
-  gboolean ok = TRUE;
+  guint n;
 
-  if (!model || strlen (model) > 200)
-    return FALSE;
-  segs = g_strsplit (model, "/", -1);
-  n = g_strv_length (segs);
-  for (i = 0; ok && i < n; i++) {
-    const gchar *p;
-
-    ok = *segs[i] && !g_str_equal (segs[i], "..") &&
-        !g_str_equal (segs[i], ".");
-    for (p = segs[i]; ok && *p; p++)
-      ok = g_ascii_isalnum (*p) || strchr ("-_.", *p);
-  }
-  g_strfreev (segs);
-  return ok && n >= 2;
+  return model && strlen (model) <= 200 &&
+      wr2v_remote_model_path_ok (model, 0, &n) && n >= 2;
 }
 
 gchar *
@@ -97,15 +83,10 @@ wr2v_fal_app_id (const gchar * model)
 /* The model's field names [C: its schema page], durations as text like
  * fal's other Wan endpoints [I]. */
 static const Wr2vRemoteFields fal_fields = {
-  .prompt = "prompt",
+  WR2V_REMOTE_MODEL_FIELDS,
   .videos = "reference_video_urls",
   .images = "reference_image_urls",
-  .negative_prompt = "negative_prompt",
-  .resolution = "resolution",
-  .duration = "duration",
   .duration_as_text = TRUE,
-  .aspect_ratio = "aspect_ratio",
-  .seed = "seed",
   .prompt_expansion = "enable_prompt_expansion",
 };
 
@@ -113,15 +94,7 @@ gchar *
 wr2v_fal_submit_body (const gchar * model, const Wr2vRequest * req,
     const gchar * const *urls)
 {
-  JsonBuilder *b = json_builder_new ();
-  gchar *prompt;
-
-  json_builder_begin_object (b);
-  /* the form fal.ai's provider documents (wr2v-prompt.c's table) */
-  prompt = wr2v_prompt_sent (req, "fal", model);
-  wr2v_remote_body_fields (b, req, prompt, urls, &fal_fields);
-  g_free (prompt);
-  return wr2v_json_builder_finish (b);
+  return wr2v_remote_body (req, "fal", model, urls, &fal_fields, NULL);
 }
 
 gchar *

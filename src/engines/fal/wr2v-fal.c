@@ -22,9 +22,6 @@
 #include "wr2v-fal-wire.h"
 #include "wr2v-remote.h"
 
-GST_DEBUG_CATEGORY_STATIC (wr2v_fal_debug);
-#define GST_CAT_DEFAULT wr2v_fal_debug
-
 #define KEY_ENV "FAL_KEY"
 #define DEFAULT_QUEUE_URL "https://queue.fal.run"
 /* the storage API's host; under api-url, its routes go there too */
@@ -52,20 +49,8 @@ static const Wr2vRemoteLimits limits = {
 
 /* [C] USD 0.10 per second, input video seconds plus output seconds */
 #define USD_PER_SECOND 0.10
-/* a reference video whose length can't be read: the longest fal takes
- * is not known, the default reference-duration is assumed */
-#define ASSUMED_REFERENCE_VIDEO_S 10.0
 
-/* --- answers --- */
-
-static void
-fal_answer_fault (gconstpointer answer, Wr2vRemoteFault * out)
-{
-  const Wr2vFalAnswer *a = answer;
-
-  out->code = g_strdup (a->error_type);
-  out->message = g_strdup (a->detail ? a->detail : a->error);
-}
+/* --- answers: what went wrong is in error_type and detail (else error) --- */
 
 static gboolean
 fal_explain_fault (Wr2vRemote * remote, Wr2vJob * job, guint st,
@@ -97,8 +82,7 @@ fal_explain_fault (Wr2vRemote * remote, Wr2vJob * job, guint st,
 static gdouble
 fal_estimate_cost (Wr2vEngine * engine, const Wr2vRequest * req)
 {
-  return (req->duration + wr2v_remote_reference_video_seconds (req,
-          ASSUMED_REFERENCE_VIDEO_S)) * USD_PER_SECOND;
+  return wr2v_remote_billed_seconds (req) * USD_PER_SECOND;
 }
 
 /* --- uploads: initiate, then PUT to the signed URL --- */
@@ -121,37 +105,23 @@ initiate_upload (Wr2vRemote * remote, Wr2vJob * job,
     GError ** error)
 {
   const gchar *key = wr2v_remote_key (remote, error);
-  gchar *url, *filename, *body;
+  gchar *url, *filename;
   Wr2vHttpRequest hr;
-  Wr2vHttpResponse resp = { 0, };
-  gboolean ok = FALSE;
+  gboolean ok;
 
   if (!key || !(url = storage_url (remote, error)))
     return FALSE;
   filename = wr2v_remote_upload_name (ref);
-  body = wr2v_fal_initiate_body (ref->mime, filename);
-  wr2v_remote_api_request (remote, job, &hr, WR2V_HTTP_POST, url, key);
-  hr.body = g_bytes_new_take (body, strlen (body));
-  hr.content_type = "application/json";
-  if (!wr2v_remote_read (remote, &hr, TRUE, &resp, error))
-    goto out;
-  if (resp.status != 200) {
-    wr2v_remote_http_error (remote, job, &resp, what, error);
-    goto out;
-  }
-  if (!wr2v_remote_parse_answer (remote, &resp, a, error))
-    goto out;
-  if (!a->upload_url || !wr2v_http_url_allowed (a->upload_url, NULL) ||
-      !wr2v_remote_url_is_http (a->file_url)) {
+  wr2v_remote_api_post_json (remote, job, &hr, url, key,
+      wr2v_fal_initiate_body (ref->mime, filename));
+  ok = wr2v_remote_upload_send (remote, job, &hr, what, 0, a, NULL, error);
+  if (ok && (!a->upload_url || !wr2v_http_url_allowed (a->upload_url, NULL)
+          || !wr2v_remote_url_is_http (a->file_url))) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
         "fal.ai's answer to %s has no usable upload_url and file_url", what);
-    goto out;
+    ok = FALSE;
   }
-  ok = TRUE;
-
-out:
   g_bytes_unref (hr.body);
-  wr2v_http_response_clear (&resp);
   g_free (filename);
   g_free (url);
   return ok;
@@ -189,15 +159,6 @@ out:
   wr2v_fal_answer_clear (&a);
   g_free (what);
   return url;
-}
-
-/* --- submit --- */
-
-static gchar *
-fal_submit_body (Wr2vRemote * remote, Wr2vJob * job,
-    const gchar * const *urls, const gchar ** header)
-{
-  return wr2v_fal_submit_body (wr2v_remote_model (remote), job->request, urls);
 }
 
 /* --- poll: the status, then the result --- */
@@ -333,39 +294,30 @@ fal_read_poll (Wr2vRemote * remote, Wr2vJob * job, const gchar * job_id,
 static const Wr2vRemoteClass fal_remote_class = {
   .provider = "fal.ai",
   .job_word = "request",
-  .keys_page = "https://fal.ai/dashboard/keys",
-  .key_hint = ", and that the key is active and the account has credit",
-  .default_model = DEFAULT_MODEL,
-  .model_ok = wr2v_fal_model_ok,
-  .model_rule = "a fal.ai model id (like \"" DEFAULT_MODEL "\")",
-  .debug_category = &wr2v_fal_debug,
-  .default_api_url = DEFAULT_QUEUE_URL,
-  .api_prefix = "/",
+  WR2V_REMOTE_KEY (NULL, "https://fal.ai/dashboard/keys",
+      WR2V_REMOTE_KEY_AND_CREDIT),
+  WR2V_REMOTE_MODEL (DEFAULT_MODEL, wr2v_fal_model_ok,
+      "a fal.ai model id (like \"" DEFAULT_MODEL "\")"),
   .auth_scheme = "Key",
+  /* the status route names the app: fal_poll_route */
+  WR2V_REMOTE_ROUTES (DEFAULT_QUEUE_URL, "/", NULL, NULL),
   .poll_route = fal_poll_route,
   /* [I] the status route answers 202 while the request waits */
   .poll_any_2xx = TRUE,
   .unknown_job_hint = "it may be too old or belong to another key",
   .dashboard_url = "https://fal.ai/dashboard/requests",
   .limits = &limits,
-  .max_image_bytes = MAX_IMAGE_BYTES,
-  .max_video_bytes = MAX_VIDEO_BYTES,
-  .upload_lifetime_s = UPLOAD_LIFETIME_S,
+  WR2V_REMOTE_UPLOADS (fal_upload, MAX_IMAGE_BYTES, MAX_VIDEO_BYTES,
+      UPLOAD_LIFETIME_S),
   /* no submit_nothing_created: nothing documents a 5xx that means
    * "nothing was created" */
   /* {queue}/{model} */
-  .submit_route_pattern = "%s",
-  .submit_id_member = "request_id",
-  .submit_body = fal_submit_body,
-  .upload_scope = wr2v_remote_upload_scope_by_url,
-  .upload = fal_upload,
-  WR2V_REMOTE_ANSWER (Wr2vFalAnswer, wr2v_fal_parse_answer,
-      wr2v_fal_answer_clear),
-  .answer_fault = fal_answer_fault,
+  WR2V_REMOTE_MODEL_SUBMIT ("%s", wr2v_fal_submit_body, "request_id"),
+  WR2V_REMOTE_ANSWER_FAULT (Wr2vFalAnswer, wr2v_fal_parse_answer,
+      wr2v_fal_answer_clear, error_type, detail, error),
   .explain_fault = fal_explain_fault,
   .read_poll = fal_read_poll,
 };
 
-WR2V_REMOTE_DEFINE_ENGINE (fal, KEY_ENV,
-    "fal.ai hosted Wan 2.7 Reference-to-Video (paid)",
+WR2V_REMOTE_DEFINE_ENGINE (fal, KEY_ENV, WR2V_REMOTE_HOSTED_WAN ("fal.ai"),
     WR2V_REMOTE_CHECKED_HOOKS)

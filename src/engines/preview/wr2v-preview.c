@@ -139,12 +139,6 @@ preview_check (Wr2vEngine * engine, const Wr2vRequest * req, GError ** error)
   return TRUE;
 }
 
-static gdouble
-preview_estimate_cost (Wr2vEngine * engine, const Wr2vRequest * req)
-{
-  return -1.0;
-}
-
 static gchar *
 preview_identity (Wr2vEngine * engine)
 {
@@ -1083,15 +1077,12 @@ preview_finalize (Wr2vEngine * engine)
 }
 
 static const Wr2vEngineClass preview_class = {
-  .name = "preview",
+  WR2V_ENGINE_LOCAL_RULES (preview),
   .description = "Built-in offline animatic (no network, no key, no GPU)",
   /* the animatic starts on the first frame and cuts for multi-shot; a
    * voice (a file or a stream, checked like everywhere) plays over the
    * soundtrack's bed, so that voiced pipelines run offline */
   .inputs = WR2V_INPUT_FIRST_FRAME | WR2V_INPUT_SHOT_TYPE | WR2V_INPUT_VOICE,
-  .check = preview_check,
-  .estimate_cost = preview_estimate_cost,
-  .identity = preview_identity,
   .generate = preview_generate,
   .finalize = preview_finalize,
 };

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "wr2v-json.h"
-#include "wr2v-prompt.h"
 #include "wr2v-replicate-wire.h"
 
 void
@@ -52,46 +51,28 @@ wr2v_replicate_parse_answer (const gchar * data, gsize len,
   return TRUE;
 }
 
+/* owner/name, each at most 100 bytes */
 gboolean
 wr2v_replicate_model_ok (const gchar * model)
 {
-  gchar **segs = g_strsplit (model ? model : "", "/", -1);
-  gboolean ok = g_strv_length (segs) == 2;
-  guint i;
+  guint n;
 
-  for (i = 0; ok && segs[i]; i++) {
-    const gchar *p;
-
-    ok = *segs[i] && strlen (segs[i]) <= 100 && !g_str_equal (segs[i], ".")
-        && !g_str_equal (segs[i], "..");
-    for (p = segs[i]; ok && *p; p++)
-      ok = g_ascii_isalnum (*p) || strchr ("-_.", *p);
-  }
-  g_strfreev (segs);
-  return ok;
+  return wr2v_remote_model_path_ok (model ? model : "", 100, &n) && n == 2;
 }
 
-/* The model's input names [C: its llms.txt], in Wr2vRemoteFields' order;
- * shot_type only when the user chose one (its default is single). */
+/* The model's input names [C: its llms.txt]; shot_type only when the
+ * user chose one (its default is single). */
 static const Wr2vRemoteFields replicate_fields = {
-  "prompt", "reference_videos", "reference_images", "negative_prompt",
-  "resolution", "duration", FALSE, "aspect_ratio", "seed", NULL, "shot_type"
+  WR2V_REMOTE_MODEL_FIELDS,
+  .videos = "reference_videos",
+  .images = "reference_images",
+  .shot_type = "shot_type",
 };
 
 gchar *
 wr2v_replicate_submit_body (const gchar * model, const Wr2vRequest * req,
     const gchar * const *urls)
 {
-  JsonBuilder *b = json_builder_new ();
-  gchar *prompt;
-
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "input");
-  json_builder_begin_object (b);
-  /* the form Replicate's provider documents (wr2v-prompt.c's table) */
-  prompt = wr2v_prompt_sent (req, "replicate", model);
-  wr2v_remote_body_fields (b, req, prompt, urls, &replicate_fields);
-  g_free (prompt);
-  json_builder_end_object (b);
-  return wr2v_json_builder_finish (b);
+  return wr2v_remote_body (req, "replicate", model, urls, &replicate_fields,
+      "input");
 }

@@ -22,9 +22,6 @@
 #include "wr2v-remote.h"
 #include "wr2v-replicate-wire.h"
 
-GST_DEBUG_CATEGORY_STATIC (wr2v_replicate_debug);
-#define GST_CAT_DEFAULT wr2v_replicate_debug
-
 #define KEY_ENV "REPLICATE_API_TOKEN"
 #define DEFAULT_API_URL "https://api.replicate.com"
 #define DEFAULT_MODEL "wan-video/wan-2.7-r2v"
@@ -48,19 +45,8 @@ static const Wr2vRemoteLimits limits = {
  * side. Replace once the model page's price is known. */
 static const gdouble usd_per_second_720p = 0.10;
 static const gdouble usd_per_second_1080p = 0.15;
-#define ASSUMED_REFERENCE_VIDEO_S 10.0
 
-/* --- answers --- */
-
-/* problem details: title, detail */
-static void
-replicate_answer_fault (gconstpointer answer, Wr2vRemoteFault * out)
-{
-  const Wr2vReplicateAnswer *a = answer;
-
-  out->code = g_strdup (a->title);
-  out->message = g_strdup (a->detail ? a->detail : a->error);
-}
+/* --- answers: problem details (title, detail), else error --- */
 
 /* 402: billing; the layer's meaning of the other statuses says enough (a
  * 422 quotes the problem's detail) */
@@ -86,8 +72,7 @@ replicate_estimate_cost (Wr2vEngine * engine, const Wr2vRequest * req)
   gdouble per_s = req->resolution == WR2V_RESOLUTION_1080P ?
       usd_per_second_1080p : usd_per_second_720p;
 
-  return (req->duration + wr2v_remote_reference_video_seconds (req,
-          ASSUMED_REFERENCE_VIDEO_S)) * per_s;
+  return wr2v_remote_billed_seconds (req) * per_s;
 }
 
 /* --- uploads: the files API --- */
@@ -100,10 +85,10 @@ replicate_upload (Wr2vRemote * remote, Wr2vJob * job,
     guint64 size, GError ** error)
 {
   const gchar *key = wr2v_remote_key (remote, error);
-  gchar *route, *filename, *what, *url = NULL;
+  g_autofree gchar *route = NULL, *filename = NULL, *what = NULL;
+  gchar *url = NULL;
   Wr2vHttpFormPart part;
   Wr2vHttpRequest hr;
-  Wr2vHttpResponse resp = { 0, };
   Wr2vRemoteProgress ps;
   Wr2vReplicateAnswer a = { 0, };
 
@@ -115,38 +100,11 @@ replicate_upload (Wr2vRemote * remote, Wr2vJob * job,
   wr2v_remote_form_upload (remote, job, &hr, &part, &ps, route, key,
       "content", ref, filename, label);
   what = g_strdup_printf ("uploading %s", label);
-  if (!wr2v_remote_read (remote, &hr, TRUE, &resp, error))
-    goto out;
-  if (resp.status != 200 && resp.status != 201) {
-    wr2v_remote_http_error (remote, job, &resp, what, error);
-    goto out;
-  }
-  if (!wr2v_remote_parse_answer (remote, &resp, &a, error))
-    goto out;
-  if (!wr2v_remote_url_is_http (a.get_url)) {
-    g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
-        "Replicate's answer to the upload of %s has no urls.get", label);
-    goto out;
-  }
-  url = g_strdup (a.get_url);
-
-out:
+  if (wr2v_remote_upload_send (remote, job, &hr, what, 201, &a, NULL, error))
+    url = wr2v_remote_uploaded_url (remote, label, a.get_url, "urls.get",
+        error);
   wr2v_replicate_answer_clear (&a);
-  wr2v_http_response_clear (&resp);
-  g_free (what);
-  g_free (filename);
-  g_free (route);
   return url;
-}
-
-/* --- submit --- */
-
-static gchar *
-replicate_submit_body (Wr2vRemote * remote, Wr2vJob * job,
-    const gchar * const *urls, const gchar ** header)
-{
-  return wr2v_replicate_submit_body (wr2v_remote_model (remote), job->request,
-      urls);
 }
 
 /* --- poll --- */
@@ -222,17 +180,10 @@ replicate_read_poll (Wr2vRemote * remote, Wr2vJob * job,
 static const Wr2vRemoteClass replicate_remote_class = {
   .provider = "Replicate",
   .job_word = "prediction",
-  .key_word = "token",
-  .keys_page = "https://replicate.com/account/api-tokens",
-  .key_hint = ", and that the token is active",
-  .default_model = DEFAULT_MODEL,
-  .model_ok = wr2v_replicate_model_ok,
-  .model_rule = "a Replicate model (owner/name, like \"" DEFAULT_MODEL "\")",
-  .debug_category = &wr2v_replicate_debug,
-  .default_api_url = DEFAULT_API_URL,
-  .api_prefix = "/v1/",
-  .poll_prefix = "predictions/",
-  .poll_suffix = "",
+  WR2V_REMOTE_KEY ("token", "https://replicate.com/account/api-tokens", NULL),
+  WR2V_REMOTE_MODEL (DEFAULT_MODEL, wr2v_replicate_model_ok,
+      "a Replicate model (owner/name, like \"" DEFAULT_MODEL "\")"),
+  WR2V_REMOTE_ROUTES (DEFAULT_API_URL, "/v1/", "predictions/", ""),
   .unknown_job_hint = "it may belong to another token",
   .dashboard_url = "https://replicate.com/predictions",
   .result_expiry = "Replicate deletes outputs of API predictions an hour "
@@ -240,27 +191,22 @@ static const Wr2vRemoteClass replicate_remote_class = {
   .result_gone = "Replicate deletes outputs of API predictions an hour "
       "after they end; run again to submit a new (paid) prediction",
   .limits = &limits,
-  .max_image_bytes = MAX_IMAGE_BYTES,
-  .max_video_bytes = MAX_VIDEO_BYTES,
-  .upload_lifetime_s = UPLOAD_LIFETIME_S,
+  WR2V_REMOTE_UPLOADS (replicate_upload, MAX_IMAGE_BYTES, MAX_VIDEO_BYTES,
+      UPLOAD_LIFETIME_S),
   .submit_created_status = 201,
   /* no submit_nothing_created: nothing documents a 5xx that means
    * "nothing was created" */
   /* the official model's latest version */
-  .submit_route_pattern = "models/%s/predictions",
-  .submit_id_member = "id",
-  .submit_body = replicate_submit_body,
-  .upload = replicate_upload,
-  .upload_scope = wr2v_remote_upload_scope_by_url,
-  WR2V_REMOTE_ANSWER (Wr2vReplicateAnswer, wr2v_replicate_parse_answer,
-      wr2v_replicate_answer_clear),
-  .answer_fault = replicate_answer_fault,
+  WR2V_REMOTE_MODEL_SUBMIT ("models/%s/predictions",
+      wr2v_replicate_submit_body, "id"),
+  WR2V_REMOTE_ANSWER_FAULT (Wr2vReplicateAnswer, wr2v_replicate_parse_answer,
+      wr2v_replicate_answer_clear, title, detail, error),
   .explain_fault = replicate_explain_fault,
   .read_poll = replicate_read_poll,
 };
 
 WR2V_REMOTE_DEFINE_ENGINE (replicate, KEY_ENV,
-    "Replicate hosted Wan 2.7 Reference-to-Video (paid)",
+    WR2V_REMOTE_HOSTED_WAN ("Replicate"),
     /* shot_type is in the model's inputs [C: its llms.txt]; a voice and a
      * first frame are not */
     .inputs = WR2V_INPUT_SHOT_TYPE, WR2V_REMOTE_CHECKED_HOOKS)

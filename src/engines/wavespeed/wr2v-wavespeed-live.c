@@ -23,7 +23,7 @@ GST_DEBUG_CATEGORY_EXTERN (wr2v_wavespeed_debug);
  * 10 s whenever a reference video is given, which WaveSpeed always
  * requires [3P, several sources]; a live schema overrides this. The
  * first entry stands in for models not listed. */
-static const struct
+typedef struct
 {
   const gchar *model;
   const gchar *schema;
@@ -32,7 +32,9 @@ static const struct
     guint duration;
     gdouble usd_720p, usd_1080p;
   } prices[3];
-} wavespeed_models[] = {
+} WavespeedModel;
+
+static const WavespeedModel wavespeed_models[] = {
   {"alibaba/wan-2.7/reference-to-video",
         "{\"properties\": {"
         "\"prompt\": {\"type\": \"string\"},"
@@ -123,13 +125,11 @@ wr2v_wavespeed_price (Wr2vWavespeedPriv * priv, const Wr2vRequest * req,
 static const gchar *
 table_schema (const gchar * model)
 {
-  guint i;
+  const WavespeedModel *row = wr2v_remote_model_row (wavespeed_models,
+      G_N_ELEMENTS (wavespeed_models), sizeof wavespeed_models[0], model,
+      FALSE);
 
-  for (i = 0; i < G_N_ELEMENTS (wavespeed_models); i++) {
-    if (g_str_equal (wavespeed_models[i].model, model))
-      return wavespeed_models[i].schema;
-  }
-  return wavespeed_models[0].schema;
+  return row->schema;
 }
 
 /* store/schemas/wavespeed-<digest of api-url and model>.json */

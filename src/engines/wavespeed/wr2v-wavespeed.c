@@ -161,20 +161,8 @@ upload_call (Wr2vRemote * remote, Wr2vJob * job, Wr2vHttpRequest * hr,
     const gchar * what, Wr2vWavespeedAnswer * a, guint * status,
     GError ** error)
 {
-  Wr2vHttpResponse resp = { 0, };
-  gboolean ok = FALSE;
-
-  if (!wr2v_remote_read (remote, hr, TRUE, &resp, error))
-    goto out;
-  *status = resp.status;
-  if (resp.status != 200)
-    wr2v_remote_http_error (remote, job, &resp, what, error);
-  else
-    ok = wr2v_remote_parse_answer (remote, &resp, a, error)
-        && check_envelope (remote, job, a, what, error);
-out:
-  wr2v_http_response_clear (&resp);
-  return ok;
+  return wr2v_remote_upload_send (remote, job, hr, what, 0, a, status, error)
+      && check_envelope (remote, job, a, what, error);
 }
 
 /* POST /api/v3/media/upload/binary, one file; the answer's download_url
@@ -183,31 +171,23 @@ static gchar *
 upload_binary (Wr2vRemote * remote, Wr2vJob * job, const Wr2vReference * ref,
     const gchar * label, const gchar * key, guint * status, GError ** error)
 {
-  gchar *route, *filename = wr2v_remote_upload_name (ref), *what;
+  g_autofree gchar *route = NULL, *what = NULL;
+  g_autofree gchar *filename = wr2v_remote_upload_name (ref);
   gchar *url = NULL;
   Wr2vHttpFormPart part;
   Wr2vHttpRequest hr;
   Wr2vRemoteProgress ps;
   Wr2vWavespeedAnswer a = { 0, };
 
-  if (!(route = wr2v_remote_route (remote, "media/upload/binary", error))) {
-    g_free (filename);
+  if (!(route = wr2v_remote_route (remote, "media/upload/binary", error)))
     return NULL;
-  }
   wr2v_remote_form_upload (remote, job, &hr, &part, &ps, route, key, "file",
       ref, filename, label);
   what = g_strdup_printf ("uploading %s", label);
-  if (upload_call (remote, job, &hr, what, &a, status, error)) {
-    if (wr2v_remote_url_is_http (a.download_url))
-      url = g_strdup (a.download_url);
-    else
-      g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
-          "WaveSpeed's answer to the upload of %s has no download_url", label);
-  }
+  if (upload_call (remote, job, &hr, what, &a, status, error))
+    url = wr2v_remote_uploaded_url (remote, label, a.download_url,
+        "download_url", error);
   wr2v_wavespeed_answer_clear (&a);
-  g_free (what);
-  g_free (filename);
-  g_free (route);
   return url;
 }
 
@@ -256,38 +236,28 @@ upload_ticket (Wr2vRemote * remote, Wr2vJob * job, const Wr2vReference * ref,
     const gchar * label, guint64 size, const gchar * key, guint * status,
     GError ** error)
 {
-  gchar *filename = wr2v_remote_upload_name (ref), *url = NULL, *route, *what;
-  gchar *body = wr2v_wavespeed_ticket_body (filename, size, ref->mime);
+  g_autofree gchar *filename = wr2v_remote_upload_name (ref);
+  g_autofree gchar *what = NULL, *route = NULL;
+  gchar *url = NULL;
   Wr2vWavespeedAnswer a = { 0, };
   Wr2vHttpRequest hr;
 
   what = g_strdup_printf ("asking for an upload ticket for %s", label);
   if (!(route = wr2v_remote_route (remote, "media/uploads", error)))
-    goto out;
-  wr2v_remote_api_request (remote, job, &hr, WR2V_HTTP_POST, route, key);
-  hr.body = g_bytes_new_take (body, strlen (body));
-  body = NULL;
-  hr.content_type = "application/json";
-  if (!upload_call (remote, job, &hr, what, &a, status, error))
-    goto out;
-  if (!wr2v_remote_url_is_http (a.download_url) ||
-      !wr2v_remote_url_is_http (a.upload_url)) {
-    g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
-        "WaveSpeed's upload ticket for %s has no upload url or "
-        "download_url", label);
-    goto out;
+    return NULL;
+  wr2v_remote_api_post_json (remote, job, &hr, route, key,
+      wr2v_wavespeed_ticket_body (filename, size, ref->mime));
+  if (upload_call (remote, job, &hr, what, &a, status, error)) {
+    if (!wr2v_remote_url_is_http (a.download_url) ||
+        !wr2v_remote_url_is_http (a.upload_url))
+      g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
+          "WaveSpeed's upload ticket for %s has no upload url or "
+          "download_url", label);
+    else if (put_ticket (remote, job, ref, label, &a, error))
+      url = g_strdup (a.download_url);
   }
-  if (put_ticket (remote, job, ref, label, &a, error))
-    url = g_strdup (a.download_url);
-
-out:
-  if (route)
-    g_bytes_unref (hr.body);
+  g_bytes_unref (hr.body);
   wr2v_wavespeed_answer_clear (&a);
-  g_free (route);
-  g_free (what);
-  g_free (body);
-  g_free (filename);
   return url;
 }
 
@@ -338,13 +308,9 @@ wavespeed_read_submit (Wr2vRemote * remote, Wr2vJob * job,
   Wr2vWavespeedAnswer a = { 0, };
   Wr2vRemoteFault fault = { 0, };
   Wr2vRemoteVerdict verdict = WR2V_REMOTE_SUBMIT_ACCEPTED;
-  GError *local = NULL;
 
-  if (!wr2v_remote_parse_answer (remote, resp, &a, &local)) {
-    *why = g_strdup_printf ("its answer was unreadable (%s)", local->message);
-    g_error_free (local);
+  if (!wr2v_remote_parse_submit_answer (remote, resp, &a, why))
     return WR2V_REMOTE_SUBMIT_MAYBE;
-  }
   /* Any 5xx, as the HTTP status or the envelope's code, may hide a job the
    * backend did create: nothing documents one that means "nothing was
    * created" for WaveSpeed (docs/engines/wavespeed.md). */
@@ -552,43 +518,39 @@ out:
 
 static const Wr2vRemoteClass wavespeed_remote_class = {
   .provider = "WaveSpeed",
-  .keys_page = "https://wavespeed.ai, under API keys",
-  .key_hint = ", and that the key is active and the account has credit",
-  .default_model = DEFAULT_MODEL,
+  WR2V_REMOTE_KEY (NULL, "https://wavespeed.ai, under API keys",
+      WR2V_REMOTE_KEY_AND_CREDIT),
+  /* the model's form: wavespeed_check */
+  WR2V_REMOTE_MODEL (DEFAULT_MODEL, NULL, NULL),
   .debug_category = &wr2v_wavespeed_debug,
-  .default_api_url = DEFAULT_API_URL,
-  .api_prefix = "/api/v3/",
-  .poll_prefix = "predictions/",
-  .poll_suffix = "/result",
+  WR2V_REMOTE_ROUTES (DEFAULT_API_URL, "/api/v3/", "predictions/", "/result"),
   .unknown_job_hint = "it may have expired or belong to another API key",
   .where_to_look = "Look for a new prediction in your WaveSpeed dashboard "
       "(https://wavespeed.ai)",
-  .max_image_bytes = MAX_IMAGE_BYTES,
-  .max_video_bytes = MAX_VIDEO_BYTES,
+  WR2V_REMOTE_UPLOADS (wavespeed_upload, MAX_IMAGE_BYTES, MAX_VIDEO_BYTES,
+      UPLOAD_LIFETIME_S),
   .too_large_image_hint = "use a smaller image",
   .too_large_video_hint = "shorten it (reference-duration) or lower its "
       "resolution",
-  .upload_lifetime_s = UPLOAD_LIFETIME_S,
   /* every 5xx may hide a job: see wavespeed_read_submit */
   .submit_nothing_created = {0},
-  .submit_route = wavespeed_submit_route,
-  .submit_body = wavespeed_submit_body,
+  WR2V_REMOTE_SUBMIT_HOOKS (wavespeed_submit_route, wavespeed_submit_body,
+      wavespeed_read_submit),
   .upload_scope = wavespeed_upload_scope,
-  .upload = wavespeed_upload,
   WR2V_REMOTE_ANSWER (Wr2vWavespeedAnswer, wr2v_wavespeed_parse_answer,
       wr2v_wavespeed_answer_clear),
   .answer_fault = (void (*)(gconstpointer, Wr2vRemoteFault *))
       envelope_fault,
   .explain_fault = wavespeed_explain_fault,
   .finalize = wavespeed_remote_finalize,
-  .read_submit = wavespeed_read_submit,
   .read_poll = wavespeed_read_poll,
 };
 
 static const Wr2vEngineClass wavespeed_class = {
   WR2V_REMOTE_HOSTED_RULES (wavespeed, KEY_ENV),
-  .description = "WaveSpeedAI hosted Wan 2.7 Reference-to-Video (paid)",
+  .description = WR2V_REMOTE_HOSTED_WAN ("WaveSpeedAI"),
   .check = wavespeed_check,
+  /* the live schema, price and balance, then the layer's uploads */
   .prepare = wr2v_wavespeed_prepare,
   WR2V_REMOTE_JOB_HOOKS,
 };
