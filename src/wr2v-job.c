@@ -90,6 +90,29 @@ wr2v_job_init (Wr2vJob * job, Wr2vRequest * req, Wr2vEngine * engine,
   job->engine = engine;
   job->store = store;
   job->cancellable = cancellable;
+  job->cost_share = 1.0;
+}
+
+gdouble
+wr2v_job_max_cost (const Wr2vJob * job)
+{
+  gdouble max = job->engine->settings.max_cost;
+
+  /* a job priced at exactly its share must not fail on a rounding */
+  return max > 0 && job->cost_share < 1.0 ?
+      max * job->cost_share * (1.0 + 1e-9) : max;
+}
+
+gchar *
+wr2v_job_max_cost_text (const Wr2vJob * job)
+{
+  gdouble max = job->engine->settings.max_cost;
+
+  if (job->cost_share >= 1.0)
+    return g_strdup_printf ("max-cost (USD %.2f)", max);
+  return g_strdup_printf ("its share of max-cost (USD %.2f of %.2f, in "
+      "proportion to its estimate among the jobs of its storyboard or "
+      "variants)", wr2v_job_max_cost (job), max);
 }
 
 void
@@ -270,17 +293,18 @@ static gboolean
 submit_once (Wr2vJob * job, gint64 deadline, GError ** error)
 {
   const Wr2vEngineClass *klass = job->engine->klass;
-  Wr2vEngineSettings *s = &job->engine->settings;
   gdouble cost = wr2v_engine_estimate_cost (job->engine, job->request);
+  gdouble max_cost = wr2v_job_max_cost (job);
   Wr2vFleet *fleet = wr2v_store_fleet (job->store);
   GError *err = NULL;
   gchar *id;
 
-  if (s->max_cost > 0 && cost > s->max_cost) {
+  if (max_cost > 0 && cost > max_cost) {
+    g_autofree gchar *limit = wr2v_job_max_cost_text (job);
+
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_COST,
-        "This job is estimated at USD %.2f, above max-cost (USD %.2f). "
-        "Raise max-cost, or lower the duration or resolution.", cost,
-        s->max_cost);
+        "This job is estimated at USD %.2f, above %s. "
+        "Raise max-cost, or lower the duration or resolution.", cost, limit);
     return FALSE;
   }
   if (!before_deadline (job, deadline, error))

@@ -111,7 +111,18 @@ struct _Wr2vJob
   GstStructure *error_details;
   /* with a fleet store: when this job last renewed its lease (monotonic) */
   gint64 fleet_renewed;
+  /* the part of the engine's max-cost this job may spend: 1 alone; in a
+   * job set (storyboard, variants) its estimate over the set's, so that
+   * prices read at run time, each within its part, stay within max-cost
+   * together (see wr2v_job_max_cost()) */
+  gdouble cost_share;
 };
+
+/* What this job may cost (USD, <= 0: no limit): the engine's max-cost,
+ * times cost_share. The text names it for an error: "max-cost (USD 3.00)"
+ * alone, "its share of max-cost (...)" in a set. */
+gdouble wr2v_job_max_cost (const Wr2vJob * job);
+gchar *wr2v_job_max_cost_text (const Wr2vJob * job);
 
 void wr2v_job_init (Wr2vJob * job, Wr2vRequest * req, Wr2vEngine * engine,
     Wr2vStore * store, GCancellable * cancellable);

@@ -37,6 +37,7 @@ typedef struct
   gchar *path;                  /* the stored clip */
   GError *error;
   Wr2vJobOutcome outcome;
+  gdouble cost_share;           /* see share_cost() */
 } Member;
 
 struct _Wr2vJobSet
@@ -219,6 +220,7 @@ member_thread (gpointer data)
           after_path, set->cancellable, &err)) {
     wr2v_job_init (&m->job, m->request, set->engine, set->store,
         set->cancellable);
+    m->job.cost_share = m->cost_share;
     m->job.observer.phase = on_member_phase;
     m->job.observer.message = on_member_message;
     m->job.observer.user_data = m;
@@ -314,11 +316,31 @@ set_error (Wr2vJobSet * set, const gchar * word, GError ** error)
     g_prefix_error (error, "%s %u: ", word, m->index + 1);
 }
 
+/* Each member's part of max-cost, its estimate over the set's: a price
+ * read at run time (WaveSpeed's) is checked against that part, so that
+ * members each within their part stay within max-cost together, however
+ * far the live prices are from the estimates. */
+static void
+share_cost (Wr2vJobSet * set)
+{
+  gdouble total = wr2v_job_set_estimate_cost (set);
+  guint n = set->members->len;
+
+  for (guint i = 0; i < n; i++) {
+    Member *m = member (set, i);
+    gdouble cost = wr2v_engine_estimate_cost (set->engine, m->request);
+
+    m->cost_share = total > 0 && cost >= 0 ? cost / total : 1.0 / n;
+  }
+}
+
 gboolean
 wr2v_job_set_run (Wr2vJobSet * set, guint max_parallel, const gchar * word,
     GError ** error)
 {
   guint limit = max_parallel;
+
+  share_cost (set);
 
   if (!limit)
     limit = set->engine->klass->max_jobs ? set->engine->klass->max_jobs :

@@ -643,6 +643,61 @@ test_cost_cap (void)
   case_clear (&c);
 }
 
+/* WaveSpeed reads each shot's price at run time. The storyboard's
+ * max-cost holds for the live prices too: each shot may spend its part
+ * (its estimate over the storyboard's), so three shots at USD 1.20 each
+ * are refused under max-cost=3.00 though each alone is below it, and
+ * three at exactly their part (USD 1.00) all run. */
+static void
+run_priced (const gchar * price, Run * r, gint * submits)
+{
+  const Hosted *h = &hosted[1];
+  g_autofree gchar *served = NULL;
+  g_autofree gchar *text = storyboard_of (FALSE, HOSTED_SECONDS);
+  g_autofree gchar *api_url = NULL, *desc = NULL;
+  Wr2vFakeServer *s;
+  Case c;
+
+  g_assert_cmpstr (h->engine, ==, "wavespeed");
+  case_init (&c, "priced", text);
+  served = g_build_filename (c.dir, "served.mp4", NULL);
+  g_assert_true (wr2v_test_make_clip (served, HOSTED_SECONDS * FPS, 256, 144,
+          FPS));
+  g_setenv (h->key_var, h->key, TRUE);
+  s = wr2v_fake_server_start (wr2v_fake_service (h->engine)->script,
+      "--api-key", h->key, "--result-mp4", served, "--price", price, NULL);
+  api_url = g_strdup_printf ("%s max-cost=3.00", s->base);
+  desc = describe (h->engine, api_url, c.board, c.cache, c.out);
+  run_pipeline (desc, r);
+  *submits =
+      wr2v_fake_server_count (s, wr2v_fake_service (h->engine)->submit_route);
+  stop_fake (h, s);
+  case_clear (&c);
+}
+
+static void
+test_live_price_share (void)
+{
+  Run r = { 0, };
+  gint submits = -1;
+
+  if (!have_media) {
+    g_test_skip ("no media");
+    return;
+  }
+  run_priced ("1.20", &r, &submits);
+  g_assert_nonnull (r.error);
+  g_assert_nonnull (strstr (r.error, "priced at USD 1.20 by WaveSpeed, "
+          "above its share of max-cost (USD 1.00 of 3.00"));
+  g_assert_cmpint (submits, ==, 0);
+  run_clear (&r);
+
+  run_priced ("1.00", &r, &submits);
+  g_assert_cmpstr (r.error, ==, NULL);
+  g_assert_cmpint (submits, ==, 3);
+  run_clear (&r);
+}
+
 /* --- variants ---------------------------------------------------------- */
 
 /* variants with a storyboard: refused at PAUSED, the error naming both
@@ -835,6 +890,7 @@ main (int argc, char **argv)
   g_test_add_func ("/variants/preview", test_variants_preview);
   g_test_add_func ("/variants/with-storyboard", test_variants_with_storyboard);
   g_test_add_func ("/variants/wavespeed", test_variants_hosted);
+  g_test_add_func ("/storyboard/live-price-share", test_live_price_share);
   ret = g_test_run ();
   wr2v_test_rm_rf (tmp_root);
   return ret;

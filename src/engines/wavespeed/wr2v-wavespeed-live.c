@@ -465,7 +465,7 @@ check_price (Wr2vWavespeedPriv * priv, Wr2vJob * job, const gchar * body,
     GError ** error)
 {
   const gchar *model = wr2v_remote_model (&priv->remote);
-  gdouble max = priv->remote.engine->settings.max_cost, usd, balance;
+  gdouble max = wr2v_job_max_cost (job), usd, balance;
   gboolean live;
   GError *err = NULL;
 
@@ -485,10 +485,12 @@ check_price (Wr2vWavespeedPriv * priv, Wr2vJob * job, const gchar * body,
   GST_INFO ("price USD %.4f (%s)", usd, live ? "live" : "table");
   post_cost (job, usd, live ? "live" : "table");
   if (max > 0 && usd > max) {
+    g_autofree gchar *limit = wr2v_job_max_cost_text (job);
+
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_COST,
-        "This job is priced at USD %.2f by WaveSpeed%s, above max-cost (USD "
-        "%.2f); nothing was submitted or paid for. Raise max-cost, or lower "
-        "the duration or resolution.", usd, live ? "" : "'s table", max);
+        "This job is priced at USD %.2f by WaveSpeed%s, above %s; nothing "
+        "was submitted or paid for. Raise max-cost, or lower the duration "
+        "or resolution.", usd, live ? "" : "'s table", limit);
     return FALSE;
   }
   if (!read_balance (priv, job, &balance, &err)) {
