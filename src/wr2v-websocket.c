@@ -7,11 +7,11 @@
 #include "wr2v-websocket.h"
 #include "wr2v-error.h"
 #include "wr2v-http.h"
+#include "wr2v-soup.h"
 
 #include <string.h>
 
 #include <gst/gst.h>
-#include <libsoup/soup.h>
 
 GST_DEBUG_CATEGORY_STATIC (wr2v_ws_debug);
 #define GST_CAT_DEFAULT wr2v_ws_debug
@@ -21,6 +21,10 @@ GST_DEBUG_CATEGORY_STATIC (wr2v_ws_debug);
 /* our pings, while reading: idle connections through NATs and load
  * balancers stay up during long steps */
 #define KEEPALIVE_S 30
+
+/* libsoup, loaded by the first connect: every other function here serves
+ * a connected Wr2vWebsocket */
+static const Wr2vSoup *soup;
 
 struct _Wr2vWebsocket
 {
@@ -142,8 +146,9 @@ on_connected (GObject * source, GAsyncResult * res, gpointer data)
 {
   Wr2vWebsocket *ws = data;
 
-  ws->conn = soup_session_websocket_connect_finish (SOUP_SESSION (source),
-      res, &ws->connect_error);
+  ws->conn =
+      soup->soup_session_websocket_connect_finish ((SoupSession *) source, res,
+      &ws->connect_error);
   ws->connecting = FALSE;
 }
 
@@ -189,10 +194,10 @@ check_open (Wr2vWebsocket * ws)
   gushort code;
 
   if (ws->over ||
-      soup_websocket_connection_get_state (ws->conn) ==
+      soup->soup_websocket_connection_get_state (ws->conn) ==
       SOUP_WEBSOCKET_STATE_OPEN)
     return;
-  code = soup_websocket_connection_get_close_code (ws->conn);
+  code = soup->soup_websocket_connection_get_close_code (ws->conn);
   if (code)
     ws->over = g_strdup_printf ("the server closed the websocket (code %u)",
         code);
@@ -224,11 +229,11 @@ connect_failed (Wr2vWebsocket * ws, const gchar * host, guint timeout_s,
   else if (ws->late)
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_NETWORK,
         "the websocket to %s did not open within %u s", host, timeout_s);
-  else if (g_error_matches (e, SOUP_WEBSOCKET_ERROR,
+  else if (g_error_matches (e, soup->soup_websocket_error_quark (),
           SOUP_WEBSOCKET_ERROR_NOT_WEBSOCKET) && status)
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
         "the server answered the websocket upgrade with HTTP %u", status);
-  else if (e && e->domain == SOUP_WEBSOCKET_ERROR)
+  else if (e && e->domain == soup->soup_websocket_error_quark ())
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL,
         "the server's websocket upgrade is not valid: %s", e->message);
   else
@@ -249,8 +254,12 @@ wr2v_websocket_connect (const gchar * url, guint timeout_s,
   gulong cancel_id = 0;
   guint status;
   Wr2vWebsocket *ws;
+  const Wr2vSoup *api;
 
   debug_init ();
+  if (!(api = wr2v_soup (error)))
+    return NULL;
+  g_atomic_pointer_set (&soup, api);
   if (!url) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_PROTOCOL, "no websocket URL");
     return NULL;
@@ -303,11 +312,11 @@ wr2v_websocket_connect (const gchar * url, guint timeout_s,
 
   g_main_context_push_thread_default (ws->ctx);
   /* no proxy-resolver: direct, see the header */
-  ws->session = soup_session_new_with_options ("timeout", timeout_s,
+  ws->session = soup->soup_session_new_with_options ("timeout", timeout_s,
       "proxy-resolver", NULL, "user-agent", "gst-wanr2v", NULL);
-  msg = soup_message_new_from_uri (SOUP_METHOD_GET, uri);
+  msg = soup->soup_message_new_from_uri ("GET", uri);
   /* a redirect would escape the URL policy */
-  soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
+  soup->soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
   g_signal_connect (msg, "network-event", G_CALLBACK (on_network_event), ws);
   deadline = g_timeout_source_new (timeout_s * 1000);
   g_source_set_callback (deadline, on_deadline, ws, NULL);
@@ -317,7 +326,7 @@ wr2v_websocket_connect (const gchar * url, guint timeout_s,
   g_source_attach (wake, ws->ctx);
 
   ws->connecting = TRUE;
-  soup_session_websocket_connect_async (ws->session, msg, NULL, NULL,
+  soup->soup_session_websocket_connect_async (ws->session, msg, NULL, NULL,
       G_PRIORITY_DEFAULT, ws->cancel, on_connected, ws);
   while (ws->connecting)
     g_main_context_iteration (ws->ctx, TRUE);
@@ -327,7 +336,7 @@ wr2v_websocket_connect (const gchar * url, guint timeout_s,
   g_source_destroy (wake);
   g_source_unref (wake);
   g_signal_handlers_disconnect_by_data (msg, ws);
-  status = soup_message_get_status (msg);
+  status = soup->soup_message_get_status (msg);
   g_object_unref (msg);
   if (cancellable)
     g_cancellable_disconnect (cancellable, cancel_id);
@@ -343,9 +352,10 @@ wr2v_websocket_connect (const gchar * url, guint timeout_s,
   }
   g_clear_error (&ws->connect_error);
   g_clear_object (&ws->cancel);
-  soup_websocket_connection_set_max_incoming_payload_size (ws->conn,
+  soup->soup_websocket_connection_set_max_incoming_payload_size (ws->conn,
       WR2V_WEBSOCKET_MAX_PAYLOAD);
-  soup_websocket_connection_set_keepalive_interval (ws->conn, KEEPALIVE_S);
+  soup->soup_websocket_connection_set_keepalive_interval (ws->conn,
+      KEEPALIVE_S);
   g_signal_connect (ws->conn, "message", G_CALLBACK (on_message), ws);
   g_signal_connect (ws->conn, "error", G_CALLBACK (on_error), ws);
   g_signal_connect (ws->conn, "closed", G_CALLBACK (on_closed), ws);
@@ -392,10 +402,10 @@ wr2v_websocket_free (Wr2vWebsocket * ws)
     g_signal_handlers_disconnect_by_data (ws->conn, ws);
     /* soup writes the close frame at once if the socket takes it; the
      * server's answer is not waited for */
-    if (soup_websocket_connection_get_state (ws->conn) ==
+    if (soup->soup_websocket_connection_get_state (ws->conn) ==
         SOUP_WEBSOCKET_STATE_OPEN)
-      soup_websocket_connection_close (ws->conn, SOUP_WEBSOCKET_CLOSE_NORMAL,
-          NULL);
+      soup->soup_websocket_connection_close (ws->conn,
+          SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
     dispatch_pending (ws->ctx);
   }
   /* the socket first, so that TLS's close_notify can't wait; then the
@@ -403,7 +413,7 @@ wr2v_websocket_free (Wr2vWebsocket * ws)
   if (ws->socket)
     g_socket_close (ws->socket, NULL);
   if (ws->conn)
-    g_io_stream_close (soup_websocket_connection_get_io_stream (ws->conn),
+    g_io_stream_close (soup->soup_websocket_connection_get_io_stream (ws->conn),
         NULL, NULL);
   g_clear_object (&ws->conn);
   g_clear_object (&ws->session);

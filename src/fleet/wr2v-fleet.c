@@ -15,10 +15,10 @@
 #include "wr2v-s3.h"
 #include "wr2v-backoff.h"
 #include "wr2v-error.h"
+#include "wr2v-pq.h"
 
 #include <glib/gstdio.h>
 #include <gst/gst.h>
-#include <libpq-fe.h>
 #include <libpq/libpq-fs.h>
 #include <stdio.h>
 #include <string.h>
@@ -59,6 +59,9 @@ typedef struct
 
 static GMutex links_lock;
 static GHashTable *links;       /* conninfo -> Wr2vFleetLink */
+/* libpq, loaded by the first wr2v_fleet_open() that names a store: every
+ * other function here serves an open Wr2vFleet */
+static const Wr2vPq *pq;
 
 struct _Wr2vFleet
 {
@@ -97,10 +100,13 @@ wr2v_fleet_schema_version (void)
 gchar *
 wr2v_fleet_display (const gchar * conninfo)
 {
-  PQconninfoOption *opts = PQconninfoParse (conninfo, NULL);
+  const Wr2vPq *api = wr2v_pq (NULL);
+  PQconninfoOption *opts = api ? api->PQconninfoParse (conninfo, NULL) : NULL;
   GString *out;
   PQconninfoOption *o;
 
+  if (!api)
+    return g_strdup ("(libpq is not installed)");
   if (!opts)
     return g_strdup ("(a connection string libpq cannot read)");
   out = g_string_new (NULL);
@@ -111,14 +117,14 @@ wr2v_fleet_display (const gchar * conninfo)
     g_string_append_printf (out, "%s%s=%s", out->len ? " " : "",
         o->keyword, o->val);
   }
-  PQconninfoFree (opts);
+  api->PQconninfoFree (opts);
   return g_string_free (out, FALSE);
 }
 
 static gchar *
 conninfo_password (const gchar * conninfo)
 {
-  PQconninfoOption *opts = PQconninfoParse (conninfo, NULL);
+  PQconninfoOption *opts = pq->PQconninfoParse (conninfo, NULL);
   PQconninfoOption *o;
   gchar *password = NULL;
 
@@ -126,7 +132,7 @@ conninfo_password (const gchar * conninfo)
     if (strcmp (o->keyword, "password") == 0 && o->val && *o->val)
       password = g_strdup (o->val);
   if (opts)
-    PQconninfoFree (opts);
+    pq->PQconninfoFree (opts);
   return password;
 }
 
@@ -152,7 +158,7 @@ static void
 set_db_error (Wr2vFleet * f, GError ** error, const gchar * what)
 {
   g_autofree gchar *why = scrubbed (f,
-      f->link->conn ? PQerrorMessage (f->link->conn) : "no connection");
+      f->link->conn ? pq->PQerrorMessage (f->link->conn) : "no connection");
 
   g_set_error (error, WR2V_ERROR, WR2V_ERROR_STORE,
       "The fleet store (%s) failed while %s: %s", f->display, what, why);
@@ -161,7 +167,7 @@ set_db_error (Wr2vFleet * f, GError ** error, const gchar * what)
 static gboolean
 lost (Wr2vFleet * f)
 {
-  return !f->link->conn || PQstatus (f->link->conn) == CONNECTION_BAD;
+  return !f->link->conn || pq->PQstatus (f->link->conn) == CONNECTION_BAD;
 }
 
 static PGresult *
@@ -170,9 +176,10 @@ query (Wr2vFleet * f, const gchar * what, const gchar * sql, gint n,
 {
   gint64 start = g_get_monotonic_time ();
   /* without parameters, a migration's several statements in one go */
-  PGresult *res = n ? PQexecParams (f->link->conn, sql, n, NULL, params, NULL,
-      NULL, 0) : PQexec (f->link->conn, sql);
-  ExecStatusType st = PQresultStatus (res);
+  PGresult *res =
+      n ? pq->PQexecParams (f->link->conn, sql, n, NULL, params, NULL,
+      NULL, 0) : pq->PQexec (f->link->conn, sql);
+  ExecStatusType st = pq->PQresultStatus (res);
 
   f->statements++;
   f->statement_us += g_get_monotonic_time () - start;
@@ -180,7 +187,7 @@ query (Wr2vFleet * f, const gchar * what, const gchar * sql, gint n,
   if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
     return res;
   set_db_error (f, error, what);
-  PQclear (res);
+  pq->PQclear (res);
   return NULL;
 }
 
@@ -190,15 +197,15 @@ exec (Wr2vFleet * f, const gchar * what, const gchar * sql, gint n,
 {
   PGresult *res = query (f, what, sql, n, params, error);
 
-  PQclear (res);
+  pq->PQclear (res);
   return res != NULL;
 }
 
 static void
 rollback (Wr2vFleet * f)
 {
-  if (!lost (f) && PQtransactionStatus (f->link->conn) != PQTRANS_IDLE)
-    PQclear (PQexec (f->link->conn, "ROLLBACK"));
+  if (!lost (f) && pq->PQtransactionStatus (f->link->conn) != PQTRANS_IDLE)
+    pq->PQclear (pq->PQexec (f->link->conn, "ROLLBACK"));
 }
 
 static gboolean
@@ -219,8 +226,8 @@ migrate (Wr2vFleet * f, GError ** error)
       "SELECT coalesce(max(version), 0) FROM wr2v_schema", 0, NULL, error);
   if (!res)
     goto fail;
-  have = atoi (PQgetvalue (res, 0, 0));
-  PQclear (res);
+  have = atoi (pq->PQgetvalue (res, 0, 0));
+  pq->PQclear (res);
   if (have > (gint) G_N_ELEMENTS (migrations)) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_STORE,
         "The fleet store (%s) has schema version %d, newer than this "
@@ -263,15 +270,15 @@ connect_db (Wr2vFleet * f, GError ** error)
   const gchar *vals[] = { "10", "wanr2v", f->conninfo, NULL };
 
   if (f->link->conn)
-    PQfinish (f->link->conn);
-  f->link->conn = PQconnectdbParams (keys, vals, 1);
-  if (PQstatus (f->link->conn) != CONNECTION_OK) {
+    pq->PQfinish (f->link->conn);
+  f->link->conn = pq->PQconnectdbParams (keys, vals, 1);
+  if (pq->PQstatus (f->link->conn) != CONNECTION_OK) {
     set_db_error (f, error, "connecting");
-    PQfinish (f->link->conn);
+    pq->PQfinish (f->link->conn);
     f->link->conn = NULL;
     return FALSE;
   }
-  PQsetNoticeProcessor (f->link->conn, log_notice, NULL);
+  pq->PQsetNoticeProcessor (f->link->conn, log_notice, NULL);
   return exec (f, "listening", "LISTEN " CHANNEL, 0, NULL, error);
 }
 
@@ -317,7 +324,7 @@ link_unref (Wr2vFleetLink * l)
   if (--l->refs == 0) {
     g_hash_table_remove (links, l->conninfo);
     if (l->conn)
-      PQfinish (l->conn);
+      pq->PQfinish (l->conn);
     if (l->poke[0] >= 0) {
       close (l->poke[0]);
       close (l->poke[1]);
@@ -351,6 +358,7 @@ wr2v_fleet_open (const gchar * setting, gdouble budget, const gchar * period,
   static gsize once;
   g_autoptr (Wr2vFleet) f = NULL;
   const gchar *lease = g_getenv ("WANR2V_FLEET_LEASE_S");
+  const Wr2vPq *api;
 
   if (g_once_init_enter (&once)) {
     GST_DEBUG_CATEGORY_INIT (wr2v_fleet_debug, "wanr2vfleet", 0,
@@ -361,6 +369,9 @@ wr2v_fleet_open (const gchar * setting, gdouble budget, const gchar * period,
     setting = g_getenv (WR2V_FLEET_STORE_VARIABLE);
   if (!setting || !*setting)
     return NULL;
+  if (!(api = wr2v_pq (error)))
+    return NULL;
+  g_atomic_pointer_set (&pq, api);
   if (period && *period && strcmp (period, "day") != 0 &&
       strcmp (period, "month") != 0) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_INVALID_REQUEST,
@@ -452,8 +463,8 @@ reserve (Wr2vFleet * f, const gchar * hash, const gchar * engine,
       "WHERE hash = $1 AND state = 'reserved'", 1, p_hash, error);
   if (!res)
     return FALSE;
-  held = atoi (PQgetvalue (res, 0, 0)) > 0;
-  PQclear (res);
+  held = atoi (pq->PQgetvalue (res, 0, 0)) > 0;
+  pq->PQclear (res);
   if (held)
     return TRUE;
   res = query (f, "reading the spend", "SELECT coalesce(sum(CASE state WHEN "
@@ -462,8 +473,8 @@ reserve (Wr2vFleet * f, const gchar * hash, const gchar * engine,
       error);
   if (!res)
     return FALSE;
-  spent = g_ascii_strtod (PQgetvalue (res, 0, 0), NULL);
-  PQclear (res);
+  spent = g_ascii_strtod (pq->PQgetvalue (res, 0, 0), NULL);
+  pq->PQclear (res);
   if (f->budget > 0 && spent + cost > f->budget + 1e-9) {
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_COST,
         "The fleet's budget is USD %.2f per %s; USD %.2f is already spent "
@@ -498,7 +509,8 @@ row_clear (Row * r)
 static gchar *
 value (PGresult * res, gint col)
 {
-  return PQgetisnull (res, 0, col) ? NULL : g_strdup (PQgetvalue (res, 0, col));
+  return pq->PQgetisnull (res, 0, col) ? NULL : g_strdup (pq->PQgetvalue (res,
+          0, col));
 }
 
 static gboolean
@@ -516,17 +528,17 @@ lock_row (Wr2vFleet * f, const gchar * hash, const gchar * engine, Row * r,
       "NOTHING", 4, p_ins, error);
   if (!res)
     return FALSE;
-  *inserted = strcmp (PQcmdTuples (res), "1") == 0;
-  PQclear (res);
+  *inserted = strcmp (pq->PQcmdTuples (res), "1") == 0;
+  pq->PQclear (res);
   res = query (f, "claiming the request", "SELECT state, job_id, owner, "
       "lease_until <= now(), clip_sha256, source_url, error, "
       "extract(epoch FROM lease_until - now()) FROM wr2v_jobs "
       "WHERE hash = $1 FOR UPDATE", 1, p_hash, error);
   if (!res)
     return FALSE;
-  if (PQntuples (res) != 1) {
+  if (pq->PQntuples (res) != 1) {
     /* deleted by an operator between the two statements */
-    PQclear (res);
+    pq->PQclear (res);
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_STORE,
         "The fleet store's row of this request went away while it was "
         "being claimed; run again.");
@@ -535,12 +547,12 @@ lock_row (Wr2vFleet * f, const gchar * hash, const gchar * engine, Row * r,
   r->state = value (res, 0);
   r->job_id = value (res, 1);
   r->owner = value (res, 2);
-  r->expired = strcmp (PQgetvalue (res, 0, 3), "t") == 0;
+  r->expired = strcmp (pq->PQgetvalue (res, 0, 3), "t") == 0;
   r->clip = value (res, 4);
   r->source_url = value (res, 5);
   r->error = value (res, 6);
-  r->lease_left_s = g_ascii_strtod (PQgetvalue (res, 0, 7), NULL);
-  PQclear (res);
+  r->lease_left_s = g_ascii_strtod (pq->PQgetvalue (res, 0, 7), NULL);
+  pq->PQclear (res);
   return TRUE;
 }
 
@@ -628,8 +640,8 @@ drain_notifies (Wr2vFleetLink * l)
   PGnotify *n;
   guint64 before = l->wakeups;
 
-  while (l->conn && (n = PQnotifies (l->conn))) {
-    PQfreemem (n);
+  while (l->conn && (n = pq->PQnotifies (l->conn))) {
+    pq->PQfreemem (n);
     l->wakeups++;
   }
   if (l->wakeups != before) {
@@ -696,14 +708,14 @@ wait_notify (Wr2vFleet * f, gint64 until, GCancellable * cancellable,
       continue;
     }
     {
-      gint fd = PQsocket (l->conn);
+      gint fd = pq->PQsocket (l->conn);
 
       l->listening = TRUE;
       g_mutex_unlock (&l->lock);
       listen_once (l, fd, until, cancellable);
       g_mutex_lock (&l->lock);
       l->listening = FALSE;
-      if (!lost (f) && PQconsumeInput (l->conn))
+      if (!lost (f) && pq->PQconsumeInput (l->conn))
         drain_notifies (l);
       /* another waiter may listen now */
       g_cond_broadcast (&l->cond);
@@ -831,8 +843,8 @@ wr2v_fleet_mark_submitting (Wr2vFleet * f, const gchar * hash, GError ** error)
   g_mutex_unlock (&f->link->lock);
   if (!res)
     return FALSE;
-  ours = strcmp (PQcmdTuples (res), "1") == 0;
-  PQclear (res);
+  ours = strcmp (pq->PQcmdTuples (res), "1") == 0;
+  pq->PQclear (res);
   if (!ours)
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_STORE,
         "Another machine of the fleet took this request over before it was "
@@ -931,8 +943,8 @@ write_large_object (Wr2vFleet * f, const gchar * path, Oid * oid,
   gint fd;
 
   *size = 0;
-  *oid = in ? lo_creat (f->link->conn, INV_READ | INV_WRITE) : InvalidOid;
-  fd = *oid != InvalidOid ? lo_open (f->link->conn, *oid, INV_WRITE) : -1;
+  *oid = in ? pq->lo_creat (f->link->conn, INV_READ | INV_WRITE) : InvalidOid;
+  fd = *oid != InvalidOid ? pq->lo_open (f->link->conn, *oid, INV_WRITE) : -1;
   if (fd < 0) {
     if (in)
       fclose (in);
@@ -940,11 +952,11 @@ write_large_object (Wr2vFleet * f, const gchar * path, Oid * oid,
     return FALSE;
   }
   while (ok && (n = fread (buf, 1, CHUNK, in)) > 0) {
-    ok = lo_write (f->link->conn, fd, buf, n) == (gint) n;
+    ok = pq->lo_write (f->link->conn, fd, buf, n) == (gint) n;
     *size += n;
   }
   fclose (in);
-  if (lo_close (f->link->conn, fd) < 0)
+  if (pq->lo_close (f->link->conn, fd) < 0)
     ok = FALSE;
   if (!ok)
     set_db_error (f, error, "storing the clip");
@@ -986,8 +998,8 @@ record_once (Wr2vFleet * f, const gchar * hash, const gchar * path,
       "sha256 = $1", 1, p_sha, error);
   if (!res)
     goto fail;
-  have = PQntuples (res) > 0;
-  PQclear (res);
+  have = pq->PQntuples (res) > 0;
+  pq->PQclear (res);
   if (!have && bucket_key) {
     if (!insert_bucket_clip (f, path, sha, bucket_key, error))
       goto fail;
@@ -1010,9 +1022,9 @@ record_once (Wr2vFleet * f, const gchar * hash, const gchar * path,
     if (!res)
       goto fail;
     /* another machine stored the same bytes meanwhile: keep one copy */
-    if (strcmp (PQcmdTuples (res), "0") == 0)
-      lo_unlink (f->link->conn, oid);
-    PQclear (res);
+    if (strcmp (pq->PQcmdTuples (res), "0") == 0)
+      pq->lo_unlink (f->link->conn, oid);
+    pq->PQclear (res);
   }
   if (!exec (f, "recording the result", "UPDATE wr2v_jobs SET state = "
           "'done', clip_sha256 = $2, job_id = coalesce($3, job_id), "
@@ -1079,21 +1091,21 @@ read_large_object (Wr2vFleet * f, const gchar * sha256, FILE * out,
       "sha256 = $1", 1, params, error);
   if (!res)
     return FALSE;
-  if (PQntuples (res) != 1) {
-    PQclear (res);
+  if (pq->PQntuples (res) != 1) {
+    pq->PQclear (res);
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_STORE,
         "The fleet store (%s) names clip %s but does not hold it.",
         f->display, sha256);
     return FALSE;
   }
-  oid = (Oid) strtoul (PQgetvalue (res, 0, 0), NULL, 10);
-  PQclear (res);
-  fd = lo_open (f->link->conn, oid, INV_READ);
+  oid = (Oid) strtoul (pq->PQgetvalue (res, 0, 0), NULL, 10);
+  pq->PQclear (res);
+  fd = pq->lo_open (f->link->conn, oid, INV_READ);
   if (fd < 0) {
     set_db_error (f, error, "reading the clip");
     return FALSE;
   }
-  while (ok && (n = lo_read (f->link->conn, fd, buf, CHUNK)) > 0) {
+  while (ok && (n = pq->lo_read (f->link->conn, fd, buf, CHUNK)) > 0) {
     g_checksum_update (sum, (guchar *) buf, n);
     ok = fwrite (buf, 1, n, out) == (size_t) n;
   }
@@ -1104,7 +1116,7 @@ read_large_object (Wr2vFleet * f, const gchar * sha256, FILE * out,
     g_set_error (error, WR2V_ERROR, WR2V_ERROR_STORE,
         "Could not write the fleet's clip to the local store");
   }
-  lo_close (f->link->conn, fd);
+  pq->lo_close (f->link->conn, fd);
   return ok;
 }
 
@@ -1162,9 +1174,9 @@ locate_step (Wr2vFleet * f, gpointer args, GError ** error)
 
   if (!res)
     return FALSE;
-  if (PQntuples (res) == 1)
-    a->bucket_key = g_strdup (PQgetvalue (res, 0, 0));
-  PQclear (res);
+  if (pq->PQntuples (res) == 1)
+    a->bucket_key = g_strdup (pq->PQgetvalue (res, 0, 0));
+  pq->PQclear (res);
   return TRUE;
 }
 
