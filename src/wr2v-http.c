@@ -75,14 +75,27 @@ typedef struct
 } Transfer;
 
 static void
-wr2v_http_global_init (void)
+debug_init (void)
+{
+  static gsize once = 0;
+
+  if (g_once_init_enter (&once)) {
+    GST_DEBUG_CATEGORY_INIT (wr2v_http_debug, "wanr2vhttp", 0,
+        "wanr2v HTTP client (never logs keys, headers or bodies)");
+    g_once_init_leave (&once, 1);
+  }
+}
+
+/* At the first request, not when a client is made: every element makes
+ * its engines' clients, and libcurl's TLS library costs ~2 MiB once set
+ * up, which a preview or stored clip never needs. */
+static void
+curl_init (void)
 {
   static gsize once = 0;
 
   if (g_once_init_enter (&once)) {
     curl_global_init (CURL_GLOBAL_DEFAULT);
-    GST_DEBUG_CATEGORY_INIT (wr2v_http_debug, "wanr2vhttp", 0,
-        "wanr2v HTTP client (never logs keys, headers or bodies)");
     g_once_init_leave (&once, 1);
   }
 }
@@ -92,7 +105,7 @@ wr2v_http_new (void)
 {
   Wr2vHttp *http;
 
-  wr2v_http_global_init ();
+  debug_init ();
   http = g_new0 (Wr2vHttp, 1);
   g_mutex_init (&http->lock);
   return http;
@@ -1032,6 +1045,7 @@ wr2v_http_perform (Wr2vHttp * http, const Wr2vHttpRequest * req,
   wr2v_http_response_clear (resp);
   if (g_cancellable_set_error_if_cancelled (req->cancellable, error))
     return FALSE;
+  curl_init ();
   if (!wr2v_http_url_allowed (req->url, error))
     return FALSE;
 

@@ -1,11 +1,14 @@
 /* wr2v-sha256.h: a streaming SHA-256 for the bulk of bytes the element
  * hashes, a raw reference's frames (about 1 GB for 10 s of 1080p).
  *
- * OpenSSL's libcrypto, which libcurl already brings into the process, uses
- * the CPU's SHA instructions where it has them: about 5x GLib's GChecksum
- * on the benchmark machine (docs/PERFORMANCE.md, row 4). The digest is the
- * same SHA-256, as lowercase hex like g_checksum_get_string(), so keys
- * made before stay valid. Small inputs keep using GChecksum. */
+ * Nettle uses the CPU's SHA instructions where it has them: about 4x
+ * GLib's GChecksum on the benchmark machine (docs/PERFORMANCE.md, row 4).
+ * OpenSSL's libcrypto is a little faster but sets up its providers and
+ * reads its configuration at the first digest, 2 MiB in every process
+ * that hashes a reference; Nettle's context is a plain struct. The digest
+ * is the same SHA-256, as lowercase hex like g_checksum_get_string(), so
+ * keys made before stay valid. Small inputs keep using GChecksum.
+ */
 #pragma once
 
 #include <glib.h>
