@@ -1121,6 +1121,42 @@ on_decodebin_pad_added (GstElement * decodebin, GstPad * pad, GstWanR2v * self)
       end_audio_at_start, self, NULL);
 }
 
+/* The collection's first video stream: the clip's picture. */
+static GstStream *
+first_video_stream (GstStreamCollection * collection)
+{
+  for (guint i = 0; i < gst_stream_collection_get_size (collection); i++) {
+    GstStream *stream = gst_stream_collection_get_stream (collection, i);
+
+    if (gst_stream_get_stream_type (stream) & GST_STREAM_TYPE_VIDEO)
+      return stream;
+  }
+  return NULL;
+}
+
+/* decodebin3's select-stream: a soundtrack that audio_pad_added() would
+ * drop (audio=off or silence, or the audio pad not linked) is not
+ * decoded at all. decodebin3 (1.22) still adds one stream of each type
+ * unless every stream got an answer, so then the picture is chosen
+ * explicitly (1) and everything else refused (0). -1: its own choice. */
+static gint
+select_clip_stream (GstElement * decodebin, GstStreamCollection * collection,
+    GstStream * stream, GstWanR2v * self)
+{
+  GstWanR2vAudio mode;
+
+  GST_OBJECT_LOCK (self);
+  mode = self->audio_mode;
+  GST_OBJECT_UNLOCK (self);
+  if (mode == GST_WANR2V_AUDIO_AUTO && gst_pad_is_linked (self->audio.ghost))
+    return -1;
+  if (stream == first_video_stream (collection))
+    return 1;
+  GST_DEBUG_OBJECT (self, "not decoding %s: nobody takes it",
+      gst_stream_get_stream_id (stream));
+  return 0;
+}
+
 /* Adds a decodebin3 linked to wanr2vgen, replacing the one there was.
  *
  * decodebin3 sets up its input for pull mode (a parsebin whose typefind
@@ -1151,6 +1187,8 @@ new_decodebin (GstWanR2v * self)
   gst_bin_add (GST_BIN (self), decodebin);
   g_signal_connect (decodebin, "pad-added",
       G_CALLBACK (on_decodebin_pad_added), self);
+  g_signal_connect (decodebin, "select-stream",
+      G_CALLBACK (select_clip_stream), self);
   if (!gst_element_link (self->gen, decodebin)) {
     GST_ERROR_OBJECT (self, "cannot link wanr2vgen to decodebin3");
     return FALSE;

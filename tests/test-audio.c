@@ -121,6 +121,22 @@ watch_sink (GstElement * pipeline, const gchar * name, Stream * s)
   gst_object_unref (sink);
 }
 
+/* Audio decoders made in the last run(): a soundtrack nobody takes must
+ * not be decoded. */
+static guint audio_decoders;
+
+static void
+on_deep_element_added (GstBin * bin, GstBin * sub, GstElement * element,
+    gpointer data)
+{
+  GstElementFactory *f = gst_element_get_factory (element);
+  const gchar *klass = f ? gst_element_factory_get_metadata (f,
+      GST_ELEMENT_METADATA_KLASS) : NULL;
+
+  if (klass && strstr (klass, "Decoder") && strstr (klass, "Audio"))
+    g_atomic_int_inc (&audio_decoders);
+}
+
 /* Runs @desc to EOS; the sinks named "vsink" and "asink" are watched. */
 static gboolean
 run (const gchar * desc, Stream * video, Stream * audio)
@@ -133,6 +149,9 @@ run (const gchar * desc, Stream * video, Stream * audio)
   g_assert_no_error (err);
   watch_sink (p, "vsink", video);
   watch_sink (p, "asink", audio);
+  g_atomic_int_set (&audio_decoders, 0);
+  g_signal_connect (p, "deep-element-added",
+      G_CALLBACK (on_deep_element_added), NULL);
   ok = wr2v_test_play_to_eos (p, 120 * GST_SECOND);
   gst_object_unref (p);
   g_test_message ("video: %u buffers %" GST_TIME_FORMAT "-%" GST_TIME_FORMAT
@@ -653,6 +672,9 @@ check_both_pads (Setup * s, gint soundtrack)
   g_assert_true (run (desc, &v, &a));
   assert_lasts_clip (&v);
   assert_lasts_clip (&a);
+  /* preview's own clip always has a soundtrack */
+  if (soundtrack || !s->engine->script)
+    g_assert_cmpuint (audio_decoders, ==, 1);
   /* in sync: both start at 0 and end within a frame of each other */
   g_assert_cmpuint (ABS ((gint64) v.end - (gint64) a.end), <=, FRAME);
 }
@@ -673,6 +695,8 @@ check_audio_unlinked (Setup * s, gint soundtrack)
   g_assert_true (run (desc, &v, &a));
   g_assert_cmpuint (v.buffers, ==, DURATION * FPS);
   g_assert_cmpuint (a.buffers, ==, 0);
+  /* nor decoded: decodebin3 was told to leave it */
+  g_assert_cmpuint (audio_decoders, ==, 0);
 }
 
 static void
@@ -750,6 +774,7 @@ test_audio_off (void)
   g_assert_true (run (desc, &v, &a));
   assert_lasts_clip (&v);
   g_assert_cmpuint (a.buffers, ==, 0);
+  g_assert_cmpuint (audio_decoders, ==, 0);
   setup_stop (&s);
 }
 
