@@ -186,6 +186,9 @@ struct _GstWanR2vGen
   gpointer watch_data;
   GstWanR2vGenRequestReady watch_request;       /* with watch_request_data */
   gpointer watch_request_data;
+
+  /* basesrc's, which gst_wanr2v_gen_activate_mode() wraps */
+  GstPadActivateModeFunction basesrc_activate_mode;
 };
 
 /* Called with the lock held. */
@@ -2044,6 +2047,52 @@ hold_eos (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
+/* The clip's stream id: the same for the same element in the same
+ * pipeline on every run (as a file source's, from its URI), and unique in
+ * the pipeline. */
+static gchar *
+clip_stream_id_new (GstWanR2vGen * self)
+{
+  g_autofree gchar *path = gst_object_get_path_string (GST_OBJECT (self));
+
+  return g_compute_checksum_for_string (G_CHECKSUM_SHA256, path, -1);
+}
+
+/* The src pad's activation in push mode. basesrc's loop would push a
+ * stream-start whose id it asks of gst_pad_create_stream_id (pad, element,
+ * NULL), which refuses an element with more than one sink pad (a critical,
+ * then no stream-start at all), as this one is with two references. So
+ * the element pushes its own, as basesrc would (a new group id), and has
+ * basesrc drop the one it has pending: basesrc's activatemode function
+ * does that first for any mode and nothing else for GST_PAD_MODE_NONE
+ * (GStreamer 1.22 to 1.29). The stream lock keeps basesrc's task, started
+ * by the activation, from its first iteration until then. */
+static gboolean
+gst_wanr2v_gen_activate_mode (GstPad * pad, GstObject * parent,
+    GstPadMode mode, gboolean active)
+{
+  GstWanR2vGen *self = GST_WANR2V_GEN (parent);
+  g_autofree gchar *stream_id = NULL;
+  GstEvent *event;
+  gboolean res;
+
+  if (mode != GST_PAD_MODE_PUSH || !active)
+    return self->basesrc_activate_mode (pad, parent, mode, active);
+
+  GST_PAD_STREAM_LOCK (pad);
+  res = self->basesrc_activate_mode (pad, parent, mode, active);
+  if (res) {
+    self->basesrc_activate_mode (pad, parent, GST_PAD_MODE_NONE, FALSE);
+    stream_id = clip_stream_id_new (self);
+    GST_DEBUG_OBJECT (self, "pushing stream-start %s", stream_id);
+    event = gst_event_new_stream_start (stream_id);
+    gst_event_set_group_id (event, gst_util_group_id_next ());
+    gst_pad_push_event (pad, event);
+  }
+  GST_PAD_STREAM_UNLOCK (pad);
+  return res;
+}
+
 /* Whether the clip's size is known. Called with the lock held. */
 static gboolean
 clip_known (GstWanR2vGen * self)
@@ -2415,4 +2464,8 @@ gst_wanr2v_gen_init (GstWanR2vGen * self)
   gst_base_src_set_blocksize (GST_BASE_SRC (self), READ_BLOCKSIZE);
   gst_pad_add_probe (GST_BASE_SRC_PAD (self),
       GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, hold_eos, self, NULL);
+  self->basesrc_activate_mode =
+      GST_PAD_ACTIVATEMODEFUNC (GST_BASE_SRC_PAD (self));
+  gst_pad_set_activatemode_function (GST_BASE_SRC_PAD (self),
+      GST_DEBUG_FUNCPTR (gst_wanr2v_gen_activate_mode));
 }

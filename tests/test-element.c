@@ -1154,24 +1154,67 @@ test_result_location (void)
   wr2v_test_rm_rf (base);
 }
 
+/* Keeps the stream-start events that reach a pad, in order. */
+static GstPadProbeReturn
+keep_stream_start (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_STREAM_START)
+    g_ptr_array_add (user_data, gst_event_ref (event));
+  return GST_PAD_PROBE_OK;
+}
+
+/* @start's stream id, checked to come with a group id. */
+static const gchar *
+stream_start_id (GstEvent * start)
+{
+  const gchar *id = NULL;
+  guint group;
+
+  gst_event_parse_stream_start (start, &id);
+  g_assert_nonnull (id);
+  g_assert_true (gst_event_parse_group_id (start, &group));
+  return id;
+}
+
+/* wanr2vgen alone, pushing the MP4 to a filesink, with one reference or
+ * with @refs (two: a video and an image). With two, basesrc's own
+ * stream-start raised criticals (fatal here) and none was sent. The
+ * stream-start has an id and a group id, and the same id in a second run
+ * (from the result store). */
 static void
-test_gen_filesink (void)
+test_gen_filesink (gconstpointer refs)
 {
   g_autofree gchar *base = make_test_dir ();
   g_autofree gchar *cache = cache_of (base);
   g_autofree gchar *out = g_build_filename (base, "clip.mp4", NULL);
   g_autofree gchar *v0 = video_ref ("g", "video_0", RED, 10);
+  g_autofree gchar *i0 = g_str_equal (refs, "vi") ?
+      image_ref ("g", "image_0", BLUE) : g_strdup ("");
   g_autofree gchar *desc = g_strdup_printf ("wanr2vgen name=g engine=preview "
       "duration=1 prompt=\"Video 1 waves\" cache-dir=\"%s\" ! filesink "
-      "location=\"%s\" %s", cache, out, v0);
+      "name=out location=\"%s\" %s %s", cache, out, v0, i0);
   Run *r = run_new (desc);
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (r->pipeline), "out");
+  GstPad *in = gst_element_get_static_pad (sink, "sink");
+  g_autoptr (GPtrArray) starts = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) gst_event_unref);
   g_autofree gchar *data = NULL;
   gsize len;
 
+  gst_pad_add_probe (in, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+      keep_stream_start, starts, NULL);
   run_to_eos (r);
   assert_same_bytes (out, result_location (r, NULL));
   g_assert_true (g_file_get_contents (out, &data, &len, NULL));
   g_assert_true (memcmp (data + 4, "ftyp", 4) == 0);
+  run_to_eos (r);
+  g_assert_cmpuint (starts->len, ==, 2);
+  g_assert_cmpstr (stream_start_id (starts->pdata[0]), ==,
+      stream_start_id (starts->pdata[1]));
+  gst_object_unref (in);
+  gst_object_unref (sink);
   run_free (r);
   wr2v_test_rm_rf (base);
 }
@@ -1699,7 +1742,9 @@ main (int argc, char **argv)
   g_test_add_func ("/element/cache/raw-video", test_cache_raw_video);
   g_test_add_func ("/element/engine-auto", test_engine_auto);
   g_test_add_func ("/element/result-location", test_result_location);
-  g_test_add_func ("/element/wanr2vgen-filesink", test_gen_filesink);
+  g_test_add_data_func ("/element/wanr2vgen-filesink", "v", test_gen_filesink);
+  g_test_add_data_func ("/element/wanr2vgen-filesink/two-references", "vi",
+      test_gen_filesink);
   g_test_add_func ("/element/unlinked-pad", test_unlinked_pad);
   g_test_add_func ("/element/unlinked-pad-late", test_unlinked_pad_late);
   g_test_add_func ("/element/uri-only-pad/unnamed", test_uri_only_pad_unnamed);
