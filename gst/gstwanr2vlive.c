@@ -1062,6 +1062,8 @@ gst_wanr2v_live_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     gst_adapter_push (self->sound, g_steal_pointer (&buf));
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
+  if (buf)
+    GST_DEBUG_OBJECT (pad, "clip buffer refused: %s", gst_flow_get_name (ret));
   gst_clear_buffer (&buf);
   return ret;
 }
