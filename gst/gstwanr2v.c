@@ -1061,7 +1061,10 @@ link_output (GstWanR2v * self, GstPad * pad, GstWanR2vOutput * out_pad)
 }
 
 /* The clip's soundtrack goes to the audio pad in audio=auto when that
- * pad is linked; otherwise it is dropped. */
+ * pad is linked; otherwise it is dropped. Usually select_clip_stream()
+ * kept an unwanted one from being decoded at all: it comes here only
+ * when the pad was unlinked after the selection or the silence has
+ * begun. */
 static void
 audio_pad_added (GstWanR2v * self, GstPad * pad)
 {
